@@ -1,0 +1,224 @@
+//! The API contract every scheme serves: identical paths, status codes and bodies.
+//!
+//! A scheme implements [`Scheme`]; its credential check is the `FromRequestParts` extractor named by
+//! [`Scheme::Principal`]. [`router`] wires the same routes, body limit and JSON encoder for all of
+//! them, so what differs between schemes is only the credential.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, FromRequestParts, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use serde::Deserialize;
+
+use crate::error::{Error, Result};
+use crate::users::Users;
+
+pub const HEALTHZ: &str = "/healthz";
+pub const LOGIN: &str = "/auth/login";
+pub const ME: &str = "/api/me";
+pub const REFRESH: &str = "/auth/refresh";
+pub const LOGOUT: &str = "/auth/logout";
+pub const LOGOUT_ALL: &str = "/auth/logout-all";
+
+/// Request bodies above this are refused with 413 before they are read.
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
+/// A credential longer than this is rejected without any crypto or store work. Browsers cap a
+/// cookie at 4096 bytes; every credential authbench issues is far below.
+pub const MAX_CREDENTIAL_BYTES: usize = 4096;
+
+/// What every authenticated principal tells the shared handlers.
+pub trait Principal {
+    fn user_id(&self) -> u64;
+}
+
+/// One auth design. Implementations live in `cookie.rs`, `session.rs` and `jwt.rs`.
+pub trait Scheme: Clone + Send + Sync + 'static {
+    /// The extractor that proves a request carries a valid credential.
+    type Principal: FromRequestParts<Self, Rejection = Error> + Principal + Send + 'static;
+
+    fn users(&self) -> &Arc<Users>;
+
+    /// Issue a credential for a user whose password has been verified.
+    fn login(&self, user_id: u64) -> impl Future<Output = Result<Response>> + Send;
+
+    /// Re-issue a credential. Cookie schemes read the cookie; jwt reads `{"refresh_token"}`.
+    fn refresh(&self, headers: HeaderMap, body: Bytes) -> impl Future<Output = Result<Response>> + Send;
+
+    fn logout(&self, who: Self::Principal) -> impl Future<Output = Result<Response>> + Send;
+
+    fn logout_all(&self, who: Self::Principal) -> impl Future<Output = Result<Response>> + Send;
+}
+
+/// The Router of a scheme: the same routes and limits for all.
+pub fn router<S: Scheme>(scheme: S) -> Router {
+    Router::new()
+        .route(HEALTHZ, get(healthz))
+        .route(LOGIN, post(login::<S>))
+        .route(ME, get(me::<S>))
+        .route(REFRESH, post(refresh::<S>))
+        .route(LOGOUT, post(logout::<S>))
+        .route(LOGOUT_ALL, post(logout_all::<S>))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(scheme)
+}
+
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LoginRequest {
+    username: String,
+    password: String,
+}
+
+async fn login<S: Scheme>(State(scheme): State<S>, headers: HeaderMap, body: Bytes) -> Result<Response> {
+    let request: LoginRequest = parse_json(&headers, &body)?;
+    let user_id = scheme.users().verify(&request.username, &request.password).await?;
+    scheme.login(user_id).await
+}
+
+async fn me<S: Scheme>(State(scheme): State<S>, who: S::Principal) -> Result<Response> {
+    let user = scheme.users().get(who.user_id()).ok_or(Error::InvalidCredential)?;
+    Ok(Json(user.me()).into_response())
+}
+
+async fn refresh<S: Scheme>(State(scheme): State<S>, headers: HeaderMap, body: Bytes) -> Result<Response> {
+    scheme.refresh(headers, body).await
+}
+
+async fn logout<S: Scheme>(State(scheme): State<S>, who: S::Principal) -> Result<Response> {
+    scheme.logout(who).await
+}
+
+async fn logout_all<S: Scheme>(State(scheme): State<S>, who: S::Principal) -> Result<Response> {
+    scheme.logout_all(who).await
+}
+
+/// Parse a JSON body; wrong content type or shape is a 400, never a 5xx.
+pub fn parse_json<T: serde::de::DeserializeOwned>(headers: &HeaderMap, body: &[u8]) -> Result<T> {
+    let is_json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(';').next().is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json")));
+    if !is_json {
+        return Err(Error::BadRequest("expected Content-Type: application/json"));
+    }
+    serde_json::from_slice(body).map_err(|_| Error::BadRequest("body is not the expected JSON object"))
+}
+
+/// The value of the one cookie called `name` across all `Cookie` headers.
+///
+/// Missing → [`Error::MissingCredential`]; present more than once → [`Error::AmbiguousCredential`]
+/// (a browser sends duplicates when cookies of different paths or domains collide; picking one
+/// silently is how session-fixation bugs start); longer than [`MAX_CREDENTIAL_BYTES`] →
+/// [`Error::InvalidCredential`]. Hand-written rather than building a `cookie::CookieJar` per
+/// request: the jar allocates for every cookie and drops duplicates silently.
+pub fn single_cookie<'h>(headers: &'h HeaderMap, name: &str) -> Result<&'h str> {
+    let mut found = None;
+    for value in headers.get_all(header::COOKIE) {
+        let Ok(value) = value.to_str() else { continue };
+        for pair in value.split(';') {
+            let Some((k, v)) = pair.split_once('=') else { continue };
+            if k.trim() == name {
+                if found.is_some() {
+                    return Err(Error::AmbiguousCredential);
+                }
+                found = Some(v.trim());
+            }
+        }
+    }
+    let value = found.ok_or(Error::MissingCredential)?;
+    if value.is_empty() {
+        return Err(Error::MissingCredential);
+    }
+    if value.len() > MAX_CREDENTIAL_BYTES {
+        return Err(Error::InvalidCredential);
+    }
+    Ok(value)
+}
+
+/// A `Set-Cookie` response with a small JSON body describing the credential.
+pub fn with_cookie(status: StatusCode, cookie: &cookie::Cookie<'_>, body: Option<serde_json::Value>) -> Response {
+    let set_cookie = cookie.to_string();
+    match body {
+        Some(body) => (status, [(header::SET_COOKIE, set_cookie)], Json(body)).into_response(),
+        None => (status, [(header::SET_COOKIE, set_cookie)]).into_response(),
+    }
+}
+
+/// Seconds since the Unix epoch.
+pub fn now_secs() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+}
+
+/// Credential cookie attributes shared by the cookie and session schemes.
+pub fn cookie_attrs(
+    name: &'static str,
+    value: String,
+    same_site: crate::config::SameSite,
+    max_age: Option<std::time::Duration>,
+) -> cookie::Cookie<'static> {
+    let mut c = cookie::Cookie::build((name, value))
+        .path("/")
+        .http_only(true)
+        .same_site(match same_site {
+            crate::config::SameSite::Lax => cookie::SameSite::Lax,
+            crate::config::SameSite::Strict => cookie::SameSite::Strict,
+        })
+        .build();
+    if let Some(age) = max_age {
+        c.set_max_age(cookie::time::Duration::seconds(age.as_secs() as i64));
+    }
+    c
+}
+
+/// The deletion of a credential cookie: same name, path and attributes, empty value, already expired.
+pub fn removal_cookie(name: &'static str, same_site: crate::config::SameSite) -> cookie::Cookie<'static> {
+    let mut c = cookie_attrs(name, String::new(), same_site, None);
+    c.make_removal();
+    c
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    fn headers(cookies: &[&str]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for c in cookies {
+            h.append(header::COOKIE, HeaderValue::from_str(c).unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn single_cookie_finds_one_and_refuses_duplicates() {
+        assert_eq!(single_cookie(&headers(&["a=1; sid=abc; b=2"]), "sid").unwrap(), "abc");
+        assert_eq!(single_cookie(&headers(&["a=1", "sid=abc"]), "sid").unwrap(), "abc");
+        assert!(matches!(single_cookie(&headers(&["sid=1; sid=2"]), "sid"), Err(Error::AmbiguousCredential)));
+        assert!(matches!(single_cookie(&headers(&["sid=1", "sid=2"]), "sid"), Err(Error::AmbiguousCredential)));
+        assert!(matches!(single_cookie(&headers(&["xsid=1"]), "sid"), Err(Error::MissingCredential)));
+        assert!(matches!(single_cookie(&headers(&["sid="]), "sid"), Err(Error::MissingCredential)));
+        let long = format!("sid={}", "a".repeat(MAX_CREDENTIAL_BYTES + 1));
+        assert!(matches!(single_cookie(&headers(&[&long]), "sid"), Err(Error::InvalidCredential)));
+    }
+
+    #[test]
+    fn removal_keeps_attributes_and_expires() {
+        let c = removal_cookie("sid", crate::config::SameSite::Strict).to_string();
+        assert!(c.starts_with("sid=;"), "{c}");
+        for attr in ["HttpOnly", "SameSite=Strict", "Path=/", "Max-Age=0"] {
+            assert!(c.contains(attr), "{c} lacks {attr}");
+        }
+    }
+}

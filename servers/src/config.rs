@@ -1,0 +1,195 @@
+//! `authbench serve` options, parsed once at the edge into typed values.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, ValueEnum};
+
+/// Which auth design a server runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ValueEnum, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SchemeKind {
+    /// Stateless: the user's claims sealed in an AES-256-GCM encrypted cookie.
+    Cookie,
+    /// Server-side: a random session id in the cookie, the record in Redis.
+    Session,
+    /// Stateless: short-lived signed access token plus a rotating refresh token.
+    Jwt,
+}
+
+impl SchemeKind {
+    pub const ALL: [SchemeKind; 3] = [SchemeKind::Cookie, SchemeKind::Session, SchemeKind::Jwt];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SchemeKind::Cookie => "cookie",
+            SchemeKind::Session => "session",
+            SchemeKind::Jwt => "jwt",
+        }
+    }
+}
+
+impl std::fmt::Display for SchemeKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// JWT signature algorithm. Pinned: a token whose header names another algorithm is rejected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum JwtAlg {
+    /// HMAC-SHA256 with a 256-bit random secret.
+    #[default]
+    #[value(name = "HS256")]
+    Hs256,
+    /// Ed25519.
+    #[value(name = "EdDSA")]
+    EdDsa,
+    /// ECDSA P-256 with SHA-256.
+    #[value(name = "ES256")]
+    Es256,
+    /// RSA PKCS#1 v1.5 with SHA-256, 2048-bit key.
+    #[value(name = "RS256")]
+    Rs256,
+}
+
+impl JwtAlg {
+    pub fn algorithm(self) -> jsonwebtoken::Algorithm {
+        match self {
+            JwtAlg::Hs256 => jsonwebtoken::Algorithm::HS256,
+            JwtAlg::EdDsa => jsonwebtoken::Algorithm::EdDSA,
+            JwtAlg::Es256 => jsonwebtoken::Algorithm::ES256,
+            JwtAlg::Rs256 => jsonwebtoken::Algorithm::RS256,
+        }
+    }
+}
+
+/// `SameSite` attribute of the credential cookie.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum SameSite {
+    #[default]
+    Lax,
+    Strict,
+}
+
+/// Parse "15m", "500ms", "7d", "30s" into a Duration (humantime's grammar).
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    humantime::parse_duration(s.trim()).map_err(|e| format!("`{s}` is not a duration like 500ms, 30s, 15m, 7d ({e})"))
+}
+
+/// Parse "100000", "100k", "1m" (million) into a count.
+pub fn parse_count(s: &str) -> Result<u64, String> {
+    let t = s.trim().to_ascii_lowercase().replace('_', "");
+    let (digits, mult) = match t.as_bytes().last() {
+        Some(b'k') => (&t[..t.len() - 1], 1_000),
+        Some(b'm') => (&t[..t.len() - 1], 1_000_000),
+        _ => (&t[..], 1),
+    };
+    digits
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(mult))
+        .ok_or_else(|| format!("`{s}` is not a count like 10000, 10k or 1m"))
+}
+
+/// Options of `authbench serve`.
+#[derive(Debug, Clone, Args)]
+#[command(about = "Run one auth server (cookie, session or jwt) on loopback")]
+pub struct ServeArgs {
+    /// Auth design to serve.
+    #[arg(value_enum)]
+    pub scheme: SchemeKind,
+
+    /// Address to listen on (loopback only). Port 0 picks a free port; the first stdout line
+    /// says which: `listening on http://IP:PORT`.
+    #[arg(long, default_value = "127.0.0.1:0")]
+    pub addr: SocketAddr,
+
+    /// Redis for the session scheme. Without it, `session` starts its own redis-server on a free
+    /// loopback port with persistence off, and stops it on exit.
+    #[arg(long, env = "AUTHBENCH_REDIS_URL")]
+    pub redis_url: Option<String>,
+
+    /// Prefix of every Redis key this server writes; keys outside it are never read or deleted.
+    /// Default: `authbench:<pid>:`.
+    #[arg(long)]
+    pub redis_prefix: Option<String>,
+
+    /// Number of synthetic users: user1..userN, password of user{i} is password{i}.
+    #[arg(long, default_value = "10000", value_parser = parse_count)]
+    pub users: u64,
+
+    /// Cheap argon2id cost (m=64 KiB, t=1, p=1) for large ramps; reported as such. Default cost is
+    /// OWASP's minimum for argon2id: m=19 MiB, t=2, p=1.
+    #[arg(long)]
+    pub fast_login: bool,
+
+    /// Lifetime of the credential: cookie expiry, session idle timeout, JWT access-token lifetime.
+    #[arg(long, default_value = "15m", value_parser = parse_duration)]
+    pub ttl: Duration,
+
+    /// Lifetime of a JWT refresh token.
+    #[arg(long, default_value = "7d", value_parser = parse_duration)]
+    pub refresh_ttl: Duration,
+
+    /// JWT signature algorithm (pinned).
+    #[arg(long, value_enum, default_value_t)]
+    pub jwt_alg: JwtAlg,
+
+    /// Key material instead of a key generated at start-up. cookie: >= 64 bytes; jwt HS256: >= 32
+    /// bytes; jwt EdDSA/ES256/RS256: a PKCS#8 PEM private key.
+    #[arg(long)]
+    pub key_file: Option<PathBuf>,
+
+    /// SameSite attribute of the credential cookie.
+    #[arg(long, value_enum, default_value_t)]
+    pub same_site: SameSite,
+
+    /// Tokio worker threads (default: one per core). Same for every scheme.
+    #[arg(long)]
+    pub workers: Option<usize>,
+}
+
+impl ServeArgs {
+    /// Options with defaults, for tests and the harness.
+    pub fn new(scheme: SchemeKind) -> Self {
+        ServeArgs {
+            scheme,
+            addr: "127.0.0.1:0".parse().expect("literal address"),
+            redis_url: None,
+            redis_prefix: None,
+            users: 10_000,
+            fast_login: false,
+            ttl: Duration::from_secs(15 * 60),
+            refresh_ttl: Duration::from_secs(7 * 24 * 3600),
+            jwt_alg: JwtAlg::Hs256,
+            key_file: None,
+            same_site: SameSite::Lax,
+            workers: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_accept_suffixes_and_reject_junk() {
+        assert_eq!(parse_count("100k").unwrap(), 100_000);
+        assert_eq!(parse_count("1m").unwrap(), 1_000_000);
+        assert_eq!(parse_count("10_000").unwrap(), 10_000);
+        assert!(parse_count("ten").is_err());
+        assert!(parse_count("-5").is_err());
+        assert!(parse_count("99999999999999999999m").is_err());
+    }
+
+    #[test]
+    fn durations_parse_and_explain_errors() {
+        assert_eq!(parse_duration("15m").unwrap(), Duration::from_secs(900));
+        assert_eq!(parse_duration("500ms").unwrap(), Duration::from_millis(500));
+        let err = parse_duration("soon").unwrap_err();
+        assert!(err.contains("500ms"), "{err}");
+    }
+}

@@ -1,0 +1,97 @@
+//! The crate's one error type, and the one place that maps each failure to an HTTP status and JSON body.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+/// Everything that can go wrong in a server: bad credentials on a request, or a failed start-up.
+///
+/// Request-time variants carry no secret: messages are fixed strings, never a token, key or password.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    // ---- request time: 4xx for anything a client sent ----
+    #[error("missing credential")]
+    MissingCredential,
+    #[error("invalid credential")]
+    InvalidCredential,
+    #[error("credential expired")]
+    Expired,
+    #[error("ambiguous credential: the credential cookie appears more than once")]
+    AmbiguousCredential,
+    #[error("wrong username or password")]
+    BadLogin,
+    #[error("malformed request: {0}")]
+    BadRequest(&'static str),
+    #[error("a stateless credential cannot be revoked before it expires")]
+    CannotRevoke,
+    // ---- request time: the store, not the client, failed ----
+    #[error("session store unavailable")]
+    StoreUnavailable,
+    #[error("internal error")]
+    Internal,
+
+    // ---- start-up ----
+    #[error(
+        "redis-server not found on PATH: install it (Debian: `apt-get install redis-server`) or pass --redis-url redis://127.0.0.1:6379"
+    )]
+    RedisServerMissing,
+    #[error("redis-server did not start: {0}")]
+    RedisServerStart(String),
+    #[error("cannot connect to Redis at {url}: {source}")]
+    RedisConnect { url: String, source: redis::RedisError },
+    #[error("cannot listen on {addr}: {source}")]
+    Bind { addr: std::net::SocketAddr, source: std::io::Error },
+    #[error("refusing to listen on {0}: authbench servers bind loopback addresses only")]
+    NotLoopback(std::net::SocketAddr),
+    #[error("key file {path}: {reason}")]
+    KeyFile { path: String, reason: String },
+    #[error("invalid option: {0}")]
+    Config(String),
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+}
+
+impl Error {
+    /// HTTP status for request-time errors. Start-up errors never reach a handler.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Error::MissingCredential
+            | Error::InvalidCredential
+            | Error::Expired
+            | Error::AmbiguousCredential
+            | Error::BadLogin => StatusCode::UNAUTHORIZED,
+            Error::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Error::CannotRevoke => StatusCode::NOT_IMPLEMENTED,
+            Error::StoreUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// Process exit code for start-up errors: 2 for anything the user can fix by changing the command.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::RedisServerMissing
+            | Error::RedisConnect { .. }
+            | Error::Bind { .. }
+            | Error::NotLoopback(_)
+            | Error::KeyFile { .. }
+            | Error::Config(_) => 2,
+            _ => 1,
+        }
+    }
+}
+
+impl IntoResponse for Error {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let mut response = (status, Json(serde_json::json!({ "error": self.to_string() }))).into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            response
+                .headers_mut()
+                .insert(http::header::WWW_AUTHENTICATE, http::HeaderValue::from_static("Bearer, Cookie"));
+        }
+        response
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,397 @@
+//! Stateless JWT: a short-lived access token in `Authorization: Bearer`, and a refresh token that is
+//! also a JWT with its own `typ` and audience, a longer lifetime, rotated on use. No store of any
+//! kind: a rotated or logged-out refresh token stays valid until it expires (the measured tradeoff).
+//!
+//! The algorithm is pinned: `Validation` lists exactly one, so `alg: none` and key confusion (an
+//! HS256 token signed with an RSA public key) are rejected by the header check before any crypto.
+//! Signatures use jsonwebtoken's aws-lc-rs backend. The payload holds ids and times only: no secret.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_lc_rs::rand::{SecureRandom, SystemRandom};
+use aws_lc_rs::signature::{self as sig, KeyPair};
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use jsonwebtoken::errors::ErrorKind;
+use jsonwebtoken::{DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+
+use crate::api::{self, Principal, Scheme};
+use crate::config::JwtAlg;
+use crate::error::{Error, Result};
+use crate::users::Users;
+
+pub const ISSUER: &str = "authbench";
+pub const ACCESS_AUDIENCE: &str = "authbench-api";
+pub const REFRESH_AUDIENCE: &str = "authbench-refresh";
+/// Clock skew tolerated on `exp`, in seconds.
+pub const LEEWAY_SECS: u64 = 5;
+
+/// Which of the two tokens a JWT is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TokenType {
+    Access,
+    Refresh,
+}
+
+/// The JWT payload. Public by design: base64url, not encrypted.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Claims {
+    pub sub: String,
+    pub iat: u64,
+    pub exp: u64,
+    pub iss: String,
+    pub aud: String,
+    pub typ: TokenType,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jti: Option<String>,
+}
+
+/// An authenticated access token.
+#[derive(Debug, Clone)]
+pub struct AccessAuth {
+    pub uid: u64,
+}
+
+impl Principal for AccessAuth {
+    fn user_id(&self) -> u64 {
+        self.uid
+    }
+}
+
+/// Keys and validation rules for one pinned algorithm.
+#[derive(Clone)]
+pub struct Codec {
+    alg: JwtAlg,
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    access: Validation,
+    refresh: Validation,
+    access_ttl: u64,
+    refresh_ttl: u64,
+}
+
+impl Codec {
+    /// Fresh keys from the OS CSPRNG (RSA: 2048-bit).
+    pub fn generate(alg: JwtAlg, access_ttl: Duration, refresh_ttl: Duration) -> Result<Codec> {
+        let (encoding, decoding) = match alg {
+            JwtAlg::Hs256 => {
+                let mut secret = [0u8; 32];
+                SystemRandom::new().fill(&mut secret).map_err(|_| Error::Config("no randomness".into()))?;
+                (EncodingKey::from_secret(&secret), DecodingKey::from_secret(&secret))
+            }
+            _ => asymmetric_keys(alg, &generate_pkcs8(alg)?)?,
+        };
+        Ok(Codec::with_keys(alg, encoding, decoding, access_ttl, refresh_ttl))
+    }
+
+    /// Keys from `--key-file`: HS256 takes >= 32 raw bytes; the others a PKCS#8 PEM private key.
+    pub fn from_key_material(
+        alg: JwtAlg,
+        material: &[u8],
+        access_ttl: Duration,
+        refresh_ttl: Duration,
+    ) -> Result<Codec> {
+        let (encoding, decoding) = match alg {
+            JwtAlg::Hs256 if material.len() >= 32 => {
+                (EncodingKey::from_secret(material), DecodingKey::from_secret(material))
+            }
+            JwtAlg::Hs256 => return Err(Error::Config("HS256 secret must be at least 32 bytes".into())),
+            _ => asymmetric_keys(alg, &pem_to_der(material)?)?,
+        };
+        Ok(Codec::with_keys(alg, encoding, decoding, access_ttl, refresh_ttl))
+    }
+
+    fn with_keys(
+        alg: JwtAlg,
+        encoding: EncodingKey,
+        decoding: DecodingKey,
+        access_ttl: Duration,
+        refresh_ttl: Duration,
+    ) -> Codec {
+        let validation = |aud: &str| {
+            let mut v = Validation::new(alg.algorithm());
+            v.leeway = LEEWAY_SECS;
+            v.set_issuer(&[ISSUER]);
+            v.set_audience(&[aud]);
+            v.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+            v
+        };
+        Codec {
+            alg,
+            encoding,
+            decoding,
+            access: validation(ACCESS_AUDIENCE),
+            refresh: validation(REFRESH_AUDIENCE),
+            access_ttl: access_ttl.as_secs(),
+            refresh_ttl: refresh_ttl.as_secs(),
+        }
+    }
+
+    pub fn alg(&self) -> JwtAlg {
+        self.alg
+    }
+
+    pub fn access_ttl(&self) -> u64 {
+        self.access_ttl
+    }
+
+    /// Sign a token of the given type for `uid`, valid from `now`.
+    pub fn issue(&self, uid: u64, typ: TokenType, now: u64) -> Result<String> {
+        let (aud, ttl, jti) = match typ {
+            TokenType::Access => (ACCESS_AUDIENCE, self.access_ttl, None),
+            TokenType::Refresh => (REFRESH_AUDIENCE, self.refresh_ttl, Some(crate::session::new_sid())),
+        };
+        let claims = Claims {
+            sub: uid.to_string(),
+            iat: now,
+            exp: now + ttl,
+            iss: ISSUER.to_owned(),
+            aud: aud.to_owned(),
+            typ,
+            jti,
+        };
+        self.sign(&claims)
+    }
+
+    /// Sign arbitrary claims with this codec's key (tests forge edge cases with it).
+    pub fn sign(&self, claims: &Claims) -> Result<String> {
+        jsonwebtoken::encode(&Header::new(self.alg.algorithm()), claims, &self.encoding)
+            .map_err(|_| Error::Internal)
+    }
+
+    /// Verify signature, algorithm, `exp` (with leeway), `iss`, `aud` and `typ`; return the user id.
+    pub fn verify(&self, token: &str, typ: TokenType) -> Result<u64> {
+        if token.len() > api::MAX_CREDENTIAL_BYTES {
+            return Err(Error::InvalidCredential);
+        }
+        let validation = match typ {
+            TokenType::Access => &self.access,
+            TokenType::Refresh => &self.refresh,
+        };
+        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, validation).map_err(|e| match e.kind() {
+            ErrorKind::ExpiredSignature => Error::Expired,
+            _ => Error::InvalidCredential,
+        })?;
+        if data.claims.typ != typ {
+            return Err(Error::InvalidCredential);
+        }
+        data.claims.sub.parse().map_err(|_| Error::InvalidCredential)
+    }
+
+    fn pair(&self, uid: u64) -> Result<Response> {
+        let now = api::now_secs();
+        let body = serde_json::json!({
+            "access_token": self.issue(uid, TokenType::Access, now)?,
+            "refresh_token": self.issue(uid, TokenType::Refresh, now)?,
+            "token_type": "Bearer",
+            "expires_in": self.access_ttl,
+        });
+        Ok(Json(body).into_response())
+    }
+}
+
+fn generate_pkcs8(alg: JwtAlg) -> Result<Vec<u8>> {
+    let failed = |_| Error::Config(format!("cannot generate a {alg:?} key"));
+    let rng = SystemRandom::new();
+    Ok(match alg {
+        JwtAlg::EdDsa => sig::Ed25519KeyPair::generate_pkcs8(&rng).map_err(failed)?.as_ref().to_vec(),
+        JwtAlg::Es256 => sig::EcdsaKeyPair::generate_pkcs8(&sig::ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
+            .map_err(failed)?
+            .as_ref()
+            .to_vec(),
+        JwtAlg::Rs256 => {
+            use aws_lc_rs::encoding::AsDer;
+            let pair = aws_lc_rs::rsa::KeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048).map_err(failed)?;
+            pair.as_der().map_err(failed)?.as_ref().to_vec()
+        }
+        JwtAlg::Hs256 => unreachable!("HS256 has no key pair"),
+    })
+}
+
+/// Signing key from a PKCS#8 document; verification key derived from it.
+fn asymmetric_keys(alg: JwtAlg, pkcs8: &[u8]) -> Result<(EncodingKey, DecodingKey)> {
+    let bad = |what: &str| Error::KeyFile { path: "(key)".into(), reason: format!("not a PKCS#8 {what} private key") };
+    let pem = der_to_pem(pkcs8);
+    Ok(match alg {
+        JwtAlg::EdDsa => {
+            let pair = sig::Ed25519KeyPair::from_pkcs8(pkcs8).map_err(|_| bad("Ed25519"))?;
+            let enc = EncodingKey::from_ed_pem(pem.as_bytes()).map_err(|_| bad("Ed25519"))?;
+            (enc, DecodingKey::from_ed_der(pair.public_key().as_ref()))
+        }
+        JwtAlg::Es256 => {
+            let pair = sig::EcdsaKeyPair::from_pkcs8(&sig::ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8)
+                .map_err(|_| bad("P-256"))?;
+            let enc = EncodingKey::from_ec_pem(pem.as_bytes()).map_err(|_| bad("P-256"))?;
+            (enc, DecodingKey::from_ec_der(pair.public_key().as_ref()))
+        }
+        JwtAlg::Rs256 => {
+            let pair = aws_lc_rs::rsa::KeyPair::from_pkcs8(pkcs8).map_err(|_| bad("RSA"))?;
+            let enc = EncodingKey::from_rsa_pem(pem.as_bytes()).map_err(|_| bad("RSA"))?;
+            (enc, DecodingKey::from_rsa_der(pair.public_key().as_ref()))
+        }
+        JwtAlg::Hs256 => unreachable!("HS256 is symmetric"),
+    })
+}
+
+fn der_to_pem(der: &[u8]) -> String {
+    let b64 = base64::engine::general_purpose::STANDARD.encode(der);
+    let mut pem = String::from("-----BEGIN PRIVATE KEY-----\n");
+    for chunk in b64.as_bytes().chunks(64) {
+        pem.push_str(std::str::from_utf8(chunk).expect("base64 is ascii"));
+        pem.push('\n');
+    }
+    pem.push_str("-----END PRIVATE KEY-----\n");
+    pem
+}
+
+fn pem_to_der(pem: &[u8]) -> Result<Vec<u8>> {
+    let bad = |reason: &str| Error::KeyFile { path: "(key)".into(), reason: reason.into() };
+    let text = std::str::from_utf8(pem).map_err(|_| bad("not a PEM text file"))?;
+    if !text.contains("-----BEGIN PRIVATE KEY-----") {
+        return Err(bad("expected a PKCS#8 PEM (-----BEGIN PRIVATE KEY-----)"));
+    }
+    let body: String = text.lines().filter(|l| !l.starts_with("-----")).collect();
+    base64::engine::general_purpose::STANDARD.decode(body.trim()).map_err(|_| bad("PEM body is not base64"))
+}
+
+/// The JWT scheme's state.
+#[derive(Clone)]
+pub struct JwtScheme {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    users: Arc<Users>,
+    codec: Codec,
+}
+
+impl JwtScheme {
+    pub fn new(users: Arc<Users>, codec: Codec) -> Self {
+        JwtScheme { inner: Arc::new(Inner { users, codec }) }
+    }
+
+    pub fn codec(&self) -> &Codec {
+        &self.inner.codec
+    }
+}
+
+/// The bearer token of the one `Authorization` header.
+pub fn bearer(headers: &HeaderMap) -> Result<&str> {
+    let mut values = headers.get_all(header::AUTHORIZATION).iter();
+    let value = values.next().ok_or(Error::MissingCredential)?;
+    if values.next().is_some() {
+        return Err(Error::AmbiguousCredential);
+    }
+    let value = value.to_str().map_err(|_| Error::InvalidCredential)?;
+    let (scheme, token) = value.split_once(' ').ok_or(Error::InvalidCredential)?;
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return Err(Error::InvalidCredential);
+    }
+    Ok(token.trim())
+}
+
+impl FromRequestParts<JwtScheme> for AccessAuth {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, scheme: &JwtScheme) -> Result<Self> {
+        let token = bearer(&parts.headers)?;
+        let uid = scheme.inner.codec.verify(token, TokenType::Access)?;
+        Ok(AccessAuth { uid })
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RefreshRequest {
+    refresh_token: String,
+}
+
+impl Scheme for JwtScheme {
+    type Principal = AccessAuth;
+
+    fn users(&self) -> &Arc<Users> {
+        &self.inner.users
+    }
+
+    async fn login(&self, user_id: u64) -> Result<Response> {
+        self.inner.codec.pair(user_id)
+    }
+
+    async fn refresh(&self, headers: HeaderMap, body: Bytes) -> Result<Response> {
+        let request: RefreshRequest = api::parse_json(&headers, &body)?;
+        let uid = self.inner.codec.verify(&request.refresh_token, TokenType::Refresh)?;
+        self.inner.codec.pair(uid)
+    }
+
+    async fn logout(&self, _who: AccessAuth) -> Result<Response> {
+        // Nothing to delete: the client forgets its tokens; copies stay valid until they expire.
+        Ok(StatusCode::NO_CONTENT.into_response())
+    }
+
+    async fn logout_all(&self, _who: AccessAuth) -> Result<Response> {
+        Err(Error::CannotRevoke)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn codec(alg: JwtAlg) -> Codec {
+        Codec::generate(alg, Duration::from_secs(900), Duration::from_secs(86400)).unwrap()
+    }
+
+    #[test]
+    fn every_algorithm_round_trips_and_rejects_the_other_type() {
+        for alg in [JwtAlg::Hs256, JwtAlg::EdDsa, JwtAlg::Es256, JwtAlg::Rs256] {
+            let c = codec(alg);
+            let now = api::now_secs();
+            let access = c.issue(42, TokenType::Access, now).unwrap();
+            let refresh = c.issue(42, TokenType::Refresh, now).unwrap();
+            assert_eq!(c.verify(&access, TokenType::Access).unwrap(), 42, "{alg:?}");
+            assert_eq!(c.verify(&refresh, TokenType::Refresh).unwrap(), 42, "{alg:?}");
+            assert!(c.verify(&access, TokenType::Refresh).is_err(), "{alg:?} access accepted as refresh");
+            assert!(c.verify(&refresh, TokenType::Access).is_err(), "{alg:?} refresh accepted as access");
+            assert!(codec(alg).verify(&access, TokenType::Access).is_err(), "{alg:?} wrong key accepted");
+        }
+    }
+
+    #[test]
+    fn expiry_honours_leeway() {
+        let c = codec(JwtAlg::Hs256);
+        let now = api::now_secs();
+        let claims = |exp| Claims {
+            sub: "1".into(),
+            iat: now - 1000,
+            exp,
+            iss: ISSUER.into(),
+            aud: ACCESS_AUDIENCE.into(),
+            typ: TokenType::Access,
+            jti: None,
+        };
+        let within = c.sign(&claims(now - 1)).unwrap();
+        assert!(c.verify(&within, TokenType::Access).is_ok());
+        let beyond = c.sign(&claims(now - LEEWAY_SECS - 60)).unwrap();
+        assert!(matches!(c.verify(&beyond, TokenType::Access), Err(Error::Expired)));
+    }
+
+    #[test]
+    fn key_file_material_is_checked() {
+        let ttl = Duration::from_secs(60);
+        assert!(Codec::from_key_material(JwtAlg::Hs256, &[7u8; 16], ttl, ttl).is_err());
+        assert!(Codec::from_key_material(JwtAlg::Hs256, &[7u8; 32], ttl, ttl).is_ok());
+        assert!(Codec::from_key_material(JwtAlg::EdDsa, b"not a pem", ttl, ttl).is_err());
+        let pem = der_to_pem(&generate_pkcs8(JwtAlg::Es256).unwrap());
+        let c = Codec::from_key_material(JwtAlg::Es256, pem.as_bytes(), ttl, ttl).unwrap();
+        let t = c.issue(5, TokenType::Access, api::now_secs()).unwrap();
+        assert_eq!(c.verify(&t, TokenType::Access).unwrap(), 5);
+    }
+}

@@ -1,0 +1,146 @@
+//! A private `redis-server` child: free loopback port, persistence off, stopped on drop.
+//!
+//! Used by `serve session` without `--redis-url`, by `compare`, by the benches and by the tests, so
+//! nothing in authbench ever needs a fixed port or touches a Redis it did not start.
+
+use std::net::{Ipv4Addr, TcpListener};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::error::{Error, Result};
+
+/// A running redis-server owned by this process.
+pub struct RedisServer {
+    child: Child,
+    port: u16,
+    dir: PathBuf,
+}
+
+/// The `redis-server` binary: `$AUTHBENCH_REDIS_SERVER`, else the first on `PATH`, else Debian's path.
+pub fn find_binary() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("AUTHBENCH_REDIS_SERVER") {
+        return Some(PathBuf::from(p));
+    }
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .chain([PathBuf::from("/usr/bin"), PathBuf::from("/usr/sbin")])
+        .map(|d| d.join("redis-server"))
+        .find(|p| p.is_file())
+}
+
+fn free_port() -> std::io::Result<u16> {
+    Ok(TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?.local_addr()?.port())
+}
+
+impl RedisServer {
+    /// Start redis-server on a free loopback port and wait until it answers `PING`.
+    pub fn start() -> Result<RedisServer> {
+        let binary = find_binary().ok_or(Error::RedisServerMissing)?;
+        let mut last_error = String::new();
+        // The port is free when chosen but could be taken before redis binds it: retry a few times.
+        for _ in 0..5 {
+            let port = free_port()?;
+            match Self::spawn(&binary, port) {
+                Ok(server) => return Ok(server),
+                Err(e) => last_error = e.to_string(),
+            }
+        }
+        Err(Error::RedisServerStart(last_error))
+    }
+
+    fn spawn(binary: &PathBuf, port: u16) -> Result<RedisServer> {
+        let dir = std::env::temp_dir().join(format!("authbench-redis-{}-{port}", std::process::id()));
+        std::fs::create_dir_all(&dir)?;
+        let mut command = Command::new(binary);
+        command
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--protected-mode", "yes"])
+            .args(["--save", "", "--appendonly", "no", "--daemonize", "no", "--loglevel", "warning"])
+            .args(["--maxclients", "20000"])
+            .arg("--dir")
+            .arg(&dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        die_with_parent(&mut command);
+        let child = command.spawn().map_err(|e| Error::RedisServerStart(format!("{}: {e}", binary.display())))?;
+        let mut server = RedisServer { child, port, dir };
+        server.wait_ready(Duration::from_secs(10))?;
+        Ok(server)
+    }
+
+    fn wait_ready(&mut self, limit: Duration) -> Result<()> {
+        let deadline = Instant::now() + limit;
+        let client = redis::Client::open(self.url()).map_err(|e| Error::RedisServerStart(e.to_string()))?;
+        loop {
+            if let Some(status) = self.child.try_wait()? {
+                let mut err = String::new();
+                if let Some(mut stderr) = self.child.stderr.take() {
+                    use std::io::Read;
+                    let _ = stderr.read_to_string(&mut err);
+                }
+                return Err(Error::RedisServerStart(format!("exited with {status}: {}", err.trim())));
+            }
+            if let Ok(mut conn) = client.get_connection_with_timeout(Duration::from_millis(200))
+                && redis::cmd("PING").query::<String>(&mut conn).is_ok()
+            {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                return Err(Error::RedisServerStart("did not answer PING within 10 s".into()));
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/", self.port)
+    }
+
+    /// Stop the server now (SIGKILL); used by fault tests. `restart` brings it back on the same port.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Start a fresh, empty redis-server on the same port after [`kill`](Self::kill).
+    pub fn restart(&mut self) -> Result<()> {
+        let binary = find_binary().ok_or(Error::RedisServerMissing)?;
+        let fresh = Self::spawn(&binary, self.port)?;
+        let old = std::mem::replace(self, fresh);
+        drop(old);
+        Ok(())
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Ask the kernel to SIGTERM the child if this process dies without running destructors (SIGKILL,
+/// abort), so a crashed harness never leaves a redis-server behind. No crate wraps this one
+/// prctl for `std::process::Command`; it runs in the forked child before exec, where only
+/// async-signal-safe calls are allowed, and prctl is one.
+#[allow(unsafe_code)]
+fn die_with_parent(command: &mut Command) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: prctl(PR_SET_PDEATHSIG) is async-signal-safe and touches no memory of the parent.
+    unsafe {
+        command.pre_exec(|| {
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
+            Ok(())
+        });
+    }
+}

@@ -1,0 +1,296 @@
+//! Server-side session: a 128-bit random session id in the cookie, the record in Redis.
+//!
+//! Redis layout (all keys under the server's prefix):
+//! - `s:<sid>` → `{"uid":…,"iat":…}` with the idle TTL, refreshed by `GETEX … EX ttl` on every
+//!   authenticated request: one round trip, no extra `EXPIRE`.
+//! - `u:<uid>` → set of that user's session ids, for logout-all; its TTL follows the newest session.
+//!
+//! A new id on every login and refresh (no fixation); an id that is not in Redis is never adopted.
+//! Every store call is bounded by [`STORE_TIMEOUT`]: a dead Redis gives 503 within 500 ms, and the
+//! multiplexed `ConnectionManager` reconnects by itself when Redis is back.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use rand::RngCore;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use serde::{Deserialize, Serialize};
+
+use crate::api::{self, Principal, Scheme};
+use crate::config::SameSite;
+use crate::error::{Error, Result};
+use crate::users::Users;
+
+/// Name of the session-id cookie.
+pub const COOKIE_NAME: &str = "ab_sid";
+/// Upper bound on one store operation as the client sees it.
+pub const STORE_TIMEOUT: Duration = Duration::from_millis(400);
+/// Length of a session id: 16 random bytes as lowercase hex.
+pub const SID_LEN: usize = 32;
+
+/// The record kept in Redis per session.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Record {
+    pub uid: u64,
+    pub iat: u64,
+}
+
+/// A request's authenticated session.
+#[derive(Debug, Clone)]
+pub struct SessionAuth {
+    pub sid: String,
+    pub uid: u64,
+}
+
+impl Principal for SessionAuth {
+    fn user_id(&self) -> u64 {
+        self.uid
+    }
+}
+
+/// 128 bits from the thread-local CSPRNG (ChaCha12 seeded from the OS), as 32 hex characters.
+pub fn new_sid() -> String {
+    let mut raw = [0u8; 16];
+    rand::rng().fill_bytes(&mut raw);
+    let mut s = String::with_capacity(SID_LEN);
+    for b in raw {
+        s.push(char::from(b"0123456789abcdef"[(b >> 4) as usize]));
+        s.push(char::from(b"0123456789abcdef"[(b & 15) as usize]));
+    }
+    s
+}
+
+fn is_well_formed_sid(sid: &str) -> bool {
+    sid.len() == SID_LEN && sid.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+/// Session records in Redis. Also used by the harness to preload sessions through the same code.
+#[derive(Clone)]
+pub struct SessionStore {
+    conn: ConnectionManager,
+    prefix: Arc<str>,
+    ttl_secs: u64,
+    logout_all: redis::Script,
+}
+
+impl SessionStore {
+    /// Connect with a multiplexed, reconnecting connection and bounded timeouts.
+    pub async fn connect(url: &str, prefix: &str, ttl: Duration) -> Result<SessionStore> {
+        let client = redis::Client::open(url)
+            .map_err(|source| Error::RedisConnect { url: url.to_owned(), source })?;
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(Duration::from_millis(300)))
+            .set_response_timeout(Some(Duration::from_millis(300)))
+            .set_number_of_retries(1)
+            .set_min_delay(Duration::from_millis(10))
+            .set_max_delay(Duration::from_millis(100));
+        let conn = ConnectionManager::new_with_config(client, config)
+            .await
+            .map_err(|source| Error::RedisConnect { url: url.to_owned(), source })?;
+        Ok(SessionStore {
+            conn,
+            prefix: prefix.into(),
+            ttl_secs: ttl.as_secs().max(1),
+            logout_all: redis::Script::new(
+                "local ids = redis.call('SMEMBERS', KEYS[1]) \
+                 for _, id in ipairs(ids) do redis.call('DEL', ARGV[1] .. id) end \
+                 redis.call('DEL', KEYS[1]) return #ids",
+            ),
+        })
+    }
+
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    fn session_key(&self, sid: &str) -> String {
+        format!("{}s:{sid}", self.prefix)
+    }
+
+    fn user_key(&self, uid: u64) -> String {
+        format!("{}u:{uid}", self.prefix)
+    }
+
+    /// Run one store call under the timeout; any failure is "store unavailable", never a 500.
+    async fn bounded<T>(fut: impl Future<Output = redis::RedisResult<T>>) -> Result<T> {
+        match tokio::time::timeout(STORE_TIMEOUT, fut).await {
+            Ok(Ok(v)) => Ok(v),
+            Ok(Err(_)) | Err(_) => Err(Error::StoreUnavailable),
+        }
+    }
+
+    fn create_pipe(&self, pipe: &mut redis::Pipeline, uid: u64, sid: &str) {
+        let record = serde_json::to_string(&Record { uid, iat: api::now_secs() }).expect("record serializes");
+        let user_key = self.user_key(uid);
+        pipe.cmd("SET").arg(self.session_key(sid)).arg(record).arg("EX").arg(self.ttl_secs).ignore();
+        pipe.cmd("SADD").arg(&user_key).arg(sid).ignore();
+        pipe.cmd("EXPIRE").arg(&user_key).arg(self.ttl_secs).ignore();
+    }
+
+    /// Create a session for `uid`: one atomic round trip. Returns the new id.
+    pub async fn create(&self, uid: u64) -> Result<String> {
+        let sid = new_sid();
+        let mut pipe = redis::pipe();
+        pipe.atomic();
+        self.create_pipe(&mut pipe, uid, &sid);
+        let mut conn = self.conn.clone();
+        Self::bounded(pipe.query_async::<()>(&mut conn)).await?;
+        Ok(sid)
+    }
+
+    /// Create sessions for many users in one pipeline (preloading). Returns the ids.
+    pub async fn create_many(&self, uids: impl IntoIterator<Item = u64>) -> Result<Vec<String>> {
+        let mut pipe = redis::pipe();
+        let mut sids = Vec::new();
+        for uid in uids {
+            let sid = new_sid();
+            self.create_pipe(&mut pipe, uid, &sid);
+            sids.push(sid);
+        }
+        let mut conn = self.conn.clone();
+        pipe.query_async::<()>(&mut conn).await.map_err(|_| Error::StoreUnavailable)?;
+        Ok(sids)
+    }
+
+    /// Look a session up and refresh its idle expiry: exactly one `GETEX`.
+    pub async fn lookup(&self, sid: &str) -> Result<Record> {
+        if !is_well_formed_sid(sid) {
+            return Err(Error::InvalidCredential);
+        }
+        let mut conn = self.conn.clone();
+        let cmd = redis::cmd("GETEX").arg(self.session_key(sid)).arg("EX").arg(self.ttl_secs).clone();
+        let raw: Option<String> = Self::bounded(cmd.query_async(&mut conn)).await?;
+        let raw = raw.ok_or(Error::InvalidCredential)?;
+        serde_json::from_str(&raw).map_err(|_| Error::InvalidCredential)
+    }
+
+    /// Replace a session by a new one for the same user; the old id is gone from then on.
+    pub async fn rotate(&self, sid: &str) -> Result<(u64, String)> {
+        if !is_well_formed_sid(sid) {
+            return Err(Error::InvalidCredential);
+        }
+        let mut conn = self.conn.clone();
+        // GETDEL makes rotation single-use: two concurrent refreshes of one id cannot both win.
+        let cmd = redis::cmd("GETDEL").arg(self.session_key(sid)).clone();
+        let raw: Option<String> = Self::bounded(cmd.query_async(&mut conn)).await?;
+        let record: Record =
+            serde_json::from_str(&raw.ok_or(Error::InvalidCredential)?).map_err(|_| Error::InvalidCredential)?;
+        let new = new_sid();
+        let mut pipe = redis::pipe();
+        pipe.atomic();
+        pipe.cmd("SREM").arg(self.user_key(record.uid)).arg(sid).ignore();
+        self.create_pipe(&mut pipe, record.uid, &new);
+        Self::bounded(pipe.query_async::<()>(&mut conn)).await?;
+        Ok((record.uid, new))
+    }
+
+    /// End one session.
+    pub async fn delete(&self, sid: &str, uid: u64) -> Result<()> {
+        let mut pipe = redis::pipe();
+        pipe.atomic();
+        pipe.cmd("DEL").arg(self.session_key(sid)).ignore();
+        pipe.cmd("SREM").arg(self.user_key(uid)).arg(sid).ignore();
+        let mut conn = self.conn.clone();
+        Self::bounded(pipe.query_async::<()>(&mut conn)).await
+    }
+
+    /// End every session of a user, atomically. Returns how many ids the index held.
+    pub async fn delete_all(&self, uid: u64) -> Result<u64> {
+        let mut conn = self.conn.clone();
+        let mut call = self.logout_all.key(self.user_key(uid));
+        call.arg(format!("{}s:", self.prefix));
+        Self::bounded(call.invoke_async(&mut conn)).await
+    }
+}
+
+/// The session scheme's state.
+#[derive(Clone)]
+pub struct SessionScheme {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    users: Arc<Users>,
+    store: SessionStore,
+    same_site: SameSite,
+}
+
+impl SessionScheme {
+    pub fn new(users: Arc<Users>, store: SessionStore, same_site: SameSite) -> Self {
+        SessionScheme { inner: Arc::new(Inner { users, store, same_site }) }
+    }
+
+    pub fn store(&self) -> &SessionStore {
+        &self.inner.store
+    }
+
+    fn issued_response(&self, sid: String) -> Response {
+        // A browser-session cookie: the server, not the browser, enforces the idle expiry.
+        let cookie = api::cookie_attrs(COOKIE_NAME, sid, self.inner.same_site, None);
+        let body = serde_json::json!({ "token_type": "session", "expires_in": self.inner.store.ttl_secs });
+        api::with_cookie(StatusCode::OK, &cookie, Some(body))
+    }
+}
+
+impl FromRequestParts<SessionScheme> for SessionAuth {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, scheme: &SessionScheme) -> Result<Self> {
+        let sid = api::single_cookie(&parts.headers, COOKIE_NAME)?;
+        let record = scheme.inner.store.lookup(sid).await?;
+        Ok(SessionAuth { sid: sid.to_owned(), uid: record.uid })
+    }
+}
+
+impl Scheme for SessionScheme {
+    type Principal = SessionAuth;
+
+    fn users(&self) -> &Arc<Users> {
+        &self.inner.users
+    }
+
+    async fn login(&self, user_id: u64) -> Result<Response> {
+        let sid = self.inner.store.create(user_id).await?;
+        Ok(self.issued_response(sid))
+    }
+
+    async fn refresh(&self, headers: HeaderMap, _body: Bytes) -> Result<Response> {
+        let sid = api::single_cookie(&headers, COOKIE_NAME)?;
+        let (_, new) = self.inner.store.rotate(sid).await?;
+        Ok(self.issued_response(new))
+    }
+
+    async fn logout(&self, who: SessionAuth) -> Result<Response> {
+        self.inner.store.delete(&who.sid, who.uid).await?;
+        let removal = api::removal_cookie(COOKIE_NAME, self.inner.same_site);
+        Ok(api::with_cookie(StatusCode::NO_CONTENT, &removal, None))
+    }
+
+    async fn logout_all(&self, who: SessionAuth) -> Result<Response> {
+        self.inner.store.delete_all(who.uid).await?;
+        let removal = api::removal_cookie(COOKIE_NAME, self.inner.same_site);
+        Ok(api::with_cookie(StatusCode::NO_CONTENT, &removal, None))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sids_are_128_bit_hex_and_distinct() {
+        let a = new_sid();
+        let b = new_sid();
+        assert_eq!(a.len(), SID_LEN);
+        assert!(is_well_formed_sid(&a));
+        assert_ne!(a, b);
+        assert!(!is_well_formed_sid("ABCDEF0123456789abcdef0123456789"));
+        assert!(!is_well_formed_sid("abc"));
+        assert!(!is_well_formed_sid(&format!("{a}0")));
+    }
+}

@@ -1,0 +1,18 @@
+//! The command line: one binary, one subcommand per job. Each crate owns its options.
+
+use clap::{Parser, Subcommand};
+
+/// Server-side sessions or stateless tokens? Equivalent cookie, Redis-session and JWT servers
+/// under the same load, measured for latency, CPU, memory and bytes on the wire.
+#[derive(Debug, Parser)]
+#[command(name = "authbench", version, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run one auth server (cookie, session or jwt) on loopback.
+    Serve(authbench_servers::ServeArgs),
+}
