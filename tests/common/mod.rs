@@ -1,0 +1,161 @@
+//! Helpers shared by the binary-level tests: spawn `authbench serve` on port 0, a private
+//! redis-server, and a raw HTTP/1.1 client that sends headers exactly as given (duplicates,
+//! oversized values, odd casing) — which a convenience client would normalise away.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+pub use authbench_servers::redis_server::RedisServer;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_authbench");
+
+/// Whether tests that need redis-server can run here; scripts/test.sh installs it, so in CI a
+/// missing binary is a failure, not a skip.
+pub fn require_redis() {
+    assert!(
+        authbench_servers::redis_server::find_binary().is_some(),
+        "redis-server is required (scripts/test.sh installs it: apt-get install redis-server)"
+    );
+}
+
+/// A running `authbench serve` child, killed on drop.
+pub struct Server {
+    pub child: Child,
+    pub addr: SocketAddr,
+    pub base: String,
+}
+
+impl Server {
+    /// `authbench serve <scheme> --addr 127.0.0.1:0 --fast-login --users 1000 <extra...>`.
+    pub fn spawn(scheme: &str, extra: &[&str]) -> Server {
+        let mut child = Command::new(BIN)
+            .args(["serve", scheme, "--addr", "127.0.0.1:0", "--fast-login", "--users", "1000"])
+            .args(extra)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("spawn authbench serve");
+        let stdout = child.stdout.take().expect("stdout piped");
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).expect("read listening line");
+        let base = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("first line should be `listening on ...`, got {line:?}"))
+            .to_owned();
+        let addr: SocketAddr = base.trim_start_matches("http://").parse().expect("address in listening line");
+        Server { child, addr, base }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    pub fn get(&self, path: &str, headers: &[(&str, &str)]) -> Resp {
+        request(self.addr, "GET", path, headers, None)
+    }
+
+    pub fn post(&self, path: &str, headers: &[(&str, &str)], body: Option<&str>) -> Resp {
+        request(self.addr, "POST", path, headers, body)
+    }
+
+    pub fn login(&self, user: u64) -> Resp {
+        let body = format!(r#"{{"username":"user{user}","password":"password{user}"}}"#);
+        let resp = self.post("/auth/login", &[("Content-Type", "application/json")], Some(&body));
+        assert_eq!(resp.status, 200, "login user{user}: {}", resp.body);
+        resp
+    }
+
+    /// Send SIGTERM and wait for a clean exit; returns the exit status.
+    pub fn terminate(mut self) -> std::process::ExitStatus {
+        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+        let status = self.child.wait().expect("wait for server");
+        std::mem::forget(self);
+        status
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A parsed HTTP response.
+#[derive(Debug, Clone)]
+pub struct Resp {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Resp {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", self.body))
+    }
+
+    /// `name=value` of the Set-Cookie header (attributes dropped).
+    pub fn cookie_pair(&self) -> String {
+        let set = self.header("set-cookie").expect("Set-Cookie header");
+        set.split(';').next().unwrap().trim().to_owned()
+    }
+}
+
+/// One request on a fresh connection with `Connection: close`; headers are sent verbatim.
+pub fn request(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &str)], body: Option<&str>) -> Resp {
+    let mut stream = TcpStream::connect(addr).expect("connect to server");
+    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    if let Some(b) = body {
+        req.push_str(&format!("Content-Length: {}\r\n", b.len()));
+    }
+    req.push_str("\r\n");
+    if let Some(b) = body {
+        req.push_str(b);
+    }
+    // The server may answer (431, 413) and close before reading everything: ignore write errors.
+    let _ = stream.write_all(req.as_bytes());
+    let mut raw = Vec::new();
+    let _ = stream.read_to_end(&mut raw);
+    parse_response(&raw)
+}
+
+fn parse_response(raw: &[u8]) -> Resp {
+    let text = String::from_utf8_lossy(raw);
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or_else(|| panic!("no HTTP response head in {text:?}"));
+    let mut lines = head.split("\r\n");
+    let status_line = lines.next().unwrap();
+    let status: u16 = status_line.split(' ').nth(1).and_then(|s| s.parse().ok()).expect("status code");
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+        .collect::<Vec<_>>();
+    let chunked = headers.iter().any(|(k, v)| k.eq_ignore_ascii_case("transfer-encoding") && v.contains("chunked"));
+    let body = if chunked { dechunk(body) } else { body.to_owned() };
+    Resp { status, headers, body }
+}
+
+fn dechunk(mut s: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = s.split_once("\r\n") {
+        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+        if n == 0 {
+            break;
+        }
+        out.push_str(&rest[..n]);
+        s = &rest[n + 2..];
+    }
+    out
+}
