@@ -17,10 +17,11 @@ pub struct RedisServer {
     dir: PathBuf,
 }
 
-/// The `redis-server` binary: `$AUTHBENCH_REDIS_SERVER`, else the first on `PATH`, else Debian's path.
+/// The `redis-server` binary: `$AUTHBENCH_REDIS_SERVER` when set (authoritative: a missing file
+/// there means "not found"), else the first on `PATH`, else Debian's path.
 pub fn find_binary() -> Option<PathBuf> {
     if let Some(p) = std::env::var_os("AUTHBENCH_REDIS_SERVER") {
-        return Some(PathBuf::from(p));
+        return Some(PathBuf::from(p)).filter(|p| p.is_file());
     }
     let path = std::env::var_os("PATH").unwrap_or_default();
     std::env::split_paths(&path)
@@ -63,7 +64,8 @@ impl RedisServer {
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
         die_with_parent(&mut command);
-        let child = command.spawn().map_err(|e| Error::RedisServerStart(format!("{}: {e}", binary.display())))?;
+        let child =
+            command.spawn().map_err(|e| Error::RedisServerStart(format!("{}: {e}", binary.display())))?;
         let mut server = RedisServer { child, port, dir };
         server.wait_ready(Duration::from_secs(10))?;
         Ok(server)
