@@ -9,12 +9,12 @@ use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::Json;
+use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, FromRequestParts, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::Router;
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
@@ -105,10 +105,9 @@ async fn logout_all<S: Scheme>(State(scheme): State<S>, who: S::Principal) -> Re
 
 /// Parse a JSON body; wrong content type or shape is a 400, never a 5xx.
 pub fn parse_json<T: serde::de::DeserializeOwned>(headers: &HeaderMap, body: &[u8]) -> Result<T> {
-    let is_json = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(';').next().is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json")));
+    let is_json = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| {
+        v.split(';').next().is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
+    });
     if !is_json {
         return Err(Error::BadRequest("expected Content-Type: application/json"));
     }
@@ -147,7 +146,11 @@ pub fn single_cookie<'h>(headers: &'h HeaderMap, name: &str) -> Result<&'h str> 
 }
 
 /// A `Set-Cookie` response with a small JSON body describing the credential.
-pub fn with_cookie(status: StatusCode, cookie: &cookie::Cookie<'_>, body: Option<serde_json::Value>) -> Response {
+pub fn with_cookie(
+    status: StatusCode,
+    cookie: &cookie::Cookie<'_>,
+    body: Option<serde_json::Value>,
+) -> Response {
     let set_cookie = cookie.to_string();
     match body {
         Some(body) => (status, [(header::SET_COOKIE, set_cookie)], Json(body)).into_response(),
@@ -206,7 +209,10 @@ mod tests {
         assert_eq!(single_cookie(&headers(&["a=1; sid=abc; b=2"]), "sid").unwrap(), "abc");
         assert_eq!(single_cookie(&headers(&["a=1", "sid=abc"]), "sid").unwrap(), "abc");
         assert!(matches!(single_cookie(&headers(&["sid=1; sid=2"]), "sid"), Err(Error::AmbiguousCredential)));
-        assert!(matches!(single_cookie(&headers(&["sid=1", "sid=2"]), "sid"), Err(Error::AmbiguousCredential)));
+        assert!(matches!(
+            single_cookie(&headers(&["sid=1", "sid=2"]), "sid"),
+            Err(Error::AmbiguousCredential)
+        ));
         assert!(matches!(single_cookie(&headers(&["xsid=1"]), "sid"), Err(Error::MissingCredential)));
         assert!(matches!(single_cookie(&headers(&["sid="]), "sid"), Err(Error::MissingCredential)));
         let long = format!("sid={}", "a".repeat(MAX_CREDENTIAL_BYTES + 1));

@@ -75,7 +75,8 @@ pub enum SameSite {
 
 /// Parse "15m", "500ms", "7d", "30s" into a Duration (humantime's grammar).
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    humantime::parse_duration(s.trim()).map_err(|e| format!("`{s}` is not a duration like 500ms, 30s, 15m, 7d ({e})"))
+    humantime::parse_duration(s.trim())
+        .map_err(|e| format!("`{s}` is not a duration like 500ms, 30s, 15m, 7d ({e})"))
 }
 
 /// Parse "100000", "100k", "1m" (million) into a count.

@@ -176,7 +176,9 @@ impl Codec {
             TokenType::Access => &self.access,
             TokenType::Refresh => &self.refresh,
         };
-        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, validation).map_err(|e| match e.kind() {
+        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, validation).map_err(|e| match e
+            .kind()
+        {
             ErrorKind::ExpiredSignature => Error::Expired,
             _ => Error::InvalidCredential,
         })?;
@@ -218,7 +220,10 @@ fn generate_pkcs8(alg: JwtAlg) -> Result<Vec<u8>> {
 
 /// Signing key from a PKCS#8 document; verification key derived from it.
 fn asymmetric_keys(alg: JwtAlg, pkcs8: &[u8]) -> Result<(EncodingKey, DecodingKey)> {
-    let bad = |what: &str| Error::KeyFile { path: "(key)".into(), reason: format!("not a PKCS#8 {what} private key") };
+    let bad = |what: &str| Error::KeyFile {
+        path: "(key)".into(),
+        reason: format!("not a PKCS#8 {what} private key"),
+    };
     let pem = der_to_pem(pkcs8);
     Ok(match alg {
         JwtAlg::EdDsa => {

@@ -47,10 +47,10 @@ pub async fn build(args: &ServeArgs) -> Result<Built> {
     let cost = if args.fast_login { PasswordCost::FAST } else { PasswordCost::OWASP };
     let users = Arc::new(Users::synthetic(args.users, cost));
     let key_material = match &args.key_file {
-        Some(path) => Some(std::fs::read(path).map_err(|e| Error::KeyFile {
-            path: path.display().to_string(),
-            reason: e.to_string(),
-        })?),
+        Some(path) => Some(
+            std::fs::read(path)
+                .map_err(|e| Error::KeyFile { path: path.display().to_string(), reason: e.to_string() })?,
+        ),
         None => None,
     };
     let mut built = Built {
@@ -86,7 +86,8 @@ pub async fn build(args: &ServeArgs) -> Result<Built> {
                     url
                 }
             };
-            let prefix = args.redis_prefix.clone().unwrap_or_else(|| format!("authbench:{}:", std::process::id()));
+            let prefix =
+                args.redis_prefix.clone().unwrap_or_else(|| format!("authbench:{}:", std::process::id()));
             let store = SessionStore::connect(&url, &prefix, args.ttl).await?;
             built.redis_url = Some(url);
             built.redis_prefix = Some(prefix);
@@ -186,7 +187,8 @@ pub async fn run(args: ServeArgs) -> Result<()> {
         match (&built.redis_url, &built.redis) {
             (Some(url), Some(_)) => format!(", private redis-server at {url}"),
             // The URL may carry a password: say only which prefix is ours.
-            (Some(_), None) => format!(", external redis, key prefix {}", built.redis_prefix.as_deref().unwrap_or("")),
+            (Some(_), None) =>
+                format!(", external redis, key prefix {}", built.redis_prefix.as_deref().unwrap_or("")),
             _ => String::new(),
         }
     );

@@ -81,8 +81,8 @@ pub struct SessionStore {
 impl SessionStore {
     /// Connect with a multiplexed, reconnecting connection and bounded timeouts.
     pub async fn connect(url: &str, prefix: &str, ttl: Duration) -> Result<SessionStore> {
-        let client = redis::Client::open(url)
-            .map_err(|source| Error::RedisConnect { url: url.to_owned(), source })?;
+        let client =
+            redis::Client::open(url).map_err(|source| Error::RedisConnect { url: url.to_owned(), source })?;
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(Duration::from_millis(300)))
             .set_response_timeout(Some(Duration::from_millis(300)))
@@ -178,8 +178,8 @@ impl SessionStore {
         // GETDEL makes rotation single-use: two concurrent refreshes of one id cannot both win.
         let cmd = redis::cmd("GETDEL").arg(self.session_key(sid)).clone();
         let raw: Option<String> = Self::bounded(cmd.query_async(&mut conn)).await?;
-        let record: Record =
-            serde_json::from_str(&raw.ok_or(Error::InvalidCredential)?).map_err(|_| Error::InvalidCredential)?;
+        let record: Record = serde_json::from_str(&raw.ok_or(Error::InvalidCredential)?)
+            .map_err(|_| Error::InvalidCredential)?;
         let new = new_sid();
         let mut pipe = redis::pipe();
         pipe.atomic();

@@ -69,7 +69,12 @@ pub struct Me<'a> {
 
 impl User {
     pub fn me(&self) -> Me<'_> {
-        Me { user_id: self.id, username: &self.username, display_name: &self.display_name, email: &self.email }
+        Me {
+            user_id: self.id,
+            username: &self.username,
+            display_name: &self.display_name,
+            email: &self.email,
+        }
     }
 }
 
@@ -149,7 +154,9 @@ impl Users {
             return Err(Error::BadLogin);
         };
         let mut computed = [0u8; 32];
-        self.argon2.hash_password_into(password.as_bytes(), &user.salt, &mut computed).map_err(|_| Error::BadLogin)?;
+        self.argon2
+            .hash_password_into(password.as_bytes(), &user.salt, &mut computed)
+            .map_err(|_| Error::BadLogin)?;
         let stored = match user.hash.get() {
             Some(stored) => stored,
             None => {

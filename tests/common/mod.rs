@@ -111,7 +111,13 @@ impl Resp {
 }
 
 /// One request on a fresh connection with `Connection: close`; headers are sent verbatim.
-pub fn request(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &str)], body: Option<&str>) -> Resp {
+pub fn request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+) -> Resp {
     let mut stream = TcpStream::connect(addr).expect("connect to server");
     stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
@@ -134,7 +140,8 @@ pub fn request(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &st
 
 fn parse_response(raw: &[u8]) -> Resp {
     let text = String::from_utf8_lossy(raw);
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or_else(|| panic!("no HTTP response head in {text:?}"));
+    let (head, body) =
+        text.split_once("\r\n\r\n").unwrap_or_else(|| panic!("no HTTP response head in {text:?}"));
     let mut lines = head.split("\r\n");
     let status_line = lines.next().unwrap();
     let status: u16 = status_line.split(' ').nth(1).and_then(|s| s.parse().ok()).expect("status code");
@@ -142,7 +149,8 @@ fn parse_response(raw: &[u8]) -> Resp {
         .filter_map(|l| l.split_once(':'))
         .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
         .collect::<Vec<_>>();
-    let chunked = headers.iter().any(|(k, v)| k.eq_ignore_ascii_case("transfer-encoding") && v.contains("chunked"));
+    let chunked =
+        headers.iter().any(|(k, v)| k.eq_ignore_ascii_case("transfer-encoding") && v.contains("chunked"));
     let body = if chunked { dechunk(body) } else { body.to_owned() };
     Resp { status, headers, body }
 }
