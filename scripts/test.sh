@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The tests, from a fresh Debian machine: installs what is missing, then runs format, lint and every
+# test level (Router oneshot, in-process server on port 0, the real binary) plus a bench build.
+# Tests start their own redis-server on free loopback ports; nothing here touches a system Redis.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/lib/deps.sh
+ensure_deps
+
+log "cargo fmt --check"
+cargo fmt --all -- --check
+
+log "cargo clippy (warnings are errors)"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+log "cargo test"
+cargo test --workspace --locked
+
+log "cargo bench --no-run (benches keep compiling)"
+cargo bench --workspace --locked --no-run
+
+log "all checks passed"
