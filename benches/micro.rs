@@ -1,0 +1,360 @@
+//! Criterion micro-benchmarks of every auth primitive, and of each scheme's full Router in-process.
+//!
+//! Groups (criterion filters by regex over `group/function/parameter`, so `cargo bench -- '^jwt/'`
+//! runs the `jwt` group alone and `cargo bench -- jwt` also picks up `end_to_end/api_me/jwt_*`):
+//!
+//! - `cookie`: seal and open the cookie scheme's claims, AES-256-GCM encrypted (the server's
+//!   [`Sealer`]) and, for comparison, HMAC-SHA256 signed (the `cookie` crate's signed jar).
+//! - `jwt`: encode and decode with full validation, HS256 / EdDSA / ES256 / RS256, through the
+//!   server's [`Codec`] (jsonwebtoken on aws-lc-rs); prints each token's size.
+//! - `session`: id generation, and create / lookup / delete against a private redis-server the bench
+//!   starts itself (skipped with one line when no redis-server binary is found).
+//! - `password`: argon2id at the OWASP and `--fast-login` costs, alone and through `Users::verify`
+//!   (what a login pays: semaphore + `spawn_blocking` + one argon2id).
+//! - `end_to_end`: one authenticated `GET /api/me` through each scheme's full Router built by
+//!   `serve::build`, via `tower::ServiceExt::oneshot` (no network), and `GET /healthz` as baseline.
+//! - `json`: encoding the `/api/me` body.
+//!
+//! Defaults keep a full run near four minutes on a 2-core machine: 1 s warm-up, 4 s measurement
+//! (the command line's `--warm-up-time` / `--measurement-time` override them). Everything runs on
+//! one current-thread tokio runtime so a benchmark never waits for a thread hand-off.
+
+use std::hint::black_box;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use authbench_servers::api::{self, ME};
+use authbench_servers::cookie::{COOKIE_NAME, Claims, Sealer};
+use authbench_servers::jwt::{Codec, TokenType};
+use authbench_servers::redis_server::{self, RedisServer};
+use authbench_servers::serve;
+use authbench_servers::session::{self, SessionStore};
+use authbench_servers::users::{PasswordCost, Users};
+use authbench_servers::{JwtAlg, SchemeKind, ServeArgs};
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderValue, Request, StatusCode, header};
+use axum::response::IntoResponse;
+use criterion::{BenchmarkId, Criterion, SamplingMode};
+use http_body_util::BodyExt;
+use tower::ServiceExt;
+
+const ALGS: [JwtAlg; 4] = [JwtAlg::Hs256, JwtAlg::EdDsa, JwtAlg::Es256, JwtAlg::Rs256];
+const TTL: Duration = Duration::from_secs(15 * 60);
+const REFRESH_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
+/// Users in the directory of every bench; the benches use `user1`.
+const USERS: u64 = 1_000;
+
+fn alg_name(alg: JwtAlg) -> &'static str {
+    match alg {
+        JwtAlg::Hs256 => "HS256",
+        JwtAlg::EdDsa => "EdDSA",
+        JwtAlg::Es256 => "ES256",
+        JwtAlg::Rs256 => "RS256",
+    }
+}
+
+fn main() {
+    let mut c = Criterion::default()
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(4))
+        .configure_from_args();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio runtime");
+    // One private redis-server for `session` and `end_to_end/api_me/session`, stopped on drop.
+    let redis = match redis_server::find_binary() {
+        None => {
+            println!(
+                "session: SKIPPED (and end_to_end/api_me/session): no redis-server binary on PATH, \
+                 $AUTHBENCH_REDIS_SERVER, /usr/bin or /usr/sbin"
+            );
+            None
+        }
+        Some(_) => Some(RedisServer::start().expect("start a private redis-server")),
+    };
+
+    bench_cookie(&mut c);
+    bench_jwt(&mut c);
+    if let Some(redis) = &redis {
+        bench_session(&mut c, &rt, &redis.url());
+    }
+    bench_password(&mut c, &rt);
+    bench_end_to_end(&mut c, &rt, redis.as_ref().map(RedisServer::url));
+    bench_json(&mut c);
+
+    c.final_summary();
+    drop(redis);
+}
+
+// ---------------------------------------------------------------------------------------------
+// cookie
+
+/// The signed (not encrypted) variant: HMAC-SHA256 over the same JSON, as a `cookie` signed jar.
+struct Signer {
+    key: cookie::Key,
+}
+
+impl Signer {
+    fn sign(&self, claims: &Claims) -> String {
+        let json = serde_json::to_string(claims).expect("claims serialize");
+        let mut jar = cookie::CookieJar::new();
+        jar.signed_mut(&self.key).add(cookie::Cookie::new(COOKIE_NAME, json));
+        jar.get(COOKIE_NAME).expect("cookie just added").value().to_owned()
+    }
+
+    /// Same steps as [`Sealer::open`]: authenticate, parse, check expiry.
+    fn verify(&self, value: &str, now: u64) -> Option<Claims> {
+        let jar = cookie::CookieJar::new();
+        let verified = jar.signed(&self.key).verify(cookie::Cookie::new(COOKIE_NAME, value.to_owned()))?;
+        let claims: Claims = serde_json::from_str(verified.value()).ok()?;
+        (claims.exp > now).then_some(claims)
+    }
+}
+
+fn claims() -> Claims {
+    let now = api::now_secs();
+    Claims { uid: 1, iat: now, exp: now + TTL.as_secs() }
+}
+
+fn bench_cookie(c: &mut Criterion) {
+    let sealer = Sealer::generate();
+    let signer = Signer { key: cookie::Key::generate() };
+    let claims = claims();
+    let now = api::now_secs();
+    let sealed = sealer.seal(COOKIE_NAME, &claims);
+    let signed = signer.sign(&claims);
+    assert_eq!(sealer.open(COOKIE_NAME, &sealed, now).expect("sealed cookie opens"), claims);
+    assert_eq!(signer.verify(&signed, now), Some(claims));
+    println!(
+        "credential size: cookie encrypted {} bytes value, {} bytes `Cookie: {COOKIE_NAME}=...` header; \
+         signed {} bytes value",
+        sealed.len(),
+        "Cookie: ".len() + COOKIE_NAME.len() + 1 + sealed.len(),
+        signed.len()
+    );
+
+    let mut g = c.benchmark_group("cookie");
+    g.bench_function("encrypted_seal", |b| b.iter(|| sealer.seal(COOKIE_NAME, black_box(&claims))));
+    g.bench_function("encrypted_open", |b| {
+        b.iter(|| sealer.open(COOKIE_NAME, black_box(&sealed), now).expect("opens"))
+    });
+    g.bench_function("signed_sign", |b| b.iter(|| signer.sign(black_box(&claims))));
+    g.bench_function("signed_verify", |b| {
+        b.iter(|| signer.verify(black_box(&signed), now).expect("verifies"))
+    });
+    g.finish();
+}
+
+// ---------------------------------------------------------------------------------------------
+// jwt
+
+fn bench_jwt(c: &mut Criterion) {
+    let mut g = c.benchmark_group("jwt");
+    for alg in ALGS {
+        let name = alg_name(alg);
+        let codec = Codec::generate(alg, TTL, REFRESH_TTL).expect("generate JWT keys");
+        let now = api::now_secs();
+        let token = codec.issue(1, TokenType::Access, now).expect("sign");
+        assert_eq!(codec.verify(&token, TokenType::Access).expect("verify"), 1);
+        println!(
+            "credential size: jwt {name} access token {} bytes, {} bytes `Authorization: Bearer ...` header",
+            token.len(),
+            "Authorization: Bearer ".len() + token.len()
+        );
+        g.bench_with_input(BenchmarkId::new("encode", name), &codec, |b, codec| {
+            b.iter(|| codec.issue(black_box(1), TokenType::Access, now).expect("sign"))
+        });
+        g.bench_with_input(BenchmarkId::new("decode", name), &codec, |b, codec| {
+            b.iter(|| codec.verify(black_box(&token), TokenType::Access).expect("verify"))
+        });
+    }
+    g.finish();
+}
+
+// ---------------------------------------------------------------------------------------------
+// session
+
+fn bench_session(c: &mut Criterion, rt: &tokio::runtime::Runtime, url: &str) {
+    let store = rt.block_on(SessionStore::connect(url, "bench:store:", TTL)).expect("connect to redis");
+    let sid = rt.block_on(store.create(1)).expect("create a session");
+    assert_eq!(rt.block_on(store.lookup(&sid)).expect("lookup").uid, 1);
+
+    let mut g = c.benchmark_group("session");
+    g.bench_function("new_sid", |b| b.iter(session::new_sid));
+    let store = &store;
+    g.bench_function("create", |b| {
+        let mut uid = 0u64;
+        b.to_async(rt).iter(|| {
+            uid = uid % USERS + 1;
+            let uid = uid;
+            async move { store.create(uid).await.expect("create") }
+        })
+    });
+    let sid = &sid;
+    g.bench_function("lookup", |b| {
+        b.to_async(rt).iter(|| async move { store.lookup(sid).await.expect("lookup") })
+    });
+    g.bench_function("delete", |b| {
+        // Each iteration deletes a distinct live session; creating them (pipelined) is not timed.
+        b.to_async(rt).iter_custom(|iters| async move {
+            let mut sids = Vec::with_capacity(iters as usize);
+            let mut left = iters;
+            while left > 0 {
+                let n = left.min(10_000);
+                sids.extend(
+                    store.create_many(std::iter::repeat_n(2, n as usize)).await.expect("create_many"),
+                );
+                left -= n;
+            }
+            let start = Instant::now();
+            for sid in &sids {
+                store.delete(sid, 2).await.expect("delete");
+            }
+            start.elapsed()
+        })
+    });
+    g.finish();
+}
+
+// ---------------------------------------------------------------------------------------------
+// password
+
+fn bench_password(c: &mut Criterion, rt: &tokio::runtime::Runtime) {
+    let mut g = c.benchmark_group("password");
+    // One OWASP-cost hash is ~20-40 ms: ten flat samples, criterion's minimum.
+    g.sample_size(10).sampling_mode(SamplingMode::Flat);
+    for (name, cost) in [("owasp", PasswordCost::OWASP), ("fast", PasswordCost::FAST)] {
+        eprintln!("password {name}: {cost}");
+        let argon2 = cost.argon2();
+        let salt = [7u8; 16];
+        let mut stored = [0u8; 32];
+        argon2.hash_password_into(b"password1", &salt, &mut stored).expect("argon2id");
+        g.bench_function(BenchmarkId::new("argon2id", name), |b| {
+            b.iter(|| {
+                let mut computed = [0u8; 32];
+                argon2.hash_password_into(black_box(b"password1"), &salt, &mut computed).expect("argon2id");
+                assert_eq!(computed, stored);
+            })
+        });
+
+        let users = Arc::new(Users::synthetic(USERS, cost));
+        // The first login materialises the stored hash; measure the steady state after it.
+        assert_eq!(rt.block_on(users.verify("user1", "password1")).expect("login"), 1);
+        let users = &users;
+        g.bench_function(BenchmarkId::new("login_verify", name), |b| {
+            b.to_async(rt)
+                .iter(|| async move { users.verify("user1", black_box("password1")).await.expect("login") })
+        });
+    }
+    g.finish();
+}
+
+// ---------------------------------------------------------------------------------------------
+// end_to_end
+
+/// A scheme's Router exactly as `authbench serve` builds it, plus a credential header obtained
+/// through its own `POST /auth/login`.
+struct Target {
+    label: String,
+    router: Router,
+    credential: (header::HeaderName, HeaderValue),
+    /// Keeps a private redis-server alive if `serve::build` started one (never here: we pass a URL).
+    _built: serve::Built,
+}
+
+async fn send(
+    router: &Router,
+    request: Request<Body>,
+) -> (StatusCode, axum::body::Bytes, axum::http::HeaderMap) {
+    let response = router.clone().oneshot(request).await.expect("infallible");
+    let (parts, body) = response.into_parts();
+    (parts.status, body.collect().await.expect("body").to_bytes(), parts.headers)
+}
+
+async fn target(args: ServeArgs, label: String) -> Target {
+    let built = serve::build(&args).await.expect("build the scheme's Router");
+    let router = built.router.clone();
+    let login = Request::post(api::LOGIN)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(r#"{"username":"user1","password":"password1"}"#))
+        .expect("request");
+    let (status, body, headers) = send(&router, login).await;
+    assert_eq!(status, StatusCode::OK, "{label} login: {body:?}");
+    let credential = match args.scheme {
+        SchemeKind::Jwt => {
+            let json: serde_json::Value = serde_json::from_slice(&body).expect("login JSON");
+            let token = json["access_token"].as_str().expect("access_token");
+            (header::AUTHORIZATION, HeaderValue::from_str(&format!("Bearer {token}")).expect("header"))
+        }
+        SchemeKind::Cookie | SchemeKind::Session => {
+            let set_cookie = headers[header::SET_COOKIE].to_str().expect("ascii Set-Cookie");
+            let pair = set_cookie.split(';').next().expect("name=value");
+            (header::COOKIE, HeaderValue::from_str(pair).expect("header"))
+        }
+    };
+    Target { label, router, credential, _built: built }
+}
+
+fn me_request(credential: &(header::HeaderName, HeaderValue)) -> Request<Body> {
+    let mut request = Request::get(ME).body(Body::empty()).expect("request");
+    request.headers_mut().insert(credential.0.clone(), credential.1.clone());
+    request
+}
+
+fn bench_end_to_end(c: &mut Criterion, rt: &tokio::runtime::Runtime, redis_url: Option<String>) {
+    let base = |scheme| ServeArgs { users: USERS, fast_login: true, ..ServeArgs::new(scheme) };
+    let mut targets = vec![rt.block_on(target(base(SchemeKind::Cookie), "cookie".into()))];
+    if let Some(url) = redis_url {
+        let args = ServeArgs {
+            redis_url: Some(url),
+            redis_prefix: Some("bench:e2e:".into()),
+            ..base(SchemeKind::Session)
+        };
+        targets.push(rt.block_on(target(args, "session".into())));
+    }
+    for alg in ALGS {
+        let args = ServeArgs { jwt_alg: alg, ..base(SchemeKind::Jwt) };
+        targets.push(rt.block_on(target(args, format!("jwt_{}", alg_name(alg)))));
+    }
+
+    // Every scheme did its real work: the same /api/me body, and a tampered credential refused.
+    let mut bodies = Vec::new();
+    for t in &targets {
+        let (status, body, _) = rt.block_on(send(&t.router, me_request(&t.credential)));
+        assert_eq!(status, StatusCode::OK, "{}: {body:?}", t.label);
+        bodies.push(body);
+        let mut tampered = t.credential.1.as_bytes().to_vec();
+        let i = tampered.len() - 5;
+        tampered[i] = if tampered[i] == b'a' { b'b' } else { b'a' };
+        let bad = (t.credential.0.clone(), HeaderValue::from_bytes(&tampered).expect("header"));
+        let (status, _, _) = rt.block_on(send(&t.router, me_request(&bad)));
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{}: tampered credential accepted", t.label);
+    }
+    assert!(bodies.windows(2).all(|w| w[0] == w[1]), "/api/me bodies differ across schemes");
+
+    let mut g = c.benchmark_group("end_to_end");
+    let healthz = &targets[0].router;
+    g.bench_function("healthz", |b| {
+        b.to_async(rt).iter(|| async move {
+            let request = Request::get(api::HEALTHZ).body(Body::empty()).expect("request");
+            send(healthz, request).await
+        })
+    });
+    for t in &targets {
+        g.bench_function(BenchmarkId::new("api_me", &t.label), |b| {
+            b.to_async(rt).iter(|| async move { send(&t.router, me_request(&t.credential)).await })
+        });
+    }
+    g.finish();
+}
+
+// ---------------------------------------------------------------------------------------------
+// json
+
+fn bench_json(c: &mut Criterion) {
+    let users = Users::synthetic(USERS, PasswordCost::FAST);
+    let user = users.get(1).expect("user1");
+    let mut g = c.benchmark_group("json");
+    g.bench_function("me_to_vec", |b| b.iter(|| serde_json::to_vec(&black_box(user).me()).expect("encode")));
+    g.bench_function("me_response", |b| b.iter(|| axum::Json(black_box(user).me()).into_response()));
+    g.finish();
+}
