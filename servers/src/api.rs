@@ -111,6 +111,11 @@ pub fn parse_json<T: serde::de::DeserializeOwned>(headers: &HeaderMap, body: &[u
     if !is_json {
         return Err(Error::BadRequest("expected Content-Type: application/json"));
     }
+    // serde's derived struct visitor also accepts a JSON array of the fields in order
+    // (`["user1","password1"]`); the contract is an object, so anything else is refused here.
+    if body.trim_ascii_start().first() != Some(&b'{') {
+        return Err(Error::BadRequest("body is not the expected JSON object"));
+    }
     serde_json::from_slice(body).map_err(|_| Error::BadRequest("body is not the expected JSON object"))
 }
 
@@ -217,6 +222,23 @@ mod tests {
         assert!(matches!(single_cookie(&headers(&["sid="]), "sid"), Err(Error::MissingCredential)));
         let long = format!("sid={}", "a".repeat(MAX_CREDENTIAL_BYTES + 1));
         assert!(matches!(single_cookie(&headers(&[&long]), "sid"), Err(Error::InvalidCredential)));
+    }
+
+    #[test]
+    fn parse_json_wants_an_object_not_an_array_of_the_fields() {
+        #[derive(Debug, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        #[allow(dead_code)]
+        struct Two {
+            a: String,
+            b: String,
+        }
+        let mut h = HeaderMap::new();
+        h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        assert!(parse_json::<Two>(&h, br#" {"a":"x","b":"y"}"#).is_ok());
+        assert!(matches!(parse_json::<Two>(&h, br#"["x","y"]"#), Err(Error::BadRequest(_))));
+        assert!(matches!(parse_json::<Two>(&h, br#" ["x","y"]"#), Err(Error::BadRequest(_))));
+        assert!(matches!(parse_json::<Two>(&h, b""), Err(Error::BadRequest(_))));
     }
 
     #[test]

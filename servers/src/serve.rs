@@ -2,15 +2,21 @@
 //!
 //! hyper's connection builder is used directly (rather than `axum::serve`) for the limits a
 //! benchmark target needs and axum does not expose: a header-size cap (431 above 8 KiB), a header
-//! read timeout so idle or slow connections cannot pin the server, and graceful shutdown.
+//! read timeout so idle or slow connections cannot pin the server, a body read timeout so a
+//! request head followed by a trickled (or never sent) body cannot either, and graceful shutdown.
+//! [`ServeLimits`] holds the timeouts; [`serve`] uses its defaults.
 
 use std::future::Future;
 use std::io::Write;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use axum::Router;
+use axum::body::Bytes;
+use hyper::body::{Body as HttpBody, Frame, Incoming, SizeHint};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
@@ -28,6 +34,28 @@ use crate::users::{PasswordCost, Users};
 pub const MAX_HEAD_BYTES: usize = 8 * 1024;
 /// A connection that has not sent a complete request head within this time is closed.
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// A request whose body has not fully arrived this long after its head is answered 400 and its
+/// connection closed. Bodies are at most 16 KiB, so an honest client needs milliseconds.
+pub const BODY_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Per-connection time limits of [`serve_with`]. `Default` is what [`serve`] and `authbench serve`
+/// use; tests shorten them to watch slow connections being closed without waiting 10 s.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServeLimits {
+    /// Time allowed for a complete request head, counted from the connection's first read and,
+    /// on keep-alive connections, from the end of the previous response (so it is also the idle
+    /// timeout).
+    pub header_read_timeout: Duration,
+    /// Time allowed for a request body to arrive in full, counted from when the handler first
+    /// waits for it (at once, for login and refresh).
+    pub body_read_timeout: Duration,
+}
+
+impl Default for ServeLimits {
+    fn default() -> Self {
+        ServeLimits { header_read_timeout: HEADER_READ_TIMEOUT, body_read_timeout: BODY_READ_TIMEOUT }
+    }
+}
 
 /// A built server: its Router plus whatever must live as long as it (a private redis-server).
 pub struct Built {
@@ -107,10 +135,20 @@ pub async fn bind(addr: SocketAddr) -> Result<TcpListener> {
 
 /// Serve `router` on `listener` until `shutdown` resolves, then drain open connections (5 s max).
 pub async fn serve(listener: TcpListener, router: Router, shutdown: impl Future<Output = ()>) -> Result<()> {
+    serve_with(listener, router, shutdown, ServeLimits::default()).await
+}
+
+/// [`serve`] with explicit time limits.
+pub async fn serve_with(
+    listener: TcpListener,
+    router: Router,
+    shutdown: impl Future<Output = ()>,
+    limits: ServeLimits,
+) -> Result<()> {
     let graceful = GracefulShutdown::new();
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
-        .header_read_timeout(HEADER_READ_TIMEOUT)
+        .header_read_timeout(limits.header_read_timeout)
         .max_buf_size(MAX_HEAD_BYTES)
         .keep_alive(true);
     tokio::pin!(shutdown);
@@ -126,7 +164,11 @@ pub async fn serve(listener: TcpListener, router: Router, shutdown: impl Future<
                     }
                 };
                 let _ = stream.set_nodelay(true);
-                let service = TowerToHyperService::new(router.clone());
+                let body_timeout = limits.body_read_timeout;
+                let service = TowerToHyperService::new(tower::ServiceExt::map_request(
+                    router.clone(),
+                    move |req: http::Request<Incoming>| req.map(|body| TimedBody::new(body, body_timeout)),
+                ));
                 let conn = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
                 tokio::spawn(async move {
                     let _ = conn.await;
@@ -141,6 +183,55 @@ pub async fn serve(listener: TcpListener, router: Router, shutdown: impl Future<
         () = tokio::time::sleep(Duration::from_secs(5)) => {}
     }
     Ok(())
+}
+
+/// A request body that fails once its deadline passes, so an extractor waiting for it (`Bytes`,
+/// hence login and refresh) gives up with a 4xx instead of holding the connection forever. The
+/// timer starts the first time the body is not ready, so a request whose body is never read (GET)
+/// or arrives at once costs no timer at all on the hot path.
+struct TimedBody {
+    inner: Incoming,
+    timeout: Duration,
+    deadline: Option<Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl TimedBody {
+    fn new(inner: Incoming, timeout: Duration) -> Self {
+        TimedBody { inner, timeout, deadline: None }
+    }
+}
+
+/// The error a [`TimedBody`] yields when its deadline passes.
+#[derive(Debug, thiserror::Error)]
+#[error("request body not received in time")]
+struct BodyTimeout;
+
+impl HttpBody for TimedBody {
+    type Data = Bytes;
+    type Error = axum::BoxError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        if let Poll::Ready(frame) = Pin::new(&mut self.inner).poll_frame(cx) {
+            return Poll::Ready(frame.map(|f| f.map_err(Into::into)));
+        }
+        let timeout = self.timeout;
+        let deadline = self.deadline.get_or_insert_with(|| Box::pin(tokio::time::sleep(timeout)));
+        match deadline.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Some(Err(BodyTimeout.into()))),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
 }
 
 /// The tokio runtime every server runs on: multi-threaded, one worker per core unless told.
