@@ -15,4 +15,17 @@ pub struct Cli {
 pub enum Command {
     /// Run one auth server (cookie, session or jwt) on loopback.
     Serve(authbench_servers::ServeArgs),
+    /// Load one server with ramping virtual users or a fixed arrival rate; record latency and cost.
+    Load(authbench_loadgen::LoadArgs),
+    /// The whole experiment: all schemes, ramps, session sweep, revocation; CSV, plots, report.
+    Compare(crate::compare::CompareArgs),
+    /// Rebuild plots, report.md and report.html of a results folder from its CSV files.
+    Report(ReportArgs),
+}
+
+/// Options of `authbench report`.
+#[derive(Debug, clap::Args)]
+pub struct ReportArgs {
+    /// A results folder written by `authbench compare`.
+    pub dir: std::path::PathBuf,
 }

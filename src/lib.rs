@@ -2,15 +2,18 @@
 //!
 //! - [`cli`]: the clap definitions.
 //! - `servers/` (crate `authbench_servers`): `serve`.
-//! - `loadgen/` (crate `authbench_loadgen`): `load`, `compare`, `report`.
+//! - [`compare`]: `compare`, the whole experiment, orchestrating both crates below.
+//! - `loadgen/` (crate `authbench_loadgen`): `load`, and the report renderer behind `report`.
 
 pub mod cli;
+pub mod compare;
 
 use cli::{Cli, Command};
 
 /// Run a parsed command line; returns the process exit code.
 pub fn run(cli: Cli) -> i32 {
     match cli.command {
+        Command::Load(args) => authbench_loadgen::run_command(args),
         Command::Serve(args) => {
             let runtime = match authbench_servers::serve::runtime(args.workers) {
                 Ok(rt) => rt,
@@ -21,6 +24,14 @@ pub fn run(cli: Cli) -> i32 {
                 Err(e) => fail(&e.to_string(), e.exit_code()),
             }
         }
+        Command::Compare(args) => compare::run(args),
+        Command::Report(args) => match authbench_loadgen::report::render(&args.dir) {
+            Ok(r) => {
+                eprintln!("rebuilt {} plots and {}", r.plots.len(), args.dir.join("report.md").display());
+                0
+            }
+            Err(e) => fail(&e.to_string(), 2),
+        },
     }
 }
 

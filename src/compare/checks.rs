@@ -1,0 +1,182 @@
+//! Before any number is reported: prove each server does its real work and the schemes are
+//! equivalent. Every check becomes a row of `checks.csv`; a failed check stops that scheme's run.
+
+use std::net::SocketAddr;
+
+use anyhow::{Context, Result, bail};
+use authbench_servers::SchemeKind;
+
+use super::http;
+use super::redis_info::RedisInfo;
+
+/// A credential as a client presents it.
+#[derive(Debug, Clone)]
+pub struct Cred {
+    pub header: &'static str,
+    pub value: String,
+    /// JWT refresh token; cookie schemes refresh with the cookie itself.
+    pub refresh_token: Option<String>,
+}
+
+impl Cred {
+    /// The raw credential (cookie value or bearer token) without the header syntax.
+    pub fn raw(&self) -> &str {
+        match self.header {
+            "authorization" => self.value.trim_start_matches("Bearer "),
+            _ => self.value.split_once('=').map(|(_, v)| v).unwrap_or(&self.value),
+        }
+    }
+
+    pub fn with_raw(&self, raw: &str) -> Cred {
+        let value = match self.header {
+            "authorization" => format!("Bearer {raw}"),
+            _ => format!("{}={raw}", self.value.split_once('=').map(|(k, _)| k).unwrap_or("")),
+        };
+        Cred { header: self.header, value, refresh_token: self.refresh_token.clone() }
+    }
+
+    pub fn headers(&self) -> [(&str, &str); 1] {
+        [(self.header, self.value.as_str())]
+    }
+}
+
+/// Log `user{uid}` in through the real endpoint.
+pub async fn login(addr: SocketAddr, uid: u64) -> Result<Cred> {
+    let body = format!(r#"{{"username":"user{uid}","password":"password{uid}"}}"#);
+    let resp = http::send(addr, "POST", "/auth/login", &[], Some(&body)).await?;
+    if resp.status != 200 {
+        bail!("login of user{uid} answered {}", resp.status);
+    }
+    if let Some(pair) = resp.cookie_pair() {
+        return Ok(Cred { header: "cookie", value: pair, refresh_token: None });
+    }
+    let j = resp.json()?;
+    let access = j["access_token"].as_str().context("no access_token in login response")?;
+    Ok(Cred {
+        header: "authorization",
+        value: format!("Bearer {access}"),
+        refresh_token: j["refresh_token"].as_str().map(str::to_owned),
+    })
+}
+
+pub async fn me_status(addr: SocketAddr, cred: &Cred) -> Result<u16> {
+    Ok(http::send(addr, "GET", "/api/me", &cred.headers(), None).await?.status)
+}
+
+/// One row of `checks.csv`.
+#[derive(Debug, Clone)]
+pub struct Check {
+    pub scheme: SchemeKind,
+    pub check: &'static str,
+    pub passed: bool,
+    pub detail: String,
+}
+
+/// What the checks learned that later phases reuse.
+pub struct Checked {
+    pub rows: Vec<Check>,
+    /// `/api/me` body of user1, compared across schemes by the caller.
+    pub me_body: Vec<u8>,
+    pub credential_bytes: usize,
+    pub request_header: &'static str,
+}
+
+/// Run the equivalence and real-work checks against one live server.
+pub async fn run(scheme: SchemeKind, addr: SocketAddr, redis: Option<&RedisInfo>) -> Result<Checked> {
+    let mut rows = Vec::new();
+    let mut add = |check: &'static str, passed: bool, detail: String| {
+        rows.push(Check { scheme, check, passed, detail });
+    };
+    let cred = login(addr, 1).await?;
+    let me = http::send(addr, "GET", "/api/me", &cred.headers(), None).await?;
+    add("me_ok", me.status == 200, format!("GET /api/me answered {}", me.status));
+
+    let raw = cred.raw().to_owned();
+    let mid = raw.len() / 2;
+    let mut tampered = raw.clone().into_bytes();
+    tampered[mid] = if tampered[mid] == b'A' { b'B' } else { b'A' };
+    let tampered = cred.with_raw(&String::from_utf8(tampered).expect("ascii credential"));
+    let status = me_status(addr, &tampered).await?;
+    add("tampered_rejected", status == 401, format!("credential with byte {mid} changed answered {status}"));
+    let forged = cred.with_raw("forged-credential");
+    let status = me_status(addr, &forged).await?;
+    add("forged_rejected", status == 401, format!("made-up credential answered {status}"));
+
+    // Store work per request, from Redis's own command statistics.
+    if let Some(info) = redis {
+        const N: u64 = 200;
+        let before = info.commandstats().await?;
+        for _ in 0..N {
+            let s = me_status(addr, &cred).await?;
+            if s != 200 {
+                bail!("GET /api/me answered {s} during the store-lookup check");
+            }
+        }
+        let after = info.commandstats().await?;
+        let delta = |cmd: &str| after.get(cmd).copied().unwrap_or(0) - before.get(cmd).copied().unwrap_or(0);
+        let total: u64 = after
+            .iter()
+            .filter(|(k, _)| k.as_str() != "info")
+            .map(|(k, v)| v - before.get(k).copied().unwrap_or(0))
+            .sum();
+        match scheme {
+            SchemeKind::Session => add(
+                "one_store_lookup_per_request",
+                delta("getex") == N && total == N,
+                format!("{N} x GET /api/me: {} GETEX, {total} Redis commands in all", delta("getex")),
+            ),
+            _ => add(
+                "no_store_calls",
+                total == 0,
+                format!("{N} x GET /api/me: {total} Redis commands (stateless: expected 0)"),
+            ),
+        }
+    }
+
+    match scheme {
+        SchemeKind::Jwt => {
+            use base64::Engine;
+            let payload = raw.split('.').nth(1).unwrap_or("");
+            let decoded =
+                base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).unwrap_or_default();
+            let text = String::from_utf8_lossy(&decoded).to_string();
+            let clean = !text.contains("password") && text.contains("\"sub\"");
+            add("payload_readable_without_key_holds_no_secret", clean, format!("payload decodes to {text}"));
+        }
+        SchemeKind::Cookie => {
+            let clear = raw.contains("uid") || raw.contains("user1");
+            add(
+                "cookie_encrypted",
+                !clear,
+                format!("{}-byte sealed value; no claim readable in clear", raw.len()),
+            );
+        }
+        SchemeKind::Session => {
+            let opaque = raw.len() == 32 && raw.bytes().all(|b| b.is_ascii_hexdigit());
+            add("session_id_opaque_128_bit", opaque, format!("session id is {} hex characters", raw.len()));
+        }
+    }
+
+    // Replay after logout: rejected by the session scheme, accepted by the stateless ones until expiry.
+    let victim = login(addr, 2).await?;
+    let out = http::send(addr, "POST", "/auth/logout", &victim.headers(), None).await?;
+    let replay = me_status(addr, &victim).await?;
+    let expected = if scheme == SchemeKind::Session { 401 } else { 200 };
+    add(
+        "replay_after_logout",
+        out.status == 204 && replay == expected,
+        format!("logout {} then replay answered {replay} (documented: {expected})", out.status),
+    );
+
+    let failed: Vec<String> =
+        rows.iter().filter(|c| !c.passed).map(|c| format!("{}: {}", c.check, c.detail)).collect();
+    if !failed.is_empty() {
+        bail!("{scheme} failed its pre-measurement checks: {}", failed.join("; "));
+    }
+    Ok(Checked {
+        rows,
+        me_body: me.body.to_vec(),
+        credential_bytes: cred.value.len(),
+        request_header: cred.header,
+    })
+}

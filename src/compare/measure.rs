@@ -1,0 +1,300 @@
+//! One scheme × one repeat: spawn the server, check it, warm it, then measure — healthz vs me CPU,
+//! the ramp of virtual users, and the session-scaling sweep — through the loadgen library.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use authbench_loadgen::config::LoadConfig;
+use authbench_loadgen::mix::Mix;
+use authbench_loadgen::ramp::{LoadModel, Ramp};
+use authbench_loadgen::report::data::{CheckRow, RampRow, SessionsRow};
+use authbench_loadgen::summary::Summary;
+use authbench_servers::SchemeKind;
+use authbench_servers::session::SessionStore;
+use tokio_util::sync::CancellationToken;
+
+use super::Ctx;
+use super::checks;
+use super::preload;
+use super::server::ServerProcess;
+
+/// What one scheme × repeat produced.
+#[derive(Default)]
+pub struct UnitResult {
+    pub checks: Vec<CheckRow>,
+    pub ramp: Vec<RampRow>,
+    pub sessions: Vec<SessionsRow>,
+    /// (metric, value) pairs for summary.csv.
+    pub metrics: Vec<(&'static str, &'static str, f64)>,
+    pub me_body: Vec<u8>,
+    pub credential: Option<(String, u64, u64)>,
+    /// The steady `/api/me` run's histogram log, for the percentile spectrum.
+    pub me_hlog: Option<PathBuf>,
+    pub interrupted: bool,
+}
+
+/// Server arguments shared by every run of a scheme.
+pub fn server_args(ctx: &Ctx, scheme: SchemeKind, prefix: &str, ttl: Option<Duration>) -> Vec<String> {
+    let mut args = vec!["--fast-login".to_owned(), "--users".to_owned(), ctx.plan.users.to_string()];
+    match scheme {
+        SchemeKind::Cookie => {
+            args.extend(["--key-file".to_owned(), ctx.keys.cookie_file.display().to_string()])
+        }
+        SchemeKind::Jwt => args.extend(["--key-file".to_owned(), ctx.keys.jwt_file.display().to_string()]),
+        SchemeKind::Session => args.extend([
+            "--redis-url".to_owned(),
+            ctx.redis_url.clone(),
+            "--redis-prefix".to_owned(),
+            prefix.to_owned(),
+        ]),
+    }
+    if let Some(ttl) = ttl {
+        args.extend(["--ttl".to_owned(), format!("{}s", ttl.as_secs().max(1))]);
+    }
+    args
+}
+
+fn load(
+    ctx: &Ctx,
+    server: &ServerProcess,
+    scheme: Option<SchemeKind>,
+    model: LoadModel,
+    out: Option<PathBuf>,
+) -> LoadConfig {
+    let mut c = LoadConfig::new(server.addr, scheme, model);
+    c.server_pid = Some(server.pid());
+    c.redis_url = Some(ctx.redis_url.clone());
+    c.out_dir = out;
+    c.progress = false;
+    c
+}
+
+async fn run_load(config: LoadConfig, stop: &CancellationToken, what: &str) -> Result<Summary> {
+    let summary =
+        authbench_loadgen::run(config, stop.clone()).await.with_context(|| format!("load phase `{what}`"))?;
+    if summary.target_lost {
+        bail!("the server stopped answering during `{what}`");
+    }
+    Ok(summary)
+}
+
+fn me_only() -> Mix {
+    Mix { me: 100, refresh: 0, logout: 0 }
+}
+
+fn rss_bytes(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:")?.trim().strip_suffix("kB")?.trim().parse::<u64>().ok())
+        .map(|k| k * 1024)
+}
+
+/// Read the per-second rows of a ramp run's `timeseries.csv`.
+fn ramp_rows(path: &Path, scheme: SchemeKind, repeat: u32) -> Result<Vec<RampRow>> {
+    let mut reader = csv::Reader::from_path(path).with_context(|| format!("read {}", path.display()))?;
+    let headers = reader.headers()?.clone();
+    let col = |name: &str| headers.iter().position(|h| h == name);
+    let (t, vus, rps, p50, p99, errs) =
+        (col("t_s"), col("active_vus"), col("me_rps"), col("me_p50_us"), col("me_p99_us"), col("me_errors"));
+    let (scpu, rcpu, rss, mem) = (
+        col("server_cpu_us_per_req"),
+        col("redis_cpu_us_per_req"),
+        col("server_rss_bytes"),
+        col("redis_used_memory"),
+    );
+    let mut rows = Vec::new();
+    for record in reader.records() {
+        let record = record?;
+        let num = |i: Option<usize>| i.and_then(|i| record.get(i)).and_then(|v| v.parse::<f64>().ok());
+        let (Some(t_s), Some(p50), Some(p99)) = (num(t), num(p50), num(p99)) else { continue };
+        rows.push(RampRow {
+            scheme: scheme.to_string(),
+            repeat,
+            t_s,
+            active_vus: num(vus).unwrap_or(0.0) as u64,
+            me_rps: num(rps).unwrap_or(0.0),
+            me_p50_us: p50,
+            me_p99_us: p99,
+            errors: num(errs).unwrap_or(0.0) as u64,
+            server_cpu_us_per_req: num(scpu),
+            redis_cpu_us_per_req: num(rcpu),
+            server_rss_bytes: num(rss),
+            redis_used_memory: num(mem),
+        });
+    }
+    Ok(rows)
+}
+
+/// Measure one scheme once. Stops early (with what it has) when `stop` fires.
+pub async fn unit(
+    ctx: &Ctx,
+    scheme: SchemeKind,
+    repeat: u32,
+    stop: &CancellationToken,
+) -> Result<UnitResult> {
+    let plan = &ctx.plan;
+    let prefix = format!("{}{scheme}:{repeat}:", ctx.prefix);
+    let dir = plan.out.join("runs").join(format!("{scheme}-r{repeat}"));
+    std::fs::create_dir_all(&dir)?;
+    let mut r = UnitResult::default();
+    ctx.progress.phase(scheme, repeat, "start server");
+    let server = ServerProcess::spawn(scheme, &server_args(ctx, scheme, &prefix, None))?;
+
+    // 1. Equivalence and real-work checks: nothing is measured from a server that fails them.
+    ctx.progress.phase(scheme, repeat, "checks");
+    let strict_store = ctx.owns_redis.then_some(&ctx.redis_info);
+    let checked = checks::run(scheme, server.addr, strict_store).await?;
+    r.checks = checked
+        .rows
+        .iter()
+        .map(|c| CheckRow {
+            scheme: c.scheme.to_string(),
+            check: c.check.to_owned(),
+            passed: c.passed,
+            detail: c.detail.clone(),
+            category: None,
+        })
+        .collect();
+    r.me_body = checked.me_body;
+
+    // 2. Primer and warm-up, not recorded.
+    ctx.progress.phase(scheme, repeat, "warm-up");
+    let warm = Ramp::constant(plan.steady_vus as f64, plan.warmup);
+    let mut c = load(ctx, &server, Some(scheme), LoadModel::Closed { stages: warm }, None);
+    c.mix = me_only();
+    run_load(c, stop, "warm-up").await?;
+    if stop.is_cancelled() {
+        r.interrupted = true;
+        return Ok(r);
+    }
+
+    // 3. CPU per request: healthz (no auth) then /api/me, same server, same connection count.
+    ctx.progress.phase(scheme, repeat, "healthz baseline");
+    let steady = || LoadModel::Closed { stages: Ramp::constant(plan.steady_vus as f64, plan.steady) };
+    let healthz =
+        run_load(load(ctx, &server, None, steady(), Some(dir.join("healthz"))), stop, "healthz").await?;
+    ctx.progress.phase(scheme, repeat, "me steady");
+    let mut c = load(ctx, &server, Some(scheme), steady(), Some(dir.join("me")));
+    c.mix = me_only();
+    let me = run_load(c, stop, "me steady").await?;
+    r.me_hlog = Some(dir.join("me").join("me.hlog"));
+    if let (Some(h), Some(m)) = (healthz.server.cpu_us_per_req, me.server.cpu_us_per_req) {
+        let redis_h = healthz.redis.cpu_us_per_req.unwrap_or(0.0);
+        let redis_m =
+            if scheme == SchemeKind::Session { me.redis.cpu_us_per_req.unwrap_or(0.0) } else { 0.0 };
+        r.metrics.push(("healthz_cpu_us_per_req", "us", h));
+        r.metrics.push(("me_cpu_us_per_req_server", "us", m));
+        r.metrics.push(("me_cpu_us_per_req_redis", "us", redis_m));
+        r.metrics.push(("me_cpu_us_per_req_total", "us", m + redis_m));
+        // Redis sits idle during healthz; its background CPU per request there is subtracted
+        // nowhere, so the ratio counts all of Redis's CPU during /api/me against the server alone.
+        let _ = redis_h;
+        r.metrics.push(("cpu_ratio_me_over_healthz", "ratio", (m + redis_m) / h));
+    }
+    if let Some(e) = me.endpoints.get("me") {
+        if let Some(l) = &e.latency_us {
+            r.metrics.push(("me_steady_p50_us", "us", l.p50 as f64));
+            r.metrics.push(("me_steady_p99_us", "us", l.p99 as f64));
+        }
+        r.metrics.push(("me_steady_rps", "req/s", e.rps));
+        let cred = e.credential_bytes_per_req.unwrap_or(checked.credential_bytes as f64);
+        r.metrics.push(("credential_bytes", "bytes", cred));
+        r.credential = Some((
+            checked.request_header.to_owned(),
+            cred.round() as u64,
+            e.bytes_sent_per_req.round() as u64,
+        ));
+    }
+    if stop.is_cancelled() {
+        r.interrupted = true;
+        return Ok(r);
+    }
+
+    // 4. The ramp of concurrent users, with the full mix (login, me, refresh, logout).
+    ctx.progress.phase(scheme, repeat, "ramp");
+    let mut c = load(
+        ctx,
+        &server,
+        Some(scheme),
+        LoadModel::Closed { stages: plan.stages.clone() },
+        Some(dir.join("ramp")),
+    );
+    c.think = plan.think;
+    c.first_user = 1;
+    let ramp = run_load(c, stop, "ramp").await?;
+    r.ramp = ramp_rows(&dir.join("ramp").join("timeseries.csv"), scheme, repeat)?;
+    let me_rows: Vec<&RampRow> = r.ramp.iter().filter(|row| row.active_vus > 0).collect();
+    if let Some(max) = me_rows.iter().map(|row| row.me_rps).reduce(f64::max) {
+        r.metrics.push(("me_rps_max", "req/s", max));
+    }
+    if let Some(l) = ramp.endpoints.get("me").and_then(|e| e.latency_us.as_ref()) {
+        r.metrics.push(("me_p50_us", "us", l.p50 as f64));
+        r.metrics.push(("me_p99_us", "us", l.p99 as f64));
+    }
+    for (endpoint, metric) in [("login", "login_p50_us"), ("refresh", "refresh_p50_us")] {
+        if let Some(l) = ramp.endpoints.get(endpoint).and_then(|e| e.latency_us.as_ref()) {
+            r.metrics.push((metric, "us", l.p50 as f64));
+        }
+    }
+    if let Some(rss) = ramp.server.rss_bytes_max {
+        r.metrics.push(("server_rss_bytes_max", "bytes", rss as f64));
+    }
+    if let Some(m) = ramp.redis.used_memory_max {
+        r.metrics.push(("redis_used_memory_max", "bytes", m as f64));
+    }
+    if stop.is_cancelled() {
+        r.interrupted = true;
+        return Ok(r);
+    }
+
+    // 5. Session-scaling sweep: preload idle sessions, then /api/me at a fixed arrival rate.
+    let store = match scheme {
+        SchemeKind::Session => {
+            Some(SessionStore::connect(&ctx.redis_url, &prefix, Duration::from_secs(3600)).await?)
+        }
+        _ => None,
+    };
+    let mut stored = 0u64;
+    for &level in &plan.levels {
+        ctx.progress.phase(scheme, repeat, &format!("sweep {level} sessions"));
+        let took = preload::grow(scheme, stored, level, plan.users, store.as_ref(), &ctx.keys.issue).await?;
+        stored = level;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let rss = rss_bytes(server.pid());
+        let used = ctx.redis_info.used_memory().await.ok();
+        let keys = ctx.redis_info.dbsize().await.ok();
+        let model =
+            LoadModel::Open { rate_stages: Ramp::constant(plan.rate, plan.sweep), vus: plan.steady_vus };
+        let c = load(ctx, &server, Some(scheme), model, Some(dir.join(format!("sessions-{level}"))));
+        let s = run_load(c, stop, "sweep").await?;
+        let me = s.endpoints.get("me").and_then(|e| e.latency_us.as_ref());
+        r.sessions.push(SessionsRow {
+            scheme: scheme.to_string(),
+            repeat,
+            sessions: level,
+            me_p50_us: me.map(|l| l.p50 as f64).unwrap_or(f64::NAN),
+            me_p99_us: me.map(|l| l.p99 as f64).unwrap_or(f64::NAN),
+            me_p999_us: me.map(|l| l.p999 as f64),
+            server_cpu_us_per_req: s.server.cpu_us_per_req,
+            redis_cpu_us_per_req: if scheme == SchemeKind::Session {
+                s.redis.cpu_us_per_req
+            } else {
+                Some(0.0)
+            },
+            server_rss_bytes: rss.map(|v| v as f64),
+            redis_used_memory: used.map(|v| v as f64),
+            redis_keys: keys,
+        });
+        ctx.progress
+            .note(&format!("{scheme} r{repeat}: {level} sessions preloaded in {:.1} s", took.as_secs_f64()));
+        if stop.is_cancelled() {
+            r.interrupted = true;
+            break;
+        }
+    }
+    server.stop();
+    ctx.clear_prefix(&prefix).await?;
+    Ok(r)
+}

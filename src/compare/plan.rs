@@ -1,0 +1,179 @@
+//! `authbench compare` options and the resolved plan (defaults differ for `--quick`).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Result, bail};
+use authbench_loadgen::ramp::Ramp;
+use authbench_servers::SchemeKind;
+use authbench_servers::config::{parse_count, parse_duration};
+use clap::Args;
+
+/// Options of `authbench compare`.
+#[derive(Debug, Clone, Args)]
+#[command(
+    about = "The whole experiment: every scheme, ramps, session-scaling sweep, revocation; CSV, plots, report",
+    after_help = "Examples:\n  authbench compare --quick                      # < 2 min smoke run\n  authbench compare                              # reference run, < 15 min on 2 cores\n  authbench compare --schemes session,jwt --sessions 0,100k,1m --repeat 5\n  authbench report results/2026-11-27T10-00-00   # rebuild plots and report from the CSVs"
+)]
+pub struct CompareArgs {
+    /// Schemes to compare, run in a random (seeded, recorded) order each repeat.
+    #[arg(long, value_delimiter = ',', default_value = "cookie,session,jwt")]
+    pub schemes: Vec<SchemeKind>,
+
+    /// Ramp of concurrent virtual users, `DURATION:TARGET,...` linear between targets (k6 style).
+    /// Default `20s:400,5s:400` (`--quick`: `8s:200`).
+    #[arg(long)]
+    pub stages: Option<String>,
+
+    /// Think time of each virtual user between requests in the ramp.
+    #[arg(long, default_value = "10ms", value_parser = parse_duration)]
+    pub think: Duration,
+
+    /// Stored-session levels of the session-scaling sweep. Default `0,10k,100k,1m`
+    /// (`--quick`: `0,10k`).
+    #[arg(long, value_delimiter = ',', value_parser = parse_count)]
+    pub sessions: Option<Vec<u64>>,
+
+    /// Arrival rate (requests/s of `/api/me`) at each sweep level: open model, so latency is
+    /// coordinated-omission corrected. Default 2000 (`--quick`: 1000).
+    #[arg(long)]
+    pub rate: Option<f64>,
+
+    /// Repeats of every scheme, for 95% confidence intervals. Default 3 (`--quick`: 1).
+    #[arg(long)]
+    pub repeat: Option<u32>,
+
+    /// Output directory. Default `results/<UTC date-time>`.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+
+    /// Smoke run: fewer levels, shorter phases, one repeat; finishes in under 2 minutes.
+    #[arg(long)]
+    pub quick: bool,
+
+    /// Use this Redis instead of starting a private redis-server. Keys go under a per-run prefix
+    /// and only those are deleted; nothing is flushed.
+    #[arg(long, env = "AUTHBENCH_REDIS_URL")]
+    pub redis_url: Option<String>,
+
+    /// Seed of the scheme order (default: from the clock; recorded in environment.json).
+    #[arg(long)]
+    pub seed: Option<u64>,
+
+    /// Request rate per user for the capacity projection (requests/s per user).
+    #[arg(long, default_value = "0.1")]
+    pub rate_per_user: f64,
+
+    /// No progress bar (logs one line per phase instead).
+    #[arg(long)]
+    pub no_progress: bool,
+}
+
+/// Everything a comparison run needs, with defaults applied and inputs validated.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub schemes: Vec<SchemeKind>,
+    pub stages: Ramp,
+    pub stages_text: String,
+    pub think: Duration,
+    pub levels: Vec<u64>,
+    pub rate: f64,
+    pub repeat: u32,
+    pub out: PathBuf,
+    pub quick: bool,
+    pub redis_url: Option<String>,
+    pub seed: u64,
+    pub rate_per_user: f64,
+    pub progress: bool,
+    /// Users the servers know; preloaded sessions cycle over them.
+    pub users: u64,
+    /// Connections of the healthz-vs-me CPU phases and the sweep's logged-in pool.
+    pub steady_vus: u64,
+    pub warmup: Duration,
+    pub steady: Duration,
+    pub sweep: Duration,
+    /// TTL of the servers of the revocation phase.
+    pub revocation_ttl: Duration,
+}
+
+impl Plan {
+    pub fn from_args(a: &CompareArgs) -> Result<Plan> {
+        if a.schemes.is_empty() {
+            bail!("--schemes needs at least one of cookie, session, jwt");
+        }
+        let mut schemes = a.schemes.clone();
+        schemes.dedup();
+        let stages_text =
+            a.stages.clone().unwrap_or_else(|| if a.quick { "8s:200" } else { "20s:400,5s:400" }.into());
+        let stages = Ramp::parse(&stages_text, "--stages").map_err(|e| anyhow::anyhow!("{e}"))?;
+        let mut levels = a
+            .sessions
+            .clone()
+            .unwrap_or_else(|| if a.quick { vec![0, 10_000] } else { vec![0, 10_000, 100_000, 1_000_000] });
+        levels.sort_unstable();
+        levels.dedup();
+        if levels.last().copied().unwrap_or(0) > 10_000_000 {
+            bail!("--sessions above 10m would need more memory than this harness plans for");
+        }
+        let rate = a.rate.unwrap_or(if a.quick { 1000.0 } else { 2000.0 });
+        if !(rate.is_finite() && rate > 0.0 && rate <= 200_000.0) {
+            bail!("--rate must be between 0 and 200000 requests/s");
+        }
+        let repeat = a.repeat.unwrap_or(if a.quick { 1 } else { 3 });
+        if repeat == 0 || repeat > 100 {
+            bail!("--repeat must be between 1 and 100");
+        }
+        if !(a.rate_per_user.is_finite() && a.rate_per_user > 0.0) {
+            bail!("--rate-per-user must be a positive number");
+        }
+        let out = a.out.clone().unwrap_or_else(|| {
+            let now = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
+            PathBuf::from("results").join(now.trim_end_matches('Z').replace(':', "-"))
+        });
+        Ok(Plan {
+            schemes,
+            users: 100_000u64.max(stages.max() as u64 + 1000),
+            stages,
+            stages_text,
+            think: a.think,
+            levels,
+            rate,
+            repeat,
+            out,
+            quick: a.quick,
+            redis_url: a.redis_url.clone(),
+            seed: a.seed.unwrap_or_else(|| {
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_nanos() as u64)
+                    .unwrap_or(1)
+            }),
+            rate_per_user: a.rate_per_user,
+            progress: !a.no_progress,
+            steady_vus: 50,
+            warmup: Duration::from_secs(if a.quick { 1 } else { 3 }),
+            steady: Duration::from_secs(if a.quick { 2 } else { 5 }),
+            sweep: Duration::from_secs(if a.quick { 3 } else { 6 }),
+            revocation_ttl: Duration::from_secs(if a.quick { 1 } else { 3 }),
+        })
+    }
+
+    /// Planned seconds of load per scheme × repeat (for the progress bar's ETA).
+    pub fn seconds_per_unit(&self) -> f64 {
+        self.warmup.as_secs_f64()
+            + 2.0 * self.steady.as_secs_f64()
+            + self.stages.total().as_secs_f64()
+            + self.levels.len() as f64 * self.sweep.as_secs_f64()
+            + 2.0
+    }
+
+    /// Planned seconds of the revocation phase per scheme.
+    pub fn revocation_seconds(&self) -> f64 {
+        self.revocation_ttl.as_secs_f64() + authbench_servers::jwt::LEEWAY_SECS as f64 + 1.0
+    }
+
+    pub fn total_seconds(&self) -> f64 {
+        let n = self.schemes.len() as f64;
+        n * self.repeat as f64 * self.seconds_per_unit() + n * self.revocation_seconds()
+    }
+}

@@ -1,0 +1,84 @@
+//! Revocation window: the time from `logout` (or `logout-all` on another device) until the old
+//! credential is rejected, measured by probing a server run with a short TTL so the stateless
+//! schemes' window (the credential's remaining lifetime) is observed, not assumed.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+use authbench_servers::SchemeKind;
+
+use super::checks::{Cred, login, me_status};
+use super::http;
+
+/// One row of `revocation.csv`.
+#[derive(Debug, Clone)]
+pub struct Revocation {
+    pub scheme: SchemeKind,
+    pub action: &'static str,
+    pub window_s: f64,
+    pub rejected: bool,
+    pub note: String,
+}
+
+const PROBE_EVERY: Duration = Duration::from_millis(25);
+
+async fn probe_until_rejected(
+    addr: SocketAddr,
+    cred: &Cred,
+    since: Instant,
+    limit: Duration,
+) -> Result<Option<f64>> {
+    loop {
+        let status = me_status(addr, cred).await?;
+        if status == 401 {
+            return Ok(Some(since.elapsed().as_secs_f64()));
+        }
+        if since.elapsed() > limit {
+            return Ok(None);
+        }
+        tokio::time::sleep(PROBE_EVERY).await;
+    }
+}
+
+/// Measure logout and logout-all for one server started with `--ttl ttl`. The probes of the two
+/// actions run concurrently.
+pub async fn measure(scheme: SchemeKind, addr: SocketAddr, ttl: Duration) -> Result<Vec<Revocation>> {
+    // Stateless credentials die at exp; the JWT verifier adds its leeway on top.
+    let limit = ttl + Duration::from_secs(authbench_servers::jwt::LEEWAY_SECS + 3);
+    let single = login(addr, 31).await?;
+    let device_a = login(addr, 32).await?;
+    let device_b = login(addr, 32).await?;
+
+    let out = http::send(addr, "POST", "/auth/logout", &single.headers(), None).await?;
+    let logout_at = Instant::now();
+    let all = http::send(addr, "POST", "/auth/logout-all", &device_a.headers(), None).await?;
+    let all_at = Instant::now();
+    let (a, b) = tokio::join!(
+        probe_until_rejected(addr, &single, logout_at, limit),
+        probe_until_rejected(addr, &device_b, all_at, limit)
+    );
+    let row = |action: &'static str, status: u16, window: Option<f64>| {
+        let stateless = scheme != SchemeKind::Session;
+        let note = match (window, stateless) {
+            (Some(w), false) => format!("{action} answered {status}; rejected after {:.1} ms", w * 1e3),
+            (Some(w), true) => format!(
+                "{action} answered {status}; the copy stayed valid until it expired ({w:.1} s at --ttl {}s{}): \
+                 the window is the credential's remaining lifetime",
+                ttl.as_secs(),
+                if scheme == SchemeKind::Jwt { " plus the verifier's leeway" } else { "" }
+            ),
+            (None, _) => {
+                format!("{action} answered {status}; still accepted after {:.0} s", limit.as_secs_f64())
+            }
+        };
+        Revocation {
+            scheme,
+            action,
+            window_s: window.unwrap_or(limit.as_secs_f64()),
+            rejected: window.is_some(),
+            note,
+        }
+    };
+    Ok(vec![row("logout", out.status, a?), row("logout_all", all.status, b?)])
+}

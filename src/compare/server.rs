@@ -1,0 +1,98 @@
+//! One `authbench serve <scheme>` child process per measured run, on port 0.
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use authbench_servers::SchemeKind;
+
+/// A server child; SIGTERM and reaped on drop.
+pub struct ServerProcess {
+    child: Child,
+    pub scheme: SchemeKind,
+    pub addr: SocketAddr,
+}
+
+impl ServerProcess {
+    /// Spawn this very binary as `serve <scheme> --addr 127.0.0.1:0 <extra>` and wait for its
+    /// `listening on http://IP:PORT` line (30 s at most: a million users take a few seconds).
+    pub fn spawn(scheme: SchemeKind, extra: &[String]) -> Result<ServerProcess> {
+        let exe = std::env::current_exe().context("locate the authbench binary")?;
+        let mut child = Command::new(exe)
+            .args(["serve", scheme.as_str(), "--addr", "127.0.0.1:0"])
+            .args(extra)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .with_context(|| format!("spawn `authbench serve {scheme}`"))?;
+        let stdout = child.stdout.take().expect("stdout is piped");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            let _ = BufReader::new(stdout).read_line(&mut line);
+            let _ = tx.send(line);
+        });
+        let line = match rx.recv_timeout(Duration::from_secs(30)) {
+            Ok(line) => line,
+            Err(_) => {
+                let _ = child.kill();
+                bail!("`authbench serve {scheme}` did not report its address within 30 s");
+            }
+        };
+        let Some(addr) = line.trim().strip_prefix("listening on http://").and_then(|a| a.parse().ok()) else {
+            let _ = child.kill();
+            let status = child.wait().ok();
+            let mut err = String::new();
+            if let Some(mut e) = child.stderr.take() {
+                use std::io::Read;
+                let _ = e.read_to_string(&mut err);
+            }
+            bail!("`authbench serve {scheme}` failed ({status:?}): {}", err.trim());
+        };
+        // Drain stderr so a chatty child can never block on a full pipe.
+        if let Some(stderr) = child.stderr.take() {
+            std::thread::spawn(move || {
+                let _ = std::io::copy(&mut BufReader::new(stderr), &mut std::io::sink());
+            });
+        }
+        Ok(ServerProcess { child, scheme, addr })
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Whether the child is still running.
+    pub fn alive(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// SIGTERM, then SIGKILL after 5 s.
+    pub fn stop(mut self) {
+        self.terminate();
+    }
+
+    fn terminate(&mut self) {
+        if !self.alive() {
+            return;
+        }
+        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+        for _ in 0..100 {
+            if !self.alive() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        self.terminate();
+    }
+}

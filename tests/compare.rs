@@ -1,0 +1,172 @@
+//! `authbench compare --quick` end to end against real servers and a real redis-server (which
+//! compare starts itself), `authbench report` rebuilding the same report from the CSVs, and the
+//! summary agreeing with the per-run files it came from.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use common::{BIN, require_redis};
+
+fn csv_rows(path: &Path) -> Vec<std::collections::HashMap<String, String>> {
+    let mut r = csv::Reader::from_path(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let headers = r.headers().unwrap().clone();
+    r.records()
+        .map(|rec| {
+            headers.iter().zip(rec.unwrap().iter()).map(|(h, v)| (h.to_owned(), v.to_owned())).collect()
+        })
+        .collect()
+}
+
+fn summary_value(rows: &[std::collections::HashMap<String, String>], scheme: &str, metric: &str) -> f64 {
+    rows.iter()
+        .find(|r| r["scheme"] == scheme && r["metric"] == metric)
+        .unwrap_or_else(|| panic!("summary.csv has no {scheme}/{metric}"))["mean"]
+        .parse()
+        .unwrap()
+}
+
+#[test]
+fn quick_compare_writes_every_file_and_report_rebuilds_identically() {
+    require_redis();
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("run");
+    let status = Command::new(BIN)
+        .args(["compare", "--quick", "--no-progress", "--seed", "7", "--stages", "2s:20"])
+        .args(["--sessions", "0,2k", "--rate", "300", "--out"])
+        .arg(&out)
+        .status()
+        .unwrap();
+    assert!(status.success(), "compare --quick failed: {status}");
+
+    for f in [
+        "summary.csv",
+        "ramp.csv",
+        "sessions.csv",
+        "spectrum.csv",
+        "revocation.csv",
+        "credentials.csv",
+        "checks.csv",
+        "environment.json",
+        "report.md",
+        "report.html",
+    ] {
+        let p = out.join(f);
+        assert!(p.is_file() && std::fs::metadata(&p).unwrap().len() > 0, "{f} missing or empty");
+    }
+    let pngs = std::fs::read_dir(&out)
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "png"))
+        .count();
+    assert!(pngs >= 5, "expected the plots as PNG, found {pngs}");
+
+    // Every check passed, for every scheme, including cross-scheme equivalence.
+    let checks = csv_rows(&out.join("checks.csv"));
+    for scheme in ["cookie", "session", "jwt"] {
+        assert!(checks.iter().any(|c| c["scheme"] == scheme), "no checks for {scheme}");
+    }
+    for c in &checks {
+        assert_eq!(c["passed"], "true", "check failed: {c:?}");
+    }
+    assert!(checks.iter().any(|c| c["check"] == "one_store_lookup_per_request" && c["scheme"] == "session"));
+    assert_eq!(checks.iter().filter(|c| c["check"] == "me_body_identical_across_schemes").count(), 3);
+
+    // The environment names the seed and the order it produced.
+    let env: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("environment.json")).unwrap()).unwrap();
+    assert_eq!(env["seed"], 7);
+    assert_eq!(env["scheme_order_per_repeat"][0].as_array().unwrap().len(), 3);
+    assert!(env["command_line"].as_array().unwrap().iter().any(|a| a == "--quick"));
+
+    // Summary numbers come from the per-run files: with one repeat, the mean is that run's value.
+    let summary = csv_rows(&out.join("summary.csv"));
+    for scheme in ["cookie", "session", "jwt"] {
+        let run: serde_json::Value = serde_json::from_slice(
+            &std::fs::read(out.join(format!("runs/{scheme}-r1/me/summary.json"))).unwrap(),
+        )
+        .unwrap();
+        let server_cpu = run["server"]["cpu_us_per_req"].as_f64().unwrap();
+        let in_summary = summary_value(&summary, scheme, "me_cpu_us_per_req_server");
+        assert!(
+            (server_cpu - in_summary).abs() < 1e-6 * server_cpu.max(1.0),
+            "{scheme}: {server_cpu} vs {in_summary}"
+        );
+        let rps = run["endpoints"]["me"]["rps"].as_f64().unwrap();
+        assert!((rps - summary_value(&summary, scheme, "me_steady_rps")).abs() < 1e-6 * rps);
+        assert!(summary_value(&summary, scheme, "credential_bytes") > 10.0);
+    }
+    // Session stores state; the stateless schemes store nothing.
+    let sessions = csv_rows(&out.join("sessions.csv"));
+    let keys = |scheme: &str, level: &str| -> u64 {
+        sessions.iter().find(|r| r["scheme"] == scheme && r["sessions"] == level).unwrap()["redis_keys"]
+            .parse()
+            .unwrap()
+    };
+    assert!(keys("session", "2000") >= keys("session", "0") + 2000, "preloaded sessions are in Redis");
+    assert!(keys("jwt", "2000") <= keys("jwt", "0") + 5, "jwt stores nothing");
+
+    // Revocation: immediate for session, not before expiry for the stateless schemes.
+    let rev = csv_rows(&out.join("revocation.csv"));
+    for r in &rev {
+        let window: f64 = r["window_s"].parse().unwrap();
+        match r["scheme"].as_str() {
+            "session" => assert!(r["rejected"] == "true" && window < 0.5, "{r:?}"),
+            _ if r["action"] == "logout" => assert!(window >= 0.5, "stateless logout cannot revoke: {r:?}"),
+            _ => {}
+        }
+    }
+
+    // `authbench report` rebuilds the same report from the CSVs alone.
+    let copy = tmp.path().join("copy");
+    std::fs::create_dir(&copy).unwrap();
+    for e in std::fs::read_dir(&out).unwrap() {
+        let p = e.unwrap().path();
+        let name = p.file_name().unwrap().to_str().unwrap().to_owned();
+        if name.ends_with(".csv") || name == "environment.json" {
+            std::fs::copy(&p, copy.join(&name)).unwrap();
+        }
+    }
+    let status = Command::new(BIN).arg("report").arg(&copy).status().unwrap();
+    assert!(status.success());
+    assert_eq!(
+        std::fs::read_to_string(out.join("report.md")).unwrap(),
+        std::fs::read_to_string(copy.join("report.md")).unwrap(),
+        "report rebuilt from CSV differs from the original"
+    );
+}
+
+#[test]
+fn compare_bad_input_exits_2_and_writes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("never");
+    for args in [
+        vec!["--stages", "ten seconds"],
+        vec!["--sessions", "lots"],
+        vec!["--schemes", "cookie,kerberos"],
+        vec!["--rate", "-5"],
+        vec!["--repeat", "0"],
+    ] {
+        let o = Command::new(BIN).arg("compare").args(&args).arg("--out").arg(&out).output().unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(!out.exists(), "{args:?} created the output directory");
+    }
+    // A non-empty --out is refused rather than overwritten.
+    let full = tmp.path().join("full");
+    std::fs::create_dir(&full).unwrap();
+    std::fs::write(full.join("keep.txt"), "earlier result").unwrap();
+    let o = Command::new(BIN).args(["compare", "--quick", "--out"]).arg(&full).output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("not empty"));
+    assert_eq!(std::fs::read_to_string(full.join("keep.txt")).unwrap(), "earlier result");
+    // An unwritable --out.
+    let o = Command::new(BIN)
+        .args(["compare", "--quick", "--out", "/proc/authbench-cannot-write"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", String::from_utf8_lossy(&o.stderr));
+    // report on a folder that does not exist.
+    let o = Command::new(BIN).args(["report"]).arg(tmp.path().join("nope")).output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+}
