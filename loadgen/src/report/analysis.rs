@@ -1,0 +1,290 @@
+//! Aggregation of the raw rows into the figures the plots and the text share: ramp curves per
+//! concurrency level, session-scaling levels with CIs across repeats, memory slopes, spectra.
+
+use std::collections::BTreeMap;
+
+use super::data::{Results, RevocationRow, SessionsRow, SummaryRow, metric};
+use super::stats::{LinearFit, MeanCi, linear_fit, mean, mean_ci};
+
+/// One concurrency level of the ramp, averaged over its seconds across repeats.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RampLevel {
+    pub active_vus: u64,
+    /// Mean of the per-second p50 / p99 (seconds that completed requests only).
+    pub p50_us: Option<f64>,
+    pub p99_us: Option<f64>,
+    pub rps: f64,
+    pub errors: u64,
+    pub seconds: usize,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SchemeRamp {
+    pub scheme: String,
+    pub levels: Vec<RampLevel>,
+}
+
+/// One stored-sessions level: figures across repeats.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionLevel {
+    pub sessions: u64,
+    pub p50_us: MeanCi,
+    pub p99_us: MeanCi,
+    pub p999_us: Option<MeanCi>,
+    pub server_rss_bytes: Option<MeanCi>,
+    pub redis_used_memory: Option<MeanCi>,
+    pub server_cpu_us_per_req: Option<MeanCi>,
+    pub redis_cpu_us_per_req: Option<MeanCi>,
+    pub redis_keys: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SchemeSessions {
+    pub scheme: String,
+    pub levels: Vec<SessionLevel>,
+    /// Redis used_memory against stored sessions (every repeat's points).
+    pub redis_fit: Option<LinearFit>,
+    /// Server RSS against stored sessions.
+    pub rss_fit: Option<LinearFit>,
+}
+
+impl SchemeSessions {
+    pub fn first(&self) -> Option<&SessionLevel> {
+        self.levels.first()
+    }
+    pub fn last(&self) -> Option<&SessionLevel> {
+        self.levels.last()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SchemeSpectrum {
+    pub scheme: String,
+    /// (percentile in percent, latency µs), sorted by percentile.
+    pub points: Vec<(f64, f64)>,
+}
+
+impl SchemeSpectrum {
+    /// Latency at the first recorded percentile ≥ `p` (HdrHistogram's reading), else the last.
+    pub fn at(&self, p: f64) -> Option<f64> {
+        self.points.iter().find(|(q, _)| *q >= p - 1e-9).or(self.points.last()).map(|&(_, v)| v)
+    }
+}
+
+/// CPU per `/api/me` request, split server / Redis.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CpuPerRequest {
+    pub server_us: f64,
+    pub redis_us: f64,
+    /// CI half width of the total, when the summary has one.
+    pub total_ci_half: Option<f64>,
+    pub healthz_us: Option<f64>,
+}
+
+impl CpuPerRequest {
+    pub fn total_us(&self) -> f64 {
+        self.server_us + self.redis_us
+    }
+}
+
+/// Memory cost of one stored session, B/session, with its fit quality.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StoreSlope {
+    pub bytes_per_session: f64,
+    pub r2: Option<f64>,
+    pub ci_half: Option<f64>,
+}
+
+/// The results with the aggregations computed once.
+#[derive(Debug, Clone)]
+pub struct Analysis<'a> {
+    pub results: &'a Results,
+    pub schemes: Vec<String>,
+    pub ramp: Vec<SchemeRamp>,
+    pub sessions: Vec<SchemeSessions>,
+    pub spectrum: Vec<SchemeSpectrum>,
+}
+
+impl<'a> Analysis<'a> {
+    pub fn new(results: &'a Results) -> Self {
+        let schemes = results.schemes();
+        let ramp = schemes.iter().filter_map(|s| ramp_of(results, s)).collect();
+        let sessions = schemes.iter().filter_map(|s| sessions_of(results, s)).collect();
+        let spectrum = schemes
+            .iter()
+            .filter_map(|s| {
+                let mut points: Vec<(f64, f64)> = results
+                    .spectrum
+                    .iter()
+                    .filter(|r| &r.scheme == s && r.percentile.is_finite() && r.latency_us.is_finite())
+                    .map(|r| (r.percentile, r.latency_us))
+                    .collect();
+                points.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
+                (!points.is_empty()).then(|| SchemeSpectrum { scheme: s.clone(), points })
+            })
+            .collect();
+        Analysis { results, schemes, ramp, sessions, spectrum }
+    }
+
+    pub fn metric(&self, scheme: &str, name: &str) -> Option<&SummaryRow> {
+        self.results.metric(scheme, name)
+    }
+
+    pub fn metric_mean(&self, scheme: &str, name: &str) -> Option<f64> {
+        self.metric(scheme, name).map(|r| r.mean)
+    }
+
+    pub fn sessions_of(&self, scheme: &str) -> Option<&SchemeSessions> {
+        self.sessions.iter().find(|s| s.scheme == scheme)
+    }
+
+    pub fn ramp_of(&self, scheme: &str) -> Option<&SchemeRamp> {
+        self.ramp.iter().find(|s| s.scheme == scheme)
+    }
+
+    pub fn spectrum_of(&self, scheme: &str) -> Option<&SchemeSpectrum> {
+        self.spectrum.iter().find(|s| s.scheme == scheme)
+    }
+
+    pub fn revocation(&self, scheme: &str, action: &str) -> Option<&RevocationRow> {
+        self.results.revocation.iter().find(|r| r.scheme == scheme && r.action == action)
+    }
+
+    /// From `summary.csv` (server + Redis metrics), else the mean of the ramp's per-second values.
+    pub fn cpu(&self, scheme: &str) -> Option<CpuPerRequest> {
+        let healthz_us = self.metric_mean(scheme, metric::HEALTHZ_CPU);
+        if let Some(server) = self.metric(scheme, metric::ME_CPU_SERVER) {
+            let redis = self.metric_mean(scheme, metric::ME_CPU_REDIS).unwrap_or(0.0);
+            let total_ci_half = self.metric(scheme, metric::ME_CPU_TOTAL).and_then(ci_half);
+            return Some(CpuPerRequest {
+                server_us: server.mean,
+                redis_us: redis,
+                total_ci_half,
+                healthz_us,
+            });
+        }
+        let rows: Vec<_> = self.results.ramp.iter().filter(|r| r.scheme == scheme).collect();
+        let server = mean(&rows.iter().filter_map(|r| r.server_cpu_us_per_req).collect::<Vec<_>>())?;
+        let redis =
+            mean(&rows.iter().filter_map(|r| r.redis_cpu_us_per_req).collect::<Vec<_>>()).unwrap_or(0.0);
+        Some(CpuPerRequest { server_us: server, redis_us: redis, total_ci_half: None, healthz_us })
+    }
+
+    /// Store bytes per session: `summary.csv`'s slope, else the fit of sessions.csv.
+    pub fn store_slope(&self, scheme: &str) -> Option<StoreSlope> {
+        if let Some(row) = self.metric(scheme, metric::STORE_BYTES_PER_SESSION) {
+            return Some(StoreSlope {
+                bytes_per_session: row.mean,
+                r2: self.metric_mean(scheme, metric::STORE_BYTES_PER_SESSION_R2),
+                ci_half: ci_half(row),
+            });
+        }
+        let fit = self.sessions_of(scheme)?.redis_fit?;
+        Some(StoreSlope {
+            bytes_per_session: fit.slope,
+            r2: fit.r2.is_finite().then_some(fit.r2),
+            ci_half: None,
+        })
+    }
+
+    /// Server RSS bytes per stored session: `summary.csv`, else the fit of sessions.csv.
+    pub fn rss_slope(&self, scheme: &str) -> Option<StoreSlope> {
+        if let Some(row) = self.metric(scheme, metric::SERVER_RSS_PER_SESSION) {
+            return Some(StoreSlope { bytes_per_session: row.mean, r2: None, ci_half: ci_half(row) });
+        }
+        let fit = self.sessions_of(scheme)?.rss_fit?;
+        Some(StoreSlope {
+            bytes_per_session: fit.slope,
+            r2: fit.r2.is_finite().then_some(fit.r2),
+            ci_half: None,
+        })
+    }
+
+    /// Credential bytes per request: `credentials.csv`, else `summary.csv`.
+    pub fn credential_bytes(&self, scheme: &str) -> Option<f64> {
+        self.results
+            .credentials
+            .iter()
+            .find(|c| c.scheme == scheme)
+            .map(|c| c.credential_bytes as f64)
+            .or_else(|| self.metric_mean(scheme, metric::CREDENTIAL_BYTES))
+    }
+}
+
+pub fn ci_half(row: &SummaryRow) -> Option<f64> {
+    Some((row.ci95_high? - row.ci95_low?) / 2.0)
+}
+
+fn ramp_of(results: &Results, scheme: &str) -> Option<SchemeRamp> {
+    #[derive(Default)]
+    struct Acc {
+        p50: Vec<f64>,
+        p99: Vec<f64>,
+        rps: Vec<f64>,
+        errors: u64,
+    }
+    let mut by_level: BTreeMap<u64, Acc> = BTreeMap::new();
+    for r in results.ramp.iter().filter(|r| r.scheme == scheme) {
+        let acc = by_level.entry(r.active_vus).or_default();
+        acc.rps.push(r.me_rps);
+        acc.errors += r.errors;
+        if r.me_rps > 0.0 && r.me_p50_us > 0.0 {
+            acc.p50.push(r.me_p50_us);
+        }
+        if r.me_rps > 0.0 && r.me_p99_us > 0.0 {
+            acc.p99.push(r.me_p99_us);
+        }
+    }
+    let levels: Vec<RampLevel> = by_level
+        .into_iter()
+        .filter(|(vus, _)| *vus > 0)
+        .map(|(active_vus, a)| RampLevel {
+            active_vus,
+            p50_us: mean(&a.p50),
+            p99_us: mean(&a.p99),
+            rps: mean(&a.rps).unwrap_or(0.0),
+            errors: a.errors,
+            seconds: a.rps.len(),
+        })
+        .collect();
+    (!levels.is_empty()).then(|| SchemeRamp { scheme: scheme.to_string(), levels })
+}
+
+fn sessions_of(results: &Results, scheme: &str) -> Option<SchemeSessions> {
+    let rows: Vec<_> = results.sessions.iter().filter(|r| r.scheme == scheme).collect();
+    if rows.is_empty() {
+        return None;
+    }
+    let mut by_level: BTreeMap<u64, Vec<_>> = BTreeMap::new();
+    for r in &rows {
+        by_level.entry(r.sessions).or_default().push(*r);
+    }
+    let opt = |v: Vec<Option<f64>>| mean_ci(&v.into_iter().flatten().collect::<Vec<_>>());
+    let levels = by_level
+        .into_iter()
+        .filter_map(|(sessions, rs)| {
+            Some(SessionLevel {
+                sessions,
+                p50_us: mean_ci(&rs.iter().map(|r| r.me_p50_us).collect::<Vec<_>>())?,
+                p99_us: mean_ci(&rs.iter().map(|r| r.me_p99_us).collect::<Vec<_>>())?,
+                p999_us: opt(rs.iter().map(|r| r.me_p999_us).collect()),
+                server_rss_bytes: opt(rs.iter().map(|r| r.server_rss_bytes).collect()),
+                redis_used_memory: opt(rs.iter().map(|r| r.redis_used_memory).collect()),
+                server_cpu_us_per_req: opt(rs.iter().map(|r| r.server_cpu_us_per_req).collect()),
+                redis_cpu_us_per_req: opt(rs.iter().map(|r| r.redis_cpu_us_per_req).collect()),
+                redis_keys: mean(
+                    &rs.iter().filter_map(|r| r.redis_keys.map(|k| k as f64)).collect::<Vec<_>>(),
+                ),
+            })
+        })
+        .collect();
+    let fit = |f: fn(&SessionsRow) -> Option<f64>| {
+        linear_fit(&rows.iter().filter_map(|r| Some((r.sessions as f64, f(r)?))).collect::<Vec<_>>())
+    };
+    Some(SchemeSessions {
+        scheme: scheme.to_string(),
+        levels,
+        redis_fit: fit(|r| r.redis_used_memory),
+        rss_fit: fit(|r| r.server_rss_bytes),
+    })
+}

@@ -1,0 +1,372 @@
+//! Typed rows of the results files (the CSV contract in `report/mod.rs`), their readers and
+//! writers. `compare` writes with [`write_csv`] and these structs, so the column names cannot drift.
+
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::path::Path;
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use super::Error;
+use super::stats::{MeanCi, mean_ci};
+
+/// File names inside a results directory.
+pub mod file {
+    pub const SUMMARY: &str = "summary.csv";
+    pub const RAMP: &str = "ramp.csv";
+    pub const SESSIONS: &str = "sessions.csv";
+    pub const SPECTRUM: &str = "spectrum.csv";
+    pub const REVOCATION: &str = "revocation.csv";
+    pub const CREDENTIALS: &str = "credentials.csv";
+    pub const CHECKS: &str = "checks.csv";
+    pub const ENVIRONMENT: &str = "environment.json";
+}
+
+/// `summary.csv` metric names the report reads.
+pub mod metric {
+    pub const HEALTHZ_CPU: &str = "healthz_cpu_us_per_req";
+    pub const ME_CPU_SERVER: &str = "me_cpu_us_per_req_server";
+    pub const ME_CPU_REDIS: &str = "me_cpu_us_per_req_redis";
+    pub const ME_CPU_TOTAL: &str = "me_cpu_us_per_req_total";
+    pub const CPU_RATIO: &str = "cpu_ratio_me_over_healthz";
+    pub const ME_P50: &str = "me_p50_us";
+    pub const ME_P99: &str = "me_p99_us";
+    pub const ME_RPS_MAX: &str = "me_rps_max";
+    pub const CREDENTIAL_BYTES: &str = "credential_bytes";
+    pub const LOGIN_P50: &str = "login_p50_us";
+    pub const REFRESH_P50: &str = "refresh_p50_us";
+    pub const SERVER_RSS_MAX: &str = "server_rss_bytes_max";
+    pub const REDIS_MEMORY_MAX: &str = "redis_used_memory_max";
+    pub const STORE_BYTES_PER_SESSION: &str = "store_bytes_per_session";
+    pub const STORE_BYTES_PER_SESSION_R2: &str = "store_bytes_per_session_r2";
+    pub const SERVER_RSS_PER_SESSION: &str = "server_rss_bytes_per_session";
+}
+
+/// `summary.csv`: one row per scheme × metric.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SummaryRow {
+    pub scheme: String,
+    pub metric: String,
+    pub unit: String,
+    pub n: usize,
+    pub mean: f64,
+    #[serde(default)]
+    pub ci95_low: Option<f64>,
+    #[serde(default)]
+    pub ci95_high: Option<f64>,
+}
+
+impl SummaryRow {
+    /// Mean and 95% CI of one value per repeat; `None` when no value is finite.
+    pub fn from_repeats(scheme: &str, metric: &str, unit: &str, per_repeat: &[f64]) -> Option<Self> {
+        mean_ci(per_repeat).map(|m| Self::from_mean_ci(scheme, metric, unit, m))
+    }
+
+    pub fn from_mean_ci(scheme: &str, metric: &str, unit: &str, m: MeanCi) -> Self {
+        SummaryRow {
+            scheme: scheme.to_string(),
+            metric: metric.to_string(),
+            unit: unit.to_string(),
+            n: m.n,
+            mean: m.mean,
+            ci95_low: m.ci95_low,
+            ci95_high: m.ci95_high,
+        }
+    }
+}
+
+/// `ramp.csv`: one row per second of a ramp run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RampRow {
+    pub scheme: String,
+    pub repeat: u32,
+    pub t_s: f64,
+    pub active_vus: u64,
+    pub me_rps: f64,
+    pub me_p50_us: f64,
+    pub me_p99_us: f64,
+    pub errors: u64,
+    #[serde(default)]
+    pub server_cpu_us_per_req: Option<f64>,
+    #[serde(default)]
+    pub redis_cpu_us_per_req: Option<f64>,
+    #[serde(default)]
+    pub server_rss_bytes: Option<f64>,
+    #[serde(default)]
+    pub redis_used_memory: Option<f64>,
+}
+
+/// `sessions.csv`: one row per stored-sessions level per repeat.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionsRow {
+    pub scheme: String,
+    pub repeat: u32,
+    pub sessions: u64,
+    pub me_p50_us: f64,
+    pub me_p99_us: f64,
+    #[serde(default)]
+    pub me_p999_us: Option<f64>,
+    #[serde(default)]
+    pub server_cpu_us_per_req: Option<f64>,
+    #[serde(default)]
+    pub redis_cpu_us_per_req: Option<f64>,
+    #[serde(default)]
+    pub server_rss_bytes: Option<f64>,
+    #[serde(default)]
+    pub redis_used_memory: Option<f64>,
+    #[serde(default)]
+    pub redis_keys: Option<u64>,
+}
+
+/// `spectrum.csv`: HdrHistogram percentile spectrum of `/api/me`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SpectrumRow {
+    pub scheme: String,
+    /// Percent, 0–100 (e.g. 99.9).
+    pub percentile: f64,
+    pub latency_us: f64,
+}
+
+/// `revocation.csv`: how long an old credential stays usable after logout / logout-all.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RevocationRow {
+    pub scheme: String,
+    /// `logout` or `logout_all`.
+    pub action: String,
+    pub window_s: f64,
+    pub rejected: bool,
+    #[serde(default)]
+    pub note: String,
+}
+
+/// `credentials.csv`: bytes each authenticated request carries.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CredentialsRow {
+    pub scheme: String,
+    /// Header that carries the credential: `Cookie` or `Authorization`.
+    pub header: String,
+    pub credential_bytes: u64,
+    pub request_bytes: u64,
+}
+
+/// `checks.csv`: a fact tested before measuring.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CheckRow {
+    pub scheme: String,
+    pub check: String,
+    pub passed: bool,
+    #[serde(default)]
+    pub detail: String,
+    #[serde(default)]
+    pub category: Option<String>,
+}
+
+/// What a check is about; decides the comparison-table row that cites it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum CheckCategory {
+    Security,
+    Equivalence,
+    Store,
+    Revocation,
+}
+
+impl CheckRow {
+    /// The `category` column when given, else inferred from the check name: tamper/forge/
+    /// secret/encrypt/sign → security; redis/lookup/store → store; logout/revok → revocation;
+    /// anything else → equivalence.
+    pub fn category(&self) -> CheckCategory {
+        let key = self.category.as_deref().filter(|c| !c.is_empty()).unwrap_or(&self.check).to_lowercase();
+        let has = |words: &[&str]| words.iter().any(|w| key.contains(w));
+        if has(&["secur", "tamper", "forg", "secret", "encrypt", "sign", "moved", "expired", "alg"]) {
+            CheckCategory::Security
+        } else if has(&["redis", "lookup", "store"]) {
+            CheckCategory::Store
+        } else if has(&["logout", "revo"]) {
+            CheckCategory::Revocation
+        } else {
+            CheckCategory::Equivalence
+        }
+    }
+}
+
+/// Everything in one results directory. Missing files leave their vector empty and are named
+/// in `missing`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Results {
+    pub summary: Vec<SummaryRow>,
+    pub ramp: Vec<RampRow>,
+    pub sessions: Vec<SessionsRow>,
+    pub spectrum: Vec<SpectrumRow>,
+    pub revocation: Vec<RevocationRow>,
+    pub credentials: Vec<CredentialsRow>,
+    pub checks: Vec<CheckRow>,
+    pub environment: serde_json::Map<String, serde_json::Value>,
+    pub missing: Vec<String>,
+}
+
+impl Results {
+    pub fn read_dir(dir: &Path) -> Result<Self, Error> {
+        let mut missing = Vec::new();
+        let mut r = Results {
+            summary: read_optional(dir, file::SUMMARY, &mut missing)?,
+            ramp: read_optional(dir, file::RAMP, &mut missing)?,
+            sessions: read_optional(dir, file::SESSIONS, &mut missing)?,
+            spectrum: read_optional(dir, file::SPECTRUM, &mut missing)?,
+            revocation: read_optional(dir, file::REVOCATION, &mut missing)?,
+            credentials: read_optional(dir, file::CREDENTIALS, &mut missing)?,
+            checks: read_optional(dir, file::CHECKS, &mut missing)?,
+            environment: serde_json::Map::new(),
+            missing: Vec::new(),
+        };
+        let env_path = dir.join(file::ENVIRONMENT);
+        match std::fs::read(&env_path) {
+            Ok(bytes) => {
+                let value: serde_json::Value = serde_json::from_slice(&bytes)
+                    .map_err(|source| Error::Json { path: env_path.clone(), source })?;
+                match value {
+                    serde_json::Value::Object(map) => r.environment = map,
+                    other => {
+                        r.environment.insert("environment".to_string(), other);
+                    }
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => missing.push(file::ENVIRONMENT.to_string()),
+            Err(source) => return Err(Error::Io { path: env_path, source }),
+        }
+        // Percentiles given as fractions (0–1) are turned into percent once, here.
+        if !r.spectrum.is_empty() && r.spectrum.iter().all(|s| s.percentile <= 1.0) {
+            for s in &mut r.spectrum {
+                s.percentile *= 100.0;
+            }
+        }
+        r.missing = missing;
+        Ok(r)
+    }
+
+    /// Schemes seen in any file: `cookie`, `session`, `jwt` first, then the others sorted.
+    pub fn schemes(&self) -> Vec<String> {
+        let mut set = BTreeSet::new();
+        set.extend(self.summary.iter().map(|r| r.scheme.clone()));
+        set.extend(self.ramp.iter().map(|r| r.scheme.clone()));
+        set.extend(self.sessions.iter().map(|r| r.scheme.clone()));
+        set.extend(self.spectrum.iter().map(|r| r.scheme.clone()));
+        set.extend(self.revocation.iter().map(|r| r.scheme.clone()));
+        set.extend(self.credentials.iter().map(|r| r.scheme.clone()));
+        set.extend(self.checks.iter().map(|r| r.scheme.clone()));
+        let mut v: Vec<String> = set.into_iter().collect();
+        v.sort_by_key(|s| (scheme_rank(s), s.clone()));
+        v
+    }
+
+    /// The summary row for `scheme` × `metric`.
+    pub fn metric(&self, scheme: &str, metric: &str) -> Option<&SummaryRow> {
+        self.summary.iter().find(|r| r.scheme == scheme && r.metric == metric && r.mean.is_finite())
+    }
+
+    /// A string from environment.json (numbers and booleans are formatted).
+    pub fn env_str(&self, key: &str) -> Option<String> {
+        match self.environment.get(key)? {
+            serde_json::Value::String(s) => Some(s.clone()),
+            serde_json::Value::Null => None,
+            other => Some(other.to_string()),
+        }
+    }
+
+    /// A number from environment.json (a numeric string is accepted).
+    pub fn env_f64(&self, key: &str) -> Option<f64> {
+        match self.environment.get(key)? {
+            serde_json::Value::Number(n) => n.as_f64(),
+            serde_json::Value::String(s) => s.trim().parse().ok(),
+            _ => None,
+        }
+        .filter(|x| x.is_finite())
+    }
+}
+
+fn scheme_rank(s: &str) -> usize {
+    match s {
+        "cookie" => 0,
+        "session" => 1,
+        "jwt" => 2,
+        _ => 3,
+    }
+}
+
+fn read_optional<T: DeserializeOwned>(
+    dir: &Path,
+    name: &str,
+    missing: &mut Vec<String>,
+) -> Result<Vec<T>, Error> {
+    let path = dir.join(name);
+    let file = match std::fs::File::open(&path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            missing.push(name.to_string());
+            return Ok(Vec::new());
+        }
+        Err(source) => return Err(Error::Io { path, source }),
+    };
+    read_csv(file).map_err(|source| Error::Csv { path, source })
+}
+
+/// Read every row of a CSV with a header (columns matched by name, surrounding spaces trimmed).
+pub fn read_csv<T: DeserializeOwned>(reader: impl std::io::Read) -> Result<Vec<T>, csv::Error> {
+    csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(reader).deserialize().collect()
+}
+
+/// Write `rows` as CSV with a header row (column names are the struct's field names).
+pub fn write_csv<W: Write, T: Serialize>(writer: W, rows: &[T]) -> Result<(), csv::Error> {
+    let mut w = csv::Writer::from_writer(writer);
+    for row in rows {
+        w.serialize(row)?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn summary_round_trip_with_empty_ci() {
+        let rows = vec![
+            SummaryRow::from_repeats("jwt", metric::ME_P50, "us", &[1.0, 2.0, 3.0, 4.0, 5.0]).unwrap(),
+            SummaryRow::from_repeats("cookie", metric::ME_P50, "us", &[7.0]).unwrap(),
+        ];
+        let mut buf = Vec::new();
+        write_csv(&mut buf, &rows).unwrap();
+        let text = String::from_utf8(buf.clone()).unwrap();
+        assert!(text.starts_with("scheme,metric,unit,n,mean,ci95_low,ci95_high\n"), "{text}");
+        assert!(text.contains("cookie,me_p50_us,us,1,7.0,,\n"), "{text}");
+        let back: Vec<SummaryRow> = read_csv(&buf[..]).unwrap();
+        assert_eq!(back, rows);
+    }
+
+    #[test]
+    fn optional_columns_may_be_blank_or_absent() {
+        let csv = "scheme,repeat,sessions,me_p50_us,me_p99_us,redis_used_memory\n\
+                   session,1,1000,50,90,123456\njwt,1,1000,40,80,\n";
+        let rows: Vec<SessionsRow> = read_csv(csv.as_bytes()).unwrap();
+        assert_eq!(rows[0].redis_used_memory, Some(123456.0));
+        assert_eq!(rows[1].redis_used_memory, None);
+        assert_eq!(rows[1].server_rss_bytes, None);
+    }
+
+    #[test]
+    fn check_categories() {
+        let c = |name: &str, cat: Option<&str>| CheckRow {
+            scheme: "s".into(),
+            check: name.into(),
+            passed: true,
+            detail: String::new(),
+            category: cat.map(str::to_string),
+        };
+        assert_eq!(c("tampered_rejected", None).category(), CheckCategory::Security);
+        assert_eq!(c("payload_has_no_secret", None).category(), CheckCategory::Security);
+        assert_eq!(c("one_redis_lookup_per_me", None).category(), CheckCategory::Store);
+        assert_eq!(c("same_me_body", None).category(), CheckCategory::Equivalence);
+        assert_eq!(c("same_me_body", Some("security")).category(), CheckCategory::Security);
+    }
+}

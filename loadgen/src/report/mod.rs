@@ -1,0 +1,134 @@
+//! Report renderer: a results directory of CSV files → plots (PNG + SVG), `report.md` and a
+//! self-contained `report.html`. `authbench compare` writes the files below; `authbench report DIR`
+//! calls [`render`] to rebuild everything from them without re-running anything.
+//!
+//! # Layout
+//! - [`stats`]: mean and Student-t 95% CI, least-squares fit with R² (also used by `compare`).
+//! - [`data`]: one typed row struct per CSV file, readers and writers (`compare` writes with these).
+//! - [`analysis`]: aggregation of the raw rows (per level, per scheme, fits) shared by plots and text.
+//! - [`capacity`]: the capacity projection (cores, Redis memory, Redis shards) from measured slopes.
+//! - [`plot`]: the plotters charts, each drawn once per backend (PNG and SVG).
+//! - [`doc`], [`content`]: the report as a small document model, built from the data.
+//! - [`markdown`], [`html`]: writers of that document (`impl Write`).
+//! - [`units`]: number formatting (µs, bytes, counts) shared by plots and text.
+//!
+//! # CSV contract (files in the results directory)
+//! All files are optional: a missing file (or one with no rows) makes its sections say
+//! "not measured in this run". Comma-separated, header row first, columns by name (order free,
+//! extra columns ignored). Numbers are plain decimals; an empty cell means "not sampled" where
+//! the column is marked optional (`?`). Latencies are microseconds, memory bytes, time seconds.
+//! Scheme names are free strings; `cookie`, `session`, `jwt` are shown in that order, others after.
+//!
+//! | file | columns | rows |
+//! |---|---|---|
+//! | `summary.csv` | `scheme,metric,unit,n,mean,ci95_low?,ci95_high?` | one per scheme × metric: mean and 95% CI (Student t) across `n` repeats; CI empty when n < 2 ([`data::SummaryRow::from_repeats`]) |
+//! | `ramp.csv` | `scheme,repeat,t_s,active_vus,me_rps,me_p50_us,me_p99_us,errors,server_cpu_us_per_req?,redis_cpu_us_per_req?,server_rss_bytes?,redis_used_memory?` | one per second of each ramp run |
+//! | `sessions.csv` | `scheme,repeat,sessions,me_p50_us,me_p99_us,me_p999_us?,server_cpu_us_per_req?,redis_cpu_us_per_req?,server_rss_bytes?,redis_used_memory?,redis_keys?` | one per stored-sessions level per repeat (0, 1k, 10k, 100k, 1M…) |
+//! | `spectrum.csv` | `scheme,percentile,latency_us` | HdrHistogram percentile spectrum of `/api/me`, merged across repeats; `percentile` in percent (0–100, e.g. `99.9`; values all ≤ 1 are read as fractions) |
+//! | `revocation.csv` | `scheme,action,window_s,rejected,note` | `action` ∈ `logout`, `logout_all`; `rejected` `true`/`false`; when never rejected before expiry, `window_s` = remaining TTL and `note` says so |
+//! | `credentials.csv` | `scheme,header,credential_bytes,request_bytes` | bytes of the Cookie/Authorization header (`header` = its name) and of the whole `/api/me` request |
+//! | `checks.csv` | `scheme,check,passed,detail,category?` | facts tested before measuring; `category` ∈ `security`, `equivalence`, `store`, `revocation` (empty: inferred from the check name, see [`data::CheckRow::category`]) |
+//! | `environment.json` | free-form JSON object | shown in the header/appendix; keys below are read |
+//!
+//! `summary.csv` metrics read by the report (others are listed in the appendix table as they are):
+//! `healthz_cpu_us_per_req`, `me_cpu_us_per_req_server`, `me_cpu_us_per_req_redis`,
+//! `me_cpu_us_per_req_total`, `cpu_ratio_me_over_healthz`, `me_p50_us`, `me_p99_us`, `me_rps_max`,
+//! `credential_bytes`, `login_p50_us`, `refresh_p50_us`, `server_rss_bytes_max`,
+//! `redis_used_memory_max`, `store_bytes_per_session` (slope of Redis used_memory against stored
+//! sessions, B/session), `store_bytes_per_session_r2`, `server_rss_bytes_per_session` (slope).
+//! Names are in [`data::metric`].
+//!
+//! `environment.json` keys with a meaning to the report (all optional): `date` (shown as the run
+//! date; the report never uses the clock), `quick` (bool), `git_commit`, `command_line`, `seed`,
+//! `rate_per_user_rps` (capacity projection, default 0.1 req/s per user),
+//! `redis_shard_memory_bytes` (per-shard memory budget, default 16 GiB),
+//! `redis_shard_utilisation` (default 0.7). Every key is listed in the appendix.
+//!
+//! # Outputs (written into the same directory)
+//! `report.md`, `report.html`, and for each plot with data `<name>.png` and `<name>.svg`:
+//! `latency_vs_users`, `throughput_vs_users`, `latency_vs_sessions`, `memory_vs_sessions`,
+//! `cpu_per_request`, `latency_spectrum`, `credential_bytes`, `revocation_window`.
+//! Rendering is deterministic: the same CSVs give byte-identical `report.md` and `report.html`.
+
+pub mod analysis;
+pub mod capacity;
+pub mod content;
+pub mod data;
+pub mod doc;
+pub mod html;
+pub mod markdown;
+pub mod plot;
+pub mod stats;
+pub mod units;
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+pub use data::Results;
+
+/// What can go wrong while rendering; missing input files are not errors.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("results directory {0} does not exist or is not a directory")]
+    NotADirectory(PathBuf),
+    #[error("{path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("{path}: {source}")]
+    Csv { path: PathBuf, source: csv::Error },
+    #[error("{path}: {source}")]
+    Json { path: PathBuf, source: serde_json::Error },
+    #[error("drawing plot {plot}: {message}")]
+    Plot { plot: String, message: String },
+}
+
+/// One chart written as `<name>.png` and `<name>.svg`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RenderedPlot {
+    pub name: String,
+    pub title: String,
+    pub png: PathBuf,
+    pub svg: PathBuf,
+}
+
+/// Everything [`render`] wrote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RenderedReport {
+    pub markdown: PathBuf,
+    pub html: PathBuf,
+    pub plots: Vec<RenderedPlot>,
+    /// Input files that were absent (their sections say "not measured in this run").
+    pub missing: Vec<String>,
+}
+
+/// Read the CSVs in `dir` and write plots, `report.md` and `report.html` into it.
+pub fn render(dir: &Path) -> Result<RenderedReport, Error> {
+    if !dir.is_dir() {
+        return Err(Error::NotADirectory(dir.to_path_buf()));
+    }
+    let results = Results::read_dir(dir)?;
+    let analysis = analysis::Analysis::new(&results);
+    let plots = plot::render_all(&analysis, dir)?;
+    let document = content::build(&analysis, &plots);
+
+    let markdown_path = dir.join("report.md");
+    write_file(&markdown_path, |w| markdown::write(w, &document))?;
+
+    let html_path = dir.join("report.html");
+    let svgs = plots.iter().map(|p| (p.plot.name.clone(), p.svg_text.clone())).collect();
+    write_file(&html_path, |w| html::write(w, &document, &svgs))?;
+
+    Ok(RenderedReport {
+        markdown: markdown_path,
+        html: html_path,
+        plots: plots.into_iter().map(|p| p.plot).collect(),
+        missing: results.missing.clone(),
+    })
+}
+
+fn write_file(path: &Path, f: impl FnOnce(&mut BufWriter<File>) -> std::io::Result<()>) -> Result<(), Error> {
+    let io = |source| Error::Io { path: path.to_path_buf(), source };
+    let mut w = BufWriter::new(File::create(path).map_err(io)?);
+    f(&mut w).map_err(io)?;
+    w.flush().map_err(io)
+}

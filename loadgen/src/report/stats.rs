@@ -1,0 +1,171 @@
+//! Summary statistics: mean with a Student-t 95% confidence interval across repeats, and an
+//! ordinary least-squares line with its R² (memory against stored sessions).
+
+/// Mean of `n` values with the two-sided 95% confidence interval of the mean (Student t).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MeanCi {
+    pub n: usize,
+    pub mean: f64,
+    /// Sample standard deviation (n − 1); `None` when n < 2.
+    pub std_dev: Option<f64>,
+    /// `None` when n < 2: one repeat has no measurable spread.
+    pub ci95_low: Option<f64>,
+    pub ci95_high: Option<f64>,
+}
+
+impl MeanCi {
+    /// Half width of the interval, when there is one.
+    pub fn half_width(&self) -> Option<f64> {
+        Some((self.ci95_high? - self.ci95_low?) / 2.0)
+    }
+}
+
+/// Mean and 95% CI of `values` (non-finite values are ignored). `None` when nothing is left.
+pub fn mean_ci(values: &[f64]) -> Option<MeanCi> {
+    let v: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
+    let n = v.len();
+    if n == 0 {
+        return None;
+    }
+    let mean = v.iter().sum::<f64>() / n as f64;
+    if n < 2 {
+        return Some(MeanCi { n, mean, std_dev: None, ci95_low: None, ci95_high: None });
+    }
+    let var = v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
+    let sd = var.sqrt();
+    let half = t_975(n - 1) * sd / (n as f64).sqrt();
+    Some(MeanCi { n, mean, std_dev: Some(sd), ci95_low: Some(mean - half), ci95_high: Some(mean + half) })
+}
+
+/// Plain mean (`None` for no finite value).
+pub fn mean(values: &[f64]) -> Option<f64> {
+    mean_ci(values).map(|m| m.mean)
+}
+
+/// 0.975 quantile of Student's t distribution with `df` degrees of freedom (two-sided 95%).
+/// Exact table to 30, then the Cornish–Fisher expansion (error < 1e-4).
+pub fn t_975(df: usize) -> f64 {
+    const TABLE: [f64; 30] = [
+        12.706205, 4.302653, 3.182446, 2.776445, 2.570582, 2.446912, 2.364624, 2.306004, 2.262157, 2.228139,
+        2.200985, 2.178813, 2.160369, 2.144787, 2.131450, 2.119905, 2.109816, 2.100922, 2.093024, 2.085963,
+        2.079614, 2.073873, 2.068658, 2.063899, 2.059539, 2.055529, 2.051831, 2.048407, 2.045230, 2.042272,
+    ];
+    match df {
+        0 => f64::NAN,
+        1..=30 => TABLE[df - 1],
+        _ => {
+            let z = 1.959_963_984_540_054_f64;
+            let d = df as f64;
+            z + (z.powi(3) + z) / (4.0 * d) + (5.0 * z.powi(5) + 16.0 * z.powi(3) + 3.0 * z) / (96.0 * d * d)
+        }
+    }
+}
+
+/// Least-squares line `y = intercept + slope · x` and its coefficient of determination.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LinearFit {
+    pub n: usize,
+    pub slope: f64,
+    pub intercept: f64,
+    /// 1 − SS_res / SS_tot; NaN when every y is equal (nothing to explain).
+    pub r2: f64,
+}
+
+impl LinearFit {
+    pub fn predict(&self, x: f64) -> f64 {
+        self.intercept + self.slope * x
+    }
+}
+
+/// Fit `points` (x, y); non-finite points are ignored. `None` with fewer than two distinct x.
+pub fn linear_fit(points: &[(f64, f64)]) -> Option<LinearFit> {
+    let p: Vec<(f64, f64)> = points.iter().copied().filter(|(x, y)| x.is_finite() && y.is_finite()).collect();
+    let n = p.len();
+    if n < 2 {
+        return None;
+    }
+    let mx = p.iter().map(|q| q.0).sum::<f64>() / n as f64;
+    let my = p.iter().map(|q| q.1).sum::<f64>() / n as f64;
+    let sxx: f64 = p.iter().map(|q| (q.0 - mx).powi(2)).sum();
+    if sxx == 0.0 {
+        return None;
+    }
+    let sxy: f64 = p.iter().map(|q| (q.0 - mx) * (q.1 - my)).sum();
+    let slope = sxy / sxx;
+    let intercept = my - slope * mx;
+    let ss_tot: f64 = p.iter().map(|q| (q.1 - my).powi(2)).sum();
+    let ss_res: f64 = p.iter().map(|q| (q.1 - (intercept + slope * q.0)).powi(2)).sum();
+    let r2 = if ss_tot == 0.0 { f64::NAN } else { 1.0 - ss_res / ss_tot };
+    Some(LinearFit { n, slope, intercept, r2 })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn close(a: f64, b: f64, tol: f64) -> bool {
+        (a - b).abs() <= tol
+    }
+
+    #[test]
+    fn mean_ci_of_one_to_five() {
+        let m = mean_ci(&[1.0, 2.0, 3.0, 4.0, 5.0]).unwrap();
+        assert_eq!(m.n, 5);
+        assert!(close(m.mean, 3.0, 1e-12));
+        assert!(close(m.std_dev.unwrap(), 2.5f64.sqrt(), 1e-12));
+        // t(0.975, 4) = 2.776445, se = sqrt(2.5 / 5) → half width 1.963243
+        assert!(close(m.ci95_low.unwrap(), 1.036757, 1e-5), "{m:?}");
+        assert!(close(m.ci95_high.unwrap(), 4.963243, 1e-5), "{m:?}");
+        assert!(close(m.half_width().unwrap(), 1.963243, 1e-5));
+    }
+
+    #[test]
+    fn mean_ci_edge_cases() {
+        assert_eq!(mean_ci(&[]), None);
+        assert_eq!(mean_ci(&[f64::NAN]), None);
+        let one = mean_ci(&[7.0]).unwrap();
+        assert_eq!((one.n, one.mean, one.ci95_low, one.ci95_high), (1, 7.0, None, None));
+        let same = mean_ci(&[2.0, 2.0, 2.0]).unwrap();
+        assert_eq!((same.ci95_low, same.ci95_high), (Some(2.0), Some(2.0)));
+    }
+
+    #[test]
+    fn t_quantiles() {
+        assert!(close(t_975(1), 12.706205, 1e-6));
+        assert!(close(t_975(30), 2.042272, 1e-6));
+        assert!(close(t_975(40), 2.021075, 1e-4));
+        assert!(close(t_975(120), 1.979930, 1e-4));
+        assert!(close(t_975(100_000), 1.959964, 1e-4));
+    }
+
+    #[test]
+    fn fit_of_an_exact_line() {
+        let pts: Vec<(f64, f64)> =
+            [0.0, 1e3, 1e4, 1e5, 1e6].iter().map(|&x| (x, 1_000_000.0 + 96.0 * x)).collect();
+        let f = linear_fit(&pts).unwrap();
+        assert!(close(f.slope, 96.0, 1e-9));
+        assert!(close(f.intercept, 1_000_000.0, 1e-3));
+        assert!(close(f.r2, 1.0, 1e-12));
+        assert!(close(f.predict(2e6), 1_000_000.0 + 192e6, 1e-3));
+    }
+
+    #[test]
+    fn fit_of_noisy_points() {
+        // By hand: mx = my = 2.5, sxx = 5, sxy = 3 → slope 0.6, intercept 1.0;
+        // ss_tot = 5, ss_res = ss_tot − slope·sxy = 3.2 → R² = 0.36.
+        let pts = [(1.0, 2.0), (2.0, 1.0), (3.0, 4.0), (4.0, 3.0)];
+        let f = linear_fit(&pts).unwrap();
+        assert!(close(f.slope, 0.6, 1e-12));
+        assert!(close(f.intercept, 1.0, 1e-12));
+        assert!(close(f.r2, 0.36, 1e-12));
+    }
+
+    #[test]
+    fn fit_degenerate() {
+        assert_eq!(linear_fit(&[(1.0, 1.0)]), None);
+        assert_eq!(linear_fit(&[(1.0, 1.0), (1.0, 2.0)]), None);
+        let flat = linear_fit(&[(0.0, 5.0), (10.0, 5.0)]).unwrap();
+        assert_eq!(flat.slope, 0.0);
+        assert!(flat.r2.is_nan());
+    }
+}

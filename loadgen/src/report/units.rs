@@ -1,0 +1,129 @@
+//! Number formatting shared by plots and text: three significant digits and a readable unit.
+
+/// `x` to `sig` significant digits, no exponent; integers ≥ 10,000 get thousands separators.
+pub fn sig(x: f64, sig: usize) -> String {
+    if !x.is_finite() {
+        return "n/a".to_string();
+    }
+    if x == 0.0 {
+        return "0".to_string();
+    }
+    let mag = x.abs().log10().floor() as i64;
+    let decimals = (sig as i64 - 1 - mag).max(0) as usize;
+    let rounded = if decimals == 0 {
+        let factor = 10f64.powi((mag - sig as i64 + 1).max(0) as i32);
+        (x / factor).round() * factor
+    } else {
+        x
+    };
+    let s = format!("{rounded:.decimals$}");
+    if decimals == 0 && rounded.abs() >= 10_000.0 { group(&s) } else { s }
+}
+
+fn group(int: &str) -> String {
+    let (sign, digits) = int.strip_prefix('-').map_or(("", int), |d| ("-", d));
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    format!("{sign}{out}")
+}
+
+/// An integer as is ("212"), anything else to three significant digits.
+pub fn plain(x: f64) -> String {
+    if x.is_finite() && x.fract() == 0.0 && x.abs() < 1e15 { format!("{x:.0}") } else { sig(x, 3) }
+}
+
+/// Microseconds as µs / ms / s.
+pub fn us(x: f64) -> String {
+    let a = x.abs();
+    if a < 1_000.0 {
+        format!("{} µs", sig(x, 3))
+    } else if a < 1_000_000.0 {
+        format!("{} ms", sig(x / 1e3, 3))
+    } else {
+        format!("{} s", sig(x / 1e6, 3))
+    }
+}
+
+/// Seconds as µs / ms / s / min / h.
+pub fn seconds(s: f64) -> String {
+    let a = s.abs();
+    if a < 1.0 {
+        us(s * 1e6)
+    } else if a < 120.0 {
+        format!("{} s", sig(s, 3))
+    } else if a < 7_200.0 {
+        format!("{} min", sig(s / 60.0, 3))
+    } else {
+        format!("{} h", sig(s / 3_600.0, 3))
+    }
+}
+
+/// Bytes in binary units (B, KiB, MiB, GiB, TiB).
+pub fn bytes(b: f64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = b;
+    let mut i = 0;
+    while v.abs() >= 1024.0 && i < UNITS.len() - 1 {
+        v /= 1024.0;
+        i += 1;
+    }
+    format!("{} {}", sig(v, 3), UNITS[i])
+}
+
+/// A count as 0, 950, 1k, 10k, 1.5M, 100M.
+pub fn count(n: f64) -> String {
+    let a = n.abs();
+    let (v, suffix) = if a >= 1e9 {
+        (n / 1e9, "G")
+    } else if a >= 1e6 {
+        (n / 1e6, "M")
+    } else if a >= 1e3 {
+        (n / 1e3, "k")
+    } else {
+        (n, "")
+    };
+    let s = sig(v, 3);
+    let s = if s.contains('.') { s.trim_end_matches('0').trim_end_matches('.').to_string() } else { s };
+    format!("{s}{suffix}")
+}
+
+/// Percent change from `from` to `to`, signed ("+12%", "−3.4%").
+pub fn change(from: f64, to: f64) -> String {
+    if from == 0.0 || !from.is_finite() || !to.is_finite() {
+        return "n/a".to_string();
+    }
+    let pct = (to - from) / from * 100.0;
+    if pct >= 0.0 { format!("+{}%", sig(pct, 2)) } else { format!("−{}%", sig(-pct, 2)) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats() {
+        assert_eq!(sig(1.23456, 3), "1.23");
+        assert_eq!(sig(1234.0, 3), "1230");
+        assert_eq!(sig(1_234_567.0, 3), "1,230,000");
+        assert_eq!(sig(0.000123456, 3), "0.000123");
+        assert_eq!(us(85.4), "85.4 µs");
+        assert_eq!(us(1530.0), "1.53 ms");
+        assert_eq!(seconds(900.0), "15.0 min");
+        assert_eq!(seconds(0.0012), "1.20 ms");
+        assert_eq!(bytes(200.0), "200 B");
+        assert_eq!(bytes(16.0 * 1024.0 * 1024.0 * 1024.0), "16.0 GiB");
+        assert_eq!(plain(212.0), "212");
+        assert_eq!(plain(212.5), "213");
+        assert_eq!(count(0.0), "0");
+        assert_eq!(count(1_000_000.0), "1M");
+        assert_eq!(count(100_000_000.0), "100M");
+        assert_eq!(count(1_500.0), "1.5k");
+        assert_eq!(change(100.0, 112.0), "+12%");
+        assert_eq!(change(100.0, 96.6), "−3.4%");
+    }
+}

@@ -1,0 +1,156 @@
+//! The report renderer end to end on the synthetic fixture in `tests/fixtures/report/`
+//! (made-up numbers in the CSV contract, not a measurement).
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use authbench_loadgen::report::{self, Error};
+
+const PLOTS: [&str; 8] = [
+    "latency_vs_users",
+    "throughput_vs_users",
+    "latency_vs_sessions",
+    "memory_vs_sessions",
+    "cpu_per_request",
+    "latency_spectrum",
+    "credential_bytes",
+    "revocation_window",
+];
+
+fn fixture() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/report")
+}
+
+/// A fresh copy of the fixture (or of nothing) in a per-test directory.
+fn scratch(name: &str, with_fixture: bool) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("report-{name}"));
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).unwrap();
+    if with_fixture {
+        for entry in fs::read_dir(fixture()).unwrap() {
+            let p = entry.unwrap().path();
+            fs::copy(&p, dir.join(p.file_name().unwrap())).unwrap();
+        }
+    }
+    dir
+}
+
+fn read(dir: &Path, name: &str) -> String {
+    fs::read_to_string(dir.join(name)).unwrap()
+}
+
+#[test]
+fn renders_every_plot_and_both_reports() {
+    let dir = scratch("all", true);
+    let out = report::render(&dir).unwrap();
+    assert!(out.missing.is_empty(), "{:?}", out.missing);
+    let names: Vec<&str> = out.plots.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, PLOTS);
+    for p in &out.plots {
+        let png = fs::read(&p.png).unwrap();
+        assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "{}", p.png.display());
+        assert!(png.len() > 20_000, "{} looks empty: {} bytes", p.name, png.len());
+        let svg = fs::read_to_string(&p.svg).unwrap();
+        assert!(svg.contains("<svg") && svg.contains("<text"), "{} has no text", p.name);
+    }
+
+    let md = read(&dir, "report.md");
+    for section in
+        ["## Comparison table", "## Capacity projection", "## Checks", "### Latency against stored sessions"]
+    {
+        assert!(md.contains(section), "missing {section}");
+    }
+    for row in [
+        "**Security**",
+        "**Expiry**",
+        "**Scalability**",
+        "**Network traffic**",
+        "**Re-authentication**",
+        "**Revocation**",
+        "**Dependencies**",
+    ] {
+        assert!(md.contains(row), "comparison table lacks {row}");
+    }
+    for plot in PLOTS {
+        assert!(md.contains(&format!("({plot}.png)")), "report.md lacks {plot}");
+    }
+    assert!(!md.contains("Not measured in this run"), "fixture has every file");
+    assert!(md.contains("`tampered_rejected`: pass"));
+    assert!(md.contains("Run date: 2026-11-27T09:00:00Z"));
+    // The fixture's session p50 barely moves with 1M sessions: the report must say so.
+    assert!(md.contains("**Contradicts the claim**"), "{md}");
+    assert!(md.contains("projection, not a measurement"));
+
+    let html = read(&dir, "report.html");
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    assert_eq!(html.matches("<svg").count(), PLOTS.len(), "every plot inlined once");
+    assert!(!html.contains("src=\""), "self-contained: no external images");
+    assert!(html.contains("<table>"));
+}
+
+#[test]
+fn rendering_is_deterministic() {
+    let dir = scratch("twice", true);
+    report::render(&dir).unwrap();
+    let (md1, html1) = (read(&dir, "report.md"), read(&dir, "report.html"));
+    report::render(&dir).unwrap();
+    assert_eq!(md1, read(&dir, "report.md"));
+    assert_eq!(html1, read(&dir, "report.html"));
+}
+
+#[test]
+fn the_conclusion_follows_the_data() {
+    let dir = scratch("slow-store", true);
+    // Make session /api/me 3× slower at 1M stored sessions in every repeat.
+    let csv = read(&dir, "sessions.csv");
+    let mut out = String::new();
+    for line in csv.lines() {
+        let f: Vec<&str> = line.split(',').collect();
+        if f[0] == "session" && f[2] == "1000000" {
+            let mut g: Vec<String> = f.iter().map(|s| s.to_string()).collect();
+            for i in [3, 4, 5] {
+                g[i] = format!("{:.1}", f[i].parse::<f64>().unwrap() * 3.0);
+            }
+            out.push_str(&g.join(","));
+        } else {
+            out.push_str(line);
+        }
+        out.push('\n');
+    }
+    fs::write(dir.join("sessions.csv"), out).unwrap();
+    report::render(&dir).unwrap();
+    let md = read(&dir, "report.md");
+    assert!(md.contains("**Supports the claim**"), "{md}");
+    assert!(!md.contains("**Contradicts the claim**"));
+}
+
+#[test]
+fn missing_files_are_not_measured_not_errors() {
+    let dir = scratch("empty", false);
+    let out = report::render(&dir).unwrap();
+    assert!(out.plots.is_empty());
+    assert_eq!(out.missing.len(), 8);
+    let md = read(&dir, "report.md");
+    assert!(md.matches("Not measured in this run").count() >= 8, "{md}");
+    assert!(read(&dir, "report.html").contains("Not measured in this run"));
+
+    // Only one file: its plot and its figures, the rest not measured.
+    let dir = scratch("only-credentials", false);
+    fs::copy(fixture().join("credentials.csv"), dir.join("credentials.csv")).unwrap();
+    let out = report::render(&dir).unwrap();
+    assert_eq!(out.plots.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(), ["credential_bytes"]);
+    let md = read(&dir, "report.md");
+    assert!(md.contains("57 B credential in `Cookie`"));
+    assert!(md.contains("Not measured in this run"));
+}
+
+#[test]
+fn bad_input_is_an_error_naming_the_file() {
+    let dir = scratch("bad", false);
+    fs::write(dir.join("summary.csv"), "scheme,metric,unit,n,mean\njwt,me_p50_us,us,three,1\n").unwrap();
+    match report::render(&dir) {
+        Err(Error::Csv { path, .. }) => assert!(path.ends_with("summary.csv")),
+        other => panic!("expected a CSV error, got {other:?}"),
+    }
+    assert!(matches!(report::render(&dir.join("nope")), Err(Error::NotADirectory(_))));
+}
