@@ -69,6 +69,30 @@ fn is_well_formed_sid(sid: &str) -> bool {
     sid.len() == SID_LEN && sid.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
+/// A Redis URL fit for an error message or a log line: the credentials in it — everything between
+/// `://` and the last `@` (`user:password@`), and a `pass=`/`password=` query parameter
+/// (`redis+unix:///sock?pass=...`) — are replaced by `***`. Unparseable input is redacted the same way.
+pub fn redact_url(url: &str) -> String {
+    let (scheme, rest) = match url.find("://") {
+        Some(i) => url.split_at(i + 3),
+        None => ("", url),
+    };
+    let mut out = match rest.rfind('@') {
+        Some(at) => format!("{scheme}***{}", &rest[at..]),
+        None => url.to_owned(),
+    };
+    for key in ["pass=", "password="] {
+        let mut from = 0;
+        while let Some(i) = out[from..].find(key) {
+            let start = from + i + key.len();
+            let end = out[start..].find('&').map_or(out.len(), |j| start + j);
+            out.replace_range(start..end, "***");
+            from = start + 3;
+        }
+    }
+    out
+}
+
 /// Session records in Redis. Also used by the harness to preload sessions through the same code.
 #[derive(Clone)]
 pub struct SessionStore {
@@ -81,8 +105,8 @@ pub struct SessionStore {
 impl SessionStore {
     /// Connect with a multiplexed, reconnecting connection and bounded timeouts.
     pub async fn connect(url: &str, prefix: &str, ttl: Duration) -> Result<SessionStore> {
-        let client =
-            redis::Client::open(url).map_err(|source| Error::RedisConnect { url: url.to_owned(), source })?;
+        let client = redis::Client::open(url)
+            .map_err(|source| Error::RedisConnect { url: redact_url(url), source })?;
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(Duration::from_millis(300)))
             .set_response_timeout(Some(Duration::from_millis(300)))
@@ -91,7 +115,7 @@ impl SessionStore {
             .set_max_delay(Duration::from_millis(100));
         let conn = ConnectionManager::new_with_config(client, config)
             .await
-            .map_err(|source| Error::RedisConnect { url: url.to_owned(), source })?;
+            .map_err(|source| Error::RedisConnect { url: redact_url(url), source })?;
         Ok(SessionStore {
             conn,
             prefix: prefix.into(),
@@ -281,6 +305,23 @@ impl Scheme for SessionScheme {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn redacted_urls_keep_no_credentials() {
+        assert_eq!(redact_url("redis://127.0.0.1:6379/"), "redis://127.0.0.1:6379/");
+        assert_eq!(redact_url("redis://:hunter2@127.0.0.1:6379/0"), "redis://***@127.0.0.1:6379/0");
+        assert_eq!(redact_url("rediss://alice:hun@ter2@host/"), "rediss://***@host/");
+        assert_eq!(redact_url("redis://:pa/ss@host/"), "redis://***@host/");
+        assert_eq!(redact_url("hunter2@host"), "***@host");
+        assert_eq!(
+            redact_url("redis+unix:///tmp/r.sock?db=1&pass=hunter2"),
+            "redis+unix:///tmp/r.sock?db=1&pass=***"
+        );
+        assert_eq!(
+            redact_url("redis+unix:///s?password=a&pass=b&x=1"),
+            "redis+unix:///s?password=***&pass=***&x=1"
+        );
+    }
 
     #[test]
     fn sids_are_128_bit_hex_and_distinct() {
