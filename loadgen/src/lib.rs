@@ -1,3 +1,51 @@
-//! placeholder
+//! The load generator: virtual users with real auth flows, closed and open load models,
+//! coordinated-omission-corrected latency, and the server's and Redis's cost per request.
+//!
+//! Layout (one concept per module):
+//! - [`config`]: `authbench load` options ([`LoadArgs`]) validated into a typed [`LoadConfig`].
+//! - [`ramp`]: [`LoadModel`] — closed (`--vus`, `--stages`) or open (`--rate`, `--rate-stages`);
+//!   [`ramp::Ramp`] interpolates targets and schedules open-model arrivals exactly.
+//! - [`mix`]: `--mix me=98,refresh=1,logout=1` and the per-user random draw.
+//! - [`vu`]: one virtual user — login, authenticated requests, refresh, logout — on one loop.
+//! - [`client`]: its hyper HTTP/1.1 keep-alive connection, timeout and byte counting.
+//! - [`record`]: per-shard HdrHistograms and error counts, drained once a second.
+//! - [`sample`]: `/proc/PID` (server CPU, RSS), Redis `INFO`, the generator's own CPU and lag.
+//! - [`load`]: one run — pre-flight, the model's driver, the per-second collector; [`run`].
+//! - [`output`]: `timeseries.csv`, `summary.json`/`.csv`, `.hlog` writers over `impl Write`.
+//! - [`summary`]: the [`Summary`] a run returns and writes.
+//! - [`threshold`]: `--threshold me.p99<10ms` rules and their verdicts.
+//! - [`progress`]: the live progress line.
+//! - [`command`]: `authbench load` as a process (Ctrl-C, printing, exit codes).
+//! - [`error`]: the crate's [`Error`] enum; per-request failures are [`record::ErrorKind`].
+//! - `sys`: the two libc calls (clock ticks, open-file limit).
+//!
+//! Library use (e.g. by `compare`): build a [`LoadConfig`] (`LoadConfig::new(addr, scheme, model)`
+//! then set fields; `progress: false` to draw your own), then
+//! `run(config, CancellationToken).await -> Result<Summary, Error>` inside a multi-threaded
+//! tokio runtime, as many times as needed.
 
+pub mod client;
+pub mod command;
+pub mod config;
+pub mod error;
+pub mod load;
+pub mod mix;
+pub mod output;
+pub mod progress;
+pub mod ramp;
+pub mod record;
 pub mod report;
+pub mod sample;
+pub mod summary;
+mod sys;
+pub mod threshold;
+pub mod vu;
+
+pub use command::run_command;
+pub use config::{LoadArgs, LoadConfig};
+pub use error::Error;
+pub use load::run;
+pub use mix::Mix;
+pub use ramp::{LoadModel, Ramp, Stage};
+pub use summary::Summary;
+pub use tokio_util::sync::CancellationToken;

@@ -1,0 +1,375 @@
+//! `authbench load` options: the clap [`LoadArgs`] as typed, and the validated [`LoadConfig`] a
+//! run uses. Every string is parsed here, before anything is started or written; a bad value
+//! is one [`Error::BadInput`] line naming the option.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use authbench_servers::SchemeKind;
+use authbench_servers::config::{parse_count, parse_duration};
+use clap::Args;
+
+use crate::error::{Error, Result};
+use crate::mix::Mix;
+use crate::ramp::{LoadModel, Ramp};
+use crate::threshold::Threshold;
+
+/// Options of `authbench load`. Kept as text so every mistake gets the same one-line error.
+#[derive(Debug, Clone, Args)]
+#[command(about = "Load one auth server with ramping virtual users or a fixed arrival rate")]
+pub struct LoadArgs {
+    /// Server to load, e.g. http://127.0.0.1:8080 (loopback only).
+    #[arg(long)]
+    pub target: String,
+
+    /// none (GET /healthz, no login: the baseline), cookie, session or jwt.
+    #[arg(long)]
+    pub scheme: String,
+
+    /// Closed model: this many virtual users for --duration. Open model: the pool of logged-in
+    /// users sharing the arrivals (default: max rate / 100, at least 10).
+    #[arg(long)]
+    pub vus: Option<String>,
+
+    /// Length of a constant load (--vus or --rate). Default 10s.
+    #[arg(long)]
+    pub duration: Option<String>,
+
+    /// Closed model, ramping: `10s:100,30s:1000,10s:0` — linear from 0 between targets.
+    #[arg(long)]
+    pub stages: Option<String>,
+
+    /// Open model, constant: requests of /api/me per second (timed from their intended start).
+    #[arg(long)]
+    pub rate: Option<String>,
+
+    /// Open model, ramping: `10s:1000,30s:5000` requests/s, linear from 0 between targets.
+    #[arg(long)]
+    pub rate_stages: Option<String>,
+
+    /// Closed model: pause between a response and the user's next request.
+    #[arg(long, default_value = "0ms")]
+    pub think: String,
+
+    /// Weights of what a logged-in user does next (closed model).
+    #[arg(long, default_value = "me=98,refresh=1,logout=1")]
+    pub mix: String,
+
+    /// Directory for timeseries.csv, summary.json/.csv and per-endpoint .hlog files.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+
+    /// Server process to sample (CPU time, RSS) from /proc.
+    #[arg(long)]
+    pub server_pid: Option<String>,
+
+    /// Redis to sample with INFO (CPU, used_memory, keys).
+    #[arg(long)]
+    pub redis_url: Option<String>,
+
+    /// Pass/fail rule, repeatable: `me.p99<10ms`, `me.rps>=1000`, `error_rate<1%`, `login.errors<=0`.
+    /// Any violated → listed, exit 99.
+    #[arg(long = "threshold")]
+    pub thresholds: Vec<String>,
+
+    /// Per-request timeout (connect + response).
+    #[arg(long, default_value = "10s")]
+    pub timeout: String,
+
+    /// Virtual user i (0-based) logs in as user{first_user + i}.
+    #[arg(long, default_value = "1")]
+    pub first_user: String,
+
+    /// No live progress line.
+    #[arg(long)]
+    pub no_progress: bool,
+}
+
+/// A validated load run.
+#[derive(Debug, Clone)]
+pub struct LoadConfig {
+    pub target: SocketAddr,
+    /// None: `GET /healthz` without login.
+    pub scheme: Option<SchemeKind>,
+    pub model: LoadModel,
+    pub think: Duration,
+    pub mix: Mix,
+    pub out_dir: Option<PathBuf>,
+    pub server_pid: Option<u32>,
+    pub redis_url: Option<String>,
+    pub thresholds: Vec<Threshold>,
+    pub timeout: Duration,
+    pub first_user: u64,
+    pub progress: bool,
+}
+
+/// Largest number of virtual users accepted (each holds one socket).
+pub const MAX_VUS: u64 = 1_000_000;
+
+impl LoadConfig {
+    /// A run with defaults: no think time, the default mix, 10 s timeout, no outputs, no sampling.
+    pub fn new(target: SocketAddr, scheme: Option<SchemeKind>, model: LoadModel) -> LoadConfig {
+        LoadConfig {
+            target,
+            scheme,
+            model,
+            think: Duration::ZERO,
+            mix: Mix::default(),
+            out_dir: None,
+            server_pid: None,
+            redis_url: None,
+            thresholds: Vec::new(),
+            timeout: Duration::from_secs(10),
+            first_user: 1,
+            progress: false,
+        }
+    }
+
+    /// The scheme's name as reported: `none` for the healthz baseline.
+    pub fn scheme_name(&self) -> &'static str {
+        self.scheme.map_or("none", SchemeKind::as_str)
+    }
+}
+
+/// Parse `none|cookie|session|jwt`.
+pub fn parse_scheme(s: &str) -> Result<Option<SchemeKind>> {
+    match s.trim() {
+        "none" => Ok(None),
+        "cookie" => Ok(Some(SchemeKind::Cookie)),
+        "session" => Ok(Some(SchemeKind::Session)),
+        "jwt" => Ok(Some(SchemeKind::Jwt)),
+        other => Err(Error::BadInput(format!("--scheme `{other}`: expected none, cookie, session or jwt"))),
+    }
+}
+
+/// Parse `http://127.0.0.1:8080[/]`, `localhost:8080` or `[::1]:8080`; refuse anything off loopback.
+pub fn parse_target(s: &str) -> Result<SocketAddr> {
+    let bad =
+        |why: &str| Error::BadInput(format!("--target `{s}`: {why}; expected e.g. http://127.0.0.1:8080"));
+    let rest = match s.trim().split_once("://") {
+        Some(("http", rest)) => rest,
+        Some((scheme, _)) => {
+            return Err(bad(&format!("scheme `{scheme}` is not supported (plain http only)")));
+        }
+        None => s.trim(),
+    };
+    let authority = match rest.split_once('/') {
+        Some((a, "")) => a,
+        Some((_, _)) => return Err(bad("give the server's base URL without a path")),
+        None => rest,
+    };
+    let (host, port) = match authority.rsplit_once(':') {
+        Some((h, p)) if !p.contains(']') => (h, p.parse::<u16>().map_err(|_| bad("bad port"))?),
+        _ => (authority, 80),
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let ip: IpAddr = if host.eq_ignore_ascii_case("localhost") {
+        IpAddr::V4(Ipv4Addr::LOCALHOST)
+    } else {
+        host.parse().map_err(|_| match host {
+            "" => bad("no host"),
+            _ => Error::NotLoopback(s.to_owned()),
+        })?
+    };
+    if !ip.is_loopback() {
+        return Err(Error::NotLoopback(s.to_owned()));
+    }
+    if port == 0 {
+        return Err(bad("port 0"));
+    }
+    Ok(SocketAddr::new(ip, port))
+}
+
+fn duration(opt: &str, s: &str) -> Result<Duration> {
+    parse_duration(s).map_err(|e| Error::BadInput(format!("{opt}: {e}")))
+}
+
+fn count(opt: &str, s: &str) -> Result<u64> {
+    parse_count(s).map_err(|e| Error::BadInput(format!("{opt}: {e}")))
+}
+
+impl LoadArgs {
+    /// Validate and type every option. Touches nothing outside the process.
+    pub fn into_config(self) -> Result<LoadConfig> {
+        let target = parse_target(&self.target)?;
+        let scheme = parse_scheme(&self.scheme)?;
+        let vus = self.vus.as_deref().map(|v| count("--vus", v)).transpose()?;
+        if let Some(v) = vus
+            && !(1..=MAX_VUS).contains(&v)
+        {
+            return Err(Error::BadInput(format!("--vus {v}: expected 1 to {MAX_VUS}")));
+        }
+        let fixed = self.duration.as_deref().map(|d| duration("--duration", d)).transpose()?;
+        if fixed.is_some_and(|d| d.is_zero()) {
+            return Err(Error::BadInput("--duration: must be longer than 0 s".into()));
+        }
+        let length = fixed.unwrap_or(Duration::from_secs(10));
+        let model = match (&self.stages, &self.rate, &self.rate_stages) {
+            (Some(_), _, Some(_)) | (Some(_), Some(_), _) | (_, Some(_), Some(_)) => {
+                return Err(Error::BadInput(
+                    "choose one load model: --stages, --rate or --rate-stages (with --vus as the open pool)"
+                        .into(),
+                ));
+            }
+            (Some(stages), None, None) => {
+                if vus.is_some() || fixed.is_some() {
+                    return Err(Error::BadInput(
+                        "--stages sets users and duration: drop --vus and --duration".into(),
+                    ));
+                }
+                let stages = Ramp::parse(stages, "--stages")?;
+                if stages.max() > MAX_VUS as f64 {
+                    return Err(Error::BadInput(format!("--stages: more than {MAX_VUS} virtual users")));
+                }
+                LoadModel::Closed { stages }
+            }
+            (None, rate, rate_stages) if rate.is_some() || rate_stages.is_some() => {
+                let rate_stages = match (rate, rate_stages) {
+                    (Some(r), _) => {
+                        let r = count("--rate", r)?;
+                        if r == 0 {
+                            return Err(Error::BadInput("--rate: must be at least 1 request/s".into()));
+                        }
+                        Ramp::constant(r as f64, length)
+                    }
+                    (None, Some(s)) => {
+                        if fixed.is_some() {
+                            return Err(Error::BadInput(
+                                "--rate-stages sets the duration: drop --duration".into(),
+                            ));
+                        }
+                        Ramp::parse(s, "--rate-stages")?
+                    }
+                    (None, None) => unreachable!("guarded above"),
+                };
+                let pool =
+                    vus.unwrap_or_else(|| ((rate_stages.max() / 100.0).ceil() as u64).clamp(10, 10_000));
+                LoadModel::Open { rate_stages, vus: pool }
+            }
+            _ => match vus {
+                Some(v) => LoadModel::Closed { stages: Ramp::constant(v as f64, length) },
+                None => {
+                    return Err(Error::BadInput(
+                        "choose a load model: --vus N [--duration 30s], --stages 10s:100,30s:1000, --rate R [--duration 30s] or --rate-stages 10s:1000"
+                            .into(),
+                    ));
+                }
+            },
+        };
+        let think = duration("--think", &self.think)?;
+        let mix = Mix::parse(&self.mix)?;
+        let timeout = duration("--timeout", &self.timeout)?;
+        if timeout.is_zero() {
+            return Err(Error::BadInput("--timeout: must be longer than 0 s".into()));
+        }
+        let server_pid = match &self.server_pid {
+            Some(p) => Some(
+                p.trim()
+                    .parse::<u32>()
+                    .ok()
+                    .filter(|p| *p > 0)
+                    .ok_or_else(|| Error::BadInput(format!("--server-pid `{p}`: not a process id")))?,
+            ),
+            None => None,
+        };
+        if let Some(url) = &self.redis_url
+            && redis::Client::open(url.as_str()).is_err()
+        {
+            return Err(Error::BadInput(format!("--redis-url `{url}`: not a redis:// URL")));
+        }
+        let thresholds = self.thresholds.iter().map(|t| Threshold::parse(t)).collect::<Result<Vec<_>>>()?;
+        let first_user = count("--first-user", &self.first_user)?;
+        if first_user == 0 {
+            return Err(Error::BadInput("--first-user: users are numbered from 1".into()));
+        }
+        Ok(LoadConfig {
+            target,
+            scheme,
+            model,
+            think,
+            mix,
+            out_dir: self.out,
+            server_pid,
+            redis_url: self.redis_url,
+            thresholds,
+            timeout,
+            first_user,
+            progress: !self.no_progress,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: LoadArgs,
+    }
+
+    fn config(line: &str) -> Result<LoadConfig> {
+        let argv = std::iter::once("load").chain(line.split_whitespace());
+        Cli::try_parse_from(argv).expect("clap accepts").args.into_config()
+    }
+
+    #[test]
+    fn targets_must_be_loopback_http() {
+        assert_eq!(parse_target("http://127.0.0.1:8080").unwrap(), "127.0.0.1:8080".parse().unwrap());
+        assert_eq!(parse_target("http://localhost:9/").unwrap(), "127.0.0.1:9".parse().unwrap());
+        assert_eq!(parse_target("[::1]:7").unwrap(), "[::1]:7".parse().unwrap());
+        assert_eq!(parse_target("127.0.0.2:80").unwrap(), "127.0.0.2:80".parse().unwrap());
+        assert!(matches!(parse_target("http://10.0.0.1:80"), Err(Error::NotLoopback(_))));
+        assert!(matches!(parse_target("http://example.com:80"), Err(Error::NotLoopback(_))));
+        assert!(matches!(parse_target("https://127.0.0.1:443"), Err(Error::BadInput(_))));
+        assert!(matches!(parse_target("http://127.0.0.1:8080/api"), Err(Error::BadInput(_))));
+        assert!(matches!(parse_target("http://127.0.0.1:99999"), Err(Error::BadInput(_))));
+    }
+
+    #[test]
+    fn builds_each_load_model() {
+        let c = config("--target 127.0.0.1:1 --scheme jwt --vus 5 --duration 2s").unwrap();
+        assert_eq!(c.model, LoadModel::Closed { stages: Ramp::constant(5.0, Duration::from_secs(2)) });
+        assert_eq!(c.scheme, Some(SchemeKind::Jwt));
+        let c = config("--target 127.0.0.1:1 --scheme none --stages 1s:10,1s:0").unwrap();
+        assert!(matches!(c.model, LoadModel::Closed { .. }));
+        assert_eq!(c.scheme, None);
+        let c = config("--target 127.0.0.1:1 --scheme cookie --rate 5k --duration 3s").unwrap();
+        assert_eq!(
+            c.model,
+            LoadModel::Open { rate_stages: Ramp::constant(5000.0, Duration::from_secs(3)), vus: 50 }
+        );
+        let c = config("--target 127.0.0.1:1 --scheme cookie --rate-stages 1s:100 --vus 3").unwrap();
+        assert!(matches!(c.model, LoadModel::Open { vus: 3, .. }));
+    }
+
+    #[test]
+    fn rejects_bad_input_naming_the_option() {
+        for (line, needle) in [
+            ("--target 127.0.0.1:1 --scheme foo --vus 1", "--scheme"),
+            ("--target 127.0.0.1:1 --scheme jwt", "load model"),
+            ("--target 127.0.0.1:1 --scheme jwt --stages 10x:5", "--stages"),
+            ("--target 127.0.0.1:1 --scheme jwt --rate-stages 1s", "--rate-stages"),
+            ("--target 127.0.0.1:1 --scheme jwt --vus 1 --duration soon", "--duration"),
+            ("--target 127.0.0.1:1 --scheme jwt --vus 1 --think x", "--think"),
+            ("--target 127.0.0.1:1 --scheme jwt --vus 1 --timeout 0s", "--timeout"),
+            ("--target 127.0.0.1:1 --scheme jwt --vus 1 --mix me=x", "--mix"),
+            ("--target 127.0.0.1:1 --scheme jwt --vus 1 --threshold me.p99~3", "--threshold"),
+            ("--target 127.0.0.1:1 --scheme jwt --vus 1 --server-pid abc", "--server-pid"),
+            ("--target 127.0.0.1:1 --scheme jwt --vus 1 --redis-url nope", "--redis-url"),
+            ("--target 127.0.0.1:1 --scheme jwt --stages 1s:1 --rate 5", "one load model"),
+            ("--target 127.0.0.1:1 --scheme jwt --stages 1s:1 --vus 5", "--stages"),
+            ("--target 127.0.0.1:1 --scheme jwt --vus 0", "--vus"),
+            ("--target 8.8.8.8:53 --scheme jwt --vus 1", "loopback"),
+        ] {
+            let e = config(line).unwrap_err();
+            assert_eq!(e.exit_code(), 2, "{line}");
+            let text = e.to_string();
+            assert!(text.contains(needle), "{line}: {text}");
+            assert!(!text.contains('\n'), "one line: {text}");
+        }
+    }
+}

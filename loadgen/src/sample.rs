@@ -1,0 +1,174 @@
+//! Once-a-second samples of what the requests cost: the server process (CPU time and RSS from
+//! `/proc/PID`), redis-server (`INFO`: CPU, used_memory, keys), and the generator itself (its own
+//! CPU and how late its timers fire — the scheduling lag that betrays a saturated generator).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+/// A process's cumulative CPU time and current resident set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProcSample {
+    pub cpu: Duration,
+    pub rss_bytes: u64,
+}
+
+/// CPU (user + system) from the text of `/proc/PID/stat`, given the clock tick rate.
+pub fn parse_stat_cpu(stat: &str, ticks_per_sec: u64) -> Option<Duration> {
+    // The command name (field 2) may contain spaces and parentheses: split after the last ')'.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let mut fields = rest.split_whitespace();
+    // rest starts at field 3 (state); utime and stime are fields 14 and 15.
+    let utime: u64 = fields.nth(11)?.parse().ok()?;
+    let stime: u64 = fields.next()?.parse().ok()?;
+    let ticks = utime + stime;
+    Some(Duration::from_micros(ticks * 1_000_000 / ticks_per_sec.max(1)))
+}
+
+/// `VmRSS` from the text of `/proc/PID/status`, in bytes.
+pub fn parse_status_rss(status: &str) -> Option<u64> {
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let kib: u64 = line["VmRSS:".len()..].trim().trim_end_matches("kB").trim().parse().ok()?;
+    Some(kib * 1024)
+}
+
+/// Read `/proc/PID/{stat,status}`; an error means the process is gone.
+pub fn read_proc(pid: u32) -> std::io::Result<ProcSample> {
+    let bad = || std::io::Error::new(std::io::ErrorKind::InvalidData, "unexpected /proc format");
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    // A zombie has no VmRSS: treat it as gone.
+    Ok(ProcSample {
+        cpu: parse_stat_cpu(&stat, crate::sys::clock_ticks()).ok_or_else(bad)?,
+        rss_bytes: parse_status_rss(&status).ok_or_else(bad)?,
+    })
+}
+
+/// The generator's own cumulative CPU time.
+pub fn self_cpu() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    parse_stat_cpu(&stat, crate::sys::clock_ticks())
+}
+
+/// What one `INFO` tells about redis-server.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RedisSample {
+    pub cpu: Duration,
+    pub used_memory: u64,
+    pub keys: u64,
+}
+
+/// Parse `INFO` output: used_cpu_user + used_cpu_sys, used_memory, and keys summed over dbN.
+pub fn parse_info(info: &str) -> Option<RedisSample> {
+    let mut cpu = None::<f64>;
+    let mut used_memory = None;
+    let mut keys = 0;
+    for line in info.lines() {
+        let Some((k, v)) = line.trim().split_once(':') else { continue };
+        match k {
+            "used_cpu_user" | "used_cpu_sys" => *cpu.get_or_insert(0.0) += v.parse::<f64>().ok()?,
+            "used_memory" => used_memory = v.parse::<u64>().ok(),
+            _ if k.starts_with("db") && k[2..].bytes().all(|b| b.is_ascii_digit()) => {
+                let n = v.split(',').find_map(|kv| kv.strip_prefix("keys="))?;
+                keys += n.parse::<u64>().ok()?;
+            }
+            _ => {}
+        }
+    }
+    Some(RedisSample { cpu: Duration::from_secs_f64(cpu?), used_memory: used_memory?, keys })
+}
+
+/// A connection for `INFO`, kept for the run.
+pub struct RedisProbe {
+    conn: redis::aio::MultiplexedConnection,
+}
+
+impl RedisProbe {
+    pub async fn connect(url: &str, limit: Duration) -> Result<RedisProbe, String> {
+        let client = redis::Client::open(url).map_err(|e| e.to_string())?;
+        let conn = tokio::time::timeout(limit, client.get_multiplexed_async_connection())
+            .await
+            .map_err(|_| format!("no answer within {limit:?}"))?
+            .map_err(|e| e.to_string())?;
+        let mut probe = RedisProbe { conn };
+        probe.sample(limit).await.ok_or_else(|| "INFO failed".to_owned())?;
+        Ok(probe)
+    }
+
+    /// One `INFO`, bounded in time; None if redis did not answer.
+    pub async fn sample(&mut self, limit: Duration) -> Option<RedisSample> {
+        let cmd = redis::cmd("INFO");
+        let text: String = tokio::time::timeout(limit, cmd.query_async(&mut self.conn)).await.ok()?.ok()?;
+        parse_info(&text)
+    }
+}
+
+/// Measures how late a 10 ms timer fires on the generator's runtime; the collector takes the
+/// maximum each second.
+pub struct LagProbe {
+    max_us: AtomicU64,
+}
+
+/// The lag probe's period.
+pub const LAG_PERIOD: Duration = Duration::from_millis(10);
+
+impl LagProbe {
+    /// Spawn the probe task; it ends when `stop` is cancelled.
+    pub fn spawn(stop: tokio_util::sync::CancellationToken) -> Arc<LagProbe> {
+        let probe = Arc::new(LagProbe { max_us: AtomicU64::new(0) });
+        let p = probe.clone();
+        tokio::spawn(async move {
+            loop {
+                let due = Instant::now() + LAG_PERIOD;
+                tokio::select! {
+                    () = tokio::time::sleep_until(due) => {}
+                    () = stop.cancelled() => return,
+                }
+                let lag = Instant::now().saturating_duration_since(due);
+                p.max_us.fetch_max(u64::try_from(lag.as_micros()).unwrap_or(u64::MAX), Ordering::Relaxed);
+            }
+        });
+        probe
+    }
+
+    /// Largest lag since the last call, µs.
+    pub fn take_max_us(&self) -> u64 {
+        self.max_us.swap(0, Ordering::Relaxed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_proc_stat_with_awkward_names() {
+        let stat =
+            "1234 (my (weird) name) S 1 1234 1234 0 -1 4194560 500 0 0 0 250 50 0 0 20 0 4 0 100 1000 200";
+        assert_eq!(parse_stat_cpu(stat, 100), Some(Duration::from_secs(3)));
+        assert_eq!(parse_stat_cpu("garbage", 100), None);
+    }
+
+    #[test]
+    fn parses_rss_and_this_process() {
+        assert_eq!(parse_status_rss("Name:\tx\nVmRSS:\t   2048 kB\n"), Some(2048 * 1024));
+        assert_eq!(parse_status_rss("Name:\tx\n"), None);
+        let me = read_proc(std::process::id()).unwrap();
+        assert!(me.rss_bytes > 1024 * 1024, "{me:?}");
+        assert!(read_proc(u32::MAX - 7).is_err());
+    }
+
+    #[test]
+    fn parses_redis_info() {
+        let info = "# Memory\r\nused_memory:1048576\r\nused_memory_human:1.00M\r\n# CPU\r\nused_cpu_sys:1.500000\r\n\
+                    used_cpu_user:0.250000\r\nused_cpu_sys_children:9.0\r\n# Keyspace\r\ndb0:keys=10,expires=10,avg_ttl=5\r\n\
+                    db3:keys=5,expires=0,avg_ttl=0\r\n";
+        let s = parse_info(info).unwrap();
+        assert_eq!(s.used_memory, 1_048_576);
+        assert_eq!(s.keys, 15);
+        assert_eq!(s.cpu, Duration::from_millis(1750));
+        assert!(parse_info("nothing useful").is_none());
+    }
+}

@@ -1,0 +1,188 @@
+//! The result of one run, as `summary.json` holds it and [`crate::run`] returns it.
+
+use std::collections::BTreeMap;
+
+use hdrhistogram::Histogram;
+use serde::{Deserialize, Serialize};
+
+use crate::record::{EndpointStats, ErrorKind};
+use crate::threshold::Verdict;
+
+/// Latency percentiles, µs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Latency {
+    pub p50: u64,
+    pub p90: u64,
+    pub p99: u64,
+    pub p999: u64,
+    pub max: u64,
+    pub mean: f64,
+}
+
+impl Latency {
+    /// None for an empty histogram.
+    pub fn of(h: &Histogram<u64>) -> Option<Latency> {
+        (!h.is_empty()).then(|| Latency {
+            p50: h.value_at_quantile(0.5),
+            p90: h.value_at_quantile(0.9),
+            p99: h.value_at_quantile(0.99),
+            p999: h.value_at_quantile(0.999),
+            max: h.max(),
+            mean: h.mean(),
+        })
+    }
+}
+
+/// One endpoint over the whole run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EndpointSummary {
+    /// Successful (2xx) requests; the latency histogram holds exactly these.
+    pub count: u64,
+    /// Failed requests, any kind.
+    pub errors: u64,
+    pub errors_by_kind: BTreeMap<String, u64>,
+    /// errors / (count + errors).
+    pub error_rate: f64,
+    /// Successful requests per second of the run.
+    pub rps: f64,
+    /// Corrected in the open model (from the intended start); plain in the closed model.
+    pub latency_us: Option<Latency>,
+    /// Open model only: from the actual send, as an uncorrected tool would report.
+    pub uncorrected_latency_us: Option<Latency>,
+    pub bytes_sent_per_req: f64,
+    pub bytes_received_per_req: f64,
+    /// Mean bytes of the credential carried (Cookie / Authorization value; JWT refresh: the token).
+    pub credential_bytes_per_req: Option<f64>,
+}
+
+impl EndpointSummary {
+    pub fn of(s: &EndpointStats, duration_s: f64, open: bool) -> EndpointSummary {
+        let attempts = s.attempts();
+        let per = |x: u64| if attempts > 0 { x as f64 / attempts as f64 } else { 0.0 };
+        EndpointSummary {
+            count: s.count(),
+            errors: s.error_count(),
+            errors_by_kind: ErrorKind::ALL
+                .iter()
+                .filter(|k| s.errors[**k as usize] > 0)
+                .map(|k| (k.as_str().to_owned(), s.errors[*k as usize]))
+                .collect(),
+            error_rate: per(s.error_count()),
+            rps: if duration_s > 0.0 { s.count() as f64 / duration_s } else { 0.0 },
+            latency_us: Latency::of(&s.latency),
+            uncorrected_latency_us: if open { Latency::of(&s.uncorrected) } else { None },
+            bytes_sent_per_req: per(s.bytes_sent),
+            bytes_received_per_req: per(s.bytes_received),
+            credential_bytes_per_req: (s.credentialed > 0)
+                .then(|| s.credential_bytes as f64 / s.credentialed as f64),
+        }
+    }
+}
+
+/// All endpoints together.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct Total {
+    pub count: u64,
+    pub errors: u64,
+    pub error_rate: f64,
+    pub rps: f64,
+    pub bytes_sent_per_req: f64,
+    pub bytes_received_per_req: f64,
+}
+
+/// Open model: how well the schedule was kept.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct OpenStarts {
+    /// Arrivals the schedule called for during the run.
+    pub scheduled: u64,
+    pub started: u64,
+    /// Started more than 10 ms after their intended instant (still timed from it).
+    pub late: u64,
+    /// Scheduled but never sent before the run ended.
+    pub dropped: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct ServerCost {
+    pub pid: Option<u32>,
+    /// Server CPU time (user + system) per finished request, µs.
+    pub cpu_us_per_req: Option<f64>,
+    /// Server CPU time over the run, % of one core.
+    pub cpu_percent: Option<f64>,
+    pub rss_bytes_max: Option<u64>,
+    pub rss_bytes_start: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct RedisCost {
+    /// redis-server CPU time (used_cpu_user + used_cpu_sys) per finished request, µs.
+    pub cpu_us_per_req: Option<f64>,
+    pub used_memory_max: Option<u64>,
+    pub used_memory_start: Option<u64>,
+    pub keys_max: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct GeneratorCost {
+    /// Generator CPU over the run, % of one core (cores × 100 is the ceiling).
+    pub cpu_percent: f64,
+    pub cores: usize,
+    /// Worst lateness of a 10 ms timer on the generator's runtime, µs.
+    pub max_lag_us: u64,
+    /// Seconds in which lag exceeded 10 ms or CPU reached 90 % of the cores.
+    pub saturated_seconds: u64,
+    /// The generator may have been the bottleneck: read latencies and rates with care.
+    pub saturated: bool,
+}
+
+/// What `summary.json` holds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    pub scheme: String,
+    pub model: String,
+    pub target: String,
+    /// Seconds from the load's start to its end (the open model's pool logins come before).
+    pub duration_s: f64,
+    /// Wall-clock start, seconds since the Unix epoch.
+    pub started_at: f64,
+    /// Most virtual users alive at once.
+    pub vus_max: u64,
+    /// Stopped by Ctrl-C / the caller before the planned end.
+    pub interrupted: bool,
+    /// The target stopped answering (or its process vanished) during the run.
+    pub target_lost: bool,
+    pub endpoints: BTreeMap<String, EndpointSummary>,
+    pub total: Total,
+    pub open: Option<OpenStarts>,
+    pub server: ServerCost,
+    pub redis: RedisCost,
+    pub generator: GeneratorCost,
+    pub thresholds: Vec<Verdict>,
+}
+
+/// Exit code of an interrupted run.
+pub const EXIT_INTERRUPTED: i32 = 130;
+/// Exit code of a run with a violated threshold.
+pub const EXIT_THRESHOLDS: i32 = 99;
+/// Exit code of a run whose target died.
+pub const EXIT_TARGET_LOST: i32 = 1;
+
+impl Summary {
+    /// Violated thresholds.
+    pub fn failed_thresholds(&self) -> impl Iterator<Item = &Verdict> {
+        self.thresholds.iter().filter(|v| !v.ok)
+    }
+
+    /// 130 interrupted, 1 target lost, 99 a threshold violated, else 0.
+    pub fn exit_code(&self) -> i32 {
+        if self.interrupted {
+            EXIT_INTERRUPTED
+        } else if self.target_lost {
+            EXIT_TARGET_LOST
+        } else if self.failed_thresholds().next().is_some() {
+            EXIT_THRESHOLDS
+        } else {
+            0
+        }
+    }
+}

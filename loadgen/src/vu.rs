@@ -1,0 +1,380 @@
+//! A virtual user: one synthetic user (`user{i}` / `password{i}`) with its own keep-alive
+//! connection and credential state. One loop serves both load models; only the pacing differs:
+//! closed = "after the answer, think, then go", open = "go at the scheduled instant".
+//!
+//! A step is exactly one request: log in if there is no credential, renew it if it is about to
+//! expire (cookie and JWT have a fixed lifetime), else what the mix (closed) or the schedule
+//! (open: always `/api/me`) says. A 401 drops the credential, so the next step logs in again.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use authbench_servers::SchemeKind;
+use authbench_servers::api;
+use bytes::Bytes;
+use http::{HeaderName, HeaderValue, Method, header};
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use crate::client::{Call, Client, Reply};
+use crate::mix::{Action, Mix, Rng};
+use crate::ramp::Ramp;
+use crate::record::{Endpoint, ErrorKind, Recorder, Sample};
+
+/// An open-model start later than this after its intended instant counts as late.
+pub const LATE_AFTER: Duration = Duration::from_millis(10);
+/// Pause after a failed connect, so a dead target is not hammered in a tight loop.
+pub const CONNECT_BACKOFF: Duration = Duration::from_millis(10);
+/// Renew a fixed-lifetime credential once this fraction of its lifetime has passed.
+const RENEW_AT: f64 = 0.9;
+
+/// What every virtual user of a run shares (read-only, plus the recorder and the gauge).
+pub struct Shared {
+    pub target: SocketAddr,
+    pub scheme: Option<SchemeKind>,
+    pub mix: Mix,
+    pub think: Duration,
+    pub timeout: Duration,
+    pub first_user: u64,
+    pub recorder: Recorder,
+    /// Virtual-user tasks alive right now.
+    pub active: AtomicU64,
+}
+
+/// How the next request is paced.
+pub enum Pace {
+    /// Closed model: until `retire` fires; then log out.
+    Closed { retire: CancellationToken },
+    /// Open model: this user takes arrivals `first, first + stride, ...` of `rate` from `t0`.
+    Open { rate: Arc<Ramp>, t0: Instant, first: u64, stride: u64 },
+}
+
+enum Credential {
+    /// `name=value`, sent as the Cookie header.
+    Cookie(HeaderValue),
+    /// `Bearer <access>` and the JSON body that refreshes it.
+    Bearer { authorization: HeaderValue, refresh_body: Bytes, refresh_len: u64 },
+}
+
+struct Session {
+    credential: Credential,
+    /// When to renew a fixed-lifetime credential; None for sliding ones (server sessions).
+    renew_at: Option<Instant>,
+}
+
+impl Session {
+    fn header(&self) -> (HeaderName, HeaderValue) {
+        match &self.credential {
+            Credential::Cookie(v) => (header::COOKIE, v.clone()),
+            Credential::Bearer { authorization, .. } => (header::AUTHORIZATION, authorization.clone()),
+        }
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct TokenPair {
+    access_token: String,
+    refresh_token: String,
+    expires_in: u64,
+}
+
+#[derive(serde::Deserialize)]
+struct Lifetime {
+    expires_in: Option<u64>,
+}
+
+/// Decrements the active gauge however the task ends (finished, retired or aborted).
+struct ActiveGuard(Arc<Shared>);
+
+impl Drop for ActiveGuard {
+    fn drop(&mut self) {
+        self.0.active.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// One virtual user.
+pub struct Vu {
+    index: u64,
+    shared: Arc<Shared>,
+    client: Client,
+    session: Option<Session>,
+    rng: Rng,
+    login_body: Bytes,
+    _active: ActiveGuard,
+}
+
+impl Vu {
+    /// Virtual user `index` (0-based) logs in as `user{first_user + index}`.
+    pub fn new(index: u64, shared: Arc<Shared>) -> Vu {
+        shared.active.fetch_add(1, Ordering::Relaxed);
+        let user = shared.first_user + index;
+        let login_body = Bytes::from(format!(r#"{{"username":"user{user}","password":"password{user}"}}"#));
+        Vu {
+            index,
+            client: Client::new(shared.target, shared.timeout),
+            session: None,
+            rng: Rng::new(index + 1),
+            login_body,
+            _active: ActiveGuard(shared.clone()),
+            shared,
+        }
+    }
+
+    pub fn is_logged_in(&self) -> bool {
+        self.session.is_some()
+    }
+
+    /// Run until retired (closed) or the schedule ends (open). Aborting the task is the hard stop.
+    pub async fn run(mut self, pace: Pace) {
+        match pace {
+            Pace::Closed { retire } => {
+                let think = self.shared.think;
+                while !retire.is_cancelled() {
+                    self.step(None, None).await;
+                    if !think.is_zero() {
+                        tokio::select! {
+                            () = tokio::time::sleep(think) => {}
+                            () = retire.cancelled() => break,
+                        }
+                    }
+                }
+                if self.session.is_some() {
+                    self.logout().await;
+                }
+            }
+            Pace::Open { rate, t0, first, stride } => {
+                let mut n = first;
+                while let Some(at) = rate.time_of(n as f64) {
+                    let intended = t0 + at;
+                    if intended > Instant::now() {
+                        tokio::time::sleep_until(intended).await;
+                    }
+                    let late = Instant::now().saturating_duration_since(intended) > LATE_AFTER;
+                    self.shared.recorder.start(self.index as usize, late);
+                    self.step(Some(intended), Some(Action::Me)).await;
+                    n += stride.max(1);
+                }
+            }
+        }
+    }
+
+    /// Log in (used by the open model before its clock starts). True if it worked.
+    pub async fn login_now(&mut self) -> bool {
+        self.login().await;
+        self.session.is_some()
+    }
+
+    /// One request: healthz (scheme none), else login / renew / the mix's action.
+    async fn step(&mut self, intended: Option<Instant>, action: Option<Action>) {
+        if self.shared.scheme.is_none() {
+            let call = Call {
+                method: Method::GET,
+                path: api::HEALTHZ,
+                credential: None,
+                json: None,
+                want_body: false,
+            };
+            let _ = self.exchange(Endpoint::Healthz, &call, intended, None).await;
+            return;
+        }
+        let Some(session) = &self.session else {
+            self.login().await;
+            // Open model: the scheduled request still goes out, late, timed from its slot.
+            if intended.is_some() && self.session.is_some() {
+                self.me(intended).await;
+            }
+            return;
+        };
+        if session.renew_at.is_some_and(|at| Instant::now() >= at) {
+            self.refresh().await;
+            if intended.is_some() && self.session.is_some() {
+                self.me(intended).await;
+            }
+            return;
+        }
+        let action = action.unwrap_or_else(|| self.shared.mix.pick(self.rng.next_u64()));
+        match action {
+            Action::Me => self.me(intended).await,
+            Action::Refresh => self.refresh().await,
+            Action::Logout => self.logout().await,
+        }
+    }
+
+    /// Time one call and record it. Non-2xx is an error of its kind; the reply is returned only on 2xx.
+    async fn exchange(
+        &mut self,
+        endpoint: Endpoint,
+        call: &Call,
+        intended: Option<Instant>,
+        credential_bytes: Option<u64>,
+    ) -> Result<Reply, ErrorKind> {
+        let (sent0, recv0) = self.client.bytes();
+        let start = Instant::now();
+        let result = self.client.call(call).await;
+        let end = Instant::now();
+        let (sent1, recv1) = self.client.bytes();
+        let result = match result {
+            Ok(reply) if reply.status.is_success() => Ok(reply),
+            Ok(reply) => Err(ErrorKind::from_status(reply.status.as_u16())),
+            Err(kind) => Err(kind),
+        };
+        let actual_us = micros(end - start);
+        let sample = Sample {
+            endpoint,
+            outcome: result
+                .as_ref()
+                .map(|_| intended.map_or(actual_us, |i| micros(end.saturating_duration_since(i))))
+                .map_err(|k| *k),
+            uncorrected_us: intended.map(|_| actual_us),
+            bytes_sent: sent1 - sent0,
+            bytes_received: recv1 - recv0,
+            credential_bytes,
+        };
+        self.shared.recorder.record(self.index as usize, &sample);
+        if matches!(result, Err(ErrorKind::Connect)) {
+            tokio::time::sleep(CONNECT_BACKOFF).await;
+        }
+        result
+    }
+
+    async fn login(&mut self) {
+        let call = Call {
+            method: Method::POST,
+            path: api::LOGIN,
+            credential: None,
+            json: Some(self.login_body.clone()),
+            want_body: true,
+        };
+        let Ok(reply) = self.exchange(Endpoint::Login, &call, None, None).await else { return };
+        self.session = self.session_from(&reply);
+        if self.session.is_none() {
+            self.record_bad_response(Endpoint::Login);
+        }
+    }
+
+    async fn me(&mut self, intended: Option<Instant>) {
+        let Some(session) = &self.session else { return };
+        let credential = session.header();
+        let len = credential.1.len() as u64;
+        let call = Call {
+            method: Method::GET,
+            path: api::ME,
+            credential: Some(credential),
+            json: None,
+            want_body: false,
+        };
+        if let Err(ErrorKind::Status4xx) = self.exchange(Endpoint::Me, &call, intended, Some(len)).await {
+            self.session = None;
+        }
+    }
+
+    async fn refresh(&mut self) {
+        let Some(session) = &self.session else { return };
+        let (call, len) = match &session.credential {
+            Credential::Cookie(v) => (
+                Call {
+                    method: Method::POST,
+                    path: api::REFRESH,
+                    credential: Some((header::COOKIE, v.clone())),
+                    json: None,
+                    want_body: true,
+                },
+                v.len() as u64,
+            ),
+            Credential::Bearer { refresh_body, refresh_len, .. } => (
+                Call {
+                    method: Method::POST,
+                    path: api::REFRESH,
+                    credential: None,
+                    json: Some(refresh_body.clone()),
+                    want_body: true,
+                },
+                *refresh_len,
+            ),
+        };
+        match self.exchange(Endpoint::Refresh, &call, None, Some(len)).await {
+            Ok(reply) => {
+                self.session = self.session_from(&reply);
+                if self.session.is_none() {
+                    self.record_bad_response(Endpoint::Refresh);
+                }
+            }
+            Err(ErrorKind::Status4xx) => self.session = None,
+            Err(_) => {}
+        }
+    }
+
+    async fn logout(&mut self) {
+        let Some(session) = self.session.take() else { return };
+        let credential = session.header();
+        let len = credential.1.len() as u64;
+        let call = Call {
+            method: Method::POST,
+            path: api::LOGOUT,
+            credential: Some(credential),
+            json: None,
+            want_body: false,
+        };
+        let _ = self.exchange(Endpoint::Logout, &call, None, Some(len)).await;
+    }
+
+    /// A 2xx that did not carry what the flow needs: counted once as `bad_response` (the latency
+    /// was already recorded as a success, since the server did answer).
+    fn record_bad_response(&self, endpoint: Endpoint) {
+        let sample = Sample {
+            endpoint,
+            outcome: Err(ErrorKind::BadResponse),
+            uncorrected_us: None,
+            bytes_sent: 0,
+            bytes_received: 0,
+            credential_bytes: None,
+        };
+        self.shared.recorder.record(self.index as usize, &sample);
+    }
+
+    /// The credential a login or refresh answer carries, per scheme.
+    fn session_from(&self, reply: &Reply) -> Option<Session> {
+        let now = Instant::now();
+        let renew = |secs: u64| now + Duration::from_secs_f64(secs as f64 * RENEW_AT);
+        match self.shared.scheme? {
+            SchemeKind::Cookie | SchemeKind::Session => {
+                let set = reply.set_cookie.as_ref()?.as_bytes();
+                let pair = set.split(|b| *b == b';').next()?;
+                if !pair.contains(&b'=') {
+                    return None;
+                }
+                let value = HeaderValue::from_bytes(pair).ok()?;
+                // The cookie scheme's expiry is fixed at issue; a server session's slides with use.
+                let renew_at = match self.shared.scheme {
+                    Some(SchemeKind::Cookie) => serde_json::from_slice::<Lifetime>(&reply.body)
+                        .ok()
+                        .and_then(|l| l.expires_in)
+                        .map(renew),
+                    _ => None,
+                };
+                Some(Session { credential: Credential::Cookie(value), renew_at })
+            }
+            SchemeKind::Jwt => {
+                let pair: TokenPair = serde_json::from_slice(&reply.body).ok()?;
+                let authorization = HeaderValue::from_str(&format!("Bearer {}", pair.access_token)).ok()?;
+                let refresh_body = Bytes::from(
+                    serde_json::to_vec(&serde_json::json!({"refresh_token": pair.refresh_token})).ok()?,
+                );
+                Some(Session {
+                    credential: Credential::Bearer {
+                        authorization,
+                        refresh_len: pair.refresh_token.len() as u64,
+                        refresh_body,
+                    },
+                    renew_at: Some(renew(pair.expires_in)),
+                })
+            }
+        }
+    }
+}
+
+fn micros(d: Duration) -> u64 {
+    u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
+}
