@@ -70,11 +70,30 @@ fn load(
     c
 }
 
-async fn run_load(config: LoadConfig, stop: &CancellationToken, what: &str) -> Result<Summary> {
+/// Requests that failed and seconds in which the generator may have been the bottleneck, over
+/// every recorded phase of a unit: both go to summary.csv so a reader sees them beside the figures.
+#[derive(Default)]
+struct Health {
+    errors: u64,
+    requests: u64,
+    saturated_seconds: u64,
+}
+
+async fn run_load(
+    config: LoadConfig,
+    stop: &CancellationToken,
+    what: &str,
+    health: Option<&mut Health>,
+) -> Result<Summary> {
     let summary =
         authbench_loadgen::run(config, stop.clone()).await.with_context(|| format!("load phase `{what}`"))?;
     if summary.target_lost {
         bail!("the server stopped answering during `{what}`");
+    }
+    if let Some(h) = health {
+        h.errors += summary.total.errors;
+        h.requests += summary.total.count;
+        h.saturated_seconds += summary.generator.saturated_seconds;
     }
     Ok(summary)
 }
@@ -164,7 +183,7 @@ pub async fn unit(
     let warm = Ramp::constant(plan.steady_vus as f64, plan.warmup);
     let mut c = load(ctx, &server, Some(scheme), LoadModel::Closed { stages: warm }, None);
     c.mix = me_only();
-    run_load(c, stop, "warm-up").await?;
+    run_load(c, stop, "warm-up", None).await?;
     if stop.is_cancelled() {
         r.interrupted = true;
         return Ok(r);
@@ -173,24 +192,28 @@ pub async fn unit(
     // 3. CPU per request: healthz (no auth) then /api/me, same server, same connection count.
     ctx.progress.phase(scheme, repeat, "healthz baseline");
     let steady = || LoadModel::Closed { stages: Ramp::constant(plan.steady_vus as f64, plan.steady) };
-    let healthz =
-        run_load(load(ctx, &server, None, steady(), Some(dir.join("healthz"))), stop, "healthz").await?;
+    let mut health = Health::default();
+    let healthz = run_load(
+        load(ctx, &server, None, steady(), Some(dir.join("healthz"))),
+        stop,
+        "healthz",
+        Some(&mut health),
+    )
+    .await?;
     ctx.progress.phase(scheme, repeat, "me steady");
     let mut c = load(ctx, &server, Some(scheme), steady(), Some(dir.join("me")));
     c.mix = me_only();
-    let me = run_load(c, stop, "me steady").await?;
+    let me = run_load(c, stop, "me steady", Some(&mut health)).await?;
     r.me_hlog = Some(dir.join("me").join("me.hlog"));
     if let (Some(h), Some(m)) = (healthz.server.cpu_us_per_req, me.server.cpu_us_per_req) {
-        let redis_h = healthz.redis.cpu_us_per_req.unwrap_or(0.0);
+        // The servers issue's figure: (server + redis-server CPU per /api/me) / (server CPU per
+        // /healthz), same server, same run. Redis counts only where the scheme uses it.
         let redis_m =
             if scheme == SchemeKind::Session { me.redis.cpu_us_per_req.unwrap_or(0.0) } else { 0.0 };
         r.metrics.push(("healthz_cpu_us_per_req", "us", h));
         r.metrics.push(("me_cpu_us_per_req_server", "us", m));
         r.metrics.push(("me_cpu_us_per_req_redis", "us", redis_m));
         r.metrics.push(("me_cpu_us_per_req_total", "us", m + redis_m));
-        // Redis sits idle during healthz; its background CPU per request there is subtracted
-        // nowhere, so the ratio counts all of Redis's CPU during /api/me against the server alone.
-        let _ = redis_h;
         r.metrics.push(("cpu_ratio_me_over_healthz", "ratio", (m + redis_m) / h));
     }
     if let Some(e) = me.endpoints.get("me") {
@@ -223,7 +246,7 @@ pub async fn unit(
     );
     c.think = plan.think;
     c.first_user = 1;
-    let ramp = run_load(c, stop, "ramp").await?;
+    let ramp = run_load(c, stop, "ramp", Some(&mut health)).await?;
     r.ramp = ramp_rows(&dir.join("ramp").join("timeseries.csv"), scheme, repeat)?;
     let me_rows: Vec<&RampRow> = r.ramp.iter().filter(|row| row.active_vus > 0).collect();
     if let Some(max) = me_rows.iter().map(|row| row.me_rps).reduce(f64::max) {
@@ -268,7 +291,7 @@ pub async fn unit(
         let model =
             LoadModel::Open { rate_stages: Ramp::constant(plan.rate, plan.sweep), vus: plan.steady_vus };
         let c = load(ctx, &server, Some(scheme), model, Some(dir.join(format!("sessions-{level}"))));
-        let s = run_load(c, stop, "sweep").await?;
+        let s = run_load(c, stop, "sweep", Some(&mut health)).await?;
         let me = s.endpoints.get("me").and_then(|e| e.latency_us.as_ref());
         r.sessions.push(SessionsRow {
             scheme: scheme.to_string(),
@@ -293,6 +316,15 @@ pub async fn unit(
             r.interrupted = true;
             break;
         }
+    }
+    r.metrics.push(("load_errors", "requests", health.errors as f64));
+    r.metrics.push(("load_requests", "requests", health.requests as f64));
+    r.metrics.push(("generator_saturated_seconds", "s", health.saturated_seconds as f64));
+    if health.errors > 0 {
+        ctx.progress.note(&format!(
+            "{scheme} r{repeat}: {} of {} requests failed (see runs/*/timeseries.csv)",
+            health.errors, health.requests
+        ));
     }
     server.stop();
     ctx.clear_prefix(&prefix).await?;

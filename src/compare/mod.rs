@@ -10,7 +10,7 @@
 //! - [`http`]: a small client for checks and probes.
 //! - [`output`]: the CSV files, spectrum and summary with confidence intervals.
 //! - [`progress`]: one progress bar over the whole experiment.
-//! - [`env`]: `environment.json`.
+//! - `env`: `environment.json`.
 
 pub mod checks;
 pub mod env;

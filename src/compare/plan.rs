@@ -154,7 +154,7 @@ impl Plan {
             warmup: Duration::from_secs(if a.quick { 1 } else { 3 }),
             steady: Duration::from_secs(if a.quick { 2 } else { 5 }),
             sweep: Duration::from_secs(if a.quick { 3 } else { 6 }),
-            revocation_ttl: Duration::from_secs(if a.quick { 1 } else { 3 }),
+            revocation_ttl: Duration::from_secs(3),
         })
     }
 

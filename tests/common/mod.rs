@@ -8,6 +8,7 @@ use std::net::{SocketAddr, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+#[allow(unused_imports)]
 pub use authbench_servers::redis_server::RedisServer;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_authbench");
@@ -166,4 +167,63 @@ fn dechunk(mut s: &str) -> String {
         s = &rest[n + 2..];
     }
     out
+}
+
+/// Everything a child wrote to stdout and stderr, collected by background threads.
+#[derive(Clone, Default)]
+pub struct Captured {
+    out: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
+}
+
+impl Captured {
+    fn drain(&self, mut from: impl Read + Send + 'static) -> std::thread::JoinHandle<()> {
+        let out = self.out.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = from.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                out.lock().unwrap().extend_from_slice(&buf[..n]);
+            }
+        })
+    }
+
+    /// All output so far, as bytes.
+    pub fn bytes(&self) -> Vec<u8> {
+        self.out.lock().unwrap().clone()
+    }
+}
+
+impl Server {
+    /// Like [`Server::spawn`], but stdout (after the listening line, which is kept too) and stderr
+    /// are captured for inspection instead of inherited. Returns the server, the capture, and the
+    /// threads that finish once the child has exited.
+    pub fn spawn_captured(
+        scheme: &str,
+        extra: &[&str],
+    ) -> (Server, Captured, Vec<std::thread::JoinHandle<()>>) {
+        let mut child = Command::new(BIN)
+            .args(["serve", scheme, "--addr", "127.0.0.1:0", "--fast-login", "--users", "1000"])
+            .args(extra)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn authbench serve");
+        let captured = Captured::default();
+        let stderr = captured.drain(child.stderr.take().expect("stderr piped"));
+        let mut stdout = BufReader::new(child.stdout.take().expect("stdout piped"));
+        let mut line = String::new();
+        stdout.read_line(&mut line).expect("read listening line");
+        captured.out.lock().unwrap().extend_from_slice(line.as_bytes());
+        let stdout = captured.drain(stdout);
+        let base = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("first line should be `listening on ...`, got {line:?}"))
+            .to_owned();
+        let addr: SocketAddr = base.trim_start_matches("http://").parse().expect("address in listening line");
+        (Server { child, addr, base }, captured, vec![stdout, stderr])
+    }
 }
