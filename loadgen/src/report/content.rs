@@ -42,7 +42,7 @@ fn format_unit(x: f64, unit: &str) -> String {
         "b" | "bytes" | "byte" => units::bytes(x),
         "b/session" | "bytes/session" => format!("{}/session", units::bytes(x)),
         "s" | "seconds" => units::seconds(x),
-        "" | "ratio" | "1" | "x" => units::sig(x, 3),
+        "" | "ratio" | "r2" | "1" | "x" => units::sig(x, 3),
         u => format!("{} {u}", units::sig(x, 3)),
     }
 }
@@ -97,7 +97,21 @@ fn revocation_text(a: &Analysis<'_>, scheme: &str, action: &str) -> Option<Strin
 fn header(d: &mut Document, a: &Analysis<'_>) {
     let r = a.results;
     let mut facts = Vec::new();
-    facts.push(format!("Run date: {}", r.env_str("date").unwrap_or_else(|| "not recorded".into())));
+    let date = r.env_str("date").or_else(|| r.env_str("date_utc"));
+    facts.push(format!("Run date: {}", date.unwrap_or_else(|| "not recorded".into())));
+    let machine: Vec<String> = [
+        r.env_str("cpu_model"),
+        r.env_str("cores").map(|c| format!("{c} cores")),
+        r.env_str("kernel").map(|k| format!("Linux {k}")),
+        r.env_str("redis_version").map(|v| format!("Redis {v}")),
+        r.env_str("build_profile").map(|b| format!("{b} build")),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if !machine.is_empty() {
+        facts.push(format!("machine: {}", machine.join(", ")));
+    }
     if let Some(c) = r.env_str("git_commit") {
         facts.push(format!("git commit `{c}`"));
     }
@@ -692,12 +706,15 @@ fn meaning_spectrum(a: &Analysis<'_>) -> Option<String> {
             let p50 = s.at(50.0)?;
             let p99 = s.at(99.0)?;
             let p999 = s.at(99.9)?;
+            let max =
+                s.points.last().filter(|(p, _)| *p >= 100.0).map(|(_, v)| format!(", max {}", units::us(*v)));
             Some(format!(
-                "{} p50 {}, p99 {}, p99.9 {} (p99.9/p50 = {}×)",
+                "{} p50 {}, p99 {}, p99.9 {}{} (p99.9/p50 = {}×)",
                 s.scheme,
                 units::us(p50),
                 units::us(p99),
                 units::us(p999),
+                max.unwrap_or_default(),
                 units::sig(p999 / p50, 2)
             ))
         })

@@ -173,12 +173,15 @@ pub enum CheckCategory {
 
 impl CheckRow {
     /// The `category` column when given, else inferred from the check name: tamper/forge/
-    /// secret/encrypt/sign → security; redis/lookup/store → store; logout/revok → revocation;
+    /// secret/encrypt/sign/opaque → security; redis/lookup/store → store; logout/revok → revocation;
     /// anything else → equivalence.
     pub fn category(&self) -> CheckCategory {
         let key = self.category.as_deref().filter(|c| !c.is_empty()).unwrap_or(&self.check).to_lowercase();
         let has = |words: &[&str]| words.iter().any(|w| key.contains(w));
-        if has(&["secur", "tamper", "forg", "secret", "encrypt", "sign", "moved", "expired", "alg"]) {
+        if has(&[
+            "secur", "tamper", "forg", "secret", "encrypt", "sign", "moved", "expired", "alg", "opaque",
+            "entropy",
+        ]) {
             CheckCategory::Security
         } else if has(&["redis", "lookup", "store"]) {
             CheckCategory::Store
@@ -368,5 +371,16 @@ mod tests {
         assert_eq!(c("one_redis_lookup_per_me", None).category(), CheckCategory::Store);
         assert_eq!(c("same_me_body", None).category(), CheckCategory::Equivalence);
         assert_eq!(c("same_me_body", Some("security")).category(), CheckCategory::Security);
+        // The names `compare` writes.
+        assert_eq!(c("forged_rejected", None).category(), CheckCategory::Security);
+        assert_eq!(c("session_id_opaque_128_bit", None).category(), CheckCategory::Security);
+        assert_eq!(
+            c("payload_readable_without_key_holds_no_secret", None).category(),
+            CheckCategory::Security
+        );
+        assert_eq!(c("one_store_lookup_per_request", None).category(), CheckCategory::Store);
+        assert_eq!(c("no_store_calls", None).category(), CheckCategory::Store);
+        assert_eq!(c("replay_after_logout", None).category(), CheckCategory::Revocation);
+        assert_eq!(c("me_ok", None).category(), CheckCategory::Equivalence);
     }
 }

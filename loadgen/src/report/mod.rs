@@ -38,8 +38,9 @@
 //! sessions, B/session), `store_bytes_per_session_r2`, `server_rss_bytes_per_session` (slope).
 //! Names are in [`data::metric`].
 //!
-//! `environment.json` keys with a meaning to the report (all optional): `date` (shown as the run
-//! date; the report never uses the clock), `quick` (bool), `git_commit`, `command_line`, `seed`,
+//! `environment.json` keys with a meaning to the report (all optional): `date` or `date_utc` (shown
+//! as the run date; the report never reads the clock), `quick` (bool), `git_commit`, `cpu_model`,
+//! `cores`, `kernel`, `redis_version`, `build_profile` (header line),
 //! `rate_per_user_rps` (capacity projection, default 0.1 req/s per user),
 //! `redis_shard_memory_bytes` (per-shard memory budget, default 16 GiB),
 //! `redis_shard_utilisation` (default 0.7). Every key is listed in the appendix.

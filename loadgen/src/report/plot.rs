@@ -634,7 +634,8 @@ impl Spectrum {
                 let points = s
                     .points
                     .iter()
-                    .filter(|(_, v)| *v > 0.0)
+                    // p = 100 (the maximum) has no place on a 1/(1−p) axis; the text gives it.
+                    .filter(|(p, v)| *v > 0.0 && *p < 100.0)
                     .map(|&(p, v)| ((1.0 / (1.0 - p / 100.0)).clamp(1.0, SPECTRUM_X_MAX), v))
                     .collect();
                 Line { scheme: s.scheme.clone(), color: scheme_color(&s.scheme, i), points }
