@@ -3,10 +3,12 @@
 //! - [`cli`]: the clap definitions.
 //! - `servers/` (crate `authbench_servers`): `serve`.
 //! - [`compare`]: `compare`, the whole experiment, orchestrating both crates below.
+//! - [`reliability`]: attack battery, lost-request audit, `reliability.md`.
 //! - `loadgen/` (crate `authbench_loadgen`): `load`, and the report renderer behind `report`.
 
 pub mod cli;
 pub mod compare;
+pub mod reliability;
 
 use cli::{Cli, Command};
 

@@ -51,6 +51,9 @@ fn quick_compare_writes_every_file_and_report_rebuilds_identically() {
         "environment.json",
         "report.md",
         "report.html",
+        "attacks.csv",
+        "lost.csv",
+        "reliability.md",
     ] {
         let p = out.join(f);
         assert!(p.is_file() && std::fs::metadata(&p).unwrap().len() > 0, "{f} missing or empty");
@@ -71,6 +74,26 @@ fn quick_compare_writes_every_file_and_report_rebuilds_identically() {
     }
     assert!(checks.iter().any(|c| c["check"] == "one_store_lookup_per_request" && c["scheme"] == "session"));
     assert_eq!(checks.iter().filter(|c| c["check"] == "me_body_identical_across_schemes").count(), 3);
+
+    // Forged credentials: all rejected with 4xx; nothing the generator counted is missing on disk.
+    let attacks = csv_rows(&out.join("attacks.csv"));
+    for scheme in ["cookie", "session", "jwt"] {
+        let tried: u64 = attacks
+            .iter()
+            .filter(|a| a["scheme"] == scheme)
+            .map(|a| a["tried"].parse::<u64>().unwrap())
+            .sum();
+        assert!(tried >= 150, "{scheme}: only {tried} attack inputs");
+    }
+    for a in &attacks {
+        assert_eq!(a["tried"], a["rejected_4xx"], "not all rejected: {a:?}");
+    }
+    let lost = csv_rows(&out.join("lost.csv"));
+    assert!(lost.len() >= 3 * 4, "lost.csv should cover every run phase: {}", lost.len());
+    assert!(lost.iter().all(|l| l["lost"] == "0"), "lost requests: {lost:?}");
+    assert!(lost.iter().any(|l| l["measured"].parse::<u64>().unwrap() > 1000));
+    let reliability = std::fs::read_to_string(out.join("reliability.md")).unwrap();
+    assert!(reliability.contains(", 0 lost**"), "{reliability}");
 
     // The environment names the seed and the order it produced.
     let env: serde_json::Value =

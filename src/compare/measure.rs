@@ -32,6 +32,7 @@ pub struct UnitResult {
     /// The steady `/api/me` run's histogram log, for the percentile spectrum.
     pub me_hlog: Option<PathBuf>,
     pub interrupted: bool,
+    pub attacks: Vec<crate::reliability::AttackRow>,
 }
 
 /// Server arguments shared by every run of a scheme.
@@ -177,6 +178,16 @@ pub async fn unit(
         })
         .collect();
     r.me_body = checked.me_body;
+
+    // Bad credentials derived from a real one, counted (reliability.md); first repeat only.
+    if repeat == 1 {
+        ctx.progress.phase(scheme, repeat, "attack battery");
+        r.attacks = crate::reliability::attack(scheme, server.addr).await?;
+        let bad: u64 = r.attacks.iter().map(|a| a.accepted + a.server_errors).sum();
+        if bad > 0 {
+            bail!("{scheme}: {bad} forged credentials were accepted or caused a 5xx (see attacks.csv)");
+        }
+    }
 
     // 2. Primer and warm-up, not recorded.
     ctx.progress.phase(scheme, repeat, "warm-up");

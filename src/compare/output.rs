@@ -53,6 +53,7 @@ pub struct Collected {
     metrics: BTreeMap<(String, String), (String, Vec<f64>)>,
     me_bodies: BTreeMap<String, Vec<u8>>,
     hlogs: BTreeMap<String, Vec<PathBuf>>,
+    attacks: Vec<crate::reliability::AttackRow>,
 }
 
 /// Write `rows` to `dir/name` through a temporary file, so a reader never sees half a file.
@@ -77,6 +78,7 @@ impl Collected {
             metrics: BTreeMap::new(),
             me_bodies: BTreeMap::new(),
             hlogs: BTreeMap::new(),
+            attacks: Vec::new(),
         }
     }
 
@@ -97,6 +99,7 @@ impl Collected {
             self.checks.extend(u.checks);
         }
         self.ramp.extend(u.ramp);
+        self.attacks.extend(u.attacks);
         for (name, unit, value) in u.metrics {
             self.metric(&s, name, unit, value);
         }
@@ -215,6 +218,7 @@ impl Collected {
         write_atomic(&self.dir, file::CREDENTIALS, &self.credentials.values().cloned().collect::<Vec<_>>())?;
         write_atomic(&self.dir, file::SPECTRUM, &self.spectrum)?;
         write_atomic(&self.dir, file::SUMMARY, &self.summary_rows())?;
+        write_atomic(&self.dir, "attacks.csv", &self.attacks)?;
         let tmp = self.dir.join(".environment.json.tmp");
         let mut f = BufWriter::new(File::create(&tmp)?);
         serde_json::to_writer_pretty(&mut f, &self.env)?;
@@ -224,14 +228,24 @@ impl Collected {
         Ok(())
     }
 
-    /// Final pass: the spectrum (needs every repeat's histograms), then write everything.
+    /// Final pass: the spectrum (needs every repeat's histograms), the lost-request audit of every
+    /// run's files, reliability.md, then write everything.
     pub fn finish(&mut self) -> Result<()> {
         self.compute_spectrum()?;
+        let lost = crate::reliability::lost_in_results(&self.dir)?;
+        write_atomic(&self.dir, "lost.csv", &lost)?;
+        let lost_total: u64 = lost.iter().map(|l| l.lost).sum();
         let failed: Vec<String> =
             self.equivalence_rows().into_iter().filter(|c| !c.passed).map(|c| c.scheme).collect();
         self.write()?;
+        crate::reliability::render(&self.dir)?;
         if !failed.is_empty() {
             bail!("schemes are not equivalent: /api/me differs for {}", failed.join(", "));
+        }
+        if lost_total > 0 {
+            bail!(
+                "{lost_total} measured requests are missing from the run files (see lost.csv, reliability.md)"
+            );
         }
         Ok(())
     }
