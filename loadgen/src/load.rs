@@ -143,6 +143,8 @@ async fn collect_until_end(
         }
         let now = Instant::now();
         let finished = *interrupted || now >= end;
+        // Users alive at the end of the interval, read before a final stop retires them all.
+        let active = c.shared.active.load(Ordering::Relaxed);
         if finished {
             // Stop every virtual user before the last drain, so each recorded request is in a row.
             ctl.cancel();
@@ -151,7 +153,7 @@ async fn collect_until_end(
             }
         }
         let now = if finished { Instant::now() } else { now };
-        c.second(t0, last, now).await?;
+        c.second(t0, last, now, active).await?;
         if finished {
             return Ok(now);
         }
@@ -337,7 +339,7 @@ fn per_request(delta: Duration, requests: u64) -> Option<f64> {
 
 impl Collector {
     /// Close the interval `[from, now]`: drain, sample, write one row and one histogram per log.
-    async fn second(&mut self, t0: Instant, from: Instant, now: Instant) -> Result<()> {
+    async fn second(&mut self, t0: Instant, from: Instant, now: Instant, active: u64) -> Result<()> {
         self.shared.recorder.drain_into(&mut self.interval);
         let length = now.saturating_duration_since(from);
         let secs = length.as_secs_f64().max(1e-6);
@@ -380,7 +382,6 @@ impl Collector {
         let saturated = lag_us > SATURATION_LAG.as_micros() as u64
             || gen_cpu.is_some_and(|c| c >= SATURATION_CPU * 100.0 * self.cores as f64);
         self.saturated_seconds += u64::from(saturated);
-        let active = self.shared.active.load(Ordering::Relaxed);
         self.vus_max = self.vus_max.max(active);
 
         let t = now.saturating_duration_since(t0);
@@ -394,6 +395,7 @@ impl Collector {
             endpoints: std::array::from_fn(|i| {
                 let e = &self.interval.endpoints[i];
                 EndpointRow {
+                    count: e.count(),
                     rps: e.count() as f64 / secs,
                     latency: Latency::of(&e.latency),
                     p99_uncorrected: (self.open_model && !e.uncorrected.is_empty())

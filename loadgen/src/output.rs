@@ -22,6 +22,8 @@ use crate::summary::{Latency, Summary};
 /// One endpoint within one second.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct EndpointRow {
+    /// Successful requests in the interval.
+    pub count: u64,
     /// Successful requests per second.
     pub rps: f64,
     /// Latency percentiles of the second (None if no request finished).
@@ -63,7 +65,17 @@ pub fn timeseries_header() -> String {
         ["t_s", "interval_s", "stage", "target", "active_vus"].map(String::from).to_vec();
     for e in Endpoint::ALL {
         let e = e.as_str();
-        for c in ["rps", "p50_us", "p90_us", "p99_us", "p999_us", "max_us", "p99_uncorrected_us", "errors"] {
+        for c in [
+            "count",
+            "rps",
+            "p50_us",
+            "p90_us",
+            "p99_us",
+            "p999_us",
+            "max_us",
+            "p99_uncorrected_us",
+            "errors",
+        ] {
             cols.push(format!("{e}_{c}"));
         }
     }
@@ -107,6 +119,7 @@ pub fn write_row(w: &mut impl Write, r: &Row) -> io::Result<()> {
         r.active_vus.to_string(),
     ];
     for e in &r.endpoints {
+        cells.push(e.count.to_string());
         cells.push(format!("{:.1}", e.rps));
         let l = e.latency.as_ref();
         cells.extend([
@@ -425,7 +438,7 @@ mod tests {
         write_row(&mut buf, &row).unwrap();
         let line = String::from_utf8(buf).unwrap();
         assert_eq!(line.trim_end().split(',').count(), header.split(',').count(), "{header}\n{line}");
-        assert!(header.starts_with("t_s,interval_s,stage,target,active_vus,healthz_rps,"));
+        assert!(header.starts_with("t_s,interval_s,stage,target,active_vus,healthz_count,healthz_rps,"));
         assert!(line.contains(",1,2,3,4,5,"), "{line}");
     }
 

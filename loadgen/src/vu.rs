@@ -25,6 +25,8 @@ use crate::record::{Endpoint, ErrorKind, Recorder, Sample};
 
 /// An open-model start later than this after its intended instant counts as late.
 pub const LATE_AFTER: Duration = Duration::from_millis(10);
+/// Resolution of tokio's timer: an idle open-model user may wake this much after its slot.
+pub const TIMER_RESOLUTION: Duration = Duration::from_millis(1);
 /// Pause after a failed connect, so a dead target is not hammered in a tight loop.
 pub const CONNECT_BACKOFF: Duration = Duration::from_millis(10);
 /// Renew a fixed-lifetime credential once this fraction of its lifetime has passed.
@@ -148,12 +150,20 @@ impl Vu {
                 let mut n = first;
                 while let Some(at) = rate.time_of(n as f64) {
                     let intended = t0 + at;
-                    if intended > Instant::now() {
+                    // Busy past the slot (the server was slow): charge from the slot — the
+                    // coordinated-omission correction. Idle until it: the timer wakes up to 1 ms
+                    // late (tokio rounds to its tick); that rounding is not the server's, so up
+                    // to TIMER_RESOLUTION of it is not charged, anything beyond is.
+                    let charged_from = if intended > Instant::now() {
                         tokio::time::sleep_until(intended).await;
-                    }
+                        let woke = Instant::now().saturating_duration_since(intended);
+                        intended + woke.min(TIMER_RESOLUTION)
+                    } else {
+                        intended
+                    };
                     let late = Instant::now().saturating_duration_since(intended) > LATE_AFTER;
                     self.shared.recorder.start(self.index as usize, late);
-                    self.step(Some(intended), Some(Action::Me)).await;
+                    self.step(Some(charged_from), Some(Action::Me)).await;
                     n += stride.max(1);
                 }
             }
