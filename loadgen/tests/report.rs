@@ -80,6 +80,9 @@ fn renders_every_plot_and_both_reports() {
     // The fixture's session p50 barely moves with 1M sessions: the report must say so.
     assert!(md.contains("**Contradicts the claim**"), "{md}");
     assert!(md.contains("projection, not a measurement"));
+    // Stateless schemes need no Redis shard; the session store does (176 B/session, 9.5 µs/req).
+    assert!(md.contains("| 100M | cookie | 10M | 220 | none (slope ≈ 0) | 0 (no store) |"), "{md}");
+    assert!(md.contains("| 100M | session | 10M | 271 |"), "{md}");
 
     let html = read(&dir, "report.html");
     assert!(html.starts_with("<!DOCTYPE html>"));

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::data::{Results, RevocationRow, SessionsRow, SummaryRow, metric};
+use super::data::{CheckCategory, Results, RevocationRow, SessionsRow, SummaryRow, metric};
 use super::stats::{LinearFit, MeanCi, linear_fit, mean, mean_ci};
 
 /// One concurrency level of the ramp, averaged over its seconds across repeats.
@@ -198,6 +198,29 @@ impl<'a> Analysis<'a> {
             r2: fit.r2.is_finite().then_some(fit.r2),
             ci_half: None,
         })
+    }
+
+    /// Whether `/api/me` of this scheme uses the Redis store. A passed check decides when there is
+    /// one (`no_store…` → no; another store check, e.g. `one_store_lookup_per_request` → yes);
+    /// otherwise the measurement: Redis CPU per request ≥ 1% of the server's, or ≥ 16 B per stored
+    /// session (less is Redis's own bookkeeping, not a session record).
+    pub fn uses_store(&self, scheme: &str) -> bool {
+        let store_checks: Vec<_> = self
+            .results
+            .checks
+            .iter()
+            .filter(|c| c.scheme == scheme && c.passed && c.category() == CheckCategory::Store)
+            .collect();
+        if store_checks.iter().any(|c| c.check.to_lowercase().contains("no_store")) {
+            return false;
+        }
+        if !store_checks.is_empty() {
+            return true;
+        }
+        let cpu = self.cpu(scheme);
+        let cpu_says = cpu.is_some_and(|c| c.redis_us >= 0.01 * c.server_us && c.redis_us > 0.0);
+        let memory_says = self.store_slope(scheme).is_some_and(|s| s.bytes_per_session >= 16.0);
+        cpu_says || memory_says
     }
 
     /// Credential bytes per request: `credentials.csv`, else `summary.csv`.

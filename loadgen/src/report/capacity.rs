@@ -52,9 +52,9 @@ pub struct SchemeInputs {
     pub redis_cpu_us: f64,
     /// Negative fitted slopes (noise) are clamped to 0.
     pub store_bytes_per_session: Option<f64>,
-    /// Whether requests of this scheme use Redis: its Redis CPU per request is at least 1% of
-    /// the server's, or a stored session costs at least 1 byte. Otherwise Redis only idled while
-    /// this scheme ran and the projection needs no shard for it.
+    /// Whether requests of this scheme use Redis ([`Analysis::uses_store`]: a store check, else
+    /// the measured Redis CPU and memory). Otherwise Redis only idled while this scheme ran and the
+    /// projection needs no shard for it.
     pub uses_store: bool,
 }
 
@@ -77,7 +77,7 @@ pub fn inputs(a: &Analysis<'_>) -> Vec<SchemeInputs> {
         .filter_map(|s| {
             let cpu = a.cpu(s)?;
             let store = a.store_slope(s).map(|x| x.bytes_per_session.max(0.0));
-            let uses_store = cpu.redis_us >= 0.01 * cpu.server_us || store.is_some_and(|b| b >= 1.0);
+            let uses_store = a.uses_store(s);
             Some(SchemeInputs {
                 scheme: s.clone(),
                 server_cpu_us: cpu.server_us,

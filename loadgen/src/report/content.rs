@@ -122,7 +122,11 @@ fn header(d: &mut Document, a: &Analysis<'_>) {
         "full run".into()
     });
     if let Some(n) = r.summary.iter().map(|s| s.n).max() {
-        facts.push(format!("up to {n} repeats per figure (mean ± 95% CI, Student t)"));
+        facts.push(if n == 1 {
+            "1 repeat per figure (no confidence interval: run with --repeat 3 or more for one)".to_string()
+        } else {
+            format!("up to {n} repeats per figure (mean ± 95% CI, Student t)")
+        });
     }
     if !a.schemes.is_empty() {
         facts.push(format!(
@@ -396,7 +400,12 @@ fn claim_memory(a: &Analysis<'_>) -> Option<String> {
         .iter()
         .filter_map(|s| {
             let st = a.store_slope(s)?;
-            let r2 = st.r2.filter(|r| r.is_finite()).map(|r| format!(", R² {r:.3}")).unwrap_or_default();
+            let few = a.sessions_of(s).is_some_and(|x| x.levels.len() < 3);
+            let r2 = match st.r2.filter(|r| r.is_finite()) {
+                Some(_) if few => ", from two levels only (R² is 1 by construction)".to_string(),
+                Some(r) => format!(", R² {r:.3}"),
+                None => String::new(),
+            };
             let rss = a
                 .rss_slope(s)
                 .map(|x| format!("; server RSS {}/session", units::bytes(x.bytes_per_session)))
@@ -412,12 +421,13 @@ fn claim_memory(a: &Analysis<'_>) -> Option<String> {
         .iter()
         .filter_map(|s| {
             let b = a.store_slope(s)?.bytes_per_session;
-            (b >= 1.0)
+            a.uses_store(s)
                 .then(|| format!("{s} needs {} of Redis per million logged-in users", units::bytes(b * 1e6)))
         })
         .collect::<Vec<_>>();
     let tail = if million.is_empty() {
-        " No scheme's store grows by a byte per session.".to_string()
+        " No scheme stores anything per session in Redis (the slopes above are Redis's own noise)."
+            .to_string()
     } else {
         format!(" Memory does grow linearly with users: {}.", million.join("; "))
     };
@@ -644,8 +654,9 @@ fn meaning_memory(a: &Analysis<'_>) -> Option<String> {
         .sessions
         .iter()
         .filter_map(|s| {
-            let redis = s.redis_fit.map(|f| fit_text(f.slope, f.r2, "Redis"));
-            let rss = s.rss_fit.map(|f| fit_text(f.slope, f.r2, "server RSS"));
+            let few = s.levels.len() < 3;
+            let redis = s.redis_fit.map(|f| fit_text(f.slope, f.r2, few, "Redis"));
+            let rss = s.rss_fit.map(|f| fit_text(f.slope, f.r2, few, "server RSS"));
             let v: Vec<String> = redis.into_iter().chain(rss).collect();
             (!v.is_empty()).then(|| format!("{}: {}", s.scheme, v.join(", ")))
         })
@@ -662,8 +673,14 @@ fn meaning_memory(a: &Analysis<'_>) -> Option<String> {
     ))
 }
 
-fn fit_text(slope: f64, r2: f64, what: &str) -> String {
-    let r2 = if r2.is_finite() { format!(" (R² {r2:.3})") } else { " (flat)".into() };
+fn fit_text(slope: f64, r2: f64, few_levels: bool, what: &str) -> String {
+    let r2 = if few_levels {
+        " (two levels: a line through two points)".to_string()
+    } else if r2.is_finite() {
+        format!(" (R² {r2:.3})")
+    } else {
+        " (flat)".into()
+    };
     format!("{what} {}/session{r2}", units::bytes(slope))
 }
 
@@ -808,11 +825,7 @@ fn capacity_section(d: &mut Document, a: &Analysis<'_>) {
                     units::sig(i.server_cpu_us, 3),
                     units::sig(i.redis_cpu_us, 3),
                     i.store_bytes_per_session.map_or("not measured".into(), |b| units::sig(b, 3)),
-                    if i.uses_store {
-                        "yes".into()
-                    } else {
-                        "no (Redis idle: < 1% of server CPU, < 1 B/session)".into()
-                    },
+                    if i.uses_store { "yes".into() } else { "no".into() },
                 ]
             })
             .collect(),

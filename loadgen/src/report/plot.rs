@@ -279,7 +279,7 @@ impl Chart for LatencyVsUsers {
             .y_desc("latency (µs, log scale)")
             .axis_desc_style(label_font(18))
             .label_style(label_font(15))
-            .y_label_formatter(&|v| units::sig(*v, 2))
+            .y_label_formatter(&|v| units::axis(*v))
             .draw()?;
         draw_curves(&mut chart, &self.series, false)?;
         draw_legend(&mut chart, SeriesLabelPosition::UpperLeft)
@@ -401,7 +401,7 @@ impl Chart for LatencyVsSessions {
             .label_style(label_font(15))
             .x_labels(self.levels.len() * 4 + 4)
             .x_label_formatter(&|x| category_label(&names, *x))
-            .y_label_formatter(&|v| units::sig(*v, 2))
+            .y_label_formatter(&|v| units::axis(*v))
             .disable_x_mesh()
             .draw()?;
         draw_curves(&mut chart, &self.series, true)?;
@@ -426,9 +426,14 @@ impl MemoryVsSessions {
         let mut rss = Vec::new();
         for (i, s) in a.sessions.iter().enumerate() {
             let c = scheme_color(&s.scheme, i);
+            let enough_levels = s.levels.len() >= 3;
             let fit_line = |f: Option<crate::report::stats::LinearFit>| {
                 f.map(|f| {
-                    let r2 = if f.r2.is_finite() { format!(", R² {:.3}", f.r2) } else { String::new() };
+                    let r2 = match (enough_levels, f.r2.is_finite()) {
+                        (true, true) => format!(", R² {:.3}", f.r2),
+                        (false, _) => " (2 levels)".to_string(),
+                        (true, false) => String::new(),
+                    };
                     (
                         format!("{} fit: {}/session{r2}", s.scheme, units::bytes(f.slope)),
                         [(0.0, f.predict(0.0) / MIB), (xmax, f.predict(xmax) / MIB)],
@@ -481,7 +486,8 @@ impl MemoryVsSessions {
             .margin(15)
             .x_label_area_size(55)
             .y_label_area_size(80)
-            .build_cartesian_2d(0f64..self.xmax * 1.03, 0f64..ymax * 1.2)?;
+            // Headroom above the data for the legend (up to six entries).
+            .build_cartesian_2d(0f64..self.xmax * 1.03, 0f64..ymax * 1.6)?;
         chart
             .configure_mesh()
             .x_desc("stored sessions (idle logged-in users)")
@@ -489,7 +495,7 @@ impl MemoryVsSessions {
             .axis_desc_style(label_font(16))
             .label_style(label_font(14))
             .x_label_formatter(&|v| units::count(*v))
-            .y_label_formatter(&|v| units::sig(*v, 3))
+            .y_label_formatter(&|v| units::axis(*v))
             .draw()?;
         if series.is_empty() {
             area.draw(&Text::new("not measured in this run", (200, 250), label_font(18)))?;
@@ -575,7 +581,7 @@ impl Chart for CpuPerRequest {
             .x_label_formatter(&|x| category_label(&names, *x))
             .x_desc("scheme")
             .y_desc("CPU time per request (µs)")
-            .y_label_formatter(&|v| units::sig(*v, 3))
+            .y_label_formatter(&|v| units::axis(*v))
             .axis_desc_style(label_font(18))
             .label_style(label_font(16))
             .draw()?;
@@ -681,7 +687,7 @@ impl Chart for Spectrum {
             .axis_desc_style(label_font(18))
             .label_style(label_font(15))
             .x_label_formatter(&|x| percentile_label(*x))
-            .y_label_formatter(&|v| units::sig(*v, 2))
+            .y_label_formatter(&|v| units::axis(*v))
             .draw()?;
         for line in &self.series {
             let c = line.color;
@@ -749,7 +755,7 @@ impl Chart for CredentialBytes {
             .x_label_formatter(&|x| category_label(&names, *x))
             .x_desc("scheme (header carrying the credential)")
             .y_desc("bytes per request")
-            .y_label_formatter(&|v| units::sig(*v, 3))
+            .y_label_formatter(&|v| units::axis(*v))
             .axis_desc_style(label_font(18))
             .label_style(label_font(16))
             .draw()?;
@@ -832,7 +838,7 @@ impl Chart for Revocation {
             .axis_desc_style(label_font(18))
             .label_style(label_font(15))
             .y_label_formatter(&|v| {
-                if *v >= 1.0 { format!("{} s", units::sig(*v, 3)) } else { units::seconds(*v) }
+                if *v >= 1.0 { format!("{} s", units::axis(*v)) } else { units::seconds(*v) }
             })
             .draw()?;
         let bar = |i: usize, b: &(String, f64, bool)| {

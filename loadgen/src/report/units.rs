@@ -32,6 +32,12 @@ fn group(int: &str) -> String {
     format!("{sign}{out}")
 }
 
+/// An axis label: three significant digits without trailing zeros ("8", "2.5", "10").
+pub fn axis(x: f64) -> String {
+    let s = sig(x, 3);
+    if s.contains('.') { s.trim_end_matches('0').trim_end_matches('.').to_string() } else { s }
+}
+
 /// An integer as is ("212"), anything else to three significant digits.
 pub fn plain(x: f64) -> String {
     if x.is_finite() && x.fract() == 0.0 && x.abs() < 1e15 { format!("{x:.0}") } else { sig(x, 3) }
@@ -117,6 +123,9 @@ mod tests {
         assert_eq!(seconds(0.0012), "1.20 ms");
         assert_eq!(bytes(200.0), "200 B");
         assert_eq!(bytes(16.0 * 1024.0 * 1024.0 * 1024.0), "16.0 GiB");
+        assert_eq!(axis(8.0), "8");
+        assert_eq!(axis(2.5), "2.5");
+        assert_eq!(axis(10.0), "10");
         assert_eq!(plain(212.0), "212");
         assert_eq!(plain(212.5), "213");
         assert_eq!(count(0.0), "0");
