@@ -573,10 +573,61 @@ fn plots_section(d: &mut Document, a: &Analysis<'_>, plots: &[Rendered]) {
                 if let Some(m) = meaning(a) {
                     d.p(format!("**What this means:** {m}"));
                 }
+                match name {
+                    "latency_vs_sessions" => sessions_table(d, a),
+                    "revocation_window" => revocation_table(d, a),
+                    _ => {}
+                }
             }
             None => d.p(NOT_MEASURED),
         }
     }
+}
+
+/// The session-scaling sweep level by level (means across repeats, ± 95% CI).
+fn sessions_table(d: &mut Document, a: &Analysis<'_>) {
+    let mut rows = Vec::new();
+    for s in &a.sessions {
+        for l in &s.levels {
+            let mem = |m: Option<MeanCi>| m.map_or("—".to_string(), |m| units::bytes(m.mean));
+            rows.push(vec![
+                s.scheme.clone(),
+                units::count(l.sessions as f64),
+                l.redis_keys.map_or("—".to_string(), units::plain),
+                mean_ci_us(&l.p50_us),
+                mean_ci_us(&l.p99_us),
+                l.p999_us.as_ref().map_or("—".to_string(), mean_ci_us),
+                mem(l.redis_used_memory),
+                mem(l.server_rss_bytes),
+            ]);
+        }
+    }
+    d.table(
+        ["scheme", "stored sessions", "Redis keys", "p50", "p99", "p99.9", "Redis used_memory", "server RSS"]
+            .map(String::from)
+            .to_vec(),
+        rows,
+    );
+}
+
+/// Every revocation probe with the note `compare` wrote.
+fn revocation_table(d: &mut Document, a: &Analysis<'_>) {
+    d.table(
+        ["scheme", "action", "window", "revoked by the action", "note"].map(String::from).to_vec(),
+        a.results
+            .revocation
+            .iter()
+            .map(|r| {
+                vec![
+                    r.scheme.clone(),
+                    r.action.replace('_', "-"),
+                    units::seconds(r.window_s),
+                    if r.rejected { "yes".into() } else { "no".into() },
+                    r.note.clone(),
+                ]
+            })
+            .collect(),
+    );
 }
 
 fn meaning_latency_users(a: &Analysis<'_>) -> Option<String> {
