@@ -19,6 +19,8 @@ pub enum Command {
     Load(authbench_loadgen::LoadArgs),
     /// The whole experiment: all schemes, ramps, session sweep, revocation; CSV, plots, report.
     Compare(crate::compare::CompareArgs),
+    /// Inject faults (Redis outage, target death, Ctrl-C) and record recovery in reliability.md.
+    Faults(crate::faults::FaultsArgs),
     /// Rebuild plots, report.md and report.html of a results folder from its CSV files.
     Report(ReportArgs),
 }

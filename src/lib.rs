@@ -3,11 +3,13 @@
 //! - [`cli`]: the clap definitions.
 //! - `servers/` (crate `authbench_servers`): `serve`.
 //! - [`compare`]: `compare`, the whole experiment, orchestrating both crates below.
+//! - [`faults`]: `faults`, the injected-fault scenarios.
 //! - [`reliability`]: attack battery, lost-request audit, `reliability.md`.
 //! - `loadgen/` (crate `authbench_loadgen`): `load`, and the report renderer behind `report`.
 
 pub mod cli;
 pub mod compare;
+pub mod faults;
 pub mod reliability;
 
 use cli::{Cli, Command};
@@ -27,6 +29,7 @@ pub fn run(cli: Cli) -> i32 {
             }
         }
         Command::Compare(args) => compare::run(args),
+        Command::Faults(args) => faults::run(args),
         Command::Report(args) => match authbench_loadgen::report::render(&args.dir) {
             Ok(r) => {
                 eprintln!("rebuilt {} plots and {}", r.plots.len(), args.dir.join("report.md").display());

@@ -1,0 +1,306 @@
+//! `authbench faults`: inject the faults a harness must survive, against real processes, and
+//! record what happened in `faults.csv` and `reliability.md`:
+//!
+//! - `redis_outage`: redis-server killed under a session load, restarted 3 s later. Every
+//!   request during the outage must get a 503 within 500 ms, the load must complete and count
+//!   the errors by kind, and the server must serve fresh logins within 2 s of Redis returning.
+//! - `target_dies`: the server is SIGKILLed mid-run. `authbench load` must say so, exit
+//!   non-zero, and leave every second it measured parseable on disk.
+//! - `generator_interrupted`: SIGINT to `authbench load` mid-ramp: exit 130, complete files.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use authbench_loadgen::config::LoadConfig;
+use authbench_loadgen::mix::Mix;
+use authbench_loadgen::ramp::{LoadModel, Ramp};
+use authbench_servers::SchemeKind;
+use authbench_servers::redis_server::RedisServer;
+use clap::Args;
+
+use crate::compare::checks::{login, me_status};
+use crate::compare::server::ServerProcess;
+use crate::reliability::{FaultRow, lost_in_run};
+
+/// Options of `authbench faults`.
+#[derive(Debug, Clone, Args)]
+#[command(about = "Inject faults (Redis outage, target death, Ctrl-C) and record recovery in reliability.md")]
+pub struct FaultsArgs {
+    /// Results folder to write `faults.csv`, `faults/` and `reliability.md` into (may already hold
+    /// a compare run: its attack and lost-request sections are kept).
+    #[arg(long, default_value = "results/faults")]
+    pub out: PathBuf,
+}
+
+pub fn run(args: FaultsArgs) -> i32 {
+    let work = args.out.join("faults");
+    if work.exists() {
+        eprintln!(
+            "authbench: error: {} already exists: choose another --out so no earlier fault run is overwritten",
+            work.display()
+        );
+        return 2;
+    }
+    if let Err(e) = std::fs::create_dir_all(&work) {
+        eprintln!("authbench: error: cannot create {}: {e}", work.display());
+        return 2;
+    }
+    let mut redis = match RedisServer::start() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("authbench: error: {e}");
+            return e.exit_code();
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("authbench: error: {e}");
+            return 1;
+        }
+    };
+    let mut rows = Vec::new();
+    let scenarios: [(&str, &dyn Fn(&mut RedisServer) -> Result<FaultRow>); 3] = [
+        ("redis_outage", &|redis| runtime.block_on(redis_outage(redis, &work))),
+        ("target_dies", &|_| target_dies(&work)),
+        ("generator_interrupted", &|_| generator_interrupted(&work)),
+    ];
+    for (name, scenario) in scenarios {
+        eprintln!("fault: {name}");
+        let row = scenario(&mut redis).unwrap_or_else(|e| FaultRow {
+            scenario: name.into(),
+            injected: "–".into(),
+            requests: 0,
+            errors: String::new(),
+            worst_latency_ms: None,
+            recovery_s: None,
+            exit_code: None,
+            files_parse: false,
+            passed: false,
+            detail: format!("scenario failed to run: {e:#}"),
+        });
+        eprintln!("  {} — {}", if row.passed { "pass" } else { "FAIL" }, row.detail);
+        rows.push(row);
+        // Written after each scenario so an interrupted fault run keeps what it found.
+        if let Err(e) = crate::reliability::write_csv(&args.out, "faults.csv", &rows)
+            .and_then(|()| crate::reliability::render(&args.out))
+        {
+            eprintln!("authbench: error: writing results: {e:#}");
+            return 1;
+        }
+    }
+    eprintln!("reliability report: {}", args.out.join("reliability.md").display());
+    if rows.iter().all(|r| r.passed) { 0 } else { 1 }
+}
+
+fn errors_text(summary: &authbench_loadgen::Summary) -> String {
+    let mut kinds = std::collections::BTreeMap::<String, u64>::new();
+    for e in summary.endpoints.values() {
+        for (k, v) in &e.errors_by_kind {
+            *kinds.entry(k.clone()).or_default() += v;
+        }
+    }
+    let parts: Vec<String> = kinds.iter().filter(|(_, v)| **v > 0).map(|(k, v)| format!("{k} {v}")).collect();
+    if parts.is_empty() { "none".into() } else { parts.join(", ") }
+}
+
+/// Files of a load run: all parse and no measured request is missing from them.
+fn audit(dir: &Path) -> (bool, u64, String) {
+    match lost_in_run(dir, &dir.display().to_string()) {
+        Ok(rows) => {
+            let lost: u64 = rows.iter().map(|r| r.lost).sum();
+            let seconds = csv::Reader::from_path(dir.join("timeseries.csv"))
+                .map(|mut r| r.records().count())
+                .unwrap_or(0);
+            (
+                true,
+                lost,
+                format!("{seconds} seconds in timeseries.csv, {lost} requests missing from the files"),
+            )
+        }
+        Err(e) => (false, 0, format!("files do not parse: {e:#}")),
+    }
+}
+
+async fn redis_outage(redis: &mut RedisServer, work: &Path) -> Result<FaultRow> {
+    let dir = work.join("redis-outage");
+    let server = ServerProcess::spawn(
+        SchemeKind::Session,
+        &["--fast-login", "--users", "1000", "--redis-url", &redis.url()].map(String::from),
+    )?;
+    let addr = server.addr;
+    let mut config = LoadConfig::new(
+        addr,
+        Some(SchemeKind::Session),
+        LoadModel::Closed { stages: Ramp::constant(40.0, Duration::from_secs(12)) },
+    );
+    config.server_pid = Some(server.pid());
+    config.mix = Mix { me: 100, refresh: 0, logout: 0 };
+    config.out_dir = Some(dir.clone());
+    config.timeout = Duration::from_secs(2);
+    let stop = authbench_loadgen::CancellationToken::new();
+    let load = tokio::spawn(authbench_loadgen::run(config, stop.clone()));
+
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let probe = login(addr, 999).await?;
+    redis.kill();
+    let killed = Instant::now();
+    // Every request during the outage: 503 JSON, within 500 ms.
+    let mut worst = Duration::ZERO;
+    let mut statuses = Vec::new();
+    while killed.elapsed() < Duration::from_secs(3) {
+        let t = Instant::now();
+        statuses.push(me_status(addr, &probe).await?);
+        worst = worst.max(t.elapsed());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Redis returns (empty, as after a crash without persistence); the server must recover alone.
+    tokio::task::block_in_place(|| redis.restart())?;
+    let restarted = Instant::now();
+    let recovery = loop {
+        if let Ok(fresh) = login(addr, 998).await
+            && me_status(addr, &fresh).await? == 200
+        {
+            break Some(restarted.elapsed());
+        }
+        if restarted.elapsed() > Duration::from_secs(10) {
+            break None;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let summary = load.await?.context("the load run itself failed")?;
+    server.stop();
+    let (parse, lost, files) = audit(&dir);
+    let all_503 = statuses.iter().all(|&s| s == 503);
+    let counted_5xx: u64 =
+        summary.endpoints.values().map(|e| e.errors_by_kind.get("status_5xx").copied().unwrap_or(0)).sum();
+    let passed = all_503
+        && worst < Duration::from_millis(500)
+        && recovery.is_some_and(|r| r < Duration::from_secs(2))
+        && counted_5xx > 0
+        && !summary.target_lost
+        && parse
+        && lost == 0;
+    Ok(FaultRow {
+        scenario: "redis_outage".into(),
+        injected: "redis-server SIGKILL at 4 s under 40 session users, restarted 3 s later".into(),
+        requests: summary.total.count + summary.total.errors,
+        errors: errors_text(&summary),
+        worst_latency_ms: Some(worst.as_secs_f64() * 1e3),
+        recovery_s: recovery.map(|r| r.as_secs_f64()),
+        exit_code: None,
+        files_parse: parse,
+        passed,
+        detail: format!(
+            "{} probes during the outage, {} answered 503 (worst {:.0} ms); the load completed and counted {counted_5xx} \
+             5xx; fresh login + /api/me succeeded {} after Redis returned, without restarting the server; {files}",
+            statuses.len(),
+            statuses.iter().filter(|&&s| s == 503).count(),
+            worst.as_secs_f64() * 1e3,
+            recovery
+                .map(|r| format!("{:.0} ms", r.as_secs_f64() * 1e3))
+                .unwrap_or_else(|| "never (10 s)".into())
+        ),
+    })
+}
+
+/// `authbench load` as a child process against `server`, returning it to be signalled.
+fn load_child(server: &ServerProcess, dir: &Path, model: &[&str]) -> Result<std::process::Child> {
+    let exe = std::env::current_exe()?;
+    Command::new(exe)
+        .args(["load", "--target", &format!("http://{}", server.addr), "--scheme", "cookie"])
+        .args(model)
+        .args(["--server-pid", &server.pid().to_string(), "--no-progress", "--out"])
+        .arg(dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .context("spawn authbench load")
+}
+
+fn finish_child(child: std::process::Child) -> Result<(Option<i32>, String)> {
+    let out = child.wait_with_output()?;
+    Ok((
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).trim().lines().last().unwrap_or("").to_owned(),
+    ))
+}
+
+fn measured_requests(dir: &Path) -> u64 {
+    std::fs::read(dir.join("summary.json"))
+        .ok()
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+        .map(|v| v["total"]["count"].as_u64().unwrap_or(0) + v["total"]["errors"].as_u64().unwrap_or(0))
+        .unwrap_or(0)
+}
+
+fn target_dies(work: &Path) -> Result<FaultRow> {
+    let dir = work.join("target-dies");
+    let server =
+        ServerProcess::spawn(SchemeKind::Cookie, &["--fast-login", "--users", "1000"].map(String::from))?;
+    let child = load_child(&server, &dir, &["--vus", "20", "--duration", "12s"])?;
+    std::thread::sleep(Duration::from_secs(3));
+    let _ = Command::new("kill").args(["-KILL", &server.pid().to_string()]).status();
+    let killed = Instant::now();
+    let (code, said) = finish_child(child)?;
+    let took = killed.elapsed();
+    drop(server);
+    let (parse, lost, files) = audit(&dir);
+    let requests = measured_requests(&dir);
+    let passed = code.is_some_and(|c| c != 0 && c != 130)
+        && parse
+        && lost == 0
+        && requests > 0
+        && took < Duration::from_secs(11);
+    Ok(FaultRow {
+        scenario: "target_dies".into(),
+        injected: "cookie server SIGKILL at 3 s of a 12 s run".into(),
+        requests,
+        errors: "connection errors after the kill".into(),
+        worst_latency_ms: None,
+        recovery_s: None,
+        exit_code: code,
+        files_parse: parse,
+        passed,
+        detail: format!(
+            "authbench load exited {code:?} {:.1} s after the kill, saying: \"{said}\"; {files}",
+            took.as_secs_f64()
+        ),
+    })
+}
+
+fn generator_interrupted(work: &Path) -> Result<FaultRow> {
+    let dir = work.join("generator-interrupted");
+    let server =
+        ServerProcess::spawn(SchemeKind::Cookie, &["--fast-login", "--users", "1000"].map(String::from))?;
+    let child = load_child(&server, &dir, &["--stages", "5s:40,10s:80"])?;
+    std::thread::sleep(Duration::from_secs(3));
+    let _ = Command::new("kill").args(["-INT", &child.id().to_string()]).status();
+    let (code, said) = finish_child(child)?;
+    server.stop();
+    let (parse, lost, files) = audit(&dir);
+    let requests = measured_requests(&dir);
+    let interrupted = std::fs::read(dir.join("summary.json"))
+        .ok()
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+        .is_some_and(|v| v["interrupted"] == true);
+    let passed = code == Some(130) && parse && lost == 0 && requests > 0 && interrupted;
+    if !dir.join("summary.json").exists() {
+        bail!("no summary.json after Ctrl-C ({said})");
+    }
+    Ok(FaultRow {
+        scenario: "generator_interrupted".into(),
+        injected: "SIGINT to authbench load at 3 s of a 15 s ramp".into(),
+        requests,
+        errors: "none expected".into(),
+        worst_latency_ms: None,
+        recovery_s: None,
+        exit_code: code,
+        files_parse: parse,
+        passed,
+        detail: format!("exit {code:?}, summary marked interrupted: {interrupted}; {files}"),
+    })
+}

@@ -1,0 +1,47 @@
+//! `authbench faults` end to end: Redis killed and restarted under a session load, the target
+//! killed mid-run, the generator interrupted — each must pass, with its files on disk.
+
+mod common;
+
+use std::process::Command;
+
+#[test]
+fn every_fault_scenario_passes_and_is_reported() {
+    common::require_redis();
+    let tmp = tempfile::tempdir().unwrap();
+    let out = Command::new(common::BIN).args(["faults", "--out"]).arg(tmp.path()).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    let mut r = csv::Reader::from_path(tmp.path().join("faults.csv")).unwrap();
+    let headers = r.headers().unwrap().clone();
+    let rows: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
+    let get =
+        |row: &csv::StringRecord, col: &str| row[headers.iter().position(|h| h == col).unwrap()].to_owned();
+    assert_eq!(rows.len(), 3, "{err}");
+    for row in &rows {
+        assert_eq!(get(row, "passed"), "true", "{} failed: {}", get(row, "scenario"), get(row, "detail"));
+        assert_eq!(get(row, "files_parse"), "true");
+    }
+    let outage = rows.iter().find(|r| get(r, "scenario") == "redis_outage").unwrap();
+    let worst: f64 = get(outage, "worst_latency_ms").parse().unwrap();
+    assert!(worst < 500.0, "503 took {worst} ms");
+    let recovery: f64 = get(outage, "recovery_s").parse().unwrap();
+    assert!(recovery < 2.0, "recovered after {recovery} s");
+    assert!(get(outage, "errors").contains("status_5xx"), "outage errors counted by kind");
+    // The outage is visible, by kind, in the load run's per-second file.
+    let ts = std::fs::read_to_string(tmp.path().join("faults/redis-outage/timeseries.csv")).unwrap();
+    let header: Vec<&str> = ts.lines().next().unwrap().split(',').collect();
+    let col = header.iter().position(|h| *h == "err_status_5xx").expect("err_status_5xx column");
+    let seconds_with_5xx = ts
+        .lines()
+        .skip(1)
+        .filter(|l| l.split(',').nth(col).is_some_and(|v| v.parse::<u64>().unwrap_or(0) > 0))
+        .count();
+    assert!(seconds_with_5xx >= 2, "outage seconds with 5xx: {seconds_with_5xx}");
+    let dies = rows.iter().find(|r| get(r, "scenario") == "target_dies").unwrap();
+    assert_ne!(get(dies, "exit_code"), "0");
+    let int = rows.iter().find(|r| get(r, "scenario") == "generator_interrupted").unwrap();
+    assert_eq!(get(int, "exit_code"), "130");
+    assert!(out.status.success(), "{err}");
+    let md = std::fs::read_to_string(tmp.path().join("reliability.md")).unwrap();
+    assert!(md.contains("| redis_outage |") && md.contains("pass"), "{md}");
+}
