@@ -34,6 +34,9 @@ pub struct FaultsArgs {
     pub out: PathBuf,
 }
 
+/// One fault scenario; the Redis outage needs the private redis-server to kill and restart.
+type Scenario<'a> = &'a dyn Fn(&mut RedisServer) -> Result<FaultRow>;
+
 pub fn run(args: FaultsArgs) -> i32 {
     let work = args.out.join("faults");
     if work.exists() {
@@ -62,7 +65,7 @@ pub fn run(args: FaultsArgs) -> i32 {
         }
     };
     let mut rows = Vec::new();
-    let scenarios: [(&str, &dyn Fn(&mut RedisServer) -> Result<FaultRow>); 3] = [
+    let scenarios: [(&str, Scenario); 3] = [
         ("redis_outage", &|redis| runtime.block_on(redis_outage(redis, &work))),
         ("target_dies", &|_| target_dies(&work)),
         ("generator_interrupted", &|_| generator_interrupted(&work)),
