@@ -127,16 +127,17 @@ pub fn parse_json<T: serde::de::DeserializeOwned>(headers: &HeaderMap, body: &[u
 /// [`Error::InvalidCredential`]. Hand-written rather than building a `cookie::CookieJar` per
 /// request: the jar allocates for every cookie and drops duplicates silently.
 pub fn single_cookie<'h>(headers: &'h HeaderMap, name: &str) -> Result<&'h str> {
-    let mut found = None;
+    // On bytes, not `to_str()`: a header that also carries another cookie with non-ASCII bytes
+    // (legal obs-text, e.g. `pref=café`) must neither hide our cookie nor a duplicate of it.
+    let mut found: Option<&'h [u8]> = None;
     for value in headers.get_all(header::COOKIE) {
-        let Ok(value) = value.to_str() else { continue };
-        for pair in value.split(';') {
-            let Some((k, v)) = pair.split_once('=') else { continue };
-            if k.trim() == name {
+        for pair in value.as_bytes().split(|&b| b == b';') {
+            let Some(eq) = pair.iter().position(|&b| b == b'=') else { continue };
+            if pair[..eq].trim_ascii() == name.as_bytes() {
                 if found.is_some() {
                     return Err(Error::AmbiguousCredential);
                 }
-                found = Some(v.trim());
+                found = Some(pair[eq + 1..].trim_ascii());
             }
         }
     }
@@ -147,7 +148,7 @@ pub fn single_cookie<'h>(headers: &'h HeaderMap, name: &str) -> Result<&'h str> 
     if value.len() > MAX_CREDENTIAL_BYTES {
         return Err(Error::InvalidCredential);
     }
-    Ok(value)
+    std::str::from_utf8(value).map_err(|_| Error::InvalidCredential)
 }
 
 /// A `Set-Cookie` response with a small JSON body describing the credential.
@@ -239,6 +240,26 @@ mod tests {
         assert!(matches!(parse_json::<Two>(&h, br#"["x","y"]"#), Err(Error::BadRequest(_))));
         assert!(matches!(parse_json::<Two>(&h, br#" ["x","y"]"#), Err(Error::BadRequest(_))));
         assert!(matches!(parse_json::<Two>(&h, b""), Err(Error::BadRequest(_))));
+    }
+
+    #[test]
+    fn single_cookie_sees_past_other_cookies_with_non_ascii_bytes() {
+        let h = |values: &[&[u8]]| {
+            let mut h = HeaderMap::new();
+            for v in values {
+                h.append(header::COOKIE, HeaderValue::from_bytes(v).unwrap());
+            }
+            h
+        };
+        // A browser sends every cookie of the site in one header; another app's UTF-8 cookie
+        // used to make the whole header unreadable, so the user was logged out.
+        assert_eq!(single_cookie(&h(&[b"pref=caf\xc3\xa9; sid=abc"]), "sid").unwrap(), "abc");
+        // ... and used to hide a duplicate in that header.
+        assert!(matches!(
+            single_cookie(&h(&[b"sid=1; pref=\xff", b"sid=2"]), "sid"),
+            Err(Error::AmbiguousCredential)
+        ));
+        assert!(matches!(single_cookie(&h(&[b"sid=\xff\xfe"]), "sid"), Err(Error::InvalidCredential)));
     }
 
     #[test]

@@ -602,6 +602,8 @@ fn hv(v: &[u8]) -> HeaderValue {
 enum CookieFrame {
     Plain,
     AmongOthers,
+    /// next to another site cookie holding UTF-8 (obs-text), as a browser sends it
+    AmongNonAscii,
     DuplicatedSameHeader,
     DuplicatedTwoHeaders,
     DuplicatedWithAnotherIssued(Index),
@@ -621,6 +623,7 @@ fn cookie_frame() -> impl Strategy<Value = CookieFrame> {
     prop_oneof![
         12 => Just(CookieFrame::Plain),
         3 => Just(CookieFrame::AmongOthers),
+        1 => Just(CookieFrame::AmongNonAscii),
         1 => Just(CookieFrame::DuplicatedSameHeader),
         1 => Just(CookieFrame::DuplicatedTwoHeaders),
         1 => any::<Index>().prop_map(CookieFrame::DuplicatedWithAnotherIssued),
@@ -647,6 +650,9 @@ fn frame_cookie(h: &Harness, value: &[u8], frame: &CookieFrame) -> (Vec<Vec<u8>>
         CookieFrame::Plain => return (vec![pair(name, value)], query, true),
         CookieFrame::AmongOthers => {
             return (vec![[b"theme=dark; ", &pair(name, value)[..], b"; lang=en"].concat()], query, true);
+        }
+        CookieFrame::AmongNonAscii => {
+            return (vec![["pref=café; ".as_bytes(), &pair(name, value)[..]].concat()], query, true);
         }
         CookieFrame::DuplicatedSameHeader => {
             vec![[&pair(name, value)[..], b"; ", &pair(name, value)].concat()]
