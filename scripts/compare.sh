@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# The main job, from a fresh Debian machine: install what is missing (redis-server, a C compiler),
+# build the release binary, run the whole comparison, then the fault runs into the same folder.
+#
+#   scripts/compare.sh                       # reference run (< 15 min on 2 cores) into results/<date-time>
+#   scripts/compare.sh --quick               # smoke run (< 2 min)
+#   scripts/compare.sh --out results/mine --repeat 5 --sessions 0,100k,1m
+#
+# Every argument goes to `authbench compare` (see `authbench compare --help`).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/lib/deps.sh
+ensure_deps
+
+log "cargo build --release"
+cargo build --release --locked --bin authbench
+
+out=""
+args=("$@")
+for ((i = 0; i < ${#args[@]}; i++)); do
+    case "${args[$i]}" in
+        --out) out=${args[$((i + 1))]:-} ;;
+        --out=*) out=${args[$i]#--out=} ;;
+    esac
+done
+if [ -z "$out" ]; then
+    out="results/$(date -u +%Y-%m-%dT%H-%M-%S)"
+    args+=(--out "$out")
+fi
+
+log "authbench compare ${args[*]}"
+target/release/authbench compare "${args[@]}"
+
+log "authbench faults --out $out"
+target/release/authbench faults --out "$out"
+
+log "done: $out/report.md, $out/report.html, $out/reliability.md"
