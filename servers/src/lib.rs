@@ -9,6 +9,7 @@
 //! - [`config`]: `authbench serve` options, typed at the edge.
 //! - [`serve`]: the hyper accept loop, limits, shutdown, and `serve`'s start-up.
 //! - [`redis_server`]: a private `redis-server` child on a free loopback port.
+//! - [`sys`]: the two libc calls std lacks (clock ticks, open-file limit).
 //! - [`error`]: the crate's one error enum and its mapping to HTTP status + JSON.
 
 pub mod api;
@@ -19,6 +20,7 @@ pub mod jwt;
 pub mod redis_server;
 pub mod serve;
 pub mod session;
+pub mod sys;
 pub mod users;
 
 pub use config::{JwtAlg, SchemeKind, ServeArgs};

@@ -260,6 +260,8 @@ pub async fn shutdown_signal() {
 /// easy to read from a child process.
 pub async fn run(args: ServeArgs) -> Result<()> {
     let started = Instant::now();
+    // One socket per client connection: 10,000 users need more than the usual 1,024 soft limit.
+    let nofile = crate::sys::raise_nofile_limit().unwrap_or(0);
     let listener = bind(args.addr).await?;
     let built = build(&args).await?;
     let addr = listener.local_addr()?;
@@ -269,7 +271,7 @@ pub async fn run(args: ServeArgs) -> Result<()> {
         out.flush()?;
     }
     eprintln!(
-        "authbench serve {}: {} users, login cost {}{}, started in {:.0} ms{}",
+        "authbench serve {}: {} users, login cost {}{}, open-file limit {nofile}, started in {:.0} ms{}",
         built.scheme,
         built.users.len(),
         built.users.cost(),
