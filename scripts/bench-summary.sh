@@ -156,7 +156,7 @@ COLORS = {"cookie": "#4e79a7", "jwt": "#f28e2b", "session": "#e15759", "password
           "end_to_end": "#59a14f", "json": "#b07aa1"}
 lo_dec = math.floor(math.log10(max(1.0, min(r[2] for r in rows))))
 hi_dec = math.ceil(math.log10(max(r[3] for r in rows)))
-label_w, plot_w, value_w, row_h, top = 250, 560, 90, 18, 40
+label_w, plot_w, value_w, row_h, top = 250, 560, 110, 18, 48
 width = label_w + plot_w + value_w
 height = top + row_h * len(rows) + 40
 x = lambda ns: label_w + plot_w * (math.log10(max(ns, 10 ** lo_dec)) - lo_dec) / (hi_dec - lo_dec)
@@ -165,7 +165,10 @@ svg = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height
        f'font-family="sans-serif" font-size="11">',
        f'<rect width="{width}" height="{height}" fill="white"/>',
        f'<text x="{width / 2}" y="18" text-anchor="middle" font-size="13">authbench micro-benchmarks: '
-       f'median time per iteration (log scale), whiskers = 95 % CI</text>']
+       f'median time per iteration (log scale), whiskers = 95 % CI</text>',
+       f'<text x="{width / 2}" y="32" text-anchor="middle" fill="#555">'
+       f'{"wall-clock time" if all_wall else "process CPU time; rows marked wall: wall-clock time, Redis round trip included"}'
+       f'</text>']
 for d in range(lo_dec, hi_dec + 1):
     gx = x(10 ** d)
     svg.append(f'<line x1="{gx:.1f}" y1="{top - 6}" x2="{gx:.1f}" y2="{height - 34}" stroke="#ddd"/>')
@@ -177,7 +180,8 @@ for i, (name, med, lo, hi) in enumerate(rows):
     svg.append(f'<rect x="{label_w}" y="{y + 3}" width="{max(1.0, x(med) - label_w):.1f}" height="{row_h - 6}" '
                f'fill="{color}"><title>{esc(name)}: {human(med)}</title></rect>')
     svg.append(f'<line x1="{x(lo):.1f}" y1="{y + row_h / 2}" x2="{x(hi):.1f}" y2="{y + row_h / 2}" stroke="black"/>')
-    svg.append(f'<text x="{label_w + plot_w + 6}" y="{y + 12}">{human(med)}</text>')
+    wall = " wall" if clock_of(name) == "wall" and not all_wall else ""
+    svg.append(f'<text x="{label_w + plot_w + 6}" y="{y + 12}">{human(med)}{wall}</text>')
 svg.append("</svg>")
 with open(os.path.join(out, "micro.svg"), "w") as f:
     f.write("\n".join(svg) + "\n")
