@@ -126,7 +126,8 @@ pub struct Client {
     host: HeaderValue,
     timeout: Duration,
     conn: Option<Conn>,
-    timer: Pin<Box<Sleep>>,
+    /// Created on first use, so it belongs to the runtime the client runs on.
+    timer: Option<Pin<Box<Sleep>>>,
     counters: Arc<IoCounters>,
 }
 
@@ -136,14 +137,7 @@ impl Client {
     pub fn new(addr: SocketAddr, timeout: Duration) -> Client {
         let host =
             HeaderValue::from_str(&addr.to_string()).expect("a socket address is a valid header value");
-        Client {
-            addr,
-            host,
-            timeout,
-            conn: None,
-            timer: Box::pin(tokio::time::sleep(timeout)),
-            counters: Arc::new(IoCounters::default()),
-        }
+        Client { addr, host, timeout, conn: None, timer: None, counters: Arc::new(IoCounters::default()) }
     }
 
     /// Total bytes sent and received on every connection this client opened.
@@ -196,6 +190,7 @@ impl Client {
             h.insert(header::CONTENT_TYPE, JSON.clone());
         }
         let Client { conn, timer, .. } = self;
+        let timer = timer.get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
         let conn = conn.as_mut().expect("connected above");
         // hyper's `send_request` future owns a channel receiver and does not borrow the sender.
         let sent = conn.sender.send_request(req);

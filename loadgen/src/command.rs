@@ -16,7 +16,8 @@ pub fn run_command(args: LoadArgs) -> i32 {
         Ok(c) => c,
         Err(e) => return fail(&e.to_string(), e.exit_code()),
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    // Orchestration only (controller, collector, signals); virtual users run on `workers`.
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => return fail(&format!("cannot start the runtime: {e}"), 1),
     };

@@ -7,6 +7,7 @@
 //!   [`ramp::Ramp`] interpolates targets and schedules open-model arrivals exactly.
 //! - [`mix`]: `--mix me=98,refresh=1,logout=1` and the per-user random draw.
 //! - [`vu`]: one virtual user — login, authenticated requests, refresh, logout — on one loop.
+//! - [`workers`]: one single-threaded runtime per core; each user lives on one of them.
 //! - [`client`]: its hyper HTTP/1.1 keep-alive connection, timeout and byte counting.
 //! - [`record`]: per-shard HdrHistograms and error counts, drained once a second.
 //! - [`sample`]: `/proc/PID` (server CPU, RSS), Redis `INFO`, the generator's own CPU and lag.
@@ -40,6 +41,7 @@ pub mod summary;
 mod sys;
 pub mod threshold;
 pub mod vu;
+pub mod workers;
 
 pub use command::run_command;
 pub use config::{LoadArgs, LoadConfig};

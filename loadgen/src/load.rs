@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
+use tokio::runtime::Handle;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use tokio::time::{Instant, MissedTickBehavior};
@@ -26,6 +27,7 @@ use crate::summary::{
     EndpointSummary, GeneratorCost, Latency, OpenStarts, RedisCost, ServerCost, Summary, Total,
 };
 use crate::vu::{Pace, Shared, Vu};
+use crate::workers::Workers;
 
 /// How often the closed-model controller moves the user count toward the ramp's target.
 pub const CONTROL_PERIOD: Duration = Duration::from_millis(20);
@@ -58,6 +60,8 @@ pub async fn run(config: LoadConfig, stop: CancellationToken) -> Result<Summary>
         None => None,
     };
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let workers =
+        Workers::start(cores).map_err(|source| Error::Os { what: "start the worker threads", source })?;
     let shared = Arc::new(Shared {
         target: config.target,
         scheme: config.scheme,
@@ -65,12 +69,12 @@ pub async fn run(config: LoadConfig, stop: CancellationToken) -> Result<Summary>
         think: config.think,
         timeout: config.timeout,
         first_user: config.first_user,
-        recorder: Recorder::new(cores * 8),
+        recorder: Recorder::new(workers.len()),
         active: AtomicU64::new(0),
     });
     let background = CancellationToken::new();
     let mut collector = Collector {
-        lag: LagProbe::spawn(background.clone()),
+        lag: LagProbe::spawn(background.clone(), workers.handles()),
         sampler: Sampler::start(config.server_pid, redis).await,
         shared: shared.clone(),
         outputs,
@@ -95,15 +99,17 @@ pub async fn run(config: LoadConfig, stop: CancellationToken) -> Result<Summary>
     let (driver, t0) = match &config.model {
         LoadModel::Closed { stages } => {
             let t0 = Instant::now();
-            (tokio::spawn(closed_controller(shared.clone(), stages.clone(), t0, ctl.clone())), t0)
+            let handles = workers.handles().to_vec();
+            (tokio::spawn(closed_controller(shared.clone(), handles, stages.clone(), t0, ctl.clone())), t0)
         }
         LoadModel::Open { rate_stages, vus } => {
             let pool = tokio::select! {
-                pool = log_in_pool(&shared, *vus) => pool,
+                pool = log_in_pool(&shared, &workers, *vus) => pool,
                 () = stop.cancelled() => { interrupted = true; Vec::new() }
             };
             let t0 = Instant::now();
-            (tokio::spawn(open_driver(pool, Arc::new(rate_stages.clone()), t0, ctl.clone())), t0)
+            let handles = workers.handles().to_vec();
+            (tokio::spawn(open_driver(pool, handles, Arc::new(rate_stages.clone()), t0, ctl.clone())), t0)
         }
     };
 
@@ -112,6 +118,7 @@ pub async fn run(config: LoadConfig, stop: CancellationToken) -> Result<Summary>
     ctl.cancel();
     let _ = driver.await;
     background.cancel();
+    drop(workers);
     collector.progress.finish();
     let end = result?;
     let mut summary = collector.summary(&config, &endpoints, t0, end, started_wall, interrupted).await;
@@ -203,7 +210,13 @@ async fn preflight(config: &LoadConfig) -> Result<Option<RedisProbe>> {
 
 /// Closed model: keep the number of live virtual users on the ramp. Retired users log out;
 /// their user numbers are reused lowest-first by the next ones started.
-async fn closed_controller(shared: Arc<Shared>, ramp: Ramp, t0: Instant, ctl: CancellationToken) {
+async fn closed_controller(
+    shared: Arc<Shared>,
+    workers: Vec<Handle>,
+    ramp: Ramp,
+    t0: Instant,
+    ctl: CancellationToken,
+) {
     let mut vus = JoinSet::new();
     let mut live: Vec<(u64, CancellationToken)> = Vec::new();
     let mut free: BinaryHeap<Reverse<u64>> = BinaryHeap::new();
@@ -225,7 +238,9 @@ async fn closed_controller(shared: Arc<Shared>, ramp: Ramp, t0: Instant, ctl: Ca
                 |Reverse(i)| i,
             );
             let retire = CancellationToken::new();
-            vus.spawn(Vu::new(index, shared.clone()).run(Pace::Closed { retire: retire.clone() }));
+            let worker = index as usize % workers.len();
+            let vu = Vu::new(index, worker, shared.clone());
+            vus.spawn_on(vu.run(Pace::Closed { retire: retire.clone() }), &workers[worker]);
             live.push((index, retire));
         }
         while live.len() > target {
@@ -239,19 +254,23 @@ async fn closed_controller(shared: Arc<Shared>, ramp: Ramp, t0: Instant, ctl: Ca
 }
 
 /// Open model, before the clock starts: create the pool and log every user in.
-async fn log_in_pool(shared: &Arc<Shared>, size: u64) -> Vec<Vu> {
+async fn log_in_pool(shared: &Arc<Shared>, workers: &Workers, size: u64) -> Vec<Vu> {
     let gate = Arc::new(Semaphore::new(SETUP_CONCURRENCY));
     let mut set = JoinSet::new();
     for i in 0..size {
         let (shared, gate) = (shared.clone(), gate.clone());
-        set.spawn(async move {
-            let mut vu = Vu::new(i, shared.clone());
-            if shared.scheme.is_some() {
-                let _permit = gate.acquire().await;
-                vu.login_now().await;
-            }
-            vu
-        });
+        let worker = i as usize % workers.len();
+        set.spawn_on(
+            async move {
+                let mut vu = Vu::new(i, worker, shared.clone());
+                if shared.scheme.is_some() {
+                    let _permit = gate.acquire().await;
+                    vu.login_now().await;
+                }
+                vu
+            },
+            workers.handle(worker),
+        );
     }
     let mut pool = Vec::with_capacity(size as usize);
     while let Some(done) = set.join_next().await {
@@ -263,11 +282,21 @@ async fn log_in_pool(shared: &Arc<Shared>, size: u64) -> Vec<Vu> {
 }
 
 /// Open model: each pool member takes every `size`-th arrival of the schedule.
-async fn open_driver(pool: Vec<Vu>, rate: Arc<Ramp>, t0: Instant, ctl: CancellationToken) {
+async fn open_driver(
+    pool: Vec<Vu>,
+    workers: Vec<Handle>,
+    rate: Arc<Ramp>,
+    t0: Instant,
+    ctl: CancellationToken,
+) {
     let stride = pool.len() as u64;
     let mut vus = JoinSet::new();
     for (k, vu) in pool.into_iter().enumerate() {
-        vus.spawn(vu.run(Pace::Open { rate: rate.clone(), t0, first: k as u64, stride }));
+        let worker = vu.worker();
+        vus.spawn_on(
+            vu.run(Pace::Open { rate: rate.clone(), t0, first: k as u64, stride }),
+            &workers[worker],
+        );
     }
     ctl.cancelled().await;
     vus.shutdown().await;

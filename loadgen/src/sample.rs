@@ -105,8 +105,8 @@ impl RedisProbe {
     }
 }
 
-/// Measures how late a 10 ms timer fires on the generator's runtime; the collector takes the
-/// maximum each second.
+/// Measures how late a 10 ms timer fires on each of the generator's worker runtimes; the collector
+/// takes the maximum each second.
 pub struct LagProbe {
     max_us: AtomicU64,
 }
@@ -115,21 +115,26 @@ pub struct LagProbe {
 pub const LAG_PERIOD: Duration = Duration::from_millis(10);
 
 impl LagProbe {
-    /// Spawn the probe task; it ends when `stop` is cancelled.
-    pub fn spawn(stop: tokio_util::sync::CancellationToken) -> Arc<LagProbe> {
+    /// Spawn one probe task on each runtime; they end when `stop` is cancelled.
+    pub fn spawn(
+        stop: tokio_util::sync::CancellationToken,
+        runtimes: &[tokio::runtime::Handle],
+    ) -> Arc<LagProbe> {
         let probe = Arc::new(LagProbe { max_us: AtomicU64::new(0) });
-        let p = probe.clone();
-        tokio::spawn(async move {
-            loop {
-                let due = Instant::now() + LAG_PERIOD;
-                tokio::select! {
-                    () = tokio::time::sleep_until(due) => {}
-                    () = stop.cancelled() => return,
+        for rt in runtimes {
+            let (p, stop) = (probe.clone(), stop.clone());
+            rt.spawn(async move {
+                loop {
+                    let due = Instant::now() + LAG_PERIOD;
+                    tokio::select! {
+                        () = tokio::time::sleep_until(due) => {}
+                        () = stop.cancelled() => return,
+                    }
+                    let lag = Instant::now().saturating_duration_since(due);
+                    p.max_us.fetch_max(u64::try_from(lag.as_micros()).unwrap_or(u64::MAX), Ordering::Relaxed);
                 }
-                let lag = Instant::now().saturating_duration_since(due);
-                p.max_us.fetch_max(u64::try_from(lag.as_micros()).unwrap_or(u64::MAX), Ordering::Relaxed);
-            }
-        });
+            });
+        }
         probe
     }
 

@@ -99,6 +99,8 @@ impl Drop for ActiveGuard {
 /// One virtual user.
 pub struct Vu {
     index: u64,
+    /// The worker thread (and histogram shard) this user lives on.
+    worker: usize,
     shared: Arc<Shared>,
     client: Client,
     session: Option<Session>,
@@ -108,13 +110,15 @@ pub struct Vu {
 }
 
 impl Vu {
-    /// Virtual user `index` (0-based) logs in as `user{first_user + index}`.
-    pub fn new(index: u64, shared: Arc<Shared>) -> Vu {
+    /// Virtual user `index` (0-based) logs in as `user{first_user + index}`; it must run on
+    /// worker `worker` (its histogram shard).
+    pub fn new(index: u64, worker: usize, shared: Arc<Shared>) -> Vu {
         shared.active.fetch_add(1, Ordering::Relaxed);
         let user = shared.first_user + index;
         let login_body = Bytes::from(format!(r#"{{"username":"user{user}","password":"password{user}"}}"#));
         Vu {
             index,
+            worker,
             client: Client::new(shared.target, shared.timeout),
             session: None,
             rng: Rng::new(index + 1),
@@ -122,6 +126,15 @@ impl Vu {
             _active: ActiveGuard(shared.clone()),
             shared,
         }
+    }
+
+    /// 0-based; the user is `user{first_user + index}`.
+    pub fn index(&self) -> u64 {
+        self.index
+    }
+
+    pub fn worker(&self) -> usize {
+        self.worker
     }
 
     pub fn is_logged_in(&self) -> bool {
@@ -162,7 +175,7 @@ impl Vu {
                         intended
                     };
                     let late = Instant::now().saturating_duration_since(intended) > LATE_AFTER;
-                    self.shared.recorder.start(self.index as usize, late);
+                    self.shared.recorder.start(self.worker, late);
                     self.step(Some(charged_from), Some(Action::Me)).await;
                     n += stride.max(1);
                 }
@@ -242,7 +255,7 @@ impl Vu {
             bytes_received: recv1 - recv0,
             credential_bytes,
         };
-        self.shared.recorder.record(self.index as usize, &sample);
+        self.shared.recorder.record(self.worker, &sample);
         if matches!(result, Err(ErrorKind::Connect)) {
             tokio::time::sleep(CONNECT_BACKOFF).await;
         }
@@ -341,7 +354,7 @@ impl Vu {
             bytes_received: 0,
             credential_bytes: None,
         };
-        self.shared.recorder.record(self.index as usize, &sample);
+        self.shared.recorder.record(self.worker, &sample);
     }
 
     /// The credential a login or refresh answer carries, per scheme.
