@@ -309,7 +309,7 @@ async fn many_half_open_connections_do_not_starve_healthz() {
     for _ in 0..5 {
         let (r, took) = healthz(server.addr).await;
         assert_eq!(r.status, 200, "{r:?}");
-        assert!(took < Duration::from_millis(500), "/healthz took {took:?} with {n} bad connections held");
+        assert!(took < Duration::from_secs(1), "/healthz took {took:?} with {n} bad connections held");
     }
     // A real login still works while they are held.
     let r = raw(
@@ -336,7 +336,7 @@ async fn silent_slow_header_and_slow_body_connections_are_closed() {
     let mut held = hold_bad_connections(server.addr, n).await;
     let (r, took) = healthz(server.addr).await;
     assert_eq!(r.status, 200, "{r:?}");
-    assert!(took < Duration::from_millis(500), "/healthz took {took:?}");
+    assert!(took < Duration::from_secs(1), "/healthz took {took:?}");
 
     // Every bad connection is closed by the server soon after its timeout. The slow body (the
     // head arrived, the body never does) is answered 4xx first — this is the case that used to
