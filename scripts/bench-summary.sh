@@ -7,26 +7,29 @@
 # Usage: scripts/bench-summary.sh [--target-dir DIR] [--out DIR] [--log FILE] [--command "CMD"]
 #   --target-dir  cargo target dir holding criterion/ (default: ${CARGO_TARGET_DIR:-target})
 #   --out         results folder (default: results/micro)
-#   --log         the bench's captured stdout: its `credential size:` lines go into summary.md
+#   --log         the bench's captured stdout: its `clock:` and `credential size:` lines go into summary.md
 #   --command     the command line that produced the run, recorded in summary.md
 #
 # Reads every criterion/**/new/estimates.json with its benchmark.json, so a folder that holds older
 # runs of benchmarks no longer in the bench reports them too: summarise a fresh criterion/ folder.
 # Needs python3 (standard library only).
 set -euo pipefail
-cd "$(dirname "$0")/.."
+root="$(cd "$(dirname "$0")/.." && pwd)"
 
-target_dir="${CARGO_TARGET_DIR:-target}"
-out="results/micro"
+# Paths given on the command line (or in CARGO_TARGET_DIR) are relative to where it was typed;
+# the defaults are relative to the repository.
+target_dir="${CARGO_TARGET_DIR:+$(realpath -m "$CARGO_TARGET_DIR")}"
+target_dir="${target_dir:-$root/target}"
+out="$root/results/micro"
 log=""
 command="cargo bench --bench micro"
 while [ $# -gt 0 ]; do
   case "$1" in
-    --target-dir) target_dir="$2"; shift 2 ;;
-    --out) out="$2"; shift 2 ;;
-    --log) log="$2"; shift 2 ;;
+    --target-dir) target_dir="$(realpath -m "$2")"; shift 2 ;;
+    --out) out="$(realpath -m "$2")"; shift 2 ;;
+    --log) log="$(realpath -m "$2")"; shift 2 ;;
     --command) command="$2"; shift 2 ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
     *) echo "bench-summary: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
