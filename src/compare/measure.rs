@@ -103,14 +103,6 @@ fn me_only() -> Mix {
     Mix { me: 100, refresh: 0, logout: 0 }
 }
 
-fn rss_bytes(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:")?.trim().strip_suffix("kB")?.trim().parse::<u64>().ok())
-        .map(|k| k * 1024)
-}
-
 /// Read the per-second rows of a ramp run's `timeseries.csv`.
 fn ramp_rows(path: &Path, scheme: SchemeKind, repeat: u32) -> Result<Vec<RampRow>> {
     let mut reader = csv::Reader::from_path(path).with_context(|| format!("read {}", path.display()))?;
@@ -296,9 +288,9 @@ pub async fn unit(
         let took = preload::grow(scheme, stored, level, plan.users, store.as_ref(), &ctx.keys.issue).await?;
         stored = level;
         tokio::time::sleep(Duration::from_millis(300)).await;
-        let rss = rss_bytes(server.pid());
-        let used = ctx.redis_info.used_memory().await.ok();
-        let keys = ctx.redis_info.dbsize().await.ok();
+        let rss = authbench_loadgen::sample::read_proc(server.pid()).ok().map(|p| p.rss_bytes);
+        let redis_now = ctx.redis_info.sample().await.ok();
+        let (used, keys) = (redis_now.map(|r| r.used_memory), redis_now.map(|r| r.keys));
         let model =
             LoadModel::Open { rate_stages: Ramp::constant(plan.rate, plan.sweep), vus: plan.steady_vus };
         let c = load(ctx, &server, Some(scheme), model, Some(dir.join(format!("sessions-{level}"))));

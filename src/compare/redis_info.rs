@@ -27,10 +27,11 @@ impl RedisInfo {
         Ok(parse_commandstats(&text))
     }
 
-    /// `used_memory` in bytes.
-    pub async fn used_memory(&self) -> Result<u64> {
-        let text = self.section("memory").await?;
-        field(&text, "used_memory").context("no used_memory in INFO memory")
+    /// CPU, `used_memory` and key count, parsed as the load generator's sampler does.
+    pub async fn sample(&self) -> Result<authbench_loadgen::sample::RedisSample> {
+        let mut conn = self.conn.clone();
+        let text: String = redis::cmd("INFO").query_async(&mut conn).await?;
+        authbench_loadgen::sample::parse_info(&text).context("INFO lacks used_memory or CPU")
     }
 
     /// `redis_version`.
@@ -41,22 +42,6 @@ impl RedisInfo {
             .map(|v| v.trim().to_owned())
             .context("no redis_version in INFO server")
     }
-
-    /// Keys in the current database.
-    pub async fn dbsize(&self) -> Result<u64> {
-        let mut conn = self.conn.clone();
-        Ok(redis::cmd("DBSIZE").query_async(&mut conn).await?)
-    }
-
-    /// `MEMORY USAGE key`.
-    pub async fn memory_usage(&self, key: &str) -> Result<Option<u64>> {
-        let mut conn = self.conn.clone();
-        Ok(redis::cmd("MEMORY").arg("USAGE").arg(key).arg("SAMPLES").arg(0).query_async(&mut conn).await?)
-    }
-}
-
-fn field(text: &str, name: &str) -> Option<u64> {
-    text.lines().find_map(|l| l.strip_prefix(name)?.strip_prefix(':')?.trim().parse().ok())
 }
 
 fn parse_commandstats(text: &str) -> HashMap<String, u64> {
@@ -74,11 +59,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn parses_commandstats_and_fields() {
+    fn parses_commandstats() {
         let text = "# Commandstats\r\ncmdstat_getex:calls=200,usec=300,usec_per_call=1.5\r\ncmdstat_info:calls=2,usec=9\r\n";
         let m = parse_commandstats(text);
         assert_eq!(m["getex"], 200);
         assert_eq!(m["info"], 2);
-        assert_eq!(field("used_memory:1024\r\nused_memory_human:1K\r\n", "used_memory"), Some(1024));
     }
 }
