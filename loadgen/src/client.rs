@@ -199,7 +199,8 @@ impl Client {
         let set_cookie = response.headers().get(header::SET_COOKIE).cloned();
         let mut body = response.into_body();
         let mut kept = Vec::new();
-        loop {
+        // A Content-Length body reports its end with its last frame: no extra poll for `None`.
+        while !hyper::body::Body::is_end_stream(&body) {
             match drive(conn, timer, deadline, body.frame()).await? {
                 None => break,
                 Some(Err(_)) => return Err(ErrorKind::Closed),
