@@ -239,6 +239,11 @@ async fn drive<F: Future>(
                 Poll::Pending => Poll::Ready(Err(ErrorKind::Closed)),
             };
         }
+        // The driver may just have delivered what `fut` waits for (it wakes this very task):
+        // look again now rather than going through the scheduler for another poll.
+        if let Poll::Ready(v) = fut.as_mut().poll(cx) {
+            return Poll::Ready(Ok(v));
+        }
         while timer.as_mut().poll(cx).is_ready() {
             if Instant::now() >= deadline {
                 return Poll::Ready(Err(ErrorKind::Timeout));
