@@ -79,6 +79,15 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
         .map_err(|e| format!("`{s}` is not a duration like 500ms, 30s, 15m, 7d ({e})"))
 }
 
+/// A credential lifetime: whole seconds from 1 s to 10 years (expiry times are Unix seconds).
+pub fn parse_ttl(s: &str) -> Result<Duration, String> {
+    let d = parse_duration(s)?;
+    if d < Duration::from_secs(1) || d > Duration::from_secs(10 * 365 * 24 * 3600) {
+        return Err(format!("`{s}`: a lifetime must be between 1s and 10 years"));
+    }
+    Ok(d)
+}
+
 /// Parse "100000", "100k", "1m" (million) into a count.
 pub fn parse_count(s: &str) -> Result<u64, String> {
     let t = s.trim().to_ascii_lowercase().replace('_', "");
@@ -127,11 +136,11 @@ pub struct ServeArgs {
     pub fast_login: bool,
 
     /// Lifetime of the credential: cookie expiry, session idle timeout, JWT access-token lifetime.
-    #[arg(long, default_value = "15m", value_parser = parse_duration)]
+    #[arg(long, default_value = "15m", value_parser = parse_ttl)]
     pub ttl: Duration,
 
     /// Lifetime of a JWT refresh token.
-    #[arg(long, default_value = "7d", value_parser = parse_duration)]
+    #[arg(long, default_value = "7d", value_parser = parse_ttl)]
     pub refresh_ttl: Duration,
 
     /// JWT signature algorithm (pinned).
@@ -192,5 +201,8 @@ mod tests {
         assert_eq!(parse_duration("500ms").unwrap(), Duration::from_millis(500));
         let err = parse_duration("soon").unwrap_err();
         assert!(err.contains("500ms"), "{err}");
+        assert!(parse_ttl("500ms").is_err());
+        assert!(parse_ttl("100000000y").is_err());
+        assert_eq!(parse_ttl("7d").unwrap(), Duration::from_secs(7 * 86400));
     }
 }

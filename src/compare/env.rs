@@ -42,6 +42,9 @@ pub fn collect(redis_version: Option<String>) -> Value {
         "git_commit": command_output("git", &["rev-parse", "HEAD"]),
         "git_dirty": command_output("git", &["status", "--porcelain"]).map(|s| !s.is_empty()),
         "rustc": command_output("rustc", &["--version"]),
-        "command_line": std::env::args().collect::<Vec<_>>(),
+        // A --redis-url may carry a password: URLs are recorded with credentials replaced.
+        "command_line": std::env::args()
+            .map(|a| if a.contains("://") { authbench_servers::session::redact_url(&a) } else { a })
+            .collect::<Vec<_>>(),
     })
 }
