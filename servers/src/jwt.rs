@@ -78,7 +78,7 @@ impl Principal for AccessAuth {
 /// crypto layer.
 #[derive(Clone)]
 enum Verifier {
-    Hmac(aws_lc_rs::hmac::Key),
+    Hmac(Box<aws_lc_rs::hmac::Key>),
     Asymmetric(DecodingKey),
 }
 
@@ -128,7 +128,8 @@ impl Codec {
     }
 
     fn hmac(secret: &[u8], access_ttl: Duration, refresh_ttl: Duration) -> Codec {
-        let verifier = Verifier::Hmac(aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, secret));
+        let verifier =
+            Verifier::Hmac(Box::new(aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, secret)));
         Codec::with_keys(JwtAlg::Hs256, EncodingKey::from_secret(secret), verifier, access_ttl, refresh_ttl)
     }
 
