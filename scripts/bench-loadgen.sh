@@ -98,10 +98,12 @@ print('%.0f %.2fms %.2fms %s' % (h['rps'], l['p50']/1000, l['p99']/1000, s['gene
     stop_server
     local mw ma
     mw=$(median <"$raw/wrk.rps"); ma=$(median <"$raw/ab.rps")
+    # Each measurement is appended as a dated section: on a shared machine one run is not the truth.
+    [ -s "$file" ] || printf '%s\n\n%s\n' "# authbench load vs wrk: closed-loop GET /healthz, $C connections" \
+        "Newest section last. Written by \`scripts/bench-loadgen.sh throughput\`." >"$file"
     {
-        echo "# authbench load vs wrk: closed-loop GET /healthz, $C connections"
         echo
-        echo "Measured $STAMP by \`scripts/bench-loadgen.sh throughput\` (C=$C R=$R D=$D)."
+        echo "## $STAMP (C=$C R=$R D=$D)"
         echo
         machine
         echo
@@ -120,7 +122,7 @@ print('%.0f %.2fms %.2fms %s' % (h['rps'], l['p50']/1000, l['p99']/1000, s['gene
         echo
         echo "Both tools share the 2 cores with the server (and with whatever else runs), so req/s"
         echo "here is a joint figure for generator + server; the ratio is what compares the generators."
-    } >"$file"
+    } >>"$file"
     rm -rf "$raw"
     echo "wrote $file"
 }
