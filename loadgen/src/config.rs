@@ -17,7 +17,13 @@ use crate::threshold::Threshold;
 
 /// Options of `authbench load`. Kept as text so every mistake gets the same one-line error.
 #[derive(Debug, Clone, Args)]
-#[command(about = "Load one auth server with ramping virtual users or a fixed arrival rate")]
+#[command(
+    about = "Load one auth server with ramping virtual users or a fixed arrival rate",
+    after_help = "Outputs in --out DIR: timeseries.csv (one row per second), summary.json, summary.csv, \
+<endpoint>.hlog (HdrHistogram interval logs, µs; open model also <endpoint>.uncorrected.hlog).\n\
+Exit codes: 0 ok · 1 target lost or output error · 2 bad input or unreachable target · \
+99 threshold violated · 130 interrupted (Ctrl-C; the summary is still written)."
+)]
 pub struct LoadArgs {
     /// Server to load, e.g. http://127.0.0.1:8080 (loopback only).
     #[arg(long)]
