@@ -27,6 +27,9 @@ pub enum Error {
     // ---- request time: the store, not the client, failed ----
     #[error("session store unavailable")]
     StoreUnavailable,
+    /// Bulk work outside the request path (preloading): the Redis error itself, for the operator.
+    #[error("Redis: {0}")]
+    Redis(#[source] redis::RedisError),
     #[error("internal error")]
     Internal,
 
@@ -62,7 +65,7 @@ impl Error {
             | Error::BadLogin => StatusCode::UNAUTHORIZED,
             Error::BadRequest(_) => StatusCode::BAD_REQUEST,
             Error::CannotRevoke => StatusCode::NOT_IMPLEMENTED,
-            Error::StoreUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Error::StoreUnavailable | Error::Redis(_) => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

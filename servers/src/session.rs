@@ -103,13 +103,28 @@ pub struct SessionStore {
 }
 
 impl SessionStore {
-    /// Connect with a multiplexed, reconnecting connection and bounded timeouts.
+    /// Connect with a multiplexed, reconnecting connection and bounded timeouts (the server's).
     pub async fn connect(url: &str, prefix: &str, ttl: Duration) -> Result<SessionStore> {
+        Self::connect_with(url, prefix, ttl, Duration::from_millis(300)).await
+    }
+
+    /// Connect for bulk work (preloading a million sessions in large pipelines), where one reply
+    /// may legitimately take seconds; the request path keeps [`connect`](Self::connect)'s bound.
+    pub async fn connect_bulk(url: &str, prefix: &str, ttl: Duration) -> Result<SessionStore> {
+        Self::connect_with(url, prefix, ttl, Duration::from_secs(60)).await
+    }
+
+    async fn connect_with(
+        url: &str,
+        prefix: &str,
+        ttl: Duration,
+        response_timeout: Duration,
+    ) -> Result<SessionStore> {
         let client = redis::Client::open(url)
             .map_err(|source| Error::RedisConnect { url: redact_url(url), source })?;
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(Duration::from_millis(300)))
-            .set_response_timeout(Some(Duration::from_millis(300)))
+            .set_response_timeout(Some(response_timeout))
             .set_number_of_retries(1)
             .set_min_delay(Duration::from_millis(10))
             .set_max_delay(Duration::from_millis(100));
@@ -177,7 +192,7 @@ impl SessionStore {
             sids.push(sid);
         }
         let mut conn = self.conn.clone();
-        pipe.query_async::<()>(&mut conn).await.map_err(|_| Error::StoreUnavailable)?;
+        pipe.query_async::<()>(&mut conn).await.map_err(Error::Redis)?;
         Ok(sids)
     }
 

@@ -278,7 +278,7 @@ pub async fn unit(
     // 5. Session-scaling sweep: preload idle sessions, then /api/me at a fixed arrival rate.
     let store = match scheme {
         SchemeKind::Session => {
-            Some(SessionStore::connect(&ctx.redis_url, &prefix, Duration::from_secs(3600)).await?)
+            Some(SessionStore::connect_bulk(&ctx.redis_url, &prefix, Duration::from_secs(3600)).await?)
         }
         _ => None,
     };

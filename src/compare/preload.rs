@@ -18,7 +18,7 @@ pub struct IssueKeys {
 }
 
 /// Sessions per pipeline; several pipelines in flight on the multiplexed connection.
-const BATCH: u64 = 5_000;
+const BATCH: u64 = 2_000;
 const IN_FLIGHT: usize = 4;
 
 /// Bring the number of idle sessions from `from` to `to`, for user ids cycling over `1..=users`.
@@ -44,7 +44,7 @@ pub async fn grow(
                 let wave: Vec<u64> = starts.by_ref().take(IN_FLIGHT).collect();
                 let calls = wave.iter().map(|&s| store.create_many((s..(s + BATCH).min(to)).map(uid)));
                 for r in futures::future::join_all(calls).await {
-                    r.context("preloading sessions into Redis")?;
+                    r.map_err(|e| anyhow::anyhow!("{e} while preloading sessions into Redis"))?;
                 }
             }
         }
