@@ -1,4 +1,5 @@
-//! The two OS calls libc has and std lacks: the clock tick rate and the open-file limit.
+//! The two OS calls libc has and std lacks: the clock tick rate and the open-file limit. Shared
+//! with the load generator (`authbench_loadgen` re-exports them).
 #![allow(unsafe_code)]
 
 /// `sysconf(_SC_CLK_TCK)`: units of `/proc/PID/stat` CPU times (100 on Linux, but ask).
