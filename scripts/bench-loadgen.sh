@@ -27,7 +27,8 @@ OUT=results/loadgen
 mkdir -p "$OUT"
 STAMP=$(date -u +%Y-%m-%dT%H%MZ)
 
-command -v wrk >/dev/null || { echo "wrk is required (apt-get install wrk)" >&2; exit 2; }
+. scripts/lib/deps.sh
+AUTHBENCH_NEED_WRK=1 ensure_deps   # wrk and redis-server from Debian's packages when missing
 [ -n "${SKIP_BUILD:-}" ] || cargo build --release --quiet
 THREADS=$(nproc)
 
