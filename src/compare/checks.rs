@@ -6,6 +6,8 @@ use std::net::SocketAddr;
 use anyhow::{Context, Result, bail};
 use authbench_servers::SchemeKind;
 
+use authbench_loadgen::report::data::CheckRow;
+
 use super::http;
 use super::redis_info::RedisInfo;
 
@@ -63,18 +65,10 @@ pub async fn me_status(addr: SocketAddr, cred: &Cred) -> Result<u16> {
     Ok(http::send(addr, "GET", "/api/me", &cred.headers(), None).await?.status)
 }
 
-/// One row of `checks.csv`.
-#[derive(Debug, Clone)]
-pub struct Check {
-    pub scheme: SchemeKind,
-    pub check: &'static str,
-    pub passed: bool,
-    pub detail: String,
-}
-
 /// What the checks learned that later phases reuse.
 pub struct Checked {
-    pub rows: Vec<Check>,
+    /// Rows of `checks.csv`.
+    pub rows: Vec<CheckRow>,
     /// `/api/me` body of user1, compared across schemes by the caller.
     pub me_body: Vec<u8>,
     pub credential_bytes: usize,
@@ -85,7 +79,13 @@ pub struct Checked {
 pub async fn run(scheme: SchemeKind, addr: SocketAddr, redis: Option<&RedisInfo>) -> Result<Checked> {
     let mut rows = Vec::new();
     let mut add = |check: &'static str, passed: bool, detail: String| {
-        rows.push(Check { scheme, check, passed, detail });
+        rows.push(CheckRow {
+            scheme: scheme.to_string(),
+            check: check.to_owned(),
+            passed,
+            detail,
+            category: None,
+        });
     };
     let cred = login(addr, 1).await?;
     let me = http::send(addr, "GET", "/api/me", &cred.headers(), None).await?;

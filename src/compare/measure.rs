@@ -158,17 +158,7 @@ pub async fn unit(
     ctx.progress.phase(scheme, repeat, "checks");
     let strict_store = ctx.owns_redis.then_some(&ctx.redis_info);
     let checked = checks::run(scheme, server.addr, strict_store).await?;
-    r.checks = checked
-        .rows
-        .iter()
-        .map(|c| CheckRow {
-            scheme: c.scheme.to_string(),
-            check: c.check.to_owned(),
-            passed: c.passed,
-            detail: c.detail.clone(),
-            category: None,
-        })
-        .collect();
+    r.checks = checked.rows;
     r.me_body = checked.me_body;
 
     // Bad credentials derived from a real one, counted (reliability.md); first repeat only.
