@@ -31,25 +31,35 @@ pub struct Server {
 
 impl Server {
     /// `authbench serve <scheme> --addr 127.0.0.1:0 --fast-login --users 1000 <extra...>`.
-    pub fn spawn(scheme: &str, extra: &[&str]) -> Server {
-        let mut child = Command::new(BIN)
+    fn command(scheme: &str, extra: &[&str]) -> Command {
+        let mut command = Command::new(BIN);
+        command
             .args(["serve", scheme, "--addr", "127.0.0.1:0", "--fast-login", "--users", "1000"])
             .args(extra)
             .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("spawn authbench serve");
-        let stdout = child.stdout.take().expect("stdout piped");
+            .stdout(Stdio::piped());
+        command
+    }
+
+    /// Read the child's `listening on http://IP:PORT` line; returns the rest of stdout and the line.
+    fn listening(mut child: Child) -> (Server, BufReader<std::process::ChildStdout>, String) {
+        let mut stdout = BufReader::new(child.stdout.take().expect("stdout piped"));
         let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line).expect("read listening line");
+        stdout.read_line(&mut line).expect("read listening line");
         let base = line
             .trim()
             .strip_prefix("listening on ")
             .unwrap_or_else(|| panic!("first line should be `listening on ...`, got {line:?}"))
             .to_owned();
         let addr: SocketAddr = base.trim_start_matches("http://").parse().expect("address in listening line");
-        Server { child, addr, base }
+        (Server { child, addr, base }, stdout, line)
+    }
+
+    /// Start the server with the tests' defaults; its stderr goes to the test's.
+    pub fn spawn(scheme: &str, extra: &[&str]) -> Server {
+        let child =
+            Self::command(scheme, extra).stderr(Stdio::inherit()).spawn().expect("spawn authbench serve");
+        Self::listening(child).0
     }
 
     pub fn pid(&self) -> u32 {
@@ -203,27 +213,14 @@ impl Server {
         scheme: &str,
         extra: &[&str],
     ) -> (Server, Captured, Vec<std::thread::JoinHandle<()>>) {
-        let mut child = Command::new(BIN)
-            .args(["serve", scheme, "--addr", "127.0.0.1:0", "--fast-login", "--users", "1000"])
-            .args(extra)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn authbench serve");
+        let mut child =
+            Self::command(scheme, extra).stderr(Stdio::piped()).spawn().expect("spawn authbench serve");
         let captured = Captured::default();
+        // Drain stderr before waiting for the listening line, so start-up output can never block.
         let stderr = captured.drain(child.stderr.take().expect("stderr piped"));
-        let mut stdout = BufReader::new(child.stdout.take().expect("stdout piped"));
-        let mut line = String::new();
-        stdout.read_line(&mut line).expect("read listening line");
+        let (server, stdout, line) = Self::listening(child);
         captured.out.lock().unwrap().extend_from_slice(line.as_bytes());
         let stdout = captured.drain(stdout);
-        let base = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("first line should be `listening on ...`, got {line:?}"))
-            .to_owned();
-        let addr: SocketAddr = base.trim_start_matches("http://").parse().expect("address in listening line");
-        (Server { child, addr, base }, captured, vec![stdout, stderr])
+        (server, captured, vec![stdout, stderr])
     }
 }
