@@ -150,21 +150,9 @@ pub async fn attack(scheme: SchemeKind, addr: SocketAddr) -> Result<Vec<AttackRo
 
 /// Count successful requests in a HdrHistogram interval log.
 pub fn hlog_count(path: &Path) -> Result<u64> {
-    use hdrhistogram::Histogram;
-    use hdrhistogram::serialization::Deserializer;
-    use hdrhistogram::serialization::interval_log::{IntervalLogIterator, LogEntry};
     let bytes = std::fs::read(path).with_context(|| format!("read {}", path.display()))?;
-    let mut de = Deserializer::new();
-    let mut total = 0;
-    for entry in IntervalLogIterator::new(&bytes) {
-        if let LogEntry::Interval(ilh) = entry.map_err(|e| anyhow::anyhow!("{}: {e:?}", path.display()))? {
-            use base64::Engine;
-            let raw = base64::engine::general_purpose::STANDARD.decode(ilh.encoded_histogram().trim())?;
-            let h: Histogram<u64> = de.deserialize(&mut raw.as_slice())?;
-            total += h.len();
-        }
-    }
-    Ok(total)
+    let h = authbench_loadgen::output::read_hlog(&bytes).with_context(|| path.display().to_string())?;
+    Ok(h.len())
 }
 
 /// Compare one run directory's summary.json with its .hlog files and timeseries.csv.

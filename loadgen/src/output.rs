@@ -422,6 +422,27 @@ impl Outputs {
     }
 }
 
+/// Every interval of an `.hlog` (as [`HlogWriter`] writes it) merged into one histogram. Strict:
+/// an entry that does not parse is an error, so a reader never silently under-counts.
+pub fn read_hlog(bytes: &[u8]) -> io::Result<Histogram<u64>> {
+    use base64::Engine;
+    use hdrhistogram::serialization::Deserializer;
+    use hdrhistogram::serialization::interval_log::{IntervalLogIterator, LogEntry};
+    let bad = |e: String| io::Error::new(io::ErrorKind::InvalidData, format!("hlog: {e}"));
+    let mut merged = crate::record::new_histogram();
+    let mut de = Deserializer::new();
+    for entry in IntervalLogIterator::new(bytes) {
+        if let LogEntry::Interval(i) = entry.map_err(|e| bad(format!("{e:?}")))? {
+            let raw = base64::engine::general_purpose::STANDARD
+                .decode(i.encoded_histogram().trim())
+                .map_err(|e| bad(e.to_string()))?;
+            let h: Histogram<u64> = de.deserialize(&mut raw.as_slice()).map_err(|e| bad(format!("{e:?}")))?;
+            merged.add(&h).map_err(|e| bad(format!("{e:?}")))?;
+        }
+    }
+    Ok(merged)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -456,32 +477,8 @@ mod tests {
         let text = String::from_utf8(buf.clone()).unwrap();
         assert!(text.contains("#[StartTime: 1700000000.000"), "{text}");
         assert!(text.contains(HLOG_LEGEND));
-        use hdrhistogram::serialization::Deserializer;
-        use hdrhistogram::serialization::interval_log::{IntervalLogIterator, LogEntry};
-        let mut total = 0;
-        for entry in IntervalLogIterator::new(&buf) {
-            if let Ok(LogEntry::Interval(i)) = entry {
-                let bytes = base64_decode(i.encoded_histogram());
-                let back: Histogram<u64> = Deserializer::new().deserialize(&mut &bytes[..]).unwrap();
-                total += back.len();
-            }
-        }
-        assert_eq!(total, 2000);
-    }
-
-    fn base64_decode(s: &str) -> Vec<u8> {
-        const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-        let mut out = Vec::new();
-        let (mut acc, mut bits) = (0u32, 0);
-        for c in s.bytes().filter(|c| *c != b'=') {
-            acc = (acc << 6) | A.iter().position(|a| *a == c).unwrap() as u32;
-            bits += 6;
-            if bits >= 8 {
-                bits -= 8;
-                out.push((acc >> bits) as u8);
-            }
-        }
-        out
+        assert_eq!(read_hlog(&buf).unwrap().len(), 2000);
+        assert!(read_hlog(b"0.0,1.0,1.0,not-base64!\n").is_err(), "a broken interval is an error");
     }
 
     #[test]

@@ -7,13 +7,11 @@ use std::time::Duration;
 
 use authbench_loadgen::config::LoadConfig;
 use authbench_loadgen::mix::Mix;
+use authbench_loadgen::output::read_hlog;
 use authbench_loadgen::ramp::{LoadModel, Ramp};
 use authbench_loadgen::{CancellationToken, Summary, run};
 use authbench_servers::redis_server::RedisServer;
 use authbench_servers::{SchemeKind, ServeArgs, serve};
-use hdrhistogram::Histogram;
-use hdrhistogram::serialization::Deserializer;
-use hdrhistogram::serialization::interval_log::{IntervalLogIterator, LogEntry};
 use tokio::sync::oneshot;
 
 /// A server on its own runtime thread, stopped when `stop` is sent or dropped.
@@ -69,30 +67,7 @@ fn closed(vus: f64, secs: f64) -> LoadModel {
 
 /// Total count of every interval histogram in an .hlog file.
 fn hlog_total(path: &Path) -> u64 {
-    let bytes = std::fs::read(path).unwrap();
-    let mut total = 0;
-    for entry in IntervalLogIterator::new(&bytes) {
-        if let LogEntry::Interval(i) = entry.unwrap() {
-            let raw = base64_decode(i.encoded_histogram());
-            let h: Histogram<u64> = Deserializer::new().deserialize(&mut &raw[..]).unwrap();
-            total += h.len();
-        }
-    }
-    total
-}
-
-fn base64_decode(s: &str) -> Vec<u8> {
-    const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let (mut out, mut acc, mut bits) = (Vec::new(), 0u32, 0);
-    for c in s.bytes().filter(|c| *c != b'=') {
-        acc = (acc << 6) | A.iter().position(|a| *a == c).unwrap() as u32;
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-        }
-    }
-    out
+    read_hlog(&std::fs::read(path).unwrap()).unwrap().len()
 }
 
 /// timeseries.csv as (header, rows of cells).

@@ -176,21 +176,12 @@ impl Collected {
 
     /// Percentile spectrum of `/api/me` from the steady runs' histogram logs, merged per scheme.
     fn compute_spectrum(&mut self) -> Result<()> {
-        use hdrhistogram::serialization::Deserializer;
-        use hdrhistogram::serialization::interval_log::{IntervalLogIterator, LogEntry};
         let mut rows = Vec::new();
         for (scheme, paths) in &self.hlogs {
             let mut merged = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3)?;
             for path in paths {
                 let Ok(bytes) = std::fs::read(path) else { continue };
-                let mut de = Deserializer::new();
-                for entry in IntervalLogIterator::new(&bytes) {
-                    if let Ok(LogEntry::Interval(ilh)) = entry {
-                        let decoded = base64_decode(ilh.encoded_histogram())?;
-                        let h: Histogram<u64> = de.deserialize(&mut decoded.as_slice())?;
-                        merged.add(&h)?;
-                    }
-                }
+                merged.add(&authbench_loadgen::output::read_hlog(&bytes)?)?;
             }
             if merged.is_empty() {
                 continue;
@@ -249,9 +240,4 @@ impl Collected {
         }
         Ok(())
     }
-}
-
-fn base64_decode(s: &str) -> Result<Vec<u8>> {
-    use base64::Engine;
-    Ok(base64::engine::general_purpose::STANDARD.decode(s.trim())?)
 }
