@@ -1,19 +1,22 @@
 //! One virtual user's HTTP/1.1 keep-alive connection, on hyper's client connection directly.
 //!
 //! The hyper `Connection` future is polled in the virtual user's own task together with the
-//! request (no second task per connection, no cross-task wake-up per request), and the
+//! request (no second task per connection, no cross-task wake-up per request; the wake-ups hyper's
+//! two halves send each other are absorbed within that poll, see `Quiet`), and the
 //! per-request timeout is one reusable timer that is only re-armed when it fires: no timer
 //! is created or moved per request. Bytes are counted at the socket, so they include headers.
 
+use std::cell::Cell;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
 use bytes::Bytes;
+use futures::task::AtomicWaker;
 use http::{HeaderName, HeaderValue, Method, Request, StatusCode, Uri, header};
 use http_body_util::{BodyExt, Full};
 use hyper::client::conn::http1;
@@ -34,6 +37,18 @@ pub struct IoCounters {
     pub received: AtomicU64,
 }
 
+impl IoCounters {
+    // One writer (the connection's own task), so a plain load + store: no locked read-modify-write
+    // on every socket call. Atomics only because the task may move between polls in principle.
+    fn add_sent(&self, n: u64) {
+        self.sent.store(self.sent.load(Ordering::Relaxed) + n, Ordering::Relaxed);
+    }
+
+    fn add_received(&self, n: u64) {
+        self.received.store(self.received.load(Ordering::Relaxed) + n, Ordering::Relaxed);
+    }
+}
+
 /// A TcpStream that counts bytes both ways.
 struct CountingIo {
     inner: TcpStream,
@@ -49,7 +64,7 @@ impl AsyncRead for CountingIo {
         let before = buf.filled().len();
         let r = Pin::new(&mut self.inner).poll_read(cx, buf);
         let n = (buf.filled().len() - before) as u64;
-        self.counters.received.fetch_add(n, Ordering::Relaxed);
+        self.counters.add_received(n);
         r
     }
 }
@@ -62,7 +77,7 @@ impl AsyncWrite for CountingIo {
     ) -> Poll<std::io::Result<usize>> {
         let r = Pin::new(&mut self.inner).poll_write(cx, buf);
         if let Poll::Ready(Ok(n)) = r {
-            self.counters.sent.fetch_add(n as u64, Ordering::Relaxed);
+            self.counters.add_sent(n as u64);
         }
         r
     }
@@ -74,7 +89,7 @@ impl AsyncWrite for CountingIo {
     ) -> Poll<std::io::Result<usize>> {
         let r = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
         if let Poll::Ready(Ok(n)) = r {
-            self.counters.sent.fetch_add(n as u64, Ordering::Relaxed);
+            self.counters.add_sent(n as u64);
         }
         r
     }
@@ -104,7 +119,7 @@ struct Conn {
 #[derive(Debug)]
 pub struct Reply {
     pub status: StatusCode,
-    /// First `Set-Cookie` value, if any.
+    /// First `Set-Cookie` value, if any (looked up only when the call wants the body).
     pub set_cookie: Option<HeaderValue>,
     /// The body, when asked for; empty otherwise (it is still read to keep the connection).
     pub body: Bytes,
@@ -129,6 +144,10 @@ pub struct Client {
     /// Created on first use, so it belongs to the runtime the client runs on.
     timer: Option<Pin<Box<Sleep>>>,
     counters: Arc<IoCounters>,
+    quiet: Quiet,
+    /// The last path sent and its parsed form: a loop sends the same path again and again, and
+    /// `Uri::from_static` parses it every time.
+    uri: Option<(&'static str, Uri)>,
 }
 
 static JSON: HeaderValue = HeaderValue::from_static("application/json");
@@ -137,7 +156,16 @@ impl Client {
     pub fn new(addr: SocketAddr, timeout: Duration) -> Client {
         let host =
             HeaderValue::from_str(&addr.to_string()).expect("a socket address is a valid header value");
-        Client { addr, host, timeout, conn: None, timer: None, counters: Arc::new(IoCounters::default()) }
+        Client {
+            addr,
+            host,
+            timeout,
+            conn: None,
+            timer: None,
+            counters: Arc::new(IoCounters::default()),
+            quiet: Quiet::new(),
+            uri: None,
+        }
     }
 
     /// Total bytes sent and received on every connection this client opened.
@@ -159,14 +187,18 @@ impl Client {
         };
         let _ = stream.set_nodelay(true);
         let io = TokioIo::new(CountingIo { inner: stream, counters: self.counters.clone() });
-        let (sender, driver) = http1::handshake(io).await.map_err(|_| ErrorKind::Closed)?;
+        // Flatten: a request's head and small body go out in one `write` from one buffer, rather
+        // than a `writev` of a queue of buffers (measured: less user time per request).
+        let (sender, driver) =
+            http1::Builder::new().writev(false).handshake(io).await.map_err(|_| ErrorKind::Closed)?;
         self.conn = Some(Conn { sender, driver: Box::pin(driver), done: false });
         Ok(())
     }
 
-    /// Send one request and read its whole response. Any failure closes the connection.
-    pub async fn call(&mut self, call: &Call) -> Result<Reply, ErrorKind> {
-        let deadline = Instant::now() + self.timeout;
+    /// Send one request and read its whole response; the timeout counts from `start` (the caller's
+    /// clock reading, so the hot path reads the clock once per end). Any failure closes the connection.
+    pub async fn call(&mut self, call: &Call, start: Instant) -> Result<Reply, ErrorKind> {
+        let deadline = start + self.timeout;
         let result = self.exchange(call, deadline).await;
         if result.is_err() {
             self.conn = None;
@@ -180,7 +212,14 @@ impl Client {
         }
         let mut req = Request::new(call.json.clone().map(Full::new).unwrap_or_default());
         *req.method_mut() = call.method.clone();
-        *req.uri_mut() = Uri::from_static(call.path);
+        *req.uri_mut() = match &self.uri {
+            Some((path, uri)) if std::ptr::eq(*path, call.path) => uri.clone(),
+            _ => {
+                let uri = Uri::from_static(call.path);
+                self.uri = Some((call.path, uri.clone()));
+                uri
+            }
+        };
         let h = req.headers_mut();
         h.insert(header::HOST, self.host.clone());
         if let Some((name, value)) = &call.credential {
@@ -189,19 +228,21 @@ impl Client {
         if call.json.is_some() {
             h.insert(header::CONTENT_TYPE, JSON.clone());
         }
-        let Client { conn, timer, .. } = self;
+        let Client { conn, timer, quiet, .. } = self;
         let timer = timer.get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
         let conn = conn.as_mut().expect("connected above");
         // hyper's `send_request` future owns a channel receiver and does not borrow the sender.
-        let sent = conn.sender.send_request(req);
-        let response = drive(conn, timer, deadline, sent).await?.map_err(|_| ErrorKind::Closed)?;
+        // Sending wakes the dispatcher, which `drive` polls next anyway.
+        let (sent, _) = quiet.round(|| conn.sender.send_request(req));
+        let response = drive(conn, timer, deadline, quiet, sent).await?.map_err(|_| ErrorKind::Closed)?;
         let status = response.status();
-        let set_cookie = response.headers().get(header::SET_COOKIE).cloned();
+        let set_cookie =
+            if call.want_body { response.headers().get(header::SET_COOKIE).cloned() } else { None };
         let mut body = response.into_body();
         let mut kept = Vec::new();
         // A Content-Length body reports its end with its last frame: no extra poll for `None`.
         while !hyper::body::Body::is_end_stream(&body) {
-            match drive(conn, timer, deadline, body.frame()).await? {
+            match drive(conn, timer, deadline, quiet, body.frame()).await? {
                 None => break,
                 Some(Err(_)) => return Err(ErrorKind::Closed),
                 Some(Ok(frame)) => {
@@ -224,33 +265,180 @@ async fn drive<F: Future>(
     conn: &mut Conn,
     timer: &mut Pin<Box<Sleep>>,
     deadline: Instant,
+    quiet: &Quiet,
     fut: F,
 ) -> Result<F::Output, ErrorKind> {
     let mut fut = std::pin::pin!(fut);
     std::future::poll_fn(|cx| {
-        if let Poll::Ready(v) = fut.as_mut().poll(cx) {
-            return Poll::Ready(Ok(v));
-        }
-        if !conn.done && conn.driver.as_mut().poll(cx).is_ready() {
-            conn.done = true;
-            // The dispatcher is gone: the request future resolves now (with an error) or never.
-            return match fut.as_mut().poll(cx) {
-                Poll::Ready(v) => Poll::Ready(Ok(v)),
-                Poll::Pending => Poll::Ready(Err(ErrorKind::Closed)),
-            };
-        }
-        // The driver may just have delivered what `fut` waits for (it wakes this very task):
-        // look again now rather than going through the scheduler for another poll.
-        if let Poll::Ready(v) = fut.as_mut().poll(cx) {
-            return Poll::Ready(Ok(v));
-        }
-        while timer.as_mut().poll(cx).is_ready() {
-            if Instant::now() >= deadline {
-                return Poll::Ready(Err(ErrorKind::Timeout));
+        quiet.state.task.register(cx.waker());
+        let mut icx = Context::from_waker(&quiet.waker);
+        for _ in 0..QUIET_ROUNDS {
+            let (polled, woken) = quiet.round(|| {
+                if let Poll::Ready(v) = fut.as_mut().poll(&mut icx) {
+                    return Some(Ok(v));
+                }
+                if !conn.done && conn.driver.as_mut().poll(&mut icx).is_ready() {
+                    conn.done = true;
+                    // The dispatcher is gone: the request future resolves now (with an error) or never.
+                    return Some(match fut.as_mut().poll(&mut icx) {
+                        Poll::Ready(v) => Ok(v),
+                        Poll::Pending => Err(ErrorKind::Closed),
+                    });
+                }
+                while timer.as_mut().poll(&mut icx).is_ready() {
+                    if Instant::now() >= deadline {
+                        return Some(Err(ErrorKind::Timeout));
+                    }
+                    timer.as_mut().reset(deadline);
+                }
+                None
+            });
+            if let Some(out) = polled {
+                return Poll::Ready(out);
             }
-            timer.as_mut().reset(deadline);
+            // Woken by our own polling (the driver handed `fut` its answer, or took a request
+            // off its channel): poll again now instead of a round trip through the scheduler.
+            if !woken {
+                return Poll::Pending;
+            }
         }
+        // Still being woken (a cooperative-budget yield, say): give the task back to the scheduler.
+        cx.waker().wake_by_ref();
         Poll::Pending
     })
     .await
+}
+
+/// How many times [`drive`] re-polls in place before yielding to the scheduler.
+const QUIET_ROUNDS: usize = 4;
+
+/// The waker [`drive`] polls hyper's futures with. In a closed loop, most wake-ups of a virtual
+/// user's task come from its own polling: hyper's dispatcher and its `SendRequest` talk over
+/// channels, and each hand-over wakes the other side — which is this same task. Through tokio's
+/// waker each such wake-up costs a reschedule and a spurious full poll of the task (measured:
+/// about one per request, ~0.3 µs of user CPU). This waker notes a wake-up raised *on this thread
+/// while this client polls* (it re-polls at once) and forwards every other one (socket readiness,
+/// the timer, any other thread) to the task, so no wake-up is ever lost. Hand-written because no
+/// crate offers "coalesce self-wakes" for futures polled in place.
+struct Quiet {
+    state: Arc<QuietState>,
+    waker: Waker,
+}
+
+#[derive(Default)]
+struct QuietState {
+    task: AtomicWaker,
+}
+
+thread_local! {
+    /// The [`QuietState`] this thread is polling under right now (null: none), and whether it
+    /// was woken meanwhile.
+    static POLLING: Cell<*const QuietState> = const { Cell::new(std::ptr::null()) };
+    static WOKEN: Cell<bool> = const { Cell::new(false) };
+}
+
+impl Wake for QuietState {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        if POLLING.get() == Arc::as_ptr(self) {
+            WOKEN.set(true);
+        } else {
+            self.task.wake();
+        }
+    }
+}
+
+impl Quiet {
+    fn new() -> Quiet {
+        let state = Arc::new(QuietState::default());
+        Quiet { waker: Waker::from(state.clone()), state }
+    }
+
+    /// Run `f` with this client's self-wakes noted rather than forwarded; returns `f`'s result
+    /// and whether anything woke it meanwhile.
+    fn round<T>(&self, f: impl FnOnce() -> T) -> (T, bool) {
+        // Restores the thread's previous state even if `f` panics (tokio keeps running other
+        // tasks on this thread; a stale pointer here could swallow another client's wake-ups).
+        struct Restore(*const QuietState, bool);
+        impl Drop for Restore {
+            fn drop(&mut self) {
+                POLLING.set(self.0);
+                WOKEN.set(self.1);
+            }
+        }
+        let restore = Restore(POLLING.replace(Arc::as_ptr(&self.state)), WOKEN.replace(false));
+        let out = f();
+        let woken = WOKEN.get();
+        drop(restore);
+        (out, woken)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A task waker that counts its wake-ups.
+    #[derive(Default)]
+    struct Count(AtomicU64);
+
+    impl Wake for Count {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    fn quiet_with_task() -> (Quiet, Arc<Count>) {
+        let quiet = Quiet::new();
+        let count = Arc::new(Count::default());
+        quiet.state.task.register(&Waker::from(count.clone()));
+        (quiet, count)
+    }
+
+    #[test]
+    fn a_wake_raised_while_polling_on_this_thread_is_noted_not_forwarded() {
+        let (quiet, task) = quiet_with_task();
+        let ((), woken) = quiet.round(|| quiet.waker.wake_by_ref());
+        assert!(woken);
+        assert_eq!(task.0.load(Ordering::SeqCst), 0);
+        // And the next round starts clean.
+        let ((), woken) = quiet.round(|| ());
+        assert!(!woken);
+    }
+
+    #[test]
+    fn wakes_outside_a_round_or_from_another_thread_reach_the_task() {
+        let (quiet, task) = quiet_with_task();
+        quiet.waker.wake_by_ref();
+        assert_eq!(task.0.load(Ordering::SeqCst), 1);
+
+        quiet.state.task.register(&Waker::from(task.clone()));
+        let waker = quiet.waker.clone();
+        let ((), woken) = quiet.round(|| std::thread::spawn(move || waker.wake()).join().unwrap());
+        assert!(!woken, "another thread's wake is not this round's");
+        assert_eq!(task.0.load(Ordering::SeqCst), 2);
+    }
+
+    #[test]
+    fn another_clients_wake_during_a_round_is_forwarded() {
+        let (a, _) = quiet_with_task();
+        let (b, b_task) = quiet_with_task();
+        let ((), woken) = a.round(|| b.waker.wake_by_ref());
+        assert!(!woken);
+        assert_eq!(b_task.0.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn a_panicking_round_leaves_the_thread_clean() {
+        let (quiet, task) = quiet_with_task();
+        let caught =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| quiet.round(|| panic!("boom"))));
+        assert!(caught.is_err());
+        assert!(POLLING.get().is_null());
+        quiet.waker.wake_by_ref();
+        assert_eq!(task.0.load(Ordering::SeqCst), 1, "wakes are forwarded again after the panic");
+    }
 }

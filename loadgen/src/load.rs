@@ -182,7 +182,7 @@ async fn preflight(config: &LoadConfig) -> Result<Option<RedisProbe>> {
         json: None,
         want_body: false,
     };
-    match client.call(&call).await {
+    match client.call(&call, Instant::now()).await {
         Ok(r) if r.status.is_success() => {}
         Ok(r) => {
             return Err(Error::Unreachable { target, reason: format!("GET /healthz answered {}", r.status) });

@@ -235,7 +235,7 @@ impl Vu {
     ) -> Result<Reply, ErrorKind> {
         let (sent0, recv0) = self.client.bytes();
         let start = Instant::now();
-        let result = self.client.call(call).await;
+        let result = self.client.call(call, start).await;
         let end = Instant::now();
         let (sent1, recv1) = self.client.bytes();
         let result = match result {
