@@ -5,14 +5,16 @@
 #
 # throughput: closed-loop GET /healthz with the same connection count (C, default 50) as wrk
 #   (Debian's wrk, -t = nproc), against the same `authbench serve` process, interleaved
-#   ABBA rounds (R, default 6 → 12 runs of D seconds each, default 10). Reports each run and
-#   the medians; the ratio is median(authbench) / median(wrk).
+#   ABBA rounds (R, default 6 → 12 runs of D seconds each, default 10). Reports each run (req/s,
+#   p50/p99, generator and server CPU µs per request) and the per-round ratio authbench/wrk.
 # vus10k: 10,000 logged-in virtual users (jwt, ramped over 20 s, then held 30 s), each sending
 #   GET /api/me once a second (--think 1s), with server CPU/RSS sampled; must show zero
 #   generator-side errors.
 #
-# Environment: C, R, D (above); VUS (default 10000); SKIP_BUILD=1 uses the existing release
-# binary; CARGO_TARGET_DIR honoured.
+#   REFS=1 adds two reference loops that record nothing (loadgen/examples/floor.rs): hyper's
+#   client as documented, and a hand-written httparse loop — what the HTTP layer alone costs.
+# Environment: C, R, D (above); VUS (default 10000); REFS; SKIP_BUILD=1 uses the existing release
+# binaries; CARGO_TARGET_DIR honoured.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -30,6 +32,10 @@ STAMP=$(date -u +%Y-%m-%dT%H%MZ)
 . scripts/lib/deps.sh
 AUTHBENCH_NEED_WRK=1 ensure_deps   # wrk and redis-server from Debian's packages when missing
 [ -n "${SKIP_BUILD:-}" ] || cargo build --release --quiet
+FLOOR="$TARGET_DIR/release/examples/floor"
+if [ -n "${REFS:-}" ] && [ -z "${SKIP_BUILD:-}" ]; then
+    cargo build --release --quiet -p authbench-loadgen --example floor
+fi
 THREADS=$(nproc)
 
 machine() {
@@ -39,6 +45,7 @@ machine() {
     echo "  engineers compile on the same 2 cores, so absolute numbers are noisy; runs are interleaved"
     echo "  so both tools see the same noise, and medians are reported)"
     echo "- rustc: $(rustc --version); wrk: $(wrk -v 2>&1 | head -1)"
+    echo "- authbench commit: $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- . ':!results' || echo ' (with uncommitted changes)')"
 }
 
 SERVER_PID=""
@@ -59,46 +66,54 @@ start_server() { # scheme, extra args...
 stop_server() { [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=""; }
 trap stop_server EXIT
 
-median() { sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else printf "%.4f\n", (a[NR/2]+a[NR/2+1])/2}'; }
+# CPU time (user+sys, clock ticks) the server process has used so far.
+server_ticks() { awk '{print $14 + $15}' "/proc/$SERVER_PID/stat"; }
 
 throughput() {
     start_server cookie
-    local file="$OUT/throughput-vs-wrk.md" raw
+    local file="$OUT/throughput-vs-wrk.md" raw tck
     raw=$(mktemp -d)
+    tck=$(getconf CLK_TCK)
     local wrk_cmd="wrk -t$THREADS -c$C -d${D}s --latency $URL/healthz"
     local ab_cmd="$BIN load --target $URL --scheme none --vus $C --duration ${D}s --no-progress --out DIR"
-    : >"$raw/wrk.rps"; : >"$raw/ab.rps"; : >"$raw/ratio"
-    local rows=""
+    local floor_cmd="$FLOOR <hyper|raw> ${URL#http://} $C $D"
+    local tools=(wrk authbench)
+    [ -n "${REFS:-}" ] && tools+=(hyper-floor raw-floor)
+    : >"$raw/runs"
     for round in $(seq "$R"); do
-        local w_r="" a_r=""
-        # ABBA: alternate which tool goes first, so drift in the machine's load hits both.
-        local order="wrk ab"; [ $((round % 2)) -eq 0 ] && order="ab wrk"
-        for tool in $order; do
+        # Rotate which tool goes first each round (ABBA for two), so drift in the machine's load
+        # hits every tool alike.
+        local order=() k=$(( (round - 1) % ${#tools[@]} ))
+        order=("${tools[@]:k}" "${tools[@]:0:k}")
+        for tool in "${order[@]}"; do
+            # Per run: requests completed, p50/p99 (µs), generator CPU (user+sys of the whole
+            # process, from GNU time) and server CPU (/proc ticks) over the run.
+            local s0 s1 n p50 p99 out
+            s0=$(server_ticks)
             if [ "$tool" = wrk ]; then
-                local o rps p50 p99
-                o=$($wrk_cmd)
-                rps=$(echo "$o" | awk '/^Requests\/sec:/ {print $2}')
-                p50=$(echo "$o" | awk '$1=="50%" {print $2}')
-                p99=$(echo "$o" | awk '$1=="99%" {print $2}')
-                echo "$rps" >>"$raw/wrk.rps"; w_r=$rps
-                rows+="| $round | wrk | $rps | $p50 | $p99 | $(cut -d' ' -f1 /proc/loadavg) |"$'\n'
+                out=$(/usr/bin/time -f "%U %S" -o "$raw/time" $wrk_cmd)
+                n=$(echo "$out" | awk '/requests in/ {print $1}')
+                p50=$(echo "$out" | awk '$1=="50%" {print $2}')
+                p99=$(echo "$out" | awk '$1=="99%" {print $2}')
+            elif [ "$tool" != authbench ]; then
+                out=$(/usr/bin/time -f "%U %S" -o "$raw/time" "$FLOOR" "${tool%-floor}" "${URL#http://}" "$C" "$D")
+                n=$(echo "$out" | awk '{print $2}'); p50=-; p99=-
             else
                 local dir="$raw/ab-$round"
-                "$BIN" load --target "$URL" --scheme none --vus "$C" --duration "${D}s" --no-progress --out "$dir" >/dev/null
-                local line
-                line=$(python3 -c "
-import json; s=json.load(open('$dir/summary.json')); h=s['endpoints']['healthz']; l=h['latency_us']
-print('%.0f %.2fms %.2fms %s' % (h['rps'], l['p50']/1000, l['p99']/1000, s['generator']['cpu_percent']))")
-                set -- $line
-                echo "$1" >>"$raw/ab.rps"; a_r=$1
-                rows+="| $round | authbench | $1 | $2 | $3 | $(cut -d' ' -f1 /proc/loadavg) |"$'\n'
+                /usr/bin/time -f "%U %S" -o "$raw/time" \
+                    "$BIN" load --target "$URL" --scheme none --vus "$C" --duration "${D}s" --no-progress --out "$dir" >/dev/null
+                read -r n p50 p99 < <(python3 -c "
+import json; h=json.load(open('$dir/summary.json'))['endpoints']['healthz']; l=h['latency_us']
+print(h['count'], '%dus' % l['p50'], '%dus' % l['p99'])")
             fi
+            s1=$(server_ticks)
+            # wrk prints its latencies as 241.00us / 4.39ms: normalise to µs.
+            p50=$(echo "$p50" | awk '/ms$/ {printf "%d", $1*1000; next} /us$/ {printf "%d", $1; next} {print}')
+            p99=$(echo "$p99" | awk '/ms$/ {printf "%d", $1*1000; next} /us$/ {printf "%d", $1; next} {print}')
+            echo "$round $tool $n $(cat "$raw/time") $((s1 - s0)) $p50 $p99 $(cut -d' ' -f1 /proc/loadavg)" >>"$raw/runs"
         done
-        python3 -c "print($a_r / $w_r)" >>"$raw/ratio"
     done
     stop_server
-    local mw ma
-    mw=$(median <"$raw/wrk.rps"); ma=$(median <"$raw/ab.rps")
     # Each measurement is appended as a dated section: on a shared machine one run is not the truth.
     [ -s "$file" ] || printf '%s\n\n%s\n' "# authbench load vs wrk: closed-loop GET /healthz, $C connections" \
         "Newest section last. Written by \`scripts/bench-loadgen.sh throughput\`." >"$file"
@@ -113,16 +128,37 @@ print('%.0f %.2fms %.2fms %s' % (h['rps'], l['p50']/1000, l['p99']/1000, s['gene
         echo
         echo "- wrk: \`$wrk_cmd\`"
         echo "- authbench: \`$ab_cmd\`"
+        [ -n "${REFS:-}" ] && echo "- hyper-floor / raw-floor (reference loops that record nothing; \`loadgen/examples/floor.rs\`): \`$floor_cmd\`"
         echo
-        echo "| round | tool | req/s | p50 | p99 | load avg |"
-        echo "|---|---|---|---|---|---|"
-        printf "%s" "$rows"
-        echo
-        echo "**Median req/s: wrk $mw, authbench $ma; ratio of medians $(python3 -c "print('%.2f' % ($ma/$mw))")×;"
-        echo "median of the per-round ratios (authbench/wrk, same round) $(median <"$raw/ratio" | xargs printf '%.2f')×.**"
+        python3 - "$raw/runs" "$D" "$tck" <<'PY'
+import statistics as st, sys
+runs, D, tck = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
+rows = []
+for line in open(runs):
+    rnd, tool, n, u, s, ticks, p50, p99, load = line.split()
+    n = int(n)
+    rows.append(dict(round=int(rnd), tool=tool, rps=n / D, gen=(float(u) + float(s)) * 1e6 / n,
+                     server=int(ticks) / tck * 1e6 / n, p50=p50, p99=p99, load=load))
+print("| round | tool | req/s | p50 µs | p99 µs | generator CPU µs/req | server CPU µs/req | load avg |")
+print("|---|---|---|---|---|---|---|---|")
+for r in rows:
+    print(f"| {r['round']} | {r['tool']} | {r['rps']:.0f} | {r['p50']} | {r['p99']} | {r['gen']:.2f} | {r['server']:.2f} | {r['load']} |")
+tools = list(dict.fromkeys(r['tool'] for r in rows))
+wrk = {r['round']: r for r in rows if r['tool'] == 'wrk'}
+print()
+print("| tool | median req/s | per-round ratio to wrk: median (range) | rounds ≥ wrk | generator CPU µs/req | server CPU µs/req |")
+print("|---|---|---|---|---|---|")
+for t in tools:
+    v = [r for r in rows if r['tool'] == t]
+    ratios = sorted(r['rps'] / wrk[r['round']]['rps'] for r in v)
+    print(f"| {t} | {st.median(r['rps'] for r in v):.0f} | {st.median(ratios):.2f}× ({ratios[0]:.2f}–{ratios[-1]:.2f}) "
+          f"| {sum(x >= 1 for x in ratios)} of {len(ratios)} | {st.median(r['gen'] for r in v):.2f} "
+          f"| {st.median(r['server'] for r in v):.2f} |")
+PY
         echo
         echo "Both tools share the 2 cores with the server (and with whatever else runs), so req/s"
-        echo "here is a joint figure for generator + server; the ratio is what compares the generators."
+        echo "here is a joint figure for generator + server: with both saturated, it is set by generator"
+        echo "CPU + server CPU per request. Generator CPU is the whole process (GNU time), start-up included."
     } >>"$file"
     rm -rf "$raw"
     echo "wrote $file"

@@ -20,7 +20,8 @@ ensure_deps() {
     command -v apt-get >/dev/null 2>&1 || { log "not a Debian machine: install redis-server, a C compiler and Rust yourself"; return 0; }
     # redis-server: the session store and Redis faults; gcc/make: aws-lc-sys (the JWT/crypto backend).
     local pkgs=(redis-server gcc make)
-    [ "${AUTHBENCH_NEED_WRK:-0}" = 1 ] && pkgs+=(wrk)
+    # The wrk comparisons also time each tool with GNU time and tabulate with python3.
+    [ "${AUTHBENCH_NEED_WRK:-0}" = 1 ] && pkgs+=(wrk time python3)
     apt_install "${pkgs[@]}"
     if ! command -v cargo >/dev/null 2>&1; then
         log "cargo not found: install Rust with rustup (https://rustup.rs) and re-run"
