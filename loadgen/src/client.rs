@@ -233,7 +233,7 @@ impl Client {
         let conn = conn.as_mut().expect("connected above");
         // hyper's `send_request` future owns a channel receiver and does not borrow the sender.
         // Sending wakes the dispatcher, which `drive` polls next anyway.
-        let (sent, _) = quiet.round(|| conn.sender.send_request(req));
+        let sent = std::pin::pin!(quiet.round(|| conn.sender.send_request(req)).0);
         let response = drive(conn, timer, deadline, quiet, sent).await?.map_err(|_| ErrorKind::Closed)?;
         let status = response.status();
         let set_cookie =
@@ -242,7 +242,7 @@ impl Client {
         let mut kept = Vec::new();
         // A Content-Length body reports its end with its last frame: no extra poll for `None`.
         while !hyper::body::Body::is_end_stream(&body) {
-            match drive(conn, timer, deadline, quiet, body.frame()).await? {
+            match drive(conn, timer, deadline, quiet, std::pin::pin!(body.frame())).await? {
                 None => break,
                 Some(Err(_)) => return Err(ErrorKind::Closed),
                 Some(Ok(frame)) => {
@@ -266,9 +266,9 @@ async fn drive<F: Future>(
     timer: &mut Pin<Box<Sleep>>,
     deadline: Instant,
     quiet: &Quiet,
-    fut: F,
+    // Pinned by the caller: hyper's request future is a few hundred bytes, not worth moving.
+    mut fut: Pin<&mut F>,
 ) -> Result<F::Output, ErrorKind> {
-    let mut fut = std::pin::pin!(fut);
     std::future::poll_fn(|cx| {
         quiet.state.task.register(cx.waker());
         let mut icx = Context::from_waker(&quiet.waker);

@@ -26,7 +26,7 @@ use crate::sample::{self, LagProbe, ProcSample, RedisProbe, RedisSample};
 use crate::summary::{
     EndpointSummary, GeneratorCost, Latency, OpenStarts, RedisCost, ServerCost, Summary, Total,
 };
-use crate::vu::{Pace, Shared, Vu};
+use crate::vu::{Pace, Retire, Shared, Vu};
 use crate::workers::Workers;
 
 /// How often the closed-model controller moves the user count toward the ramp's target.
@@ -218,7 +218,7 @@ async fn closed_controller(
     ctl: CancellationToken,
 ) {
     let mut vus = JoinSet::new();
-    let mut live: Vec<(u64, CancellationToken)> = Vec::new();
+    let mut live: Vec<(u64, Retire)> = Vec::new();
     let mut free: BinaryHeap<Reverse<u64>> = BinaryHeap::new();
     let mut next_index = 0u64;
     let mut tick = tokio::time::interval(CONTROL_PERIOD);
@@ -237,7 +237,7 @@ async fn closed_controller(
                 },
                 |Reverse(i)| i,
             );
-            let retire = CancellationToken::new();
+            let retire = Retire::default();
             let worker = index as usize % workers.len();
             let vu = Vu::new(index, worker, shared.clone());
             vus.spawn_on(vu.run(Pace::Closed { retire: retire.clone() }), &workers[worker]);
@@ -245,7 +245,7 @@ async fn closed_controller(
         }
         while live.len() > target {
             let (index, retire) = live.pop().expect("len > target >= 0");
-            retire.cancel();
+            retire.retire();
             free.push(Reverse(index));
         }
         while vus.try_join_next().is_some() {}

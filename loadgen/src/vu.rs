@@ -8,7 +8,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use authbench_servers::SchemeKind;
@@ -32,6 +32,26 @@ pub const CONNECT_BACKOFF: Duration = Duration::from_millis(10);
 /// Renew a fixed-lifetime credential once this fraction of its lifetime has passed.
 const RENEW_AT: f64 = 0.9;
 
+/// How the ramp tells a closed-model user to stop: a flag read between requests (one atomic load;
+/// the token's own check takes a lock, on every request of a closed loop) and the token that cuts
+/// a think-time sleep short.
+#[derive(Clone, Default)]
+pub struct Retire {
+    flag: Arc<AtomicBool>,
+    token: CancellationToken,
+}
+
+impl Retire {
+    pub fn retire(&self) {
+        self.flag.store(true, Ordering::Release);
+        self.token.cancel();
+    }
+
+    pub fn is_retired(&self) -> bool {
+        self.flag.load(Ordering::Acquire)
+    }
+}
+
 /// What every virtual user of a run shares (read-only, plus the recorder and the gauge).
 pub struct Shared {
     pub target: SocketAddr,
@@ -48,7 +68,7 @@ pub struct Shared {
 /// How the next request is paced.
 pub enum Pace {
     /// Closed model: until `retire` fires; then log out.
-    Closed { retire: CancellationToken },
+    Closed { retire: Retire },
     /// Open model: this user takes arrivals `first, first + stride, ...` of `rate` from `t0`.
     Open { rate: Arc<Ramp>, t0: Instant, first: u64, stride: u64 },
 }
@@ -146,12 +166,12 @@ impl Vu {
         match pace {
             Pace::Closed { retire } => {
                 let think = self.shared.think;
-                while !retire.is_cancelled() {
+                while !retire.is_retired() {
                     self.step(None, None).await;
                     if !think.is_zero() {
                         tokio::select! {
                             () = tokio::time::sleep(think) => {}
-                            () = retire.cancelled() => break,
+                            () = retire.token.cancelled() => break,
                         }
                     }
                 }
