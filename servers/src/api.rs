@@ -11,7 +11,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, FromRequestParts, State};
+use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -80,7 +80,7 @@ struct LoginRequest {
     password: String,
 }
 
-async fn login<S: Scheme>(State(scheme): State<S>, headers: HeaderMap, body: Bytes) -> Result<Response> {
+async fn login<S: Scheme>(State(scheme): State<S>, headers: HeaderMap, Body(body): Body) -> Result<Response> {
     let request: LoginRequest = parse_json(&headers, &body)?;
     let user_id = scheme.users().verify(&request.username, &request.password).await?;
     scheme.login(user_id).await
@@ -91,7 +91,11 @@ async fn me<S: Scheme>(State(scheme): State<S>, who: S::Principal) -> Result<Res
     Ok(Json(user.me()).into_response())
 }
 
-async fn refresh<S: Scheme>(State(scheme): State<S>, headers: HeaderMap, body: Bytes) -> Result<Response> {
+async fn refresh<S: Scheme>(
+    State(scheme): State<S>,
+    headers: HeaderMap,
+    Body(body): Body,
+) -> Result<Response> {
     scheme.refresh(headers, body).await
 }
 
@@ -101,6 +105,25 @@ async fn logout<S: Scheme>(State(scheme): State<S>, who: S::Principal) -> Result
 
 async fn logout_all<S: Scheme>(State(scheme): State<S>, who: S::Principal) -> Result<Response> {
     scheme.logout_all(who).await
+}
+
+/// A request body, read whole. axum's `Bytes` extractor with its answers (413 over
+/// [`MAX_BODY_BYTES`], 400 for a broken body), except that a body the server stopped waiting for
+/// (the serve loop's body read timeout) is 408 Request Timeout, which is what happened.
+pub struct Body(pub Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for Body {
+    type Rejection = Response;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> std::result::Result<Self, Response> {
+        Bytes::from_request(req, state).await.map(Body).map_err(|rejection| {
+            if crate::serve::is_body_timeout(&rejection) {
+                Error::BodyTimeout.into_response()
+            } else {
+                rejection.into_response()
+            }
+        })
+    }
 }
 
 /// Parse a JSON body; wrong content type or shape is a 400, never a 5xx.

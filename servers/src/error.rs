@@ -22,6 +22,8 @@ pub enum Error {
     BadLogin,
     #[error("malformed request: {0}")]
     BadRequest(&'static str),
+    #[error("request body not received in time")]
+    BodyTimeout,
     #[error("a stateless credential cannot be revoked before it expires")]
     CannotRevoke,
     // ---- request time: the store, not the client, failed ----
@@ -64,6 +66,7 @@ impl Error {
             | Error::AmbiguousCredential
             | Error::BadLogin => StatusCode::UNAUTHORIZED,
             Error::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Error::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
             Error::CannotRevoke => StatusCode::NOT_IMPLEMENTED,
             Error::StoreUnavailable | Error::Redis(_) => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::INTERNAL_SERVER_ERROR,

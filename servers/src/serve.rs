@@ -34,7 +34,7 @@ use crate::users::{PasswordCost, Users};
 pub const MAX_HEAD_BYTES: usize = 8 * 1024;
 /// A connection that has not sent a complete request head within this time is closed.
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
-/// A request whose body has not fully arrived this long after its head is answered 400 and its
+/// A request whose body has not fully arrived this long after its head is answered 408 and its
 /// connection closed. Bodies are at most 16 KiB, so an honest client needs milliseconds.
 pub const BODY_READ_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -185,8 +185,9 @@ pub async fn serve_with(
     Ok(())
 }
 
-/// A request body that fails once its deadline passes, so an extractor waiting for it (`Bytes`,
-/// hence login and refresh) gives up with a 4xx instead of holding the connection forever. The
+/// A request body that fails once its deadline passes, so an extractor waiting for it
+/// ([`crate::api::Body`], hence login and refresh) gives up with 408 instead of holding the
+/// connection forever. The
 /// timer starts the first time the body is not ready, so a request whose body is never read (GET)
 /// or arrives at once costs no timer at all on the hot path.
 struct TimedBody {
@@ -205,6 +206,18 @@ impl TimedBody {
 #[derive(Debug, thiserror::Error)]
 #[error("request body not received in time")]
 struct BodyTimeout;
+
+/// Whether `err`, or an error it was caused by, is a [`TimedBody`] deadline.
+pub(crate) fn is_body_timeout(err: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(err);
+    while let Some(e) = cause {
+        if e.is::<BodyTimeout>() {
+            return true;
+        }
+        cause = e.source();
+    }
+    false
+}
 
 impl HttpBody for TimedBody {
     type Data = Bytes;
