@@ -14,7 +14,7 @@ use std::time::Duration;
 use authbench_servers::SchemeKind;
 use authbench_servers::api;
 use bytes::Bytes;
-use http::{HeaderName, HeaderValue, Method, header};
+use http::{HeaderValue, Method, header};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
@@ -87,11 +87,14 @@ struct Session {
 }
 
 impl Session {
-    fn header(&self) -> (HeaderName, HeaderValue) {
-        match &self.credential {
+    /// A bodiless request that carries this session's credential, and the credential's length.
+    fn call(&self, method: Method, path: &'static str) -> (Call, u64) {
+        let credential = match &self.credential {
             Credential::Cookie(v) => (header::COOKIE, v.clone()),
             Credential::Bearer { authorization, .. } => (header::AUTHORIZATION, authorization.clone()),
-        }
+        };
+        let len = credential.1.len() as u64;
+        (Call { method, path, credential: Some(credential), json: None, want_body: false }, len)
     }
 }
 
@@ -299,15 +302,7 @@ impl Vu {
 
     async fn me(&mut self, intended: Option<Instant>) {
         let Some(session) = &self.session else { return };
-        let credential = session.header();
-        let len = credential.1.len() as u64;
-        let call = Call {
-            method: Method::GET,
-            path: api::ME,
-            credential: Some(credential),
-            json: None,
-            want_body: false,
-        };
+        let (call, len) = session.call(Method::GET, api::ME);
         if let Err(ErrorKind::Status4xx) = self.exchange(Endpoint::Me, &call, intended, Some(len)).await {
             self.session = None;
         }
@@ -351,15 +346,7 @@ impl Vu {
 
     async fn logout(&mut self) {
         let Some(session) = self.session.take() else { return };
-        let credential = session.header();
-        let len = credential.1.len() as u64;
-        let call = Call {
-            method: Method::POST,
-            path: api::LOGOUT,
-            credential: Some(credential),
-            json: None,
-            want_body: false,
-        };
+        let (call, len) = session.call(Method::POST, api::LOGOUT);
         let _ = self.exchange(Endpoint::Logout, &call, None, Some(len)).await;
     }
 
