@@ -117,6 +117,17 @@ const REDIS_COLOR: RGBColor = RGBColor(220, 90, 60);
 const GOOD: RGBColor = RGBColor(60, 160, 90);
 const BAD: RGBColor = RGBColor(200, 70, 60);
 
+/// The frame every full-size chart shares: its caption, margin and axis label areas.
+fn frame<'a, 'b, DB: DrawingBackend>(
+    root: &'a DrawingArea<DB, Shift>,
+    title: String,
+    x_label_area: u32,
+) -> ChartBuilder<'a, 'b, DB> {
+    let mut builder = ChartBuilder::on(root);
+    builder.caption(title, caption_font()).margin(20).x_label_area_size(x_label_area).y_label_area_size(90);
+    builder
+}
+
 fn caption_font() -> TextStyle<'static> {
     (FONT, 26).into_font().style(FontStyle::Bold).color(&BLACK)
 }
@@ -263,15 +274,10 @@ impl Chart for LatencyVsUsers {
         let xmax = max_of(self.series.iter().flat_map(|s| s.p50.iter().chain(&s.p99).map(|p| p.0))).max(1.0);
         let (ylo, yhi) = log_bounds(self.series.iter().flat_map(|s| s.p50.iter().chain(&s.p99).map(|p| p.1)))
             .unwrap_or((1.0, 10.0));
-        let mut chart = ChartBuilder::on(root)
-            .caption(self.title(), caption_font())
-            .margin(20)
-            .x_label_area_size(55)
-            .y_label_area_size(90)
-            .build_cartesian_2d(
-                0f64..xmax * 1.03,
-                (ylo..yhi).log_scale().with_key_points(log_ticks(ylo, yhi)),
-            )?;
+        let mut chart = frame(root, self.title(), 55).build_cartesian_2d(
+            0f64..xmax * 1.03,
+            (ylo..yhi).log_scale().with_key_points(log_ticks(ylo, yhi)),
+        )?;
         chart
             .configure_mesh()
             .x_desc("concurrent virtual users (closed model)")
@@ -316,12 +322,8 @@ impl Chart for ThroughputVsUsers {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
         let xmax = max_of(self.series.iter().flat_map(|s| s.points.iter().map(|p| p.0))).max(1.0);
         let ymax = max_of(self.series.iter().flat_map(|s| s.points.iter().map(|p| p.1))).max(1.0);
-        let mut chart = ChartBuilder::on(root)
-            .caption(self.title(), caption_font())
-            .margin(20)
-            .x_label_area_size(55)
-            .y_label_area_size(90)
-            .build_cartesian_2d(0f64..xmax * 1.03, 0f64..ymax * 1.15)?;
+        let mut chart =
+            frame(root, self.title(), 55).build_cartesian_2d(0f64..xmax * 1.03, 0f64..ymax * 1.15)?;
         chart
             .configure_mesh()
             .x_desc("concurrent virtual users (closed model)")
@@ -384,15 +386,10 @@ impl Chart for LatencyVsSessions {
         let n = self.levels.len() as f64;
         let (ylo, yhi) = log_bounds(self.series.iter().flat_map(|s| s.p50.iter().chain(&s.p99).map(|p| p.1)))
             .unwrap_or((1.0, 10.0));
-        let mut chart = ChartBuilder::on(root)
-            .caption(self.title(), caption_font())
-            .margin(20)
-            .x_label_area_size(55)
-            .y_label_area_size(90)
-            .build_cartesian_2d(
-                -0.3f64..n - 0.7,
-                (ylo..yhi).log_scale().with_key_points(log_ticks(ylo, yhi)),
-            )?;
+        let mut chart = frame(root, self.title(), 55).build_cartesian_2d(
+            -0.3f64..n - 0.7,
+            (ylo..yhi).log_scale().with_key_points(log_ticks(ylo, yhi)),
+        )?;
         chart
             .configure_mesh()
             .x_desc("idle logged-in users preloaded (sessions stored; cookie/JWT store nothing)")
@@ -568,12 +565,7 @@ impl Chart for CpuPerRequest {
         let ymax = max_of(self.bars.iter().flat_map(|b| [b.1 + b.2, b.3.unwrap_or(0.0)]))
             .max(f64::MIN_POSITIVE)
             * 1.25;
-        let mut chart = ChartBuilder::on(root)
-            .caption(self.title(), caption_font())
-            .margin(20)
-            .x_label_area_size(50)
-            .y_label_area_size(90)
-            .build_cartesian_2d(-0.6f64..n - 0.4, 0f64..ymax)?;
+        let mut chart = frame(root, self.title(), 50).build_cartesian_2d(-0.6f64..n - 0.4, 0f64..ymax)?;
         chart
             .configure_mesh()
             .disable_x_mesh()
@@ -671,15 +663,10 @@ impl Chart for Spectrum {
         let xmax = max_of(self.series.iter().flat_map(|s| s.points.iter().map(|p| p.0))).max(10.0);
         let (ylo, yhi) =
             log_bounds(self.series.iter().flat_map(|s| s.points.iter().map(|p| p.1))).unwrap_or((1.0, 10.0));
-        let mut chart = ChartBuilder::on(root)
-            .caption(self.title(), caption_font())
-            .margin(20)
-            .x_label_area_size(55)
-            .y_label_area_size(90)
-            .build_cartesian_2d(
-                (1f64..xmax * 1.5).log_scale(),
-                (ylo..yhi).log_scale().with_key_points(log_ticks(ylo, yhi)),
-            )?;
+        let mut chart = frame(root, self.title(), 55).build_cartesian_2d(
+            (1f64..xmax * 1.5).log_scale(),
+            (ylo..yhi).log_scale().with_key_points(log_ticks(ylo, yhi)),
+        )?;
         chart
             .configure_mesh()
             .x_desc("percentile (log scale of 1/(1−p))")
@@ -742,12 +729,7 @@ impl Chart for CredentialBytes {
             .collect();
         let n = self.bars.len() as f64;
         let ymax = max_of(self.bars.iter().flat_map(|b| [b.2, b.3.unwrap_or(0.0)])).max(1.0) * 1.2;
-        let mut chart = ChartBuilder::on(root)
-            .caption(self.title(), caption_font())
-            .margin(20)
-            .x_label_area_size(50)
-            .y_label_area_size(90)
-            .build_cartesian_2d(-0.6f64..n - 0.4, 0f64..ymax)?;
+        let mut chart = frame(root, self.title(), 50).build_cartesian_2d(-0.6f64..n - 0.4, 0f64..ymax)?;
         chart
             .configure_mesh()
             .disable_x_mesh()
@@ -822,12 +804,8 @@ impl Chart for Revocation {
         let n = self.bars.len() as f64;
         let floor = 1e-5;
         let ymax = max_of(self.bars.iter().map(|b| b.1)).max(1.0) * 20.0;
-        let mut chart = ChartBuilder::on(root)
-            .caption(self.title(), caption_font())
-            .margin(20)
-            .x_label_area_size(50)
-            .y_label_area_size(90)
-            .build_cartesian_2d(-0.6f64..n - 0.4, (floor..ymax).log_scale())?;
+        let mut chart =
+            frame(root, self.title(), 50).build_cartesian_2d(-0.6f64..n - 0.4, (floor..ymax).log_scale())?;
         chart
             .configure_mesh()
             .disable_x_mesh()
