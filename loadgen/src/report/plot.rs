@@ -240,6 +240,20 @@ fn draw_curves<DB: DrawingBackend, X: Ranged<ValueType = f64>, Y: Ranged<ValueTy
     Ok(())
 }
 
+fn draw_lines<DB: DrawingBackend, X: Ranged<ValueType = f64>, Y: Ranged<ValueType = f64>>(
+    chart: &mut ChartContext<'_, DB, Cartesian2d<X, Y>>,
+    lines: &[Line],
+) -> DrawResult<DB> {
+    for line in lines {
+        let c = line.color;
+        chart
+            .draw_series(LineSeries::new(line.points.iter().copied(), c.stroke_width(3)))?
+            .label(line.scheme.clone())
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], c.stroke_width(3)));
+    }
+    Ok(())
+}
+
 // ---------------------------------------------------------------------------------------------
 
 /// p50 / p99 of `/api/me` against concurrent virtual users, schemes overlaid (ramp.csv).
@@ -333,13 +347,7 @@ impl Chart for ThroughputVsUsers {
             .label_style(label_font(15))
             .y_label_formatter(&|v| units::count(*v))
             .draw()?;
-        for line in &self.series {
-            let c = line.color;
-            chart
-                .draw_series(LineSeries::new(line.points.iter().copied(), c.stroke_width(3)))?
-                .label(line.scheme.clone())
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], c.stroke_width(3)));
-        }
+        draw_lines(&mut chart, &self.series)?;
         draw_legend(&mut chart, SeriesLabelPosition::LowerRight)
     }
 }
@@ -676,13 +684,7 @@ impl Chart for Spectrum {
             .x_label_formatter(&|x| percentile_label(*x))
             .y_label_formatter(&|v| units::axis(*v))
             .draw()?;
-        for line in &self.series {
-            let c = line.color;
-            chart
-                .draw_series(LineSeries::new(line.points.iter().copied(), c.stroke_width(3)))?
-                .label(line.scheme.clone())
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], c.stroke_width(3)));
-        }
+        draw_lines(&mut chart, &self.series)?;
         draw_legend(&mut chart, SeriesLabelPosition::UpperLeft)
     }
 }
