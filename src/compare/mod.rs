@@ -15,6 +15,7 @@
 pub mod checks;
 pub mod env;
 pub mod http;
+pub mod knee;
 pub mod measure;
 pub mod output;
 pub mod plan;
@@ -22,6 +23,7 @@ pub mod preload;
 pub mod progress;
 pub mod redis_info;
 pub mod revocation;
+pub mod saturation;
 pub mod server;
 
 use std::path::PathBuf;
