@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use authbench_loadgen::config::LoadConfig;
 use authbench_loadgen::mix::Mix;
+use authbench_loadgen::process::{self, Threads, exit, fail};
 use authbench_loadgen::ramp::{LoadModel, Ramp};
 use authbench_servers::SchemeKind;
 use authbench_servers::redis_server::RedisServer;
@@ -40,29 +41,24 @@ type Scenario<'a> = &'a dyn Fn(&mut RedisServer) -> Result<FaultRow>;
 pub fn run(args: FaultsArgs) -> i32 {
     let work = args.out.join("faults");
     if work.exists() {
-        eprintln!(
-            "authbench: error: {} already exists: choose another --out so no earlier fault run is overwritten",
-            work.display()
+        return fail(
+            &format!(
+                "{} already exists: choose another --out so no earlier fault run is overwritten",
+                work.display()
+            ),
+            exit::BAD_INPUT,
         );
-        return 2;
     }
     if let Err(e) = std::fs::create_dir_all(&work) {
-        eprintln!("authbench: error: cannot create {}: {e}", work.display());
-        return 2;
+        return fail(&format!("cannot create {}: {e}", work.display()), exit::BAD_INPUT);
     }
     let mut redis = match RedisServer::start() {
         Ok(r) => r,
-        Err(e) => {
-            eprintln!("authbench: error: {e}");
-            return e.exit_code();
-        }
+        Err(e) => return fail(&e.to_string(), e.exit_code()),
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match process::runtime(Threads::Multi) {
         Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("authbench: error: {e}");
-            return 1;
-        }
+        Err(code) => return code,
     };
     let mut rows = Vec::new();
     let scenarios: [(&str, Scenario); 3] = [
@@ -90,12 +86,11 @@ pub fn run(args: FaultsArgs) -> i32 {
         if let Err(e) = crate::reliability::write_csv(&args.out, "faults.csv", &rows)
             .and_then(|()| crate::reliability::render(&args.out))
         {
-            eprintln!("authbench: error: writing results: {e:#}");
-            return 1;
+            return fail(&format!("writing results: {e:#}"), exit::FAILED);
         }
     }
     eprintln!("reliability report: {}", args.out.join("reliability.md").display());
-    if rows.iter().all(|r| r.passed) { 0 } else { 1 }
+    if rows.iter().all(|r| r.passed) { exit::OK } else { exit::FAILED }
 }
 
 fn errors_text(summary: &authbench_loadgen::Summary) -> String {

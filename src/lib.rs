@@ -12,6 +12,7 @@ pub mod compare;
 pub mod faults;
 pub mod reliability;
 
+use authbench_loadgen::process::{exit, fail};
 use cli::{Cli, Command};
 
 /// Run a parsed command line; returns the process exit code.
@@ -21,10 +22,10 @@ pub fn run(cli: Cli) -> i32 {
         Command::Serve(args) => {
             let runtime = match authbench_servers::serve::runtime(args.workers) {
                 Ok(rt) => rt,
-                Err(e) => return fail(&format!("cannot start the runtime: {e}"), 1),
+                Err(e) => return fail(&format!("cannot start the runtime: {e}"), exit::FAILED),
             };
             match runtime.block_on(authbench_servers::serve::run(args)) {
-                Ok(()) => 0,
+                Ok(()) => exit::OK,
                 Err(e) => fail(&e.to_string(), e.exit_code()),
             }
         }
@@ -33,14 +34,9 @@ pub fn run(cli: Cli) -> i32 {
         Command::Report(args) => match authbench_loadgen::report::render(&args.dir) {
             Ok(r) => {
                 eprintln!("rebuilt {} plots and {}", r.plots.len(), args.dir.join("report.md").display());
-                0
+                exit::OK
             }
-            Err(e) => fail(&e.to_string(), 2),
+            Err(e) => fail(&e.to_string(), exit::BAD_INPUT),
         },
     }
-}
-
-fn fail(message: &str, code: i32) -> i32 {
-    eprintln!("authbench: error: {message}");
-    code
 }

@@ -16,7 +16,8 @@
 //! - [`summary`]: the [`Summary`] a run returns and writes.
 //! - [`threshold`]: `--threshold me.p99<10ms` rules and their verdicts.
 //! - [`progress`]: the live progress line.
-//! - [`command`]: `authbench load` as a process (Ctrl-C, printing, exit codes).
+//! - [`command`]: `authbench load` as a process (printing, exit code).
+//! - [`process`]: the exit codes, error line, runtime and Ctrl-C every subcommand shares.
 //! - [`error`]: the crate's [`Error`] enum; per-request failures are [`record::ErrorKind`].
 //! - `sys`: the two libc calls (clock ticks, open-file limit).
 //!
@@ -32,6 +33,7 @@ pub mod error;
 pub mod load;
 pub mod mix;
 pub mod output;
+pub mod process;
 pub mod progress;
 pub mod ramp;
 pub mod record;

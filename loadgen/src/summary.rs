@@ -161,11 +161,11 @@ pub struct Summary {
 }
 
 /// Exit code of an interrupted run.
-pub const EXIT_INTERRUPTED: i32 = 130;
+pub const EXIT_INTERRUPTED: i32 = crate::process::exit::INTERRUPTED;
 /// Exit code of a run with a violated threshold.
-pub const EXIT_THRESHOLDS: i32 = 99;
+pub const EXIT_THRESHOLDS: i32 = crate::process::exit::THRESHOLDS;
 /// Exit code of a run whose target died.
-pub const EXIT_TARGET_LOST: i32 = 1;
+pub const EXIT_TARGET_LOST: i32 = crate::process::exit::FAILED;
 
 impl Summary {
     /// Violated thresholds.

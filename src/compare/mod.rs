@@ -29,6 +29,7 @@ pub mod server;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
+use authbench_loadgen::process::{self, Interrupt, Threads, cancel_on, exit, fail};
 use authbench_servers::SchemeKind;
 use authbench_servers::redis_server::RedisServer;
 use rand::SeedableRng;
@@ -115,23 +116,17 @@ impl Ctx {
 pub fn run(args: CompareArgs) -> i32 {
     let plan = match Plan::from_args(&args) {
         Ok(p) => p,
-        Err(e) => return fail(&format!("{e:#}"), 2),
+        Err(e) => return fail(&format!("{e:#}"), exit::BAD_INPUT),
     };
     if let Err(e) = output::prepare_dir(&plan.out) {
-        return fail(&format!("{e:#}"), 2);
+        return fail(&format!("{e:#}"), exit::BAD_INPUT);
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match process::runtime(Threads::Multi) {
         Ok(rt) => rt,
-        Err(e) => return fail(&format!("cannot start the runtime: {e}"), 1),
+        Err(code) => return code,
     };
-    let stop = CancellationToken::new();
-    let on_signal = stop.clone();
-    runtime.spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            eprintln!("\ninterrupted: finishing the files of what was measured");
-            on_signal.cancel();
-        }
-    });
+    let stop =
+        cancel_on(&runtime, Interrupt::CtrlC, "\ninterrupted: finishing the files of what was measured");
     // The private redis-server is started here, on the main thread, which lives for the whole
     // run (it is tied to the thread that spawns it).
     let own_redis = match &plan.redis_url {
@@ -144,19 +139,16 @@ pub fn run(args: CompareArgs) -> i32 {
     let result = runtime.block_on(run_async(plan.clone(), own_redis.as_ref(), stop.clone()));
     drop(own_redis);
     match result {
-        Ok(()) if stop.is_cancelled() => 130,
-        Ok(()) => 0,
+        Ok(()) if stop.is_cancelled() => exit::INTERRUPTED,
+        Ok(()) => exit::OK,
         Err(e) if stop.is_cancelled() => {
             eprintln!("authbench: interrupted ({e:#}); results so far are in {}", plan.out.display());
-            130
+            exit::INTERRUPTED
         }
-        Err(e) => fail(&format!("{e:#}\nresults measured so far are in {}", plan.out.display()), 1),
+        Err(e) => {
+            fail(&format!("{e:#}\nresults measured so far are in {}", plan.out.display()), exit::FAILED)
+        }
     }
-}
-
-fn fail(message: &str, code: i32) -> i32 {
-    eprintln!("authbench: error: {message}");
-    code
 }
 
 async fn run_async(plan: Plan, own: Option<&RedisServer>, stop: CancellationToken) -> Result<()> {
