@@ -18,11 +18,11 @@ use authbench_loadgen::mix::Mix;
 use authbench_loadgen::process::{self, Threads, exit, fail};
 use authbench_loadgen::ramp::{LoadModel, Ramp};
 use authbench_servers::SchemeKind;
-use authbench_servers::redis_server::RedisServer;
 use clap::Args;
 
-use crate::compare::checks::{login, me_status};
-use crate::compare::server::ServerProcess;
+use crate::harness::credential::{login, me_status};
+use crate::harness::redis::RedisServer;
+use crate::harness::server::ServerProcess;
 use crate::reliability::{FaultRow, lost_in_run};
 
 /// Options of `authbench faults`.

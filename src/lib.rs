@@ -4,12 +4,14 @@
 //! - `servers/` (crate `authbench_servers`): `serve`.
 //! - [`compare`]: `compare`, the whole experiment, orchestrating both crates below.
 //! - [`faults`]: `faults`, the injected-fault scenarios.
+//! - [`harness`]: server and Redis processes, HTTP probes, login and credentials, for the above.
 //! - [`reliability`]: attack battery, lost-request audit, `reliability.md`.
 //! - `loadgen/` (crate `authbench_loadgen`): `load`, and the report renderer behind `report`.
 
 pub mod cli;
 pub mod compare;
 pub mod faults;
+pub mod harness;
 pub mod reliability;
 
 use authbench_loadgen::process::{exit, fail};

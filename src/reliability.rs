@@ -14,8 +14,8 @@ use anyhow::{Context, Result};
 use authbench_servers::SchemeKind;
 use serde::{Deserialize, Serialize};
 
-use crate::compare::checks::{Cred, login};
-use crate::compare::http;
+use crate::harness::credential::{Cred, login};
+use crate::harness::http;
 
 /// One family of bad credentials against one scheme.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

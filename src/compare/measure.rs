@@ -17,7 +17,8 @@ use tokio_util::sync::CancellationToken;
 use super::Ctx;
 use super::checks;
 use super::preload;
-use super::server::ServerProcess;
+use crate::harness::redis;
+use crate::harness::server::ServerProcess;
 
 /// What one scheme × repeat produced.
 #[derive(Default)]
@@ -320,6 +321,6 @@ pub async fn unit(
         ));
     }
     server.stop();
-    ctx.clear_prefix(&prefix).await?;
+    redis::clear_prefix(&ctx.redis_url, &prefix).await?;
     Ok(r)
 }

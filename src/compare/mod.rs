@@ -5,111 +5,48 @@
 //! - [`checks`]: equivalence and real-work checks run before any number is kept.
 //! - [`preload`]: idle sessions through each scheme's real credential-issuing code.
 //! - [`revocation`]: the logout / logout-all revocation window, probed.
-//! - [`server`]: the `authbench serve` child process.
-//! - [`redis_info`]: Redis INFO readings (memory, command statistics).
-//! - [`http`]: a small client for checks and probes.
+//! - [`knee`]: deciding the rates of the stepped search for the knee, and judging each step.
+//! - [`saturation`]: fixed-rate open-model runs: the knee search and the CPU-per-request ladder.
+//! - [`keys`]: key material shared with the server children and the preloader.
 //! - [`output`]: the CSV files, spectrum and summary with confidence intervals.
 //! - [`progress`]: one progress bar over the whole experiment.
 //! - `env`: `environment.json`.
 
 pub mod checks;
 pub mod env;
-pub mod http;
+pub mod keys;
 pub mod knee;
 pub mod measure;
 pub mod output;
 pub mod plan;
 pub mod preload;
 pub mod progress;
-pub mod redis_info;
 pub mod revocation;
 pub mod saturation;
-pub mod server;
-
-use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 use authbench_loadgen::process::{self, Interrupt, Threads, cancel_on, exit, fail};
 use authbench_servers::SchemeKind;
-use authbench_servers::redis_server::RedisServer;
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use tokio_util::sync::CancellationToken;
 
+use crate::harness::redis::{self, RedisInfo, RedisServer};
+use crate::harness::server::ServerProcess;
+pub use keys::Keys;
 pub use plan::{CompareArgs, Plan};
-
-/// Key material shared with the server children (through `--key-file`) and the preloader.
-pub struct Keys {
-    pub cookie_file: PathBuf,
-    pub jwt_file: PathBuf,
-    pub issue: preload::IssueKeys,
-    _dir: tempfile::TempDir,
-}
-
-impl Keys {
-    /// Fresh random keys in a private temporary directory (never in the results folder).
-    fn generate() -> Result<Keys> {
-        use rand::RngCore;
-        let dir = tempfile::Builder::new().prefix("authbench-keys-").tempdir()?;
-        let mut cookie = [0u8; 64];
-        let mut jwt = [0u8; 48];
-        rand::rng().fill_bytes(&mut cookie);
-        rand::rng().fill_bytes(&mut jwt);
-        let cookie_file = dir.path().join("cookie.key");
-        let jwt_file = dir.path().join("jwt.key");
-        std::fs::write(&cookie_file, cookie)?;
-        std::fs::write(&jwt_file, jwt)?;
-        let ttl = std::time::Duration::from_secs(900);
-        let issue = preload::IssueKeys {
-            cookie: authbench_servers::cookie::Sealer::from_bytes(&cookie)?,
-            jwt: authbench_servers::jwt::Codec::from_key_material(
-                authbench_servers::JwtAlg::Hs256,
-                &jwt,
-                ttl,
-                ttl * 96,
-            )?,
-        };
-        Ok(Keys { cookie_file, jwt_file, issue, _dir: dir })
-    }
-}
 
 /// Shared state of one comparison.
 pub struct Ctx {
     pub plan: Plan,
     pub redis_url: String,
-    pub redis_info: redis_info::RedisInfo,
+    pub redis_info: RedisInfo,
     /// True when compare started the redis-server itself (then strict command counts hold).
     pub owns_redis: bool,
     /// Key prefix of this comparison in Redis.
     pub prefix: String,
     pub keys: Keys,
     pub progress: progress::Progress,
-}
-
-impl Ctx {
-    /// Delete this run's keys under `prefix` (SCAN + DEL: never FLUSH, even on our own Redis).
-    pub async fn clear_prefix(&self, prefix: &str) -> Result<()> {
-        let client = redis::Client::open(self.redis_url.as_str())?;
-        let mut conn = client.get_multiplexed_async_connection().await?;
-        let mut cursor: u64 = 0;
-        loop {
-            let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
-                .arg(cursor)
-                .arg("MATCH")
-                .arg(format!("{prefix}*"))
-                .arg("COUNT")
-                .arg(10_000)
-                .query_async(&mut conn)
-                .await?;
-            if !keys.is_empty() {
-                let _: () = redis::cmd("UNLINK").arg(&keys).query_async(&mut conn).await?;
-            }
-            if next == 0 {
-                return Ok(());
-            }
-            cursor = next;
-        }
-    }
 }
 
 /// Exit codes: 0 done, 1 failed, 2 bad input, 130 interrupted.
@@ -157,7 +94,7 @@ async fn run_async(plan: Plan, own: Option<&RedisServer>, stop: CancellationToke
         (None, Some(r)) => r.url(),
         (None, None) => bail!("no Redis"),
     };
-    let redis_info = redis_info::RedisInfo::connect(&redis_url).await.with_context(
+    let redis_info = RedisInfo::connect(&redis_url).await.with_context(
         || "cannot reach Redis (pass a reachable --redis-url, or omit it to start a private redis-server)",
     )?;
     let redis_version = redis_info.version().await.ok();
@@ -238,10 +175,10 @@ async fn run_async(plan: Plan, own: Option<&RedisServer>, stop: CancellationToke
             ctx.progress.phase(scheme, 0, "revocation window");
             let prefix = format!("{}{scheme}:revocation:", ctx.prefix);
             let args = measure::server_args(&ctx, scheme, &prefix, Some(plan.revocation_ttl));
-            let server = server::ServerProcess::spawn(scheme, &args)?;
+            let server = ServerProcess::spawn(scheme, &args)?;
             let rows = revocation::measure(scheme, server.addr, plan.revocation_ttl).await?;
             server.stop();
-            ctx.clear_prefix(&prefix).await?;
+            redis::clear_prefix(&ctx.redis_url, &prefix).await?;
             out.add_revocation(rows);
             out.write()?;
         }

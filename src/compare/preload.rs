@@ -6,16 +6,11 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use authbench_servers::SchemeKind;
-use authbench_servers::cookie::{Claims, Sealer};
-use authbench_servers::jwt::{Codec, TokenType};
+use authbench_servers::cookie::Claims;
+use authbench_servers::jwt::TokenType;
 use authbench_servers::session::SessionStore;
 
-/// Keys shared with the server child through `--key-file`, so issued credentials are ones the
-/// server would accept.
-pub struct IssueKeys {
-    pub cookie: Sealer,
-    pub jwt: Codec,
-}
+use super::keys::IssueKeys;
 
 /// Sessions per pipeline; several pipelines in flight on the multiplexed connection.
 const BATCH: u64 = 2_000;

@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 use anyhow::Result;
 use authbench_servers::SchemeKind;
 
-use super::checks::{Cred, login, me_status};
-use super::http;
+use crate::harness::credential::{Cred, login, me_status};
+use crate::harness::http;
 
 /// One row of `revocation.csv`.
 #[derive(Debug, Clone)]

@@ -1,8 +1,11 @@
-//! Redis's own view of its work: INFO sections read over a separate connection.
+//! Redis as the harness uses it: the private `redis-server` process (started and owned by
+//! `authbench_servers::redis_server`, re-exported here), Redis's own view of its work (INFO
+//! sections read over a separate connection), and deleting a run's keys by prefix.
 
 use std::collections::HashMap;
 
 use anyhow::{Context, Result};
+pub use authbench_servers::redis_server::RedisServer;
 
 /// A connection used only to read INFO (never to write keys).
 pub struct RedisInfo {
@@ -41,6 +44,30 @@ impl RedisInfo {
             .find_map(|l| l.strip_prefix("redis_version:"))
             .map(|v| v.trim().to_owned())
             .context("no redis_version in INFO server")
+    }
+}
+
+/// Delete the keys under `prefix` (SCAN + UNLINK: never FLUSH, even on our own Redis).
+pub async fn clear_prefix(url: &str, prefix: &str) -> Result<()> {
+    let client = redis::Client::open(url)?;
+    let mut conn = client.get_multiplexed_async_connection().await?;
+    let mut cursor: u64 = 0;
+    loop {
+        let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
+            .arg(cursor)
+            .arg("MATCH")
+            .arg(format!("{prefix}*"))
+            .arg("COUNT")
+            .arg(10_000)
+            .query_async(&mut conn)
+            .await?;
+        if !keys.is_empty() {
+            let _: () = redis::cmd("UNLINK").arg(&keys).query_async(&mut conn).await?;
+        }
+        if next == 0 {
+            return Ok(());
+        }
+        cursor = next;
     }
 }
 

@@ -1,0 +1,62 @@
+//! A credential as a client holds it, obtained through the server's real login endpoint, and the
+//! one probe every harness user makes with it: `GET /api/me`.
+
+use std::net::SocketAddr;
+
+use anyhow::{Context, Result, bail};
+
+use super::http;
+
+/// A credential as a client presents it.
+#[derive(Debug, Clone)]
+pub struct Cred {
+    pub header: &'static str,
+    pub value: String,
+    /// JWT refresh token; cookie schemes refresh with the cookie itself.
+    pub refresh_token: Option<String>,
+}
+
+impl Cred {
+    /// The raw credential (cookie value or bearer token) without the header syntax.
+    pub fn raw(&self) -> &str {
+        match self.header {
+            "authorization" => self.value.trim_start_matches("Bearer "),
+            _ => self.value.split_once('=').map(|(_, v)| v).unwrap_or(&self.value),
+        }
+    }
+
+    pub fn with_raw(&self, raw: &str) -> Cred {
+        let value = match self.header {
+            "authorization" => format!("Bearer {raw}"),
+            _ => format!("{}={raw}", self.value.split_once('=').map(|(k, _)| k).unwrap_or("")),
+        };
+        Cred { header: self.header, value, refresh_token: self.refresh_token.clone() }
+    }
+
+    pub fn headers(&self) -> [(&str, &str); 1] {
+        [(self.header, self.value.as_str())]
+    }
+}
+
+/// Log `user{uid}` in through the real endpoint.
+pub async fn login(addr: SocketAddr, uid: u64) -> Result<Cred> {
+    let body = format!(r#"{{"username":"user{uid}","password":"password{uid}"}}"#);
+    let resp = http::send(addr, "POST", "/auth/login", &[], Some(&body)).await?;
+    if resp.status != 200 {
+        bail!("login of user{uid} answered {}", resp.status);
+    }
+    if let Some(pair) = resp.cookie_pair() {
+        return Ok(Cred { header: "cookie", value: pair, refresh_token: None });
+    }
+    let j = resp.json()?;
+    let access = j["access_token"].as_str().context("no access_token in login response")?;
+    Ok(Cred {
+        header: "authorization",
+        value: format!("Bearer {access}"),
+        refresh_token: j["refresh_token"].as_str().map(str::to_owned),
+    })
+}
+
+pub async fn me_status(addr: SocketAddr, cred: &Cred) -> Result<u16> {
+    Ok(http::send(addr, "GET", "/api/me", &cred.headers(), None).await?.status)
+}

@@ -1,0 +1,12 @@
+//! The harness `compare`, `faults` and the reliability checks stand on: real processes on free
+//! loopback ports, and a small client to talk to them outside the load generator's hot path.
+//!
+//! - [`server`]: one `authbench serve <scheme>` child process on port 0 ([`server::ServerProcess`]).
+//! - [`redis`]: the private redis-server, Redis INFO readings, deleting a run's keys by prefix.
+//! - [`http`]: one-connection-per-call HTTP/1.1 requests for checks and probes.
+//! - [`credential`]: [`credential::Cred`], the real login, and the `GET /api/me` probe.
+
+pub mod credential;
+pub mod http;
+pub mod redis;
+pub mod server;
