@@ -23,7 +23,8 @@ use clap::Args;
 use crate::harness::credential::{login, me_status};
 use crate::harness::redis::RedisServer;
 use crate::harness::server::ServerProcess;
-use crate::reliability::{FaultRow, lost_in_run};
+use crate::reliability::FaultRow;
+use crate::reliability::lost::lost_in_run;
 
 /// Options of `authbench faults`.
 #[derive(Debug, Clone, Args)]

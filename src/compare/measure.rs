@@ -165,7 +165,7 @@ pub async fn unit(
     // Bad credentials derived from a real one, counted (reliability.md); first repeat only.
     if repeat == 1 {
         ctx.progress.phase(scheme, repeat, "attack battery");
-        r.attacks = crate::reliability::attack(scheme, server.addr).await?;
+        r.attacks = crate::reliability::attack::run(scheme, server.addr).await?;
         let bad: u64 = r.attacks.iter().map(|a| a.accepted + a.server_errors).sum();
         if bad > 0 {
             bail!("{scheme}: {bad} forged credentials were accepted or caused a 5xx (see attacks.csv)");

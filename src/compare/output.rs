@@ -223,7 +223,7 @@ impl Collected {
     /// run's files, reliability.md, then write everything.
     pub fn finish(&mut self) -> Result<()> {
         self.compute_spectrum()?;
-        let lost = crate::reliability::lost_in_results(&self.dir)?;
+        let lost = crate::reliability::lost::lost_in_results(&self.dir)?;
         write_atomic(&self.dir, "lost.csv", &lost)?;
         let lost_total: u64 = lost.iter().map(|l| l.lost).sum();
         let failed: Vec<String> =
