@@ -64,10 +64,10 @@ fn alg_name(alg: JwtAlg) -> &'static str {
 }
 
 fn main() {
-    // Cargo unifies plotters' features: loadgen enables `ab_glyph`, under which plotters has no font
-    // until one is registered, and criterion's charts would panic with `FontUnavailable`. Register
-    // loadgen's embedded DejaVu Sans so the HTML report keeps its charts on a machine without fonts.
-    authbench_loadgen::report::plot::register_font();
+    // Cargo unifies plotters' features: the report crate enables `ab_glyph`, under which plotters has
+    // no font until one is registered, and criterion's charts would panic with `FontUnavailable`.
+    // Register its embedded DejaVu Sans so the HTML report keeps its charts on a machine without fonts.
+    authbench_report::plot::register_font();
 
     let all_wall = std::env::var("AUTHBENCH_BENCH_CLOCK").is_ok_and(|v| v == "wall");
     let cpu_clock = if all_wall { Clock::Wall } else { Clock::ProcessCpu };

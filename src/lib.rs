@@ -6,7 +6,8 @@
 //! - [`faults`]: `faults`, the injected-fault scenarios.
 //! - [`harness`]: server and Redis processes, HTTP probes, login and credentials, for the above.
 //! - [`reliability`]: attack battery, lost-request audit, `reliability.md`.
-//! - `loadgen/` (crate `authbench_loadgen`): `load`, and the report renderer behind `report`.
+//! - `loadgen/` (crate `authbench_loadgen`): `load`.
+//! - `report/` (crate `authbench_report`): the results folder, and the renderer behind `report`.
 
 pub mod cli;
 pub mod compare;
@@ -33,7 +34,7 @@ pub fn run(cli: Cli) -> i32 {
         }
         Command::Compare(args) => compare::run(args),
         Command::Faults(args) => faults::run(args),
-        Command::Report(args) => match authbench_loadgen::report::render(&args.dir) {
+        Command::Report(args) => match authbench_report::render(&args.dir) {
             Ok(r) => {
                 eprintln!("rebuilt {} plots and {}", r.plots.len(), args.dir.join("report.md").display());
                 exit::OK

@@ -37,7 +37,6 @@ pub mod process;
 pub mod progress;
 pub mod ramp;
 pub mod record;
-pub mod report;
 pub mod sample;
 pub mod summary;
 mod sys;

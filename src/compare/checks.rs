@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use anyhow::{Result, bail};
 use authbench_servers::SchemeKind;
 
-use authbench_loadgen::report::data::CheckRow;
+use authbench_report::data::CheckRow;
 
 use crate::harness::credential::{login, me_status};
 use crate::harness::http;

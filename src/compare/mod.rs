@@ -185,7 +185,7 @@ async fn run_async(plan: Plan, own: Option<&RedisServer>, stop: CancellationToke
     }
     out.finish()?;
     ctx.progress.finish();
-    let rendered = authbench_loadgen::report::render(&plan.out).context("render the report")?;
+    let rendered = authbench_report::render(&plan.out).context("render the report")?;
     eprintln!(
         "authbench compare: {} plots, report at {}",
         rendered.plots.len(),

@@ -7,11 +7,11 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use authbench_loadgen::report::data::{
+use authbench_report::data::{
     CheckRow, CredentialsRow, RampRow, RevocationRow, SessionsRow, SpectrumRow, SummaryRow, file, metric,
     write_csv,
 };
-use authbench_loadgen::report::stats::linear_fit;
+use authbench_report::stats::linear_fit;
 use authbench_servers::SchemeKind;
 use hdrhistogram::Histogram;
 

@@ -432,7 +432,7 @@ impl MemoryVsSessions {
         for (i, s) in a.sessions.iter().enumerate() {
             let c = scheme_color(&s.scheme, i);
             let enough_levels = s.levels.len() >= 3;
-            let fit_line = |f: Option<crate::report::stats::LinearFit>| {
+            let fit_line = |f: Option<crate::stats::LinearFit>| {
                 f.map(|f| {
                     let r2 = match (enough_levels, f.r2.is_finite()) {
                         (true, true) => format!(", R² {:.3}", f.r2),

@@ -4,7 +4,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use authbench_loadgen::report::{self, Error};
+use authbench_report::{self as report, Error};
 
 const PLOTS: [&str; 8] = [
     "latency_vs_users",
