@@ -1,0 +1,302 @@
+//! The explainer's claims, each checked against the measurements.
+
+use super::NOT_MEASURED;
+use super::format::{differs, join_or, mean_ci_us, revocation_text};
+use crate::analysis::{Analysis, SchemeSessions};
+use crate::data::CheckCategory;
+use crate::doc::Document;
+use crate::units;
+
+pub(super) fn claims(d: &mut Document, a: &Analysis<'_>) {
+    d.h(2, "What the measurements say about the explainer's claims");
+    let mut items = Vec::new();
+    if let Some(t) = claim_credentials(a) {
+        items.push(t);
+    }
+    if let Some(t) = claim_lookup_vs_sessions(a) {
+        items.push(t);
+    }
+    if let Some(t) = claim_memory(a) {
+        items.push(t);
+    }
+    if let Some(t) = claim_jwt_cpu(a) {
+        items.push(t);
+    }
+    if let Some(t) = claim_revocation(a) {
+        items.push(t);
+    }
+    if let Some(t) = claim_checks(a) {
+        items.push(t);
+    }
+    if items.is_empty() {
+        d.p(NOT_MEASURED);
+    } else {
+        d.bullets(items);
+    }
+}
+
+fn claim_credentials(a: &Analysis<'_>) -> Option<String> {
+    let sizes: Vec<(String, f64)> =
+        a.schemes.iter().filter_map(|s| Some((s.clone(), a.credential_bytes(s)?))).collect();
+    if sizes.is_empty() {
+        return None;
+    }
+    let (small, large) = extremes(&sizes)?;
+    let list =
+        sizes.iter().map(|(s, b)| format!("{s} {} B", units::plain(*b))).collect::<Vec<_>>().join(", ");
+    let ratio = if small.1 > 0.0 {
+        format!(", {}× the smallest", units::sig(large.1 / small.1, 2))
+    } else {
+        String::new()
+    };
+    Some(format!(
+        "**Every request carries who the user is** (claim 1): credential bytes per request: {list}. \
+         The largest ({}){ratio}.",
+        large.0
+    ))
+}
+
+pub(super) fn extremes(v: &[(String, f64)]) -> Option<((String, f64), (String, f64))> {
+    let small = v.iter().min_by(|x, y| x.1.total_cmp(&y.1))?.clone();
+    let large = v.iter().max_by(|x, y| x.1.total_cmp(&y.1))?.clone();
+    Some((small, large))
+}
+
+/// Claim 4, computed: p50 at the fewest vs the most stored sessions, per scheme.
+pub fn lookup_vs_sessions_text(a: &Analysis<'_>) -> Option<String> {
+    let per_scheme: Vec<(&SchemeSessions, String, bool, f64)> = a
+        .sessions
+        .iter()
+        .filter_map(|s| {
+            let (first, last) = (s.first()?, s.last()?);
+            if first.sessions == last.sessions {
+                return None;
+            }
+            let rel = (last.p50_us.mean - first.p50_us.mean) / first.p50_us.mean;
+            let significant = differs(&first.p50_us, &last.p50_us);
+            Some((
+                s,
+                format!(
+                    "{}: {} at {} → {} at {} stored sessions ({}{})",
+                    s.scheme,
+                    mean_ci_us(&first.p50_us),
+                    units::count(first.sessions as f64),
+                    mean_ci_us(&last.p50_us),
+                    units::count(last.sessions as f64),
+                    units::change(first.p50_us.mean, last.p50_us.mean),
+                    if significant { "" } else { ", within noise" }
+                ),
+                significant,
+                rel,
+            ))
+        })
+        .collect();
+    if per_scheme.is_empty() {
+        return None;
+    }
+    let figures = per_scheme.iter().map(|x| x.1.clone()).collect::<Vec<_>>().join("; ");
+    let session = per_scheme.iter().find(|x| x.0.scheme == "session").or_else(|| {
+        // Without a scheme named "session", judge the one whose store grows most.
+        per_scheme.iter().max_by(|x, y| {
+            let slope = |s: &SchemeSessions| s.redis_fit.map_or(0.0, |f| f.slope);
+            slope(x.0).total_cmp(&slope(y.0))
+        })
+    })?;
+    let baseline: Vec<f64> =
+        per_scheme.iter().filter(|x| x.0.scheme != session.0.scheme).map(|x| x.3).collect();
+    let baseline_text = if baseline.is_empty() {
+        String::new()
+    } else {
+        let b = baseline.iter().sum::<f64>() / baseline.len() as f64;
+        format!(
+            " The schemes that store nothing moved by {} on average over the same levels, so that much is the \
+             machine, not the store.",
+            signed_pct(b)
+        )
+    };
+    let verdict = if !session.2 || session.3.abs() < 0.10 {
+        format!(
+            "**Contradicts the claim**: `{}` lookup latency barely depends on the number of stored sessions \
+             ({}); a hash-indexed store finds one key among millions in about the same time as among a few.",
+            session.0.scheme,
+            signed_pct(session.3)
+        )
+    } else if session.3 > 0.0 {
+        format!(
+            "**Supports the claim**: `{}` p50 grows by {} as sessions are added, beyond the run-to-run noise.",
+            session.0.scheme,
+            signed_pct(session.3)
+        )
+    } else {
+        format!(
+            "`{}` p50 is lower with more sessions ({}): the number of sessions is not what sets lookup time here.",
+            session.0.scheme,
+            signed_pct(session.3)
+        )
+    };
+    Some(format!("{verdict} Measured p50 of /api/me: {figures}.{baseline_text}"))
+}
+
+fn signed_pct(rel: f64) -> String {
+    units::change(1.0, 1.0 + rel)
+}
+
+fn claim_lookup_vs_sessions(a: &Analysis<'_>) -> Option<String> {
+    lookup_vs_sessions_text(a).map(|t| format!("**Sessions slow down as users grow** (claim 4): {t}"))
+}
+
+fn claim_memory(a: &Analysis<'_>) -> Option<String> {
+    let slopes: Vec<String> = a
+        .schemes
+        .iter()
+        .filter_map(|s| {
+            let st = a.store_slope(s)?;
+            let few = a.sessions_of(s).is_some_and(|x| x.levels.len() < 3);
+            let r2 = match st.r2.filter(|r| r.is_finite()) {
+                Some(_) if few => ", from two levels only (R² is 1 by construction)".to_string(),
+                Some(r) => format!(", R² {r:.3}"),
+                None => String::new(),
+            };
+            let rss = a
+                .rss_slope(s)
+                .map(|x| format!("; server RSS {}/session", units::bytes(x.bytes_per_session)))
+                .unwrap_or_default();
+            Some(format!("{s} {}/session{r2}{rss}", units::bytes(st.bytes_per_session)))
+        })
+        .collect();
+    if slopes.is_empty() {
+        return None;
+    }
+    let million = a
+        .schemes
+        .iter()
+        .filter_map(|s| {
+            let b = a.store_slope(s)?.bytes_per_session;
+            a.uses_store(s)
+                .then(|| format!("{s} needs {} of Redis per million logged-in users", units::bytes(b * 1e6)))
+        })
+        .collect::<Vec<_>>();
+    let tail = if million.is_empty() {
+        " No scheme stores anything per session in Redis (the slopes above are Redis's own noise)."
+            .to_string()
+    } else {
+        format!(" Memory does grow linearly with users: {}.", million.join("; "))
+    };
+    Some(format!(
+        "**Session memory grows with users** (claim 5): slope of Redis used_memory against stored sessions: {}.{tail}",
+        slopes.join("; ")
+    ))
+}
+
+fn claim_jwt_cpu(a: &Analysis<'_>) -> Option<String> {
+    let cpus: Vec<(String, f64, f64)> =
+        a.schemes.iter().filter_map(|s| a.cpu(s).map(|c| (s.clone(), c.server_us, c.redis_us))).collect();
+    if cpus.is_empty() {
+        return None;
+    }
+    let list = cpus
+        .iter()
+        .map(|(s, sv, r)| format!("{s} {} server + {} Redis", units::us(*sv), units::us(*r)))
+        .collect::<Vec<_>>()
+        .join("; ");
+    let mut text =
+        format!("**JWT needs no database, only a signature check** (claim 6): CPU per /api/me: {list}.");
+    let total = |name: &str| cpus.iter().find(|c| c.0 == name).map(|c| c.1 + c.2);
+    if let (Some(jwt), Some(session)) = (total("jwt"), total("session")) {
+        let jwt_redis = cpus.iter().find(|c| c.0 == "jwt").map_or(0.0, |c| c.2);
+        let session_redis = cpus.iter().find(|c| c.0 == "session").map_or(0.0, |c| c.2);
+        text.push_str(&format!(
+            " JWT's Redis share is {} against session's {}, so it indeed needs no store;",
+            units::us(jwt_redis),
+            units::us(session_redis)
+        ));
+        if jwt <= session {
+            text.push_str(&format!(
+                " in total it costs {} less CPU per request than the session lookup ({} vs {}).",
+                units::us(session - jwt),
+                units::us(jwt),
+                units::us(session)
+            ));
+        } else {
+            text.push_str(&format!(
+                " but verifying the signature costs more CPU than the session lookup: {} vs {} per request ({}).",
+                units::us(jwt),
+                units::us(session),
+                units::change(session, jwt)
+            ));
+        }
+    }
+    Some(text)
+}
+
+pub(super) fn claim_revocation(a: &Analysis<'_>) -> Option<String> {
+    let parts: Vec<String> = a
+        .schemes
+        .iter()
+        .filter_map(|s| {
+            let texts: Vec<String> =
+                ["logout", "logout_all"].iter().filter_map(|act| revocation_text(a, s, act)).collect();
+            (!texts.is_empty()).then(|| format!("{s}: {}", texts.join(", ")))
+        })
+        .collect();
+    if parts.is_empty() {
+        return None;
+    }
+    let immediate: Vec<&str> = a
+        .schemes
+        .iter()
+        .filter(|s| a.revocation(s, "logout").is_some_and(|r| r.rejected))
+        .map(|s| s.as_str())
+        .collect();
+    let never: Vec<&str> = a
+        .schemes
+        .iter()
+        .filter(|s| a.revocation(s, "logout").is_some_and(|r| !r.rejected))
+        .map(|s| s.as_str())
+        .collect();
+    let verdict = match (immediate.is_empty(), never.is_empty()) {
+        (false, false) => format!(
+            " Measured: {} can revoke; {} cannot before expiry.",
+            immediate.join(", "),
+            never.join(", ")
+        ),
+        (false, true) => " Measured: every scheme revoked its credential.".to_string(),
+        (true, false) => " Measured: no scheme revoked its credential before expiry.".to_string(),
+        (true, true) => String::new(),
+    };
+    Some(format!(
+        "**Sessions can force logout; JWT cannot revoke before expiry** (claim 8): {}.{verdict}",
+        parts.join("; ")
+    ))
+}
+
+fn claim_checks(a: &Analysis<'_>) -> Option<String> {
+    if a.results.checks.is_empty() {
+        return None;
+    }
+    let total = a.results.checks.len();
+    let failed: Vec<String> = a
+        .results
+        .checks
+        .iter()
+        .filter(|c| !c.passed)
+        .map(|c| format!("{} `{}`", c.scheme, c.check))
+        .collect();
+    let security: Vec<String> = a
+        .results
+        .checks
+        .iter()
+        .filter(|c| c.category() == CheckCategory::Security)
+        .map(|c| format!("{} `{}` {}", c.scheme, c.check, if c.passed { "pass" } else { "FAIL" }))
+        .collect();
+    let status = if failed.is_empty() {
+        format!("all {total} checks passed")
+    } else {
+        format!("{} of {total} checks **failed**: {}", failed.len(), failed.join(", "))
+    };
+    Some(format!(
+        "**Tampered cookies are rejected; JWT payloads are only encoded** (claims 2, 3, 9): {status}. \
+         Security checks: {}.",
+        join_or(security, "none recorded")
+    ))
+}

@@ -1,0 +1,39 @@
+//! The report's text, built from the data: the explainer's comparison table, the claims checked
+//! against the measurements, a "what this means" per plot, the capacity projection and the
+//! appendices. Every sentence that states a result computes it here; nothing is hard-coded.
+//!
+//! One file per section, in the order [`build`] puts them: [`header`], [`table`], [`claims`],
+//! [`plots`], [`projection`], [`appendix`]; [`format`] holds the cell formatting they share.
+
+mod appendix;
+mod claims;
+mod format;
+mod header;
+mod plots;
+mod projection;
+mod table;
+
+use crate::analysis::Analysis;
+use crate::doc::Document;
+use crate::plot::Rendered;
+use appendix::{appendix, checks_section};
+use claims::claims;
+use header::header;
+use plots::plots_section;
+use projection::capacity_section;
+use table::comparison_table;
+
+const NOT_MEASURED: &str = "Not measured in this run.";
+
+/// Build the whole report.
+pub fn build(a: &Analysis<'_>, plots: &[Rendered]) -> Document {
+    let mut d = Document::new("authbench: encrypted cookie vs Redis session vs JWT");
+    header(&mut d, a);
+    comparison_table(&mut d, a);
+    claims(&mut d, a);
+    plots_section(&mut d, a, plots);
+    capacity_section(&mut d, a);
+    checks_section(&mut d, a);
+    appendix(&mut d, a);
+    d
+}

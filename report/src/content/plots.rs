@@ -1,0 +1,287 @@
+//! The plots section: each chart with its "what this means" and the tables beside it.
+
+use super::NOT_MEASURED;
+use super::claims::{claim_revocation, extremes, lookup_vs_sessions_text};
+use super::format::mean_ci_us;
+use crate::analysis::Analysis;
+use crate::capacity::Assumptions;
+use crate::data::metric;
+use crate::doc::Document;
+use crate::plot::Rendered;
+use crate::stats::MeanCi;
+use crate::units;
+
+pub(super) fn plots_section(d: &mut Document, a: &Analysis<'_>, plots: &[Rendered]) {
+    d.h(2, "Plots");
+    type Meaning = fn(&Analysis<'_>) -> Option<String>;
+    let sections: [(&str, &str, Meaning); 8] = [
+        ("latency_vs_users", "Latency against concurrent users", meaning_latency_users),
+        ("throughput_vs_users", "Throughput against concurrent users", meaning_throughput),
+        ("latency_vs_sessions", "Latency against stored sessions", meaning_latency_sessions),
+        ("memory_vs_sessions", "Memory against stored sessions", meaning_memory),
+        ("cpu_per_request", "CPU per request", meaning_cpu),
+        ("latency_spectrum", "Percentile spectrum", meaning_spectrum),
+        ("credential_bytes", "Credential bytes per request", meaning_credentials),
+        ("revocation_window", "Revocation window", meaning_revocation),
+    ];
+    for (name, heading, meaning) in sections {
+        d.h(3, heading);
+        match plots.iter().find(|p| p.plot.name == name) {
+            Some(p) => {
+                d.plot(name, p.plot.title.clone());
+                if let Some(m) = meaning(a) {
+                    d.p(format!("**What this means:** {m}"));
+                }
+                match name {
+                    "latency_vs_sessions" => sessions_table(d, a),
+                    "revocation_window" => revocation_table(d, a),
+                    _ => {}
+                }
+            }
+            None => d.p(NOT_MEASURED),
+        }
+    }
+}
+
+/// The session-scaling sweep level by level (means across repeats, ± 95% CI).
+fn sessions_table(d: &mut Document, a: &Analysis<'_>) {
+    let mut rows = Vec::new();
+    for s in &a.sessions {
+        for l in &s.levels {
+            let mem = |m: Option<MeanCi>| m.map_or("—".to_string(), |m| units::bytes(m.mean));
+            rows.push(vec![
+                s.scheme.clone(),
+                units::count(l.sessions as f64),
+                l.redis_keys.map_or("—".to_string(), units::plain),
+                mean_ci_us(&l.p50_us),
+                mean_ci_us(&l.p99_us),
+                l.p999_us.as_ref().map_or("—".to_string(), mean_ci_us),
+                mem(l.redis_used_memory),
+                mem(l.server_rss_bytes),
+            ]);
+        }
+    }
+    d.table(
+        ["scheme", "stored sessions", "Redis keys", "p50", "p99", "p99.9", "Redis used_memory", "server RSS"]
+            .map(String::from)
+            .to_vec(),
+        rows,
+    );
+}
+
+/// Every revocation probe with the note `compare` wrote.
+fn revocation_table(d: &mut Document, a: &Analysis<'_>) {
+    d.table(
+        ["scheme", "action", "window", "revoked by the action", "note"].map(String::from).to_vec(),
+        a.results
+            .revocation
+            .iter()
+            .map(|r| {
+                vec![
+                    r.scheme.clone(),
+                    r.action.replace('_', "-"),
+                    units::seconds(r.window_s),
+                    if r.rejected { "yes".into() } else { "no".into() },
+                    r.note.clone(),
+                ]
+            })
+            .collect(),
+    );
+}
+
+fn meaning_latency_users(a: &Analysis<'_>) -> Option<String> {
+    let at_max: Vec<(String, u64, f64, f64, u64)> = a
+        .ramp
+        .iter()
+        .filter_map(|r| {
+            let top = r.levels.iter().rev().find(|l| l.p50_us.is_some() && l.p99_us.is_some())?;
+            let errors = r.levels.iter().map(|l| l.errors).sum();
+            Some((r.scheme.clone(), top.active_vus, top.p50_us?, top.p99_us?, errors))
+        })
+        .collect();
+    if at_max.is_empty() {
+        return None;
+    }
+    let list = at_max
+        .iter()
+        .map(|(s, v, p50, p99, _)| {
+            format!("{s} p50 {} / p99 {} at {v} users", units::us(*p50), units::us(*p99))
+        })
+        .collect::<Vec<_>>()
+        .join("; ");
+    let best = at_max.iter().min_by(|x, y| x.3.total_cmp(&y.3))?;
+    let worst = at_max.iter().max_by(|x, y| x.3.total_cmp(&y.3))?;
+    let errors: Vec<String> =
+        at_max.iter().filter(|x| x.4 > 0).map(|x| format!("{} {} errors", x.0, x.4)).collect();
+    let mut t = format!(
+        "At the highest load: {list}. Lowest tail: {} ({}× below {}). Latency rises with users once the \
+         server's cores are busy: each user waits for the others' requests.",
+        best.0,
+        units::sig(worst.3 / best.3, 2),
+        worst.0
+    );
+    if !errors.is_empty() {
+        t.push_str(&format!(" Errors during the ramp: {}.", errors.join(", ")));
+    }
+    Some(t)
+}
+
+fn meaning_throughput(a: &Analysis<'_>) -> Option<String> {
+    let maxes: Vec<(String, f64, u64)> = a
+        .ramp
+        .iter()
+        .filter_map(|r| {
+            let peak = r.levels.iter().map(|l| l.rps).fold(0.0, f64::max);
+            let at = r.levels.iter().find(|l| l.rps >= 0.95 * peak)?.active_vus;
+            let peak = a.metric_mean(&r.scheme, metric::ME_RPS_MAX).unwrap_or(peak);
+            Some((r.scheme.clone(), peak, at))
+        })
+        .collect();
+    if maxes.is_empty() {
+        return None;
+    }
+    let (low, high) = extremes(&maxes.iter().map(|m| (m.0.clone(), m.1)).collect::<Vec<_>>())?;
+    Some(format!(
+        "Peak throughput: {}. Throughput stops growing once the machine is saturated; beyond that point \
+         more users only add queueing (see the latency plot). {} serves {}× the requests of {} on the same cores.",
+        maxes
+            .iter()
+            .map(|(s, p, at)| format!("{s} {} req/s (95% of it reached at {at} users)", units::count(*p)))
+            .collect::<Vec<_>>()
+            .join("; "),
+        high.0,
+        units::sig(if low.1 > 0.0 { high.1 / low.1 } else { f64::NAN }, 2),
+        low.0
+    ))
+}
+
+fn meaning_latency_sessions(a: &Analysis<'_>) -> Option<String> {
+    lookup_vs_sessions_text(a)
+}
+
+fn meaning_memory(a: &Analysis<'_>) -> Option<String> {
+    let parts: Vec<String> = a
+        .sessions
+        .iter()
+        .filter_map(|s| {
+            let few = s.levels.len() < 3;
+            let redis = s.redis_fit.map(|f| fit_text(f.slope, f.r2, few, "Redis"));
+            let rss = s.rss_fit.map(|f| fit_text(f.slope, f.r2, few, "server RSS"));
+            let v: Vec<String> = redis.into_iter().chain(rss).collect();
+            (!v.is_empty()).then(|| format!("{}: {}", s.scheme, v.join(", ")))
+        })
+        .collect();
+    if parts.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "Slope of memory against stored sessions (the cost of one more logged-in user; least-squares fit \
+         over every repeat's points, as drawn): {}. A slope near zero \
+         means the scheme keeps nothing per user; R² near 1 means memory is a straight line in users, so the \
+         capacity projection below can extrapolate it.",
+        parts.join("; ")
+    ))
+}
+
+fn fit_text(slope: f64, r2: f64, few_levels: bool, what: &str) -> String {
+    let r2 = if few_levels {
+        " (two levels: a line through two points)".to_string()
+    } else if r2.is_finite() {
+        format!(" (R² {r2:.3})")
+    } else {
+        " (flat)".into()
+    };
+    format!("{what} {}/session{r2}", units::bytes(slope))
+}
+
+fn meaning_cpu(a: &Analysis<'_>) -> Option<String> {
+    let parts: Vec<String> = a
+        .schemes
+        .iter()
+        .filter_map(|s| {
+            let c = a.cpu(s)?;
+            let share = if c.total_us() > 0.0 { c.redis_us / c.total_us() * 100.0 } else { 0.0 };
+            let base = c
+                .healthz_us
+                .filter(|h| *h > 0.0)
+                .map(|h| {
+                    format!(", {}× the no-auth /healthz ({})", units::sig(c.server_us / h, 2), units::us(h))
+                })
+                .unwrap_or_default();
+            Some(format!(
+                "{s} {} total, {}% of it in Redis{base}",
+                units::us(c.total_us()),
+                units::sig(share, 2)
+            ))
+        })
+        .collect();
+    if parts.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "CPU time is the machine-independent cost of authentication: {}. CPU per request, not requests per \
+         second, is what sizes a fleet: see the capacity projection.",
+        parts.join("; ")
+    ))
+}
+
+fn meaning_spectrum(a: &Analysis<'_>) -> Option<String> {
+    let parts: Vec<String> = a
+        .spectrum
+        .iter()
+        .filter_map(|s| {
+            let p50 = s.at(50.0)?;
+            let p99 = s.at(99.0)?;
+            let p999 = s.at(99.9)?;
+            let max =
+                s.points.last().filter(|(p, _)| *p >= 100.0).map(|(_, v)| format!(", max {}", units::us(*v)));
+            Some(format!(
+                "{} p50 {}, p99 {}, p99.9 {}{} (p99.9/p50 = {}×)",
+                s.scheme,
+                units::us(p50),
+                units::us(p99),
+                units::us(p999),
+                max.unwrap_or_default(),
+                units::sig(p999 / p50, 2)
+            ))
+        })
+        .collect();
+    if parts.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "Each curve is the whole latency distribution; the right end is what 1 request in 1,000 or 10,000 \
+         sees: {}. A scheme whose curve lifts only at the far right has rare stalls rather than a slower path.",
+        parts.join("; ")
+    ))
+}
+
+fn meaning_credentials(a: &Analysis<'_>) -> Option<String> {
+    let sizes: Vec<(String, f64)> =
+        a.schemes.iter().filter_map(|s| Some((s.clone(), a.credential_bytes(s)?))).collect();
+    let (small, large) = extremes(&sizes)?;
+    let rate = Assumptions::from_analysis(a).rate_per_user_rps;
+    let users = 1e6;
+    Some(format!(
+        "{} sends the most credential bytes ({} B), {} the fewest ({} B). At {} users × {} req/s each, the \
+         credential alone costs {} (largest) vs {} (smallest) of upstream traffic per second.",
+        large.0,
+        units::plain(large.1),
+        small.0,
+        units::plain(small.1),
+        units::count(users),
+        units::sig(rate, 3),
+        units::bytes(large.1 * users * rate),
+        units::bytes(small.1 * users * rate)
+    ))
+}
+
+fn meaning_revocation(a: &Analysis<'_>) -> Option<String> {
+    claim_revocation(a).map(|t| {
+        format!(
+            "{} Bars on a log scale: a stateless credential outlives logout by its remaining lifetime; \
+             shortening the token TTL shrinks the red bars at the price of more refreshes.",
+            t.split_once(": ").map_or(t.as_str(), |x| x.1)
+        )
+    })
+}

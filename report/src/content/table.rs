@@ -1,0 +1,118 @@
+//! The explainer's comparison table, every cell a measured figure or a tested check.
+
+use super::NOT_MEASURED;
+use super::format::{checks_cell, join_or, metric_text, revocation_text};
+use crate::analysis::Analysis;
+use crate::capacity;
+use crate::data::{CheckCategory, metric};
+use crate::doc::Document;
+use crate::units;
+
+pub(super) fn comparison_table(d: &mut Document, a: &Analysis<'_>) {
+    d.h(2, "Comparison table");
+    if a.schemes.is_empty() {
+        d.p(NOT_MEASURED);
+        return;
+    }
+    d.p("The explainer's table, with every cell a figure measured in this run or a check tested before \
+         measuring (named in `code`, listed under Checks below). ± is the 95% confidence interval across repeats.");
+    let inputs = capacity::inputs(a);
+    let mut header = vec!["".to_string()];
+    header.extend(a.schemes.iter().map(|s| format!("**{s}**")));
+    let row = |name: &str, f: &dyn Fn(&str) -> String| {
+        let mut r = vec![format!("**{name}**")];
+        r.extend(a.schemes.iter().map(|s| f(s)));
+        r
+    };
+    let rows = vec![
+        row("Security", &|s| {
+            join_or(checks_cell(a, s, CheckCategory::Security), "no security check recorded")
+        }),
+        row("Expiry", &|s| match a.revocation(s, "logout") {
+            Some(r) if !r.rejected => format!(
+                "expiry travels inside the credential: still valid {} after logout",
+                units::seconds(r.window_s)
+            ),
+            Some(r) => format!(
+                "server-side: the session ends at logout (credential rejected after {})",
+                units::seconds(r.window_s)
+            ),
+            None => "not measured".into(),
+        }),
+        row("Scalability", &|s| {
+            let mut parts = Vec::new();
+            if let Some(c) = a.cpu(s) {
+                parts.push(format!("{} CPU per /api/me (server + Redis)", units::us(c.total_us())));
+            }
+            if let Some((first, last)) = a.sessions_of(s).and_then(|x| Some((x.first()?, x.last()?)))
+                && first.sessions != last.sessions
+            {
+                parts.push(format!(
+                    "p50 {} at {} sessions → {} at {} ({})",
+                    units::us(first.p50_us.mean),
+                    units::count(first.sessions as f64),
+                    units::us(last.p50_us.mean),
+                    units::count(last.sessions as f64),
+                    units::change(first.p50_us.mean, last.p50_us.mean)
+                ));
+            }
+            if let Some(slope) = a.store_slope(s) {
+                parts.push(format!("Redis {}/session", units::bytes(slope.bytes_per_session)));
+            }
+            if let Some(rps) = metric_text(a, s, metric::ME_RPS_MAX) {
+                parts.push(format!("max throughput {rps}"));
+            }
+            join_or(parts, "not measured")
+        }),
+        row("Network traffic", &|s| {
+            let cred = a.results.credentials.iter().find(|c| c.scheme == s);
+            match (cred, a.credential_bytes(s)) {
+                (Some(c), _) => format!(
+                    "{} B credential in `{}`; {} B per /api/me request",
+                    c.credential_bytes, c.header, c.request_bytes
+                ),
+                (None, Some(b)) => format!("{} B credential per request", units::plain(b)),
+                _ => "not measured".into(),
+            }
+        }),
+        row("Re-authentication", &|s| {
+            let mut parts = Vec::new();
+            if let Some(v) = metric_text(a, s, metric::REFRESH_P50) {
+                parts.push(format!("refresh p50 {v}"));
+            }
+            if let Some(v) = metric_text(a, s, metric::LOGIN_P50) {
+                parts.push(format!("login p50 {v}"));
+            }
+            join_or(parts, "not measured")
+        }),
+        row("Revocation", &|s| {
+            let mut parts: Vec<String> =
+                ["logout", "logout_all"].iter().filter_map(|act| revocation_text(a, s, act)).collect();
+            parts.extend(checks_cell(a, s, CheckCategory::Revocation));
+            join_or(parts, "not measured")
+        }),
+        row("Dependencies", &|s| {
+            let mut parts = Vec::new();
+            match inputs.iter().find(|i| i.scheme == s) {
+                Some(i) if i.uses_store => parts.push(format!(
+                    "Redis on every request: {} Redis CPU per /api/me{}",
+                    units::us(i.redis_cpu_us),
+                    i.store_bytes_per_session
+                        .map(|b| format!(", {}/session stored", units::bytes(b)))
+                        .unwrap_or_default()
+                )),
+                Some(i) => parts.push(format!(
+                    "no store per request (measured Redis CPU {} per /api/me{})",
+                    units::us(i.redis_cpu_us),
+                    i.store_bytes_per_session
+                        .map(|b| format!(", {}/session", units::bytes(b)))
+                        .unwrap_or_default()
+                )),
+                None => {}
+            }
+            parts.extend(checks_cell(a, s, CheckCategory::Store));
+            join_or(parts, "not measured")
+        }),
+    ];
+    d.table(header, rows);
+}

@@ -1,0 +1,86 @@
+//! CPU per request: server + redis-server, stacked, against the `/healthz` baseline (summary.csv).
+
+use super::style::{category_label, centered, draw_legend, frame, label_font, max_of};
+use super::{Chart, DrawResult, REDIS_COLOR, SERVER_COLOR};
+use crate::analysis::Analysis;
+use crate::units;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+/// CPU µs per `/api/me`, stacked server + redis-server, with the `/healthz` baseline.
+pub struct CpuPerRequest {
+    bars: Vec<(String, f64, f64, Option<f64>)>,
+}
+
+impl CpuPerRequest {
+    pub fn new(a: &Analysis<'_>) -> Option<Self> {
+        let bars: Vec<_> = a
+            .schemes
+            .iter()
+            .filter_map(|s| a.cpu(s).map(|c| (s.clone(), c.server_us, c.redis_us.max(0.0), c.healthz_us)))
+            .collect();
+        (!bars.is_empty()).then_some(CpuPerRequest { bars })
+    }
+}
+
+impl Chart for CpuPerRequest {
+    fn name(&self) -> &'static str {
+        "cpu_per_request"
+    }
+    fn title(&self) -> String {
+        "CPU time per GET /api/me request: auth server + redis-server".into()
+    }
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
+        let names: Vec<String> = self.bars.iter().map(|b| b.0.clone()).collect();
+        let n = self.bars.len() as f64;
+        let ymax = max_of(self.bars.iter().flat_map(|b| [b.1 + b.2, b.3.unwrap_or(0.0)]))
+            .max(f64::MIN_POSITIVE)
+            * 1.25;
+        let mut chart = frame(root, self.title(), 50).build_cartesian_2d(-0.6f64..n - 0.4, 0f64..ymax)?;
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .x_labels(self.bars.len() * 4 + 4)
+            .x_label_formatter(&|x| category_label(&names, *x))
+            .x_desc("scheme")
+            .y_desc("CPU time per request (µs)")
+            .y_label_formatter(&|v| units::axis(*v))
+            .axis_desc_style(label_font(18))
+            .label_style(label_font(16))
+            .draw()?;
+        let w = 0.3;
+        chart
+            .draw_series(self.bars.iter().enumerate().map(|(i, b)| {
+                Rectangle::new([(i as f64 - w, 0.0), (i as f64 + w, b.1)], SERVER_COLOR.filled())
+            }))?
+            .label("auth server process (utime+stime)")
+            .legend(|(x, y)| Rectangle::new([(x, y - 6), (x + 18, y + 6)], SERVER_COLOR.filled()));
+        chart
+            .draw_series(self.bars.iter().enumerate().map(|(i, b)| {
+                Rectangle::new([(i as f64 - w, b.1), (i as f64 + w, b.1 + b.2)], REDIS_COLOR.filled())
+            }))?
+            .label("redis-server process")
+            .legend(|(x, y)| Rectangle::new([(x, y - 6), (x + 18, y + 6)], REDIS_COLOR.filled()));
+        if self.bars.iter().any(|b| b.3.is_some()) {
+            chart
+                .draw_series(self.bars.iter().enumerate().filter_map(|(i, b)| {
+                    let h = b.3?;
+                    Some(PathElement::new(
+                        vec![(i as f64 - w - 0.05, h), (i as f64 + w + 0.05, h)],
+                        BLACK.stroke_width(3),
+                    ))
+                }))?
+                .label("server CPU for GET /healthz (no auth baseline)")
+                .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], BLACK.stroke_width(3)));
+        }
+        chart.draw_series(self.bars.iter().enumerate().map(|(i, b)| {
+            let label = if b.2 > 0.0 {
+                format!("{} + {} = {}", units::us(b.1), units::us(b.2), units::us(b.1 + b.2))
+            } else {
+                units::us(b.1)
+            };
+            Text::new(label, (i as f64, (b.1 + b.2) + ymax * 0.015), centered(16))
+        }))?;
+        draw_legend(&mut chart, SeriesLabelPosition::UpperRight)
+    }
+}

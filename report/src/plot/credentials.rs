@@ -1,0 +1,87 @@
+//! Bytes of the credential and of the whole request, per scheme (credentials.csv).
+
+use super::style::{category_label, centered, draw_legend, frame, label_font, max_of};
+use super::{Chart, DrawResult, scheme_color};
+use crate::analysis::Analysis;
+use crate::units;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+/// Bytes of the credential header and of the whole request, per scheme.
+pub struct CredentialBytes {
+    bars: Vec<(String, RGBColor, f64, Option<f64>, String)>,
+}
+
+impl CredentialBytes {
+    pub fn new(a: &Analysis<'_>) -> Option<Self> {
+        let bars: Vec<_> = a
+            .schemes
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| {
+                let row = a.results.credentials.iter().find(|c| &c.scheme == s);
+                let cred = a.credential_bytes(s)?;
+                Some((
+                    s.clone(),
+                    scheme_color(s, i),
+                    cred,
+                    row.map(|r| r.request_bytes as f64),
+                    row.map(|r| r.header.clone()).unwrap_or_default(),
+                ))
+            })
+            .collect();
+        (!bars.is_empty()).then_some(CredentialBytes { bars })
+    }
+}
+
+impl Chart for CredentialBytes {
+    fn name(&self) -> &'static str {
+        "credential_bytes"
+    }
+    fn title(&self) -> String {
+        "Bytes sent with every authenticated request".into()
+    }
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
+        let names: Vec<String> = self
+            .bars
+            .iter()
+            .map(|b| if b.4.is_empty() { b.0.clone() } else { format!("{} ({})", b.0, b.4) })
+            .collect();
+        let n = self.bars.len() as f64;
+        let ymax = max_of(self.bars.iter().flat_map(|b| [b.2, b.3.unwrap_or(0.0)])).max(1.0) * 1.2;
+        let mut chart = frame(root, self.title(), 50).build_cartesian_2d(-0.6f64..n - 0.4, 0f64..ymax)?;
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .x_labels(self.bars.len() * 4 + 4)
+            .x_label_formatter(&|x| category_label(&names, *x))
+            .x_desc("scheme (header carrying the credential)")
+            .y_desc("bytes per request")
+            .y_label_formatter(&|v| units::axis(*v))
+            .axis_desc_style(label_font(18))
+            .label_style(label_font(16))
+            .draw()?;
+        let grey = RGBColor(190, 190, 190);
+        if self.bars.iter().any(|b| b.3.is_some()) {
+            chart
+                .draw_series(self.bars.iter().enumerate().filter_map(|(i, b)| {
+                    Some(Rectangle::new([(i as f64 + 0.02, 0.0), (i as f64 + 0.34, b.3?)], grey.filled()))
+                }))?
+                .label("whole GET /api/me request (line, headers, credential)")
+                .legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 18, y + 6)], grey.filled()));
+            chart.draw_series(self.bars.iter().enumerate().filter_map(|(i, b)| {
+                Some(Text::new(format!("{} B", b.3?), (i as f64 + 0.18, b.3? + ymax * 0.012), centered(15)))
+            }))?;
+        }
+        chart
+            .draw_series(self.bars.iter().enumerate().map(|(i, b)| {
+                Rectangle::new([(i as f64 - 0.34, 0.0), (i as f64 - 0.02, b.2)], b.1.filled())
+            }))?
+            .label("credential (cookie value / bearer token), coloured by scheme")
+            .legend(|(x, y)| Rectangle::new([(x, y - 6), (x + 18, y + 6)], BLACK.mix(0.6).filled()));
+        chart.draw_series(self.bars.iter().enumerate().map(|(i, b)| {
+            Text::new(format!("{} B", units::plain(b.2)), (i as f64 - 0.18, b.2 + ymax * 0.012), centered(15))
+        }))?;
+        draw_legend(&mut chart, SeriesLabelPosition::UpperLeft)
+    }
+}

@@ -1,0 +1,134 @@
+//! The charts. Each is a [`Chart`] drawn once on a PNG bitmap and once on an SVG string, so
+//! both files show the same picture. PNG text uses DejaVu Sans embedded in the binary
+//! (`fonts/`, registered through plotters' `ab_glyph` feature), never the system's fonts.
+//!
+//! One file per chart family: [`users`] (latency, throughput vs concurrent users), [`sessions`]
+//! (latency, memory vs stored sessions), [`cpu`], [`spectrum`], [`credentials`], [`revocation`];
+//! [`style`] and [`series`] hold what they share.
+
+mod cpu;
+mod credentials;
+mod revocation;
+mod series;
+mod sessions;
+mod spectrum;
+mod style;
+mod users;
+
+pub use cpu::CpuPerRequest;
+pub use credentials::CredentialBytes;
+pub use revocation::Revocation;
+pub use sessions::{LatencyVsSessions, MemoryVsSessions};
+pub use spectrum::Spectrum;
+pub use users::{LatencyVsUsers, ThroughputVsUsers};
+
+use crate::analysis::Analysis;
+use crate::{Error, RenderedPlot};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use std::path::Path;
+use std::sync::Once;
+
+const SIZE: (u32, u32) = (1100, 640);
+const FONT: &str = "sans-serif";
+static DEJAVU_SANS: &[u8] = include_bytes!("../fonts/DejaVuSans.ttf");
+
+/// Register the embedded font under the family name plotters uses by default.
+pub fn register_font() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        for style in [FontStyle::Normal, FontStyle::Bold] {
+            let ok = plotters::style::register_font(FONT, style, DEJAVU_SANS).is_ok();
+            debug_assert!(ok, "embedded DejaVu Sans must parse");
+        }
+    });
+}
+
+/// A chart and its SVG text (inlined into report.html).
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    pub plot: RenderedPlot,
+    pub svg_text: String,
+}
+
+type DrawResult<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
+
+/// A chart that can draw itself on any plotters backend.
+pub trait Chart {
+    fn name(&self) -> &'static str;
+    fn title(&self) -> String;
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB>;
+}
+
+/// Draw every chart that has data into `dir`; charts without data are skipped.
+pub fn render_all(a: &Analysis<'_>, dir: &Path) -> Result<Vec<Rendered>, Error> {
+    register_font();
+    let mut out = Vec::new();
+    if let Some(c) = LatencyVsUsers::new(a) {
+        out.push(render(&c, dir)?);
+    }
+    if let Some(c) = ThroughputVsUsers::new(a) {
+        out.push(render(&c, dir)?);
+    }
+    if let Some(c) = LatencyVsSessions::new(a) {
+        out.push(render(&c, dir)?);
+    }
+    if let Some(c) = MemoryVsSessions::new(a) {
+        out.push(render(&c, dir)?);
+    }
+    if let Some(c) = CpuPerRequest::new(a) {
+        out.push(render(&c, dir)?);
+    }
+    if let Some(c) = Spectrum::new(a) {
+        out.push(render(&c, dir)?);
+    }
+    if let Some(c) = CredentialBytes::new(a) {
+        out.push(render(&c, dir)?);
+    }
+    if let Some(c) = Revocation::new(a) {
+        out.push(render(&c, dir)?);
+    }
+    Ok(out)
+}
+
+/// Write `<name>.png` and `<name>.svg` for one chart.
+pub fn render<C: Chart>(chart: &C, dir: &Path) -> Result<Rendered, Error> {
+    register_font();
+    let name = chart.name();
+    let err = |message: String| Error::Plot { plot: name.to_string(), message };
+    let png = dir.join(format!("{name}.png"));
+    {
+        let root = BitMapBackend::new(&png, SIZE).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| err(e.to_string()))?;
+        chart.draw(&root).map_err(|e| err(e.to_string()))?;
+        root.present().map_err(|e| err(e.to_string()))?;
+    }
+    let mut svg_text = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg_text, SIZE).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| err(e.to_string()))?;
+        chart.draw(&root).map_err(|e| err(e.to_string()))?;
+        root.present().map_err(|e| err(e.to_string()))?;
+    }
+    let svg = dir.join(format!("{name}.svg"));
+    std::fs::write(&svg, &svg_text).map_err(|source| Error::Io { path: svg.clone(), source })?;
+    Ok(Rendered { plot: RenderedPlot { name: name.to_string(), title: chart.title(), png, svg }, svg_text })
+}
+
+/// Colour of a scheme, stable across charts.
+pub fn scheme_color(scheme: &str, index: usize) -> RGBColor {
+    match scheme {
+        "cookie" => RGBColor(31, 119, 180),
+        "session" => RGBColor(214, 39, 40),
+        "jwt" => RGBColor(44, 160, 44),
+        _ => {
+            [RGBColor(148, 103, 189), RGBColor(140, 86, 75), RGBColor(227, 119, 194), RGBColor(127, 127, 127)]
+                [index % 4]
+        }
+    }
+}
+
+const SERVER_COLOR: RGBColor = RGBColor(70, 110, 170);
+const REDIS_COLOR: RGBColor = RGBColor(220, 90, 60);
+const GOOD: RGBColor = RGBColor(60, 160, 90);
+const BAD: RGBColor = RGBColor(200, 70, 60);

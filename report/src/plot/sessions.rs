@@ -1,0 +1,204 @@
+//! The session-scaling sweep: latency and memory against stored sessions (sessions.csv).
+
+use super::series::{Curves, MemorySeries, draw_curves};
+use super::style::{
+    caption_font, category_label, draw_legend, frame, label_font, log_bounds, log_ticks, max_of,
+};
+use super::{Chart, DrawResult, scheme_color};
+use crate::analysis::Analysis;
+use crate::units;
+use plotters::coord::Shift;
+use plotters::element::DashedPathElement;
+use plotters::prelude::*;
+
+/// `/api/me` p50 / p99 at each level of stored sessions (sessions.csv), levels as categories.
+pub struct LatencyVsSessions {
+    levels: Vec<u64>,
+    series: Vec<Curves>,
+}
+
+impl LatencyVsSessions {
+    pub fn new(a: &Analysis<'_>) -> Option<Self> {
+        let mut levels: Vec<u64> =
+            a.sessions.iter().flat_map(|s| s.levels.iter().map(|l| l.sessions)).collect();
+        levels.sort_unstable();
+        levels.dedup();
+        if levels.is_empty() {
+            return None;
+        }
+        let pos = |n: u64| levels.iter().position(|&l| l == n).unwrap_or(0) as f64;
+        let series = a
+            .sessions
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let p50 = s.levels.iter().map(|l| (pos(l.sessions), l.p50_us.mean)).collect();
+                let p99 = s.levels.iter().map(|l| (pos(l.sessions), l.p99_us.mean)).collect();
+                Curves { scheme: s.scheme.clone(), color: scheme_color(&s.scheme, i), p50, p99 }
+            })
+            .collect();
+        Some(LatencyVsSessions { levels, series })
+    }
+}
+
+impl Chart for LatencyVsSessions {
+    fn name(&self) -> &'static str {
+        "latency_vs_sessions"
+    }
+    fn title(&self) -> String {
+        "GET /api/me latency vs stored sessions (fixed arrival rate)".into()
+    }
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
+        let names: Vec<String> = self.levels.iter().map(|&n| units::count(n as f64)).collect();
+        let n = self.levels.len() as f64;
+        let (ylo, yhi) = log_bounds(self.series.iter().flat_map(|s| s.p50.iter().chain(&s.p99).map(|p| p.1)))
+            .unwrap_or((1.0, 10.0));
+        let mut chart = frame(root, self.title(), 55).build_cartesian_2d(
+            -0.3f64..n - 0.7,
+            (ylo..yhi).log_scale().with_key_points(log_ticks(ylo, yhi)),
+        )?;
+        chart
+            .configure_mesh()
+            .x_desc("idle logged-in users preloaded (sessions stored; cookie/JWT store nothing)")
+            .y_desc("latency (µs, log scale)")
+            .axis_desc_style(label_font(18))
+            .label_style(label_font(15))
+            .x_labels(self.levels.len() * 4 + 4)
+            .x_label_formatter(&|x| category_label(&names, *x))
+            .y_label_formatter(&|v| units::axis(*v))
+            .disable_x_mesh()
+            .draw()?;
+        draw_curves(&mut chart, &self.series, true)?;
+        draw_legend(&mut chart, SeriesLabelPosition::UpperLeft)
+    }
+}
+
+/// Redis used_memory (left) and server RSS (right) against stored sessions, with fitted slopes.
+pub struct MemoryVsSessions {
+    xmax: f64,
+    /// Points are (sessions, MiB).
+    redis: Vec<MemorySeries>,
+    rss: Vec<MemorySeries>,
+}
+
+impl MemoryVsSessions {
+    pub fn new(a: &Analysis<'_>) -> Option<Self> {
+        const MIB: f64 = 1024.0 * 1024.0;
+        let xmax =
+            a.sessions.iter().flat_map(|s| s.levels.iter().map(|l| l.sessions as f64)).fold(0.0, f64::max);
+        let mut redis = Vec::new();
+        let mut rss = Vec::new();
+        for (i, s) in a.sessions.iter().enumerate() {
+            let c = scheme_color(&s.scheme, i);
+            let enough_levels = s.levels.len() >= 3;
+            let fit_line = |f: Option<crate::stats::LinearFit>| {
+                f.map(|f| {
+                    let r2 = match (enough_levels, f.r2.is_finite()) {
+                        (true, true) => format!(", R² {:.3}", f.r2),
+                        (false, _) => " (2 levels)".to_string(),
+                        (true, false) => String::new(),
+                    };
+                    (
+                        format!("{} fit: {}/session{r2}", s.scheme, units::bytes(f.slope)),
+                        [(0.0, f.predict(0.0) / MIB), (xmax, f.predict(xmax) / MIB)],
+                    )
+                })
+            };
+            let pts: Vec<(f64, f64)> = s
+                .levels
+                .iter()
+                .filter_map(|l| Some((l.sessions as f64, l.redis_used_memory?.mean / MIB)))
+                .collect();
+            if !pts.is_empty() {
+                redis.push(MemorySeries {
+                    scheme: s.scheme.clone(),
+                    color: c,
+                    points: pts,
+                    fit: fit_line(s.redis_fit),
+                });
+            }
+            let pts: Vec<(f64, f64)> = s
+                .levels
+                .iter()
+                .filter_map(|l| Some((l.sessions as f64, l.server_rss_bytes?.mean / MIB)))
+                .collect();
+            if !pts.is_empty() {
+                rss.push(MemorySeries {
+                    scheme: s.scheme.clone(),
+                    color: c,
+                    points: pts,
+                    fit: fit_line(s.rss_fit),
+                });
+            }
+        }
+        (!redis.is_empty() || !rss.is_empty()).then_some(MemoryVsSessions { xmax: xmax.max(1.0), redis, rss })
+    }
+
+    fn panel<DB: DrawingBackend>(
+        &self,
+        area: &DrawingArea<DB, Shift>,
+        title: &str,
+        series: &[MemorySeries],
+    ) -> DrawResult<DB> {
+        let ymax =
+            max_of(series.iter().flat_map(|s| {
+                s.points.iter().map(|p| p.1).chain(s.fit.iter().flat_map(|f| f.1.map(|p| p.1)))
+            }))
+            .max(1.0);
+        let mut chart = ChartBuilder::on(area)
+            .caption(title, label_font(20))
+            .margin(15)
+            .x_label_area_size(55)
+            .y_label_area_size(80)
+            // Headroom above the data for the legend (up to six entries).
+            .build_cartesian_2d(0f64..self.xmax * 1.03, 0f64..ymax * 1.6)?;
+        chart
+            .configure_mesh()
+            .x_desc("stored sessions (idle logged-in users)")
+            .y_desc("memory (MiB)")
+            .axis_desc_style(label_font(16))
+            .label_style(label_font(14))
+            .x_label_formatter(&|v| units::count(*v))
+            .y_label_formatter(&|v| units::axis(*v))
+            .draw()?;
+        if series.is_empty() {
+            area.draw(&Text::new("not measured in this run", (200, 250), label_font(18)))?;
+        }
+        for MemorySeries { scheme, color, points, fit } in series {
+            let c = *color;
+            chart
+                .draw_series(LineSeries::new(points.iter().copied(), c.stroke_width(2)).point_size(5))?
+                .label(format!("{scheme} measured"))
+                .legend(move |(x, y)| Circle::new((x + 12, y), 5, c.filled()));
+            if let Some((label, line)) = fit {
+                chart
+                    .draw_series(DashedLineSeries::new(
+                        line.iter().copied(),
+                        6,
+                        4,
+                        c.mix(0.8).stroke_width(1),
+                    ))?
+                    .label(label.clone())
+                    .legend(move |(x, y)| {
+                        DashedPathElement::new(vec![(x, y), (x + 24, y)], 5, 3, c.stroke_width(1))
+                    });
+            }
+        }
+        draw_legend(&mut chart, SeriesLabelPosition::UpperLeft)
+    }
+}
+
+impl Chart for MemoryVsSessions {
+    fn name(&self) -> &'static str {
+        "memory_vs_sessions"
+    }
+    fn title(&self) -> String {
+        "Memory vs stored sessions (dashed: least-squares fit, slope = bytes per session)".into()
+    }
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
+        let body = root.titled(&self.title(), caption_font())?;
+        let panels = body.split_evenly((1, 2));
+        self.panel(&panels[0], "Redis used_memory", &self.redis)?;
+        self.panel(&panels[1], "auth server RSS", &self.rss)
+    }
+}
