@@ -1,6 +1,9 @@
 //! `environment.json`: the machine, build and command line a run's numbers belong to.
 
+use authbench_servers::SchemeKind;
 use serde_json::{Value, json};
+
+use super::Ctx;
 
 fn read(path: &str) -> Option<String> {
     std::fs::read_to_string(path).ok()
@@ -47,4 +50,33 @@ pub fn collect(redis_version: Option<String>) -> Value {
             .map(|a| if a.contains("://") { authbench_servers::session::redact_url(&a) } else { a })
             .collect::<Vec<_>>(),
     })
+}
+
+/// The whole `environment.json` of a comparison: [`collect`] plus the plan and scheme orders.
+pub fn describe(ctx: &Ctx, orders: &[Vec<SchemeKind>], redis_version: Option<String>) -> Value {
+    let plan = &ctx.plan;
+    let mut env = collect(redis_version);
+    let extra = json!({
+        "seed": plan.seed,
+        "quick": plan.quick,
+        "schemes": plan.schemes.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
+        "scheme_order_per_repeat": orders.iter().map(|o| o.iter().map(|s| s.as_str()).collect::<Vec<_>>()).collect::<Vec<_>>(),
+        "repeats": plan.repeat,
+        "stages": plan.stages_text,
+        "think_ms": plan.think.as_millis() as u64,
+        "session_levels": plan.levels,
+        "sweep_rate_rps": plan.rate,
+        "sweep_duration_s": plan.sweep.as_secs_f64(),
+        "steady_vus": plan.steady_vus,
+        "steady_duration_s": plan.steady.as_secs_f64(),
+        "users": plan.users,
+        "login_cost": "argon2id m=64 KiB t=1 p=1 (--fast-login)",
+        "redis": if ctx.owns_redis { "private redis-server, persistence off" } else { "external (--redis-url), key prefix" },
+        "rate_per_user_rps": plan.rate_per_user,
+        "date": env["date_utc"].clone(),
+    });
+    if let (Some(e), Some(x)) = (env.as_object_mut(), extra.as_object()) {
+        e.extend(x.clone());
+    }
+    env
 }

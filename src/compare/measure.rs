@@ -36,27 +36,6 @@ pub struct UnitResult {
     pub attacks: Vec<crate::reliability::AttackRow>,
 }
 
-/// Server arguments shared by every run of a scheme.
-pub fn server_args(ctx: &Ctx, scheme: SchemeKind, prefix: &str, ttl: Option<Duration>) -> Vec<String> {
-    let mut args = vec!["--fast-login".to_owned(), "--users".to_owned(), ctx.plan.users.to_string()];
-    match scheme {
-        SchemeKind::Cookie => {
-            args.extend(["--key-file".to_owned(), ctx.keys.cookie_file.display().to_string()])
-        }
-        SchemeKind::Jwt => args.extend(["--key-file".to_owned(), ctx.keys.jwt_file.display().to_string()]),
-        SchemeKind::Session => args.extend([
-            "--redis-url".to_owned(),
-            ctx.redis_url.clone(),
-            "--redis-prefix".to_owned(),
-            prefix.to_owned(),
-        ]),
-    }
-    if let Some(ttl) = ttl {
-        args.extend(["--ttl".to_owned(), format!("{}s", ttl.as_secs().max(1))]);
-    }
-    args
-}
-
 fn load(
     ctx: &Ctx,
     server: &ServerProcess,
@@ -153,7 +132,7 @@ pub async fn unit(
     std::fs::create_dir_all(&dir)?;
     let mut r = UnitResult::default();
     ctx.progress.phase(scheme, repeat, "start server");
-    let server = ServerProcess::spawn(scheme, &server_args(ctx, scheme, &prefix, None))?;
+    let server = ServerProcess::spawn(scheme, &ctx.server_args(scheme, &prefix, None))?;
 
     // 1. Equivalence and real-work checks: nothing is measured from a server that fails them.
     ctx.progress.phase(scheme, repeat, "checks");

@@ -16,7 +16,7 @@ use authbench_servers::SchemeKind;
 use hdrhistogram::Histogram;
 
 use super::measure::UnitResult;
-use super::revocation::Revocation;
+use super::phase::revocation::Revocation;
 
 /// Create the output directory, refusing one that holds files (nothing is overwritten) or that
 /// cannot be written.

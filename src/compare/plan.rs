@@ -159,6 +159,20 @@ impl Plan {
     }
 
     /// Planned seconds of load per scheme × repeat (for the progress bar's ETA).
+    /// The scheme order of each repeat: a seeded shuffle, so a run can be repeated exactly.
+    pub fn scheme_orders(&self) -> Vec<Vec<SchemeKind>> {
+        use rand::SeedableRng;
+        use rand::seq::SliceRandom;
+        let mut rng = rand::rngs::StdRng::seed_from_u64(self.seed);
+        (0..self.repeat)
+            .map(|_| {
+                let mut o = self.schemes.clone();
+                o.shuffle(&mut rng);
+                o
+            })
+            .collect()
+    }
+
     pub fn seconds_per_unit(&self) -> f64 {
         self.warmup.as_secs_f64()
             + 2.0 * self.steady.as_secs_f64()

@@ -1,6 +1,7 @@
-//! Revocation window: the time from `logout` (or `logout-all` on another device) until the old
-//! credential is rejected, measured by probing a server run with a short TTL so the stateless
-//! schemes' window (the credential's remaining lifetime) is observed, not assumed.
+//! The revocation phase: the time from `logout` (or `logout-all` on another device) until the
+//! old credential is rejected, measured by probing a server run with a short TTL so the stateless
+//! schemes' window (the credential's remaining lifetime) is observed, not assumed. Once per
+//! scheme, after every repeat.
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -8,8 +9,11 @@ use std::time::{Duration, Instant};
 use anyhow::Result;
 use authbench_servers::SchemeKind;
 
+use crate::compare::Ctx;
 use crate::harness::credential::{Cred, login, me_status};
 use crate::harness::http;
+use crate::harness::redis;
+use crate::harness::server::ServerProcess;
 
 /// One row of `revocation.csv`.
 #[derive(Debug, Clone)]
@@ -19,6 +23,19 @@ pub struct Revocation {
     pub window_s: f64,
     pub rejected: bool,
     pub note: String,
+}
+
+/// Measure one scheme's revocation window on a fresh server started with the plan's short TTL;
+/// its Redis keys are deleted afterwards.
+pub async fn run(ctx: &Ctx, scheme: SchemeKind) -> Result<Vec<Revocation>> {
+    ctx.progress.phase(scheme, 0, "revocation window");
+    let ttl = ctx.plan.revocation_ttl;
+    let prefix = format!("{}{scheme}:revocation:", ctx.prefix);
+    let server = ServerProcess::spawn(scheme, &ctx.server_args(scheme, &prefix, Some(ttl)))?;
+    let rows = measure(scheme, server.addr, ttl).await?;
+    server.stop();
+    redis::clear_prefix(&ctx.redis_url, &prefix).await?;
+    Ok(rows)
 }
 
 const PROBE_EVERY: Duration = Duration::from_millis(25);
