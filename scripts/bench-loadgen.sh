@@ -30,6 +30,7 @@ mkdir -p "$OUT"
 STAMP=$(date -u +%Y-%m-%dT%H%MZ)
 
 . scripts/lib/deps.sh
+help_if_asked "$@" || exit 0
 AUTHBENCH_NEED_WRK=1 ensure_deps   # wrk and redis-server from Debian's packages when missing
 [ -n "${SKIP_BUILD:-}" ] || cargo build --release --quiet
 FLOOR="$TARGET_DIR/release/examples/floor"

@@ -6,10 +6,21 @@
 #   scripts/compare.sh --quick               # smoke run (< 2 min)
 #   scripts/compare.sh --out results/mine --repeat 5 --sessions 0,100k,1m
 #
-# Every argument goes to `authbench compare` (see `authbench compare --help`).
+# Every argument goes to `authbench compare` (see `authbench compare --help`); `--help` prints this
+# without installing or building anything.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib/deps.sh
+if ! help_if_asked "$@"; then
+    # Every option of `authbench compare`, from a binary already built (nothing is built for help).
+    if [ -x target/release/authbench ]; then
+        echo
+        target/release/authbench compare --help
+    else
+        echo "Every option: \`authbench compare --help\` (build with \`cargo build --release\` first)."
+    fi
+    exit 0
+fi
 ensure_deps
 
 log "cargo build --release"

@@ -11,6 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib/deps.sh
+help_if_asked "$@" || exit 0
 AUTHBENCH_NEED_WRK=1 ensure_deps
 apt_install curl
 

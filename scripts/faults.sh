@@ -7,6 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib/deps.sh
+help_if_asked "$@" || exit 0
 ensure_deps
 out=${1:-$(ls -d results/*/ 2>/dev/null | grep -v -e micro -e loadgen -e cpu-ratio | sort | tail -n 1)}
 out=${out:-results/faults}

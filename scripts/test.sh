@@ -5,6 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib/deps.sh
+help_if_asked "$@" || exit 0
 ensure_deps
 
 log "cargo fmt --check"
