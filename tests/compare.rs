@@ -34,8 +34,10 @@ fn quick_compare_writes_every_file_and_report_rebuilds_identically() {
     let out = tmp.path().join("run");
     let status = Command::new(BIN)
         .args(["compare", "--quick", "--no-progress", "--seed", "7", "--stages", "2s:20"])
-        .args(["--sessions", "0,2k", "--rate", "300", "--out"])
+        .args(["--sessions", "0,2k", "--rate", "0.3k", "--out"])
         .arg(&out)
+        // Outside the checkout: environment.json must still name the commit that built the binary.
+        .current_dir(tmp.path())
         .status()
         .unwrap();
     assert!(status.success(), "compare --quick failed: {status}");
@@ -101,6 +103,23 @@ fn quick_compare_writes_every_file_and_report_rebuilds_identically() {
     assert_eq!(env["seed"], 7);
     assert_eq!(env["scheme_order_per_repeat"][0].as_array().unwrap().len(), 3);
     assert!(env["command_line"].as_array().unwrap().iter().any(|a| a == "--quick"));
+    // The build's commit and compiler (build.rs), not the HEAD of the directory it ran in.
+    let git = |args: &[&str]| {
+        Command::new("git")
+            .args(args)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+    };
+    assert_eq!(env["git_commit"].as_str().map(str::to_owned), git(&["rev-parse", "HEAD"]));
+    let rustc = Command::new(std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into()))
+        .arg("--version")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert_eq!(env["rustc"].as_str(), Some(String::from_utf8_lossy(&rustc.stdout).trim()));
 
     // Summary numbers come from the per-run files: with one repeat, the mean is that run's value.
     let summary = csv_rows(&out.join("summary.csv"));
@@ -172,6 +191,7 @@ fn compare_bad_input_exits_2_and_writes_nothing() {
         vec!["--sessions", "lots"],
         vec!["--schemes", "cookie,kerberos"],
         vec!["--rate", "-5"],
+        vec!["--rate", "2x"],
         vec!["--repeat", "0"],
     ] {
         let o = Command::new(BIN).arg("compare").args(&args).arg("--out").arg(&out).output().unwrap();

@@ -35,8 +35,8 @@ pub struct CompareArgs {
     pub sessions: Option<Vec<u64>>,
 
     /// Arrival rate (requests/s of `/api/me`) at each sweep level: open model, so latency is
-    /// coordinated-omission corrected. Default 2000 (`--quick`: 1000).
-    #[arg(long)]
+    /// coordinated-omission corrected; `2000`, `2k`, `1.5k`. Default 2000 (`--quick`: 1000).
+    #[arg(long, value_parser = parse_rate)]
     pub rate: Option<f64>,
 
     /// Repeats of every scheme, for 95% confidence intervals. Default 3 (`--quick`: 1).
@@ -67,6 +67,23 @@ pub struct CompareArgs {
     /// No progress bar (logs one line per phase instead).
     #[arg(long)]
     pub no_progress: bool,
+}
+
+/// An arrival rate in requests/s: a number with an optional `k` (thousands) or `m` (millions)
+/// suffix, as `load --rate 5k` takes; fractions allowed (`1.5k`, `0.5`).
+pub fn parse_rate(s: &str) -> Result<f64, String> {
+    let t = s.trim().to_ascii_lowercase().replace('_', "");
+    let (number, mult) = match t.as_bytes().last() {
+        Some(b'k') => (&t[..t.len() - 1], 1e3),
+        Some(b'm') => (&t[..t.len() - 1], 1e6),
+        _ => (&t[..], 1.0),
+    };
+    number
+        .parse::<f64>()
+        .ok()
+        .map(|n| n * mult)
+        .filter(|r| r.is_finite())
+        .ok_or_else(|| format!("`{s}` is not a rate like 2000, 2k or 1.5k (requests/s)"))
 }
 
 /// Everything a comparison run needs, with defaults applied and inputs validated.
@@ -189,5 +206,42 @@ impl Plan {
     pub fn total_seconds(&self) -> f64 {
         let n = self.schemes.len() as f64;
         n * self.repeat as f64 * self.seconds_per_unit() + n * self.revocation_seconds()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: CompareArgs,
+    }
+
+    fn plan(args: &str) -> Result<Plan> {
+        let cli = Cli::try_parse_from(std::iter::once("compare").chain(args.split_whitespace()))?;
+        Plan::from_args(&cli.args)
+    }
+
+    #[test]
+    fn rate_takes_the_k_and_m_suffixes_of_load_rate() {
+        assert_eq!(parse_rate("2k"), Ok(2000.0));
+        assert_eq!(parse_rate("1.5K"), Ok(1500.0));
+        assert_eq!(parse_rate("0.1m"), Ok(100_000.0));
+        assert_eq!(parse_rate("2_000"), Ok(2000.0));
+        assert_eq!(parse_rate("750.5"), Ok(750.5));
+        for bad in ["", "k", "2kk", "fast", "inf", "2 k/s"] {
+            assert!(parse_rate(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn compare_rate_2k_is_2000_requests_per_second() {
+        assert_eq!(plan("--rate 2k --out x").unwrap().rate, 2000.0);
+        assert_eq!(plan("--quick --out x").unwrap().rate, 1000.0);
+        assert!(plan("--rate 300k --out x").is_err(), "above the 200000 bound");
+        assert!(plan("--rate 2x --out x").is_err());
     }
 }
