@@ -18,6 +18,7 @@ use authbench_loadgen::mix::Mix;
 use authbench_loadgen::process::{self, Threads, exit, fail};
 use authbench_loadgen::ramp::{LoadModel, Ramp};
 use authbench_servers::SchemeKind;
+use authbench_servers::child::{self, Signal};
 use clap::Args;
 
 use crate::harness::credential::{login, me_status};
@@ -208,16 +209,16 @@ async fn redis_outage(redis: &mut RedisServer, work: &Path) -> Result<FaultRow> 
 /// `authbench load` as a child process against `server`, returning it to be signalled.
 fn load_child(server: &ServerProcess, dir: &Path, model: &[&str]) -> Result<std::process::Child> {
     let exe = std::env::current_exe()?;
-    Command::new(exe)
+    let mut command = Command::new(exe);
+    command
         .args(["load", "--target", &format!("http://{}", server.addr), "--scheme", "cookie"])
         .args(model)
         .args(["--server-pid", &server.pid().to_string(), "--no-progress", "--out"])
         .arg(dir)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .context("spawn authbench load")
+        .stderr(Stdio::piped());
+    child::spawn(command, Signal::KILL).context("spawn authbench load")
 }
 
 fn finish_child(child: std::process::Child) -> Result<(Option<i32>, String)> {
@@ -242,7 +243,7 @@ fn target_dies(work: &Path) -> Result<FaultRow> {
         ServerProcess::spawn(SchemeKind::Cookie, &["--fast-login", "--users", "1000"].map(String::from))?;
     let child = load_child(&server, &dir, &["--vus", "20", "--duration", "12s"])?;
     std::thread::sleep(Duration::from_secs(3));
-    let _ = Command::new("kill").args(["-KILL", &server.pid().to_string()]).status();
+    let _ = child::signal(server.pid(), Signal::KILL);
     let killed = Instant::now();
     let (code, said) = finish_child(child)?;
     let took = killed.elapsed();
@@ -277,7 +278,7 @@ fn generator_interrupted(work: &Path) -> Result<FaultRow> {
         ServerProcess::spawn(SchemeKind::Cookie, &["--fast-login", "--users", "1000"].map(String::from))?;
     let child = load_child(&server, &dir, &["--stages", "5s:40,10s:80"])?;
     std::thread::sleep(Duration::from_secs(3));
-    let _ = Command::new("kill").args(["-INT", &child.id().to_string()]).status();
+    let _ = child::signal(child.id(), Signal::INT);
     let (code, said) = finish_child(child)?;
     server.stop();
     let (parse, lost, files) = audit(&dir);

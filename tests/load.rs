@@ -7,6 +7,7 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use authbench_servers::child::Signal;
 use common::{BIN, RedisServer, Server, require_redis};
 
 fn load(args: &[&str]) -> Output {
@@ -24,9 +25,8 @@ fn spawn_load(args: &[&str]) -> std::process::Child {
         .expect("spawn authbench load")
 }
 
-fn signal(pid: u32, sig: &str) {
-    let ok = Command::new("kill").args([sig, &pid.to_string()]).status().expect("kill").success();
-    assert!(ok, "kill {sig} {pid}");
+fn signal(pid: u32, sig: Signal) {
+    authbench_servers::child::signal(pid, sig).unwrap_or_else(|e| panic!("kill {sig:?} {pid}: {e}"));
 }
 
 fn summary(dir: &Path) -> serde_json::Value {
@@ -145,7 +145,7 @@ fn ctrl_c_finishes_writing_and_exits_130() {
         out.to_str().unwrap(),
     ]);
     std::thread::sleep(Duration::from_millis(2200));
-    signal(child.id(), "-INT");
+    signal(child.id(), Signal::INT);
     let status = wait_with_timeout(&mut child, Duration::from_secs(10));
     assert_eq!(status.code(), Some(130));
     let s = summary(&out);
@@ -217,9 +217,9 @@ fn open_model_shows_a_frozen_server_in_corrected_latency() {
         out.to_str().unwrap(),
     ]);
     std::thread::sleep(Duration::from_millis(1200));
-    signal(server.pid(), "-STOP");
+    signal(server.pid(), Signal::STOP);
     std::thread::sleep(Duration::from_millis(500));
-    signal(server.pid(), "-CONT");
+    signal(server.pid(), Signal::CONT);
     let status = wait_with_timeout(&mut child, Duration::from_secs(20));
     assert_eq!(status.code(), Some(0));
     let s = summary(&out);

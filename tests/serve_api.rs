@@ -455,16 +455,12 @@ fn sigterm_shuts_down_cleanly_and_stops_the_private_redis() {
     let server = Server::spawn("session", &[]);
     let (cred, _) = login(&server, 1);
     assert_eq!(me(&server, &cred).status, 200);
-    let redis_pids = |parent: u32| -> Vec<u32> {
-        let out = std::process::Command::new("pgrep").args(["-P", &parent.to_string()]).output().unwrap();
-        String::from_utf8_lossy(&out.stdout).lines().filter_map(|l| l.trim().parse().ok()).collect()
-    };
-    let children = redis_pids(server.pid());
+    let children = common::descendants(server.pid());
     assert_eq!(children.len(), 1, "session without --redis-url should own one redis-server child");
+    assert_eq!(children[0].comm, "redis-server");
     let status = server.terminate();
     assert!(status.success(), "exit status after SIGTERM: {status}");
-    let alive = std::path::Path::new(&format!("/proc/{}", children[0])).exists();
-    assert!(!alive, "private redis-server still running after shutdown");
+    assert!(!children[0].running(), "private redis-server still running after shutdown");
 }
 
 #[test]

@@ -9,10 +9,12 @@
 //! - [`config`]: `authbench serve` options, typed at the edge.
 //! - [`serve`]: the hyper accept loop, limits, shutdown, and `serve`'s start-up.
 //! - [`redis_server`]: a private `redis-server` child on a free loopback port.
+//! - [`child`]: child processes that die with authbench (parent-death signal), and `kill(2)`.
 //! - [`sys`]: the two libc calls std lacks (clock ticks, open-file limit).
 //! - [`error`]: the crate's one error enum and its mapping to HTTP status + JSON.
 
 pub mod api;
+pub mod child;
 pub mod config;
 pub mod cookie;
 pub mod error;

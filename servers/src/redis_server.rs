@@ -63,9 +63,10 @@ impl RedisServer {
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
-        die_with_parent(&mut command);
-        let child =
-            command.spawn().map_err(|e| Error::RedisServerStart(format!("{}: {e}", binary.display())))?;
+        // SIGTERM if authbench dies without running destructors (SIGKILL, abort), so a crashed
+        // harness never leaves a redis-server behind.
+        let child = crate::child::spawn(command, crate::child::Signal::TERM)
+            .map_err(|e| Error::RedisServerStart(format!("{}: {e}", binary.display())))?;
         let mut server = RedisServer { child, port, dir };
         server.wait_ready(Duration::from_secs(10))?;
         Ok(server)
@@ -128,21 +129,5 @@ impl Drop for RedisServer {
         let _ = self.child.kill();
         let _ = self.child.wait();
         let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-/// Ask the kernel to SIGTERM the child if this process dies without running destructors (SIGKILL,
-/// abort), so a crashed harness never leaves a redis-server behind. No crate wraps this one
-/// prctl for `std::process::Command`; it runs in the forked child before exec, where only
-/// async-signal-safe calls are allowed, and prctl is one.
-#[allow(unsafe_code)]
-fn die_with_parent(command: &mut Command) {
-    use std::os::unix::process::CommandExt;
-    // SAFETY: prctl(PR_SET_PDEATHSIG) is async-signal-safe and touches no memory of the parent.
-    unsafe {
-        command.pre_exec(|| {
-            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
-            Ok(())
-        });
     }
 }

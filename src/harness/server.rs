@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use authbench_servers::SchemeKind;
+use authbench_servers::child::{self, Signal};
 
 /// A server child; SIGTERM and reaped on drop.
 pub struct ServerProcess {
@@ -20,13 +21,15 @@ impl ServerProcess {
     /// `listening on http://IP:PORT` line (30 s at most: a million users take a few seconds).
     pub fn spawn(scheme: SchemeKind, extra: &[String]) -> Result<ServerProcess> {
         let exe = std::env::current_exe().context("locate the authbench binary")?;
-        let mut child = Command::new(exe)
+        let mut command = Command::new(exe);
+        command
             .args(["serve", scheme.as_str(), "--addr", "127.0.0.1:0"])
             .args(extra)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
+            .stderr(Stdio::piped());
+        // SIGTERM (a graceful stop) if this process dies without stopping it.
+        let mut child = child::spawn(command, Signal::TERM)
             .with_context(|| format!("spawn `authbench serve {scheme}`"))?;
         let stdout = child.stdout.take().expect("stdout is piped");
         let (tx, rx) = std::sync::mpsc::channel();
@@ -79,7 +82,7 @@ impl ServerProcess {
         if !self.alive() {
             return;
         }
-        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+        let _ = child::signal(self.child.id(), Signal::TERM);
         for _ in 0..100 {
             if !self.alive() {
                 return;

@@ -83,7 +83,7 @@ impl Server {
 
     /// Send SIGTERM and wait for a clean exit; returns the exit status.
     pub fn terminate(mut self) -> std::process::ExitStatus {
-        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+        let _ = authbench_servers::child::signal(self.child.id(), authbench_servers::child::Signal::TERM);
         let status = self.child.wait().expect("wait for server");
         std::mem::forget(self);
         status
@@ -95,6 +95,63 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// A process as `/proc/PID/stat` describes it (no procps needed).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Proc {
+    pub pid: u32,
+    pub ppid: u32,
+    /// The executable's name (`comm`, at most 15 bytes).
+    pub comm: String,
+    /// `R`, `S`, `Z`, ...
+    pub state: char,
+    /// Start time in clock ticks since boot: with `pid`, names the process even if the pid is reused.
+    pub start: u64,
+}
+
+impl Proc {
+    pub fn read(pid: u32) -> Option<Proc> {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        let (head, rest) = stat.rsplit_once(')')?;
+        let comm = head.split_once('(')?.1.to_owned();
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        Some(Proc {
+            pid,
+            comm,
+            state: fields.first()?.chars().next()?,
+            ppid: fields.get(1)?.parse().ok()?,
+            start: fields.get(19)?.parse().ok()?,
+        })
+    }
+
+    /// Still running: the same process (pid and start time) exists and is not a zombie.
+    pub fn running(&self) -> bool {
+        Proc::read(self.pid).is_some_and(|p| p.start == self.start && p.state != 'Z')
+    }
+}
+
+/// Every process on the machine.
+pub fn processes() -> Vec<Proc> {
+    std::fs::read_dir("/proc")
+        .map(|d| {
+            d.filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok()).filter_map(Proc::read).collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The children, grandchildren, ... of `root` as they are now.
+pub fn descendants(root: u32) -> Vec<Proc> {
+    let all = processes();
+    let mut found: Vec<Proc> = Vec::new();
+    let mut parents = vec![root];
+    while let Some(parent) = parents.pop() {
+        for p in all.iter().filter(|p| p.ppid == parent) {
+            parents.push(p.pid);
+            found.push(p.clone());
+        }
+    }
+    found
 }
 
 /// A parsed HTTP response.
