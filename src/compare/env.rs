@@ -25,10 +25,12 @@ fn mem_total_bytes() -> Option<u64> {
         .map(|kib| kib * 1024)
 }
 
-fn command_output(cmd: &str, args: &[&str]) -> Option<String> {
-    let out = std::process::Command::new(cmd).args(args).output().ok()?;
-    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
-}
+/// The commit this binary was built from (`build.rs`; absent outside a git checkout).
+pub const GIT_COMMIT: Option<&str> = option_env!("AUTHBENCH_GIT_COMMIT");
+/// Whether tracked files differed from [`GIT_COMMIT`] when this binary was built.
+pub const GIT_DIRTY: Option<&str> = option_env!("AUTHBENCH_GIT_DIRTY");
+/// `rustc --version` of the compiler that built this binary.
+pub const RUSTC: Option<&str> = option_env!("AUTHBENCH_RUSTC");
 
 /// Everything but the run-specific fields, which the caller merges in.
 pub fn collect(redis_version: Option<String>) -> Value {
@@ -42,9 +44,10 @@ pub fn collect(redis_version: Option<String>) -> Value {
         "redis_version": redis_version,
         "build_profile": if cfg!(debug_assertions) { "debug" } else { "release" },
         "authbench_version": env!("CARGO_PKG_VERSION"),
-        "git_commit": command_output("git", &["rev-parse", "HEAD"]),
-        "git_dirty": command_output("git", &["status", "--porcelain"]).map(|s| !s.is_empty()),
-        "rustc": command_output("rustc", &["--version"]),
+        // The build, not the directory the binary runs in (build.rs).
+        "git_commit": GIT_COMMIT,
+        "git_dirty": GIT_DIRTY.map(|d| d == "true"),
+        "rustc": RUSTC,
         // A --redis-url may carry a password: URLs are recorded with credentials replaced.
         "command_line": std::env::args()
             .map(|a| if a.contains("://") { authbench_servers::session::redact_url(&a) } else { a })
@@ -79,4 +82,21 @@ pub fn describe(ctx: &Ctx, orders: &[Vec<SchemeKind>], redis_version: Option<Str
         e.extend(x.clone());
     }
     env
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn build_info_names_a_commit_and_a_rustc() {
+        if let Some(c) = GIT_COMMIT {
+            assert!(c.len() >= 40 && c.bytes().all(|b| b.is_ascii_hexdigit()), "{c}");
+            assert!(matches!(GIT_DIRTY, Some("true" | "false")), "{GIT_DIRTY:?}");
+        }
+        assert!(RUSTC.is_some_and(|r| r.starts_with("rustc ")), "{RUSTC:?}");
+        let env = collect(None);
+        assert_eq!(env["git_commit"].as_str(), GIT_COMMIT);
+        assert_eq!(env["rustc"].as_str(), RUSTC);
+    }
 }
