@@ -139,6 +139,8 @@ impl Search {
     }
 
     /// The next rate to offer, or `None` when the search is over.
+    // Not an `Iterator`: each call depends on the outcome `record`ed in between.
+    #[allow(clippy::should_implement_trait)]
     pub fn next(&mut self) -> Option<f64> {
         let p = self.plan;
         if self.tried.len() >= p.max_steps {
