@@ -425,11 +425,38 @@ impl Outputs {
 /// Every interval of an `.hlog` (as [`HlogWriter`] writes it) merged into one histogram. Strict:
 /// an entry that does not parse is an error, so a reader never silently under-counts.
 pub fn read_hlog(bytes: &[u8]) -> io::Result<Histogram<u64>> {
+    let bad = |e: String| io::Error::new(io::ErrorKind::InvalidData, format!("hlog: {e}"));
+    let mut merged = crate::record::new_histogram();
+    for i in read_hlog_intervals(bytes)? {
+        merged.add(&i.histogram).map_err(|e| bad(format!("{e:?}")))?;
+    }
+    Ok(merged)
+}
+
+/// One interval of an `.hlog`: when it started (seconds after the log's start), how long it
+/// lasted, and its histogram.
+#[derive(Debug, Clone)]
+pub struct HlogInterval {
+    pub start_s: f64,
+    pub length_s: f64,
+    pub histogram: Histogram<u64>,
+}
+
+impl HlogInterval {
+    /// Seconds after the log's start at which the interval ended (`t_s` of its timeseries row).
+    pub fn end_s(&self) -> f64 {
+        self.start_s + self.length_s
+    }
+}
+
+/// Every interval of an `.hlog` in file order (one per second of the run), for percentiles of
+/// merged histograms over a part of a run. Strict like [`read_hlog`].
+pub fn read_hlog_intervals(bytes: &[u8]) -> io::Result<Vec<HlogInterval>> {
     use base64::Engine;
     use hdrhistogram::serialization::Deserializer;
     use hdrhistogram::serialization::interval_log::{IntervalLogIterator, LogEntry};
     let bad = |e: String| io::Error::new(io::ErrorKind::InvalidData, format!("hlog: {e}"));
-    let mut merged = crate::record::new_histogram();
+    let mut out = Vec::new();
     let mut de = Deserializer::new();
     for entry in IntervalLogIterator::new(bytes) {
         if let LogEntry::Interval(i) = entry.map_err(|e| bad(format!("{e:?}")))? {
@@ -437,10 +464,14 @@ pub fn read_hlog(bytes: &[u8]) -> io::Result<Histogram<u64>> {
                 .decode(i.encoded_histogram().trim())
                 .map_err(|e| bad(e.to_string()))?;
             let h: Histogram<u64> = de.deserialize(&mut raw.as_slice()).map_err(|e| bad(format!("{e:?}")))?;
-            merged.add(&h).map_err(|e| bad(format!("{e:?}")))?;
+            out.push(HlogInterval {
+                start_s: i.start_timestamp().as_secs_f64(),
+                length_s: i.duration().as_secs_f64(),
+                histogram: h,
+            });
         }
     }
-    Ok(merged)
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -478,6 +509,10 @@ mod tests {
         assert!(text.contains("#[StartTime: 1700000000.000"), "{text}");
         assert!(text.contains(HLOG_LEGEND));
         assert_eq!(read_hlog(&buf).unwrap().len(), 2000);
+        let intervals = read_hlog_intervals(&buf).unwrap();
+        assert_eq!(intervals.len(), 2);
+        assert_eq!((intervals[1].start_s, intervals[1].end_s()), (1.0, 2.0));
+        assert_eq!(intervals[1].histogram.len(), 1000);
         assert!(read_hlog(b"0.0,1.0,1.0,not-base64!\n").is_err(), "a broken interval is an error");
     }
 
