@@ -108,6 +108,9 @@ pub struct LoadConfig {
     pub timeout: Duration,
     pub first_user: u64,
     pub progress: bool,
+    /// Open model only: send each arrival's `/api/me` with a credential drawn uniformly from this
+    /// pool instead of the pool users' own logins (none of them logs in). Library use only.
+    pub credentials: Option<std::sync::Arc<crate::credentials::CredentialPool>>,
 }
 
 /// Largest number of virtual users accepted (each holds one socket).
@@ -129,6 +132,7 @@ impl LoadConfig {
             timeout: Duration::from_secs(10),
             first_user: 1,
             progress: false,
+            credentials: None,
         }
     }
 
@@ -302,6 +306,7 @@ impl LoadArgs {
             timeout,
             first_user,
             progress: !self.no_progress,
+            credentials: None,
         })
     }
 }

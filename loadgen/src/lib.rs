@@ -5,6 +5,7 @@
 //! - [`config`]: `authbench load` options ([`LoadArgs`]) validated into a typed [`LoadConfig`].
 //! - [`ramp`]: [`LoadModel`] — closed (`--vus`, `--stages`) or open (`--rate`, `--rate-stages`);
 //!   [`ramp::Ramp`] interpolates targets and schedules open-model arrivals exactly.
+//! - [`credentials`]: a pool of ready credentials the open model draws from uniformly.
 //! - [`mix`]: `--mix me=98,refresh=1,logout=1` and the per-user random draw.
 //! - [`vu`]: one virtual user — login, authenticated requests, refresh, logout — on one loop.
 //! - [`workers`]: one single-threaded runtime per core; each user lives on one of them.
@@ -29,6 +30,7 @@
 pub mod client;
 pub mod command;
 pub mod config;
+pub mod credentials;
 pub mod error;
 pub mod load;
 pub mod mix;

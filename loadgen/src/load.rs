@@ -69,6 +69,7 @@ pub async fn run(config: LoadConfig, stop: CancellationToken) -> Result<Summary>
         think: config.think,
         timeout: config.timeout,
         first_user: config.first_user,
+        credentials: config.credentials.clone().filter(|_| open_model),
         recorder: Recorder::new(workers.len()),
         active: AtomicU64::new(0),
     });
@@ -263,7 +264,8 @@ async fn log_in_pool(shared: &Arc<Shared>, workers: &Workers, size: u64) -> Vec<
         set.spawn_on(
             async move {
                 let mut vu = Vu::new(i, worker, shared.clone());
-                if shared.scheme.is_some() {
+                // With a credential pool the users send drawn credentials: nobody logs in.
+                if shared.scheme.is_some() && shared.credentials.is_none() {
                     let _permit = gate.acquire().await;
                     vu.login_now().await;
                 }

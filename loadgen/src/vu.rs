@@ -19,6 +19,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::client::{Call, Client, Reply};
+use crate::credentials::CredentialPool;
 use crate::mix::{Action, Mix, Rng};
 use crate::ramp::Ramp;
 use crate::record::{Endpoint, ErrorKind, Recorder, Sample};
@@ -60,6 +61,8 @@ pub struct Shared {
     pub think: Duration,
     pub timeout: Duration,
     pub first_user: u64,
+    /// Open model: credentials drawn uniformly per arrival (see [`crate::credentials`]).
+    pub credentials: Option<Arc<CredentialPool>>,
     pub recorder: Recorder,
     /// Virtual-user tasks alive right now.
     pub active: AtomicU64,
@@ -225,6 +228,11 @@ impl Vu {
             let _ = self.exchange(Endpoint::Healthz, &call, intended, None).await;
             return;
         }
+        if intended.is_some()
+            && let Some(pool) = self.shared.credentials.clone()
+        {
+            return self.me_drawn(&pool, intended).await;
+        }
         let Some(session) = &self.session else {
             self.login().await;
             // Open model: the scheduled request still goes out, late, timed from its slot.
@@ -306,6 +314,20 @@ impl Vu {
         if let Err(ErrorKind::Status4xx) = self.exchange(Endpoint::Me, &call, intended, Some(len)).await {
             self.session = None;
         }
+    }
+
+    /// `/api/me` with a credential drawn uniformly from the run's pool (open model).
+    async fn me_drawn(&mut self, pool: &CredentialPool, intended: Option<Instant>) {
+        let Some(value) = pool.draw(self.rng.next_u64()) else { return };
+        let len = value.len() as u64;
+        let call = Call {
+            method: Method::GET,
+            path: api::ME,
+            credential: Some((pool.header().clone(), value)),
+            json: None,
+            want_body: false,
+        };
+        let _ = self.exchange(Endpoint::Me, &call, intended, Some(len)).await;
     }
 
     async fn refresh(&mut self) {
