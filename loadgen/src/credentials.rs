@@ -158,6 +158,11 @@ impl CredentialPool {
         HeaderValue::from_maybe_shared(self.bytes(i)).expect("validated when the pool was built")
     }
 
+    /// Entry `i`'s header value without marking it used (e.g. to sample what was issued).
+    pub fn value(&self, i: usize) -> Option<HeaderValue> {
+        (i < self.len()).then(|| self.bytes(i)).and_then(|b| HeaderValue::from_maybe_shared(b).ok())
+    }
+
     /// Draw one credential uniformly from `random` (a uniform 64-bit number); `None` if empty.
     pub fn draw(&self, random: u64) -> Option<HeaderValue> {
         self.index(random).map(|i| self.take(i))

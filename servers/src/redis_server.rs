@@ -30,6 +30,20 @@ pub fn find_binary() -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
+/// `DEBUG` from loopback clients, on Redis 7 and later (where it is off by default and the
+/// option exists; older versions allow it anyway and would refuse the unknown option).
+/// `compare` reads `DEBUG HTSTATS` to know when incremental rehashing has finished before it
+/// reads memory. This server is private and bound to loopback.
+fn debug_command_args(binary: &PathBuf) -> Vec<&'static str> {
+    let version = Command::new(binary).arg("--version").stderr(Stdio::null()).output();
+    let major = version.ok().and_then(|o| {
+        let text = String::from_utf8_lossy(&o.stdout).into_owned();
+        let v = text.split_whitespace().find_map(|w| w.strip_prefix("v="))?.to_owned();
+        v.split('.').next()?.parse::<u32>().ok()
+    });
+    if major.is_some_and(|m| m >= 7) { vec!["--enable-debug-command", "local"] } else { Vec::new() }
+}
+
 fn free_port() -> std::io::Result<u16> {
     Ok(TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?.local_addr()?.port())
 }
@@ -58,6 +72,7 @@ impl RedisServer {
             .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--protected-mode", "yes"])
             .args(["--save", "", "--appendonly", "no", "--daemonize", "no", "--loglevel", "warning"])
             .args(["--maxclients", "20000"])
+            .args(debug_command_args(binary))
             .arg("--dir")
             .arg(&dir)
             .stdin(Stdio::null())

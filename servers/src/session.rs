@@ -147,11 +147,13 @@ impl SessionStore {
         &self.prefix
     }
 
-    fn session_key(&self, sid: &str) -> String {
+    /// The Redis key of session `sid` (public so a measurement can sample its memory).
+    pub fn session_key(&self, sid: &str) -> String {
         format!("{}s:{sid}", self.prefix)
     }
 
-    fn user_key(&self, uid: u64) -> String {
+    /// The Redis key of user `uid`'s session index (public for the same reason).
+    pub fn user_key(&self, uid: u64) -> String {
         format!("{}u:{uid}", self.prefix)
     }
 

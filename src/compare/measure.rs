@@ -2,7 +2,6 @@
 //! the ramp of virtual users, and the session-scaling sweep — through the loadgen library.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use authbench_loadgen::config::LoadConfig;
@@ -11,12 +10,11 @@ use authbench_loadgen::ramp::{LoadModel, Ramp};
 use authbench_loadgen::summary::Summary;
 use authbench_report::data::{CheckRow, RampRow, SessionsRow};
 use authbench_servers::SchemeKind;
-use authbench_servers::session::SessionStore;
 use tokio_util::sync::CancellationToken;
 
 use super::Ctx;
 use super::checks;
-use super::preload;
+use super::sweep::{Level, Sweep};
 use crate::harness::redis;
 use crate::harness::server::ServerProcess;
 
@@ -77,6 +75,25 @@ async fn run_load(
         h.saturated_seconds += summary.generator.saturated_seconds;
     }
     Ok(summary)
+}
+
+/// One `sessions.csv` row from a sweep level.
+fn sessions_row(scheme: SchemeKind, repeat: u32, level: &Level) -> SessionsRow {
+    let s = &level.summary;
+    let me = s.endpoints.get("me").and_then(|e| e.latency_us.as_ref());
+    SessionsRow {
+        scheme: scheme.to_string(),
+        repeat,
+        sessions: level.sessions,
+        me_p50_us: me.map(|l| l.p50 as f64).unwrap_or(f64::NAN),
+        me_p99_us: me.map(|l| l.p99 as f64).unwrap_or(f64::NAN),
+        me_p999_us: me.map(|l| l.p999 as f64),
+        server_cpu_us_per_req: s.server.cpu_us_per_req,
+        redis_cpu_us_per_req: if scheme == SchemeKind::Session { s.redis.cpu_us_per_req } else { Some(0.0) },
+        server_rss_bytes: level.server_rss_bytes.map(|v| v as f64),
+        redis_used_memory: level.redis_used_memory.map(|v| v as f64),
+        redis_keys: level.redis_keys,
+    }
 }
 
 fn me_only() -> Mix {
@@ -245,50 +262,38 @@ pub async fn unit(
         return Ok(r);
     }
 
-    // 5. Session-scaling sweep: preload idle sessions, then /api/me at a fixed arrival rate.
-    let store = match scheme {
-        SchemeKind::Session => {
-            Some(SessionStore::connect_bulk(&ctx.redis_url, &prefix, Duration::from_secs(3600)).await?)
-        }
-        _ => None,
+    // 5. Session-scaling sweep: one session per user, lookups drawn uniformly (see `sweep`).
+    let sweep = Sweep {
+        scheme,
+        server_addr: server.addr,
+        server_pid: server.pid(),
+        redis_url: &ctx.redis_url,
+        prefix: &prefix,
+        keys: &ctx.keys.issue,
+        levels: &plan.levels,
+        rate: plan.rate,
+        duration: plan.sweep,
+        vus: plan.steady_vus,
+        out_dir: &dir,
     };
-    let mut stored = 0u64;
-    for &level in &plan.levels {
-        ctx.progress.phase(scheme, repeat, &format!("sweep {level} sessions"));
-        let took = preload::grow(scheme, stored, level, plan.users, store.as_ref(), &ctx.keys.issue).await?;
-        stored = level;
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        let rss = authbench_loadgen::sample::read_proc(server.pid()).ok().map(|p| p.rss_bytes);
-        let redis_now = ctx.redis_info.sample().await.ok();
-        let (used, keys) = (redis_now.map(|r| r.used_memory), redis_now.map(|r| r.keys));
-        let model =
-            LoadModel::Open { rate_stages: Ramp::constant(plan.rate, plan.sweep), vus: plan.steady_vus };
-        let c = load(ctx, &server, Some(scheme), model, Some(dir.join(format!("sessions-{level}"))));
-        let s = run_load(c, stop, "sweep", Some(&mut health)).await?;
-        let me = s.endpoints.get("me").and_then(|e| e.latency_us.as_ref());
-        r.sessions.push(SessionsRow {
-            scheme: scheme.to_string(),
-            repeat,
-            sessions: level,
-            me_p50_us: me.map(|l| l.p50 as f64).unwrap_or(f64::NAN),
-            me_p99_us: me.map(|l| l.p99 as f64).unwrap_or(f64::NAN),
-            me_p999_us: me.map(|l| l.p999 as f64),
-            server_cpu_us_per_req: s.server.cpu_us_per_req,
-            redis_cpu_us_per_req: if scheme == SchemeKind::Session {
-                s.redis.cpu_us_per_req
-            } else {
-                Some(0.0)
-            },
-            server_rss_bytes: rss.map(|v| v as f64),
-            redis_used_memory: used.map(|v| v as f64),
-            redis_keys: keys,
-        });
-        ctx.progress
-            .note(&format!("{scheme} r{repeat}: {level} sessions preloaded in {:.1} s", took.as_secs_f64()));
-        if stop.is_cancelled() {
-            r.interrupted = true;
-            break;
-        }
+    let levels =
+        sweep.run(stop, |n| ctx.progress.phase(scheme, repeat, &format!("sweep {n} sessions"))).await?;
+    for level in &levels {
+        let s = &level.summary;
+        health.errors += s.total.errors;
+        health.requests += s.total.count;
+        health.saturated_seconds += s.generator.saturated_seconds;
+        ctx.progress.note(&format!(
+            "{scheme} r{repeat}: {} sessions preloaded in {:.1} s, at rest after {:.1} s ({})",
+            level.sessions,
+            level.preload.as_secs_f64(),
+            level.rest_wait.as_secs_f64(),
+            level.rest.map_or("-", |r| r.as_str()),
+        ));
+        r.sessions.push(sessions_row(scheme, repeat, level));
+    }
+    if stop.is_cancelled() {
+        r.interrupted = true;
     }
     r.metrics.push(("load_errors", "requests", health.errors as f64));
     r.metrics.push(("load_requests", "requests", health.requests as f64));

@@ -5,6 +5,8 @@
 //! - [`checks`]: equivalence and real-work checks run before any number is kept.
 //! - [`preload`]: idle sessions through each scheme's real credential-issuing code.
 //! - [`phase`]: the phases, one function each; now the revocation window (logout / logout-all).
+//! - [`sweep`]: the session-scaling sweep — one session per user, uniform lookups, memory at rest.
+//! - [`store_probe`]: Redis readings around a sweep level (rehashing, commandstats, MEMORY USAGE).
 //! - [`knee`]: deciding the rates of the stepped search for the knee, and judging each step.
 //! - [`saturation`]: fixed-rate open-model runs: the knee search and the CPU-per-request ladder.
 //! - [`ctx`]: what every phase shares — plan, Redis, keys, progress — and the server arguments.
@@ -25,6 +27,8 @@ pub mod plan;
 pub mod preload;
 pub mod progress;
 pub mod saturation;
+pub mod store_probe;
+pub mod sweep;
 
 use anyhow::{Context, Result};
 use authbench_loadgen::process::{self, Interrupt, Threads, cancel_on, exit, fail};

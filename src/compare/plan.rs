@@ -29,8 +29,9 @@ pub struct CompareArgs {
     #[arg(long, default_value = "10ms", value_parser = parse_duration)]
     pub think: Duration,
 
-    /// Stored-session levels of the session-scaling sweep. Default `0,10k,100k,1m`
-    /// (`--quick`: `0,10k`).
+    /// Stored-session levels of the session-scaling sweep, one session per distinct user (the
+    /// servers know as many users as the largest level). Default `0,10k,100k,1m` (`--quick`:
+    /// `0,10k`); up to `10m` where memory allows, else refused before anything starts.
     #[arg(long, value_delimiter = ',', value_parser = parse_count)]
     pub sessions: Option<Vec<u64>>,
 
@@ -102,7 +103,7 @@ pub struct Plan {
     pub seed: u64,
     pub rate_per_user: f64,
     pub progress: bool,
-    /// Users the servers know; preloaded sessions cycle over them.
+    /// Users the servers know: the largest sweep level (one session per user), at least the ramp's.
     pub users: u64,
     /// Connections of the healthz-vs-me CPU phases and the sweep's logged-in pool.
     pub steady_vus: u64,
@@ -111,6 +112,48 @@ pub struct Plan {
     pub sweep: Duration,
     /// TTL of the servers of the revocation phase.
     pub revocation_ttl: Duration,
+}
+
+/// Memory one stored session needs at the largest level, by where it lives: Redis (session
+/// scheme only; ~550 B measured with one session per user, rounded up), the server's user table
+/// (every scheme: the users are the largest level), and the generator's credential pool (the
+/// header value, up to ~230 B for a JWT, plus its offset and bookkeeping).
+const REDIS_BYTES_PER_SESSION: u64 = 700;
+const SERVER_BYTES_PER_USER: u64 = 350;
+const POOL_BYTES_PER_CREDENTIAL: u64 = 300;
+/// Share of the available memory a sweep may plan to use.
+const MEMORY_HEADROOM: f64 = 0.8;
+
+/// `MemAvailable` from /proc/meminfo, in bytes (None where it cannot be read).
+pub fn available_memory() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let kib: u64 = text
+        .lines()
+        .find_map(|l| l.strip_prefix("MemAvailable:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    Some(kib * 1024)
+}
+
+/// Refuse, before anything starts, a largest level whose sessions would not fit in `available`
+/// bytes (with headroom). Levels up to 1m are always accepted (they need ~1.4 GB).
+pub fn check_memory(top: u64, schemes: &[SchemeKind], available: Option<u64>) -> Result<()> {
+    let redis = if schemes.contains(&SchemeKind::Session) { REDIS_BYTES_PER_SESSION } else { 0 };
+    let need = top * (redis + SERVER_BYTES_PER_USER + POOL_BYTES_PER_CREDENTIAL);
+    match available {
+        _ if top <= 1_000_000 => Ok(()),
+        Some(avail) if need as f64 <= avail as f64 * MEMORY_HEADROOM => Ok(()),
+        Some(avail) => bail!(
+            "--sessions {top}: the sweep needs about {:.1} GiB (Redis, server users, credential pool) \
+             but only {:.1} GiB is available; use a smaller largest level or a machine with more memory",
+            need as f64 / (1u64 << 30) as f64,
+            avail as f64 / (1u64 << 30) as f64
+        ),
+        None => bail!("--sessions {top}: cannot read MemAvailable from /proc/meminfo to check it fits"),
+    }
 }
 
 impl Plan {
@@ -129,9 +172,11 @@ impl Plan {
             .unwrap_or_else(|| if a.quick { vec![0, 10_000] } else { vec![0, 10_000, 100_000, 1_000_000] });
         levels.sort_unstable();
         levels.dedup();
-        if levels.last().copied().unwrap_or(0) > 10_000_000 {
+        let top = levels.last().copied().unwrap_or(0);
+        if top > 10_000_000 {
             bail!("--sessions above 10m would need more memory than this harness plans for");
         }
+        check_memory(top, &schemes, available_memory())?;
         let rate = a.rate.unwrap_or(if a.quick { 1000.0 } else { 2000.0 });
         if !(rate.is_finite() && rate > 0.0 && rate <= 200_000.0) {
             bail!("--rate must be between 0 and 200000 requests/s");
@@ -149,7 +194,9 @@ impl Plan {
         });
         Ok(Plan {
             schemes,
-            users: 100_000u64.max(stages.max() as u64 + 1000),
+            // One session per distinct user: the users are the largest level (and enough for
+            // the ramp's virtual users).
+            users: top.max(stages.max() as u64 + 1000),
             stages,
             stages_text,
             think: a.think,
@@ -243,5 +290,18 @@ mod tests {
         assert_eq!(plan("--quick --out x").unwrap().rate, 1000.0);
         assert!(plan("--rate 300k --out x").is_err(), "above the 200000 bound");
         assert!(plan("--rate 2x --out x").is_err());
+    }
+
+    #[test]
+    fn ten_million_sessions_are_accepted_only_where_memory_allows() {
+        let all = SchemeKind::ALL;
+        let gib = 1u64 << 30;
+        assert!(check_memory(10_000_000, &all, Some(24 * gib)).is_ok());
+        let e = check_memory(10_000_000, &all, Some(8 * gib)).unwrap_err().to_string();
+        assert!(e.contains("--sessions 10000000") && e.contains("available"), "{e}");
+        // Without the session scheme nothing goes to Redis: less is needed.
+        assert!(check_memory(10_000_000, &[SchemeKind::Jwt], Some(8 * gib)).is_ok());
+        assert!(check_memory(1_000_000, &all, Some(gib / 4)).is_ok());
+        assert!(check_memory(2_000_000, &all, None).is_err());
     }
 }

@@ -1,10 +1,12 @@
 //! Session-scaling preload: idle logged-in users created through each scheme's real
 //! credential-issuing code. For `session` that writes Redis (the cost being measured); for
 //! `cookie` and `jwt` it seals or signs credentials and stores nothing — which is the point.
+//! What it issues is kept as the pool the sweep's lookups draw from.
 
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
+use authbench_loadgen::credentials::CredentialsBuilder;
 use authbench_servers::SchemeKind;
 use authbench_servers::cookie::Claims;
 use authbench_servers::jwt::TokenType;
@@ -16,54 +18,75 @@ use super::keys::IssueKeys;
 const BATCH: u64 = 2_000;
 const IN_FLIGHT: usize = 4;
 
-/// Bring the number of idle sessions from `from` to `to`, for user ids cycling over `1..=users`.
-/// Returns the time it took.
+/// The header a scheme's credential travels in (the contract, as the generator knows it).
+pub fn credential_header(scheme: SchemeKind) -> http::HeaderName {
+    match scheme {
+        SchemeKind::Cookie | SchemeKind::Session => http::header::COOKIE,
+        SchemeKind::Jwt => http::header::AUTHORIZATION,
+    }
+}
+
+/// Bring the number of idle logged-in users from `from` to `to`: users `from + 1 ..= to` get one
+/// session (or one issued credential) each, so a level of N stored sessions is N distinct users.
+/// Every credential issued is appended to `issued`, in user order, ready to send. Returns the
+/// time it took.
 pub async fn grow(
     scheme: SchemeKind,
     from: u64,
     to: u64,
-    users: u64,
     store: Option<&SessionStore>,
     keys: &IssueKeys,
+    issued: &mut CredentialsBuilder,
 ) -> Result<Duration> {
     let started = Instant::now();
     if to <= from {
         return Ok(started.elapsed());
     }
-    let uid = move |i: u64| i % users + 1;
     match scheme {
         SchemeKind::Session => {
             let store = store.context("session preload needs the session store")?;
+            let prefix = format!("{}=", authbench_servers::session::COOKIE_NAME);
             let mut starts = (from..to).step_by(BATCH as usize).peekable();
             while starts.peek().is_some() {
                 let wave: Vec<u64> = starts.by_ref().take(IN_FLIGHT).collect();
-                let calls = wave.iter().map(|&s| store.create_many((s..(s + BATCH).min(to)).map(uid)));
+                let calls = wave.iter().map(|&s| store.create_many((s..(s + BATCH).min(to)).map(|i| i + 1)));
+                // join_all keeps the order of the calls: credentials stay in user order.
                 for r in futures::future::join_all(calls).await {
-                    r.map_err(|e| anyhow::anyhow!("{e} while preloading sessions into Redis"))?;
+                    let sids = r.map_err(|e| anyhow::anyhow!("{e} while preloading sessions into Redis"))?;
+                    for sid in sids {
+                        issued.push_parts(prefix.as_bytes(), sid.as_bytes());
+                    }
                 }
             }
         }
         SchemeKind::Cookie => {
             let sealer = keys.cookie.clone();
-            tokio::task::spawn_blocking(move || {
+            let name = authbench_servers::cookie::COOKIE_NAME;
+            let batch = tokio::task::spawn_blocking(move || {
                 let now = authbench_servers::api::now_secs();
-                for i in from..to {
-                    let c = Claims { uid: uid(i), iat: now, exp: now + 900 };
-                    std::hint::black_box(sealer.seal(authbench_servers::cookie::COOKIE_NAME, &c));
+                let prefix = format!("{name}=");
+                let mut out = CredentialsBuilder::new();
+                for uid in from + 1..=to {
+                    let c = Claims { uid, iat: now, exp: now + 900 };
+                    out.push_parts(prefix.as_bytes(), sealer.seal(name, &c).as_bytes());
                 }
+                out
             })
             .await?;
+            issued.append(batch);
         }
         SchemeKind::Jwt => {
             let codec = keys.jwt.clone();
-            tokio::task::spawn_blocking(move || -> Result<()> {
+            let batch = tokio::task::spawn_blocking(move || -> Result<CredentialsBuilder> {
                 let now = authbench_servers::api::now_secs();
-                for i in from..to {
-                    std::hint::black_box(codec.issue(uid(i), TokenType::Access, now)?);
+                let mut out = CredentialsBuilder::new();
+                for uid in from + 1..=to {
+                    out.push_parts(b"Bearer ", codec.issue(uid, TokenType::Access, now)?.as_bytes());
                 }
-                Ok(())
+                Ok(out)
             })
             .await??;
+            issued.append(batch);
         }
     }
     Ok(started.elapsed())

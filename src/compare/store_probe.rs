@@ -1,0 +1,190 @@
+//! What the session sweep reads from Redis around each level, over its own connection (reads
+//! only: it never writes a key, resets statistics or flushes):
+//!
+//! - **at rest**: wait until no dictionary is being rehashed, so `used_memory` is not read in the
+//!   middle of a resize (a resize doubles a table's bucket array; read mid-way, one level carries
+//!   both arrays and bends the slope). On Redis 7.0 the reliable signal is `DEBUG HTSTATS 0`:
+//!   while a dictionary (keys or expires) rehashes it lists a second table, "rehashing target".
+//!   `DEBUG` is enabled for loopback clients on the private redis-server compare starts
+//!   (`--enable-debug-command local`). Where `DEBUG` is refused (an external `--redis-url`) the
+//!   fallback is weaker and says so: `used_memory` unchanged over 1 s of polling. (Memory alone is
+//!   not proof: during a rehash both tables are allocated and `used_memory` stays flat until the
+//!   old one is freed, which is why `DEBUG HTSTATS` is preferred.)
+//! - **command statistics**: `calls` and `usec` of one command from `INFO commandstats`; the
+//!   sweep takes them before and after a level and divides the deltas (Redis's own
+//!   `usec_per_call` is a running average since start, not the level's).
+//! - **keyspace hits**: `keyspace_hits` from `INFO stats`, for the same before/after delta.
+//! - **memory of sampled keys**: mean `MEMORY USAGE` of a list of keys (the session records and
+//!   the per-user indexes, sampled apart).
+
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+
+/// How "at rest" was established before memory was read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RestSignal {
+    /// `DEBUG HTSTATS 0` listed no rehashing target.
+    NoRehashing,
+    /// `DEBUG` refused: `used_memory` unchanged for a second.
+    MemoryStable,
+    /// Neither within the time limit; memory read anyway.
+    TimedOut,
+}
+
+impl RestSignal {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RestSignal::NoRehashing => "debug htstats: no rehashing",
+            RestSignal::MemoryStable => "used_memory stable for 1 s (DEBUG unavailable)",
+            RestSignal::TimedOut => "timed out waiting for rehashing to finish",
+        }
+    }
+}
+
+/// Cumulative `calls` and `usec` of one command.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CommandStat {
+    pub calls: u64,
+    pub usec: u64,
+}
+
+impl CommandStat {
+    /// Microseconds per call between two readings; `None` without calls in between.
+    pub fn usec_per_call_since(self, before: CommandStat) -> Option<f64> {
+        let calls = self.calls.checked_sub(before.calls)?;
+        (calls > 0).then(|| self.usec.saturating_sub(before.usec) as f64 / calls as f64)
+    }
+}
+
+/// A read-only connection to the Redis the sweep measures.
+pub struct StoreProbe {
+    conn: redis::aio::MultiplexedConnection,
+}
+
+impl StoreProbe {
+    pub async fn connect(url: &str) -> Result<StoreProbe> {
+        let client = redis::Client::open(url).context("Redis URL")?;
+        let conn = client.get_multiplexed_async_connection().await.context("connect to Redis")?;
+        Ok(StoreProbe { conn })
+    }
+
+    async fn info(&self, section: &str) -> Result<String> {
+        let mut conn = self.conn.clone();
+        Ok(redis::cmd("INFO").arg(section).query_async(&mut conn).await?)
+    }
+
+    /// Wait (polling every 50 ms, at most `limit`) until no dictionary is rehashing.
+    pub async fn wait_at_rest(&self, limit: Duration) -> Result<(RestSignal, Duration)> {
+        let started = Instant::now();
+        let mut stable_since: Option<(u64, Instant)> = None;
+        loop {
+            let mut conn = self.conn.clone();
+            let stats: redis::RedisResult<String> =
+                redis::cmd("DEBUG").arg("HTSTATS").arg(0).query_async(&mut conn).await;
+            match stats {
+                Ok(text) if !rehashing(&text) => return Ok((RestSignal::NoRehashing, started.elapsed())),
+                Ok(_) => {}
+                Err(_) => {
+                    let used = used_memory(&self.info("memory").await?).context("INFO memory")?;
+                    match stable_since {
+                        Some((m, since)) if m == used => {
+                            if since.elapsed() >= Duration::from_secs(1) {
+                                return Ok((RestSignal::MemoryStable, started.elapsed()));
+                            }
+                        }
+                        _ => stable_since = Some((used, Instant::now())),
+                    }
+                }
+            }
+            if started.elapsed() >= limit {
+                return Ok((RestSignal::TimedOut, started.elapsed()));
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// CPU, `used_memory` and key count, parsed as the load generator's sampler does.
+    pub async fn sample(&self) -> Result<authbench_loadgen::sample::RedisSample> {
+        let mut conn = self.conn.clone();
+        let text: String = redis::cmd("INFO").query_async(&mut conn).await?;
+        authbench_loadgen::sample::parse_info(&text).context("INFO lacks used_memory or CPU")
+    }
+
+    /// `calls` and `usec` of `command` (lower case, e.g. `getex`); zero if never called.
+    pub async fn command_stat(&self, command: &str) -> Result<CommandStat> {
+        Ok(parse_command_stat(&self.info("commandstats").await?, command))
+    }
+
+    /// `keyspace_hits` (cumulative).
+    pub async fn keyspace_hits(&self) -> Result<u64> {
+        let text = self.info("stats").await?;
+        text.lines()
+            .find_map(|l| l.strip_prefix("keyspace_hits:"))
+            .and_then(|v| v.trim().parse().ok())
+            .context("no keyspace_hits in INFO stats")
+    }
+
+    /// Mean `MEMORY USAGE` (bytes, exact: `SAMPLES 0`) over `keys`, in one pipeline; keys that do
+    /// not exist are skipped. `None` when none exists.
+    pub async fn mean_memory_usage(&self, keys: &[String]) -> Result<Option<f64>> {
+        if keys.is_empty() {
+            return Ok(None);
+        }
+        let mut pipe = redis::pipe();
+        for k in keys {
+            pipe.cmd("MEMORY").arg("USAGE").arg(k).arg("SAMPLES").arg(0);
+        }
+        let mut conn = self.conn.clone();
+        let sizes: Vec<Option<u64>> = pipe.query_async(&mut conn).await.context("MEMORY USAGE")?;
+        let found: Vec<u64> = sizes.into_iter().flatten().collect();
+        Ok((!found.is_empty()).then(|| found.iter().sum::<u64>() as f64 / found.len() as f64))
+    }
+}
+
+/// Whether `DEBUG HTSTATS` output shows a dictionary being rehashed.
+fn rehashing(htstats: &str) -> bool {
+    htstats.contains("rehashing target")
+}
+
+fn used_memory(info: &str) -> Option<u64> {
+    info.lines().find_map(|l| l.strip_prefix("used_memory:")).and_then(|v| v.trim().parse().ok())
+}
+
+fn parse_command_stat(text: &str, command: &str) -> CommandStat {
+    let wanted = format!("cmdstat_{command}:");
+    let Some(rest) = text.lines().find_map(|l| l.strip_prefix(wanted.as_str())) else {
+        return CommandStat::default();
+    };
+    let field = |name: &str| -> u64 {
+        rest.split(',').find_map(|kv| kv.strip_prefix(name)).and_then(|v| v.trim().parse().ok()).unwrap_or(0)
+    };
+    CommandStat { calls: field("calls="), usec: field("usec=") }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn command_stat_deltas() {
+        let before = parse_command_stat(
+            "# Commandstats\r\ncmdstat_getex:calls=200,usec=300,usec_per_call=1.50,rejected_calls=0\r\n",
+            "getex",
+        );
+        assert_eq!(before, CommandStat { calls: 200, usec: 300 });
+        let after = CommandStat { calls: 1200, usec: 2300 };
+        assert_eq!(after.usec_per_call_since(before), Some(2.0));
+        assert_eq!(before.usec_per_call_since(before), None);
+        assert_eq!(parse_command_stat("cmdstat_get:calls=5,usec=9", "getex"), CommandStat::default());
+    }
+
+    #[test]
+    fn rehashing_is_read_from_htstats() {
+        let idle = "[Dictionary HT]\nHash table 0 stats (main hash table):\n table size: 4\n[Expires HT]\n";
+        let busy = "[Dictionary HT]\nHash table 0 stats (main hash table):\n table size: 4\nHash table 1 stats (rehashing target):\n table size: 8\n";
+        assert!(!rehashing(idle));
+        assert!(rehashing(busy));
+        assert_eq!(used_memory("# Memory\r\nused_memory:1234\r\nused_memory_human:1K\r\n"), Some(1234));
+    }
+}
