@@ -65,12 +65,24 @@ pub fn router<S: Scheme>(scheme: S) -> Router {
         .route(REFRESH, post(refresh::<S>))
         .route(LOGOUT, post(logout::<S>))
         .route(LOGOUT_ALL, post(logout_all::<S>))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(scheme)
 }
 
 async fn healthz() -> &'static str {
     "ok"
+}
+
+/// axum's own 404 and 405 have empty bodies: answer them in the crate's JSON shape (axum still
+/// adds `Allow` to the 405).
+async fn not_found() -> Error {
+    Error::NotFound
+}
+
+async fn method_not_allowed() -> Error {
+    Error::MethodNotAllowed
 }
 
 #[derive(Deserialize)]
@@ -107,22 +119,34 @@ async fn logout_all<S: Scheme>(State(scheme): State<S>, who: S::Principal) -> Re
     scheme.logout_all(who).await
 }
 
-/// A request body, read whole. axum's `Bytes` extractor with its answers (413 over
-/// [`MAX_BODY_BYTES`], 400 for a broken body), except that a body the server stopped waiting for
-/// (the serve loop's body read timeout) is 408 Request Timeout, which is what happened.
+/// A request body, read whole: 413 over [`MAX_BODY_BYTES`] (after draining the rest, bounded:
+/// `linger`), 400 for a broken body, 408 for a body the server stopped waiting for (the serve
+/// loop's body read timeout) — each with the crate's JSON error body.
 pub struct Body(pub Bytes);
 
 impl<S: Send + Sync> FromRequest<S> for Body {
     type Rejection = Response;
 
-    async fn from_request(req: axum::extract::Request, state: &S) -> std::result::Result<Self, Response> {
-        Bytes::from_request(req, state).await.map(Body).map_err(|rejection| {
-            if crate::serve::is_body_timeout(&rejection) {
-                Error::BodyTimeout.into_response()
-            } else {
-                rejection.into_response()
+    async fn from_request(req: axum::extract::Request, _: &S) -> std::result::Result<Self, Response> {
+        let (parts, body) = req.into_parts();
+        match crate::linger::read(&parts.headers, body, MAX_BODY_BYTES).await {
+            crate::linger::Read::Whole(bytes) => Ok(Body(bytes)),
+            crate::linger::Read::TooLarge { drained } => {
+                let mut response = Error::PayloadTooLarge.into_response();
+                if !drained {
+                    response
+                        .headers_mut()
+                        .insert(header::CONNECTION, http::HeaderValue::from_static("close"));
+                }
+                Err(response)
             }
-        })
+            crate::linger::Read::Failed(e) if crate::serve::is_body_timeout(&e) => {
+                Err(Error::BodyTimeout.into_response())
+            }
+            crate::linger::Read::Failed(_) => {
+                Err(Error::BadRequest("request body could not be read").into_response())
+            }
+        }
     }
 }
 

@@ -1,4 +1,13 @@
 //! The crate's one error type, and the one place that maps each failure to an HTTP status and JSON body.
+//!
+//! Every error answer the servers' code or axum gives has the one shape `{"error": "<message>"}`
+//! with `Content-Type: application/json`: credential and login failures (401), malformed or
+//! mistyped bodies (400), an unread body (408), an oversized body (413, see `linger`), an unknown
+//! route (404) and a known route with another method (405, with `Allow`), a stateless
+//! `logout-all` (501), a failed store (503). Documented exceptions — hyper answers these itself,
+//! before any of our code runs, and offers no hook: a request head over 8 KiB (431, empty body),
+//! a request that is not HTTP/1.1 (400, empty body), and a request head that does not arrive
+//! within the header read timeout (the connection is closed without an answer).
 
 use axum::Json;
 use axum::http::StatusCode;
@@ -24,6 +33,12 @@ pub enum Error {
     BadRequest(&'static str),
     #[error("request body not received in time")]
     BodyTimeout,
+    #[error("request body larger than {} bytes", crate::api::MAX_BODY_BYTES)]
+    PayloadTooLarge,
+    #[error("no such route")]
+    NotFound,
+    #[error("method not allowed on this route")]
+    MethodNotAllowed,
     #[error("a stateless credential cannot be revoked before it expires")]
     CannotRevoke,
     // ---- request time: the store, not the client, failed ----
@@ -67,6 +82,9 @@ impl Error {
             | Error::BadLogin => StatusCode::UNAUTHORIZED,
             Error::BadRequest(_) => StatusCode::BAD_REQUEST,
             Error::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
+            Error::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Error::NotFound => StatusCode::NOT_FOUND,
+            Error::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Error::CannotRevoke => StatusCode::NOT_IMPLEMENTED,
             Error::StoreUnavailable | Error::Redis(_) => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::INTERNAL_SERVER_ERROR,

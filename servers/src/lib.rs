@@ -8,6 +8,7 @@
 //! - [`users`]: the synthetic user directory and argon2id password verification.
 //! - [`config`]: `authbench serve` options, typed at the edge.
 //! - [`serve`]: the hyper accept loop, limits, shutdown, and `serve`'s start-up.
+//! - [`linger`]: request bodies read within the limit; oversized ones drained (bounded) before 413.
 //! - [`redis_server`]: a private `redis-server` child on a free loopback port.
 //! - [`child`]: child processes that die with authbench (parent-death signal), and `kill(2)`.
 //! - [`sys`]: the two libc calls std lacks (clock ticks, open-file limit).
@@ -19,6 +20,7 @@ pub mod config;
 pub mod cookie;
 pub mod error;
 pub mod jwt;
+pub mod linger;
 pub mod redis_server;
 pub mod serve;
 pub mod session;

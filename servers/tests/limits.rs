@@ -93,6 +93,17 @@ fn request(method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> V
 
 const JSON: (&str, &str) = ("Content-Type", "application/json");
 
+/// The one error shape of our code and axum's: `{"error": "<message>"}` as application/json.
+fn assert_error_json(r: &Resp, what: &str) {
+    let head = r.head.to_ascii_lowercase();
+    assert!(head.contains("\r\ncontent-type: application/json"), "{what}: not JSON: {r:?}");
+    let body: serde_json::Value =
+        serde_json::from_str(&r.body).unwrap_or_else(|e| panic!("{what}: body is not JSON ({e}): {r:?}"));
+    let object = body.as_object().unwrap_or_else(|| panic!("{what}: not an object: {r:?}"));
+    assert_eq!(object.len(), 1, "{what}: {r:?}");
+    assert!(object["error"].as_str().is_some_and(|m| !m.is_empty()), "{what}: {r:?}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bodies_over_16_kib_get_413_and_16_kib_does_not() {
     for scheme in [SchemeKind::Cookie, SchemeKind::Jwt] {
@@ -102,6 +113,7 @@ async fn bodies_over_16_kib_get_413_and_16_kib_does_not() {
             let big = vec![b'a'; 16 * 1024 + 1];
             let r = raw(server.addr, &request("POST", path, &[JSON], &big)).await;
             assert_eq!(r.status, 413, "{scheme} {path} 16 KiB + 1: {r:?}");
+            assert_error_json(&r, "413 declared");
 
             // Chunked, so the length is only known while reading.
             let mut chunked =
@@ -113,6 +125,7 @@ async fn bodies_over_16_kib_get_413_and_16_kib_does_not() {
             chunked.extend_from_slice(b"0\r\n\r\n");
             let r = raw(server.addr, &chunked).await;
             assert_eq!(r.status, 413, "{scheme} {path} chunked 20 KiB: {r:?}");
+            assert_error_json(&r, "413 chunked");
         }
         // Exactly at the limit the body is read and judged on its content: a 4xx, not a 413.
         let mut body = br#"{"username":"user1","password":""#.to_vec();
@@ -120,6 +133,7 @@ async fn bodies_over_16_kib_get_413_and_16_kib_does_not() {
         body.extend_from_slice(br#""}"#);
         let r = raw(server.addr, &request("POST", "/auth/login", &[JSON], &body)).await;
         assert!((400..500).contains(&r.status) && r.status != 413, "{scheme} 16 KiB login: {r:?}");
+        assert_error_json(&r, "16 KiB login");
         // jwt reads the refresh body; the cookie scheme ignores it and wants its cookie.
         let mut body = br#"{"refresh_token":""#.to_vec();
         body.resize(16 * 1024 - 2, b'x');
@@ -202,6 +216,7 @@ async fn malformed_bodies_wrong_types_and_unknown_fields_are_4xx() {
         for (what, body) in bodies {
             let r = raw(server.addr, &request("POST", "/auth/login", &[JSON], body)).await;
             assert!((400..500).contains(&r.status), "{scheme} login {what}: {r:?}");
+            assert_error_json(&r, what);
         }
         let content_types: &[&[(&str, &str)]] = &[
             &[],
@@ -213,6 +228,7 @@ async fn malformed_bodies_wrong_types_and_unknown_fields_are_4xx() {
         for headers in content_types {
             let r = raw(server.addr, &request("POST", "/auth/login", headers, login_ok)).await;
             assert!((400..500).contains(&r.status), "{scheme} login with {headers:?}: {r:?}");
+            assert_error_json(&r, "content type");
         }
         // Parameters and case are allowed in a JSON content type.
         for ct in ["application/json; charset=utf-8", "Application/JSON"] {
@@ -236,16 +252,21 @@ async fn malformed_bodies_wrong_types_and_unknown_fields_are_4xx() {
                     "jwt refresh {:?}: {r:?}",
                     String::from_utf8_lossy(body)
                 );
+                assert_error_json(&r, "refresh body");
             }
             let r =
                 raw(server.addr, &request("POST", "/auth/refresh", &[], br#"{"refresh_token":"a"}"#)).await;
             assert!((400..500).contains(&r.status), "jwt refresh without content type: {r:?}");
+            assert_error_json(&r, "refresh content type");
         }
         // Unsupported method and unknown path: 4xx as well.
         let r = raw(server.addr, &request("DELETE", "/auth/login", &[], b"")).await;
         assert_eq!(r.status, 405, "{scheme}: {r:?}");
+        assert_error_json(&r, "405");
+        assert!(r.head.to_ascii_lowercase().contains("\r\nallow: post"), "405 without Allow: {r:?}");
         let r = raw(server.addr, &request("GET", "/nope", &[], b"")).await;
         assert_eq!(r.status, 404, "{scheme}: {r:?}");
+        assert_error_json(&r, "404");
     }
 }
 
@@ -402,6 +423,7 @@ async fn slow_body_regression_login_gets_408_after_body_timeout() {
     let r = parse(&got);
     assert_eq!(r.status, 408, "{r:?}");
     assert!(r.body.contains("not received in time"), "{r:?}");
+    assert_error_json(&r, "408");
     assert!(took >= Duration::from_millis(250) && took < Duration::from_secs(2), "closed after {took:?}");
     assert!(!r.head.is_empty() && !r.body.contains("password"), "{r:?}");
 
@@ -420,4 +442,58 @@ async fn slow_body_regression_login_gets_408_after_body_timeout() {
     }
     let got = closed_within(&mut s, Duration::from_secs(5)).await.expect("answer");
     assert_eq!(parse(&got).status, 200, "{:?}", String::from_utf8_lossy(&got));
+}
+
+/// Posting 1 MiB to `/auth/login` used to end, now and then, in a broken pipe or a reset before
+/// the 413 arrived: the server answered and closed with the body still coming. The rest of the
+/// body is now drained (bounded) first, so every attempt writes its whole body, reads the 413,
+/// and — the body having been read to its end — can use the same connection again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_mib_posted_many_times_always_reads_its_413() {
+    let server = start(SchemeKind::Cookie, ServeLimits::default()).await;
+    let body = vec![b'a'; 1024 * 1024];
+    for attempt in 0..40 {
+        let mut s = TcpStream::connect(server.addr).await.unwrap();
+        let head = format!(
+            "POST /auth/login HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        );
+        s.write_all(head.as_bytes()).await.unwrap_or_else(|e| panic!("attempt {attempt}: head: {e}"));
+        s.write_all(&body).await.unwrap_or_else(|e| panic!("attempt {attempt}: body write failed: {e}"));
+        let r = read_one_response(&mut s).await.unwrap_or_else(|e| panic!("attempt {attempt}: {e}"));
+        assert_eq!(r.status, 413, "attempt {attempt}: {r:?}");
+        assert_error_json(&r, "1 MiB");
+        // Drained to its end: the connection still serves.
+        s.write_all(b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n").await.unwrap();
+        let r = read_one_response(&mut s).await.unwrap_or_else(|e| panic!("attempt {attempt}: healthz: {e}"));
+        assert_eq!(r.status, 200, "attempt {attempt}: {r:?}");
+    }
+}
+
+/// Read one response with a Content-Length body off a keep-alive connection (5 s at most).
+async fn read_one_response(s: &mut TcpStream) -> Result<Resp, String> {
+    let mut got = Vec::new();
+    let mut buf = [0u8; 8192];
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        if let Some(end) = got.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&got[..end]).to_ascii_lowercase();
+            let length: usize = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .and_then(|v| v.trim().parse().ok())
+                .ok_or_else(|| format!("no Content-Length in {head:?}"))?;
+            if got.len() >= end + 4 + length {
+                return Ok(parse(&got[..end + 4 + length]));
+            }
+        }
+        match tokio::time::timeout_at(deadline, s.read(&mut buf)).await {
+            Err(_) => {
+                return Err(format!("no full response within 5 s: {:?}", String::from_utf8_lossy(&got)));
+            }
+            Ok(Err(e)) => return Err(format!("read failed ({e}) after {:?}", String::from_utf8_lossy(&got))),
+            Ok(Ok(0)) => return Err(format!("closed after {:?}", String::from_utf8_lossy(&got))),
+            Ok(Ok(n)) => got.extend_from_slice(&buf[..n]),
+        }
+    }
 }
