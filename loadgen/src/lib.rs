@@ -14,6 +14,7 @@
 //! - [`sample`]: `/proc/PID` (server CPU, RSS), Redis `INFO`, the generator's own CPU and lag.
 //! - [`load`]: one run — pre-flight, the model's driver, the per-second collector; [`run`].
 //! - [`output`]: `timeseries.csv`, `summary.json`/`.csv`, `.hlog` writers over `impl Write`.
+//! - [`metrics`]: `--metrics-addr`, the Prometheus exposition built from the per-second snapshots.
 //! - [`summary`]: the [`Summary`] a run returns and writes.
 //! - [`threshold`]: `--threshold me.p99<10ms` rules and their verdicts.
 //! - [`progress`]: the live progress line.
@@ -33,6 +34,7 @@ pub mod config;
 pub mod credentials;
 pub mod error;
 pub mod load;
+pub mod metrics;
 pub mod mix;
 pub mod output;
 pub mod process;
