@@ -5,6 +5,7 @@
 //! two halves send each other are absorbed within that poll, see `Quiet`), and the
 //! per-request timeout is one reusable timer that is only re-armed when it fires: no timer
 //! is created or moved per request. Bytes are counted at the socket, so they include headers.
+//! A failure is classified here, by phase (connect, head, body) and type: see [`ErrorKind`].
 
 use std::cell::Cell;
 use std::future::Future;
@@ -25,7 +26,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::time::{Instant, Sleep};
 
-use crate::record::ErrorKind;
+use crate::failure::ErrorKind;
 
 /// Connect timeout (the per-request timeout applies on top, from the request's start).
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
@@ -35,7 +36,13 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 pub struct IoCounters {
     pub sent: AtomicU64,
     pub received: AtomicU64,
+    /// The first bytes read since the last write (up to [`HEAD_BYTES`], packed little-endian, the
+    /// count in the top byte): what a response that does not parse started with.
+    head: AtomicU64,
 }
+
+/// How many leading bytes of each answer are kept to classify one that does not parse.
+const HEAD_BYTES: usize = 5;
 
 impl IoCounters {
     // One writer (the connection's own task), so a plain load + store: no locked read-modify-write
@@ -47,12 +54,38 @@ impl IoCounters {
     fn add_received(&self, n: u64) {
         self.received.store(self.received.load(Ordering::Relaxed) + n, Ordering::Relaxed);
     }
+
+    /// The first bytes of the latest answer (see `head`).
+    fn head(&self) -> ([u8; 8], usize) {
+        let v = self.head.load(Ordering::Relaxed);
+        (v.to_le_bytes(), ((v >> 56) as usize).min(HEAD_BYTES))
+    }
 }
 
-/// A TcpStream that counts bytes both ways.
+/// A TcpStream that counts bytes both ways and keeps the first bytes of each answer.
 struct CountingIo {
     inner: TcpStream,
     counters: Arc<IoCounters>,
+    /// Bytes of the current answer's head kept so far (`HEAD_BYTES`: done until the next write).
+    head_len: usize,
+    head: u64,
+}
+
+impl CountingIo {
+    /// Off the common path: once per answer, until its first few bytes are in.
+    #[cold]
+    fn keep_head(&mut self, bytes: &[u8]) {
+        for &b in bytes.iter().take(HEAD_BYTES - self.head_len) {
+            self.head |= u64::from(b) << (8 * self.head_len);
+            self.head_len += 1;
+        }
+        self.counters.head.store(self.head | ((self.head_len as u64) << 56), Ordering::Relaxed);
+    }
+
+    fn wrote(&mut self) {
+        self.head_len = 0;
+        self.head = 0;
+    }
 }
 
 impl AsyncRead for CountingIo {
@@ -65,6 +98,9 @@ impl AsyncRead for CountingIo {
         let r = Pin::new(&mut self.inner).poll_read(cx, buf);
         let n = (buf.filled().len() - before) as u64;
         self.counters.add_received(n);
+        if self.head_len < HEAD_BYTES && n > 0 {
+            self.keep_head(&buf.filled()[before..]);
+        }
         r
     }
 }
@@ -78,6 +114,7 @@ impl AsyncWrite for CountingIo {
         let r = Pin::new(&mut self.inner).poll_write(cx, buf);
         if let Poll::Ready(Ok(n)) = r {
             self.counters.add_sent(n as u64);
+            self.wrote();
         }
         r
     }
@@ -90,6 +127,7 @@ impl AsyncWrite for CountingIo {
         let r = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
         if let Poll::Ready(Ok(n)) = r {
             self.counters.add_sent(n as u64);
+            self.wrote();
         }
         r
     }
@@ -182,11 +220,14 @@ impl Client {
         let limit = CONNECT_TIMEOUT.min(deadline.saturating_duration_since(Instant::now()));
         let stream = match tokio::time::timeout(limit, TcpStream::connect(self.addr)).await {
             Ok(Ok(s)) => s,
-            Ok(Err(_)) => return Err(ErrorKind::Connect),
+            Ok(Err(e)) => return Err(ErrorKind::of_connect(&e)),
+            // The connect limit is the request's own deadline when that comes first.
+            Err(_) if Instant::now() >= deadline => return Err(ErrorKind::Timeout),
             Err(_) => return Err(ErrorKind::Connect),
         };
         let _ = stream.set_nodelay(true);
-        let io = TokioIo::new(CountingIo { inner: stream, counters: self.counters.clone() });
+        let io =
+            TokioIo::new(CountingIo { inner: stream, counters: self.counters.clone(), head_len: 0, head: 0 });
         // Flatten: a request's head and small body go out in one `write` from one buffer, rather
         // than a `writev` of a queue of buffers (measured: less user time per request).
         let (sender, driver) =
@@ -228,13 +269,16 @@ impl Client {
         if call.json.is_some() {
             h.insert(header::CONTENT_TYPE, JSON.clone());
         }
-        let Client { conn, timer, quiet, .. } = self;
+        let Client { conn, timer, quiet, counters, .. } = self;
         let timer = timer.get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
         let conn = conn.as_mut().expect("connected above");
         // hyper's `send_request` future owns a channel receiver and does not borrow the sender.
         // Sending wakes the dispatcher, which `drive` polls next anyway.
         let sent = std::pin::pin!(quiet.round(|| conn.sender.send_request(req)).0);
-        let response = drive(conn, timer, deadline, quiet, sent).await?.map_err(|_| ErrorKind::Closed)?;
+        let response = drive(conn, timer, deadline, quiet, sent).await?.map_err(|e| {
+            let (head, n) = counters.head();
+            ErrorKind::of_head_error(&e, &head[..n])
+        })?;
         let status = response.status();
         let set_cookie =
             if call.want_body { response.headers().get(header::SET_COOKIE).cloned() } else { None };
@@ -244,7 +288,7 @@ impl Client {
         while !hyper::body::Body::is_end_stream(&body) {
             match drive(conn, timer, deadline, quiet, std::pin::pin!(body.frame())).await? {
                 None => break,
-                Some(Err(_)) => return Err(ErrorKind::Closed),
+                Some(Err(e)) => return Err(ErrorKind::of_body_error(&e)),
                 Some(Ok(frame)) => {
                     if call.want_body
                         && let Some(data) = frame.data_ref()

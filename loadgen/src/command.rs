@@ -40,8 +40,12 @@ pub fn run_command(args: LoadArgs) -> i32 {
                         );
                     }
                 }
-                if summary.target_lost {
-                    eprintln!("authbench: error: the target stopped answering during the run");
+                match &summary.stopped_answering {
+                    Some(stop) => eprintln!("authbench: error: the target stopped answering {stop}"),
+                    None if summary.target_lost => {
+                        eprintln!("authbench: error: the target stopped answering during the run")
+                    }
+                    None => {}
                 }
                 summary.exit_code()
             }

@@ -21,7 +21,8 @@ use crate::threshold::Threshold;
     about = "Load one auth server with ramping virtual users or a fixed arrival rate",
     after_help = "Outputs in --out DIR: timeseries.csv (one row per second), summary.json, summary.csv, \
 <endpoint>.hlog (HdrHistogram interval logs, µs; open model also <endpoint>.uncorrected.hlog).\n\
-Exit codes: 0 ok · 1 target lost or output error · 2 bad input or unreachable target · \
+Exit codes: 0 ok · 1 the target stopped answering (gone, or silent for longer than --timeout or \
+at the end of the run) or output error · 2 bad input or unreachable target · \
 99 threshold violated · 130 interrupted (Ctrl-C; the summary is still written)."
 )]
 pub struct LoadArgs {

@@ -8,12 +8,20 @@
 //! - [`credentials`]: a pool of ready credentials the open model draws from uniformly.
 //! - [`mix`]: `--mix me=98,refresh=1,logout=1` and the per-user random draw.
 //! - [`vu`]: one virtual user — login, authenticated requests, refresh, logout — on one loop.
+//! - [`pace`]: closed or open pacing, retiring and quitting, an open-model user's arrivals.
 //! - [`workers`]: one single-threaded runtime per core; each user lives on one of them.
 //! - [`client`]: its hyper HTTP/1.1 keep-alive connection, timeout and byte counting.
-//! - [`record`]: per-shard HdrHistograms and error counts, drained once a second.
+//! - [`failure`]: [`failure::ErrorKind`], why a request failed, classified from types.
+//! - [`inflight`]: each user's request in flight, for the in-flight count and oldest age.
+//! - [`record`]: per-shard HdrHistograms and error counts, drained once a second; unfinished
+//!   requests and dropped arrivals.
 //! - [`sample`]: `/proc/PID` (server CPU, RSS), Redis `INFO`, the generator's own CPU and lag.
-//! - [`load`]: one run — pre-flight, the model's driver, the per-second collector; [`run`].
-//! - [`output`]: `timeseries.csv`, `summary.json`/`.csv`, `.hlog` writers over `impl Write`.
+//! - [`load`]: one run — pre-flight, the model's driver, the collector's clock; [`run`].
+//! - [`collect`]: the per-second collector: rows, cost samples, the stall watch, the summary.
+//! - [`stall`]: silences with requests outstanding, and "the target stopped answering".
+//! - [`output`]: `timeseries.csv`, `summary.json`/`.csv` writers over `impl Write`, and the files.
+//! - [`hlog`]: HdrHistogram interval logs (`.hlog`), written and read.
+//! - [`text`]: the summary printed on stdout.
 //! - [`metrics`]: `--metrics-addr`, the Prometheus exposition built from the per-second snapshots.
 //! - [`summary`]: the [`Summary`] a run returns and writes.
 //! - [`threshold`]: `--threshold me.p99<10ms` rules and their verdicts.
@@ -29,21 +37,28 @@
 //! tokio runtime, as many times as needed.
 
 pub mod client;
+pub mod collect;
 pub mod command;
 pub mod config;
 pub mod credentials;
 pub mod error;
+pub mod failure;
+pub mod hlog;
+pub mod inflight;
 pub mod load;
 pub mod metrics;
 pub mod mix;
 pub mod output;
+pub mod pace;
 pub mod process;
 pub mod progress;
 pub mod ramp;
 pub mod record;
 pub mod sample;
+pub mod stall;
 pub mod summary;
 mod sys;
+pub mod text;
 pub mod threshold;
 pub mod vu;
 pub mod workers;

@@ -1,7 +1,7 @@
 //! One load run: pre-flight checks, the load model's driver (closed: a controller that spawns
 //! and retires virtual users along the ramp; open: a logged-in pool sharing the arrival
-//! schedule), and the once-a-second collector that drains the recorder, samples costs, writes
-//! the outputs and draws the progress line. [`run`] is the library entry point.
+//! schedule), and the clock of the collector ([`crate::collect`]): a look for stalls every
+//! 100 ms, a row every second. [`run`] is the library entry point.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -16,30 +16,28 @@ use tokio::time::{Instant, MissedTickBehavior};
 use tokio_util::sync::CancellationToken;
 
 use crate::client::{Call, Client};
+use crate::collect::{Collector, Sampler};
 use crate::config::LoadConfig;
 use crate::error::{Error, Result};
-use crate::output::{EndpointRow, Outputs, Row};
+use crate::inflight::InFlight;
+use crate::output::Outputs;
 use crate::progress::Progress;
 use crate::ramp::{LoadModel, Ramp};
 use crate::record::{Endpoint, ErrorKind, Recorder, Stats};
-use crate::sample::{self, LagProbe, ProcSample, RedisProbe, RedisSample};
-use crate::summary::{
-    EndpointSummary, GeneratorCost, Latency, OpenStarts, RedisCost, ServerCost, Summary, Total,
-};
+use crate::sample::{self, LagProbe, RedisProbe};
+use crate::stall::{StallWatch, WATCH_PERIOD};
+use crate::summary::Summary;
 use crate::vu::{Pace, Retire, Shared, Vu};
 use crate::workers::Workers;
 
 /// How often the closed-model controller moves the user count toward the ramp's target.
 pub const CONTROL_PERIOD: Duration = Duration::from_millis(20);
-/// Timer lag above which a second counts as generator-saturated.
-pub const SATURATION_LAG: Duration = Duration::from_millis(10);
-/// Share of all cores above which a second counts as generator-saturated.
-pub const SATURATION_CPU: f64 = 0.9;
+/// At the end, how long users may take to finish the request they have in flight.
+pub const FINISH_GRACE: Duration = Duration::from_secs(1);
 /// Open model: logins in flight at once while the pool logs in.
 const SETUP_CONCURRENCY: usize = 256;
-/// Time limit on each pre-flight check and on each Redis INFO.
+/// Time limit on each pre-flight check.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
-const INFO_TIMEOUT: Duration = Duration::from_millis(300);
 
 /// Run one load test to its planned end, or until `stop` is cancelled (then `interrupted` is set).
 ///
@@ -72,6 +70,8 @@ pub async fn run(config: LoadConfig, stop: CancellationToken) -> Result<Summary>
         credentials: config.credentials.clone().filter(|_| open_model),
         recorder: Recorder::new(workers.len()),
         active: AtomicU64::new(0),
+        in_flight: InFlight::new(),
+        stopped_at: std::sync::OnceLock::new(),
     });
     let background = CancellationToken::new();
     let mut collector = Collector {
@@ -93,6 +93,7 @@ pub async fn run(config: LoadConfig, stop: CancellationToken) -> Result<Summary>
         vus_max: 0,
         max_lag_us: 0,
         saturated_seconds: 0,
+        watch: None,
     };
 
     let ctl = CancellationToken::new();
@@ -110,10 +111,12 @@ pub async fn run(config: LoadConfig, stop: CancellationToken) -> Result<Summary>
             };
             let t0 = Instant::now();
             let handles = workers.handles().to_vec();
-            (tokio::spawn(open_driver(pool, handles, Arc::new(rate_stages.clone()), t0, ctl.clone())), t0)
+            let rate = Arc::new(rate_stages.clone());
+            (tokio::spawn(open_driver(shared.clone(), pool, handles, rate, t0, ctl.clone())), t0)
         }
     };
 
+    collector.watch = Some(StallWatch::new(t0, config.timeout));
     let result =
         collect_until_end(&mut collector, t0, config.model.duration(), &stop, &ctl, &mut interrupted).await;
     ctl.cancel();
@@ -130,7 +133,8 @@ pub async fn run(config: LoadConfig, stop: CancellationToken) -> Result<Summary>
     Ok(summary)
 }
 
-/// The per-second loop. Returns when the load ends (the instant it ended), after the last row.
+/// The collector's clock: a look for stalls every [`WATCH_PERIOD`], a row every second. Returns
+/// when the load ends (the instant it ended), after the last row.
 async fn collect_until_end(
     c: &mut Collector,
     t0: Instant,
@@ -142,26 +146,36 @@ async fn collect_until_end(
     let end = t0 + total;
     let mut last = t0;
     let mut next = t0 + Duration::from_secs(1);
+    let mut look = t0 + WATCH_PERIOD;
     loop {
         if !*interrupted {
             tokio::select! {
-                () = tokio::time::sleep_until(next.min(end)) => {}
+                () = tokio::time::sleep_until(look.min(next).min(end)) => {}
                 () = stop.cancelled() => *interrupted = true,
             }
         }
         let now = Instant::now();
         let finished = *interrupted || now >= end;
-        // Users alive at the end of the interval, read before a final stop retires them all.
-        let active = c.shared.active.load(Ordering::Relaxed);
+        // What is alive and in flight at the end of the interval, read before a final stop
+        // abandons it (what is still in flight then is recorded as unfinished).
+        let in_flight = c.watch(now);
+        while look <= now {
+            look += WATCH_PERIOD;
+        }
+        if !finished && now < next {
+            continue;
+        }
+        let active = c.shared.active.load(Ordering::Acquire);
         if finished {
             // Stop every virtual user before the last drain, so each recorded request is in a row.
+            let _ = c.shared.stopped_at.set(now);
             ctl.cancel();
-            while c.shared.active.load(Ordering::Relaxed) > 0 && now.elapsed() < Duration::from_secs(5) {
+            while c.shared.active.load(Ordering::Acquire) > 0 && now.elapsed() < Duration::from_secs(5) {
                 tokio::time::sleep(Duration::from_millis(5)).await;
             }
         }
         let now = if finished { Instant::now() } else { now };
-        c.second(t0, last, now, active).await?;
+        c.second(t0, last, now, active, in_flight).await?;
         if finished {
             return Ok(now);
         }
@@ -251,7 +265,10 @@ async fn closed_controller(
         }
         while vus.try_join_next().is_some() {}
     }
-    vus.shutdown().await;
+    for (_, retire) in &live {
+        retire.quit();
+    }
+    finish(&mut vus, &shared).await;
 }
 
 /// Open model, before the clock starts: create the pool and log every user in.
@@ -285,6 +302,7 @@ async fn log_in_pool(shared: &Arc<Shared>, workers: &Workers, size: u64) -> Vec<
 
 /// Open model: each pool member takes every `size`-th arrival of the schedule.
 async fn open_driver(
+    shared: Arc<Shared>,
     pool: Vec<Vu>,
     workers: Vec<Handle>,
     rate: Arc<Ramp>,
@@ -292,267 +310,41 @@ async fn open_driver(
     ctl: CancellationToken,
 ) {
     let stride = pool.len() as u64;
+    let stop = Retire::default();
     let mut vus = JoinSet::new();
     for (k, vu) in pool.into_iter().enumerate() {
         let worker = vu.worker();
-        vus.spawn_on(
-            vu.run(Pace::Open { rate: rate.clone(), t0, first: k as u64, stride }),
-            &workers[worker],
-        );
+        let pace = Pace::Open { rate: rate.clone(), t0, first: k as u64, stride, stop: stop.clone() };
+        vus.spawn_on(vu.run(pace), &workers[worker]);
     }
     ctl.cancelled().await;
+    stop.quit();
+    finish(&mut vus, &shared).await;
+}
+
+/// The run is over and every user was told to quit: let the requests in flight finish, for up to
+/// [`FINISH_GRACE`] — unless the target is silent (nothing answered since the oldest of them was
+/// sent, half a timeout or more ago): then there is nothing to wait for. Whoever is still busy is
+/// aborted; its request is recorded as unfinished.
+async fn finish(vus: &mut JoinSet<()>, shared: &Shared) {
+    let started = Instant::now();
+    let silent_after = (shared.timeout / 2).min(FINISH_GRACE);
+    loop {
+        if vus.is_empty() || started.elapsed() >= FINISH_GRACE {
+            break;
+        }
+        let in_flight = shared.in_flight.snapshot();
+        if let Some(oldest) = in_flight.oldest {
+            let (answer, _) = shared.recorder.last_seen();
+            let silent = answer.is_none_or(|a| a < oldest);
+            if silent && oldest.elapsed() >= silent_after {
+                break;
+            }
+        }
+        tokio::select! {
+            _ = vus.join_next() => {}
+            () = tokio::time::sleep(Duration::from_millis(5)) => {}
+        }
+    }
     vus.shutdown().await;
-}
-
-/// Server and Redis cost samples, with their first and latest values.
-struct Sampler {
-    pid: Option<u32>,
-    redis: Option<RedisProbe>,
-    server_first: Option<ProcSample>,
-    server_last: Option<ProcSample>,
-    server_rss_max: Option<u64>,
-    server_lost: bool,
-    redis_first: Option<RedisSample>,
-    redis_last: Option<RedisSample>,
-    redis_mem_max: Option<u64>,
-    redis_keys_max: Option<u64>,
-    self_first: Option<Duration>,
-    self_last: Option<Duration>,
-    wall_first: Instant,
-}
-
-impl Sampler {
-    async fn start(pid: Option<u32>, mut redis: Option<RedisProbe>) -> Sampler {
-        let server_first = pid.and_then(|p| sample::read_proc(p).ok());
-        let redis_first = match &mut redis {
-            Some(r) => r.sample(INFO_TIMEOUT).await,
-            None => None,
-        };
-        let self_first = sample::self_cpu();
-        Sampler {
-            pid,
-            redis,
-            server_first,
-            server_last: server_first,
-            server_rss_max: server_first.map(|s| s.rss_bytes),
-            server_lost: false,
-            redis_first,
-            redis_last: redis_first,
-            redis_mem_max: redis_first.map(|r| r.used_memory),
-            redis_keys_max: redis_first.map(|r| r.keys),
-            self_first,
-            self_last: self_first,
-            wall_first: Instant::now(),
-        }
-    }
-}
-
-/// State of the once-a-second collection.
-struct Collector {
-    shared: Arc<Shared>,
-    sampler: Sampler,
-    lag: Arc<LagProbe>,
-    outputs: Option<Outputs>,
-    progress: Progress,
-    ramp: Ramp,
-    open_model: bool,
-    cores: usize,
-    interval: Stats,
-    totals: Stats,
-    vus_max: u64,
-    max_lag_us: u64,
-    saturated_seconds: u64,
-}
-
-fn per_request(delta: Duration, requests: u64) -> Option<f64> {
-    (requests > 0).then(|| delta.as_secs_f64() * 1e6 / requests as f64)
-}
-
-impl Collector {
-    /// Close the interval `[from, now]`: drain, sample, write one row and one histogram per log.
-    async fn second(&mut self, t0: Instant, from: Instant, now: Instant, active: u64) -> Result<()> {
-        self.shared.recorder.drain_into(&mut self.interval);
-        let length = now.saturating_duration_since(from);
-        let secs = length.as_secs_f64().max(1e-6);
-        let attempts: u64 = self.interval.endpoints.iter().map(|e| e.attempts()).sum();
-        let s = &mut self.sampler;
-
-        let mut server_cpu = None;
-        let mut server_rss = None;
-        if let Some(pid) = s.pid {
-            match sample::read_proc(pid) {
-                Ok(p) => {
-                    server_cpu =
-                        s.server_last.and_then(|l| per_request(p.cpu.saturating_sub(l.cpu), attempts));
-                    server_rss = Some(p.rss_bytes);
-                    s.server_rss_max = s.server_rss_max.max(Some(p.rss_bytes));
-                    s.server_last = Some(p);
-                }
-                Err(_) => s.server_lost = true,
-            }
-        }
-        let mut redis_cpu = None;
-        let mut redis_now = None;
-        if let Some(probe) = &mut s.redis
-            && let Some(r) = probe.sample(INFO_TIMEOUT).await
-        {
-            redis_cpu = s.redis_last.and_then(|l| per_request(r.cpu.saturating_sub(l.cpu), attempts));
-            s.redis_mem_max = s.redis_mem_max.max(Some(r.used_memory));
-            s.redis_keys_max = s.redis_keys_max.max(Some(r.keys));
-            s.redis_last = Some(r);
-            redis_now = Some(r);
-        }
-        let self_cpu = sample::self_cpu();
-        let gen_cpu = match (s.self_last, self_cpu) {
-            (Some(a), Some(b)) => Some(b.saturating_sub(a).as_secs_f64() / secs * 100.0),
-            _ => None,
-        };
-        s.self_last = self_cpu.or(s.self_last);
-        let lag_us = self.lag.take_max_us();
-        self.max_lag_us = self.max_lag_us.max(lag_us);
-        let saturated = lag_us > SATURATION_LAG.as_micros() as u64
-            || gen_cpu.is_some_and(|c| c >= SATURATION_CPU * 100.0 * self.cores as f64);
-        self.saturated_seconds += u64::from(saturated);
-        self.vus_max = self.vus_max.max(active);
-
-        let t = now.saturating_duration_since(t0);
-        let (sent, received) = self.interval.bytes();
-        let row = Row {
-            t_s: t.as_secs_f64(),
-            interval_s: secs,
-            stage: self.ramp.stage_at(t) + 1,
-            target: self.ramp.at(t),
-            active_vus: active,
-            endpoints: std::array::from_fn(|i| {
-                let e = &self.interval.endpoints[i];
-                EndpointRow {
-                    count: e.count(),
-                    rps: e.count() as f64 / secs,
-                    latency: Latency::of(&e.latency),
-                    p99_uncorrected: (self.open_model && !e.uncorrected.is_empty())
-                        .then(|| e.uncorrected.value_at_quantile(0.99)),
-                    errors: e.error_count(),
-                }
-            }),
-            errors: std::array::from_fn(|k| self.interval.errors_of(ErrorKind::ALL[k])),
-            late_starts: self.interval.late_starts,
-            bytes_sent_per_req: (attempts > 0).then(|| sent as f64 / attempts as f64),
-            bytes_received_per_req: (attempts > 0).then(|| received as f64 / attempts as f64),
-            server_rss_bytes: server_rss,
-            server_cpu_us_per_req: server_cpu,
-            redis_used_memory: redis_now.map(|r| r.used_memory),
-            redis_keys: redis_now.map(|r| r.keys),
-            redis_cpu_us_per_req: redis_cpu,
-            gen_cpu_percent: gen_cpu,
-            gen_lag_max_us: lag_us,
-            gen_saturated: saturated,
-        };
-        if let Some(out) = &mut self.outputs {
-            out.second(&row, &self.interval, from.saturating_duration_since(t0), length)?;
-        }
-        let main = if self.shared.scheme.is_some() { Endpoint::Me } else { Endpoint::Healthz };
-        self.progress.update(&row, self.ramp.total(), main);
-        self.totals.add(&self.interval);
-        self.interval.reset();
-        Ok(())
-    }
-
-    async fn summary(
-        &mut self,
-        config: &LoadConfig,
-        endpoints: &[Endpoint],
-        t0: Instant,
-        end: Instant,
-        started_wall: SystemTime,
-        interrupted: bool,
-    ) -> Summary {
-        let duration = end.saturating_duration_since(t0);
-        let duration_s = duration.as_secs_f64();
-        let t = &self.totals;
-        let attempts: u64 = t.endpoints.iter().map(|e| e.attempts()).sum();
-        let (sent, received) = t.bytes();
-        let s = &self.sampler;
-        let wall = s.wall_first.elapsed().as_secs_f64().max(1e-6);
-        let server_delta = match (s.server_first, s.server_last) {
-            (Some(a), Some(b)) => Some(b.cpu.saturating_sub(a.cpu)),
-            _ => None,
-        };
-        let redis_delta = match (s.redis_first, s.redis_last) {
-            (Some(a), Some(b)) => Some(b.cpu.saturating_sub(a.cpu)),
-            _ => None,
-        };
-        let target_lost = s.server_lost || !reachable(config.target).await;
-        let open = match &config.model {
-            LoadModel::Open { rate_stages, .. } => {
-                let upto = duration.min(rate_stages.total());
-                let scheduled =
-                    if upto.is_zero() { 0 } else { rate_stages.integral(upto).floor() as u64 + 1 };
-                Some(OpenStarts {
-                    scheduled,
-                    started: t.starts,
-                    late: t.late_starts,
-                    dropped: scheduled.saturating_sub(t.starts),
-                })
-            }
-            LoadModel::Closed { .. } => None,
-        };
-        let gen_cpu = match (s.self_first, s.self_last) {
-            (Some(a), Some(b)) => b.saturating_sub(a).as_secs_f64() / wall * 100.0,
-            _ => 0.0,
-        };
-        Summary {
-            scheme: config.scheme_name().to_owned(),
-            model: config.model.name().to_owned(),
-            target: format!("http://{}", config.target),
-            duration_s,
-            started_at: started_wall.duration_since(SystemTime::UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64()),
-            vus_max: self.vus_max,
-            interrupted,
-            target_lost,
-            endpoints: endpoints
-                .iter()
-                .map(|e| {
-                    (e.as_str().to_owned(), EndpointSummary::of(t.endpoint(*e), duration_s, self.open_model))
-                })
-                .collect(),
-            total: Total {
-                count: t.count(),
-                errors: t.error_count(),
-                error_rate: if attempts > 0 { t.error_count() as f64 / attempts as f64 } else { 0.0 },
-                rps: if duration_s > 0.0 { t.count() as f64 / duration_s } else { 0.0 },
-                bytes_sent_per_req: if attempts > 0 { sent as f64 / attempts as f64 } else { 0.0 },
-                bytes_received_per_req: if attempts > 0 { received as f64 / attempts as f64 } else { 0.0 },
-            },
-            open,
-            server: ServerCost {
-                pid: s.pid,
-                cpu_us_per_req: server_delta.and_then(|d| per_request(d, attempts)),
-                cpu_percent: server_delta.map(|d| d.as_secs_f64() / wall * 100.0),
-                rss_bytes_max: s.server_rss_max,
-                rss_bytes_start: s.server_first.map(|p| p.rss_bytes),
-            },
-            redis: RedisCost {
-                cpu_us_per_req: redis_delta.and_then(|d| per_request(d, attempts)),
-                used_memory_max: s.redis_mem_max,
-                used_memory_start: s.redis_first.map(|r| r.used_memory),
-                keys_max: s.redis_keys_max,
-            },
-            generator: GeneratorCost {
-                cpu_percent: gen_cpu,
-                cores: self.cores,
-                max_lag_us: self.max_lag_us,
-                saturated_seconds: self.saturated_seconds,
-                saturated: self.saturated_seconds > 0,
-            },
-            thresholds: Vec::new(),
-        }
-    }
-}
-
-/// Whether the target still accepts connections (after the run: did it die?).
-async fn reachable(addr: std::net::SocketAddr) -> bool {
-    matches!(
-        tokio::time::timeout(Duration::from_millis(500), tokio::net::TcpStream::connect(addr)).await,
-        Ok(Ok(_))
-    )
 }

@@ -4,20 +4,25 @@
 //! - `timeseries.csv`: one [`Row`] per second, columns in [`timeseries_header`].
 //! - `summary.json` (written last, atomically) and `summary.csv` (one row per endpoint).
 //! - `<endpoint>.hlog` (and `<endpoint>.uncorrected.hlog` in the open model): HdrHistogram
-//!   interval logs (V2, deflate-compressed), µs, one interval per second.
+//!   interval logs, written by [`crate::hlog`].
+//!
+//! New columns are appended after the ones earlier versions wrote, so a reader by position keeps
+//! working; readers here go by name.
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-use hdrhistogram::Histogram;
-use hdrhistogram::serialization::V2DeflateSerializer;
-use hdrhistogram::serialization::interval_log::IntervalLogWriterBuilder;
-
 use crate::error::{Error, Result};
+pub use crate::hlog::{HlogInterval, HlogWriter, Series, read_hlog, read_hlog_intervals};
 use crate::record::{Endpoint, ErrorKind};
 use crate::summary::{Latency, Summary};
+pub use crate::text::write_text_summary;
+
+/// Error kinds whose `err_*` columns sit among the endpoint columns, as they always did; the
+/// kinds added later get theirs at the end of the row.
+const FIRST_KINDS: usize = 6;
 
 /// One endpoint within one second.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -57,6 +62,15 @@ pub struct Row {
     pub gen_cpu_percent: Option<f64>,
     pub gen_lag_max_us: u64,
     pub gen_saturated: bool,
+    /// Requests in flight at the end of the second, and how long the oldest had waited.
+    pub in_flight: u64,
+    pub oldest_in_flight_ms: Option<f64>,
+    /// Requests outstanding and no answer all second.
+    pub stalled: bool,
+    /// Requests abandoned unanswered when the run ended (only in the last row).
+    pub unfinished: u64,
+    /// Open model: arrivals due and never sent when the run ended (only in the last row).
+    pub dropped: u64,
 }
 
 /// The header line of `timeseries.csv` (no trailing newline).
@@ -79,7 +93,7 @@ pub fn timeseries_header() -> String {
             cols.push(format!("{e}_{c}"));
         }
     }
-    for k in ErrorKind::ALL {
+    for k in &ErrorKind::ALL[..FIRST_KINDS] {
         cols.push(format!("err_{}", k.as_str()));
     }
     cols.extend(
@@ -95,9 +109,17 @@ pub fn timeseries_header() -> String {
             "gen_cpu_percent",
             "gen_lag_max_us",
             "gen_saturated",
+            "in_flight",
+            "oldest_in_flight_ms",
+            "stalled",
+            "unfinished",
+            "dropped",
         ]
         .map(String::from),
     );
+    for k in &ErrorKind::ALL[FIRST_KINDS..] {
+        cols.push(format!("err_{}", k.as_str()));
+    }
     cols.join(",")
 }
 
@@ -132,7 +154,7 @@ pub fn write_row(w: &mut impl Write, r: &Row) -> io::Result<()> {
         cells.push(opt(e.p99_uncorrected));
         cells.push(e.errors.to_string());
     }
-    cells.extend(r.errors.iter().map(u64::to_string));
+    cells.extend(r.errors[..FIRST_KINDS].iter().map(u64::to_string));
     cells.extend([
         r.late_starts.to_string(),
         f(r.bytes_sent_per_req),
@@ -145,7 +167,13 @@ pub fn write_row(w: &mut impl Write, r: &Row) -> io::Result<()> {
         f(r.gen_cpu_percent),
         r.gen_lag_max_us.to_string(),
         u8::from(r.gen_saturated).to_string(),
+        r.in_flight.to_string(),
+        f(r.oldest_in_flight_ms),
+        u8::from(r.stalled).to_string(),
+        r.unfinished.to_string(),
+        r.dropped.to_string(),
     ]);
+    cells.extend(r.errors[FIRST_KINDS..].iter().map(u64::to_string));
     writeln!(w, "{}", cells.join(","))
 }
 
@@ -159,7 +187,14 @@ pub fn write_summary_json(w: &mut impl Write, s: &Summary) -> io::Result<()> {
 pub const SUMMARY_CSV_HEADER: &str = "scheme,model,endpoint,count,errors,error_rate,rps,p50_us,p90_us,p99_us,p999_us,max_us,mean_us,\
 uncorrected_p50_us,uncorrected_p99_us,uncorrected_max_us,bytes_sent_per_req,bytes_received_per_req,credential_bytes_per_req,\
 duration_s,server_cpu_us_per_req,server_rss_bytes_max,redis_cpu_us_per_req,redis_used_memory_max,redis_keys_max,\
-gen_cpu_percent,gen_max_lag_us,gen_saturated,interrupted,target_lost";
+gen_cpu_percent,gen_max_lag_us,gen_saturated,interrupted,target_lost,\
+unfinished,unfinished_max_age_ms,errors_by_kind,errors_by_status,dropped,dropped_oldest_age_ms,\
+stalls,stalled_s,stopped_answering_at_s,stopped_answering_for_s,stopped_answering_cause";
+
+/// `kind=n` pairs joined by spaces (one CSV cell, no commas).
+fn pairs(m: &std::collections::BTreeMap<String, u64>) -> String {
+    m.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(" ")
+}
 
 /// `summary.csv`: one row per endpoint, run-level figures repeated on each.
 pub fn write_summary_csv(w: &mut impl Write, s: &Summary) -> io::Result<()> {
@@ -198,151 +233,21 @@ pub fn write_summary_csv(w: &mut impl Write, s: &Summary) -> io::Result<()> {
             s.generator.saturated.to_string(),
             s.interrupted.to_string(),
             s.target_lost.to_string(),
+            e.unfinished.to_string(),
+            f(e.unfinished_max_age_ms),
+            pairs(&e.errors_by_kind),
+            pairs(&e.errors_by_status),
+            opt(s.open.as_ref().map(|o| o.dropped)),
+            f(s.open.as_ref().and_then(|o| o.dropped_oldest_age_ms)),
+            s.stalls.len().to_string(),
+            format!("{:.3}", s.stalls.iter().map(|st| st.duration_s).sum::<f64>()),
+            f(s.stopped_answering.as_ref().map(|st| st.at_s)),
+            f(s.stopped_answering.as_ref().map(|st| st.for_s)),
+            s.stopped_answering.as_ref().map(|st| st.cause.as_str().to_owned()).unwrap_or_default(),
         ];
         writeln!(w, "{}", cells.join(","))?;
     }
     Ok(())
-}
-
-/// A human-readable summary (what `authbench load` prints on stdout).
-pub fn write_text_summary(w: &mut impl Write, s: &Summary) -> io::Result<()> {
-    writeln!(
-        w,
-        "authbench load: scheme {} · {} model · {:.1} s{}",
-        s.scheme,
-        s.model,
-        s.duration_s,
-        if s.interrupted { " · INTERRUPTED" } else { "" }
-    )?;
-    writeln!(
-        w,
-        "{:<9} {:>9} {:>7} {:>10} {:>9} {:>9} {:>9} {:>9}",
-        "endpoint", "ok", "errors", "rps", "p50", "p99", "p999", "max"
-    )?;
-    let ms = |us: u64| format!("{:.2}ms", us as f64 / 1000.0);
-    for (name, e) in &s.endpoints {
-        let l = e.latency_us.as_ref();
-        writeln!(
-            w,
-            "{:<9} {:>9} {:>7} {:>10.1} {:>9} {:>9} {:>9} {:>9}",
-            name,
-            e.count,
-            e.errors,
-            e.rps,
-            l.map(|l| ms(l.p50)).unwrap_or_default(),
-            l.map(|l| ms(l.p99)).unwrap_or_default(),
-            l.map(|l| ms(l.p999)).unwrap_or_default(),
-            l.map(|l| ms(l.max)).unwrap_or_default(),
-        )?;
-        if let Some(u) = &e.uncorrected_latency_us {
-            writeln!(
-                w,
-                "{:<9} {:>9} {:>7} {:>10} {:>9} {:>9} {:>9} {:>9}",
-                "  uncorr.",
-                "",
-                "",
-                "",
-                ms(u.p50),
-                ms(u.p99),
-                ms(u.p999),
-                ms(u.max)
-            )?;
-        }
-        for (kind, n) in &e.errors_by_kind {
-            writeln!(w, "{:<9}   {n} × {kind}", "")?;
-        }
-    }
-    if let Some(o) = &s.open {
-        writeln!(
-            w,
-            "open model: {} scheduled, {} started, {} late, {} dropped",
-            o.scheduled, o.started, o.late, o.dropped
-        )?;
-    }
-    if let Some(cpu) = s.server.cpu_us_per_req {
-        writeln!(
-            w,
-            "server: {cpu:.1} µs CPU/request, RSS max {} KiB",
-            s.server.rss_bytes_max.unwrap_or(0) / 1024
-        )?;
-    }
-    if let Some(cpu) = s.redis.cpu_us_per_req {
-        writeln!(
-            w,
-            "redis: {cpu:.1} µs CPU/request, used_memory max {} KiB, keys max {}",
-            s.redis.used_memory_max.unwrap_or(0) / 1024,
-            s.redis.keys_max.unwrap_or(0)
-        )?;
-    }
-    writeln!(
-        w,
-        "generator: {:.0}% CPU of {} cores, max timer lag {:.1} ms{}",
-        s.generator.cpu_percent,
-        s.generator.cores,
-        s.generator.max_lag_us as f64 / 1000.0,
-        if s.generator.saturated {
-            format!(
-                " — SATURATED in {} s: the generator may be the bottleneck",
-                s.generator.saturated_seconds
-            )
-        } else {
-            String::new()
-        }
-    )?;
-    if s.target_lost {
-        writeln!(w, "TARGET LOST: the server stopped answering during the run")?;
-    }
-    for v in &s.thresholds {
-        writeln!(
-            w,
-            "threshold {} {} (actual {})",
-            v.threshold,
-            if v.ok { "ok" } else { "FAILED" },
-            v.actual.map_or("no data".to_owned(), |a| format!("{a:.3}"))
-        )?;
-    }
-    Ok(())
-}
-
-/// Legend line Java's HistogramLogReader expects after the header comments.
-const HLOG_LEGEND: &str =
-    "\"StartTimestamp\",\"Interval_Length\",\"Interval_Max\",\"Interval_Compressed_Histogram\"";
-
-/// An HdrHistogram interval log being written.
-pub struct HlogWriter<W: Write> {
-    w: W,
-    serializer: V2DeflateSerializer,
-}
-
-impl<W: Write> HlogWriter<W> {
-    /// Write the header: a comment naming the endpoint and unit, StartTime and BaseTime.
-    pub fn begin(mut w: W, what: &str, start: SystemTime) -> io::Result<HlogWriter<W>> {
-        let mut serializer = V2DeflateSerializer::new();
-        IntervalLogWriterBuilder::new()
-            .add_comment(&format!("authbench load: {what}, latency in microseconds"))
-            .with_start_time(start)
-            .with_base_time(start)
-            .begin_log_with(&mut w, &mut serializer)?;
-        writeln!(w, "{HLOG_LEGEND}")?;
-        Ok(HlogWriter { w, serializer })
-    }
-
-    /// Append one interval starting `offset` after the start.
-    pub fn interval(&mut self, h: &Histogram<u64>, offset: Duration, length: Duration) -> io::Result<()> {
-        let mut log = IntervalLogWriterBuilder::new().begin_log_with(&mut self.w, &mut self.serializer)?;
-        log.write_histogram(h, offset, length, None).map_err(|e| io::Error::other(e.to_string()))
-    }
-
-    pub fn flush(&mut self) -> io::Result<()> {
-        self.w.flush()
-    }
-}
-
-/// Which histogram of an endpoint a log holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Series {
-    Latency,
-    Uncorrected,
 }
 
 /// The files of `--out DIR`.
@@ -422,62 +327,9 @@ impl Outputs {
     }
 }
 
-/// Every interval of an `.hlog` (as [`HlogWriter`] writes it) merged into one histogram. Strict:
-/// an entry that does not parse is an error, so a reader never silently under-counts.
-pub fn read_hlog(bytes: &[u8]) -> io::Result<Histogram<u64>> {
-    let bad = |e: String| io::Error::new(io::ErrorKind::InvalidData, format!("hlog: {e}"));
-    let mut merged = crate::record::new_histogram();
-    for i in read_hlog_intervals(bytes)? {
-        merged.add(&i.histogram).map_err(|e| bad(format!("{e:?}")))?;
-    }
-    Ok(merged)
-}
-
-/// One interval of an `.hlog`: when it started (seconds after the log's start), how long it
-/// lasted, and its histogram.
-#[derive(Debug, Clone)]
-pub struct HlogInterval {
-    pub start_s: f64,
-    pub length_s: f64,
-    pub histogram: Histogram<u64>,
-}
-
-impl HlogInterval {
-    /// Seconds after the log's start at which the interval ended (`t_s` of its timeseries row).
-    pub fn end_s(&self) -> f64 {
-        self.start_s + self.length_s
-    }
-}
-
-/// Every interval of an `.hlog` in file order (one per second of the run), for percentiles of
-/// merged histograms over a part of a run. Strict like [`read_hlog`].
-pub fn read_hlog_intervals(bytes: &[u8]) -> io::Result<Vec<HlogInterval>> {
-    use base64::Engine;
-    use hdrhistogram::serialization::Deserializer;
-    use hdrhistogram::serialization::interval_log::{IntervalLogIterator, LogEntry};
-    let bad = |e: String| io::Error::new(io::ErrorKind::InvalidData, format!("hlog: {e}"));
-    let mut out = Vec::new();
-    let mut de = Deserializer::new();
-    for entry in IntervalLogIterator::new(bytes) {
-        if let LogEntry::Interval(i) = entry.map_err(|e| bad(format!("{e:?}")))? {
-            let raw = base64::engine::general_purpose::STANDARD
-                .decode(i.encoded_histogram().trim())
-                .map_err(|e| bad(e.to_string()))?;
-            let h: Histogram<u64> = de.deserialize(&mut raw.as_slice()).map_err(|e| bad(format!("{e:?}")))?;
-            out.push(HlogInterval {
-                start_s: i.start_timestamp().as_secs_f64(),
-                length_s: i.duration().as_secs_f64(),
-                histogram: h,
-            });
-        }
-    }
-    Ok(out)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::new_histogram;
 
     #[test]
     fn rows_have_as_many_cells_as_the_header() {
@@ -492,28 +344,6 @@ mod tests {
         assert_eq!(line.trim_end().split(',').count(), header.split(',').count(), "{header}\n{line}");
         assert!(header.starts_with("t_s,interval_s,stage,target,active_vus,healthz_count,healthz_rps,"));
         assert!(line.contains(",1,2,3,4,5,"), "{line}");
-    }
-
-    #[test]
-    fn hlog_round_trips_through_hdrhistograms_reader() {
-        let mut h = new_histogram();
-        for v in 1..=1000u64 {
-            h.record(v).unwrap();
-        }
-        let mut buf = Vec::new();
-        let start = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
-        let mut w = HlogWriter::begin(&mut buf, "me", start).unwrap();
-        w.interval(&h, Duration::from_secs(0), Duration::from_secs(1)).unwrap();
-        w.interval(&h, Duration::from_secs(1), Duration::from_secs(1)).unwrap();
-        let text = String::from_utf8(buf.clone()).unwrap();
-        assert!(text.contains("#[StartTime: 1700000000.000"), "{text}");
-        assert!(text.contains(HLOG_LEGEND));
-        assert_eq!(read_hlog(&buf).unwrap().len(), 2000);
-        let intervals = read_hlog_intervals(&buf).unwrap();
-        assert_eq!(intervals.len(), 2);
-        assert_eq!((intervals[1].start_s, intervals[1].end_s()), (1.0, 2.0));
-        assert_eq!(intervals[1].histogram.len(), 1000);
-        assert!(read_hlog(b"0.0,1.0,1.0,not-base64!\n").is_err(), "a broken interval is an error");
     }
 
     #[test]

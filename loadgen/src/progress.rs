@@ -45,7 +45,13 @@ impl Progress {
             row.stage,
             self.stages,
             main.as_str(),
-            if row.gen_saturated { " · GENERATOR SATURATED" } else { "" },
+            if row.stalled {
+                " · NO ANSWER"
+            } else if row.gen_saturated {
+                " · GENERATOR SATURATED"
+            } else {
+                ""
+            },
             row.t_s,
             total.as_secs()
         ));

@@ -8,6 +8,9 @@
 use std::sync::Mutex;
 
 use hdrhistogram::Histogram;
+use tokio::time::Instant;
+
+pub use crate::failure::ErrorKind;
 
 /// Highest latency recorded exactly, in µs (10 minutes); larger values saturate to it.
 pub const MAX_LATENCY_US: u64 = 600_000_000;
@@ -44,54 +47,13 @@ impl Endpoint {
     }
 }
 
-/// Why a request failed. Classified where it happens, from types — never from error text.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ErrorKind {
-    /// TCP connect refused, unreachable or timed out.
-    Connect,
-    /// No complete response within `--timeout`.
-    Timeout,
-    /// Connection reset or closed mid-exchange, or an HTTP protocol error.
-    Closed,
-    /// 4xx status.
-    Status4xx,
-    /// 5xx status (and anything else outside 2xx).
-    Status5xx,
-    /// 2xx, but without the credential the flow needs (no Set-Cookie, no token in the JSON).
-    BadResponse,
-}
-
-impl ErrorKind {
-    pub const ALL: [ErrorKind; 6] = [
-        ErrorKind::Connect,
-        ErrorKind::Timeout,
-        ErrorKind::Closed,
-        ErrorKind::Status4xx,
-        ErrorKind::Status5xx,
-        ErrorKind::BadResponse,
-    ];
-    pub const COUNT: usize = Self::ALL.len();
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ErrorKind::Connect => "connect",
-            ErrorKind::Timeout => "timeout",
-            ErrorKind::Closed => "closed",
-            ErrorKind::Status4xx => "status_4xx",
-            ErrorKind::Status5xx => "status_5xx",
-            ErrorKind::BadResponse => "bad_response",
-        }
-    }
-
-    pub fn from_status(status: u16) -> ErrorKind {
-        if (400..500).contains(&status) { ErrorKind::Status4xx } else { ErrorKind::Status5xx }
-    }
-}
-
 pub fn new_histogram() -> Histogram<u64> {
     Histogram::new_with_bounds(1, MAX_LATENCY_US, SIGFIG).expect("static histogram bounds are valid")
 }
+
+/// Status codes counted one by one: 100..=999, the range hyper accepts.
+pub const STATUS_CODES: std::ops::RangeInclusive<u16> = 100..=999;
+const STATUS_SLOTS: usize = 900;
 
 /// Everything recorded about one endpoint over some interval.
 #[derive(Debug, Clone)]
@@ -101,6 +63,12 @@ pub struct EndpointStats {
     /// Open model only: from the actual send (what a tool without correction would report).
     pub uncorrected: Histogram<u64>,
     pub errors: [u64; ErrorKind::COUNT],
+    /// Non-2xx answers by status code (index: code − 100).
+    pub statuses: [u64; STATUS_SLOTS],
+    /// Requests still waiting for their answer when the run ended (abandoned, never finished).
+    pub unfinished: u64,
+    /// Age of the oldest of them when the run ended, µs (0 if none).
+    pub unfinished_max_age_us: u64,
     pub bytes_sent: u64,
     pub bytes_received: u64,
     /// Sum of credential bytes carried (Cookie / Authorization value, or the refresh token).
@@ -115,6 +83,9 @@ impl EndpointStats {
             latency: new_histogram(),
             uncorrected: new_histogram(),
             errors: [0; ErrorKind::COUNT],
+            statuses: [0; STATUS_SLOTS],
+            unfinished: 0,
+            unfinished_max_age_us: 0,
             bytes_sent: 0,
             bytes_received: 0,
             credential_bytes: 0,
@@ -136,12 +107,30 @@ impl EndpointStats {
         self.count() + self.error_count()
     }
 
+    /// Non-2xx answers as (status code, count), in code order.
+    pub fn statuses(&self) -> impl Iterator<Item = (u16, u64)> + '_ {
+        self.statuses.iter().enumerate().filter(|(_, n)| **n > 0).map(|(i, n)| (i as u16 + 100, *n))
+    }
+
+    /// Answers from the target (successes, and failures the target sent back, such as a 5xx or
+    /// a malformed head) — as opposed to timeouts, refused connects and closes without an answer.
+    pub fn answered(&self) -> u64 {
+        let kinds = ErrorKind::ALL.iter().filter(|k| k.target_answered() && **k != ErrorKind::BadResponse);
+        // `bad_response` is counted on top of a success, so it is not a second answer.
+        self.count() + kinds.map(|k| self.errors[*k as usize]).sum::<u64>()
+    }
+
     fn add(&mut self, o: &EndpointStats) {
         self.latency.add(&o.latency).expect("same bounds");
         self.uncorrected.add(&o.uncorrected).expect("same bounds");
         for (a, b) in self.errors.iter_mut().zip(o.errors) {
             *a += b;
         }
+        for (a, b) in self.statuses.iter_mut().zip(&o.statuses) {
+            *a += b;
+        }
+        self.unfinished += o.unfinished;
+        self.unfinished_max_age_us = self.unfinished_max_age_us.max(o.unfinished_max_age_us);
         self.bytes_sent += o.bytes_sent;
         self.bytes_received += o.bytes_received;
         self.credential_bytes += o.credential_bytes;
@@ -152,6 +141,9 @@ impl EndpointStats {
         self.latency.reset();
         self.uncorrected.reset();
         self.errors = [0; ErrorKind::COUNT];
+        self.statuses = [0; STATUS_SLOTS];
+        self.unfinished = 0;
+        self.unfinished_max_age_us = 0;
         self.bytes_sent = 0;
         self.bytes_received = 0;
         self.credential_bytes = 0;
@@ -165,6 +157,10 @@ pub struct Sample {
     pub endpoint: Endpoint,
     /// Ok(latency µs) or the kind of failure.
     pub outcome: Result<u64, ErrorKind>,
+    /// The status code of a non-2xx answer (0: none).
+    pub status: u16,
+    /// When it finished.
+    pub end: Instant,
     /// Open model: latency from the actual send, µs.
     pub uncorrected_us: Option<u64>,
     pub bytes_sent: u64,
@@ -181,11 +177,27 @@ pub struct Stats {
     pub starts: u64,
     /// Open model: starts sent more than [`crate::vu::LATE_AFTER`] after their intended time.
     pub late_starts: u64,
+    /// Open model: arrivals that were due but never sent when the run ended.
+    pub dropped: u64,
+    /// Age of the oldest of them when the run ended, µs (0 if none).
+    pub dropped_oldest_age_us: u64,
+    /// When the target last answered, and when a request last failed without an answer: gauges,
+    /// kept (not reset) across drains, merged by maximum.
+    pub last_answer: Option<Instant>,
+    pub last_unanswered: Option<Instant>,
 }
 
 impl Default for Stats {
     fn default() -> Self {
-        Stats { endpoints: std::array::from_fn(|_| EndpointStats::new()), starts: 0, late_starts: 0 }
+        Stats {
+            endpoints: std::array::from_fn(|_| EndpointStats::new()),
+            starts: 0,
+            late_starts: 0,
+            dropped: 0,
+            dropped_oldest_age_us: 0,
+            last_answer: None,
+            last_unanswered: None,
+        }
     }
 }
 
@@ -196,20 +208,32 @@ impl Stats {
 
     pub fn record(&mut self, s: &Sample) {
         let ep = &mut self.endpoints[s.endpoint as usize];
-        match s.outcome {
+        let answered = match s.outcome {
             Ok(us) => {
                 ep.latency.saturating_record(us.max(1));
                 if let Some(u) = s.uncorrected_us {
                     ep.uncorrected.saturating_record(u.max(1));
                 }
+                true
             }
-            Err(kind) => ep.errors[kind as usize] += 1,
-        }
+            Err(kind) => {
+                ep.errors[kind as usize] += 1;
+                if STATUS_CODES.contains(&s.status) {
+                    ep.statuses[usize::from(s.status - 100)] += 1;
+                }
+                kind.target_answered()
+            }
+        };
         ep.bytes_sent += s.bytes_sent;
         ep.bytes_received += s.bytes_received;
         if let Some(c) = s.credential_bytes {
             ep.credential_bytes += c;
             ep.credentialed += 1;
+        }
+        if answered {
+            self.last_answer = self.last_answer.max(Some(s.end));
+        } else {
+            self.last_unanswered = self.last_unanswered.max(Some(s.end));
         }
     }
 
@@ -219,12 +243,19 @@ impl Stats {
         }
         self.starts += o.starts;
         self.late_starts += o.late_starts;
+        self.dropped += o.dropped;
+        self.dropped_oldest_age_us = self.dropped_oldest_age_us.max(o.dropped_oldest_age_us);
+        self.last_answer = self.last_answer.max(o.last_answer);
+        self.last_unanswered = self.last_unanswered.max(o.last_unanswered);
     }
 
+    /// Zero the counts of an interval; the `last_*` gauges stay.
     pub fn reset(&mut self) {
         self.endpoints.iter_mut().for_each(EndpointStats::reset);
         self.starts = 0;
         self.late_starts = 0;
+        self.dropped = 0;
+        self.dropped_oldest_age_us = 0;
     }
 
     /// Successful requests over all endpoints.
@@ -238,6 +269,20 @@ impl Stats {
 
     pub fn errors_of(&self, kind: ErrorKind) -> u64 {
         self.endpoints.iter().map(|e| e.errors[kind as usize]).sum()
+    }
+
+    pub fn unfinished(&self) -> u64 {
+        self.endpoints.iter().map(|e| e.unfinished).sum()
+    }
+
+    /// Answers from the target over all endpoints (see [`EndpointStats::answered`]).
+    pub fn answered(&self) -> u64 {
+        self.endpoints.iter().map(EndpointStats::answered).sum()
+    }
+
+    /// Failures in which the target sent nothing back.
+    pub fn unanswered(&self) -> u64 {
+        ErrorKind::ALL.iter().filter(|k| !k.target_answered()).map(|k| self.errors_of(*k)).sum()
     }
 
     pub fn bytes(&self) -> (u64, u64) {
@@ -260,16 +305,43 @@ impl Recorder {
         self.shards.len()
     }
 
+    fn shard(&self, shard: usize) -> std::sync::MutexGuard<'_, Stats> {
+        lock(&self.shards[shard % self.shards.len()])
+    }
+
     /// Record one sample into shard `shard % shards`.
     pub fn record(&self, shard: usize, sample: &Sample) {
-        lock(&self.shards[shard % self.shards.len()]).record(sample);
+        self.shard(shard).record(sample);
     }
 
     /// Count an open-model start (late or not).
     pub fn start(&self, shard: usize, late: bool) {
-        let mut s = lock(&self.shards[shard % self.shards.len()]);
+        let mut s = self.shard(shard);
         s.starts += 1;
         s.late_starts += u64::from(late);
+    }
+
+    /// A request abandoned unanswered at the end of the run, `age_us` after it was sent.
+    pub fn unfinished(&self, shard: usize, endpoint: Endpoint, age_us: u64) {
+        let mut s = self.shard(shard);
+        let ep = &mut s.endpoints[endpoint as usize];
+        ep.unfinished += 1;
+        ep.unfinished_max_age_us = ep.unfinished_max_age_us.max(age_us);
+    }
+
+    /// Open model: `n` arrivals due but never sent, the oldest due `oldest_age_us` before the end.
+    pub fn dropped(&self, shard: usize, n: u64, oldest_age_us: u64) {
+        let mut s = self.shard(shard);
+        s.dropped += n;
+        s.dropped_oldest_age_us = s.dropped_oldest_age_us.max(oldest_age_us);
+    }
+
+    /// The latest answer and the latest unanswered failure recorded so far (drained or not).
+    pub fn last_seen(&self) -> (Option<Instant>, Option<Instant>) {
+        self.shards.iter().fold((None, None), |(a, u), shard| {
+            let s = lock(shard);
+            (a.max(s.last_answer), u.max(s.last_unanswered))
+        })
     }
 
     /// Move everything recorded since the last drain into `into` (which is not cleared first).
@@ -295,6 +367,8 @@ mod tests {
         Sample {
             endpoint,
             outcome: Ok(us),
+            status: 0,
+            end: Instant::now(),
             uncorrected_us: None,
             bytes_sent: 100,
             bytes_received: 200,
@@ -305,6 +379,7 @@ mod tests {
     #[test]
     fn shards_merge_into_totals_and_reset() {
         let r = Recorder::new(4);
+        assert_eq!(r.last_seen(), (None, None));
         for i in 0..1000u64 {
             r.record(i as usize, &ok(Endpoint::Me, 100 + i));
         }
@@ -324,6 +399,37 @@ mod tests {
         let mut again = Stats::default();
         r.drain_into(&mut again);
         assert_eq!(again.count(), 0, "a drain resets the shards");
+        let (answer, unanswered) = r.last_seen();
+        assert!(answer.is_some() && unanswered.is_some(), "the last-seen gauges survive a drain");
+        assert_eq!(again.last_answer, answer);
+    }
+
+    #[test]
+    fn statuses_unfinished_and_dropped_are_counted() {
+        let r = Recorder::new(2);
+        let fail = |status: u16| Sample {
+            outcome: Err(ErrorKind::from_status(status)),
+            status,
+            credential_bytes: None,
+            ..ok(Endpoint::Me, 0)
+        };
+        r.record(0, &fail(503));
+        r.record(1, &fail(503));
+        r.record(1, &fail(401));
+        r.record(0, &ok(Endpoint::Me, 10));
+        r.record(0, &Sample { outcome: Err(ErrorKind::Timeout), ..ok(Endpoint::Me, 0) });
+        r.unfinished(0, Endpoint::Me, 1500);
+        r.unfinished(1, Endpoint::Me, 900);
+        r.dropped(1, 7, 2_000_000);
+        let mut s = Stats::default();
+        r.drain_into(&mut s);
+        let me = s.endpoint(Endpoint::Me);
+        assert_eq!(me.statuses().collect::<Vec<_>>(), vec![(401, 1), (503, 2)]);
+        assert_eq!((me.unfinished, me.unfinished_max_age_us), (2, 1500));
+        assert_eq!((s.dropped, s.dropped_oldest_age_us), (7, 2_000_000));
+        assert_eq!(s.answered(), 4, "three statuses and one success; the timeout is no answer");
+        assert_eq!(s.unanswered(), 1);
+        assert_eq!(me.attempts(), 5, "unfinished requests are not attempts that finished");
     }
 
     #[test]

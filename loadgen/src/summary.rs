@@ -6,6 +6,7 @@ use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
 use crate::record::{EndpointStats, ErrorKind};
+use crate::stall::{Stall, StoppedAnswering};
 use crate::threshold::Verdict;
 
 /// Latency percentiles, µs.
@@ -41,7 +42,17 @@ pub struct EndpointSummary {
     /// Failed requests, any kind.
     pub errors: u64,
     pub errors_by_kind: BTreeMap<String, u64>,
-    /// errors / (count + errors).
+    /// Non-2xx answers by status code ("503": 12).
+    #[serde(default)]
+    pub errors_by_status: BTreeMap<String, u64>,
+    /// Requests sent and never answered: still waiting when the run ended.
+    #[serde(default)]
+    pub unfinished: u64,
+    /// How long the oldest of them had waited when the run ended, ms.
+    #[serde(default)]
+    pub unfinished_max_age_ms: Option<f64>,
+    /// (errors + unfinished) / (count + errors + unfinished): timeouts and unanswered requests
+    /// count as failures.
     pub error_rate: f64,
     /// Successful requests per second of the run.
     pub rps: f64,
@@ -67,7 +78,10 @@ impl EndpointSummary {
                 .filter(|k| s.errors[**k as usize] > 0)
                 .map(|k| (k.as_str().to_owned(), s.errors[*k as usize]))
                 .collect(),
-            error_rate: per(s.error_count()),
+            errors_by_status: s.statuses().map(|(code, n)| (code.to_string(), n)).collect(),
+            unfinished: s.unfinished,
+            unfinished_max_age_ms: (s.unfinished > 0).then(|| s.unfinished_max_age_us as f64 / 1000.0),
+            error_rate: error_rate(s.count(), s.error_count(), s.unfinished),
             rps: if duration_s > 0.0 { s.count() as f64 / duration_s } else { 0.0 },
             latency_us: Latency::of(&s.latency),
             uncorrected_latency_us: if open { Latency::of(&s.uncorrected) } else { None },
@@ -79,11 +93,23 @@ impl EndpointSummary {
     }
 }
 
+/// Failures over everything sent: (errors + unfinished) / (count + errors + unfinished).
+pub fn error_rate(count: u64, errors: u64, unfinished: u64) -> f64 {
+    let sent = count + errors + unfinished;
+    if sent > 0 { (errors + unfinished) as f64 / sent as f64 } else { 0.0 }
+}
+
 /// All endpoints together.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct Total {
     pub count: u64,
     pub errors: u64,
+    /// Requests still waiting for an answer when the run ended.
+    #[serde(default)]
+    pub unfinished: u64,
+    #[serde(default)]
+    pub unfinished_max_age_ms: Option<f64>,
+    /// Counts timeouts (errors) and unfinished requests as failures.
     pub error_rate: f64,
     pub rps: f64,
     pub bytes_sent_per_req: f64,
@@ -98,8 +124,13 @@ pub struct OpenStarts {
     pub started: u64,
     /// Started more than 10 ms after their intended instant (still timed from it).
     pub late: u64,
-    /// Scheduled but never sent before the run ended.
+    /// Due but never sent before the run ended (k6's `dropped_iterations`): each would have been
+    /// timed from its intended instant, so they are as much part of the latency picture as the
+    /// late ones. scheduled = started + dropped.
     pub dropped: u64,
+    /// How long the oldest dropped arrival had been due when the run ended, ms.
+    #[serde(default)]
+    pub dropped_oldest_age_ms: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -149,8 +180,14 @@ pub struct Summary {
     pub vus_max: u64,
     /// Stopped by Ctrl-C / the caller before the planned end.
     pub interrupted: bool,
-    /// The target stopped answering (or its process vanished) during the run.
+    /// The target stopped answering (went away, or went silent with requests outstanding).
     pub target_lost: bool,
+    /// When and how it stopped answering, if it did.
+    #[serde(default)]
+    pub stopped_answering: Option<StoppedAnswering>,
+    /// Every second or more with requests outstanding and no answer.
+    #[serde(default)]
+    pub stalls: Vec<Stall>,
     pub endpoints: BTreeMap<String, EndpointSummary>,
     pub total: Total,
     pub open: Option<OpenStarts>,

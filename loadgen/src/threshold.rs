@@ -3,7 +3,7 @@
 //! Grammar: `[endpoint.]metric op value`. Endpoints: healthz, login, me, refresh, logout; without
 //! one the rule applies to all requests (rps, errors, error_rate only). Metrics: p50 p90 p99 p999
 //! max mean (a duration with its unit), rps (a number), errors (a count), error_rate (`1%` or
-//! `0.01`). Operators: `<` `<=` `>` `>=`. A rule on an endpoint with no data fails.
+//! `0.01`; timeouts and every other error, and requests left unfinished, over all requests sent). Operators: `<` `<=` `>` `>=`. A rule on an endpoint with no data fails.
 
 use std::time::Duration;
 
@@ -157,7 +157,7 @@ impl Threshold {
             Some(e) => s.endpoints.get(e.as_str()).and_then(|ep| match self.metric {
                 Metric::Rps => Some(ep.rps),
                 Metric::Errors => Some(ep.errors as f64),
-                Metric::ErrorRate => (ep.count + ep.errors > 0).then_some(ep.error_rate),
+                Metric::ErrorRate => (ep.count + ep.errors + ep.unfinished > 0).then_some(ep.error_rate),
                 m => ep.latency_us.as_ref().map(|l| m.of_latency(l)),
             }),
         };

@@ -8,7 +8,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use authbench_servers::SchemeKind;
@@ -16,12 +16,13 @@ use authbench_servers::api;
 use bytes::Bytes;
 use http::{HeaderValue, Method, header};
 use tokio::time::Instant;
-use tokio_util::sync::CancellationToken;
 
 use crate::client::{Call, Client, Reply};
 use crate::credentials::CredentialPool;
+use crate::inflight::{InFlight, Slot};
 use crate::mix::{Action, Mix, Rng};
-use crate::ramp::Ramp;
+use crate::pace::Arrivals;
+pub use crate::pace::{Pace, Retire};
 use crate::record::{Endpoint, ErrorKind, Recorder, Sample};
 
 /// An open-model start later than this after its intended instant counts as late.
@@ -32,26 +33,6 @@ pub const TIMER_RESOLUTION: Duration = Duration::from_millis(1);
 pub const CONNECT_BACKOFF: Duration = Duration::from_millis(10);
 /// Renew a fixed-lifetime credential once this fraction of its lifetime has passed.
 const RENEW_AT: f64 = 0.9;
-
-/// How the ramp tells a closed-model user to stop: a flag read between requests (one atomic load;
-/// the token's own check takes a lock, on every request of a closed loop) and the token that cuts
-/// a think-time sleep short.
-#[derive(Clone, Default)]
-pub struct Retire {
-    flag: Arc<AtomicBool>,
-    token: CancellationToken,
-}
-
-impl Retire {
-    pub fn retire(&self) {
-        self.flag.store(true, Ordering::Release);
-        self.token.cancel();
-    }
-
-    pub fn is_retired(&self) -> bool {
-        self.flag.load(Ordering::Acquire)
-    }
-}
 
 /// What every virtual user of a run shares (read-only, plus the recorder and the gauge).
 pub struct Shared {
@@ -66,14 +47,10 @@ pub struct Shared {
     pub recorder: Recorder,
     /// Virtual-user tasks alive right now.
     pub active: AtomicU64,
-}
-
-/// How the next request is paced.
-pub enum Pace {
-    /// Closed model: until `retire` fires; then log out.
-    Closed { retire: Retire },
-    /// Open model: this user takes arrivals `first, first + stride, ...` of `rate` from `t0`.
-    Open { rate: Arc<Ramp>, t0: Instant, first: u64, stride: u64 },
+    /// Each user's request in flight.
+    pub in_flight: InFlight,
+    /// When the load was stopped: open-model arrivals due by then and never sent are dropped.
+    pub stopped_at: std::sync::OnceLock<Instant>,
 }
 
 enum Credential {
@@ -118,7 +95,7 @@ struct ActiveGuard(Arc<Shared>);
 
 impl Drop for ActiveGuard {
     fn drop(&mut self) {
-        self.0.active.fetch_sub(1, Ordering::Relaxed);
+        self.0.active.fetch_sub(1, Ordering::Release);
     }
 }
 
@@ -132,7 +109,37 @@ pub struct Vu {
     session: Option<Session>,
     rng: Rng,
     login_body: Bytes,
+    /// This user's request in flight (for the collector) ...
+    slot: Arc<Slot>,
+    /// ... and, for the user itself, its endpoint.
+    pending: Endpoint,
+    arrivals: Option<Arrivals>,
     _active: ActiveGuard,
+}
+
+/// A user dropped mid-request (the run ended, the task was aborted) leaves that request
+/// unfinished, and an open-model user leaves its arrivals due and unsent as dropped: both are
+/// recorded here, so no request the run started or owed disappears.
+impl Drop for Vu {
+    fn drop(&mut self) {
+        let now = Instant::now();
+        let epoch = self.shared.in_flight.epoch();
+        if let Some(sent) = self.slot.sent_at(epoch) {
+            self.shared.recorder.unfinished(
+                self.worker,
+                self.pending,
+                micros(now.saturating_duration_since(sent)),
+            );
+            self.slot.end();
+        }
+        if let Some(a) = &self.arrivals {
+            let until = self.shared.stopped_at.get().copied().unwrap_or(now);
+            if let (n @ 1.., oldest) = a.unsent(until) {
+                let age = oldest.map_or(0, |t| micros(until.saturating_duration_since(t)));
+                self.shared.recorder.dropped(self.worker, n, age);
+            }
+        }
+    }
 }
 
 impl Vu {
@@ -149,6 +156,9 @@ impl Vu {
             session: None,
             rng: Rng::new(index + 1),
             login_body,
+            slot: shared.in_flight.slot(),
+            pending: Endpoint::Healthz,
+            arrivals: None,
             _active: ActiveGuard(shared.clone()),
             shared,
         }
@@ -181,20 +191,28 @@ impl Vu {
                         }
                     }
                 }
-                if self.session.is_some() {
+                if self.session.is_some() && !retire.quitting() {
                     self.logout().await;
                 }
             }
-            Pace::Open { rate, t0, first, stride } => {
+            Pace::Open { rate, t0, first, stride, stop } => {
+                let stride = stride.max(1);
+                self.arrivals = Some(Arrivals { rate: rate.clone(), t0, next: first, stride });
                 let mut n = first;
                 while let Some(at) = rate.time_of(n as f64) {
+                    if stop.is_retired() {
+                        break;
+                    }
                     let intended = t0 + at;
                     // Busy past the slot (the server was slow): charge from the slot — the
                     // coordinated-omission correction. Idle until it: the timer wakes up to 1 ms
                     // late (tokio rounds to its tick); that rounding is not the server's, so up
                     // to TIMER_RESOLUTION of it is not charged, anything beyond is.
                     let charged_from = if intended > Instant::now() {
-                        tokio::time::sleep_until(intended).await;
+                        tokio::select! {
+                            () = tokio::time::sleep_until(intended) => {}
+                            () = stop.token.cancelled() => break,
+                        }
                         let woke = Instant::now().saturating_duration_since(intended);
                         intended + woke.min(TIMER_RESOLUTION)
                     } else {
@@ -202,8 +220,11 @@ impl Vu {
                     };
                     let late = Instant::now().saturating_duration_since(intended) > LATE_AFTER;
                     self.shared.recorder.start(self.worker, late);
+                    n += stride;
+                    if let Some(a) = &mut self.arrivals {
+                        a.next = n;
+                    }
                     self.step(Some(charged_from), Some(Action::Me)).await;
-                    n += stride.max(1);
                 }
             }
         }
@@ -266,12 +287,19 @@ impl Vu {
     ) -> Result<Reply, ErrorKind> {
         let (sent0, recv0) = self.client.bytes();
         let start = Instant::now();
+        self.pending = endpoint;
+        self.slot.begin(self.shared.in_flight.epoch(), start);
         let result = self.client.call(call, start).await;
         let end = Instant::now();
+        self.slot.end();
         let (sent1, recv1) = self.client.bytes();
+        let mut status = 0;
         let result = match result {
             Ok(reply) if reply.status.is_success() => Ok(reply),
-            Ok(reply) => Err(ErrorKind::from_status(reply.status.as_u16())),
+            Ok(reply) => {
+                status = reply.status.as_u16();
+                Err(ErrorKind::from_status(status))
+            }
             Err(kind) => Err(kind),
         };
         let actual_us = micros(end - start);
@@ -281,13 +309,15 @@ impl Vu {
                 .as_ref()
                 .map(|_| intended.map_or(actual_us, |i| micros(end.saturating_duration_since(i))))
                 .map_err(|k| *k),
+            status,
+            end,
             uncorrected_us: intended.map(|_| actual_us),
             bytes_sent: sent1 - sent0,
             bytes_received: recv1 - recv0,
             credential_bytes,
         };
         self.shared.recorder.record(self.worker, &sample);
-        if matches!(result, Err(ErrorKind::Connect)) {
+        if matches!(result, Err(ErrorKind::Connect | ErrorKind::ConnectRefused)) {
             tokio::time::sleep(CONNECT_BACKOFF).await;
         }
         result
@@ -378,6 +408,8 @@ impl Vu {
         let sample = Sample {
             endpoint,
             outcome: Err(ErrorKind::BadResponse),
+            status: 0,
+            end: Instant::now(),
             uncorrected_us: None,
             bytes_sent: 0,
             bytes_received: 0,

@@ -209,7 +209,10 @@ async fn a_target_that_dies_is_counted_and_reported() {
     assert!(s.endpoints["me"].count > 0, "what was measured before is kept");
     let errors: u64 = s.endpoints.values().map(|e| e.errors).sum();
     assert!(errors > 0, "the failures are counted");
-    assert!(s.endpoints.values().any(|e| e.errors_by_kind.contains_key("connect")), "{s:#?}");
+    assert!(s.endpoints.values().any(|e| e.errors_by_kind.contains_key("connect_refused")), "{s:#?}");
+    let stop = s.stopped_answering.as_ref().expect("says when it stopped answering");
+    assert_eq!(stop.cause, authbench_loadgen::stall::Cause::Gone);
+    assert!(stop.at_s > 0.9 && stop.at_s < 1.5, "stopped at {} s, killed at 1.2 s", stop.at_s);
     assert!(dir.path().join("summary.json").exists());
 }
 

@@ -1,0 +1,332 @@
+//! The once-a-second collector of a run: drains the recorder into a row of `timeseries.csv` and
+//! the `.hlog` files, samples the server's, Redis's and the generator's cost, watches for stalls
+//! between rows, and at the end builds the [`Summary`].
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use tokio::time::Instant;
+
+use crate::config::LoadConfig;
+use crate::error::Result;
+use crate::inflight::Snapshot;
+use crate::output::{EndpointRow, Outputs, Row};
+use crate::progress::Progress;
+use crate::ramp::{LoadModel, Ramp};
+use crate::record::{Endpoint, ErrorKind, Stats};
+use crate::sample::{self, LagProbe, ProcSample, RedisProbe, RedisSample};
+use crate::stall::{Cause, StallWatch, StoppedAnswering};
+use crate::summary::{
+    EndpointSummary, GeneratorCost, Latency, OpenStarts, RedisCost, ServerCost, Summary, Total, error_rate,
+};
+use crate::vu::Shared;
+
+/// Timer lag above which a second counts as generator-saturated.
+pub const SATURATION_LAG: Duration = Duration::from_millis(10);
+/// Share of all cores above which a second counts as generator-saturated.
+pub const SATURATION_CPU: f64 = 0.9;
+/// Time limit on each Redis INFO.
+const INFO_TIMEOUT: Duration = Duration::from_millis(300);
+
+/// Server and Redis cost samples, with their first and latest values.
+pub(crate) struct Sampler {
+    pid: Option<u32>,
+    redis: Option<RedisProbe>,
+    server_first: Option<ProcSample>,
+    server_last: Option<ProcSample>,
+    server_rss_max: Option<u64>,
+    server_lost: bool,
+    redis_first: Option<RedisSample>,
+    redis_last: Option<RedisSample>,
+    redis_mem_max: Option<u64>,
+    redis_keys_max: Option<u64>,
+    self_first: Option<Duration>,
+    self_last: Option<Duration>,
+    wall_first: Instant,
+}
+
+impl Sampler {
+    pub(crate) async fn start(pid: Option<u32>, mut redis: Option<RedisProbe>) -> Sampler {
+        let server_first = pid.and_then(|p| sample::read_proc(p).ok());
+        let redis_first = match &mut redis {
+            Some(r) => r.sample(INFO_TIMEOUT).await,
+            None => None,
+        };
+        let self_first = sample::self_cpu();
+        Sampler {
+            pid,
+            redis,
+            server_first,
+            server_last: server_first,
+            server_rss_max: server_first.map(|s| s.rss_bytes),
+            server_lost: false,
+            redis_first,
+            redis_last: redis_first,
+            redis_mem_max: redis_first.map(|r| r.used_memory),
+            redis_keys_max: redis_first.map(|r| r.keys),
+            self_first,
+            self_last: self_first,
+            wall_first: Instant::now(),
+        }
+    }
+}
+
+/// State of the once-a-second collection.
+pub(crate) struct Collector {
+    pub shared: Arc<Shared>,
+    pub sampler: Sampler,
+    pub lag: Arc<LagProbe>,
+    pub outputs: Option<Outputs>,
+    pub progress: Progress,
+    pub ramp: Ramp,
+    pub open_model: bool,
+    pub cores: usize,
+    pub interval: Stats,
+    pub totals: Stats,
+    pub vus_max: u64,
+    pub max_lag_us: u64,
+    pub saturated_seconds: u64,
+    /// Set when the load starts.
+    pub watch: Option<StallWatch>,
+}
+
+fn per_request(delta: Duration, requests: u64) -> Option<f64> {
+    (requests > 0).then(|| delta.as_secs_f64() * 1e6 / requests as f64)
+}
+
+impl Collector {
+    /// One look for a silence (every [`crate::stall::WATCH_PERIOD`]); returns what is in flight.
+    pub fn watch(&mut self, now: Instant) -> Snapshot {
+        let in_flight = self.shared.in_flight.snapshot();
+        let (answer, unanswered) = self.shared.recorder.last_seen();
+        if let Some(w) = &mut self.watch {
+            w.observe(now, answer, unanswered, in_flight);
+        }
+        in_flight
+    }
+
+    /// Close the interval `[from, now]`: drain, sample, write one row and one histogram per log.
+    /// `active` and `in_flight` are as of `now` (read before a final stop retires everyone).
+    pub async fn second(
+        &mut self,
+        t0: Instant,
+        from: Instant,
+        now: Instant,
+        active: u64,
+        in_flight: Snapshot,
+    ) -> Result<()> {
+        self.shared.recorder.drain_into(&mut self.interval);
+        let length = now.saturating_duration_since(from);
+        let secs = length.as_secs_f64().max(1e-6);
+        let attempts: u64 = self.interval.endpoints.iter().map(|e| e.attempts()).sum();
+        let s = &mut self.sampler;
+
+        let mut server_cpu = None;
+        let mut server_rss = None;
+        if let Some(pid) = s.pid {
+            match sample::read_proc(pid) {
+                Ok(p) => {
+                    server_cpu =
+                        s.server_last.and_then(|l| per_request(p.cpu.saturating_sub(l.cpu), attempts));
+                    server_rss = Some(p.rss_bytes);
+                    s.server_rss_max = s.server_rss_max.max(Some(p.rss_bytes));
+                    s.server_last = Some(p);
+                }
+                Err(_) => s.server_lost = true,
+            }
+        }
+        let mut redis_cpu = None;
+        let mut redis_now = None;
+        if let Some(probe) = &mut s.redis
+            && let Some(r) = probe.sample(INFO_TIMEOUT).await
+        {
+            redis_cpu = s.redis_last.and_then(|l| per_request(r.cpu.saturating_sub(l.cpu), attempts));
+            s.redis_mem_max = s.redis_mem_max.max(Some(r.used_memory));
+            s.redis_keys_max = s.redis_keys_max.max(Some(r.keys));
+            s.redis_last = Some(r);
+            redis_now = Some(r);
+        }
+        let self_cpu = sample::self_cpu();
+        let gen_cpu = match (s.self_last, self_cpu) {
+            (Some(a), Some(b)) => Some(b.saturating_sub(a).as_secs_f64() / secs * 100.0),
+            _ => None,
+        };
+        s.self_last = self_cpu.or(s.self_last);
+        let lag_us = self.lag.take_max_us();
+        self.max_lag_us = self.max_lag_us.max(lag_us);
+        let saturated = lag_us > SATURATION_LAG.as_micros() as u64
+            || gen_cpu.is_some_and(|c| c >= SATURATION_CPU * 100.0 * self.cores as f64);
+        self.saturated_seconds += u64::from(saturated);
+        self.vus_max = self.vus_max.max(active);
+
+        let t = now.saturating_duration_since(t0);
+        let (sent, received) = self.interval.bytes();
+        let row = Row {
+            t_s: t.as_secs_f64(),
+            interval_s: secs,
+            stage: self.ramp.stage_at(t) + 1,
+            target: self.ramp.at(t),
+            active_vus: active,
+            endpoints: std::array::from_fn(|i| {
+                let e = &self.interval.endpoints[i];
+                EndpointRow {
+                    count: e.count(),
+                    rps: e.count() as f64 / secs,
+                    latency: Latency::of(&e.latency),
+                    p99_uncorrected: (self.open_model && !e.uncorrected.is_empty())
+                        .then(|| e.uncorrected.value_at_quantile(0.99)),
+                    errors: e.error_count(),
+                }
+            }),
+            errors: std::array::from_fn(|k| self.interval.errors_of(ErrorKind::ALL[k])),
+            late_starts: self.interval.late_starts,
+            bytes_sent_per_req: (attempts > 0).then(|| sent as f64 / attempts as f64),
+            bytes_received_per_req: (attempts > 0).then(|| received as f64 / attempts as f64),
+            server_rss_bytes: server_rss,
+            server_cpu_us_per_req: server_cpu,
+            redis_used_memory: redis_now.map(|r| r.used_memory),
+            redis_keys: redis_now.map(|r| r.keys),
+            redis_cpu_us_per_req: redis_cpu,
+            gen_cpu_percent: gen_cpu,
+            gen_lag_max_us: lag_us,
+            gen_saturated: saturated,
+            in_flight: in_flight.count,
+            oldest_in_flight_ms: in_flight.oldest_age(now).map(|d| d.as_secs_f64() * 1e3),
+            // A second (or most of one) with requests outstanding and no answer.
+            stalled: self.interval.answered() == 0
+                && (in_flight.count > 0 || self.interval.unanswered() > 0)
+                && length >= Duration::from_millis(500),
+            unfinished: self.interval.unfinished(),
+            dropped: self.interval.dropped,
+        };
+        if let Some(out) = &mut self.outputs {
+            out.second(&row, &self.interval, from.saturating_duration_since(t0), length)?;
+        }
+        let main = if self.shared.scheme.is_some() { Endpoint::Me } else { Endpoint::Healthz };
+        self.progress.update(&row, self.ramp.total(), main);
+        self.totals.add(&self.interval);
+        self.interval.reset();
+        Ok(())
+    }
+
+    pub async fn summary(
+        &mut self,
+        config: &LoadConfig,
+        endpoints: &[Endpoint],
+        t0: Instant,
+        end: Instant,
+        started_wall: SystemTime,
+        interrupted: bool,
+    ) -> Summary {
+        let duration = end.saturating_duration_since(t0);
+        let duration_s = duration.as_secs_f64();
+        let t = &self.totals;
+        let attempts: u64 = t.endpoints.iter().map(|e| e.attempts()).sum();
+        let (sent, received) = t.bytes();
+        let s = &self.sampler;
+        let wall = s.wall_first.elapsed().as_secs_f64().max(1e-6);
+        let server_delta = match (s.server_first, s.server_last) {
+            (Some(a), Some(b)) => Some(b.cpu.saturating_sub(a.cpu)),
+            _ => None,
+        };
+        let redis_delta = match (s.redis_first, s.redis_last) {
+            (Some(a), Some(b)) => Some(b.cpu.saturating_sub(a.cpu)),
+            _ => None,
+        };
+        let unfinished = t.unfinished();
+        let unfinished_max_age_us = t.endpoints.iter().map(|e| e.unfinished_max_age_us).max().unwrap_or(0);
+        let load_end = self.shared.stopped_at.get().copied().unwrap_or(end);
+        let gone = s.server_lost || !reachable(config.target).await;
+        let (stalls, mut stopped_answering) = match self.watch.take() {
+            Some(w) => {
+                let gone_at = w.gone_since(load_end);
+                let (stalls, silent) = w.finish(load_end, unfinished);
+                let gone = gone.then(|| StoppedAnswering {
+                    cause: Cause::Gone,
+                    at_s: gone_at,
+                    for_s: (load_end.saturating_duration_since(t0).as_secs_f64() - gone_at).max(0.0),
+                    requests_waiting: unfinished,
+                });
+                (stalls, gone.or(silent))
+            }
+            None => (Vec::new(), None),
+        };
+        if gone && stopped_answering.is_none() {
+            let at_s = duration_s;
+            stopped_answering =
+                Some(StoppedAnswering { cause: Cause::Gone, at_s, for_s: 0.0, requests_waiting: unfinished });
+        }
+        let open = match &config.model {
+            LoadModel::Open { .. } => Some(OpenStarts {
+                scheduled: t.starts + t.dropped,
+                started: t.starts,
+                late: t.late_starts,
+                dropped: t.dropped,
+                dropped_oldest_age_ms: (t.dropped > 0).then(|| t.dropped_oldest_age_us as f64 / 1000.0),
+            }),
+            LoadModel::Closed { .. } => None,
+        };
+        let gen_cpu = match (s.self_first, s.self_last) {
+            (Some(a), Some(b)) => b.saturating_sub(a).as_secs_f64() / wall * 100.0,
+            _ => 0.0,
+        };
+        Summary {
+            scheme: config.scheme_name().to_owned(),
+            model: config.model.name().to_owned(),
+            target: format!("http://{}", config.target),
+            duration_s,
+            started_at: started_wall.duration_since(SystemTime::UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64()),
+            vus_max: self.vus_max,
+            interrupted,
+            target_lost: stopped_answering.is_some(),
+            stopped_answering,
+            stalls,
+            endpoints: endpoints
+                .iter()
+                .map(|e| {
+                    (e.as_str().to_owned(), EndpointSummary::of(t.endpoint(*e), duration_s, self.open_model))
+                })
+                .collect(),
+            total: Total {
+                count: t.count(),
+                errors: t.error_count(),
+                unfinished,
+                unfinished_max_age_ms: (unfinished > 0).then(|| unfinished_max_age_us as f64 / 1000.0),
+                error_rate: error_rate(t.count(), t.error_count(), unfinished),
+                rps: if duration_s > 0.0 { t.count() as f64 / duration_s } else { 0.0 },
+                bytes_sent_per_req: if attempts > 0 { sent as f64 / attempts as f64 } else { 0.0 },
+                bytes_received_per_req: if attempts > 0 { received as f64 / attempts as f64 } else { 0.0 },
+            },
+            open,
+            server: ServerCost {
+                pid: s.pid,
+                cpu_us_per_req: server_delta.and_then(|d| per_request(d, attempts)),
+                cpu_percent: server_delta.map(|d| d.as_secs_f64() / wall * 100.0),
+                rss_bytes_max: s.server_rss_max,
+                rss_bytes_start: s.server_first.map(|p| p.rss_bytes),
+            },
+            redis: RedisCost {
+                cpu_us_per_req: redis_delta.and_then(|d| per_request(d, attempts)),
+                used_memory_max: s.redis_mem_max,
+                used_memory_start: s.redis_first.map(|r| r.used_memory),
+                keys_max: s.redis_keys_max,
+            },
+            generator: GeneratorCost {
+                cpu_percent: gen_cpu,
+                cores: self.cores,
+                max_lag_us: self.max_lag_us,
+                saturated_seconds: self.saturated_seconds,
+                saturated: self.saturated_seconds > 0,
+            },
+            thresholds: Vec::new(),
+        }
+    }
+}
+
+/// Whether the target still accepts connections (after the run: did it die?).
+async fn reachable(addr: std::net::SocketAddr) -> bool {
+    matches!(
+        tokio::time::timeout(Duration::from_millis(500), tokio::net::TcpStream::connect(addr)).await,
+        Ok(Ok(_))
+    )
+}

@@ -1,0 +1,145 @@
+//! The human-readable summary `authbench load` prints on stdout.
+
+use std::io::{self, Write};
+
+use crate::summary::Summary;
+
+/// A human-readable summary (what `authbench load` prints on stdout).
+pub fn write_text_summary(w: &mut impl Write, s: &Summary) -> io::Result<()> {
+    writeln!(
+        w,
+        "authbench load: scheme {} · {} model · {:.1} s{}",
+        s.scheme,
+        s.model,
+        s.duration_s,
+        if s.interrupted { " · INTERRUPTED" } else { "" }
+    )?;
+    writeln!(
+        w,
+        "{:<9} {:>9} {:>7} {:>10} {:>9} {:>9} {:>9} {:>9}",
+        "endpoint", "ok", "errors", "rps", "p50", "p99", "p999", "max"
+    )?;
+    let ms = |us: u64| format!("{:.2}ms", us as f64 / 1000.0);
+    for (name, e) in &s.endpoints {
+        let l = e.latency_us.as_ref();
+        writeln!(
+            w,
+            "{:<9} {:>9} {:>7} {:>10.1} {:>9} {:>9} {:>9} {:>9}",
+            name,
+            e.count,
+            e.errors,
+            e.rps,
+            l.map(|l| ms(l.p50)).unwrap_or_default(),
+            l.map(|l| ms(l.p99)).unwrap_or_default(),
+            l.map(|l| ms(l.p999)).unwrap_or_default(),
+            l.map(|l| ms(l.max)).unwrap_or_default(),
+        )?;
+        if let Some(u) = &e.uncorrected_latency_us {
+            writeln!(
+                w,
+                "{:<9} {:>9} {:>7} {:>10} {:>9} {:>9} {:>9} {:>9}",
+                "  uncorr.",
+                "",
+                "",
+                "",
+                ms(u.p50),
+                ms(u.p99),
+                ms(u.p999),
+                ms(u.max)
+            )?;
+        }
+        for (kind, n) in &e.errors_by_kind {
+            writeln!(w, "{:<9}   {n} × {kind}", "")?;
+        }
+        if !e.errors_by_status.is_empty() {
+            let codes: Vec<String> = e.errors_by_status.iter().map(|(c, n)| format!("{n} × {c}")).collect();
+            writeln!(w, "{:<9}   status codes: {}", "", codes.join(", "))?;
+        }
+        if e.unfinished > 0 {
+            writeln!(
+                w,
+                "{:<9}   {} UNFINISHED: sent and never answered (oldest waited {:.0} ms)",
+                "",
+                e.unfinished,
+                e.unfinished_max_age_ms.unwrap_or(0.0)
+            )?;
+        }
+    }
+    if s.total.unfinished > 0 {
+        writeln!(
+            w,
+            "unfinished: {} request(s) still waiting when the run ended, the oldest for {:.0} ms: \
+             latencies above are of finished requests only",
+            s.total.unfinished,
+            s.total.unfinished_max_age_ms.unwrap_or(0.0)
+        )?;
+    }
+    if let Some(o) = &s.open {
+        writeln!(
+            w,
+            "open model: {} scheduled, {} started, {} late, {} dropped{}",
+            o.scheduled,
+            o.started,
+            o.late,
+            o.dropped,
+            o.dropped_oldest_age_ms
+                .map_or(String::new(), |a| format!(" (oldest due {a:.0} ms before the end)"))
+        )?;
+    }
+    for st in &s.stalls {
+        writeln!(
+            w,
+            "STALL: no answer from {:.1} s to {:.1} s ({:.1} s{}), up to {} request(s) in flight",
+            st.from_s,
+            st.to_s,
+            st.duration_s,
+            if st.until_end { ", until the end of the run" } else { "" },
+            st.max_in_flight
+        )?;
+    }
+    if let Some(cpu) = s.server.cpu_us_per_req {
+        writeln!(
+            w,
+            "server: {cpu:.1} µs CPU/request, RSS max {} KiB",
+            s.server.rss_bytes_max.unwrap_or(0) / 1024
+        )?;
+    }
+    if let Some(cpu) = s.redis.cpu_us_per_req {
+        writeln!(
+            w,
+            "redis: {cpu:.1} µs CPU/request, used_memory max {} KiB, keys max {}",
+            s.redis.used_memory_max.unwrap_or(0) / 1024,
+            s.redis.keys_max.unwrap_or(0)
+        )?;
+    }
+    writeln!(
+        w,
+        "generator: {:.0}% CPU of {} cores, max timer lag {:.1} ms{}",
+        s.generator.cpu_percent,
+        s.generator.cores,
+        s.generator.max_lag_us as f64 / 1000.0,
+        if s.generator.saturated {
+            format!(
+                " — SATURATED in {} s: the generator may be the bottleneck",
+                s.generator.saturated_seconds
+            )
+        } else {
+            String::new()
+        }
+    )?;
+    match &s.stopped_answering {
+        Some(stop) => writeln!(w, "TARGET LOST: the target stopped answering {stop}")?,
+        None if s.target_lost => writeln!(w, "TARGET LOST: the server stopped answering during the run")?,
+        None => {}
+    }
+    for v in &s.thresholds {
+        writeln!(
+            w,
+            "threshold {} {} (actual {})",
+            v.threshold,
+            if v.ok { "ok" } else { "FAILED" },
+            v.actual.map_or("no data".to_owned(), |a| format!("{a:.3}"))
+        )?;
+    }
+    Ok(())
+}
