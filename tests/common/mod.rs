@@ -11,6 +11,8 @@ use std::time::Duration;
 #[allow(unused_imports)]
 pub use authbench_servers::redis_server::RedisServer;
 
+pub mod bad_target;
+
 pub const BIN: &str = env!("CARGO_BIN_EXE_authbench");
 
 /// Whether tests that need redis-server can run here; scripts/test.sh installs it, so in CI a
