@@ -6,14 +6,15 @@ use std::collections::BTreeMap;
 use super::data::{CheckCategory, Results, RevocationRow, SessionsRow, SummaryRow, metric};
 use super::stats::{LinearFit, MeanCi, linear_fit, mean, mean_ci};
 
-/// One concurrency level of the ramp, averaged over its seconds across repeats.
+/// One concurrency level of the ramp: each repeat's figure for the level (percentiles of its
+/// merged histograms, see [`crate::ramp_levels`]), then the mean and 95% CI across repeats.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RampLevel {
     pub active_vus: u64,
-    /// Mean of the per-second p50 / p99 (seconds that completed requests only).
-    pub p50_us: Option<f64>,
-    pub p99_us: Option<f64>,
-    pub rps: f64,
+    /// `None` when no second of the level completed a request.
+    pub p50_us: Option<MeanCi>,
+    pub p99_us: Option<MeanCi>,
+    pub rps: MeanCi,
     pub errors: u64,
     pub seconds: usize,
 }
@@ -239,35 +240,24 @@ pub fn ci_half(row: &SummaryRow) -> Option<f64> {
 }
 
 fn ramp_of(results: &Results, scheme: &str) -> Option<SchemeRamp> {
-    #[derive(Default)]
-    struct Acc {
-        p50: Vec<f64>,
-        p99: Vec<f64>,
-        rps: Vec<f64>,
-        errors: u64,
-    }
-    let mut by_level: BTreeMap<u64, Acc> = BTreeMap::new();
-    for r in results.ramp.iter().filter(|r| r.scheme == scheme) {
-        let acc = by_level.entry(r.active_vus).or_default();
-        acc.rps.push(r.me_rps);
-        acc.errors += r.errors;
-        if r.me_rps > 0.0 && r.me_p50_us > 0.0 {
-            acc.p50.push(r.me_p50_us);
-        }
-        if r.me_rps > 0.0 && r.me_p99_us > 0.0 {
-            acc.p99.push(r.me_p99_us);
-        }
+    let mut by_level: BTreeMap<u64, Vec<&crate::ramp_levels::RampLevelRow>> = BTreeMap::new();
+    for r in results.ramp_levels.iter().filter(|r| r.scheme == scheme && r.active_vus > 0) {
+        by_level.entry(r.active_vus).or_default().push(r);
     }
     let levels: Vec<RampLevel> = by_level
         .into_iter()
-        .filter(|(vus, _)| *vus > 0)
-        .map(|(active_vus, a)| RampLevel {
-            active_vus,
-            p50_us: mean(&a.p50),
-            p99_us: mean(&a.p99),
-            rps: mean(&a.rps).unwrap_or(0.0),
-            errors: a.errors,
-            seconds: a.rps.len(),
+        .filter_map(|(active_vus, rows)| {
+            let of = |f: fn(&crate::ramp_levels::RampLevelRow) -> Option<f64>| {
+                mean_ci(&rows.iter().filter_map(|r| f(r)).filter(|v| *v > 0.0).collect::<Vec<_>>())
+            };
+            Some(RampLevel {
+                active_vus,
+                p50_us: of(|r| r.me_p50_us),
+                p99_us: of(|r| r.me_p99_us),
+                rps: mean_ci(&rows.iter().map(|r| r.me_rps).collect::<Vec<_>>())?,
+                errors: rows.iter().map(|r| r.errors).sum(),
+                seconds: rows.iter().map(|r| r.seconds as usize).sum(),
+            })
         })
         .collect();
     (!levels.is_empty()).then(|| SchemeRamp { scheme: scheme.to_string(), levels })

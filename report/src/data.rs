@@ -15,6 +15,8 @@ use super::stats::{MeanCi, mean_ci};
 pub mod file {
     pub const SUMMARY: &str = "summary.csv";
     pub const RAMP: &str = "ramp.csv";
+    /// Written by the report itself from the run folders' histograms ([`crate::ramp_levels`]).
+    pub const RAMP_LEVELS: &str = "ramp_levels.csv";
     pub const SESSIONS: &str = "sessions.csv";
     pub const SPECTRUM: &str = "spectrum.csv";
     pub const REVOCATION: &str = "revocation.csv";
@@ -199,6 +201,9 @@ impl CheckRow {
 pub struct Results {
     pub summary: Vec<SummaryRow>,
     pub ramp: Vec<RampRow>,
+    /// The ramp per users level, percentiles of merged histograms where the folder has them.
+    pub ramp_levels: Vec<crate::ramp_levels::RampLevelRow>,
+    pub ramp_levels_source: crate::ramp_levels::Source,
     pub sessions: Vec<SessionsRow>,
     pub spectrum: Vec<SpectrumRow>,
     pub revocation: Vec<RevocationRow>,
@@ -214,6 +219,8 @@ impl Results {
         let mut r = Results {
             summary: read_optional(dir, file::SUMMARY, &mut missing)?,
             ramp: read_optional(dir, file::RAMP, &mut missing)?,
+            ramp_levels: Vec::new(),
+            ramp_levels_source: Default::default(),
             sessions: read_optional(dir, file::SESSIONS, &mut missing)?,
             spectrum: read_optional(dir, file::SPECTRUM, &mut missing)?,
             revocation: read_optional(dir, file::REVOCATION, &mut missing)?,
@@ -237,6 +244,9 @@ impl Results {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => missing.push(file::ENVIRONMENT.to_string()),
             Err(source) => return Err(Error::Io { path: env_path, source }),
         }
+        // Derived by a previous render; absent is normal (not listed as missing).
+        let previous = read_optional(dir, file::RAMP_LEVELS, &mut Vec::new())?;
+        (r.ramp_levels, r.ramp_levels_source) = crate::ramp_levels::load(dir, &r.ramp, previous)?;
         // Percentiles given as fractions (0–1) are turned into percent once, here.
         if !r.spectrum.is_empty() && r.spectrum.iter().all(|s| s.percentile <= 1.0) {
             for s in &mut r.spectrum {

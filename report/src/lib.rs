@@ -5,6 +5,8 @@
 //! # Layout
 //! - [`stats`]: mean and Student-t 95% CI, least-squares fit with R² (also used by `compare`).
 //! - [`data`]: one typed row struct per CSV file, readers and writers (`compare` writes with these).
+//! - [`ramp_levels`]: the ramp per users level from merged per-second histograms of the run
+//!   folders (`ramp_levels.csv`).
 //! - [`analysis`]: aggregation of the raw rows (per level, per scheme, fits) shared by plots and text.
 //! - [`capacity`]: the capacity projection (cores, Redis memory, Redis shards) from measured slopes.
 //! - [`plot`]: the plotters charts, each drawn once per backend (PNG and SVG).
@@ -48,7 +50,9 @@
 //! # Outputs (written into the same directory)
 //! `report.md`, `report.html`, and for each plot with data `<name>.png` and `<name>.svg`:
 //! `latency_vs_users`, `throughput_vs_users`, `latency_vs_sessions`, `memory_vs_sessions`,
-//! `cpu_per_request`, `latency_spectrum`, `credential_bytes`, `revocation_window`.
+//! `cpu_per_request`, `latency_spectrum`, `credential_bytes`, `revocation_window`; and
+//! `ramp_levels.csv` (`scheme,repeat,active_vus,seconds,requests,me_rps,me_p50_us?,me_p99_us?,
+//! me_p999_us?,errors`) when the run folders hold the ramp's histograms.
 //! Rendering is deterministic: the same CSVs give byte-identical `report.md` and `report.html`.
 
 pub mod analysis;
@@ -59,6 +63,7 @@ pub mod doc;
 pub mod html;
 pub mod markdown;
 pub mod plot;
+pub mod ramp_levels;
 pub mod stats;
 pub mod units;
 
@@ -109,6 +114,10 @@ pub fn render(dir: &Path) -> Result<RenderedReport, Error> {
     }
     let results = Results::read_dir(dir)?;
     let analysis = analysis::Analysis::new(&results);
+    if results.ramp_levels_source == ramp_levels::Source::Histograms {
+        let path = dir.join(data::file::RAMP_LEVELS);
+        write_file(&path, |w| data::write_csv(w, &results.ramp_levels).map_err(std::io::Error::other))?;
+    }
     let plots = plot::render_all(&analysis, dir)?;
     let document = content::build(&analysis, &plots);
 

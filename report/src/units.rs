@@ -107,6 +107,47 @@ pub fn change(from: f64, to: f64) -> String {
     if pct >= 0.0 { format!("+{}%", sig(pct, 2)) } else { format!("−{}%", sig(-pct, 2)) }
 }
 
+/// A mean and its CI half width in one unit: "1.11 ms ± 128 µs". The half width gets two
+/// significant digits; one below 0.1% of the mean is shown as "± <0.1%" rather than as a long
+/// string of zeros, and an exact 0 as "± 0" (every repeat gave the same value).
+pub fn plus_minus(mean: f64, half: f64, f: impl Fn(f64) -> String) -> String {
+    if half == 0.0 {
+        format!("{} ± 0", f(mean))
+    } else if mean != 0.0 && half.abs() < 1e-3 * mean.abs() {
+        format!("{} ± <0.1%", f(mean))
+    } else {
+        format!("{} ± {}", f(mean), two_sig(half, &f))
+    }
+}
+
+/// `f(x)` with two significant digits in place of three (µs/ms/s, B/KiB, k/M keep their unit).
+fn two_sig(x: f64, f: &impl Fn(f64) -> String) -> String {
+    // Round to two significant digits first; the formatter then prints it in its unit.
+    if x == 0.0 || !x.is_finite() {
+        return f(x);
+    }
+    let mag = x.abs().log10().floor();
+    let factor = 10f64.powf(mag - 1.0);
+    f((x / factor).round() * factor)
+}
+
+/// Bytes per stored session, a slope: "≈ 0 B/session" when it is below half a byte (nothing is
+/// kept per session; float noise of a flat fit like 2.8e-20 B must not print as a number) or when
+/// its CI includes 0; else "371 B/session".
+pub fn bytes_per_session(slope: f64, ci_half: Option<f64>) -> String {
+    if is_about_zero(slope, ci_half, 0.5) {
+        "≈ 0 B/session".into()
+    } else {
+        format!("{}/session", bytes(slope))
+    }
+}
+
+/// Whether a slope is indistinguishable from 0: below `resolution` in magnitude, or inside its
+/// own CI half width.
+pub fn is_about_zero(x: f64, ci_half: Option<f64>, resolution: f64) -> bool {
+    x.is_finite() && (x.abs() < resolution || ci_half.is_some_and(|h| x.abs() <= h))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

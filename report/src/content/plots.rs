@@ -90,7 +90,7 @@ fn revocation_table(d: &mut Document, a: &Analysis<'_>) {
 }
 
 fn meaning_latency_users(a: &Analysis<'_>) -> Option<String> {
-    let at_max: Vec<(String, u64, f64, f64, u64)> = a
+    let at_max: Vec<(String, u64, MeanCi, MeanCi, u64)> = a
         .ramp
         .iter()
         .filter_map(|r| {
@@ -105,19 +105,19 @@ fn meaning_latency_users(a: &Analysis<'_>) -> Option<String> {
     let list = at_max
         .iter()
         .map(|(s, v, p50, p99, _)| {
-            format!("{s} p50 {} / p99 {} at {v} users", units::us(*p50), units::us(*p99))
+            format!("{s} p50 {} / p99 {} at {v} users", mean_ci_us(p50), mean_ci_us(p99))
         })
         .collect::<Vec<_>>()
         .join("; ");
-    let best = at_max.iter().min_by(|x, y| x.3.total_cmp(&y.3))?;
-    let worst = at_max.iter().max_by(|x, y| x.3.total_cmp(&y.3))?;
+    let best = at_max.iter().min_by(|x, y| x.3.mean.total_cmp(&y.3.mean))?;
+    let worst = at_max.iter().max_by(|x, y| x.3.mean.total_cmp(&y.3.mean))?;
     let errors: Vec<String> =
         at_max.iter().filter(|x| x.4 > 0).map(|x| format!("{} {} errors", x.0, x.4)).collect();
     let mut t = format!(
         "At the highest load: {list}. Lowest tail: {} ({}× below {}). Latency rises with users once the \
          server's cores are busy: each user waits for the others' requests.",
         best.0,
-        units::sig(worst.3 / best.3, 2),
+        units::sig(worst.3.mean / best.3.mean, 2),
         worst.0
     );
     if !errors.is_empty() {
@@ -131,8 +131,8 @@ fn meaning_throughput(a: &Analysis<'_>) -> Option<String> {
         .ramp
         .iter()
         .filter_map(|r| {
-            let peak = r.levels.iter().map(|l| l.rps).fold(0.0, f64::max);
-            let at = r.levels.iter().find(|l| l.rps >= 0.95 * peak)?.active_vus;
+            let peak = r.levels.iter().map(|l| l.rps.mean).fold(0.0, f64::max);
+            let at = r.levels.iter().find(|l| l.rps.mean >= 0.95 * peak)?.active_vus;
             let peak = a.metric_mean(&r.scheme, metric::ME_RPS_MAX).unwrap_or(peak);
             Some((r.scheme.clone(), peak, at))
         })

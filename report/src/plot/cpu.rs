@@ -1,8 +1,10 @@
 //! CPU per request: server + redis-server, stacked, against the `/healthz` baseline (summary.csv).
 
+use super::spread::{Domain, Estimate, draw_whiskers, interval_note};
 use super::style::{category_label, centered, draw_legend, frame, label_font, max_of};
 use super::{Chart, DrawResult, REDIS_COLOR, SERVER_COLOR};
 use crate::analysis::Analysis;
+use crate::data::metric;
 use crate::units;
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -10,6 +12,8 @@ use plotters::prelude::*;
 /// CPU µs per `/api/me`, stacked server + redis-server, with the `/healthz` baseline.
 pub struct CpuPerRequest {
     bars: Vec<(String, f64, f64, Option<f64>)>,
+    /// The total (server + Redis) with its CI across repeats, one per bar.
+    totals: Vec<Estimate>,
 }
 
 impl CpuPerRequest {
@@ -19,7 +23,15 @@ impl CpuPerRequest {
             .iter()
             .filter_map(|s| a.cpu(s).map(|c| (s.clone(), c.server_us, c.redis_us.max(0.0), c.healthz_us)))
             .collect();
-        (!bars.is_empty()).then_some(CpuPerRequest { bars })
+        let totals = bars
+            .iter()
+            .enumerate()
+            .map(|(i, b)| match a.metric(&b.0, metric::ME_CPU_TOTAL) {
+                Some(row) => Estimate::from_summary(i as f64, row, Domain::NonNegative),
+                None => Estimate::single(i as f64, b.1 + b.2),
+            })
+            .collect();
+        (!bars.is_empty()).then_some(CpuPerRequest { bars, totals })
     }
 }
 
@@ -30,11 +42,19 @@ impl Chart for CpuPerRequest {
     fn title(&self) -> String {
         "CPU time per GET /api/me request: auth server + redis-server".into()
     }
+    fn note(&self) -> String {
+        interval_note("whiskers (on the total)", &self.totals)
+    }
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
         let names: Vec<String> = self.bars.iter().map(|b| b.0.clone()).collect();
         let n = self.bars.len() as f64;
-        let ymax = max_of(self.bars.iter().flat_map(|b| [b.1 + b.2, b.3.unwrap_or(0.0)]))
-            .max(f64::MIN_POSITIVE)
+        let ymax = max_of(
+            self.bars
+                .iter()
+                .flat_map(|b| [b.1 + b.2, b.3.unwrap_or(0.0)])
+                .chain(self.totals.iter().map(|e| e.range().1)),
+        )
+        .max(f64::MIN_POSITIVE)
             * 1.25;
         let mut chart = frame(root, self.title(), 50).build_cartesian_2d(-0.6f64..n - 0.4, 0f64..ymax)?;
         chart
@@ -73,13 +93,16 @@ impl Chart for CpuPerRequest {
                 .label("server CPU for GET /healthz (no auth baseline)")
                 .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], BLACK.stroke_width(3)));
         }
+        draw_whiskers(&mut chart, &self.totals, RGBColor(30, 30, 30), 0.0)?;
         chart.draw_series(self.bars.iter().enumerate().map(|(i, b)| {
             let label = if b.2 > 0.0 {
                 format!("{} + {} = {}", units::us(b.1), units::us(b.2), units::us(b.1 + b.2))
             } else {
                 units::us(b.1)
             };
-            Text::new(label, (i as f64, (b.1 + b.2) + ymax * 0.015), centered(16))
+            // Above the bar and its whisker.
+            let top = self.totals.get(i).map_or(b.1 + b.2, |e| e.range().1.max(b.1 + b.2));
+            Text::new(label, (i as f64, top + ymax * 0.015), centered(16))
         }))?;
         draw_legend(&mut chart, SeriesLabelPosition::UpperRight)
     }

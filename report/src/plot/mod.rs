@@ -4,7 +4,8 @@
 //!
 //! One file per chart family: [`users`] (latency, throughput vs concurrent users), [`sessions`]
 //! (latency, memory vs stored sessions), [`cpu`], [`spectrum`], [`credentials`], [`revocation`];
-//! [`style`] and [`series`] hold what they share.
+//! [`style`] and [`series`] hold what they share; [`spread`] draws the spread across repeats
+//! (CI bands and whiskers) and words the footnote that says what it is, or that there is none.
 
 mod cpu;
 mod credentials;
@@ -12,6 +13,7 @@ mod revocation;
 mod series;
 mod sessions;
 mod spectrum;
+pub mod spread;
 mod style;
 mod users;
 
@@ -58,6 +60,27 @@ pub trait Chart {
     fn name(&self) -> &'static str;
     fn title(&self) -> String;
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB>;
+    /// A footnote under the chart: what its whiskers or bands are ([`spread::interval_note`]),
+    /// that one repeat has no interval, or why a figure has no spread. Empty: no footnote.
+    fn note(&self) -> String {
+        String::new()
+    }
+}
+
+/// Height of the footnote strip under a chart that has one.
+const NOTE_HEIGHT: u32 = 30;
+
+/// Draw `chart` on `root`, with its footnote (if any) in a strip along the bottom.
+fn draw_with_note<C: Chart, DB: DrawingBackend>(chart: &C, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
+    let note = chart.note();
+    if note.is_empty() {
+        return chart.draw(root);
+    }
+    let (_, h) = root.dim_in_pixel();
+    let (body, foot) = root.split_vertically(h.saturating_sub(NOTE_HEIGHT));
+    chart.draw(&body)?;
+    let style = style::label_font(15).color(&RGBColor(70, 70, 70));
+    foot.draw(&Text::new(note, (20, 4), style))
 }
 
 /// Draw every chart that has data into `dir`; charts without data are skipped.
@@ -100,14 +123,14 @@ pub fn render<C: Chart>(chart: &C, dir: &Path) -> Result<Rendered, Error> {
     {
         let root = BitMapBackend::new(&png, SIZE).into_drawing_area();
         root.fill(&WHITE).map_err(|e| err(e.to_string()))?;
-        chart.draw(&root).map_err(|e| err(e.to_string()))?;
+        draw_with_note(chart, &root).map_err(|e| err(e.to_string()))?;
         root.present().map_err(|e| err(e.to_string()))?;
     }
     let mut svg_text = String::new();
     {
         let root = SVGBackend::with_string(&mut svg_text, SIZE).into_drawing_area();
         root.fill(&WHITE).map_err(|e| err(e.to_string()))?;
-        chart.draw(&root).map_err(|e| err(e.to_string()))?;
+        draw_with_note(chart, &root).map_err(|e| err(e.to_string()))?;
         root.present().map_err(|e| err(e.to_string()))?;
     }
     let svg = dir.join(format!("{name}.svg"));

@@ -1,11 +1,13 @@
 //! The session-scaling sweep: latency and memory against stored sessions (sessions.csv).
 
-use super::series::{Curves, MemorySeries, draw_curves};
+use super::series::{Curves, MemorySeries, Spread, dodge, draw_curves, draw_spread, means};
+use super::spread::{Domain, Estimate, interval_note};
 use super::style::{
     caption_font, category_label, draw_legend, frame, label_font, log_bounds, log_ticks, max_of,
 };
 use super::{Chart, DrawResult, scheme_color};
 use crate::analysis::Analysis;
+use crate::stats::MeanCi;
 use crate::units;
 use plotters::coord::Shift;
 use plotters::element::DashedPathElement;
@@ -27,13 +29,17 @@ impl LatencyVsSessions {
             return None;
         }
         let pos = |n: u64| levels.iter().position(|&l| l == n).unwrap_or(0) as f64;
+        let schemes = a.sessions.len();
         let series = a
             .sessions
             .iter()
             .enumerate()
             .map(|(i, s)| {
-                let p50 = s.levels.iter().map(|l| (pos(l.sessions), l.p50_us.mean)).collect();
-                let p99 = s.levels.iter().map(|l| (pos(l.sessions), l.p99_us.mean)).collect();
+                // Schemes side by side at each level, so their whiskers do not hide each other.
+                let x = |n: u64| pos(n) + dodge(i, schemes, 0.06);
+                let at = |n: u64, m: &MeanCi| Estimate::new(x(n), m, Domain::NonNegative);
+                let p50 = s.levels.iter().map(|l| at(l.sessions, &l.p50_us)).collect();
+                let p99 = s.levels.iter().map(|l| at(l.sessions, &l.p99_us)).collect();
                 Curves { scheme: s.scheme.clone(), color: scheme_color(&s.scheme, i), p50, p99 }
             })
             .collect();
@@ -48,11 +54,16 @@ impl Chart for LatencyVsSessions {
     fn title(&self) -> String {
         "GET /api/me latency vs stored sessions (fixed arrival rate)".into()
     }
+    fn note(&self) -> String {
+        interval_note("whiskers", self.series.iter().flat_map(|s| s.estimates()))
+    }
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
         let names: Vec<String> = self.levels.iter().map(|&n| units::count(n as f64)).collect();
         let n = self.levels.len() as f64;
-        let (ylo, yhi) = log_bounds(self.series.iter().flat_map(|s| s.p50.iter().chain(&s.p99).map(|p| p.1)))
-            .unwrap_or((1.0, 10.0));
+        let (ylo, yhi) = log_bounds(
+            self.series.iter().flat_map(|s| s.estimates().flat_map(|e| [e.mean, e.range().0, e.range().1])),
+        )
+        .unwrap_or((1.0, 10.0));
         let mut chart = frame(root, self.title(), 55).build_cartesian_2d(
             -0.3f64..n - 0.7,
             (ylo..yhi).log_scale().with_key_points(log_ticks(ylo, yhi)),
@@ -68,7 +79,7 @@ impl Chart for LatencyVsSessions {
             .y_label_formatter(&|v| units::axis(*v))
             .disable_x_mesh()
             .draw()?;
-        draw_curves(&mut chart, &self.series, true)?;
+        draw_curves(&mut chart, &self.series, Spread::Whiskers(0.0))?;
         draw_legend(&mut chart, SeriesLabelPosition::UpperLeft)
     }
 }
@@ -99,16 +110,23 @@ impl MemoryVsSessions {
                         (true, false) => String::new(),
                     };
                     (
-                        format!("{} fit: {}/session{r2}", s.scheme, units::bytes(f.slope)),
+                        format!("{} fit: {}{r2}", s.scheme, units::bytes_per_session(f.slope, None)),
                         [(0.0, f.predict(0.0) / MIB), (xmax, f.predict(xmax) / MIB)],
                     )
                 })
             };
-            let pts: Vec<(f64, f64)> = s
-                .levels
-                .iter()
-                .filter_map(|l| Some((l.sessions as f64, l.redis_used_memory?.mean / MIB)))
-                .collect();
+            let mib = |l: &crate::analysis::SessionLevel, m: Option<MeanCi>| {
+                let m = m?;
+                let scaled = MeanCi {
+                    mean: m.mean / MIB,
+                    ci95_low: m.ci95_low.map(|v| v / MIB),
+                    ci95_high: m.ci95_high.map(|v| v / MIB),
+                    std_dev: m.std_dev.map(|v| v / MIB),
+                    ..m
+                };
+                Some(Estimate::new(l.sessions as f64, &scaled, Domain::NonNegative))
+            };
+            let pts: Vec<Estimate> = s.levels.iter().filter_map(|l| mib(l, l.redis_used_memory)).collect();
             if !pts.is_empty() {
                 redis.push(MemorySeries {
                     scheme: s.scheme.clone(),
@@ -117,11 +135,7 @@ impl MemoryVsSessions {
                     fit: fit_line(s.redis_fit),
                 });
             }
-            let pts: Vec<(f64, f64)> = s
-                .levels
-                .iter()
-                .filter_map(|l| Some((l.sessions as f64, l.server_rss_bytes?.mean / MIB)))
-                .collect();
+            let pts: Vec<Estimate> = s.levels.iter().filter_map(|l| mib(l, l.server_rss_bytes)).collect();
             if !pts.is_empty() {
                 rss.push(MemorySeries {
                     scheme: s.scheme.clone(),
@@ -140,11 +154,10 @@ impl MemoryVsSessions {
         title: &str,
         series: &[MemorySeries],
     ) -> DrawResult<DB> {
-        let ymax =
-            max_of(series.iter().flat_map(|s| {
-                s.points.iter().map(|p| p.1).chain(s.fit.iter().flat_map(|f| f.1.map(|p| p.1)))
-            }))
-            .max(1.0);
+        let ymax = max_of(series.iter().flat_map(|s| {
+            s.points.iter().map(|e| e.range().1).chain(s.fit.iter().flat_map(|f| f.1.map(|p| p.1)))
+        }))
+        .max(1.0);
         let mut chart = ChartBuilder::on(area)
             .caption(title, label_font(20))
             .margin(15)
@@ -166,8 +179,9 @@ impl MemoryVsSessions {
         }
         for MemorySeries { scheme, color, points, fit } in series {
             let c = *color;
+            draw_spread(&mut chart, points, c, Spread::Whiskers(0.0))?;
             chart
-                .draw_series(LineSeries::new(points.iter().copied(), c.stroke_width(2)).point_size(5))?
+                .draw_series(LineSeries::new(means(points), c.stroke_width(2)).point_size(5))?
                 .label(format!("{scheme} measured"))
                 .legend(move |(x, y)| Circle::new((x + 12, y), 5, c.filled()));
             if let Some((label, line)) = fit {
@@ -194,6 +208,9 @@ impl Chart for MemoryVsSessions {
     }
     fn title(&self) -> String {
         "Memory vs stored sessions (dashed: least-squares fit, slope = bytes per session)".into()
+    }
+    fn note(&self) -> String {
+        interval_note("whiskers", self.redis.iter().chain(&self.rss).flat_map(|s| &s.points))
     }
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
         let body = root.titled(&self.title(), caption_font())?;

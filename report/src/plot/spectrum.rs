@@ -1,6 +1,7 @@
 //! The HdrHistogram percentile spectrum of `/api/me` (spectrum.csv).
 
-use super::series::{Line, draw_lines};
+use super::series::{Line, Spread, draw_lines};
+use super::spread::Estimate;
 use super::style::{draw_legend, frame, label_font, log_bounds, log_ticks, max_of};
 use super::{Chart, DrawResult, scheme_color};
 use crate::analysis::Analysis;
@@ -28,7 +29,7 @@ impl Spectrum {
                     .iter()
                     // p = 100 (the maximum) has no place on a 1/(1−p) axis; the text gives it.
                     .filter(|(p, v)| *v > 0.0 && *p < 100.0)
-                    .map(|&(p, v)| ((1.0 / (1.0 - p / 100.0)).clamp(1.0, SPECTRUM_X_MAX), v))
+                    .map(|&(p, v)| Estimate::single((1.0 / (1.0 - p / 100.0)).clamp(1.0, SPECTRUM_X_MAX), v))
                     .collect();
                 Line { scheme: s.scheme.clone(), color: scheme_color(&s.scheme, i), points }
             })
@@ -53,10 +54,13 @@ impl Chart for Spectrum {
     fn title(&self) -> String {
         "GET /api/me latency by percentile (HdrHistogram, all repeats merged)".into()
     }
+    fn note(&self) -> String {
+        "one histogram per scheme, every repeat's requests merged: no interval across repeats".into()
+    }
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
-        let xmax = max_of(self.series.iter().flat_map(|s| s.points.iter().map(|p| p.0))).max(10.0);
-        let (ylo, yhi) =
-            log_bounds(self.series.iter().flat_map(|s| s.points.iter().map(|p| p.1))).unwrap_or((1.0, 10.0));
+        let xmax = max_of(self.series.iter().flat_map(|s| s.points.iter().map(|e| e.x))).max(10.0);
+        let (ylo, yhi) = log_bounds(self.series.iter().flat_map(|s| s.points.iter().map(|e| e.mean)))
+            .unwrap_or((1.0, 10.0));
         let mut chart = frame(root, self.title(), 55).build_cartesian_2d(
             (1f64..xmax * 1.5).log_scale(),
             (ylo..yhi).log_scale().with_key_points(log_ticks(ylo, yhi)),
@@ -70,7 +74,7 @@ impl Chart for Spectrum {
             .x_label_formatter(&|x| percentile_label(*x))
             .y_label_formatter(&|v| units::axis(*v))
             .draw()?;
-        draw_lines(&mut chart, &self.series)?;
+        draw_lines(&mut chart, &self.series, Spread::Band)?;
         draw_legend(&mut chart, SeriesLabelPosition::UpperLeft)
     }
 }
