@@ -157,3 +157,40 @@ fn bad_input_is_an_error_naming_the_file() {
     }
     assert!(matches!(report::render(&dir.join("nope")), Err(Error::NotADirectory(_))));
 }
+
+#[test]
+fn charts_show_the_spread_across_repeats_or_say_there_is_none() {
+    // The fixture has 3 repeats: every chart with repeats says what its whiskers/bands are.
+    let dir = scratch("spread", true);
+    report::render(&dir).unwrap();
+    for plot in [
+        "latency_vs_users",
+        "throughput_vs_users",
+        "latency_vs_sessions",
+        "memory_vs_sessions",
+        "cpu_per_request",
+    ] {
+        let svg = read(&dir, &format!("{plot}.svg"));
+        assert!(svg.contains("95% CI of the mean (Student t)"), "{plot} does not say what its spread is");
+        assert!(svg.contains("mean of 3 repeats"), "{plot}");
+    }
+    // ramp.csv alone (no run folders): the levels say they are means of per-second percentiles.
+    assert!(read(&dir, "latency_vs_users.svg").contains("mean of per-second percentiles"));
+
+    // Only repeat 1 left: no interval, and the charts say so instead of drawing none silently.
+    let dir = scratch("one-repeat", true);
+    for name in ["ramp.csv", "sessions.csv"] {
+        let kept: String = read(&dir, name)
+            .lines()
+            .filter(|l| l.starts_with("scheme,") || l.split(',').nth(1) == Some("1"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        fs::write(dir.join(name), kept).unwrap();
+    }
+    report::render(&dir).unwrap();
+    for plot in ["latency_vs_users", "throughput_vs_users", "latency_vs_sessions", "memory_vs_sessions"] {
+        let svg = read(&dir, &format!("{plot}.svg"));
+        assert!(svg.contains("1 repeat: no interval"), "{plot} must say that one repeat has no interval");
+        assert!(!svg.contains("95% CI of the mean"), "{plot}");
+    }
+}

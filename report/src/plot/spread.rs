@@ -149,3 +149,53 @@ where
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stats::mean_ci;
+
+    fn close(a: f64, b: f64) -> bool {
+        (a - b).abs() < 1e-5
+    }
+
+    #[test]
+    fn whisker_bounds_are_the_student_t_interval_of_the_repeats() {
+        // Five repeats 1..5: mean 3, t(0.975, 4) = 2.776445, se = √(2.5/5) → ± 1.963243.
+        let e = Estimate::new(7.0, &mean_ci(&[1.0, 2.0, 3.0, 4.0, 5.0]).unwrap(), Domain::NonNegative);
+        let (lo, hi) = e.ci.unwrap();
+        assert!(close(lo, 1.036757) && close(hi, 4.963243), "{e:?}");
+        assert_eq!((e.x, e.n, e.clamped), (7.0, 5, false));
+        assert_eq!(e.range(), (lo, hi));
+    }
+
+    #[test]
+    fn a_non_negative_quantity_is_cut_at_zero_and_says_so() {
+        // Seconds of a saturated generator per repeat: 0, 0, 2 → mean 0.667, t interval
+        // [−2.2, 3.5]; a count is never negative.
+        let m = mean_ci(&[0.0, 0.0, 2.0]).unwrap();
+        assert!(m.ci95_low.unwrap() < -2.0);
+        let e = Estimate::new(0.0, &m, Domain::NonNegative);
+        assert_eq!(e.ci.unwrap().0, 0.0);
+        assert!(close(e.ci.unwrap().1, m.ci95_high.unwrap()));
+        assert!(e.clamped);
+        assert!(interval_note("whiskers", [&e]).contains("cut at 0"));
+        // R² above 1 is cut at 1; a slope keeps its sign.
+        let r2 = Estimate::new(0.0, &mean_ci(&[0.99, 1.0, 0.999]).unwrap(), Domain::Fraction);
+        assert!(r2.ci.unwrap().1 <= 1.0 && r2.clamped);
+        let slope = Estimate::new(0.0, &mean_ci(&[-1.0, 0.5, 0.2]).unwrap(), Domain::Any);
+        assert!(slope.ci.unwrap().0 < -1.0 && !slope.clamped);
+    }
+
+    #[test]
+    fn one_repeat_has_no_interval_and_the_note_says_so() {
+        let one = Estimate::new(1.0, &mean_ci(&[42.0]).unwrap(), Domain::NonNegative);
+        assert_eq!((one.ci, one.range()), (None, (42.0, 42.0)));
+        let note = interval_note("shaded", [&one, &Estimate::single(2.0, 5.0)]);
+        assert!(note.starts_with("1 repeat: no interval"), "{note}");
+        let three = Estimate::new(1.0, &mean_ci(&[10.0, 11.0, 12.0]).unwrap(), Domain::NonNegative);
+        let note = interval_note("shaded", [&three]);
+        assert_eq!(note, "mean of 3 repeats; shaded: 95% CI of the mean (Student t)");
+        assert_eq!(interval_note("shaded", []), "");
+    }
+}
