@@ -120,15 +120,24 @@ pub fn plus_minus(mean: f64, half: f64, f: impl Fn(f64) -> String) -> String {
     }
 }
 
-/// `f(x)` with two significant digits in place of three (µs/ms/s, B/KiB, k/M keep their unit).
+/// `f(x)` with two significant digits in place of three (µs/ms/s, B/KiB, k/M keep their unit):
+/// round first, then drop the zero the three-digit formatter pads with ("1.10 µs" → "1.1 µs").
 fn two_sig(x: f64, f: &impl Fn(f64) -> String) -> String {
-    // Round to two significant digits first; the formatter then prints it in its unit.
     if x == 0.0 || !x.is_finite() {
         return f(x);
     }
-    let mag = x.abs().log10().floor();
-    let factor = 10f64.powf(mag - 1.0);
-    f((x / factor).round() * factor)
+    let factor = 10f64.powf(x.abs().log10().floor() - 1.0);
+    let text = f((x / factor).round() * factor);
+    let end =
+        text.find(|c: char| !(c.is_ascii_digit() || c == '.' || c == ',' || c == '-')).unwrap_or(text.len());
+    let (number, rest) = text.split_at(end);
+    if number.contains('.') && number.ends_with('0') {
+        let trimmed = number.trim_end_matches('0');
+        let trimmed = trimmed.strip_suffix('.').unwrap_or(trimmed);
+        format!("{trimmed}{rest}")
+    } else {
+        text
+    }
 }
 
 /// Bytes per stored session, a slope: "≈ 0 B/session" when it is below half a byte (nothing is
@@ -175,5 +184,39 @@ mod tests {
         assert_eq!(count(1_500.0), "1.5k");
         assert_eq!(change(100.0, 112.0), "+12%");
         assert_eq!(change(100.0, 96.6), "−3.4%");
+    }
+
+    #[test]
+    fn means_with_their_interval() {
+        assert_eq!(plus_minus(1110.0, 128.0, us), "1.11 ms ± 130 µs");
+        // Two significant digits for the half width, in its own unit.
+        assert_eq!(plus_minus(1_620_000.0, 48_712.0, count), "1.62M ± 49k");
+        assert_eq!(plus_minus(9.48, 1.1134, us), "9.48 µs ± 1.1 µs");
+        // A half width far below the mean's last digit is not a string of zeros.
+        assert_eq!(plus_minus(371.3, 0.00275, bytes), "371 B ± <0.1%");
+        assert_eq!(plus_minus(0.998, 0.000000995, |x| sig(x, 3)), "0.998 ± <0.1%");
+        assert_eq!(plus_minus(104.0, 0.0, bytes), "104 B ± 0");
+    }
+
+    #[test]
+    fn near_zero_slopes_are_about_zero() {
+        // Float noise of a flat fit, and a slope inside its own CI, are "≈ 0".
+        assert_eq!(bytes_per_session(0.0000000000000000000283, None), "≈ 0 B/session");
+        assert_eq!(bytes_per_session(-0.0000000000000000000283, None), "≈ 0 B/session");
+        assert_eq!(bytes_per_session(0.119, Some(1.09)), "≈ 0 B/session");
+        assert_eq!(bytes_per_session(-3.45, Some(16.2)), "≈ 0 B/session");
+        assert_eq!(bytes_per_session(371.3, Some(0.003)), "371 B/session");
+        assert_eq!(bytes_per_session(553.0, None), "553 B/session");
+        assert!(!is_about_zero(2.0, Some(1.0), 0.5));
+        assert!(!is_about_zero(f64::NAN, None, 0.5));
+    }
+
+    #[test]
+    fn microseconds_are_always_written_with_the_micro_sign() {
+        for x in [0.5, 85.4, 999.0] {
+            let s = us(x);
+            assert!(s.ends_with(" µs") && !s.contains("us"), "{s}");
+        }
+        assert_eq!(seconds(0.000421), "421 µs");
     }
 }

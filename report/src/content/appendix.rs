@@ -1,11 +1,10 @@
 //! The checks table and the appendices (every summary figure, the environment).
 
 use super::NOT_MEASURED;
-use super::format::summary_value;
+use super::format::{summary_ci, summary_value};
 use crate::analysis::Analysis;
 use crate::data::SummaryRow;
 use crate::doc::Document;
-use crate::units;
 
 pub(super) fn checks_section(d: &mut Document, a: &Analysis<'_>) {
     d.h(2, "Checks");
@@ -48,12 +47,7 @@ pub(super) fn appendix(d: &mut Document, a: &Analysis<'_>) {
                         r.scheme.clone(),
                         r.n.to_string(),
                         summary_value(r),
-                        match (r.ci95_low, r.ci95_high) {
-                            (Some(l), Some(h)) => {
-                                format!("[{}, {}] {}", units::sig(l, 4), units::sig(h, 4), r.unit)
-                            }
-                            _ => "n < 2: none".into(),
-                        },
+                        summary_ci(r),
                     ]
                 })
                 .collect(),

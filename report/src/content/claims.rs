@@ -159,9 +159,9 @@ fn claim_memory(a: &Analysis<'_>) -> Option<String> {
             };
             let rss = a
                 .rss_slope(s)
-                .map(|x| format!("; server RSS {}/session", units::bytes(x.bytes_per_session)))
+                .map(|x| format!("; server RSS {}", units::bytes_per_session(x.bytes_per_session, x.ci_half)))
                 .unwrap_or_default();
-            Some(format!("{s} {}/session{r2}{rss}", units::bytes(st.bytes_per_session)))
+            Some(format!("{s} {}{r2}{rss}", units::bytes_per_session(st.bytes_per_session, st.ci_half)))
         })
         .collect();
     if slopes.is_empty() {

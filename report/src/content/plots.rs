@@ -191,7 +191,7 @@ fn fit_text(slope: f64, r2: f64, few_levels: bool, what: &str) -> String {
     } else {
         " (flat)".into()
     };
-    format!("{what} {}/session{r2}", units::bytes(slope))
+    format!("{what} {}{r2}", units::bytes_per_session(slope, None))
 }
 
 fn meaning_cpu(a: &Analysis<'_>) -> Option<String> {

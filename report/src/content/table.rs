@@ -57,7 +57,10 @@ pub(super) fn comparison_table(d: &mut Document, a: &Analysis<'_>) {
                 ));
             }
             if let Some(slope) = a.store_slope(s) {
-                parts.push(format!("Redis {}/session", units::bytes(slope.bytes_per_session)));
+                parts.push(format!(
+                    "Redis {}",
+                    units::bytes_per_session(slope.bytes_per_session, slope.ci_half)
+                ));
             }
             if let Some(rps) = metric_text(a, s, metric::ME_RPS_MAX) {
                 parts.push(format!("max throughput {rps}"));
@@ -98,14 +101,14 @@ pub(super) fn comparison_table(d: &mut Document, a: &Analysis<'_>) {
                     "Redis on every request: {} Redis CPU per /api/me{}",
                     units::us(i.redis_cpu_us),
                     i.store_bytes_per_session
-                        .map(|b| format!(", {}/session stored", units::bytes(b)))
+                        .map(|b| format!(", {} stored", units::bytes_per_session(b, None)))
                         .unwrap_or_default()
                 )),
                 Some(i) => parts.push(format!(
                     "no store per request (measured Redis CPU {} per /api/me{})",
                     units::us(i.redis_cpu_us),
                     i.store_bytes_per_session
-                        .map(|b| format!(", {}/session", units::bytes(b)))
+                        .map(|b| format!(", {}", units::bytes_per_session(b, None)))
                         .unwrap_or_default()
                 )),
                 None => {}
