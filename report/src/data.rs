@@ -140,6 +140,16 @@ pub struct RevocationRow {
     pub rejected: bool,
     #[serde(default)]
     pub note: String,
+    /// Lifetime of the credential on the server that was probed (a short test TTL, so the
+    /// stateless window is observed, not assumed). Absent in results written before it was.
+    #[serde(default)]
+    pub ttl_s: Option<f64>,
+    /// Clock-skew leeway the verifier adds after expiry (the JWT verifier's 5 s; 0 otherwise).
+    #[serde(default)]
+    pub leeway_s: Option<f64>,
+    /// The TTL a server runs with by default, to project the window for a real deployment.
+    #[serde(default)]
+    pub default_ttl_s: Option<f64>,
 }
 
 /// `credentials.csv`: bytes each authenticated request carries.

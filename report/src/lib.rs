@@ -7,6 +7,8 @@
 //! - [`data`]: one typed row struct per CSV file, readers and writers (`compare` writes with these).
 //! - [`ramp_levels`]: the ramp per users level from merged per-second histograms of the run
 //!   folders (`ramp_levels.csv`).
+//! - [`revocation`]: what a revocation window is made of (TTL, leeway) and its projection for
+//!   the default TTL.
 //! - [`analysis`]: aggregation of the raw rows (per level, per scheme, fits) shared by plots and text.
 //! - [`capacity`]: the capacity projection (cores, Redis memory, Redis shards) from measured slopes.
 //! - [`plot`]: the plotters charts, each drawn once per backend (PNG and SVG).
@@ -27,7 +29,7 @@
 //! | `ramp.csv` | `scheme,repeat,t_s,active_vus,me_rps,me_p50_us,me_p99_us,errors,server_cpu_us_per_req?,redis_cpu_us_per_req?,server_rss_bytes?,redis_used_memory?` | one per second of each ramp run |
 //! | `sessions.csv` | `scheme,repeat,sessions,me_p50_us,me_p99_us,me_p999_us?,server_cpu_us_per_req?,redis_cpu_us_per_req?,server_rss_bytes?,redis_used_memory?,redis_keys?` | one per stored-sessions level per repeat (0, 1k, 10k, 100k, 1M…) |
 //! | `spectrum.csv` | `scheme,percentile,latency_us` | HdrHistogram percentile spectrum of `/api/me`, merged across repeats; `percentile` in percent (0–100, e.g. `99.9`; values all ≤ 1 are read as fractions) |
-//! | `revocation.csv` | `scheme,action,window_s,rejected,note` | `action` ∈ `logout`, `logout_all`; `rejected` `true`/`false`; when never rejected before expiry, `window_s` = remaining TTL and `note` says so |
+//! | `revocation.csv` | `scheme,action,window_s,rejected,note,ttl_s?,leeway_s?,default_ttl_s?` | `action` ∈ `logout`, `logout_all`; `rejected` `true`/`false`; when never rejected before expiry, `window_s` = remaining TTL and `note` says so |
 //! | `credentials.csv` | `scheme,header,credential_bytes,request_bytes` | bytes of the Cookie/Authorization header (`header` = its name) and of the whole `/api/me` request |
 //! | `checks.csv` | `scheme,check,passed,detail,category?` | facts tested before measuring; `category` ∈ `security`, `equivalence`, `store`, `revocation` (empty: inferred from the check name, see [`data::CheckRow::category`]) |
 //! | `environment.json` | free-form JSON object | shown in the header/appendix; keys below are read |
@@ -64,6 +66,7 @@ pub mod html;
 pub mod markdown;
 pub mod plot;
 pub mod ramp_levels;
+pub mod revocation;
 pub mod stats;
 pub mod units;
 

@@ -127,7 +127,12 @@ fn two_sig(x: f64, f: &impl Fn(f64) -> String) -> String {
         return f(x);
     }
     let factor = 10f64.powf(x.abs().log10().floor() - 1.0);
-    let text = f((x / factor).round() * factor);
+    trim_zeros(&f((x / factor).round() * factor))
+}
+
+/// Drop the zeros a fixed number of significant digits pads a number with: "3.00 s" → "3 s",
+/// "1.10 µs" → "1.1 µs"; text after the number (its unit) is kept.
+pub fn trim_zeros(text: &str) -> String {
     let end =
         text.find(|c: char| !(c.is_ascii_digit() || c == '.' || c == ',' || c == '-')).unwrap_or(text.len());
     let (number, rest) = text.split_at(end);
@@ -136,8 +141,13 @@ fn two_sig(x: f64, f: &impl Fn(f64) -> String) -> String {
         let trimmed = trimmed.strip_suffix('.').unwrap_or(trimmed);
         format!("{trimmed}{rest}")
     } else {
-        text
+        text.to_string()
     }
+}
+
+/// A set duration (a TTL, a leeway) without padding zeros: "3 s", "5 s", "15 min".
+pub fn duration(s: f64) -> String {
+    trim_zeros(&seconds(s))
 }
 
 /// Bytes per stored session, a slope: "≈ 0 B/session" when it is below half a byte (nothing is
@@ -218,5 +228,14 @@ mod tests {
             assert!(s.ends_with(" µs") && !s.contains("us"), "{s}");
         }
         assert_eq!(seconds(0.000421), "421 µs");
+    }
+
+    #[test]
+    fn set_durations_without_padding() {
+        assert_eq!(duration(3.0), "3 s");
+        assert_eq!(duration(900.0), "15 min");
+        assert_eq!(duration(2.5), "2.5 s");
+        assert_eq!(trim_zeros("1,230,000 requests"), "1,230,000 requests");
+        assert_eq!(trim_zeros("1.10 µs"), "1.1 µs");
     }
 }

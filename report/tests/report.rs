@@ -194,3 +194,36 @@ fn charts_show_the_spread_across_repeats_or_say_there_is_none() {
         assert!(!svg.contains("95% CI of the mean"), "{plot}");
     }
 }
+
+#[test]
+fn the_revocation_window_says_what_it_is_made_of_and_projects_the_default_ttl() {
+    let dir = scratch("revocation-ttl", true);
+    fs::write(
+        dir.join("revocation.csv"),
+        "scheme,action,window_s,rejected,note,ttl_s,leeway_s,default_ttl_s\n\
+         cookie,logout,2.11,false,,3,0,900\n\
+         session,logout,0.00113,true,,3,0,900\n\
+         jwt,logout,8.78,false,,3,5,900\n",
+    )
+    .unwrap();
+    report::render(&dir).unwrap();
+    let md = read(&dir, "report.md");
+    assert!(
+        md.contains(
+            "| jwt | logout | 8.78 s | no | the rest of its 3 s test TTL + the verifier's 5 s leeway"
+        ),
+        "{md}"
+    );
+    assert!(md.contains("| up to 15 min + 5 s leeway |"), "{md}");
+    assert!(
+        md.contains("| cookie | logout | 2.11 s | no | the rest of its 3 s test TTL | up to 15 min |"),
+        "{md}"
+    );
+    assert!(md.contains("1.13 ms (does not depend on the TTL)"), "{md}");
+    let svg = read(&dir, "revocation_window.svg");
+    for text in
+        ["measured with a 3 s test TTL", "leeway after expiry", "at the default TTL (15 min)", "no interval"]
+    {
+        assert!(svg.contains(text), "revocation plot lacks {text:?}");
+    }
+}

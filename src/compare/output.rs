@@ -140,6 +140,9 @@ impl Collected {
                 window_s: r.window_s,
                 rejected: r.rejected,
                 note: r.note,
+                ttl_s: Some(r.ttl_s),
+                leeway_s: Some(r.leeway_s),
+                default_ttl_s: Some(r.default_ttl_s),
             });
         }
     }

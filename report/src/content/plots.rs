@@ -9,7 +9,7 @@ use crate::data::metric;
 use crate::doc::Document;
 use crate::plot::Rendered;
 use crate::stats::MeanCi;
-use crate::units;
+use crate::{revocation, units};
 
 pub(super) fn plots_section(d: &mut Document, a: &Analysis<'_>, plots: &[Rendered]) {
     d.h(2, "Plots");
@@ -72,7 +72,17 @@ fn sessions_table(d: &mut Document, a: &Analysis<'_>) {
 /// Every revocation probe with the note `compare` wrote.
 fn revocation_table(d: &mut Document, a: &Analysis<'_>) {
     d.table(
-        ["scheme", "action", "window", "revoked by the action", "note"].map(String::from).to_vec(),
+        [
+            "scheme",
+            "action",
+            "window",
+            "revoked by the action",
+            "made of",
+            "at the default TTL (projected)",
+            "note",
+        ]
+        .map(String::from)
+        .to_vec(),
         a.results
             .revocation
             .iter()
@@ -82,6 +92,8 @@ fn revocation_table(d: &mut Document, a: &Analysis<'_>) {
                     r.action.replace('_', "-"),
                     units::seconds(r.window_s),
                     if r.rejected { "yes".into() } else { "no".into() },
+                    revocation::made_of(r),
+                    revocation::at_default_ttl(r),
                     r.note.clone(),
                 ]
             })

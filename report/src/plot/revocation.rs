@@ -1,35 +1,63 @@
-//! The revocation window after logout / logout-all, log scale (revocation.csv).
+//! The revocation window after logout / logout-all, log scale (revocation.csv): what each window
+//! is made of (the rest of the test TTL, the verifier's leeway) and, outlined, what it would be
+//! at the default TTL.
 
 use super::style::{category_label, centered, draw_legend, frame, label_font, max_of};
 use super::{BAD, Chart, DrawResult, GOOD};
 use crate::analysis::Analysis;
+use crate::data::RevocationRow;
+use crate::revocation::Makeup;
 use crate::units;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
+/// The verifier's leeway: the part of a window that outlives the credential's own expiry.
+const LEEWAY: RGBColor = RGBColor(240, 160, 60);
+
+/// One bar: "scheme action", the measured window, whether the action revoked it, its parts.
+struct Bar {
+    label: String,
+    window_s: f64,
+    rejected: bool,
+    makeup: Option<Makeup>,
+}
+
 /// Time from logout / logout-all until the old credential is rejected, log scale.
 pub struct Revocation {
-    /// (label "scheme\naction", colour, window_s, rejected)
-    bars: Vec<(String, f64, bool)>,
+    bars: Vec<Bar>,
 }
 
 impl Revocation {
     pub fn new(a: &Analysis<'_>) -> Option<Self> {
+        let bar = |r: &RevocationRow| Bar {
+            label: format!("{} {}", r.scheme, r.action.replace('_', "-")),
+            window_s: r.window_s.max(0.0),
+            rejected: r.rejected,
+            makeup: Makeup::of(r),
+        };
         let mut bars = Vec::new();
         for s in &a.schemes {
             for action in ["logout", "logout_all"] {
-                if let Some(r) = a.revocation(s, action) {
-                    bars.push((format!("{s} {}", action.replace('_', "-")), r.window_s.max(0.0), r.rejected));
-                }
+                bars.extend(a.revocation(s, action).map(bar));
             }
         }
         // Actions other than the two known ones, in file order.
-        for r in &a.results.revocation {
-            if r.action != "logout" && r.action != "logout_all" {
-                bars.push((format!("{} {}", r.scheme, r.action), r.window_s.max(0.0), r.rejected));
-            }
-        }
+        bars.extend(
+            a.results.revocation.iter().filter(|r| r.action != "logout" && r.action != "logout_all").map(bar),
+        );
         (!bars.is_empty()).then_some(Revocation { bars })
+    }
+
+    fn ttl(&self) -> Option<f64> {
+        self.bars.iter().find_map(|b| b.makeup.map(|m| m.ttl_s))
+    }
+
+    fn default_ttl(&self) -> Option<f64> {
+        self.bars.iter().find_map(|b| b.makeup.and_then(|m| m.default_ttl_s))
+    }
+
+    fn leeway(&self) -> Option<f64> {
+        self.bars.iter().filter_map(|b| b.makeup.map(|m| m.leeway_s)).find(|l| *l > 0.0)
     }
 }
 
@@ -40,48 +68,98 @@ impl Chart for Revocation {
     fn title(&self) -> String {
         "How long a logged-out credential is still accepted".into()
     }
+    fn note(&self) -> String {
+        let mut note = "one probe per scheme and action (not repeated): no interval".to_string();
+        match (self.ttl(), self.default_ttl()) {
+            (Some(t), Some(d)) => note.push_str(&format!(
+                "; measured with a {} test TTL; outlines: up to the default TTL ({}) + leeway, projected",
+                units::duration(t),
+                units::duration(d)
+            )),
+            _ => note.push_str("; TTL and leeway not recorded in revocation.csv (older results)"),
+        }
+        note
+    }
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
-        let names: Vec<String> = self.bars.iter().map(|b| b.0.clone()).collect();
+        let names: Vec<String> = self.bars.iter().map(|b| b.label.clone()).collect();
         let n = self.bars.len() as f64;
         let floor = 1e-5;
-        let ymax = max_of(self.bars.iter().map(|b| b.1)).max(1.0) * 20.0;
-        let mut chart =
-            frame(root, self.title(), 50).build_cartesian_2d(-0.6f64..n - 0.4, (floor..ymax).log_scale())?;
+        let projected = |b: &Bar| b.makeup.and_then(|m| m.projected_s());
+        let ymax = max_of(self.bars.iter().flat_map(|b| [Some(b.window_s), projected(b)]).flatten()).max(1.0)
+            * 1500.0; // room for the legend above the projected bars
+        // Ticks at round durations (10 µs … 1 ms … 1 min, 15 min, 1 h), not at powers of ten seconds.
+        let ticks: Vec<f64> = [1e-5, 1e-4, 1e-3, 1e-2, 0.1, 1.0, 10.0, 60.0, 900.0, 3600.0, 86400.0]
+            .into_iter()
+            .filter(|t| *t <= ymax)
+            .collect();
+        let mut chart = frame(root, self.title(), 50)
+            .build_cartesian_2d(-0.6f64..n - 0.4, (floor..ymax).log_scale().with_key_points(ticks))?;
         chart
             .configure_mesh()
             .disable_x_mesh()
             .x_labels(self.bars.len() * 4 + 4)
             .x_label_formatter(&|x| category_label(&names, *x))
             .x_desc("scheme and action")
-            .y_desc("window until rejected (s, log scale)")
+            .y_desc("window until rejected (log scale)")
             .axis_desc_style(label_font(18))
             .label_style(label_font(15))
-            .y_label_formatter(&|v| {
-                if *v >= 1.0 { format!("{} s", units::axis(*v)) } else { units::seconds(*v) }
-            })
+            .y_label_formatter(&|v| units::duration(*v))
             .draw()?;
-        let bar = |i: usize, b: &(String, f64, bool)| {
-            let color = if b.2 { GOOD } else { BAD };
-            Rectangle::new([(i as f64 - 0.3, floor), (i as f64 + 0.3, b.1.max(floor * 1.01))], color.filled())
+        let w = 0.3;
+        let rect = |i: usize, lo: f64, hi: f64| {
+            [(i as f64 - w, lo.max(floor)), (i as f64 + w, hi.max(floor * 1.01))]
         };
-        if self.bars.iter().any(|b| b.2) {
+        let indexed = || self.bars.iter().enumerate();
+        if let Some(d) = self.default_ttl() {
             chart
-                .draw_series(self.bars.iter().enumerate().filter(|(_, b)| b.2).map(|(i, b)| bar(i, b)))?
-                .label("old credential rejected after the window")
+                .draw_series(indexed().filter_map(|(i, b)| {
+                    Some(Rectangle::new(rect(i, floor, projected(b)?), BAD.mix(0.9).stroke_width(2)))
+                }))?
+                .label(format!("at the default TTL ({}): up to TTL + leeway (projected)", units::duration(d)))
+                .legend(|(x, y)| Rectangle::new([(x, y - 6), (x + 18, y + 6)], BAD.stroke_width(2)));
+            chart.draw_series(indexed().filter_map(|(i, b)| {
+                let (m, p) = (b.makeup?, projected(b)?);
+                let label = match m.leeway_s > 0.0 {
+                    true => format!("≤ {} + {}", units::duration(d), units::duration(m.leeway_s)),
+                    false => format!("≤ {}", units::duration(d)),
+                };
+                Some(Text::new(label, (i as f64, p * 1.4), centered(15)))
+            }))?;
+        }
+        if self.bars.iter().any(|b| b.rejected) {
+            chart
+                .draw_series(
+                    indexed()
+                        .filter(|(_, b)| b.rejected)
+                        .map(|(i, b)| Rectangle::new(rect(i, floor, b.window_s), GOOD.filled())),
+                )?
+                .label("revoked: rejected on the next request after the action")
                 .legend(|(x, y)| Rectangle::new([(x, y - 6), (x + 18, y + 6)], GOOD.filled()));
         }
-        if self.bars.iter().any(|b| !b.2) {
+        if self.bars.iter().any(|b| !b.rejected) {
+            let ttl = self.ttl().map_or("the credential's remaining lifetime".into(), |t| {
+                format!("still valid: the rest of its {} test TTL", units::duration(t))
+            });
             chart
-                .draw_series(self.bars.iter().enumerate().filter(|(_, b)| !b.2).map(|(i, b)| bar(i, b)))?
-                .label("never rejected before expiry (window = remaining TTL)")
+                .draw_series(indexed().filter(|(_, b)| !b.rejected).map(|(i, b)| {
+                    let top = b.makeup.map_or(b.window_s, |m| m.remaining_s);
+                    Rectangle::new(rect(i, floor, top), BAD.filled())
+                }))?
+                .label(ttl)
                 .legend(|(x, y)| Rectangle::new([(x, y - 6), (x + 18, y + 6)], BAD.filled()));
         }
-        chart.draw_series(
-            self.bars
-                .iter()
-                .enumerate()
-                .map(|(i, b)| Text::new(units::seconds(b.1), (i as f64, b.1.max(floor) * 1.3), centered(15))),
-        )?;
+        if let Some(l) = self.leeway() {
+            chart
+                .draw_series(indexed().filter_map(|(i, b)| {
+                    let m = b.makeup.filter(|m| m.leeway_s > 0.0)?;
+                    Some(Rectangle::new(rect(i, m.remaining_s, b.window_s), LEEWAY.filled()))
+                }))?
+                .label(format!("+ the JWT verifier's {} leeway after expiry", units::duration(l)))
+                .legend(|(x, y)| Rectangle::new([(x, y - 6), (x + 18, y + 6)], LEEWAY.filled()));
+        }
+        chart.draw_series(indexed().map(|(i, b)| {
+            Text::new(units::seconds(b.window_s), (i as f64, b.window_s.max(floor) * 1.4), centered(15))
+        }))?;
         draw_legend(&mut chart, SeriesLabelPosition::UpperMiddle)
     }
 }

@@ -23,6 +23,11 @@ pub struct Revocation {
     pub window_s: f64,
     pub rejected: bool,
     pub note: String,
+    /// The TTL the probed server ran with, the verifier's leeway after expiry, and the TTL a
+    /// server runs with by default: what the window is made of and what it would be in use.
+    pub ttl_s: f64,
+    pub leeway_s: f64,
+    pub default_ttl_s: f64,
 }
 
 /// Measure one scheme's revocation window on a fresh server started with the plan's short TTL;
@@ -98,6 +103,13 @@ pub async fn measure(scheme: SchemeKind, addr: SocketAddr, ttl: Duration) -> Res
             window_s: window.unwrap_or(limit.as_secs_f64()),
             rejected: revoked,
             note,
+            ttl_s: ttl.as_secs_f64(),
+            leeway_s: if scheme == SchemeKind::Jwt {
+                authbench_servers::jwt::LEEWAY_SECS as f64
+            } else {
+                0.0
+            },
+            default_ttl_s: authbench_servers::config::ServeArgs::new(scheme).ttl.as_secs_f64(),
         }
     };
     Ok(vec![row("logout", out.status, a?), row("logout_all", all.status, b?)])
