@@ -289,9 +289,26 @@ fn meaning_credentials(a: &Analysis<'_>) -> Option<String> {
 }
 
 fn meaning_revocation(a: &Analysis<'_>) -> Option<String> {
+    // What the stateless windows are made of, and what they would be at the default TTL.
+    let parts: Vec<String> = a
+        .schemes
+        .iter()
+        .filter_map(|s| a.revocation(s, "logout").filter(|r| !r.rejected))
+        .filter(|r| r.ttl_s.is_some())
+        .map(|r| format!("{}: {}, {}", r.scheme, revocation::made_of(r), revocation::at_default_ttl(r)))
+        .collect();
+    let makeup = if parts.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " The measured stateless windows are short only because the probe ran with a short test TTL; \
+             what they are made of and what they become at the default TTL (projected, not measured): {}.",
+            parts.join("; ")
+        )
+    };
     claim_revocation(a).map(|t| {
         format!(
-            "{} Bars on a log scale: a stateless credential outlives logout by its remaining lifetime; \
+            "{}{makeup} Bars on a log scale: a stateless credential outlives logout by its remaining lifetime; \
              shortening the token TTL shrinks the red bars at the price of more refreshes.",
             t.split_once(": ").map_or(t.as_str(), |x| x.1)
         )
