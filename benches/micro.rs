@@ -12,7 +12,7 @@
 //! - `password`: argon2id at the OWASP and `--fast-login` costs, alone and through `Users::verify`
 //!   (what a login pays: semaphore + `spawn_blocking` + one argon2id).
 //! - `end_to_end`: one authenticated `GET /api/me` through each scheme's full Router built by
-//!   `serve::build`, via `tower::ServiceExt::oneshot` (no network), and `GET /healthz` as baseline.
+//!   `build::build`, via `tower::ServiceExt::oneshot` (no network), and `GET /healthz` as baseline.
 //! - `json`: encoding the `/api/me` body.
 //!
 //! Defaults keep a full run near four minutes on a 2-core machine: 1 s warm-up, 4 s measurement
@@ -32,11 +32,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use authbench_servers::api::{self, ME};
+use authbench_servers::build;
 use authbench_servers::cookie::{COOKIE_NAME, Claims, Sealer};
+use authbench_servers::id;
 use authbench_servers::jwt::{Codec, TokenType};
 use authbench_servers::redis_server::{self, RedisServer};
-use authbench_servers::serve;
-use authbench_servers::session::{self, SessionStore};
+use authbench_servers::session::SessionStore;
 use authbench_servers::users::{PasswordCost, Users};
 use authbench_servers::{JwtAlg, SchemeKind, ServeArgs};
 use axum::Router;
@@ -270,7 +271,7 @@ fn bench_session(cpu: &mut Bench, wall: &mut Bench, rt: &tokio::runtime::Runtime
     assert_eq!(rt.block_on(store.lookup(&sid)).expect("lookup").uid, 1);
 
     let mut g = cpu.benchmark_group("session");
-    g.bench_function("new_sid", |b| b.iter(session::new_sid));
+    g.bench_function("new_sid", |b| b.iter(id::new_sid));
     g.finish();
 
     let mut g = wall.benchmark_group("session");
@@ -352,8 +353,8 @@ struct Target {
     label: String,
     router: Router,
     credential: (header::HeaderName, HeaderValue),
-    /// Keeps a private redis-server alive if `serve::build` started one (never here: we pass a URL).
-    _built: serve::Built,
+    /// Keeps a private redis-server alive if `build::build` started one (never here: we pass a URL).
+    _built: build::Built,
 }
 
 async fn send(
@@ -366,7 +367,7 @@ async fn send(
 }
 
 async fn target(args: ServeArgs, label: String) -> Target {
-    let built = serve::build(&args).await.expect("build the scheme's Router");
+    let built = build::build(&args).await.expect("build the scheme's Router");
     let router = built.router.clone();
     let login = Request::post(api::LOGIN)
         .header(header::CONTENT_TYPE, "application/json")

@@ -13,6 +13,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
+use authbench_loadgen::Scheme;
 use authbench_loadgen::config::LoadConfig;
 use authbench_loadgen::mix::Mix;
 use authbench_loadgen::process::{self, Threads, exit, fail};
@@ -133,7 +134,7 @@ async fn redis_outage(redis: &mut RedisServer, work: &Path) -> Result<FaultRow> 
     let addr = server.addr;
     let mut config = LoadConfig::new(
         addr,
-        Some(SchemeKind::Session),
+        Some(Scheme::new(SchemeKind::Session.as_str(), SchemeKind::Session.credential())),
         LoadModel::Closed { stages: Ramp::constant(40.0, Duration::from_secs(12)) },
     );
     config.server_pid = Some(server.pid());

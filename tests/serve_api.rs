@@ -273,7 +273,7 @@ fn refresh_logout_and_replay_follow_each_schemes_documented_behaviour() {
     assert_eq!(me(&t.session, &s1b).status, 200);
     assert_eq!(post_with(&t.session, "/auth/logout", &s1b, None).status, 204);
     assert_eq!(me(&t.session, &s1b).status, 401, "session replay after logout must be rejected");
-    let unknown = s1.with_value(&authbench_servers::session::new_sid());
+    let unknown = s1.with_value(&authbench_servers::id::new_sid());
     assert_eq!(me(&t.session, &unknown).status, 401, "unknown session id must not be adopted");
     assert!(post_with(&t.session, "/auth/refresh", &unknown, None).header("set-cookie").is_none());
     // logout-all on one device ends the other.

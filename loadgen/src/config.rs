@@ -6,13 +6,13 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
-use authbench_servers::SchemeKind;
-use authbench_servers::config::{parse_count, parse_duration};
+use authbench_util::parse::{parse_count, parse_duration};
 use clap::Args;
 
 use crate::error::{Error, Result};
 use crate::mix::Mix;
 use crate::ramp::{LoadModel, Ramp};
+use crate::scheme::Scheme;
 use crate::threshold::Threshold;
 
 /// Options of `authbench load`. Kept as text so every mistake gets the same one-line error.
@@ -30,7 +30,8 @@ pub struct LoadArgs {
     #[arg(long)]
     pub target: String,
 
-    /// none (GET /healthz, no login: the baseline), cookie, session or jwt.
+    /// none (GET /healthz, no login: the baseline), cookie, session or jwt (or the credential
+    /// kind of another server: sealed-cookie, session-cookie, bearer).
     #[arg(long)]
     pub scheme: String,
 
@@ -98,7 +99,7 @@ pub struct LoadArgs {
 pub struct LoadConfig {
     pub target: SocketAddr,
     /// None: `GET /healthz` without login.
-    pub scheme: Option<SchemeKind>,
+    pub scheme: Option<Scheme>,
     pub model: LoadModel,
     pub think: Duration,
     pub mix: Mix,
@@ -119,7 +120,7 @@ pub const MAX_VUS: u64 = 1_000_000;
 
 impl LoadConfig {
     /// A run with defaults: no think time, the default mix, 10 s timeout, no outputs, no sampling.
-    pub fn new(target: SocketAddr, scheme: Option<SchemeKind>, model: LoadModel) -> LoadConfig {
+    pub fn new(target: SocketAddr, scheme: Option<Scheme>, model: LoadModel) -> LoadConfig {
         LoadConfig {
             target,
             scheme,
@@ -138,19 +139,8 @@ impl LoadConfig {
     }
 
     /// The scheme's name as reported: `none` for the healthz baseline.
-    pub fn scheme_name(&self) -> &'static str {
-        self.scheme.map_or("none", SchemeKind::as_str)
-    }
-}
-
-/// Parse `none|cookie|session|jwt`.
-pub fn parse_scheme(s: &str) -> Result<Option<SchemeKind>> {
-    match s.trim() {
-        "none" => Ok(None),
-        "cookie" => Ok(Some(SchemeKind::Cookie)),
-        "session" => Ok(Some(SchemeKind::Session)),
-        "jwt" => Ok(Some(SchemeKind::Jwt)),
-        other => Err(Error::BadInput(format!("--scheme `{other}`: expected none, cookie, session or jwt"))),
+    pub fn scheme_name(&self) -> &str {
+        self.scheme.as_ref().map_or("none", |s| &s.name)
     }
 }
 
@@ -204,7 +194,7 @@ impl LoadArgs {
     /// Validate and type every option. Touches nothing outside the process.
     pub fn into_config(self) -> Result<LoadConfig> {
         let target = parse_target(&self.target)?;
-        let scheme = parse_scheme(&self.scheme)?;
+        let scheme = Scheme::parse(&self.scheme)?;
         let vus = self.vus.as_deref().map(|v| count("--vus", v)).transpose()?;
         if let Some(v) = vus
             && !(1..=MAX_VUS).contains(&v)
@@ -345,7 +335,7 @@ mod tests {
     fn builds_each_load_model() {
         let c = config("--target 127.0.0.1:1 --scheme jwt --vus 5 --duration 2s").unwrap();
         assert_eq!(c.model, LoadModel::Closed { stages: Ramp::constant(5.0, Duration::from_secs(2)) });
-        assert_eq!(c.scheme, Some(SchemeKind::Jwt));
+        assert_eq!(c.scheme, Some(Scheme::new("jwt", authbench_contract::CredentialKind::Bearer)));
         let c = config("--target 127.0.0.1:1 --scheme none --stages 1s:10,1s:0").unwrap();
         assert!(matches!(c.model, LoadModel::Closed { .. }));
         assert_eq!(c.scheme, None);

@@ -3,6 +3,7 @@
 //!
 //! Layout (one concept per module):
 //! - [`config`]: `authbench load` options ([`LoadArgs`]) validated into a typed [`LoadConfig`].
+//! - [`scheme`]: the [`Scheme`] under load — a name and the credential kind its server issues.
 //! - [`ramp`]: [`LoadModel`] — closed (`--vus`, `--stages`) or open (`--rate`, `--rate-stages`);
 //!   [`ramp::Ramp`] interpolates targets and schedules open-model arrivals exactly.
 //! - [`credentials`]: a pool of ready credentials the open model draws from uniformly.
@@ -29,10 +30,12 @@
 //! - [`command`]: `authbench load` as a process (printing, exit code).
 //! - [`process`]: the exit codes, error line, runtime and Ctrl-C every subcommand shares.
 //! - [`error`]: the crate's [`Error`] enum; per-request failures are [`record::ErrorKind`].
-//! - `sys`: the two libc calls (clock ticks, open-file limit).
+//!
+//! What the generator and a server must agree on (paths, cookie names, JSON bodies) comes from
+//! `authbench_contract`, keyed by credential kind; the generator does not depend on the servers.
 //!
 //! Library use (e.g. by `compare`): build a [`LoadConfig`] (`LoadConfig::new(addr, scheme, model)`
-//! then set fields; `progress: false` to draw your own), then
+//! with `scheme: Option<Scheme>`, then set fields; `progress: false` to draw your own), then
 //! `run(config, CancellationToken).await -> Result<Summary, Error>` inside a multi-threaded
 //! tokio runtime, as many times as needed.
 
@@ -55,9 +58,9 @@ pub mod progress;
 pub mod ramp;
 pub mod record;
 pub mod sample;
+pub mod scheme;
 pub mod stall;
 pub mod summary;
-mod sys;
 pub mod text;
 pub mod threshold;
 pub mod vu;
@@ -69,5 +72,6 @@ pub use error::Error;
 pub use load::run;
 pub use mix::Mix;
 pub use ramp::{LoadModel, Ramp, Stage};
+pub use scheme::Scheme;
 pub use summary::Summary;
 pub use tokio_util::sync::CancellationToken;

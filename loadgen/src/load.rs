@@ -46,7 +46,7 @@ const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 /// end. Callable repeatedly from inside any multi-threaded tokio runtime.
 pub async fn run(config: LoadConfig, stop: CancellationToken) -> Result<Summary> {
     let redis = preflight(&config).await?;
-    let _ = crate::sys::raise_nofile_limit();
+    let _ = authbench_util::sys::raise_nofile_limit();
     let open_model = matches!(config.model, LoadModel::Open { .. });
     let endpoints: Vec<Endpoint> = match config.scheme {
         None => vec![Endpoint::Healthz],
@@ -62,7 +62,7 @@ pub async fn run(config: LoadConfig, stop: CancellationToken) -> Result<Summary>
         Workers::start(cores).map_err(|source| Error::Os { what: "start the worker threads", source })?;
     let shared = Arc::new(Shared {
         target: config.target,
-        scheme: config.scheme,
+        scheme: config.scheme.as_ref().map(|s| s.credential),
         mix: config.mix,
         think: config.think,
         timeout: config.timeout,
@@ -192,7 +192,7 @@ async fn preflight(config: &LoadConfig) -> Result<Option<RedisProbe>> {
     let mut client = Client::new(config.target, PROBE_TIMEOUT);
     let call = Call {
         method: http::Method::GET,
-        path: authbench_servers::api::HEALTHZ,
+        path: authbench_contract::path::HEALTHZ,
         credential: None,
         json: None,
         want_body: false,

@@ -5,6 +5,7 @@
 //! It lives in the generator crate because the generator is a standalone CLI too and the binary
 //! already depends on it; nothing here knows about load.
 
+use authbench_util::signal::shutdown_signal;
 use tokio::runtime::Runtime;
 use tokio_util::sync::CancellationToken;
 
@@ -69,25 +70,15 @@ pub fn cancel_on(runtime: &Runtime, interrupt: Interrupt, message: &'static str)
                 }
             }
             Interrupt::CtrlCOrTerm => {
-                ctrl_c_or_term().await;
+                shutdown_signal().await;
                 eprintln!("{message}");
                 on_signal.cancel();
-                ctrl_c_or_term().await;
+                shutdown_signal().await;
                 std::process::exit(exit::INTERRUPTED);
             }
         }
     });
     stop
-}
-
-/// Resolves on SIGINT or SIGTERM.
-async fn ctrl_c_or_term() {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut term = signal(SignalKind::terminate()).expect("install SIGTERM handler");
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = term.recv() => {}
-    }
 }
 
 #[cfg(test)]

@@ -72,8 +72,8 @@ impl Ramp {
         let mut stages = Vec::new();
         for entry in text.split(',').map(str::trim) {
             let (d, t) = entry.split_once(':').ok_or_else(|| bad(entry, "has no `:`".into()))?;
-            let duration = authbench_servers::config::parse_duration(d).map_err(|e| bad(entry, e))?;
-            let target = authbench_servers::config::parse_count(t).map_err(|e| bad(entry, e))? as f64;
+            let duration = authbench_util::parse::parse_duration(d).map_err(|e| bad(entry, e))?;
+            let target = authbench_util::parse::parse_count(t).map_err(|e| bad(entry, e))? as f64;
             stages.push(Stage { duration, target });
         }
         let ramp = Ramp { start: 0.0, stages };

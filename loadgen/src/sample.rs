@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use authbench_util::sys::clock_ticks;
 use tokio::time::Instant;
 
 /// A process's cumulative CPU time and current resident set.
@@ -41,7 +42,7 @@ pub fn read_proc(pid: u32) -> std::io::Result<ProcSample> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
     // A zombie has no VmRSS: treat it as gone.
     Ok(ProcSample {
-        cpu: parse_stat_cpu(&stat, crate::sys::clock_ticks()).ok_or_else(bad)?,
+        cpu: parse_stat_cpu(&stat, clock_ticks()).ok_or_else(bad)?,
         rss_bytes: parse_status_rss(&status).ok_or_else(bad)?,
     })
 }
@@ -49,7 +50,7 @@ pub fn read_proc(pid: u32) -> std::io::Result<ProcSample> {
 /// The generator's own cumulative CPU time.
 pub fn self_cpu() -> Option<Duration> {
     let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
-    parse_stat_cpu(&stat, crate::sys::clock_ticks())
+    parse_stat_cpu(&stat, clock_ticks())
 }
 
 /// What one `INFO` tells about redis-server.

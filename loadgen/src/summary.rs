@@ -7,7 +7,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::record::{EndpointStats, ErrorKind};
 use crate::stall::{Stall, StoppedAnswering};
-use crate::threshold::Verdict;
 
 /// Latency percentiles, µs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -195,6 +194,15 @@ pub struct Summary {
     pub redis: RedisCost,
     pub generator: GeneratorCost,
     pub thresholds: Vec<Verdict>,
+}
+
+/// A `--threshold` rule's verdict (judged in `threshold.rs`), as listed in the summary.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Verdict {
+    pub threshold: String,
+    /// The measured value in the rule's unit (µs for latencies, fraction for error_rate); None = no data.
+    pub actual: Option<f64>,
+    pub ok: bool,
 }
 
 /// Exit code of an interrupted run.

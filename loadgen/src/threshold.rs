@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use crate::error::{Error, Result};
 use crate::record::Endpoint;
-use crate::summary::{Latency, Summary};
+use crate::summary::{Latency, Summary, Verdict};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Metric {
@@ -84,15 +84,6 @@ pub struct Threshold {
     pub metric: Metric,
     pub op: Op,
     pub limit: f64,
-}
-
-/// A rule's verdict, as listed in the summary.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct Verdict {
-    pub threshold: String,
-    /// The measured value in the rule's unit (µs for latencies, fraction for error_rate); None = no data.
-    pub actual: Option<f64>,
-    pub ok: bool,
 }
 
 impl Threshold {

@@ -11,8 +11,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use authbench_servers::SchemeKind;
-use authbench_servers::api;
+use authbench_contract::credential::BEARER;
+use authbench_contract::{CookieIssued, CredentialKind, LoginRequest, RefreshRequest, TokenPair, path};
 use bytes::Bytes;
 use http::{HeaderValue, Method, header};
 use tokio::time::Instant;
@@ -37,7 +37,8 @@ const RENEW_AT: f64 = 0.9;
 /// What every virtual user of a run shares (read-only, plus the recorder and the gauge).
 pub struct Shared {
     pub target: SocketAddr,
-    pub scheme: Option<SchemeKind>,
+    /// The credential the server issues; None: `GET /healthz` without login.
+    pub scheme: Option<CredentialKind>,
     pub mix: Mix,
     pub think: Duration,
     pub timeout: Duration,
@@ -76,18 +77,6 @@ impl Session {
         let len = credential.1.len() as u64;
         (Call { method, path, credential: Some(credential), json: None, want_body: false }, len)
     }
-}
-
-#[derive(serde::Deserialize)]
-struct TokenPair {
-    access_token: String,
-    refresh_token: String,
-    expires_in: u64,
-}
-
-#[derive(serde::Deserialize)]
-struct Lifetime {
-    expires_in: Option<u64>,
 }
 
 /// Decrements the active gauge however the task ends (finished, retired or aborted).
@@ -148,7 +137,8 @@ impl Vu {
     pub fn new(index: u64, worker: usize, shared: Arc<Shared>) -> Vu {
         shared.active.fetch_add(1, Ordering::Relaxed);
         let user = shared.first_user + index;
-        let login_body = Bytes::from(format!(r#"{{"username":"user{user}","password":"password{user}"}}"#));
+        let login = LoginRequest { username: format!("user{user}"), password: format!("password{user}") };
+        let login_body = Bytes::from(serde_json::to_vec(&login).expect("a login request serializes"));
         Vu {
             index,
             worker,
@@ -241,7 +231,7 @@ impl Vu {
         if self.shared.scheme.is_none() {
             let call = Call {
                 method: Method::GET,
-                path: api::HEALTHZ,
+                path: path::HEALTHZ,
                 credential: None,
                 json: None,
                 want_body: false,
@@ -326,7 +316,7 @@ impl Vu {
     async fn login(&mut self) {
         let call = Call {
             method: Method::POST,
-            path: api::LOGIN,
+            path: path::LOGIN,
             credential: None,
             json: Some(self.login_body.clone()),
             want_body: true,
@@ -340,7 +330,7 @@ impl Vu {
 
     async fn me(&mut self, intended: Option<Instant>) {
         let Some(session) = &self.session else { return };
-        let (call, len) = session.call(Method::GET, api::ME);
+        let (call, len) = session.call(Method::GET, path::ME);
         if let Err(ErrorKind::Status4xx) = self.exchange(Endpoint::Me, &call, intended, Some(len)).await {
             self.session = None;
         }
@@ -352,7 +342,7 @@ impl Vu {
         let len = value.len() as u64;
         let call = Call {
             method: Method::GET,
-            path: api::ME,
+            path: path::ME,
             credential: Some((pool.header().clone(), value)),
             json: None,
             want_body: false,
@@ -366,7 +356,7 @@ impl Vu {
             Credential::Cookie(v) => (
                 Call {
                     method: Method::POST,
-                    path: api::REFRESH,
+                    path: path::REFRESH,
                     credential: Some((header::COOKIE, v.clone())),
                     json: None,
                     want_body: true,
@@ -376,7 +366,7 @@ impl Vu {
             Credential::Bearer { refresh_body, refresh_len, .. } => (
                 Call {
                     method: Method::POST,
-                    path: api::REFRESH,
+                    path: path::REFRESH,
                     credential: None,
                     json: Some(refresh_body.clone()),
                     want_body: true,
@@ -398,7 +388,7 @@ impl Vu {
 
     async fn logout(&mut self) {
         let Some(session) = self.session.take() else { return };
-        let (call, len) = session.call(Method::POST, api::LOGOUT);
+        let (call, len) = session.call(Method::POST, path::LOGOUT);
         let _ = self.exchange(Endpoint::Logout, &call, None, Some(len)).await;
     }
 
@@ -418,40 +408,35 @@ impl Vu {
         self.shared.recorder.record(self.worker, &sample);
     }
 
-    /// The credential a login or refresh answer carries, per scheme.
+    /// The credential a login or refresh answer carries, per credential kind.
     fn session_from(&self, reply: &Reply) -> Option<Session> {
         let now = Instant::now();
         let renew = |secs: u64| now + Duration::from_secs_f64(secs as f64 * RENEW_AT);
-        match self.shared.scheme? {
-            SchemeKind::Cookie | SchemeKind::Session => {
+        let kind = self.shared.scheme?;
+        match kind {
+            CredentialKind::SealedCookie | CredentialKind::SessionCookie => {
                 let set = reply.set_cookie.as_ref()?.as_bytes();
                 let pair = set.split(|b| *b == b';').next()?;
                 if !pair.contains(&b'=') {
                     return None;
                 }
                 let value = HeaderValue::from_bytes(pair).ok()?;
-                // The cookie scheme's expiry is fixed at issue; a server session's slides with use.
-                let renew_at = match self.shared.scheme {
-                    Some(SchemeKind::Cookie) => serde_json::from_slice::<Lifetime>(&reply.body)
-                        .ok()
-                        .and_then(|l| l.expires_in)
-                        .map(renew),
-                    _ => None,
+                // A sealed cookie's expiry is fixed at issue; a server session's slides with use.
+                let renew_at = if kind.has_fixed_lifetime() {
+                    serde_json::from_slice::<CookieIssued>(&reply.body).ok().map(|l| renew(l.expires_in))
+                } else {
+                    None
                 };
                 Some(Session { credential: Credential::Cookie(value), renew_at })
             }
-            SchemeKind::Jwt => {
+            CredentialKind::Bearer => {
                 let pair: TokenPair = serde_json::from_slice(&reply.body).ok()?;
-                let authorization = HeaderValue::from_str(&format!("Bearer {}", pair.access_token)).ok()?;
-                let refresh_body = Bytes::from(
-                    serde_json::to_vec(&serde_json::json!({"refresh_token": pair.refresh_token})).ok()?,
-                );
+                let authorization = HeaderValue::from_str(&format!("{BEARER} {}", pair.access_token)).ok()?;
+                let refresh = RefreshRequest { refresh_token: pair.refresh_token };
+                let refresh_len = refresh.refresh_token.len() as u64;
+                let refresh_body = Bytes::from(serde_json::to_vec(&refresh).ok()?);
                 Some(Session {
-                    credential: Credential::Bearer {
-                        authorization,
-                        refresh_len: pair.refresh_token.len() as u64,
-                        refresh_body,
-                    },
+                    credential: Credential::Bearer { authorization, refresh_len, refresh_body },
                     renew_at: Some(renew(pair.expires_in)),
                 })
             }

@@ -2,36 +2,28 @@
 //!
 //! A scheme implements [`Scheme`]; its credential check is the `FromRequestParts` extractor named by
 //! [`Scheme::Principal`]. [`router`] wires the same routes, body limit and JSON encoder for all of
-//! them, so what differs between schemes is only the credential.
+//! them, so what differs between schemes is only the credential. The paths and bodies themselves
+//! are `authbench_contract`'s, shared with the load generator.
 
 use std::future::Future;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+pub use authbench_contract::path::{HEALTHZ, LOGIN, LOGOUT, LOGOUT_ALL, ME, REFRESH};
+use authbench_contract::{CookieIssued, LoginRequest};
 use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, State};
+use axum::extract::{DefaultBodyLimit, FromRequestParts, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use serde::Deserialize;
 
+use crate::body::Body;
 use crate::error::{Error, Result};
 use crate::users::Users;
 
-pub const HEALTHZ: &str = "/healthz";
-pub const LOGIN: &str = "/auth/login";
-pub const ME: &str = "/api/me";
-pub const REFRESH: &str = "/auth/refresh";
-pub const LOGOUT: &str = "/auth/logout";
-pub const LOGOUT_ALL: &str = "/auth/logout-all";
-
-/// Request bodies above this are refused with 413 before they are read.
-pub const MAX_BODY_BYTES: usize = 16 * 1024;
-/// A credential longer than this is rejected without any crypto or store work. Browsers cap a
-/// cookie at 4096 bytes; every credential authbench issues is far below.
-pub const MAX_CREDENTIAL_BYTES: usize = 4096;
+pub use crate::limits::{MAX_BODY_BYTES, MAX_CREDENTIAL_BYTES};
 
 /// What every authenticated principal tells the shared handlers.
 pub trait Principal {
@@ -85,13 +77,6 @@ async fn method_not_allowed() -> Error {
     Error::MethodNotAllowed
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct LoginRequest {
-    username: String,
-    password: String,
-}
-
 async fn login<S: Scheme>(State(scheme): State<S>, headers: HeaderMap, Body(body): Body) -> Result<Response> {
     let request: LoginRequest = parse_json(&headers, &body)?;
     let user_id = scheme.users().verify(&request.username, &request.password).await?;
@@ -117,37 +102,6 @@ async fn logout<S: Scheme>(State(scheme): State<S>, who: S::Principal) -> Result
 
 async fn logout_all<S: Scheme>(State(scheme): State<S>, who: S::Principal) -> Result<Response> {
     scheme.logout_all(who).await
-}
-
-/// A request body, read whole: 413 over [`MAX_BODY_BYTES`] (after draining the rest, bounded:
-/// `linger`), 400 for a broken body, 408 for a body the server stopped waiting for (the serve
-/// loop's body read timeout) — each with the crate's JSON error body.
-pub struct Body(pub Bytes);
-
-impl<S: Send + Sync> FromRequest<S> for Body {
-    type Rejection = Response;
-
-    async fn from_request(req: axum::extract::Request, _: &S) -> std::result::Result<Self, Response> {
-        let (parts, body) = req.into_parts();
-        match crate::linger::read(&parts.headers, body, MAX_BODY_BYTES).await {
-            crate::linger::Read::Whole(bytes) => Ok(Body(bytes)),
-            crate::linger::Read::TooLarge { drained } => {
-                let mut response = Error::PayloadTooLarge.into_response();
-                if !drained {
-                    response
-                        .headers_mut()
-                        .insert(header::CONNECTION, http::HeaderValue::from_static("close"));
-                }
-                Err(response)
-            }
-            crate::linger::Read::Failed(e) if crate::serve::is_body_timeout(&e) => {
-                Err(Error::BodyTimeout.into_response())
-            }
-            crate::linger::Read::Failed(_) => {
-                Err(Error::BadRequest("request body could not be read").into_response())
-            }
-        }
-    }
 }
 
 /// Parse a JSON body; wrong content type or shape is a 400, never a 5xx.
@@ -199,11 +153,7 @@ pub fn single_cookie<'h>(headers: &'h HeaderMap, name: &str) -> Result<&'h str> 
 }
 
 /// A `Set-Cookie` response with a small JSON body describing the credential.
-pub fn with_cookie(
-    status: StatusCode,
-    cookie: &cookie::Cookie<'_>,
-    body: Option<serde_json::Value>,
-) -> Response {
+pub fn with_cookie(status: StatusCode, cookie: &cookie::Cookie<'_>, body: Option<CookieIssued>) -> Response {
     let set_cookie = cookie.to_string();
     match body {
         Some(body) => (status, [(header::SET_COOKIE, set_cookie)], Json(body)).into_response(),
@@ -248,6 +198,7 @@ pub fn removal_cookie(name: &'static str, same_site: crate::config::SameSite) ->
 mod tests {
     use super::*;
     use axum::http::HeaderValue;
+    use serde::Deserialize;
 
     fn headers(cookies: &[&str]) -> HeaderMap {
         let mut h = HeaderMap::new();

@@ -4,6 +4,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use authbench_contract::CredentialKind;
+use authbench_util::parse::{parse_count, parse_duration};
 use clap::{Args, ValueEnum};
 
 /// Which auth design a server runs.
@@ -26,6 +28,15 @@ impl SchemeKind {
             SchemeKind::Cookie => "cookie",
             SchemeKind::Session => "session",
             SchemeKind::Jwt => "jwt",
+        }
+    }
+
+    /// The kind of credential the scheme issues: all a client (the load generator) needs to know.
+    pub fn credential(self) -> CredentialKind {
+        match self {
+            SchemeKind::Cookie => CredentialKind::SealedCookie,
+            SchemeKind::Session => CredentialKind::SessionCookie,
+            SchemeKind::Jwt => CredentialKind::Bearer,
         }
     }
 }
@@ -73,12 +84,6 @@ pub enum SameSite {
     Strict,
 }
 
-/// Parse "15m", "500ms", "7d", "30s" into a Duration (humantime's grammar).
-pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    humantime::parse_duration(s.trim())
-        .map_err(|e| format!("`{s}` is not a duration like 500ms, 30s, 15m, 7d ({e})"))
-}
-
 /// A credential lifetime: whole seconds from 1 s to 10 years (expiry times are Unix seconds).
 pub fn parse_ttl(s: &str) -> Result<Duration, String> {
     let d = parse_duration(s)?;
@@ -86,21 +91,6 @@ pub fn parse_ttl(s: &str) -> Result<Duration, String> {
         return Err(format!("`{s}`: a lifetime must be between 1s and 10 years"));
     }
     Ok(d)
-}
-
-/// Parse "100000", "100k", "1m" (million) into a count.
-pub fn parse_count(s: &str) -> Result<u64, String> {
-    let t = s.trim().to_ascii_lowercase().replace('_', "");
-    let (digits, mult) = match t.as_bytes().last() {
-        Some(b'k') => (&t[..t.len() - 1], 1_000),
-        Some(b'm') => (&t[..t.len() - 1], 1_000_000),
-        _ => (&t[..], 1),
-    };
-    digits
-        .parse::<u64>()
-        .ok()
-        .and_then(|n| n.checked_mul(mult))
-        .ok_or_else(|| format!("`{s}` is not a count like 10000, 10k or 1m"))
 }
 
 /// Options of `authbench serve`.
@@ -186,21 +176,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn counts_accept_suffixes_and_reject_junk() {
-        assert_eq!(parse_count("100k").unwrap(), 100_000);
-        assert_eq!(parse_count("1m").unwrap(), 1_000_000);
-        assert_eq!(parse_count("10_000").unwrap(), 10_000);
-        assert!(parse_count("ten").is_err());
-        assert!(parse_count("-5").is_err());
-        assert!(parse_count("99999999999999999999m").is_err());
-    }
-
-    #[test]
-    fn durations_parse_and_explain_errors() {
-        assert_eq!(parse_duration("15m").unwrap(), Duration::from_secs(900));
-        assert_eq!(parse_duration("500ms").unwrap(), Duration::from_millis(500));
-        let err = parse_duration("soon").unwrap_err();
-        assert!(err.contains("500ms"), "{err}");
+    fn ttls_are_whole_seconds_up_to_ten_years() {
         assert!(parse_ttl("500ms").is_err());
         assert!(parse_ttl("100000000y").is_err());
         assert_eq!(parse_ttl("7d").unwrap(), Duration::from_secs(7 * 86400));

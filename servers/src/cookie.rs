@@ -6,6 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use authbench_contract::CookieIssued;
 use axum::body::Bytes;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -19,8 +20,8 @@ use crate::config::SameSite;
 use crate::error::{Error, Result};
 use crate::users::Users;
 
-/// Name of the credential cookie.
-pub const COOKIE_NAME: &str = "ab_auth";
+/// Name of the credential cookie: the contract's sealed-cookie name.
+pub const COOKIE_NAME: &str = authbench_contract::credential::SEALED_COOKIE;
 
 /// What the cookie carries, sealed.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
@@ -113,7 +114,7 @@ impl CookieScheme {
     }
 
     fn issued_response(&self, uid: u64) -> Response {
-        let body = serde_json::json!({ "token_type": "cookie", "expires_in": self.inner.ttl.as_secs() });
+        let body = CookieIssued { expires_in: self.inner.ttl.as_secs(), token_type: "cookie".into() };
         api::with_cookie(StatusCode::OK, &self.issue(uid), Some(body))
     }
 }

@@ -9,6 +9,7 @@
 //! a request that is not HTTP/1.1 (400, empty body), and a request head that does not arrive
 //! within the header read timeout (the connection is closed without an answer).
 
+use authbench_contract::ErrorBody;
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -33,7 +34,7 @@ pub enum Error {
     BadRequest(&'static str),
     #[error("request body not received in time")]
     BodyTimeout,
-    #[error("request body larger than {} bytes", crate::api::MAX_BODY_BYTES)]
+    #[error("request body larger than {} bytes", crate::limits::MAX_BODY_BYTES)]
     PayloadTooLarge,
     #[error("no such route")]
     NotFound,
@@ -108,7 +109,7 @@ impl Error {
 impl IntoResponse for Error {
     fn into_response(self) -> Response {
         let status = self.status();
-        let mut response = (status, Json(serde_json::json!({ "error": self.to_string() }))).into_response();
+        let mut response = (status, Json(ErrorBody { error: self.to_string() })).into_response();
         if status == StatusCode::UNAUTHORIZED {
             response
                 .headers_mut()

@@ -17,6 +17,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use authbench_contract::{RefreshRequest, TokenPair};
 use aws_lc_rs::rand::{SecureRandom, SystemRandom};
 use aws_lc_rs::signature::{self as sig, KeyPair};
 use axum::Json;
@@ -163,7 +164,7 @@ impl Codec {
     pub fn issue(&self, uid: u64, typ: TokenType, now: u64) -> Result<String> {
         let (aud, ttl, jti) = match typ {
             TokenType::Access => (ACCESS_AUDIENCE, self.access_ttl, None),
-            TokenType::Refresh => (REFRESH_AUDIENCE, self.refresh_ttl, Some(crate::session::new_sid())),
+            TokenType::Refresh => (REFRESH_AUDIENCE, self.refresh_ttl, Some(crate::id::new_sid())),
         };
         let claims = Claims {
             sub: uid.to_string(),
@@ -227,12 +228,12 @@ impl Codec {
 
     fn pair(&self, uid: u64) -> Result<Response> {
         let now = api::now_secs();
-        let body = serde_json::json!({
-            "access_token": self.issue(uid, TokenType::Access, now)?,
-            "refresh_token": self.issue(uid, TokenType::Refresh, now)?,
-            "token_type": "Bearer",
-            "expires_in": self.access_ttl,
-        });
+        let body = TokenPair {
+            access_token: self.issue(uid, TokenType::Access, now)?,
+            expires_in: self.access_ttl,
+            refresh_token: self.issue(uid, TokenType::Refresh, now)?,
+            token_type: authbench_contract::credential::BEARER.into(),
+        };
         Ok(Json(body).into_response())
     }
 }
@@ -348,12 +349,6 @@ impl FromRequestParts<JwtScheme> for AccessAuth {
         let uid = scheme.inner.codec.verify(token, TokenType::Access)?;
         Ok(AccessAuth { uid })
     }
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RefreshRequest {
-    refresh_token: String,
 }
 
 impl Scheme for JwtScheme {

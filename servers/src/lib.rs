@@ -1,30 +1,40 @@
 //! Three equivalent auth servers over one API contract.
 //!
-//! - [`api`]: the contract — routes, body limits, the [`api::Scheme`] trait every design implements,
-//!   the shared handlers (`/healthz`, login, `/api/me`) and cookie helpers.
+//! - [`api`]: the Router every scheme shares — routes, body limits, the [`api::Scheme`] trait every
+//!   design implements, the shared handlers (`/healthz`, login, `/api/me`) and cookie helpers. The
+//!   wire contract itself (paths, cookie names, JSON bodies, the `listening on` line) is
+//!   `authbench_contract`'s, shared with the load generator.
+//! - [`body`]: request bodies with a read deadline, and the extractor that answers 408.
 //! - [`cookie`]: stateless AES-256-GCM encrypted cookie ([`cookie::Sealer`] seals and opens).
 //! - [`session`]: Redis-backed session ([`session::SessionStore`] is every Redis call).
 //! - [`jwt`]: stateless access + refresh JWTs ([`jwt::Codec`] signs and verifies).
+//! - [`id`]: random 128-bit ids (session ids, refresh-token ids).
 //! - [`users`]: the synthetic user directory and argon2id password verification.
-//! - [`config`]: `authbench serve` options, typed at the edge.
-//! - [`serve`]: the hyper accept loop, limits, shutdown, and `serve`'s start-up.
+//! - [`config`]: `authbench serve` options, typed at the edge; [`SchemeKind`] and its credential kind.
+//! - [`build`]: the scheme dispatch — options to the chosen scheme's Router.
+//! - [`serve`]: the hyper accept loop, limits, and `serve`'s start-up.
+//! - [`limits`]: body and credential size limits.
 //! - [`linger`]: request bodies read within the limit; oversized ones drained (bounded) before 413.
 //! - [`redis_server`]: a private `redis-server` child on a free loopback port.
 //! - [`child`]: child processes that die with authbench (parent-death signal), and `kill(2)`.
-//! - [`sys`]: the two libc calls std lacks (clock ticks, open-file limit).
 //! - [`error`]: the crate's one error enum and its mapping to HTTP status + JSON.
+//!
+//! Imports go one way: `serve` → `build` → schemes → `api` → `body` → `linger`, `error` → `limits`.
 
 pub mod api;
+pub mod body;
+pub mod build;
 pub mod child;
 pub mod config;
 pub mod cookie;
 pub mod error;
+pub mod id;
 pub mod jwt;
+pub mod limits;
 pub mod linger;
 pub mod redis_server;
 pub mod serve;
 pub mod session;
-pub mod sys;
 pub mod users;
 
 pub use config::{JwtAlg, SchemeKind, ServeArgs};

@@ -9,26 +9,20 @@
 use std::future::Future;
 use std::io::Write;
 use std::net::SocketAddr;
-use std::pin::Pin;
-use std::sync::Arc;
-use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
+use authbench_util::signal::shutdown_signal;
 use axum::Router;
-use axum::body::Bytes;
-use hyper::body::{Body as HttpBody, Frame, Incoming, SizeHint};
+use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 
-use crate::config::{SchemeKind, ServeArgs};
-use crate::cookie::{CookieScheme, Sealer};
+use crate::body::TimedBody;
+use crate::build::build;
+use crate::config::ServeArgs;
 use crate::error::{Error, Result};
-use crate::jwt::{Codec, JwtScheme};
-use crate::redis_server::RedisServer;
-use crate::session::{SessionScheme, SessionStore};
-use crate::users::{PasswordCost, Users};
 
 /// Largest request head (request line + headers) accepted; above it hyper answers 431.
 pub const MAX_HEAD_BYTES: usize = 8 * 1024;
@@ -55,74 +49,6 @@ impl Default for ServeLimits {
     fn default() -> Self {
         ServeLimits { header_read_timeout: HEADER_READ_TIMEOUT, body_read_timeout: BODY_READ_TIMEOUT }
     }
-}
-
-/// A built server: its Router plus whatever must live as long as it (a private redis-server).
-pub struct Built {
-    pub router: Router,
-    pub scheme: SchemeKind,
-    pub users: Arc<Users>,
-    pub redis_url: Option<String>,
-    pub redis_prefix: Option<String>,
-    /// Kept alive for the server's lifetime; dropping it stops redis-server.
-    pub redis: Option<RedisServer>,
-}
-
-/// Build a scheme's Router from options: users, keys, and for `session` the Redis connection
-/// (starting a private redis-server when no URL is given). Call from a long-lived thread: the
-/// private redis-server is tied to the thread that starts it.
-pub async fn build(args: &ServeArgs) -> Result<Built> {
-    let cost = if args.fast_login { PasswordCost::FAST } else { PasswordCost::OWASP };
-    let users = Arc::new(Users::synthetic(args.users, cost));
-    let key_material = match &args.key_file {
-        Some(path) => Some(
-            std::fs::read(path)
-                .map_err(|e| Error::KeyFile { path: path.display().to_string(), reason: e.to_string() })?,
-        ),
-        None => None,
-    };
-    let mut built = Built {
-        router: Router::new(),
-        scheme: args.scheme,
-        users: users.clone(),
-        redis_url: None,
-        redis_prefix: None,
-        redis: None,
-    };
-    built.router = match args.scheme {
-        SchemeKind::Cookie => {
-            let sealer = match &key_material {
-                Some(m) => Sealer::from_bytes(m)?,
-                None => Sealer::generate(),
-            };
-            crate::api::router(CookieScheme::new(users, sealer, args.ttl, args.same_site))
-        }
-        SchemeKind::Jwt => {
-            let codec = match &key_material {
-                Some(m) => Codec::from_key_material(args.jwt_alg, m, args.ttl, args.refresh_ttl)?,
-                None => Codec::generate(args.jwt_alg, args.ttl, args.refresh_ttl)?,
-            };
-            crate::api::router(JwtScheme::new(users, codec))
-        }
-        SchemeKind::Session => {
-            let url = match &args.redis_url {
-                Some(url) => url.clone(),
-                None => {
-                    let server = RedisServer::start()?;
-                    let url = server.url();
-                    built.redis = Some(server);
-                    url
-                }
-            };
-            let prefix =
-                args.redis_prefix.clone().unwrap_or_else(|| format!("authbench:{}:", std::process::id()));
-            let store = SessionStore::connect(&url, &prefix, args.ttl).await?;
-            built.redis_url = Some(url);
-            built.redis_prefix = Some(prefix);
-            crate::api::router(SessionScheme::new(users, store, args.same_site))
-        }
-    };
-    Ok(built)
 }
 
 /// Bind a loopback address. Anything else is refused: authbench targets only this machine.
@@ -185,68 +111,6 @@ pub async fn serve_with(
     Ok(())
 }
 
-/// A request body that fails once its deadline passes, so an extractor waiting for it
-/// ([`crate::api::Body`], hence login and refresh) gives up with 408 instead of holding the
-/// connection forever. The
-/// timer starts the first time the body is not ready, so a request whose body is never read (GET)
-/// or arrives at once costs no timer at all on the hot path.
-struct TimedBody {
-    inner: Incoming,
-    timeout: Duration,
-    deadline: Option<Pin<Box<tokio::time::Sleep>>>,
-}
-
-impl TimedBody {
-    fn new(inner: Incoming, timeout: Duration) -> Self {
-        TimedBody { inner, timeout, deadline: None }
-    }
-}
-
-/// The error a [`TimedBody`] yields when its deadline passes.
-#[derive(Debug, thiserror::Error)]
-#[error("request body not received in time")]
-struct BodyTimeout;
-
-/// Whether `err`, or an error it was caused by, is a [`TimedBody`] deadline.
-pub(crate) fn is_body_timeout(err: &(dyn std::error::Error + 'static)) -> bool {
-    let mut cause = Some(err);
-    while let Some(e) = cause {
-        if e.is::<BodyTimeout>() {
-            return true;
-        }
-        cause = e.source();
-    }
-    false
-}
-
-impl HttpBody for TimedBody {
-    type Data = Bytes;
-    type Error = axum::BoxError;
-
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
-        if let Poll::Ready(frame) = Pin::new(&mut self.inner).poll_frame(cx) {
-            return Poll::Ready(frame.map(|f| f.map_err(Into::into)));
-        }
-        let timeout = self.timeout;
-        let deadline = self.deadline.get_or_insert_with(|| Box::pin(tokio::time::sleep(timeout)));
-        match deadline.as_mut().poll(cx) {
-            Poll::Ready(()) => Poll::Ready(Some(Err(BodyTimeout.into()))),
-            Poll::Pending => Poll::Pending,
-        }
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.inner.is_end_stream()
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        self.inner.size_hint()
-    }
-}
-
 /// The tokio runtime every server runs on: multi-threaded, one worker per core unless told.
 pub fn runtime(workers: Option<usize>) -> std::io::Result<tokio::runtime::Runtime> {
     let mut builder = tokio::runtime::Builder::new_multi_thread();
@@ -257,16 +121,6 @@ pub fn runtime(workers: Option<usize>) -> std::io::Result<tokio::runtime::Runtim
     builder.build()
 }
 
-/// Resolves on SIGINT or SIGTERM.
-pub async fn shutdown_signal() {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut term = signal(SignalKind::terminate()).expect("install SIGTERM handler");
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = term.recv() => {}
-    }
-}
-
 /// `authbench serve`: build, bind, announce, serve until a signal.
 ///
 /// The first stdout line is `listening on http://IP:PORT`; details go to stderr so the line is
@@ -274,13 +128,13 @@ pub async fn shutdown_signal() {
 pub async fn run(args: ServeArgs) -> Result<()> {
     let started = Instant::now();
     // One socket per client connection: 10,000 users need more than the usual 1,024 soft limit.
-    let nofile = crate::sys::raise_nofile_limit().unwrap_or(0);
+    let nofile = authbench_util::sys::raise_nofile_limit().unwrap_or(0);
     let listener = bind(args.addr).await?;
     let built = build(&args).await?;
     let addr = listener.local_addr()?;
     {
         let mut out = std::io::stdout().lock();
-        writeln!(out, "listening on http://{addr}")?;
+        writeln!(out, "{}", authbench_contract::listening::line(addr))?;
         out.flush()?;
     }
     eprintln!(

@@ -12,26 +12,25 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use authbench_contract::CookieIssued;
 use axum::body::Bytes;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use rand::RngCore;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use serde::{Deserialize, Serialize};
 
 use crate::api::{self, Principal, Scheme};
 use crate::config::SameSite;
 use crate::error::{Error, Result};
+use crate::id::{is_well_formed_sid, new_sid};
 use crate::users::Users;
 
-/// Name of the session-id cookie.
-pub const COOKIE_NAME: &str = "ab_sid";
+/// Name of the session-id cookie: the contract's session-cookie name.
+pub const COOKIE_NAME: &str = authbench_contract::credential::SESSION_COOKIE;
 /// Upper bound on one store operation as the client sees it.
 pub const STORE_TIMEOUT: Duration = Duration::from_millis(400);
-/// Length of a session id: 16 random bytes as lowercase hex.
-pub const SID_LEN: usize = 32;
 
 /// The record kept in Redis per session.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
@@ -51,22 +50,6 @@ impl Principal for SessionAuth {
     fn user_id(&self) -> u64 {
         self.uid
     }
-}
-
-/// 128 bits from the thread-local CSPRNG (ChaCha12 seeded from the OS), as 32 hex characters.
-pub fn new_sid() -> String {
-    let mut raw = [0u8; 16];
-    rand::rng().fill_bytes(&mut raw);
-    let mut s = String::with_capacity(SID_LEN);
-    for b in raw {
-        s.push(char::from(b"0123456789abcdef"[(b >> 4) as usize]));
-        s.push(char::from(b"0123456789abcdef"[(b & 15) as usize]));
-    }
-    s
-}
-
-fn is_well_formed_sid(sid: &str) -> bool {
-    sid.len() == SID_LEN && sid.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
 /// A Redis URL fit for an error message or a log line: the credentials in it — everything between
@@ -273,7 +256,7 @@ impl SessionScheme {
     fn issued_response(&self, sid: String) -> Response {
         // A browser-session cookie: the server, not the browser, enforces the idle expiry.
         let cookie = api::cookie_attrs(COOKIE_NAME, sid, self.inner.same_site, None);
-        let body = serde_json::json!({ "token_type": "session", "expires_in": self.inner.store.ttl_secs });
+        let body = CookieIssued { expires_in: self.inner.store.ttl_secs, token_type: "session".into() };
         api::with_cookie(StatusCode::OK, &cookie, Some(body))
     }
 }
@@ -338,17 +321,5 @@ mod tests {
             redact_url("redis+unix:///s?password=a&pass=b&x=1"),
             "redis+unix:///s?password=***&pass=***&x=1"
         );
-    }
-
-    #[test]
-    fn sids_are_128_bit_hex_and_distinct() {
-        let a = new_sid();
-        let b = new_sid();
-        assert_eq!(a.len(), SID_LEN);
-        assert!(is_well_formed_sid(&a));
-        assert_ne!(a, b);
-        assert!(!is_well_formed_sid("ABCDEF0123456789abcdef0123456789"));
-        assert!(!is_well_formed_sid("abc"));
-        assert!(!is_well_formed_sid(&format!("{a}0")));
     }
 }

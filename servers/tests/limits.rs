@@ -22,7 +22,7 @@ async fn start(scheme: SchemeKind, limits: ServeLimits) -> Running {
     let mut args = ServeArgs::new(scheme);
     args.users = 100;
     args.fast_login = true;
-    let mut built = serve::build(&args).await.expect("build server");
+    let mut built = authbench_servers::build::build(&args).await.expect("build server");
     let listener = serve::bind("127.0.0.1:0".parse().unwrap()).await.expect("bind");
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = oneshot::channel::<()>();

@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
+use authbench_loadgen::Scheme;
 use authbench_loadgen::config::LoadConfig;
 use authbench_loadgen::mix::Mix;
 use authbench_loadgen::ramp::{LoadModel, Ramp};
@@ -41,6 +42,7 @@ fn load(
     model: LoadModel,
     out: Option<PathBuf>,
 ) -> LoadConfig {
+    let scheme = scheme.map(|s| Scheme::new(s.as_str(), s.credential()));
     let mut c = LoadConfig::new(server.addr, scheme, model);
     c.server_pid = Some(server.pid());
     c.redis_url = Some(ctx.redis_url.clone());

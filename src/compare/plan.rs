@@ -6,7 +6,7 @@ use std::time::Duration;
 use anyhow::{Result, bail};
 use authbench_loadgen::ramp::Ramp;
 use authbench_servers::SchemeKind;
-use authbench_servers::config::{parse_count, parse_duration};
+use authbench_util::parse::{parse_count, parse_duration};
 use clap::Args;
 
 /// Options of `authbench compare`.

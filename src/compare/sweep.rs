@@ -25,6 +25,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
+use authbench_loadgen::Scheme;
 use authbench_loadgen::config::LoadConfig;
 use authbench_loadgen::credentials::{CredentialPool, CredentialsBuilder};
 use authbench_loadgen::ramp::{LoadModel, Ramp};
@@ -146,7 +147,7 @@ impl Sweep<'_> {
         let hits_before = probe.keyspace_hits().await?;
         let mut c = LoadConfig::new(
             self.server_addr,
-            Some(self.scheme),
+            Some(Scheme::new(self.scheme.as_str(), self.scheme.credential())),
             LoadModel::Open { rate_stages: Ramp::constant(self.rate, self.duration), vus: self.vus },
         );
         c.server_pid = Some(self.server_pid);

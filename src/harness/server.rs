@@ -45,7 +45,7 @@ impl ServerProcess {
                 bail!("`authbench serve {scheme}` did not report its address within 30 s");
             }
         };
-        let Some(addr) = line.trim().strip_prefix("listening on http://").and_then(|a| a.parse().ok()) else {
+        let Some(addr) = authbench_contract::listening::parse(&line) else {
             let _ = child.kill();
             let status = child.wait().ok();
             let mut err = String::new();

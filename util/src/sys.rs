@@ -1,5 +1,5 @@
-//! The two OS calls libc has and std lacks: the clock tick rate and the open-file limit. Shared
-//! with the load generator (`authbench_loadgen` re-exports them).
+//! The two OS calls libc has and std lacks: the clock tick rate and the open-file limit. The
+//! servers raise the open-file limit; the load generator needs both.
 #![allow(unsafe_code)]
 
 /// `sysconf(_SC_CLK_TCK)`: units of `/proc/PID/stat` CPU times (100 on Linux, but ask).

@@ -1,5 +1,6 @@
 //! The load engine against in-process servers on 127.0.0.1:0 (the servers crate's real Routers
 //! and accept loop): recording, ramps, the open model, sampling, repeated runs, a dying target.
+//! Here rather than in the loadgen crate, which does not depend on the servers.
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -9,9 +10,9 @@ use authbench_loadgen::config::LoadConfig;
 use authbench_loadgen::mix::Mix;
 use authbench_loadgen::output::read_hlog;
 use authbench_loadgen::ramp::{LoadModel, Ramp};
-use authbench_loadgen::{CancellationToken, Summary, run};
+use authbench_loadgen::{CancellationToken, Scheme, Summary, run};
 use authbench_servers::redis_server::RedisServer;
-use authbench_servers::{SchemeKind, ServeArgs, serve};
+use authbench_servers::{SchemeKind, ServeArgs, build, serve};
 use tokio::sync::oneshot;
 
 /// A server on its own runtime thread, stopped when `stop` is sent or dropped.
@@ -32,7 +33,7 @@ impl InProcess {
                 args.fast_login = true;
                 args.users = 2000;
                 args.redis_url = redis_url;
-                let built = serve::build(&args).await.unwrap();
+                let built = build::build(&args).await.unwrap();
                 let listener = serve::bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
                 addr_tx.send(listener.local_addr().unwrap()).unwrap();
                 serve::serve(listener, built.router, async {
@@ -59,6 +60,11 @@ impl Drop for InProcess {
             let _ = t.join();
         }
     }
+}
+
+/// The generator's view of one of our schemes.
+fn as_loaded(scheme: SchemeKind) -> Option<Scheme> {
+    Some(Scheme::new(scheme.as_str(), scheme.credential()))
 }
 
 fn closed(vus: f64, secs: f64) -> LoadModel {
@@ -119,7 +125,7 @@ async fn ramp_active_users_follow_the_target_within_5_percent() {
     let server = InProcess::start(SchemeKind::Jwt, None);
     let dir = tempfile::tempdir().unwrap();
     let stages = Ramp::parse("2s:60,1s:60,2s:20", "--stages").unwrap();
-    let mut c = LoadConfig::new(server.addr, Some(SchemeKind::Jwt), LoadModel::Closed { stages });
+    let mut c = LoadConfig::new(server.addr, as_loaded(SchemeKind::Jwt), LoadModel::Closed { stages });
     c.think = Duration::from_millis(50);
     c.out_dir = Some(dir.path().to_owned());
     let s = run(c, CancellationToken::new()).await.unwrap();
@@ -148,7 +154,8 @@ async fn ramp_active_users_follow_the_target_within_5_percent() {
 async fn open_model_keeps_the_schedule_and_reports_both_latencies() {
     let server = InProcess::start(SchemeKind::Cookie, None);
     let rate_stages = Ramp::constant(300.0, Duration::from_secs(2));
-    let c = LoadConfig::new(server.addr, Some(SchemeKind::Cookie), LoadModel::Open { rate_stages, vus: 10 });
+    let c =
+        LoadConfig::new(server.addr, as_loaded(SchemeKind::Cookie), LoadModel::Open { rate_stages, vus: 10 });
     let s = run(c, CancellationToken::new()).await.unwrap();
     let open = s.open.clone().unwrap();
     let me = &s.endpoints["me"];
@@ -171,7 +178,7 @@ async fn session_runs_sample_server_and_redis_and_can_repeat() {
     let redis = RedisServer::start().unwrap();
     let server = InProcess::start(SchemeKind::Session, Some(redis.url()));
     for first_user in [1, 500] {
-        let mut c = LoadConfig::new(server.addr, Some(SchemeKind::Session), closed(5.0, 1.5));
+        let mut c = LoadConfig::new(server.addr, as_loaded(SchemeKind::Session), closed(5.0, 1.5));
         c.server_pid = Some(std::process::id());
         c.redis_url = Some(redis.url());
         c.first_user = first_user;
@@ -194,7 +201,7 @@ async fn session_runs_sample_server_and_redis_and_can_repeat() {
 async fn a_target_that_dies_is_counted_and_reported() {
     let mut server = InProcess::start(SchemeKind::Cookie, None);
     let dir = tempfile::tempdir().unwrap();
-    let mut c = LoadConfig::new(server.addr, Some(SchemeKind::Cookie), closed(4.0, 3.0));
+    let mut c = LoadConfig::new(server.addr, as_loaded(SchemeKind::Cookie), closed(4.0, 3.0));
     c.out_dir = Some(dir.path().to_owned());
     c.timeout = Duration::from_secs(1);
     let stop_after = tokio::spawn(async move {

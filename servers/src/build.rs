@@ -1,0 +1,82 @@
+//! The scheme dispatch: from `authbench serve` options to the Router of the chosen scheme, with
+//! what it needs (users, keys, for `session` a Redis connection or a private redis-server).
+
+use std::sync::Arc;
+
+use axum::Router;
+
+use crate::config::{SchemeKind, ServeArgs};
+use crate::cookie::{CookieScheme, Sealer};
+use crate::error::{Error, Result};
+use crate::jwt::{Codec, JwtScheme};
+use crate::redis_server::RedisServer;
+use crate::session::{SessionScheme, SessionStore};
+use crate::users::{PasswordCost, Users};
+
+/// A built server: its Router plus whatever must live as long as it (a private redis-server).
+pub struct Built {
+    pub router: Router,
+    pub scheme: SchemeKind,
+    pub users: Arc<Users>,
+    pub redis_url: Option<String>,
+    pub redis_prefix: Option<String>,
+    /// Kept alive for the server's lifetime; dropping it stops redis-server.
+    pub redis: Option<RedisServer>,
+}
+
+/// Build a scheme's Router from options: users, keys, and for `session` the Redis connection
+/// (starting a private redis-server when no URL is given). Call from a long-lived thread: the
+/// private redis-server is tied to the thread that starts it.
+pub async fn build(args: &ServeArgs) -> Result<Built> {
+    let cost = if args.fast_login { PasswordCost::FAST } else { PasswordCost::OWASP };
+    let users = Arc::new(Users::synthetic(args.users, cost));
+    let key_material = match &args.key_file {
+        Some(path) => Some(
+            std::fs::read(path)
+                .map_err(|e| Error::KeyFile { path: path.display().to_string(), reason: e.to_string() })?,
+        ),
+        None => None,
+    };
+    let mut built = Built {
+        router: Router::new(),
+        scheme: args.scheme,
+        users: users.clone(),
+        redis_url: None,
+        redis_prefix: None,
+        redis: None,
+    };
+    built.router = match args.scheme {
+        SchemeKind::Cookie => {
+            let sealer = match &key_material {
+                Some(m) => Sealer::from_bytes(m)?,
+                None => Sealer::generate(),
+            };
+            crate::api::router(CookieScheme::new(users, sealer, args.ttl, args.same_site))
+        }
+        SchemeKind::Jwt => {
+            let codec = match &key_material {
+                Some(m) => Codec::from_key_material(args.jwt_alg, m, args.ttl, args.refresh_ttl)?,
+                None => Codec::generate(args.jwt_alg, args.ttl, args.refresh_ttl)?,
+            };
+            crate::api::router(JwtScheme::new(users, codec))
+        }
+        SchemeKind::Session => {
+            let url = match &args.redis_url {
+                Some(url) => url.clone(),
+                None => {
+                    let server = RedisServer::start()?;
+                    let url = server.url();
+                    built.redis = Some(server);
+                    url
+                }
+            };
+            let prefix =
+                args.redis_prefix.clone().unwrap_or_else(|| format!("authbench:{}:", std::process::id()));
+            let store = SessionStore::connect(&url, &prefix, args.ttl).await?;
+            built.redis_url = Some(url);
+            built.redis_prefix = Some(prefix);
+            crate::api::router(SessionScheme::new(users, store, args.same_site))
+        }
+    };
+    Ok(built)
+}

@@ -1,0 +1,11 @@
+//! The few helpers every authbench crate needs and none owns, so that the load generator and the
+//! servers share them without depending on each other. Not part of the wire contract (that is
+//! `authbench-contract`).
+//!
+//! - [`parse`]: the command-line grammar of counts (`10k`, `1m`) and durations (`500ms`, `15m`).
+//! - [`sys`]: the two libc calls std lacks (clock ticks, open-file limit).
+//! - [`signal`]: the future that resolves on SIGINT or SIGTERM.
+
+pub mod parse;
+pub mod signal;
+pub mod sys;
