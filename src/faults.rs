@@ -6,6 +6,10 @@
 //!   the errors by kind, and the server must serve fresh logins within 2 s of Redis returning.
 //! - `target_dies`: the server is SIGKILLed mid-run. `authbench load` must say so, exit
 //!   non-zero, and leave every second it measured parseable on disk.
+//! - `target_frozen`: the server is SIGSTOPped mid-run (a deadlock, a full accept queue, a GC
+//!   pause: connections stay open, nothing answers). `authbench load` must time the requests out,
+//!   say "the target stopped answering" as for a killed one (exit 1), count the requests left
+//!   waiting as unfinished, and leave its files complete.
 //! - `generator_interrupted`: SIGINT to `authbench load` mid-ramp: exit 130, complete files.
 
 use std::path::{Path, PathBuf};
@@ -30,7 +34,9 @@ use crate::reliability::lost::lost_in_run;
 
 /// Options of `authbench faults`.
 #[derive(Debug, Clone, Args)]
-#[command(about = "Inject faults (Redis outage, target death, Ctrl-C) and record recovery in reliability.md")]
+#[command(
+    about = "Inject faults (Redis outage, target killed, target frozen, Ctrl-C) and record recovery in reliability.md"
+)]
 pub struct FaultsArgs {
     /// Results folder to write `faults.csv`, `faults/` and `reliability.md` into (may already hold
     /// a compare run: its attack and lost-request sections are kept).
@@ -64,9 +70,10 @@ pub fn run(args: FaultsArgs) -> i32 {
         Err(code) => return code,
     };
     let mut rows = Vec::new();
-    let scenarios: [(&str, Scenario); 3] = [
+    let scenarios: [(&str, Scenario); 4] = [
         ("redis_outage", &|redis| runtime.block_on(redis_outage(redis, &work))),
         ("target_dies", &|_| target_dies(&work)),
+        ("target_frozen", &|_| target_frozen(&work)),
         ("generator_interrupted", &|_| generator_interrupted(&work)),
     ];
     for (name, scenario) in scenarios {
@@ -187,7 +194,7 @@ async fn redis_outage(redis: &mut RedisServer, work: &Path) -> Result<FaultRow> 
     Ok(FaultRow {
         scenario: "redis_outage".into(),
         injected: "redis-server SIGKILL at 4 s under 40 session users, restarted 3 s later".into(),
-        requests: summary.total.count + summary.total.errors,
+        requests: summary.total.count + summary.total.errors + summary.total.unfinished,
         errors: errors_text(&summary),
         worst_latency_ms: Some(worst.as_secs_f64() * 1e3),
         recovery_s: recovery.map(|r| r.as_secs_f64()),
@@ -234,7 +241,10 @@ fn measured_requests(dir: &Path) -> u64 {
     std::fs::read(dir.join("summary.json"))
         .ok()
         .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
-        .map(|v| v["total"]["count"].as_u64().unwrap_or(0) + v["total"]["errors"].as_u64().unwrap_or(0))
+        .map(|v| {
+            let n = |k: &str| v["total"][k].as_u64().unwrap_or(0);
+            n("count") + n("errors") + n("unfinished")
+        })
         .unwrap_or(0)
 }
 
@@ -268,6 +278,57 @@ fn target_dies(work: &Path) -> Result<FaultRow> {
         passed,
         detail: format!(
             "authbench load exited {code:?} {:.1} s after the kill, saying: \"{said}\"; {files}",
+            took.as_secs_f64()
+        ),
+    })
+}
+
+fn target_frozen(work: &Path) -> Result<FaultRow> {
+    let dir = work.join("target-frozen");
+    let server =
+        ServerProcess::spawn(SchemeKind::Cookie, &["--fast-login", "--users", "1000"].map(String::from))?;
+    let child = load_child(&server, &dir, &["--vus", "20", "--duration", "8s", "--timeout", "2s"])?;
+    std::thread::sleep(Duration::from_secs(3));
+    child::signal(server.pid(), Signal::STOP).context("SIGSTOP the server")?;
+    let frozen = Instant::now();
+    let outcome = finish_child(child);
+    let took = frozen.elapsed();
+    // Thawed only after the load exited, then stopped as usual.
+    let _ = child::signal(server.pid(), Signal::CONT);
+    server.stop();
+    let (code, said) = outcome?;
+    let (parse, lost, files) = audit(&dir);
+    let requests = measured_requests(&dir);
+    let summary: Option<authbench_loadgen::Summary> =
+        std::fs::read(dir.join("summary.json")).ok().and_then(|b| serde_json::from_slice(&b).ok());
+    let (errors, unfinished, stopped) = summary.as_ref().map_or((String::new(), 0, None), |s| {
+        (errors_text(s), s.total.unfinished, s.stopped_answering.clone())
+    });
+    let timeouts = summary
+        .as_ref()
+        .map_or(0, |s| s.endpoints.values().filter_map(|e| e.errors_by_kind.get("timeout")).sum::<u64>());
+    let passed = code == Some(1)
+        && said.contains("stopped answering")
+        && stopped.is_some()
+        && timeouts > 0
+        && unfinished > 0
+        && parse
+        && lost == 0
+        && requests > 0
+        && took < Duration::from_secs(10);
+    Ok(FaultRow {
+        scenario: "target_frozen".into(),
+        injected: "cookie server SIGSTOP at 3 s of an 8 s run, --timeout 2s".into(),
+        requests,
+        errors,
+        worst_latency_ms: None,
+        recovery_s: None,
+        exit_code: code,
+        files_parse: parse,
+        passed,
+        detail: format!(
+            "authbench load exited {code:?} {:.1} s after the freeze, saying: \"{said}\"; {timeouts} timeouts, \
+             {unfinished} requests left unfinished; {files}",
             took.as_secs_f64()
         ),
     })

@@ -1,5 +1,6 @@
 //! `authbench faults` end to end: Redis killed and restarted under a session load, the target
-//! killed mid-run, the generator interrupted — each must pass, with its files on disk.
+//! killed mid-run, the target frozen (SIGSTOP) mid-run, the generator interrupted — each must
+//! pass, with its files on disk.
 
 mod common;
 
@@ -16,7 +17,7 @@ fn every_fault_scenario_passes_and_is_reported() {
     let rows: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
     let get =
         |row: &csv::StringRecord, col: &str| row[headers.iter().position(|h| h == col).unwrap()].to_owned();
-    assert_eq!(rows.len(), 3, "{err}");
+    assert_eq!(rows.len(), 4, "{err}");
     for row in &rows {
         assert_eq!(get(row, "passed"), "true", "{} failed: {}", get(row, "scenario"), get(row, "detail"));
         assert_eq!(get(row, "files_parse"), "true");
@@ -39,6 +40,15 @@ fn every_fault_scenario_passes_and_is_reported() {
     assert!(seconds_with_5xx >= 2, "outage seconds with 5xx: {seconds_with_5xx}");
     let dies = rows.iter().find(|r| get(r, "scenario") == "target_dies").unwrap();
     assert_ne!(get(dies, "exit_code"), "0");
+    let frozen = rows.iter().find(|r| get(r, "scenario") == "target_frozen").unwrap();
+    assert_eq!(get(frozen, "exit_code"), "1", "a hung target ends the run as a killed one does");
+    assert!(get(frozen, "detail").contains("stopped answering"), "{}", get(frozen, "detail"));
+    assert!(get(frozen, "errors").contains("timeout"), "{}", get(frozen, "errors"));
+    let s: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(tmp.path().join("faults/target-frozen/summary.json")).unwrap())
+            .unwrap();
+    assert!(s["total"]["unfinished"].as_u64().unwrap() > 0, "{}", s["total"]);
+    assert_eq!(s["stopped_answering"]["cause"], "silent_longer_than_timeout", "{}", s["stopped_answering"]);
     let int = rows.iter().find(|r| get(r, "scenario") == "generator_interrupted").unwrap();
     assert_eq!(get(int, "exit_code"), "130");
     assert!(out.status.success(), "{err}");

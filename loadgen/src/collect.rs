@@ -176,6 +176,7 @@ impl Collector {
                     p99_uncorrected: (self.open_model && !e.uncorrected.is_empty())
                         .then(|| e.uncorrected.value_at_quantile(0.99)),
                     errors: e.error_count(),
+                    unfinished: e.unfinished,
                 }
             }),
             errors: std::array::from_fn(|k| self.interval.errors_of(ErrorKind::ALL[k])),
@@ -218,8 +219,9 @@ impl Collector {
         started_wall: SystemTime,
         interrupted: bool,
     ) -> Summary {
-        let duration = end.saturating_duration_since(t0);
-        let duration_s = duration.as_secs_f64();
+        // The load's own length: to the stop, not to when the last in-flight request finished.
+        let load_end = self.shared.stopped_at.get().copied().unwrap_or(end);
+        let duration_s = load_end.saturating_duration_since(t0).as_secs_f64();
         let t = &self.totals;
         let attempts: u64 = t.endpoints.iter().map(|e| e.attempts()).sum();
         let (sent, received) = t.bytes();
@@ -235,7 +237,6 @@ impl Collector {
         };
         let unfinished = t.unfinished();
         let unfinished_max_age_us = t.endpoints.iter().map(|e| e.unfinished_max_age_us).max().unwrap_or(0);
-        let load_end = self.shared.stopped_at.get().copied().unwrap_or(end);
         let gone = s.server_lost || !reachable(config.target).await;
         let (stalls, mut stopped_answering) = match self.watch.take() {
             Some(w) => {

@@ -323,7 +323,7 @@ async fn open_driver(
 }
 
 /// The run is over and every user was told to quit: let the requests in flight finish, for up to
-/// [`FINISH_GRACE`] — unless the target is silent (nothing answered since the oldest of them was
+/// [`FINISH_GRACE`] — unless nothing is in flight, or the target is silent (nothing answered since the oldest of them was
 /// sent, half a timeout or more ago): then there is nothing to wait for. Whoever is still busy is
 /// aborted; its request is recorded as unfinished.
 async fn finish(vus: &mut JoinSet<()>, shared: &Shared) {
@@ -333,13 +333,12 @@ async fn finish(vus: &mut JoinSet<()>, shared: &Shared) {
         if vus.is_empty() || started.elapsed() >= FINISH_GRACE {
             break;
         }
-        let in_flight = shared.in_flight.snapshot();
-        if let Some(oldest) = in_flight.oldest {
-            let (answer, _) = shared.recorder.last_seen();
-            let silent = answer.is_none_or(|a| a < oldest);
-            if silent && oldest.elapsed() >= silent_after {
-                break;
-            }
+        // Nothing in flight: whoever is left is sleeping or thinking, with nothing to finish.
+        let Some(oldest) = shared.in_flight.snapshot().oldest else { break };
+        let (answer, _) = shared.recorder.last_seen();
+        let silent = answer.is_none_or(|a| a < oldest);
+        if silent && oldest.elapsed() >= silent_after {
+            break;
         }
         tokio::select! {
             _ = vus.join_next() => {}

@@ -36,6 +36,8 @@ pub struct EndpointRow {
     /// Open model: uncorrected p99.
     pub p99_uncorrected: Option<u64>,
     pub errors: u64,
+    /// Requests of this endpoint abandoned unanswered when the run ended (only in the last row).
+    pub unfinished: u64,
 }
 
 /// One second of the run.
@@ -120,6 +122,9 @@ pub fn timeseries_header() -> String {
     for k in &ErrorKind::ALL[FIRST_KINDS..] {
         cols.push(format!("err_{}", k.as_str()));
     }
+    for e in Endpoint::ALL {
+        cols.push(format!("{}_unfinished", e.as_str()));
+    }
     cols.join(",")
 }
 
@@ -174,6 +179,7 @@ pub fn write_row(w: &mut impl Write, r: &Row) -> io::Result<()> {
         r.dropped.to_string(),
     ]);
     cells.extend(r.errors[FIRST_KINDS..].iter().map(u64::to_string));
+    cells.extend(r.endpoints.iter().map(|e| e.unfinished.to_string()));
     writeln!(w, "{}", cells.join(","))
 }
 

@@ -199,9 +199,11 @@ impl Vu {
                     // late (tokio rounds to its tick); that rounding is not the server's, so up
                     // to TIMER_RESOLUTION of it is not charged, anything beyond is.
                     let charged_from = if intended > Instant::now() {
-                        tokio::select! {
-                            () = tokio::time::sleep_until(intended) => {}
-                            () = stop.token.cancelled() => break,
+                        // No select on the stop token here (it takes a lock per arrival): a user
+                        // sleeping when the run ends has nothing in flight and is simply aborted.
+                        tokio::time::sleep_until(intended).await;
+                        if stop.is_retired() {
+                            break;
                         }
                         let woke = Instant::now().saturating_duration_since(intended);
                         intended + woke.min(TIMER_RESOLUTION)

@@ -72,7 +72,8 @@ async fn run_load(
         bail!("the server stopped answering during `{what}`");
     }
     if let Some(h) = health {
-        h.errors += summary.total.errors;
+        // Requests left unanswered at the end fail like timeouts do (the loadgen's error_rate).
+        h.errors += summary.total.errors + summary.total.unfinished;
         h.requests += summary.total.count;
         h.saturated_seconds += summary.generator.saturated_seconds;
     }
@@ -282,7 +283,7 @@ pub async fn unit(
         sweep.run(stop, |n| ctx.progress.phase(scheme, repeat, &format!("sweep {n} sessions"))).await?;
     for level in &levels {
         let s = &level.summary;
-        health.errors += s.total.errors;
+        health.errors += s.total.errors + s.total.unfinished;
         health.requests += s.total.count;
         health.saturated_seconds += s.generator.saturated_seconds;
         ctx.progress.note(&format!(

@@ -75,14 +75,15 @@ impl RateStep {
         let pct = |f: fn(&authbench_loadgen::summary::Latency) -> u64| latency.map(|l| f(l) as f64);
         let count = main.map_or(0, |e| e.count);
         let achieved_rps = if s.duration_s > 0.0 { count as f64 / s.duration_s } else { 0.0 };
-        let attempts = s.total.count + s.total.errors;
+        let attempts = s.total.count + s.total.errors + s.total.unfinished;
         let redis_cpu_pct = s
             .redis
             .cpu_us_per_req
             .filter(|_| s.duration_s > 0.0)
             .map(|us| us * attempts as f64 / s.duration_s / 1e4);
         let p99_us = pct(|l| l.p99);
-        let errors = s.total.errors;
+        // Unfinished requests (left unanswered at the end) fail like timeouts, as in error_rate.
+        let errors = s.total.errors + s.total.unfinished;
         let limits = Limits::judge(&Observed { offered_rps, achieved_rps, p99_us, errors }, slo_p99_us);
         RateStep {
             offered_rps,

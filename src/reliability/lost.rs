@@ -1,6 +1,9 @@
-//! The lost-request audit: every response the generator counted in a run's `summary.json`,
+//! The lost-request audit: every request the generator sent or owed in a run's `summary.json`,
 //! checked against the files of record on disk — each endpoint's `.hlog` for the successes, the
-//! per-second error counts in `timeseries.csv` for the failures.
+//! per-second error counts in `timeseries.csv` for the failures, its `<endpoint>_unfinished`
+//! column for requests left waiting at the end, its `dropped` column for open-model arrivals
+//! never sent — and the open model's schedule: scheduled = started + dropped. Requests that never
+//! finished are counted as such, so "0 lost" holds by construction, not by omission.
 
 use std::path::Path;
 
@@ -24,15 +27,34 @@ pub fn lost_in_run(dir: &Path, run: &str) -> Result<Vec<LostRow>> {
     let records: Vec<csv::StringRecord> = ts.records().collect::<Result<_, _>>()?;
     let mut rows = Vec::new();
     let Some(endpoints) = summary["endpoints"].as_object() else { return Ok(rows) };
+    let column_sum = |name: &str| -> u64 {
+        let col = headers.iter().position(|h| h == name);
+        col.map(|c| records.iter().filter_map(|r| r.get(c)?.parse::<u64>().ok()).sum()).unwrap_or(0)
+    };
+    // Open model: the arrivals are for /api/me (or /healthz without a scheme).
+    let open = summary["open"].as_object();
+    let arrivals_for = if endpoints.contains_key("me") { "me" } else { "healthz" };
     for (name, e) in endpoints {
         let measured = e["count"].as_u64().unwrap_or(0);
         let errors_summary = e["errors"].as_u64().unwrap_or(0);
+        let unfinished_summary = e["unfinished"].as_u64().unwrap_or(0);
         let hlog = dir.join(format!("{name}.hlog"));
         let in_hlog = if hlog.exists() { hlog_count(&hlog)? } else { 0 };
-        let col = headers.iter().position(|h| h == format!("{name}_errors"));
-        let errors_timeseries: u64 =
-            col.map(|c| records.iter().filter_map(|r| r.get(c)?.parse::<u64>().ok()).sum()).unwrap_or(0);
-        let lost = measured.abs_diff(in_hlog) + errors_summary.abs_diff(errors_timeseries);
+        let errors_timeseries = column_sum(&format!("{name}_errors"));
+        let unfinished_timeseries = column_sum(&format!("{name}_unfinished"));
+        let (dropped_summary, dropped_timeseries, unscheduled) = match open {
+            Some(o) if name == arrivals_for => {
+                let n = |k: &str| o.get(k).and_then(|v| v.as_u64()).unwrap_or(0);
+                let dropped = n("dropped");
+                (dropped, column_sum("dropped"), n("scheduled").abs_diff(n("started") + dropped))
+            }
+            _ => (0, 0, 0),
+        };
+        let lost = measured.abs_diff(in_hlog)
+            + errors_summary.abs_diff(errors_timeseries)
+            + unfinished_summary.abs_diff(unfinished_timeseries)
+            + dropped_summary.abs_diff(dropped_timeseries)
+            + unscheduled;
         rows.push(LostRow {
             run: run.to_owned(),
             endpoint: name.clone(),
@@ -40,6 +62,10 @@ pub fn lost_in_run(dir: &Path, run: &str) -> Result<Vec<LostRow>> {
             in_hlog,
             errors_summary,
             errors_timeseries,
+            unfinished_summary,
+            unfinished_timeseries,
+            dropped_summary,
+            dropped_timeseries,
             lost,
         });
     }

@@ -43,6 +43,20 @@ pub struct LostRow {
     /// Failed requests in summary.json and in timeseries.csv.
     pub errors_summary: u64,
     pub errors_timeseries: u64,
+    /// Requests sent and never answered (still waiting when the run ended), in summary.json and
+    /// in timeseries.csv: counted, so they are not "lost" by omission.
+    #[serde(default)]
+    pub unfinished_summary: u64,
+    #[serde(default)]
+    pub unfinished_timeseries: u64,
+    /// Open model, on the endpoint the arrivals are for: arrivals due and never sent, in
+    /// summary.json and in timeseries.csv.
+    #[serde(default)]
+    pub dropped_summary: u64,
+    #[serde(default)]
+    pub dropped_timeseries: u64,
+    /// Mismatches between the counts and the files, plus open-model arrivals neither started nor
+    /// dropped (scheduled − started − dropped).
     pub lost: u64,
 }
 
@@ -117,18 +131,30 @@ pub fn write_markdown(dir: &Path, w: &mut impl Write) -> Result<()> {
     if lost.is_empty() {
         writeln!(w, "Not measured in this run.\n")?;
     } else {
-        let measured: u64 = lost.iter().map(|l| l.measured + l.errors_summary).sum();
-        let total_lost: u64 = lost.iter().map(|l| l.lost).sum();
+        let sum = |f: fn(&LostRow) -> u64| lost.iter().map(f).sum::<u64>();
+        let (ok, errors, unfinished) =
+            (sum(|l| l.measured), sum(|l| l.errors_summary), sum(|l| l.unfinished_summary));
+        let (dropped, total_lost) = (sum(|l| l.dropped_summary), sum(|l| l.lost));
         writeln!(
             w,
-            "Every response the generator counted, checked against the files on disk (`summary.json` against each endpoint's `.hlog` and the per-second error counts in `timeseries.csv`), over {} run files: **{measured} requests measured, {total_lost} lost**.\n",
-            lost.iter().map(|l| &l.run).collect::<std::collections::BTreeSet<_>>().len()
+            "Every request the generator sent or owed, checked against the files on disk (`summary.json` against each endpoint's `.hlog`, the per-second error and unfinished counts in `timeseries.csv`, and the open model's schedule: scheduled = started + dropped), over {} run files: **{} requests measured, {total_lost} lost** ({ok} answered ok, {errors} failed, {unfinished} unfinished: sent and never answered before the run ended; {dropped} open-model arrivals dropped: due and never sent).\n",
+            lost.iter().map(|l| &l.run).collect::<std::collections::BTreeSet<_>>().len(),
+            ok + errors + unfinished
         )?;
         for l in lost.iter().filter(|l| l.lost > 0) {
             writeln!(
                 w,
-                "- LOST in {} / {}: summary {} ok + {} errors, hlog {}, timeseries errors {}",
-                l.run, l.endpoint, l.measured, l.errors_summary, l.in_hlog, l.errors_timeseries
+                "- LOST in {} / {}: summary {} ok + {} errors + {} unfinished ({} dropped), hlog {}, timeseries errors {} + unfinished {} ({} dropped)",
+                l.run,
+                l.endpoint,
+                l.measured,
+                l.errors_summary,
+                l.unfinished_summary,
+                l.dropped_summary,
+                l.in_hlog,
+                l.errors_timeseries,
+                l.unfinished_timeseries,
+                l.dropped_timeseries
             )?;
         }
         writeln!(w)?;
@@ -217,6 +243,10 @@ mod tests {
             in_hlog: 99,
             errors_summary: 2,
             errors_timeseries: 2,
+            unfinished_summary: 3,
+            unfinished_timeseries: 3,
+            dropped_summary: 4,
+            dropped_timeseries: 4,
             lost: 1,
         }];
         write_csv(dir.path(), "lost.csv", &lost).unwrap();
@@ -224,7 +254,8 @@ mod tests {
         write_markdown(dir.path(), &mut out).unwrap();
         let md = String::from_utf8(out).unwrap();
         assert!(md.contains("| jwt | 15 | 14 | 1 | 0 |"), "{md}");
-        assert!(md.contains("102 requests measured, 1 lost"), "{md}");
+        assert!(md.contains("105 requests measured, 1 lost"), "{md}");
+        assert!(md.contains("3 unfinished") && md.contains("4 open-model arrivals dropped"), "{md}");
         assert!(md.contains("LOST in jwt-r1/me"), "{md}");
         assert!(md.contains("scripts/faults.sh"), "faults section says how to fill it: {md}");
     }
