@@ -1,8 +1,10 @@
 //! Bytes of the credential and of the whole request, per scheme (credentials.csv).
 
+use super::spread::{Domain, Estimate};
 use super::style::{category_label, centered, draw_legend, frame, label_font, max_of};
 use super::{Chart, DrawResult, scheme_color};
 use crate::analysis::Analysis;
+use crate::data::metric;
 use crate::units;
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -10,6 +12,8 @@ use plotters::prelude::*;
 /// Bytes of the credential header and of the whole request, per scheme.
 pub struct CredentialBytes {
     bars: Vec<(String, RGBColor, f64, Option<f64>, String)>,
+    /// `credential_bytes` of summary.csv per scheme: how much the size varied across repeats.
+    repeats: Vec<Estimate>,
 }
 
 impl CredentialBytes {
@@ -30,13 +34,34 @@ impl CredentialBytes {
                 ))
             })
             .collect();
-        (!bars.is_empty()).then_some(CredentialBytes { bars })
+        let repeats = bars
+            .iter()
+            .filter_map(|b| a.metric(&b.0, metric::CREDENTIAL_BYTES))
+            .map(|row| Estimate::from_summary(0.0, row, Domain::NonNegative))
+            .collect();
+        (!bars.is_empty()).then_some(CredentialBytes { bars, repeats })
     }
 }
 
 impl Chart for CredentialBytes {
     fn name(&self) -> &'static str {
         "credential_bytes"
+    }
+    fn note(&self) -> String {
+        let n = self.repeats.iter().map(|e| e.n).max().unwrap_or(0);
+        let spread = self.repeats.iter().filter_map(|e| e.ci).map(|(l, h)| h - l).fold(0.0, f64::max);
+        match n {
+            0 => "bytes of one login's credential per scheme".into(),
+            1 => "1 repeat: no interval (run with --repeat 3 or more for a 95% CI)".into(),
+            // Sizes are set by the format: no whiskers to draw when every repeat agrees.
+            _ if spread < 1.0 => {
+                format!("the same size (within 1 B) in each of {n} repeats: no spread to draw")
+            }
+            _ => format!(
+                "bars: credentials.csv; across the {n} repeats the size's 95% CI spans up to {} (see summary)",
+                units::bytes(spread)
+            ),
+        }
     }
     fn title(&self) -> String {
         "Bytes sent with every authenticated request".into()
