@@ -18,6 +18,8 @@
 //! - [`redis_server`]: a private `redis-server` child on a free loopback port.
 //! - [`child`]: child processes that die with authbench (parent-death signal), and `kill(2)`.
 //! - [`error`]: the crate's one error enum and its mapping to HTTP status + JSON.
+//! - `testing` (feature `testing`, tests and `fuzz/` only): credential mutations, one copy shared by
+//!   the property tests and the cargo-fuzz targets.
 //!
 //! Imports go one way: `serve` → `build` → schemes → `api` → `body` → `linger`, `error` → `limits`.
 
@@ -35,6 +37,8 @@ pub mod linger;
 pub mod redis_server;
 pub mod serve;
 pub mod session;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod users;
 
 pub use config::{JwtAlg, SchemeKind, ServeArgs};

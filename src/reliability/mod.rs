@@ -124,7 +124,7 @@ pub fn write_markdown(dir: &Path, w: &mut impl Write) -> Result<()> {
         writeln!(w, "\n</details>\n")?;
         writeln!(
             w,
-            "The property tests in `servers/tests/fuzz.rs` add at least 10,000 random and mutated inputs per credential kind on every `scripts/test.sh` run (in-process, not counted here).\n"
+            "The property tests in `servers/tests/fuzz/` add at least 10,000 random and mutated inputs per credential kind on every `scripts/test.sh` run (in-process, not counted here).\n"
         )?;
     }
     writeln!(w, "## Requests measured and lost\n")?;

@@ -1,0 +1,287 @@
+//! The Router under test, what it has issued, and how a property is run against it.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use authbench_servers::api;
+use authbench_servers::config::SameSite;
+use authbench_servers::cookie::{CookieScheme, Sealer};
+use authbench_servers::jwt::{Codec, JwtScheme};
+use authbench_servers::redis_server::RedisServer;
+use authbench_servers::session::{SessionScheme, SessionStore};
+use authbench_servers::users::{PasswordCost, Users};
+use authbench_servers::{JwtAlg, SchemeKind};
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Request, StatusCode, header};
+use http_body_util::BodyExt;
+use proptest::prelude::*;
+use proptest::sample::Index;
+use proptest::test_runner::{Config, TestCaseError, TestCaseResult, TestRunner};
+use serde_json::Value;
+use tower::ServiceExt;
+
+use crate::budget::{POOL, USERS};
+
+/// A live credential of one pool user.
+#[derive(Debug, Clone)]
+pub struct Cred {
+    pub uid: u64,
+    /// cookie value, session id, or JWT access token
+    pub access: String,
+    /// JWT refresh token
+    pub refresh: Option<String>,
+}
+
+#[derive(Default)]
+pub struct State {
+    /// Every access credential ever issued → its user (revoked ones stay: the oracle only asks
+    /// "was this issued", the revocation tests live elsewhere).
+    pub issued: HashMap<String, u64>,
+    pub issued_refresh: HashMap<String, u64>,
+    pub pool: Vec<Cred>,
+    /// Cases sent, cases whose credential/body was changed, positive controls passed.
+    pub sent: u32,
+    pub mutated: u32,
+    pub controls: u32,
+    pub statuses: HashMap<u16, u32>,
+}
+
+pub struct Harness {
+    pub scheme: SchemeKind,
+    pub rt: tokio::runtime::Runtime,
+    pub router: Router,
+    pub state: RefCell<State>,
+    pub _redis: Option<RedisServer>,
+}
+
+pub struct Resp {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: bytes::Bytes,
+}
+
+impl Harness {
+    pub fn new(scheme: SchemeKind) -> Harness {
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+        let users = Arc::new(Users::synthetic(USERS, PasswordCost::FAST));
+        let ttl = Duration::from_secs(900);
+        let mut redis = None;
+        let router = match scheme {
+            SchemeKind::Cookie => {
+                api::router(CookieScheme::new(users, Sealer::generate(), ttl, SameSite::Lax))
+            }
+            SchemeKind::Jwt => api::router(JwtScheme::new(
+                users,
+                Codec::generate(JwtAlg::Hs256, ttl, Duration::from_secs(86_400)).unwrap(),
+            )),
+            SchemeKind::Session => {
+                let server = RedisServer::start().expect("start a private redis-server");
+                let url = server.url();
+                redis = Some(server);
+                let store = rt.block_on(SessionStore::connect(&url, "fuzz:", ttl)).expect("connect to redis");
+                api::router(SessionScheme::new(users, store, SameSite::Lax))
+            }
+        };
+        let h = Harness { scheme, rt, router, state: RefCell::new(State::default()), _redis: redis };
+        for uid in 1..=POOL {
+            let cred = h.login(uid);
+            h.state.borrow_mut().pool.push(cred);
+        }
+        h
+    }
+
+    pub fn send(&self, req: Request<Body>) -> Resp {
+        self.rt.block_on(async {
+            let resp = self.router.clone().oneshot(req).await.expect("Router is infallible");
+            let (parts, body) = resp.into_parts();
+            let body = body.collect().await.expect("response body").to_bytes();
+            Resp { status: parts.status, headers: parts.headers, body }
+        })
+    }
+
+    /// Log `uid` in through the Router and record what was issued.
+    pub fn login(&self, uid: u64) -> Cred {
+        let body = format!(r#"{{"username":"user{uid}","password":"password{uid}"}}"#);
+        let req = Request::post(api::LOGIN)
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body))
+            .unwrap();
+        let resp = self.send(req);
+        assert_eq!(resp.status, StatusCode::OK, "{} login user{uid}", self.scheme);
+        self.record_issued(uid, &resp).expect("login issues a credential")
+    }
+
+    /// Record the credential a 200 (login or refresh) carries.
+    pub fn record_issued(&self, uid: u64, resp: &Resp) -> Option<Cred> {
+        let cred = match self.scheme {
+            SchemeKind::Jwt => {
+                let v: Value = serde_json::from_slice(&resp.body).ok()?;
+                Cred {
+                    uid,
+                    access: v["access_token"].as_str()?.to_owned(),
+                    refresh: Some(v["refresh_token"].as_str()?.to_owned()),
+                }
+            }
+            _ => {
+                let set = resp.headers.get(header::SET_COOKIE)?.to_str().ok()?;
+                let (_, value) = set.split(';').next()?.split_once('=')?;
+                Cred { uid, access: value.to_owned(), refresh: None }
+            }
+        };
+        let mut st = self.state.borrow_mut();
+        st.issued.insert(cred.access.clone(), uid);
+        if let Some(r) = &cred.refresh {
+            st.issued_refresh.insert(r.clone(), uid);
+        }
+        Some(cred)
+    }
+
+    pub fn cookie_name(&self) -> &'static str {
+        match self.scheme {
+            SchemeKind::Session => authbench_servers::session::COOKIE_NAME,
+            _ => authbench_servers::cookie::COOKIE_NAME,
+        }
+    }
+
+    pub fn other_cookie_name(&self) -> &'static str {
+        match self.scheme {
+            SchemeKind::Session => authbench_servers::cookie::COOKIE_NAME,
+            _ => authbench_servers::session::COOKIE_NAME,
+        }
+    }
+
+    /// Characters a credential of this scheme is made of (the oracle's token boundary).
+    pub fn alphabet(&self, b: u8) -> bool {
+        match self.scheme {
+            SchemeKind::Cookie => b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='),
+            SchemeKind::Session => b.is_ascii_hexdigit(),
+            SchemeKind::Jwt => b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'),
+        }
+    }
+
+    /// Users whose issued credential occurs intact, as a whole token, in these header values.
+    pub fn presented(&self, values: &[&[u8]], refresh: bool) -> Vec<u64> {
+        let st = self.state.borrow();
+        let issued = if refresh { &st.issued_refresh } else { &st.issued };
+        let mut found = Vec::new();
+        for value in values {
+            for (cred, uid) in issued {
+                let c = cred.as_bytes();
+                let mut from = 0;
+                while let Some(pos) = find(&value[from..], c) {
+                    let start = from + pos;
+                    let end = start + c.len();
+                    // Cookie values may end in '=' padding and follow `name=`, so only an
+                    // alphabet character other than '=' glues the token on the left.
+                    let left_ok = start == 0 || {
+                        let b = value[start - 1];
+                        b == b'=' || !self.alphabet(b)
+                    };
+                    let right_ok = end == value.len() || !self.alphabet(value[end]);
+                    if left_ok && right_ok {
+                        found.push(*uid);
+                        break;
+                    }
+                    from = start + 1;
+                }
+            }
+        }
+        found
+    }
+
+    pub fn pool_cred(&self, who: &Index) -> Cred {
+        let st = self.state.borrow();
+        st.pool[who.index(st.pool.len())].clone()
+    }
+
+    pub fn all_creds(&self) -> Vec<String> {
+        self.state
+            .borrow()
+            .pool
+            .iter()
+            .flat_map(|c| [Some(c.access.clone()), c.refresh.clone()])
+            .flatten()
+            .collect()
+    }
+
+    /// After a session logout/logout-all/refresh succeeded, the pool's credential of that user
+    /// is gone: replace it (by the refreshed one, or a fresh login).
+    /// The session scheme's `issued` set is kept to the live sessions, so a 200 for a rotated or
+    /// logged-out id fails the oracle too.
+    pub fn replace_pool(&self, uid: u64, refreshed: Option<Cred>) {
+        let fresh = refreshed.unwrap_or_else(|| self.login(uid));
+        let mut st = self.state.borrow_mut();
+        st.issued.retain(|k, u| *u != uid || *k == fresh.access);
+        for c in st.pool.iter_mut().filter(|c| c.uid == uid) {
+            *c = fresh.clone();
+        }
+    }
+
+    pub fn count(&self, status: StatusCode, mutated: bool, control: bool) {
+        let mut st = self.state.borrow_mut();
+        st.sent += 1;
+        st.mutated += u32::from(mutated);
+        st.controls += u32::from(control);
+        *st.statuses.entry(status.as_u16()).or_default() += 1;
+    }
+
+    pub fn run<S: Strategy>(
+        &self,
+        what: &str,
+        cases: u32,
+        strategy: S,
+        test: impl Fn(&Self, S::Value) -> TestCaseResult,
+    ) where
+        S::Value: std::fmt::Debug,
+    {
+        let t = Instant::now();
+        let config = Config {
+            cases,
+            failure_persistence: None,
+            max_shrink_iters: 2_000,
+            max_global_rejects: cases,
+            ..Config::default()
+        };
+        let mut runner = TestRunner::new(config);
+        if let Err(e) = runner.run(&strategy, |v| test(self, v)) {
+            panic!("{} {what}: {e}", self.scheme);
+        }
+        let st = self.state.borrow();
+        let mut statuses: Vec<_> = st.statuses.iter().collect();
+        statuses.sort();
+        eprintln!(
+            "{} {what}: {} sent, {} mutated, {} positive controls, statuses {statuses:?}, {:.1} s",
+            self.scheme,
+            st.sent,
+            st.mutated,
+            st.controls,
+            t.elapsed().as_secs_f64()
+        );
+        assert!(st.sent >= cases, "{} {what}: only {} of {cases} cases sent", self.scheme, st.sent);
+        assert!(st.mutated >= cases / 2, "{} {what}: only {} mutated cases", self.scheme, st.mutated);
+        assert!(st.controls >= 10, "{} {what}: only {} positive controls", self.scheme, st.controls);
+    }
+}
+
+pub fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    if needle.is_empty() || needle.len() > haystack.len() {
+        return None;
+    }
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+pub fn fail(msg: String) -> TestCaseResult {
+    Err(TestCaseError::fail(msg))
+}
+
+/// A 401 is the contract's JSON error with a challenge.
+pub fn check_401(resp: &Resp) -> TestCaseResult {
+    let v: Value =
+        serde_json::from_slice(&resp.body).map_err(|e| TestCaseError::fail(format!("401 body: {e}")))?;
+    prop_assert!(v["error"].is_string(), "401 without JSON error: {v}");
+    prop_assert!(resp.headers.contains_key(header::WWW_AUTHENTICATE), "401 without WWW-Authenticate");
+    Ok(())
+}

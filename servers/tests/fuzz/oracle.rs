@@ -1,0 +1,137 @@
+//! Endpoints, requests, and the response oracle for credential cases.
+
+use authbench_servers::SchemeKind;
+use authbench_servers::api;
+use axum::body::Body;
+use axum::http::header;
+use axum::http::{Method, Request, StatusCode};
+use proptest::prelude::*;
+use proptest::test_runner::{TestCaseError, TestCaseResult};
+use serde_json::Value;
+
+use crate::harness::{Cred, Harness, Resp, check_401, fail};
+use crate::mutation::{header_safe, hv};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Endpoint {
+    Me,
+    Refresh,
+    Logout,
+    LogoutAll,
+}
+
+pub fn endpoint() -> impl Strategy<Value = Endpoint> {
+    prop_oneof![16 => Just(Endpoint::Me), 2 => Just(Endpoint::Refresh), 1 => Just(Endpoint::Logout), 1 => Just(Endpoint::LogoutAll)]
+}
+
+impl Endpoint {
+    pub fn path(self) -> &'static str {
+        match self {
+            Endpoint::Me => api::ME,
+            Endpoint::Refresh => api::REFRESH,
+            Endpoint::Logout => api::LOGOUT,
+            Endpoint::LogoutAll => api::LOGOUT_ALL,
+        }
+    }
+    pub fn method(self) -> Method {
+        if self == Endpoint::Me { Method::GET } else { Method::POST }
+    }
+}
+
+/// Judge the answer to a request that presented a credential in `cred_headers`.
+pub fn judge_credential_case(
+    h: &Harness,
+    ep: Endpoint,
+    cred_headers: &[&[u8]],
+    resp: &Resp,
+    intact: Option<&Cred>,
+    canonical: bool,
+) -> TestCaseResult {
+    let status = resp.status;
+    let presented = h.presented(cred_headers, false);
+    let stateless = h.scheme != SchemeKind::Session;
+    match status.as_u16() {
+        401 => check_401(resp)?,
+        200 | 204 => {
+            if presented.is_empty() {
+                return fail(format!(
+                    "{} {} answered {status} to a credential that was not issued",
+                    h.scheme,
+                    ep.path()
+                ));
+            }
+            if ep == Endpoint::Me {
+                let v: Value =
+                    serde_json::from_slice(&resp.body).map_err(|e| TestCaseError::fail(e.to_string()))?;
+                let uid = v["user_id"].as_u64().unwrap_or(0);
+                prop_assert!(
+                    presented.contains(&uid),
+                    "/api/me named user {uid}, credential belongs to {presented:?}"
+                );
+            }
+            if ep == Endpoint::Refresh {
+                let refreshed = h.record_issued(presented[0], resp);
+                prop_assert!(refreshed.is_some(), "refresh 200 without a credential");
+                if !stateless {
+                    h.replace_pool(presented[0], refreshed);
+                }
+            }
+            if matches!(ep, Endpoint::Logout | Endpoint::LogoutAll) && !stateless {
+                h.replace_pool(presented[0], None);
+            }
+        }
+        501 if stateless && ep == Endpoint::LogoutAll && !presented.is_empty() => {}
+        _ => return fail(format!("{} {} answered {status}: {:?}", h.scheme, ep.path(), resp.body)),
+    }
+    if let (Some(_), true, Endpoint::Me) = (intact, canonical, ep) {
+        prop_assert_eq!(status, StatusCode::OK, "intact credential, canonical framing, rejected");
+    }
+    Ok(())
+}
+
+pub fn build_request(
+    ep: Endpoint,
+    query: &str,
+    auth: &[Vec<u8>],
+    cookies: &[Vec<u8>],
+    body: Option<(&str, Vec<u8>)>,
+) -> Request<Body> {
+    let mut req = Request::builder().method(ep.method()).uri(format!("{}{query}", ep.path()));
+    for a in auth {
+        req = req.header(header::AUTHORIZATION, hv(a));
+    }
+    for c in cookies {
+        req = req.header(header::COOKIE, hv(c));
+    }
+    match body {
+        Some((ct, b)) => {
+            if !ct.is_empty() {
+                req = req.header(header::CONTENT_TYPE, hv(ct.as_bytes()));
+            }
+            req.body(Body::from(b)).unwrap()
+        }
+        None => req.body(Body::empty()).unwrap(),
+    }
+}
+
+/// Header values exactly as sent (after making them sendable), for the oracle.
+pub fn sent(values: &[Vec<u8>]) -> Vec<Vec<u8>> {
+    values.iter().map(|v| header_safe(v.clone())).collect()
+}
+
+pub fn content_type() -> impl Strategy<Value = String> {
+    prop_oneof![
+        20 => Just("application/json".to_owned()),
+        1 => Just("application/json; charset=utf-8".to_owned()),
+        1 => Just("APPLICATION/JSON".to_owned()),
+        1 => Just(String::new()),
+        1 => Just("text/plain".to_owned()),
+        1 => Just("application/jsonp".to_owned()),
+        1 => Just("application/x-www-form-urlencoded".to_owned()),
+        1 => "[ -~]{0,30}",
+    ]
+}
+
+pub fn json_str(s: &str) -> String {
+    serde_json::to_string(s).unwrap()
+}
