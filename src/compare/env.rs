@@ -3,7 +3,7 @@
 use authbench_servers::SchemeKind;
 use serde_json::{Value, json};
 
-use super::Ctx;
+use super::ctx::Ctx;
 
 fn read(path: &str) -> Option<String> {
     std::fs::read_to_string(path).ok()

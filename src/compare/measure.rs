@@ -13,7 +13,7 @@ use authbench_report::data::{CheckRow, RampRow, SessionsRow};
 use authbench_servers::SchemeKind;
 use tokio_util::sync::CancellationToken;
 
-use super::Ctx;
+use super::ctx::Ctx;
 use super::checks;
 use super::sweep::{Level, Sweep};
 use crate::harness::redis;

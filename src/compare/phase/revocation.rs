@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use anyhow::Result;
 use authbench_servers::SchemeKind;
 
-use crate::compare::Ctx;
+use crate::compare::ctx::Ctx;
 use crate::harness::credential::{Cred, login, me_status};
 use crate::harness::http;
 use crate::harness::redis;
