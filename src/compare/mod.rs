@@ -1,21 +1,20 @@
 //! `authbench compare`: the whole experiment in one command.
 //!
 //! - [`plan`]: options and the resolved plan (`--quick` defaults).
-//! - [`measure`]: one scheme × one repeat — checks, warm-up, healthz vs me CPU, ramp, sweep.
-//! - [`checks`]: equivalence and real-work checks run before any number is kept.
-//! - [`preload`]: idle sessions through each scheme's real credential-issuing code.
-//! - [`phase`]: the phases, one function each; now the revocation window (logout / logout-all).
+//! - [`ctx`]: what every phase shares — plan, Redis, keys, progress — and the server arguments.
+//! - [`measure`]: one scheme × one repeat: one server through its phases, what they produced.
+//! - [`phase`]: the phases, one function each — checks (and the attack battery), warm-up, CPU
+//!   (healthz vs me), ramp, session sweep; revocation once per scheme after the repeats.
 //! - [`sweep`]: the session-scaling sweep — one session per user, uniform lookups, memory at rest.
 //! - [`store_probe`]: Redis readings around a sweep level (rehashing, commandstats, MEMORY USAGE).
+//! - [`preload`]: idle sessions through each scheme's real credential-issuing code.
+//! - [`keys`]: key material shared with the server children and the preloader.
 //! - [`knee`]: deciding the rates of the stepped search for the knee, and judging each step.
 //! - [`saturation`]: fixed-rate open-model runs: the knee search and the CPU-per-request ladder.
-//! - [`ctx`]: what every phase shares — plan, Redis, keys, progress — and the server arguments.
-//! - [`keys`]: key material shared with the server children and the preloader.
 //! - [`output`]: the CSV files, spectrum and summary with confidence intervals.
 //! - [`progress`]: one progress bar over the whole experiment.
 //! - `env`: `environment.json`.
 
-pub mod checks;
 pub mod ctx;
 pub mod env;
 pub mod keys;

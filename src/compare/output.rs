@@ -15,7 +15,7 @@ use authbench_report::stats::linear_fit;
 use authbench_servers::SchemeKind;
 use hdrhistogram::Histogram;
 
-use super::measure::UnitResult;
+use super::phase::UnitResult;
 use super::phase::revocation::Revocation;
 
 /// Create the output directory, refusing one that holds files (nothing is overwritten) or that

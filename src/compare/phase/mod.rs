@@ -1,5 +1,145 @@
-//! The phases of a comparison, each a function of its own, named after what it measures.
+//! The phases of a comparison, each a function of its own, named after what it measures. One
+//! scheme × repeat ([`super::measure::unit`]) runs checks, warm-up, CPU, ramp and sweep against
+//! one server, in that order; revocation runs once per scheme after every repeat, on a server
+//! with a short TTL.
 //!
-//! - [`revocation`]: the logout / logout-all revocation window, per scheme, after the repeats.
+//! - [`checks`]: equivalence and real-work checks, and the attack battery on the first repeat.
+//! - [`warmup`]: primer and warm-up, not recorded.
+//! - [`cpu`]: CPU per request, `GET /healthz` (no auth) against `GET /api/me`, same server.
+//! - [`ramp`]: the closed-model ramp of virtual users with the full mix.
+//! - [`sweep`]: the session-scaling sweep ([`super::sweep`]) folded into the unit's rows.
+//! - [`revocation`]: the logout / logout-all revocation window.
+//! - here: [`Unit`], what the phases of one scheme × repeat share, and the load runs they make;
+//!   [`UnitResult`], what they produce.
 
+pub mod checks;
+pub mod cpu;
+pub mod ramp;
 pub mod revocation;
+pub mod sweep;
+pub mod warmup;
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+use authbench_loadgen::Scheme;
+use authbench_loadgen::config::LoadConfig;
+use authbench_loadgen::mix::Mix;
+use authbench_loadgen::ramp::LoadModel;
+use authbench_loadgen::summary::Summary;
+use authbench_report::data::{CheckRow, RampRow, SessionsRow};
+use authbench_servers::SchemeKind;
+use tokio_util::sync::CancellationToken;
+
+use super::ctx::Ctx;
+use crate::harness::server::ServerProcess;
+
+/// One scheme × one repeat: the server every phase of it measures, where its runs are written.
+pub struct Unit<'a> {
+    pub ctx: &'a Ctx,
+    pub scheme: SchemeKind,
+    pub repeat: u32,
+    pub server: &'a ServerProcess,
+    /// This unit's Redis key prefix.
+    pub prefix: &'a str,
+    /// `runs/<scheme>-r<repeat>/`: each load run writes its files into a folder below.
+    pub dir: PathBuf,
+    pub stop: &'a CancellationToken,
+}
+
+/// What one scheme × repeat produced; each phase fills its part.
+#[derive(Default)]
+pub struct UnitResult {
+    pub checks: Vec<CheckRow>,
+    pub ramp: Vec<RampRow>,
+    pub sessions: Vec<SessionsRow>,
+    /// (metric, value) pairs for summary.csv.
+    pub metrics: Vec<(&'static str, &'static str, f64)>,
+    pub me_body: Vec<u8>,
+    pub credential: Option<(String, u64, u64)>,
+    /// The steady `/api/me` run's histogram log, for the percentile spectrum.
+    pub me_hlog: Option<PathBuf>,
+    pub interrupted: bool,
+    pub attacks: Vec<crate::reliability::AttackRow>,
+}
+
+/// Requests that failed and seconds in which the generator may have been the bottleneck, over
+/// every recorded phase of a unit: both go to summary.csv so a reader sees them beside the figures.
+#[derive(Debug, Default)]
+pub struct Health {
+    pub errors: u64,
+    pub requests: u64,
+    pub saturated_seconds: u64,
+}
+
+impl Unit<'_> {
+    /// Show `phase` on the progress bar.
+    pub fn phase(&self, phase: &str) {
+        self.ctx.progress.phase(self.scheme, self.repeat, phase);
+    }
+
+    /// Whether Ctrl-C asked the run to stop.
+    pub fn stopped(&self) -> bool {
+        self.stop.is_cancelled()
+    }
+
+    /// A load run against this unit's server, sampling its process and Redis, writing into
+    /// `dir/<out>` when given; `scheme: None` loads `/healthz` without credentials.
+    pub fn load(&self, scheme: Option<SchemeKind>, model: LoadModel, out: Option<&str>) -> LoadConfig {
+        let scheme = scheme.map(|s| Scheme::new(s.as_str(), s.credential()));
+        let mut c = LoadConfig::new(self.server.addr, scheme, model);
+        c.server_pid = Some(self.server.pid());
+        c.redis_url = Some(self.ctx.redis_url.clone());
+        c.out_dir = out.map(|o| self.dir.join(o));
+        c.progress = false;
+        c
+    }
+
+    /// Run `config`; a server that stopped answering fails the phase `what`. Recorded phases add
+    /// their requests, errors and saturated seconds to `health`.
+    pub async fn run_load(
+        &self,
+        config: LoadConfig,
+        what: &str,
+        health: Option<&mut Health>,
+    ) -> Result<Summary> {
+        let summary = authbench_loadgen::run(config, self.stop.clone())
+            .await
+            .with_context(|| format!("load phase `{what}`"))?;
+        if summary.target_lost {
+            bail!("the server stopped answering during `{what}`");
+        }
+        if let Some(h) = health {
+            h.add(&summary);
+        }
+        Ok(summary)
+    }
+}
+
+impl Health {
+    /// Count one recorded load run.
+    pub fn add(&mut self, summary: &Summary) {
+        // Requests left unanswered at the end fail like timeouts do (the loadgen's error_rate).
+        self.errors += summary.total.errors + summary.total.unfinished;
+        self.requests += summary.total.count;
+        self.saturated_seconds += summary.generator.saturated_seconds;
+    }
+
+    /// The unit's totals into summary.csv, and a note when requests failed.
+    pub fn report(&self, u: &Unit<'_>, r: &mut UnitResult) {
+        r.metrics.push(("load_errors", "requests", self.errors as f64));
+        r.metrics.push(("load_requests", "requests", self.requests as f64));
+        r.metrics.push(("generator_saturated_seconds", "s", self.saturated_seconds as f64));
+        if self.errors > 0 {
+            u.ctx.progress.note(&format!(
+                "{} r{}: {} of {} requests failed (see runs/*/timeseries.csv)",
+                u.scheme, u.repeat, self.errors, self.requests
+            ));
+        }
+    }
+}
+
+/// Only `GET /api/me`: the mix of the warm-up and the CPU phase.
+pub fn me_only() -> Mix {
+    Mix { me: 100, refresh: 0, logout: 0 }
+}

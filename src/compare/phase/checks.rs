@@ -1,5 +1,6 @@
-//! Before any number is reported: prove each server does its real work and the schemes are
-//! equivalent. Every check becomes a row of `checks.csv`; a failed check stops that scheme's run.
+//! The checks phase, before any number is reported: prove each server does its real work and the
+//! schemes are equivalent. Every check becomes a row of `checks.csv`; a failed check stops that
+//! scheme's run. On the first repeat the attack battery follows (`attacks.csv`).
 
 use std::net::SocketAddr;
 
@@ -8,22 +9,52 @@ use authbench_servers::SchemeKind;
 
 use authbench_report::data::CheckRow;
 
+use super::{Unit, UnitResult};
 use crate::harness::credential::{login, me_status};
 use crate::harness::http;
 use crate::harness::redis::RedisInfo;
+use crate::reliability::attack;
 
-/// What the checks learned that later phases reuse.
+/// What the checks learned.
 pub struct Checked {
     /// Rows of `checks.csv`.
     pub rows: Vec<CheckRow>,
     /// `/api/me` body of user1, compared across schemes by the caller.
     pub me_body: Vec<u8>,
-    pub credential_bytes: usize,
-    pub request_header: &'static str,
+    pub presented: Presented,
+}
+
+/// The credential the checks logged in with, as a request carries it: the CPU phase reports
+/// these bytes where the load run did not count them.
+#[derive(Debug, Clone, Copy)]
+pub struct Presented {
+    pub header: &'static str,
+    pub bytes: usize,
+}
+
+/// The checks, then (first repeat) the attack battery, against the unit's server; their rows go
+/// into `r`. Strict Redis command counts only when compare owns the Redis (nobody else sends it
+/// commands).
+pub async fn run(u: &Unit<'_>, r: &mut UnitResult) -> Result<Presented> {
+    let (scheme, addr) = (u.scheme, u.server.addr);
+    u.phase("checks");
+    let strict_store = u.ctx.owns_redis.then_some(&u.ctx.redis_info);
+    let checked = check(scheme, addr, strict_store).await?;
+    r.checks = checked.rows;
+    r.me_body = checked.me_body;
+    if u.repeat == 1 {
+        u.phase("attack battery");
+        r.attacks = attack::run(scheme, addr).await?;
+        let bad: u64 = r.attacks.iter().map(|a| a.accepted + a.server_errors).sum();
+        if bad > 0 {
+            bail!("{scheme}: {bad} forged credentials were accepted or caused a 5xx (see attacks.csv)");
+        }
+    }
+    Ok(checked.presented)
 }
 
 /// Run the equivalence and real-work checks against one live server.
-pub async fn run(scheme: SchemeKind, addr: SocketAddr, redis: Option<&RedisInfo>) -> Result<Checked> {
+pub async fn check(scheme: SchemeKind, addr: SocketAddr, redis: Option<&RedisInfo>) -> Result<Checked> {
     let mut rows = Vec::new();
     let mut add = |check: &'static str, passed: bool, detail: String| {
         rows.push(CheckRow {
@@ -123,7 +154,6 @@ pub async fn run(scheme: SchemeKind, addr: SocketAddr, redis: Option<&RedisInfo>
     Ok(Checked {
         rows,
         me_body: me.body.to_vec(),
-        credential_bytes: cred.value.len(),
-        request_header: cred.header,
+        presented: Presented { header: cred.header, bytes: cred.value.len() },
     })
 }

@@ -1,0 +1,61 @@
+//! The sweep phase: the session-scaling sweep ([`crate::compare::sweep`]: one session per user,
+//! lookups drawn uniformly, memory read at rest) against the unit's server, each level a row of
+//! `sessions.csv`.
+
+use anyhow::Result;
+use authbench_report::data::SessionsRow;
+use authbench_servers::SchemeKind;
+
+use super::{Health, Unit, UnitResult};
+use crate::compare::sweep::{Level, Sweep};
+
+/// Returns true when Ctrl-C cut the sweep short (it keeps the levels it measured).
+pub async fn run(u: &Unit<'_>, health: &mut Health, r: &mut UnitResult) -> Result<bool> {
+    let (ctx, scheme, repeat) = (u.ctx, u.scheme, u.repeat);
+    let plan = &ctx.plan;
+    let sweep = Sweep {
+        scheme,
+        server_addr: u.server.addr,
+        server_pid: u.server.pid(),
+        redis_url: &ctx.redis_url,
+        prefix: u.prefix,
+        keys: &ctx.keys.issue,
+        levels: &plan.levels,
+        rate: plan.rate,
+        duration: plan.sweep,
+        vus: plan.steady_vus,
+        out_dir: &u.dir,
+    };
+    let levels = sweep.run(u.stop, |n| u.phase(&format!("sweep {n} sessions"))).await?;
+    for level in &levels {
+        health.add(&level.summary);
+        ctx.progress.note(&format!(
+            "{scheme} r{repeat}: {} sessions preloaded in {:.1} s, at rest after {:.1} s ({})",
+            level.sessions,
+            level.preload.as_secs_f64(),
+            level.rest_wait.as_secs_f64(),
+            level.rest.map_or("-", |r| r.as_str()),
+        ));
+        r.sessions.push(sessions_row(scheme, repeat, level));
+    }
+    Ok(u.stopped())
+}
+
+/// One `sessions.csv` row from a sweep level.
+fn sessions_row(scheme: SchemeKind, repeat: u32, level: &Level) -> SessionsRow {
+    let s = &level.summary;
+    let me = s.endpoints.get("me").and_then(|e| e.latency_us.as_ref());
+    SessionsRow {
+        scheme: scheme.to_string(),
+        repeat,
+        sessions: level.sessions,
+        me_p50_us: me.map(|l| l.p50 as f64).unwrap_or(f64::NAN),
+        me_p99_us: me.map(|l| l.p99 as f64).unwrap_or(f64::NAN),
+        me_p999_us: me.map(|l| l.p999 as f64),
+        server_cpu_us_per_req: s.server.cpu_us_per_req,
+        redis_cpu_us_per_req: if scheme == SchemeKind::Session { s.redis.cpu_us_per_req } else { Some(0.0) },
+        server_rss_bytes: level.server_rss_bytes.map(|v| v as f64),
+        redis_used_memory: level.redis_used_memory.map(|v| v as f64),
+        redis_keys: level.redis_keys,
+    }
+}
