@@ -297,6 +297,7 @@ impl Collector {
                 rps: if duration_s > 0.0 { t.count() as f64 / duration_s } else { 0.0 },
                 bytes_sent_per_req: if attempts > 0 { sent as f64 / attempts as f64 } else { 0.0 },
                 bytes_received_per_req: if attempts > 0 { received as f64 / attempts as f64 } else { 0.0 },
+                latency_us: Latency::of(&t.merged_latency()),
             },
             open,
             server: ServerCost {

@@ -190,7 +190,7 @@ pub fn write_summary_json(w: &mut impl Write, s: &Summary) -> io::Result<()> {
 }
 
 /// Columns of `summary.csv`.
-pub const SUMMARY_CSV_HEADER: &str = "scheme,model,endpoint,count,errors,error_rate,rps,p50_us,p90_us,p99_us,p999_us,max_us,mean_us,\
+pub const SUMMARY_CSV_HEADER: &str = "scheme,model,endpoint,count,errors,error_rate,rps,p50_us,p90_us,p95_us,p99_us,p999_us,max_us,mean_us,\
 uncorrected_p50_us,uncorrected_p99_us,uncorrected_max_us,bytes_sent_per_req,bytes_received_per_req,credential_bytes_per_req,\
 duration_s,server_cpu_us_per_req,server_rss_bytes_max,redis_cpu_us_per_req,redis_used_memory_max,redis_keys_max,\
 gen_cpu_percent,gen_max_lag_us,gen_saturated,interrupted,target_lost,\
@@ -218,6 +218,7 @@ pub fn write_summary_csv(w: &mut impl Write, s: &Summary) -> io::Result<()> {
             format!("{:.3}", e.rps),
             opt(l.map(|l| l.p50)),
             opt(l.map(|l| l.p90)),
+            opt(l.map(|l| l.p95)),
             opt(l.map(|l| l.p99)),
             opt(l.map(|l| l.p999)),
             opt(l.map(|l| l.max)),
@@ -342,7 +343,8 @@ mod tests {
         let header = timeseries_header();
         let mut row =
             Row { t_s: 1.0, interval_s: 1.0, stage: 1, target: 10.0, active_vus: 10, ..Row::default() };
-        row.endpoints[2].latency = Some(Latency { p50: 1, p90: 2, p99: 3, p999: 4, max: 5, mean: 1.5 });
+        row.endpoints[2].latency =
+            Some(Latency { p50: 1, p90: 2, p95: 9, p99: 3, p999: 4, max: 5, mean: 1.5 });
         row.server_rss_bytes = Some(4096);
         let mut buf = Vec::new();
         write_row(&mut buf, &row).unwrap();
@@ -362,15 +364,19 @@ mod tests {
         assert_eq!(lines.len(), 2);
         assert_eq!(lines[1].split(',').count(), SUMMARY_CSV_HEADER.split(',').count());
         assert!(lines[1].starts_with("jwt,closed,me,10,1,"), "{}", lines[1]);
+        // p50, p90, p95, p99, p999 side by side.
+        assert!(lines[1].contains(",1,2,7,3,4,5,"), "{}", lines[1]);
         let mut buf = Vec::new();
         write_text_summary(&mut buf, &s).unwrap();
-        assert!(String::from_utf8(buf).unwrap().contains("me"));
+        let text = String::from_utf8(buf).unwrap();
+        assert!(text.contains(" p90 ") && text.contains(" p95 "), "{text}");
+        assert!(text.contains("0.00ms    0.01ms"), "{text}");
     }
 
     const SAMPLE: &str = r#"{"scheme":"jwt","model":"closed","target":"127.0.0.1:1","duration_s":1.0,"started_at":0.0,
       "vus_max":1,"interrupted":false,"target_lost":false,
       "endpoints":{"me":{"count":10,"errors":1,"errors_by_kind":{"timeout":1},"error_rate":0.09,"rps":10.0,
-        "latency_us":{"p50":1,"p90":2,"p99":3,"p999":4,"max":5,"mean":2.0},"uncorrected_latency_us":null,
+        "latency_us":{"p50":1,"p90":2,"p95":7,"p99":3,"p999":4,"max":5,"mean":2.0},"uncorrected_latency_us":null,
         "bytes_sent_per_req":100.0,"bytes_received_per_req":200.0,"credential_bytes_per_req":180.0}},
       "total":{"count":10,"errors":1,"error_rate":0.09,"rps":10.0,"bytes_sent_per_req":100.0,"bytes_received_per_req":200.0},
       "open":null,"server":{"pid":null,"cpu_us_per_req":null,"cpu_percent":null,"rss_bytes_max":null,"rss_bytes_start":null},

@@ -285,6 +285,15 @@ impl Stats {
         ErrorKind::ALL.iter().filter(|k| !k.target_answered()).map(|k| self.errors_of(*k)).sum()
     }
 
+    /// Every endpoint's latency histogram merged (all requests together).
+    pub fn merged_latency(&self) -> Histogram<u64> {
+        let mut all = new_histogram();
+        for e in &self.endpoints {
+            let _ = all.add(&e.latency);
+        }
+        all
+    }
+
     pub fn bytes(&self) -> (u64, u64) {
         self.endpoints.iter().fold((0, 0), |(s, r), e| (s + e.bytes_sent, r + e.bytes_received))
     }

@@ -13,6 +13,9 @@ use crate::stall::{Stall, StoppedAnswering};
 pub struct Latency {
     pub p50: u64,
     pub p90: u64,
+    /// Absent from summaries written before it was added.
+    #[serde(default)]
+    pub p95: u64,
     pub p99: u64,
     pub p999: u64,
     pub max: u64,
@@ -25,6 +28,7 @@ impl Latency {
         (!h.is_empty()).then(|| Latency {
             p50: h.value_at_quantile(0.5),
             p90: h.value_at_quantile(0.9),
+            p95: h.value_at_quantile(0.95),
             p99: h.value_at_quantile(0.99),
             p999: h.value_at_quantile(0.999),
             max: h.max(),
@@ -113,6 +117,9 @@ pub struct Total {
     pub rps: f64,
     pub bytes_sent_per_req: f64,
     pub bytes_received_per_req: f64,
+    /// All endpoints' latencies merged (what a bare threshold such as `p(95)<500` judges).
+    #[serde(default)]
+    pub latency_us: Option<Latency>,
 }
 
 /// Open model: how well the schedule was kept.
