@@ -186,6 +186,8 @@ pub struct Client {
     /// The last path sent and its parsed form: a loop sends the same path again and again, and
     /// `Uri::from_static` parses it every time.
     uri: Option<(&'static str, Uri)>,
+    /// `-H` headers, sent on every request (usually none).
+    extra: Arc<[(HeaderName, HeaderValue)]>,
 }
 
 static JSON: HeaderValue = HeaderValue::from_static("application/json");
@@ -203,10 +205,17 @@ impl Client {
             counters: Arc::new(IoCounters::default()),
             quiet: Quiet::new(),
             uri: None,
+            extra: Arc::from([]),
         }
     }
 
     /// Total bytes sent and received on every connection this client opened.
+    /// Send `headers` on every request as well (`-H`).
+    pub fn with_headers(mut self, headers: Arc<[(HeaderName, HeaderValue)]>) -> Client {
+        self.extra = headers;
+        self
+    }
+
     pub fn bytes(&self) -> (u64, u64) {
         (self.counters.sent.load(Ordering::Relaxed), self.counters.received.load(Ordering::Relaxed))
     }
@@ -268,6 +277,9 @@ impl Client {
         }
         if call.json.is_some() {
             h.insert(header::CONTENT_TYPE, JSON.clone());
+        }
+        for (name, value) in self.extra.iter() {
+            h.append(name.clone(), value.clone());
         }
         let Client { conn, timer, quiet, counters, .. } = self;
         let timer = timer.get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));

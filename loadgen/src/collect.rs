@@ -10,6 +10,7 @@ use tokio::time::Instant;
 use crate::config::LoadConfig;
 use crate::error::Result;
 use crate::inflight::Snapshot;
+use crate::metrics::Metrics;
 use crate::output::{EndpointRow, Outputs, Row};
 use crate::progress::Progress;
 use crate::ramp::{LoadModel, Ramp};
@@ -19,6 +20,7 @@ use crate::stall::{Cause, StallWatch, StoppedAnswering};
 use crate::summary::{
     EndpointSummary, GeneratorCost, Latency, OpenStarts, RedisCost, ServerCost, Summary, Total, error_rate,
 };
+use crate::threshold::Threshold;
 use crate::vu::Shared;
 
 /// Timer lag above which a second counts as generator-saturated.
@@ -88,6 +90,11 @@ pub(crate) struct Collector {
     pub saturated_seconds: u64,
     /// Set when the load starts.
     pub watch: Option<StallWatch>,
+    /// `--metrics-addr`: folded from each second's snapshot.
+    pub metrics: Option<Arc<Metrics>>,
+    pub endpoints: Vec<Endpoint>,
+    /// `--abort-on-fail`: the rules judged every second on everything measured so far.
+    pub live_thresholds: Vec<Threshold>,
 }
 
 fn per_request(delta: Duration, requests: u64) -> Option<f64> {
@@ -205,9 +212,39 @@ impl Collector {
         }
         let main = if self.shared.scheme.is_some() { Endpoint::Me } else { Endpoint::Healthz };
         self.progress.update(&row, self.ramp.total(), main);
+        if let Some(m) = &self.metrics {
+            m.update(&self.interval, &self.endpoints, active, lag_us, gen_cpu);
+        }
         self.totals.add(&self.interval);
         self.interval.reset();
         Ok(())
+    }
+
+    /// The first live threshold broken by everything measured so far (`elapsed` into the load).
+    pub fn broken_threshold(&self, elapsed: Duration) -> Option<String> {
+        if self.live_thresholds.is_empty() {
+            return None;
+        }
+        let secs = elapsed.as_secs_f64();
+        let t = &self.totals;
+        let endpoints = self
+            .endpoints
+            .iter()
+            .map(|e| (e.as_str().to_owned(), EndpointSummary::of(t.endpoint(*e), secs, self.open_model)))
+            .collect();
+        let total = Total {
+            count: t.count(),
+            errors: t.error_count(),
+            error_rate: error_rate(t.count(), t.error_count(), t.unfinished()),
+            latency_us: Latency::of(&t.merged_latency()),
+            ..Total::default()
+        };
+        // A rule with no data yet (an endpoint not called so far) is not broken yet.
+        self.live_thresholds
+            .iter()
+            .map(|th| th.check_on(&endpoints, &total))
+            .find(|v| v.actual.is_some() && !v.ok)
+            .map(|v| v.threshold)
     }
 
     pub async fn summary(
@@ -321,6 +358,7 @@ impl Collector {
                 saturated: self.saturated_seconds > 0,
             },
             thresholds: Vec::new(),
+            aborted_by_threshold: None,
         }
     }
 }

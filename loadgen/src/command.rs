@@ -4,8 +4,9 @@
 use std::io::Write;
 
 use crate::config::LoadArgs;
-use crate::output::write_text_summary;
+use crate::output::{write_summary_json, write_text_summary};
 use crate::process::{Interrupt, Threads, cancel_on, fail, runtime};
+use crate::summary::Summary;
 
 /// Run `authbench load` and return the process exit code: 0 ok, 2 bad input or unreachable
 /// target, 1 target lost or output error, 99 thresholds violated, 130 interrupted.
@@ -14,6 +15,7 @@ pub fn run_command(args: LoadArgs) -> i32 {
         Ok(c) => c,
         Err(e) => return fail(&e.to_string(), e.exit_code()),
     };
+    let (summary_export, json) = (config.summary_export.clone(), config.json);
     // Orchestration only (controller, collector, signals); virtual users run on `workers`.
     let runtime = match runtime(Threads::Current) {
         Ok(rt) => rt,
@@ -27,9 +29,12 @@ pub fn run_command(args: LoadArgs) -> i32 {
     runtime.block_on(async {
         match crate::load::run(config, stop).await {
             Ok(summary) => {
-                let mut out = std::io::stdout().lock();
-                let _ = write_text_summary(&mut out, &summary);
-                let _ = out.flush();
+                if let Some(code) = export(&summary, summary_export.as_deref(), json) {
+                    return code;
+                }
+                if let Some(rule) = &summary.aborted_by_threshold {
+                    eprintln!("authbench: stopped early (--abort-on-fail): threshold broken: {rule}");
+                }
                 let failed: Vec<_> = summary.failed_thresholds().collect();
                 if !failed.is_empty() {
                     for v in &failed {
@@ -52,4 +57,26 @@ pub fn run_command(args: LoadArgs) -> i32 {
             Err(e) => fail(&e.to_string(), e.exit_code()),
         }
     })
+}
+
+/// Print the summary — human on stdout, or with `--json` JSON on stdout and human on stderr — and
+/// write `--summary-export`. Returns an exit code only when writing the export failed.
+fn export(summary: &Summary, file: Option<&std::path::Path>, json: bool) -> Option<i32> {
+    if json {
+        let _ = write_text_summary(&mut std::io::stderr().lock(), summary);
+        let mut out = std::io::stdout().lock();
+        let _ = write_summary_json(&mut out, summary);
+        let _ = out.flush();
+    } else {
+        let mut out = std::io::stdout().lock();
+        let _ = write_text_summary(&mut out, summary);
+        let _ = out.flush();
+    }
+    let file = file?;
+    let written = std::fs::File::create(file).and_then(|f| {
+        let mut w = std::io::BufWriter::new(f);
+        write_summary_json(&mut w, summary)?;
+        w.flush()
+    });
+    written.err().map(|e| fail(&format!("--summary-export {}: {e}", file.display()), 1))
 }

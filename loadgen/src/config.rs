@@ -23,33 +23,41 @@ use crate::threshold::Threshold;
 <endpoint>.hlog (HdrHistogram interval logs, µs; open model also <endpoint>.uncorrected.hlog).\n\
 Exit codes: 0 ok · 1 the target stopped answering (gone, or silent for longer than --timeout or \
 at the end of the run) or output error · 2 bad input or unreachable target · \
-99 threshold violated · 130 interrupted (Ctrl-C; the summary is still written)."
+99 threshold violated · 130 interrupted (Ctrl-C; the summary is still written).\n\
+wrk/oha habits work: `authbench load http://127.0.0.1:8080/healthz -c 50 -d 30s`, `-R 5k` (wrk2), \
+`-H 'Name: value'`."
 )]
 pub struct LoadArgs {
+    /// Server to load, as wrk and oha take it: `http://127.0.0.1:8080` or, for the no-auth
+    /// baseline, `http://127.0.0.1:8080/healthz` (loopback only). Same as --target.
+    #[arg(value_name = "URL")]
+    pub url: Option<String>,
+
     /// Server to load, e.g. http://127.0.0.1:8080 (loopback only).
     #[arg(long)]
-    pub target: String,
+    pub target: Option<String>,
 
     /// none (GET /healthz, no login: the baseline), cookie, session or jwt (or the credential
     /// kind of another server: sealed-cookie, session-cookie, bearer).
-    #[arg(long)]
+    #[arg(long, default_value = "none")]
     pub scheme: String,
 
-    /// Closed model: this many virtual users for --duration. Open model: the pool of logged-in
-    /// users sharing the arrivals (default: max rate / 100, at least 10).
-    #[arg(long)]
+    /// Closed model: this many virtual users (connections) for --duration. Open model: the pool of
+    /// logged-in users sharing the arrivals (default: max rate / 100, at least 10).
+    #[arg(long, short = 'c', visible_alias = "connections")]
     pub vus: Option<String>,
 
     /// Length of a constant load (--vus or --rate). Default 10s.
-    #[arg(long)]
+    #[arg(long, short = 'd')]
     pub duration: Option<String>,
 
     /// Closed model, ramping: `10s:100,30s:1000,10s:0` — linear from 0 between targets.
     #[arg(long)]
     pub stages: Option<String>,
 
-    /// Open model, constant: requests of /api/me per second (timed from their intended start).
-    #[arg(long)]
+    /// Open model, constant: requests of /api/me per second (timed from their intended start), as
+    /// wrk2's -R.
+    #[arg(long, short = 'R')]
     pub rate: Option<String>,
 
     /// Open model, ramping: `10s:1000,30s:5000` requests/s, linear from 0 between targets.
@@ -76,10 +84,34 @@ pub struct LoadArgs {
     #[arg(long)]
     pub redis_url: Option<String>,
 
-    /// Pass/fail rule, repeatable: `me.p99<10ms`, `me.rps>=1000`, `error_rate<1%`, `login.errors<=0`.
-    /// Any violated → listed, exit 99.
+    /// Pass/fail rule, repeatable: `me.p99<10ms`, `me.rps>=1000`, `error_rate<1%`, `login.errors<=0`,
+    /// or k6's `p(95)<500` (ms), `avg<200`, `med<100`, `max<1000`, `rate<0.01`, `me.p(95)<500`
+    /// (bare: all endpoints together). Any violated → listed, exit 99.
     #[arg(long = "threshold")]
     pub thresholds: Vec<String>,
+
+    /// Stop the run at the first broken threshold (upper bounds on latency, errors and error rate
+    /// are judged every second on everything measured so far); what was measured is kept; exit 99.
+    #[arg(long)]
+    pub abort_on_fail: bool,
+
+    /// Extra request header, repeatable: `-H 'X-Trace: 1'` (sent on every request).
+    #[arg(long = "header", short = 'H', value_name = "NAME: VALUE")]
+    pub headers: Vec<String>,
+
+    /// Also write the end-of-test summary (summary.json's content) to FILE, as k6's
+    /// --summary-export.
+    #[arg(long, value_name = "FILE")]
+    pub summary_export: Option<PathBuf>,
+
+    /// Print the end-of-test summary as JSON on stdout; the human summary goes to stderr.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Serve live Prometheus metrics of the run on this address (`GET /metrics`), e.g.
+    /// 127.0.0.1:9464; port 0 picks one (printed on stderr).
+    #[arg(long, value_name = "ADDR")]
+    pub metrics_addr: Option<SocketAddr>,
 
     /// Per-request timeout (connect + response).
     #[arg(long, default_value = "10s")]
@@ -113,6 +145,16 @@ pub struct LoadConfig {
     /// Open model only: send each arrival's `/api/me` with a credential drawn uniformly from this
     /// pool instead of the pool users' own logins (none of them logs in). Library use only.
     pub credentials: Option<std::sync::Arc<crate::credentials::CredentialPool>>,
+    /// Stop at the first broken threshold (`--abort-on-fail`).
+    pub abort_on_fail: bool,
+    /// Extra headers sent on every request (`-H`).
+    pub headers: Vec<(http::HeaderName, http::HeaderValue)>,
+    /// Where `--summary-export` writes the summary JSON.
+    pub summary_export: Option<PathBuf>,
+    /// `--json`: the summary as JSON on stdout, the human summary on stderr.
+    pub json: bool,
+    /// `--metrics-addr`: serve Prometheus metrics of the run there.
+    pub metrics_addr: Option<SocketAddr>,
 }
 
 /// Largest number of virtual users accepted (each holds one socket).
@@ -135,6 +177,11 @@ impl LoadConfig {
             first_user: 1,
             progress: false,
             credentials: None,
+            abort_on_fail: false,
+            headers: Vec::new(),
+            summary_export: None,
+            json: false,
+            metrics_addr: None,
         }
     }
 
@@ -193,7 +240,18 @@ fn count(opt: &str, s: &str) -> Result<u64> {
 impl LoadArgs {
     /// Validate and type every option. Touches nothing outside the process.
     pub fn into_config(self) -> Result<LoadConfig> {
-        let target = parse_target(&self.target)?;
+        let target = match (&self.url, &self.target) {
+            (Some(_), Some(_)) => {
+                return Err(Error::BadInput("give the target once: as URL or as --target".into()));
+            }
+            (Some(url), None) => parse_url(url)?,
+            (None, Some(t)) => parse_target(t)?,
+            (None, None) => {
+                return Err(Error::BadInput(
+                    "no target: authbench load http://127.0.0.1:PORT (or --target URL)".into(),
+                ));
+            }
+        };
         let scheme = Scheme::parse(&self.scheme)?;
         let vus = self.vus.as_deref().map(|v| count("--vus", v)).transpose()?;
         if let Some(v) = vus
@@ -280,6 +338,22 @@ impl LoadArgs {
             return Err(Error::BadInput(format!("--redis-url `{url}`: not a redis:// URL")));
         }
         let thresholds = self.thresholds.iter().map(|t| Threshold::parse(t)).collect::<Result<Vec<_>>>()?;
+        let headers = self.headers.iter().map(|h| parse_header(h)).collect::<Result<Vec<_>>>()?;
+        if let Some(file) = &self.summary_export {
+            let parent =
+                file.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+            if !parent.is_dir() || file.is_dir() {
+                return Err(Error::BadInput(format!(
+                    "--summary-export {}: not a file in an existing directory",
+                    file.display()
+                )));
+            }
+        }
+        if let Some(addr) = self.metrics_addr
+            && !addr.ip().is_loopback()
+        {
+            return Err(Error::BadInput(format!("--metrics-addr {addr}: loopback addresses only")));
+        }
         let first_user = count("--first-user", &self.first_user)?;
         if first_user == 0 {
             return Err(Error::BadInput("--first-user: users are numbered from 1".into()));
@@ -298,8 +372,40 @@ impl LoadArgs {
             first_user,
             progress: !self.no_progress,
             credentials: None,
+            abort_on_fail: self.abort_on_fail,
+            headers,
+            summary_export: self.summary_export,
+            json: self.json,
+            metrics_addr: self.metrics_addr,
         })
     }
+}
+
+/// The positional target, as wrk and oha take it: a base URL, or the `/healthz` URL of the
+/// no-auth baseline (authbench sends its own API paths, so no other path is accepted).
+pub fn parse_url(s: &str) -> Result<SocketAddr> {
+    let t = s.trim();
+    let base = ["/healthz", "/healthz/"].iter().find_map(|p| t.strip_suffix(p)).unwrap_or(t);
+    parse_target(base).map_err(|e| match e {
+        Error::BadInput(m) => Error::BadInput(format!(
+            "{}; the path may only be /healthz (authbench sends its own API paths)",
+            m.replacen("--target", "URL", 1)
+        )),
+        other => other,
+    })
+}
+
+/// `-H 'Name: value'` into a header; the headers authbench sets itself are refused.
+pub fn parse_header(s: &str) -> Result<(http::HeaderName, http::HeaderValue)> {
+    let bad = |why: &str| Error::BadInput(format!("-H `{s}`: {why}; expected e.g. -H 'X-Trace: 1'"));
+    let (name, value) = s.split_once(':').ok_or_else(|| bad("no `:`"))?;
+    let name = http::HeaderName::from_bytes(name.trim().as_bytes()).map_err(|_| bad("not a header name"))?;
+    let value = http::HeaderValue::from_str(value.trim()).map_err(|_| bad("not a header value"))?;
+    use http::header::{AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, COOKIE, HOST, TRANSFER_ENCODING};
+    if [HOST, CONTENT_LENGTH, TRANSFER_ENCODING, CONTENT_TYPE, COOKIE, AUTHORIZATION].contains(&name) {
+        return Err(bad("authbench sets this header itself"));
+    }
+    Ok((name, value))
 }
 
 #[cfg(test)]
@@ -349,6 +455,26 @@ mod tests {
     }
 
     #[test]
+    fn takes_wrk_and_oha_habits() {
+        let c = config("http://127.0.0.1:8080/healthz -c 50 -d 30s").unwrap();
+        assert_eq!(c.target, "127.0.0.1:8080".parse().unwrap());
+        assert_eq!(c.scheme, None);
+        assert_eq!(c.model, LoadModel::Closed { stages: Ramp::constant(50.0, Duration::from_secs(30)) });
+        let c = config("http://127.0.0.1:8080 --scheme jwt -R 2k -d 5s -H X-Trace:1 -H x-b:two").unwrap();
+        assert!(matches!(c.model, LoadModel::Open { ref rate_stages, .. } if rate_stages.max() == 2000.0));
+        let names: Vec<_> = c.headers.iter().map(|(n, v)| format!("{n}={}", v.to_str().unwrap())).collect();
+        assert_eq!(names, ["x-trace=1", "x-b=two"]);
+        // The long forms stay.
+        let c =
+            config("--target 127.0.0.1:8080 --connections 3 --duration 1s --json --abort-on-fail").unwrap();
+        assert_eq!(c.model, LoadModel::Closed { stages: Ramp::constant(3.0, Duration::from_secs(1)) });
+        assert!(c.json && c.abort_on_fail);
+        let c = config("localhost:9 -c 1 --metrics-addr 127.0.0.1:0 --summary-export s.json").unwrap();
+        assert_eq!(c.metrics_addr, Some("127.0.0.1:0".parse().unwrap()));
+        assert_eq!(c.summary_export, Some(PathBuf::from("s.json")));
+    }
+
+    #[test]
     fn rejects_bad_input_naming_the_option() {
         for (line, needle) in [
             ("--target 127.0.0.1:1 --scheme foo --vus 1", "--scheme"),
@@ -366,6 +492,13 @@ mod tests {
             ("--target 127.0.0.1:1 --scheme jwt --stages 1s:1 --vus 5", "--stages"),
             ("--target 127.0.0.1:1 --scheme jwt --vus 0", "--vus"),
             ("--target 8.8.8.8:53 --scheme jwt --vus 1", "loopback"),
+            ("http://127.0.0.1:1/api/me -c 1", "/healthz"),
+            ("http://127.0.0.1:1 --target 127.0.0.1:1 -c 1", "once"),
+            ("-c 1", "no target"),
+            ("127.0.0.1:1 -c 1 -H nocolon", "-H"),
+            ("127.0.0.1:1 -c 1 -H Host:x", "-H"),
+            ("127.0.0.1:1 -c 1 --summary-export /nonexistent-dir/s.json", "--summary-export"),
+            ("127.0.0.1:1 -c 1 --metrics-addr 0.0.0.0:9", "--metrics-addr"),
         ] {
             let e = config(line).unwrap_err();
             assert_eq!(e.exit_code(), 2, "{line}");

@@ -20,6 +20,7 @@ use crate::collect::{Collector, Sampler};
 use crate::config::LoadConfig;
 use crate::error::{Error, Result};
 use crate::inflight::InFlight;
+use crate::metrics::Metrics;
 use crate::output::Outputs;
 use crate::progress::Progress;
 use crate::ramp::{LoadModel, Ramp};
@@ -52,6 +53,17 @@ pub async fn run(config: LoadConfig, stop: CancellationToken) -> Result<Summary>
         None => vec![Endpoint::Healthz],
         Some(_) => vec![Endpoint::Login, Endpoint::Me, Endpoint::Refresh, Endpoint::Logout],
     };
+    let background = CancellationToken::new();
+    // Bound before anything is written, so a taken port is bad input with nothing created.
+    let metrics = match config.metrics_addr {
+        Some(addr) => {
+            let metrics = Arc::new(Metrics::new());
+            let bound = crate::metrics::serve(addr, metrics.clone(), background.clone()).await?;
+            eprintln!("authbench load: metrics on http://{bound}/metrics");
+            Some(metrics)
+        }
+        None => None,
+    };
     let started_wall = SystemTime::now();
     let outputs = match &config.out_dir {
         Some(dir) => Some(Outputs::create(dir, &endpoints, open_model, started_wall)?),
@@ -66,6 +78,7 @@ pub async fn run(config: LoadConfig, stop: CancellationToken) -> Result<Summary>
         mix: config.mix,
         think: config.think,
         timeout: config.timeout,
+        headers: config.headers.clone().into(),
         first_user: config.first_user,
         credentials: config.credentials.clone().filter(|_| open_model),
         recorder: Recorder::new(workers.len()),
@@ -73,8 +86,14 @@ pub async fn run(config: LoadConfig, stop: CancellationToken) -> Result<Summary>
         in_flight: InFlight::new(),
         stopped_at: std::sync::OnceLock::new(),
     });
-    let background = CancellationToken::new();
     let mut collector = Collector {
+        metrics,
+        endpoints: endpoints.clone(),
+        live_thresholds: if config.abort_on_fail {
+            config.thresholds.iter().filter(|t| t.judged_during_run()).cloned().collect()
+        } else {
+            Vec::new()
+        },
         lag: LagProbe::spawn(background.clone(), workers.handles()),
         sampler: Sampler::start(config.server_pid, redis).await,
         shared: shared.clone(),
@@ -117,8 +136,17 @@ pub async fn run(config: LoadConfig, stop: CancellationToken) -> Result<Summary>
     };
 
     collector.watch = Some(StallWatch::new(t0, config.timeout));
-    let result =
-        collect_until_end(&mut collector, t0, config.model.duration(), &stop, &ctl, &mut interrupted).await;
+    let mut aborted = None;
+    let result = collect_until_end(
+        &mut collector,
+        t0,
+        config.model.duration(),
+        &stop,
+        &ctl,
+        &mut interrupted,
+        &mut aborted,
+    )
+    .await;
     ctl.cancel();
     let _ = driver.await;
     background.cancel();
@@ -126,6 +154,7 @@ pub async fn run(config: LoadConfig, stop: CancellationToken) -> Result<Summary>
     collector.progress.finish();
     let end = result?;
     let mut summary = collector.summary(&config, &endpoints, t0, end, started_wall, interrupted).await;
+    summary.aborted_by_threshold = aborted;
     summary.thresholds = config.thresholds.iter().map(|t| t.check(&summary)).collect();
     if let Some(out) = &mut collector.outputs {
         out.finish(&summary)?;
@@ -135,6 +164,8 @@ pub async fn run(config: LoadConfig, stop: CancellationToken) -> Result<Summary>
 
 /// The collector's clock: a look for stalls every [`WATCH_PERIOD`], a row every second. Returns
 /// when the load ends (the instant it ended), after the last row.
+/// With `--abort-on-fail`, a threshold broken by what was measured so far ends it early
+/// (`aborted` names the rule).
 async fn collect_until_end(
     c: &mut Collector,
     t0: Instant,
@@ -142,20 +173,21 @@ async fn collect_until_end(
     stop: &CancellationToken,
     ctl: &CancellationToken,
     interrupted: &mut bool,
+    aborted: &mut Option<String>,
 ) -> Result<Instant> {
     let end = t0 + total;
     let mut last = t0;
     let mut next = t0 + Duration::from_secs(1);
     let mut look = t0 + WATCH_PERIOD;
     loop {
-        if !*interrupted {
+        if !*interrupted && aborted.is_none() {
             tokio::select! {
                 () = tokio::time::sleep_until(look.min(next).min(end)) => {}
                 () = stop.cancelled() => *interrupted = true,
             }
         }
         let now = Instant::now();
-        let finished = *interrupted || now >= end;
+        let finished = *interrupted || aborted.is_some() || now >= end;
         // What is alive and in flight at the end of the interval, read before a final stop
         // abandons it (what is still in flight then is recorded as unfinished).
         let in_flight = c.watch(now);
@@ -179,6 +211,7 @@ async fn collect_until_end(
         if finished {
             return Ok(now);
         }
+        *aborted = c.broken_threshold(now.saturating_duration_since(t0));
         last = now;
         while next <= now {
             next += Duration::from_secs(1);

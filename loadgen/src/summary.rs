@@ -201,6 +201,9 @@ pub struct Summary {
     pub redis: RedisCost,
     pub generator: GeneratorCost,
     pub thresholds: Vec<Verdict>,
+    /// `--abort-on-fail`: the threshold whose breach stopped the run early.
+    #[serde(default)]
+    pub aborted_by_threshold: Option<String>,
 }
 
 /// A `--threshold` rule's verdict (judged in `threshold.rs`), as listed in the summary.
@@ -231,7 +234,7 @@ impl Summary {
             EXIT_INTERRUPTED
         } else if self.target_lost {
             EXIT_TARGET_LOST
-        } else if self.failed_thresholds().next().is_some() {
+        } else if self.aborted_by_threshold.is_some() || self.failed_thresholds().next().is_some() {
             EXIT_THRESHOLDS
         } else {
             0

@@ -45,6 +45,8 @@ pub struct Shared {
     pub first_user: u64,
     /// Open model: credentials drawn uniformly per arrival (see [`crate::credentials`]).
     pub credentials: Option<Arc<CredentialPool>>,
+    /// `-H` headers sent on every request.
+    pub headers: Arc<[(http::HeaderName, http::HeaderValue)]>,
     pub recorder: Recorder,
     /// Virtual-user tasks alive right now.
     pub active: AtomicU64,
@@ -142,7 +144,7 @@ impl Vu {
         Vu {
             index,
             worker,
-            client: Client::new(shared.target, shared.timeout),
+            client: Client::new(shared.target, shared.timeout).with_headers(shared.headers.clone()),
             session: None,
             rng: Rng::new(index + 1),
             login_body,

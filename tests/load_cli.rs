@@ -1,0 +1,137 @@
+//! `authbench load` as k6, wrk, wrk2 and oha users drive it: the target as a positional URL, `-c`,
+//! `-d`, `-H`, k6 thresholds with `--abort-on-fail`, `--json`, `--summary-export`, and live
+//! Prometheus metrics scraped during a run (`--metrics-addr`).
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{BIN, Server};
+
+fn load(args: &[&str]) -> Output {
+    Command::new(BIN).arg("load").args(args).arg("--no-progress").output().expect("run authbench load")
+}
+
+fn json(bytes: &[u8]) -> serde_json::Value {
+    serde_json::from_slice(bytes)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(bytes)))
+}
+
+#[test]
+fn abort_on_fail_stops_at_the_first_broken_threshold_keeps_the_files_and_exits_99() {
+    let server = Server::spawn("cookie", &[]);
+    let url = format!("{}/healthz", server.base);
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("run");
+    let started = Instant::now();
+    // A median under 1 µs never holds: broken in the first second of a 30 s run.
+    let o = load(&[
+        &url,
+        "-c",
+        "4",
+        "-d",
+        "30s",
+        "--threshold",
+        "p(50)<0.001",
+        "--abort-on-fail",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let took = started.elapsed();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(99), "{stderr}");
+    assert!(took < Duration::from_secs(10), "not stopped early: {took:?}");
+    assert!(stderr.contains("stopped early (--abort-on-fail): threshold broken: p(50)<0.001"), "{stderr}");
+    let summary = json(&std::fs::read(out.join("summary.json")).unwrap());
+    assert_eq!(summary["aborted_by_threshold"], "p(50)<0.001");
+    assert_eq!(summary["interrupted"], false);
+    assert!(summary["duration_s"].as_f64().unwrap() < 5.0, "{summary}");
+    assert!(summary["endpoints"]["healthz"]["count"].as_u64().unwrap() > 0, "what was measured is kept");
+    assert!(out.join("timeseries.csv").is_file() && out.join("healthz.hlog").is_file());
+
+    // Without --abort-on-fail the same rule is judged at the end; rules that hold pass (k6 forms,
+    // ms by default, bare = all endpoints together).
+    let o = load(&[
+        &url,
+        "-c",
+        "2",
+        "-d",
+        "1s",
+        "--threshold",
+        "p(95)<10000",
+        "--threshold",
+        "healthz.p(99.9)<10s",
+        "--threshold",
+        "rate<0.5",
+        "--threshold",
+        "avg<10000",
+        "--abort-on-fail",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(stdout.contains(" p90 ") && stdout.contains(" p95 "), "{stdout}");
+}
+
+#[test]
+fn json_on_stdout_summary_export_and_extra_headers() {
+    let server = Server::spawn("cookie", &[]);
+    let tmp = tempfile::tempdir().unwrap();
+    let export = tmp.path().join("export.json");
+    let plain =
+        load(&[&server.base, "-c", "2", "-d", "1s", "--json", "--summary-export", export.to_str().unwrap()]);
+    assert_eq!(plain.status.code(), Some(0), "{}", String::from_utf8_lossy(&plain.stderr));
+    let printed = json(&plain.stdout);
+    assert_eq!(printed, json(&std::fs::read(&export).unwrap()), "--summary-export holds the printed summary");
+    let healthz = &printed["endpoints"]["healthz"]["latency_us"];
+    for p in ["p50", "p90", "p95", "p99", "p999", "max"] {
+        assert!(healthz[p].as_u64().is_some(), "{p} missing: {healthz}");
+    }
+    assert!(printed["total"]["latency_us"]["p95"].as_u64().is_some(), "{printed}");
+    let human = String::from_utf8_lossy(&plain.stderr);
+    assert!(human.contains("endpoint") && human.contains(" p95 "), "human summary on stderr: {human}");
+
+    // -H: every request carries the header (bytes sent per request grow by its length).
+    let pad = format!("X-Pad: {}", "x".repeat(100));
+    let padded = load(&[&server.base, "-c", "2", "-d", "1s", "--json", "-H", &pad]);
+    assert_eq!(padded.status.code(), Some(0), "{}", String::from_utf8_lossy(&padded.stderr));
+    let sent = |v: &serde_json::Value| v["endpoints"]["healthz"]["bytes_sent_per_req"].as_f64().unwrap();
+    let grew = sent(&json(&padded.stdout)) - sent(&printed);
+    assert!((grew - (pad.len() + 2) as f64).abs() < 0.5, "grew by {grew}, header line is {}", pad.len() + 2);
+}
+
+#[test]
+fn prometheus_metrics_are_scraped_during_a_run() {
+    let server = Server::spawn("cookie", &[]);
+    let mut child = Command::new(BIN)
+        .args(["load", &server.base, "-c", "3", "-d", "6s", "--no-progress", "--metrics-addr", "127.0.0.1:0"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    stderr.read_line(&mut line).unwrap();
+    let url =
+        line.trim().strip_prefix("authbench load: metrics on http://").unwrap_or_else(|| panic!("{line:?}"));
+    let addr = url.strip_suffix("/metrics").unwrap().to_owned();
+    std::thread::sleep(Duration::from_millis(2500));
+    let mut s = std::net::TcpStream::connect(&addr).unwrap();
+    s.write_all(b"GET /metrics HTTP/1.1\r\nHost: m\r\nConnection: close\r\n\r\n").unwrap();
+    let mut text = String::new();
+    s.read_to_string(&mut text).unwrap();
+    assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+    let value = |prefix: &str| -> f64 {
+        text.lines()
+            .find_map(|l| l.strip_prefix(prefix))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no {prefix} in {text}"))
+    };
+    assert!(value("authbench_requests_total{endpoint=\"healthz\"}") > 0.0, "{text}");
+    assert_eq!(value("authbench_active_users"), 3.0, "{text}");
+    assert!(value("authbench_request_duration_seconds_count{endpoint=\"healthz\"}") > 0.0, "{text}");
+    assert!(text.contains("authbench_generator_lag_seconds"), "{text}");
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status}");
+}
