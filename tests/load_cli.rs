@@ -51,6 +51,34 @@ fn abort_on_fail_stops_at_the_first_broken_threshold_keeps_the_files_and_exits_9
     assert!(summary["endpoints"]["healthz"]["count"].as_u64().unwrap() > 0, "what was measured is kept");
     assert!(out.join("timeseries.csv").is_file() && out.join("healthz.hlog").is_file());
 
+    // `authbench report` on this load folder: the per-run report, charts as PNG and SVG.
+    let r = Command::new(BIN).arg("report").arg(&out).output().unwrap();
+    assert_eq!(r.status.code(), Some(0), "{}", String::from_utf8_lossy(&r.stderr));
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    for section in
+        ["Throughput", "Active virtual users", "Latency per second", "Load generator", "p(50)<0.001"]
+    {
+        assert!(md.contains(section), "report.md lacks {section}:\n{md}");
+    }
+    for chart in ["load_throughput", "load_active_users", "load_latency", "load_generator"] {
+        for ext in ["png", "svg"] {
+            let f = out.join(format!("{chart}.{ext}"));
+            assert!(std::fs::metadata(&f).is_ok_and(|m| m.len() > 1000), "{} missing", f.display());
+        }
+    }
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.contains("<svg"), "charts inlined in report.html");
+
+    // A folder with neither kind of result: exit 2, a clear message, nothing written.
+    let empty = tmp.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    std::fs::write(empty.join("notes.txt"), "not a result").unwrap();
+    let r = Command::new(BIN).arg("report").arg(&empty).output().unwrap();
+    let stderr = String::from_utf8_lossy(&r.stderr);
+    assert_eq!(r.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("holds no results"), "{stderr}");
+    assert_eq!(std::fs::read_dir(&empty).unwrap().count(), 1, "nothing written");
+
     // Without --abort-on-fail the same rule is judged at the end; rules that hold pass (k6 forms,
     // ms by default, bare = all endpoints together).
     let o = load(&[

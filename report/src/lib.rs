@@ -15,6 +15,7 @@
 //! - [`doc`], [`content`]: the report as a small document model, built from the data.
 //! - [`markdown`], [`html`]: writers of that document (`impl Write`).
 //! - [`units`]: number formatting (µs, bytes, counts) shared by plots and text.
+//! - [`load`]: the per-run report of an `authbench load` folder (timeseries.csv + summary.json).
 //!
 //! # CSV contract (files in the results directory)
 //! All files are optional: a missing file (or one with no rows) makes its sections say
@@ -63,6 +64,7 @@ pub mod content;
 pub mod data;
 pub mod doc;
 pub mod html;
+pub mod load;
 pub mod markdown;
 pub mod plot;
 pub mod ramp_levels;
@@ -87,6 +89,10 @@ pub enum Error {
     Csv { path: PathBuf, source: csv::Error },
     #[error("{path}: {source}")]
     Json { path: PathBuf, source: serde_json::Error },
+    #[error(
+        "{0} holds no results: neither a compare run (summary.csv, ramp.csv, ...) nor a load run (timeseries.csv + summary.json)"
+    )]
+    NoResults(PathBuf),
     #[error("drawing plot {plot}: {message}")]
     Plot { plot: String, message: String },
 }
@@ -110,10 +116,40 @@ pub struct RenderedReport {
     pub missing: Vec<String>,
 }
 
+/// Files of which a compare run holds at least one.
+const COMPARE_FILES: [&str; 8] = [
+    "summary.csv",
+    "ramp.csv",
+    "sessions.csv",
+    "spectrum.csv",
+    "revocation.csv",
+    "credentials.csv",
+    "checks.csv",
+    "environment.json",
+];
+
 /// Read the CSVs in `dir` and write plots, `report.md` and `report.html` into it.
 pub fn render(dir: &Path) -> Result<RenderedReport, Error> {
     if !dir.is_dir() {
         return Err(Error::NotADirectory(dir.to_path_buf()));
+    }
+    if load::is_load_dir(dir) {
+        let (summary, ts, plots) = load::render_charts(dir)?;
+        let document = load::document(&summary, &ts, &plots);
+        let markdown_path = dir.join("report.md");
+        write_file(&markdown_path, |w| markdown::write(w, &document))?;
+        let html_path = dir.join("report.html");
+        let svgs = plots.iter().map(|p| (p.plot.name.clone(), p.svg_text.clone())).collect();
+        write_file(&html_path, |w| html::write(w, &document, &svgs))?;
+        return Ok(RenderedReport {
+            markdown: markdown_path,
+            html: html_path,
+            plots: plots.into_iter().map(|p| p.plot).collect(),
+            missing: Vec::new(),
+        });
+    }
+    if !COMPARE_FILES.iter().any(|f| dir.join(f).is_file()) {
+        return Err(Error::NoResults(dir.to_path_buf()));
     }
     let results = Results::read_dir(dir)?;
     let analysis = analysis::Analysis::new(&results);

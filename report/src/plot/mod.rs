@@ -3,7 +3,8 @@
 //! (`fonts/`, registered through plotters' `ab_glyph` feature), never the system's fonts.
 //!
 //! One file per chart family: [`users`] (latency, throughput vs concurrent users), [`sessions`]
-//! (latency, memory vs stored sessions), [`cpu`], [`spectrum`], [`credentials`], [`revocation`];
+//! (latency, memory vs stored sessions), [`cpu`], [`spectrum`], [`credentials`], [`revocation`],
+//! [`timeline`] (one `authbench load` run over time);
 //! [`style`] and [`series`] hold what they share; [`spread`] draws the spread across repeats
 //! (CI bands and whiskers) and words the footnote that says what it is, or that there is none.
 
@@ -15,6 +16,7 @@ mod sessions;
 mod spectrum;
 pub mod spread;
 mod style;
+mod timeline;
 mod users;
 
 pub use cpu::CpuPerRequest;
@@ -22,6 +24,7 @@ pub use credentials::CredentialBytes;
 pub use revocation::Revocation;
 pub use sessions::{LatencyVsSessions, MemoryVsSessions};
 pub use spectrum::Spectrum;
+pub use timeline::{TimeLine, Timeline};
 pub use users::{LatencyVsUsers, ThroughputVsUsers};
 
 use crate::analysis::Analysis;
