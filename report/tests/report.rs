@@ -129,12 +129,20 @@ fn the_conclusion_follows_the_data() {
 
 #[test]
 fn missing_files_are_not_measured_not_errors() {
+    // A folder with no result file at all is not a report with eight empty sections: it is an
+    // error, and nothing is written into it.
     let dir = scratch("empty", false);
+    assert!(matches!(report::render(&dir), Err(report::Error::NoResults(_))));
+    assert_eq!(fs::read_dir(&dir).unwrap().count(), 0, "nothing written");
+
+    // Only environment.json: every section says it was not measured.
+    let dir = scratch("only-environment", false);
+    fs::write(dir.join("environment.json"), "{}").unwrap();
     let out = report::render(&dir).unwrap();
     assert!(out.plots.is_empty());
-    assert_eq!(out.missing.len(), 8);
+    assert_eq!(out.missing.len(), 7);
     let md = read(&dir, "report.md");
-    assert!(md.matches("Not measured in this run").count() >= 8, "{md}");
+    assert!(md.matches("Not measured in this run").count() >= 7, "{md}");
     assert!(read(&dir, "report.html").contains("Not measured in this run"));
 
     // Only one file: its plot and its figures, the rest not measured.
