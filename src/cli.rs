@@ -12,6 +12,8 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
+// Parsed once at start-up: the size of the largest variant (`load`'s options) costs nothing.
+#[allow(clippy::large_enum_variant)]
 pub enum Command {
     /// Run one auth server (cookie, session or jwt) on loopback.
     Serve(authbench_servers::ServeArgs),
