@@ -1,46 +1,14 @@
 //! Helpers shared by the fuzz targets in `fuzz_targets/`:
 //!
 //! - [`mutate`]: byte-driven edits of a real, issued credential, so the fuzzer starts next to the
-//!   values that matter (a random string almost never gets past base64 or the token's shape).
+//!   values that matter (a random string almost never gets past base64 or the token's shape). The
+//!   edits are the servers crate's (`authbench_servers::testing`, feature `testing`), the same
+//!   ones the property tests in `servers/tests/fuzz/` draw.
 //! - [`header_values`]: one header value per input line, as a client could send them.
 
 use http::HeaderValue;
 
-/// Apply the edits `ops` describes to `base`: each 3-byte group is (operation, position, value);
-/// positions wrap around the current length. Operations: flip a bit, replace a byte, insert a
-/// byte, delete a byte, truncate, append, swap the base64 alphabet, change a letter's case.
-pub fn mutate(base: &str, ops: &[u8]) -> Vec<u8> {
-    let mut v = base.as_bytes().to_vec();
-    for op in ops.chunks_exact(3) {
-        let (kind, pos, val) = (op[0], op[1] as usize, op[2]);
-        let len = v.len();
-        let at = if len == 0 { 0 } else { pos % len };
-        match kind % 8 {
-            0 if len > 0 => v[at] ^= 1 << (val % 8),
-            1 if len > 0 => v[at] = val,
-            2 => v.insert(pos % (len + 1), val),
-            3 if len > 0 => {
-                v.remove(at);
-            }
-            4 => v.truncate(pos % (len + 1)),
-            5 => v.push(val),
-            6 => {
-                for b in v.iter_mut() {
-                    *b = match *b {
-                        b'+' => b'-',
-                        b'-' => b'+',
-                        b'/' => b'_',
-                        b'_' => b'/',
-                        x => x,
-                    };
-                }
-            }
-            7 if len > 0 => v[at] ^= 0x20 * u8::from(v[at].is_ascii_alphabetic()),
-            _ => {}
-        }
-    }
-    v
-}
+pub use authbench_servers::testing::mutate;
 
 /// Header values from `data`, one per `\n`-separated line; lines that are not valid header
 /// values (control bytes) are skipped, as no HTTP parser would deliver them.
