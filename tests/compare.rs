@@ -56,6 +56,8 @@ fn quick_compare_writes_every_file_and_report_rebuilds_identically() {
         "attacks.csv",
         "lost.csv",
         "reliability.md",
+        "saturation.csv",
+        "phases.csv",
     ] {
         let p = out.join(f);
         assert!(p.is_file() && std::fs::metadata(&p).unwrap().len() > 0, "{f} missing or empty");
@@ -96,6 +98,21 @@ fn quick_compare_writes_every_file_and_report_rebuilds_identically() {
     assert!(lost.iter().any(|l| l["measured"].parse::<u64>().unwrap() > 1000));
     let reliability = std::fs::read_to_string(out.join("reliability.md")).unwrap();
     assert!(reliability.contains(", 0 lost**"), "{reliability}");
+
+    // The saturation search ran for every scheme, each step judged; phases were timed.
+    let steps = csv_rows(&out.join("saturation.csv"));
+    for scheme in ["cookie", "session", "jwt"] {
+        let mine: Vec<_> = steps.iter().filter(|s| s["scheme"] == scheme).collect();
+        assert!(mine.len() >= 2, "{scheme}: {} saturation steps", mine.len());
+        assert!(
+            mine.iter().all(|s| !s["limits"].is_empty() && s["offered_rps"].parse::<f64>().unwrap() > 0.0)
+        );
+        assert!(mine.iter().filter(|s| s["knee"] == "true").count() <= 1, "one knee per repeat");
+    }
+    let phases = csv_rows(&out.join("phases.csv"));
+    for phase in ["checks", "saturation", "ramp", "sweep", "revocation window"] {
+        assert!(phases.iter().any(|p| p["phase"] == phase), "phases.csv lacks {phase}");
+    }
 
     // The environment names the seed and the order it produced.
     let env: serde_json::Value =

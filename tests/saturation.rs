@@ -73,9 +73,10 @@ async fn the_search_finds_the_knee_of_a_server_throttled_to_a_known_rate() {
             max_steps: 10,
         },
         step: Duration::from_secs(1),
-        // Generous, so a busy test machine's timer jitter below the cap is not taken for the knee;
-        // above the cap the backlog grows by (offered - RATE) requests a second, hundreds of ms.
-        slo_p99_us: 50_000.0,
+        // Far above what timer jitter on a busy test machine can cause, so the knee found here is
+        // the throughput limit (achieved < 95% of offered), which only the server's cap can set;
+        // the p99 limit is covered by the unit tests of `knee`.
+        slo_p99_us: 1_000_000.0,
     };
     let mut offered = Vec::new();
     let found = search(&base, &settings, None, &CancellationToken::new(), |r| offered.push(r)).await.unwrap();

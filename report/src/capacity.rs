@@ -3,12 +3,14 @@
 //!
 //! For `users` users each sending `rate` requests/s to `/api/me`:
 //! - requests/s = users × rate
-//! - app-server cores = users × rate × server CPU µs/req ÷ 1e6
+//! - app-server cores = users × rate × server CPU µs/req ÷ 1e6 ÷ utilisation, with CPU per request
+//!   measured at that utilisation's share of the maximum (`cpu_vs_load.csv`) when the run has it
 //! - Redis memory = users × store bytes/session (one stored session per user)
 //! - Redis shards = max(⌈users × rate × Redis CPU µs/req ÷ 1e6 ÷ utilisation⌉, ⌈memory ÷ per-shard budget⌉),
 //!   because Redis executes commands on one core.
 
 use super::analysis::Analysis;
+use super::data::metric;
 
 /// User counts the report projects to.
 pub const USERS: [u64; 3] = [1_000_000, 10_000_000, 100_000_000];
@@ -19,6 +21,10 @@ pub const DEFAULT_SHARD_UTILISATION: f64 = 0.7;
 /// The stated assumptions, each from environment.json or the default.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Assumptions {
+    /// Share of their maximum the servers run at (`--utilization`, environment.json `utilization`);
+    /// 1 for runs that did not record one.
+    pub utilization: f64,
+    pub utilization_from_environment: bool,
     pub rate_per_user_rps: f64,
     pub rate_from_environment: bool,
     pub shard_memory_bytes: f64,
@@ -29,7 +35,10 @@ impl Assumptions {
     pub fn from_analysis(a: &Analysis<'_>) -> Self {
         let r = a.results;
         let rate = r.env_f64("rate_per_user_rps").filter(|x| *x > 0.0);
+        let utilization = r.env_f64("utilization").filter(|x| *x > 0.0 && *x <= 1.0);
         Assumptions {
+            utilization: utilization.unwrap_or(1.0),
+            utilization_from_environment: utilization.is_some(),
             rate_per_user_rps: rate.unwrap_or(DEFAULT_RATE_PER_USER_RPS),
             rate_from_environment: rate.is_some(),
             shard_memory_bytes: r
@@ -39,6 +48,7 @@ impl Assumptions {
             shard_utilisation: r
                 .env_f64("redis_shard_utilisation")
                 .filter(|x| *x > 0.0 && *x <= 1.0)
+                .or(utilization)
                 .unwrap_or(DEFAULT_SHARD_UTILISATION),
         }
     }
@@ -56,6 +66,9 @@ pub struct SchemeInputs {
     /// the measured Redis CPU and memory). Otherwise Redis only idled while this scheme ran and the
     /// projection needs no shard for it.
     pub uses_store: bool,
+    /// CPU per request measured at the utilisation's share of the maximum (else: the steady
+    /// closed-loop run, near saturation).
+    pub cpu_at_utilization: bool,
 }
 
 /// One line of the projection.
@@ -78,12 +91,16 @@ pub fn inputs(a: &Analysis<'_>) -> Vec<SchemeInputs> {
             let cpu = a.cpu(s)?;
             let store = a.store_slope(s).map(|x| x.bytes_per_session.max(0.0));
             let uses_store = a.uses_store(s);
+            let at_util = a.metric_mean(s, metric::ME_CPU_SERVER_AT_UTILIZATION);
+            let redis_at_util = a.metric_mean(s, metric::ME_CPU_REDIS_AT_UTILIZATION);
             Some(SchemeInputs {
                 scheme: s.clone(),
-                server_cpu_us: cpu.server_us,
-                redis_cpu_us: cpu.redis_us.max(0.0),
+                server_cpu_us: at_util.unwrap_or(cpu.server_us),
+                redis_cpu_us: if at_util.is_some() { redis_at_util.unwrap_or(0.0) } else { cpu.redis_us }
+                    .max(0.0),
                 store_bytes_per_session: store,
                 uses_store,
+                cpu_at_utilization: at_util.is_some(),
             })
         })
         .collect()
@@ -91,7 +108,7 @@ pub fn inputs(a: &Analysis<'_>) -> Vec<SchemeInputs> {
 
 pub fn project(input: &SchemeInputs, users: u64, a: &Assumptions) -> Projection {
     let rps = users as f64 * a.rate_per_user_rps;
-    let server_cores = rps * input.server_cpu_us / 1e6;
+    let server_cores = rps * input.server_cpu_us / 1e6 / a.utilization;
     let memory = input.store_bytes_per_session.map(|b| users as f64 * b);
     let (cpu_shards, mem_shards) = if input.uses_store {
         (
@@ -124,6 +141,8 @@ mod tests {
     #[test]
     fn session_projection_by_hand() {
         let a = Assumptions {
+            utilization: 0.5,
+            utilization_from_environment: true,
             rate_per_user_rps: 0.1,
             rate_from_environment: false,
             shard_memory_bytes: 16.0 * 1024.0 * 1024.0 * 1024.0,
@@ -135,10 +154,12 @@ mod tests {
             redis_cpu_us: 10.0,
             store_bytes_per_session: Some(200.0),
             uses_store: true,
+            cpu_at_utilization: true,
         };
         let p = project(&input, 100_000_000, &a);
         assert_eq!(p.requests_per_s, 1e7);
-        assert!((p.server_cores - 500.0).abs() < 1e-9);
+        // 1e7 × 50 µs = 500 busy cores, at 50% utilisation 1000 cores.
+        assert!((p.server_cores - 1000.0).abs() < 1e-9);
         // 1e7 × 10 µs = 100 core-seconds/s → ÷ 0.7 = 142.9 → 143 shards
         assert_eq!(p.redis_cpu_shards, 143);
         // 2e10 B ÷ 16 GiB = 1.16 → 2

@@ -23,6 +23,10 @@ pub mod file {
     pub const CREDENTIALS: &str = "credentials.csv";
     pub const CHECKS: &str = "checks.csv";
     pub const ENVIRONMENT: &str = "environment.json";
+    /// Row types in [`crate::load`].
+    pub const SATURATION: &str = "saturation.csv";
+    pub const CPU_VS_LOAD: &str = "cpu_vs_load.csv";
+    pub const PHASES: &str = "phases.csv";
 }
 
 /// `summary.csv` metric names the report reads.
@@ -43,6 +47,15 @@ pub mod metric {
     pub const STORE_BYTES_PER_SESSION: &str = "store_bytes_per_session";
     pub const STORE_BYTES_PER_SESSION_R2: &str = "store_bytes_per_session_r2";
     pub const SERVER_RSS_PER_SESSION: &str = "server_rss_bytes_per_session";
+    /// Open-model maximum: the achieved rate of the highest step below the knee.
+    pub const ME_RPS_SUSTAINED: &str = "me_rps_sustained";
+    /// The lowest offered rate past the knee.
+    pub const ME_KNEE_OFFERED: &str = "me_knee_offered_rps";
+    /// CPU per request at the assumed utilisation's share of the maximum (capacity projection).
+    pub const ME_CPU_SERVER_AT_UTILIZATION: &str = "me_cpu_us_per_req_server_at_utilization";
+    pub const ME_CPU_REDIS_AT_UTILIZATION: &str = "me_cpu_us_per_req_redis_at_utilization";
+    /// p99 of the fixed-rate run at the spectrum's common rate.
+    pub const ME_FIXED_RATE_P99: &str = "me_fixed_rate_p99_us";
 }
 
 /// `summary.csv`: one row per scheme × metric.
@@ -219,6 +232,9 @@ pub struct Results {
     pub revocation: Vec<RevocationRow>,
     pub credentials: Vec<CredentialsRow>,
     pub checks: Vec<CheckRow>,
+    pub saturation: Vec<crate::load::LoadStepRow>,
+    pub cpu_vs_load: Vec<crate::load::LoadStepRow>,
+    pub phases: Vec<crate::load::PhaseRow>,
     pub environment: serde_json::Map<String, serde_json::Value>,
     pub missing: Vec<String>,
 }
@@ -236,6 +252,9 @@ impl Results {
             revocation: read_optional(dir, file::REVOCATION, &mut missing)?,
             credentials: read_optional(dir, file::CREDENTIALS, &mut missing)?,
             checks: read_optional(dir, file::CHECKS, &mut missing)?,
+            saturation: read_optional(dir, file::SATURATION, &mut missing)?,
+            cpu_vs_load: read_optional(dir, file::CPU_VS_LOAD, &mut missing)?,
+            phases: read_optional(dir, file::PHASES, &mut missing)?,
             environment: serde_json::Map::new(),
             missing: Vec::new(),
         };
@@ -277,6 +296,7 @@ impl Results {
         set.extend(self.revocation.iter().map(|r| r.scheme.clone()));
         set.extend(self.credentials.iter().map(|r| r.scheme.clone()));
         set.extend(self.checks.iter().map(|r| r.scheme.clone()));
+        set.extend(self.saturation.iter().map(|r| r.scheme.clone()));
         let mut v: Vec<String> = set.into_iter().collect();
         v.sort_by_key(|s| (scheme_rank(s), s.clone()));
         v

@@ -6,9 +6,12 @@ use std::path::{Path, PathBuf};
 
 use authbench_report::{self as report, Error};
 
-const PLOTS: [&str; 8] = [
+const PLOTS: [&str; 11] = [
     "latency_vs_users",
     "throughput_vs_users",
+    "throughput_vs_load",
+    "latency_vs_load",
+    "cpu_vs_load",
     "latency_vs_sessions",
     "memory_vs_sessions",
     "cpu_per_request",
@@ -80,9 +83,27 @@ fn renders_every_plot_and_both_reports() {
     // The fixture's session p50 barely moves with 1M sessions: the report must say so.
     assert!(md.contains("**Contradicts the claim**"), "{md}");
     assert!(md.contains("projection, not a measurement"));
-    // Stateless schemes need no Redis shard; the session store does (176 B/session, 9.5 µs/req).
-    assert!(md.contains("| 100M | cookie | 10M | 220 | none (slope ≈ 0) | 0 (no store) |"), "{md}");
-    assert!(md.contains("| 100M | session | 10M | 271 |"), "{md}");
+    // Stateless schemes need no Redis shard; the session store does (176 B/session).
+    assert!(md.contains("| 100M | cookie | 10M | 265 | none (slope ≈ 0) | 0 (no store) |"), "{md}");
+    // At 60% utilisation, with the CPU per request measured there (cpu_vs_load.csv).
+    assert!(md.contains("| 100M | session | 10M | 568 |"), "{md}");
+
+    // Saturation and load: the knee table, the shared cores, the ramp described as what it is.
+    for text in [
+        "## Saturation and load",
+        "### Throughput against offered load",
+        "### CPU per request against load",
+        "knee belongs to server, Redis and load generator together",
+        "it does not look for the maximum",
+        "max sustainable throughput",
+        "## Run time",
+    ] {
+        assert!(md.contains(text), "report.md lacks {text:?}");
+    }
+    assert!(!md.contains("Peak throughput"), "the ramp is not a saturation test");
+    assert!(md.contains("at 60% of their maximum throughput"), "{md}");
+    assert!(md.contains("measured at that load"), "{md}");
+    assert!(md.contains("same arrival rate, 10k req/s"), "{md}");
 
     let html = read(&dir, "report.html");
     assert!(html.starts_with("<!DOCTYPE html>"));
@@ -140,7 +161,7 @@ fn missing_files_are_not_measured_not_errors() {
     fs::write(dir.join("environment.json"), "{}").unwrap();
     let out = report::render(&dir).unwrap();
     assert!(out.plots.is_empty());
-    assert_eq!(out.missing.len(), 7);
+    assert_eq!(out.missing.len(), 10);
     let md = read(&dir, "report.md");
     assert!(md.matches("Not measured in this run").count() >= 7, "{md}");
     assert!(read(&dir, "report.html").contains("Not measured in this run"));

@@ -23,6 +23,8 @@ pub struct Ctx {
     pub prefix: String,
     pub keys: Keys,
     pub progress: Progress,
+    /// Each scheme's last knee, where its next repeat starts the saturation search.
+    pub knees: super::saturation::Knees,
 }
 
 impl Ctx {
@@ -44,6 +46,7 @@ impl Ctx {
             owns_redis: own.is_some(),
             prefix: format!("authbench:cmp:{run_id}:"),
             keys: Keys::generate()?,
+            knees: Default::default(),
             redis_url,
             redis_info,
             plan,

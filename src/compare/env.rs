@@ -76,6 +76,11 @@ pub fn describe(ctx: &Ctx, orders: &[Vec<SchemeKind>], redis_version: Option<Str
         "login_cost": "argon2id m=64 KiB t=1 p=1 (--fast-login)",
         "redis": if ctx.owns_redis { "private redis-server, persistence off" } else { "external (--redis-url), key prefix" },
         "rate_per_user_rps": plan.rate_per_user,
+        "slo_p99_ms": plan.saturation.slo_p99.as_secs_f64() * 1e3,
+        "utilization": plan.saturation.utilization,
+        "spectrum_rate_rps": plan.saturation.spectrum_rps,
+        "saturation_step_s": plan.saturation.step.as_secs_f64(),
+        "cpu_vs_load_shares": plan.saturation.shares,
         "date": env["date_utc"].clone(),
     });
     if let (Some(e), Some(x)) = (env.as_object_mut(), extra.as_object()) {

@@ -1,5 +1,5 @@
 //! One scheme × one repeat: spawn the server, then run the phases against it in order — checks
-//! (and the attack battery), warm-up, healthz vs me CPU, the ramp of virtual users, the
+//! (and the attack battery), warm-up, healthz vs me CPU, saturation and load, the ramp of virtual users, the
 //! session-scaling sweep ([`super::phase`]) — and collect what they produced.
 
 use anyhow::Result;
@@ -36,6 +36,11 @@ pub async fn unit(
     }
     let mut health = Health::default();
     phase::cpu::run(&u, presented, &mut health, &mut r).await?;
+    if u.stopped() {
+        r.interrupted = true;
+        return Ok(r);
+    }
+    phase::saturation::run(&u, &mut r).await?;
     if u.stopped() {
         r.interrupted = true;
         return Ok(r);

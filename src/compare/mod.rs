@@ -10,7 +10,9 @@
 //! - [`preload`]: idle sessions through each scheme's real credential-issuing code.
 //! - [`keys`]: key material shared with the server children and the preloader.
 //! - [`knee`]: deciding the rates of the stepped search for the knee, and judging each step.
-//! - [`saturation`]: fixed-rate open-model runs: the knee search and the CPU-per-request ladder.
+//! - [`saturation`]: fixed-rate open-model runs: the knee search, the CPU-per-request ladder and
+//!   the percentile spectrum's run at one rate for every scheme.
+//! - [`phases`]: wall-clock time of every phase against its budget (`phases.csv`, printed).
 //! - [`output`]: the CSV files, spectrum and summary with confidence intervals.
 //! - [`progress`]: one progress bar over the whole experiment.
 //! - `env`: `environment.json`.
@@ -22,6 +24,7 @@ pub mod knee;
 pub mod measure;
 pub mod output;
 pub mod phase;
+pub mod phases;
 pub mod plan;
 pub mod preload;
 pub mod progress;
@@ -118,6 +121,10 @@ async fn run_async(plan: Plan, own: Option<&RedisServer>, stop: CancellationToke
             out.write()?;
         }
     }
+    ctx.progress.clock.close();
+    let timed = ctx.progress.clock.finished();
+    ctx.progress.note(&format!("phase timings (wall clock):\n{}", phases::table(plan, &timed)));
+    out.set_phases(phases::rows(plan, &timed));
     out.finish()?;
     ctx.progress.finish();
     let rendered = authbench_report::render(&plan.out).context("render the report")?;

@@ -11,6 +11,7 @@ use authbench_report::data::{
     CheckRow, CredentialsRow, RampRow, RevocationRow, SessionsRow, SpectrumRow, SummaryRow, file, metric,
     write_csv,
 };
+use authbench_report::load::{LoadStepRow, PhaseRow};
 use authbench_report::stats::linear_fit;
 use authbench_servers::SchemeKind;
 use hdrhistogram::Histogram;
@@ -54,6 +55,9 @@ pub struct Collected {
     me_bodies: BTreeMap<String, Vec<u8>>,
     hlogs: BTreeMap<String, Vec<PathBuf>>,
     attacks: Vec<crate::reliability::AttackRow>,
+    saturation: Vec<LoadStepRow>,
+    cpu_vs_load: Vec<LoadStepRow>,
+    phases: Vec<PhaseRow>,
 }
 
 /// Write `rows` to `dir/name` through a temporary file, so a reader never sees half a file.
@@ -79,6 +83,9 @@ impl Collected {
             me_bodies: BTreeMap::new(),
             hlogs: BTreeMap::new(),
             attacks: Vec::new(),
+            saturation: Vec::new(),
+            cpu_vs_load: Vec::new(),
+            phases: Vec::new(),
         }
     }
 
@@ -99,6 +106,8 @@ impl Collected {
             self.checks.extend(u.checks);
         }
         self.ramp.extend(u.ramp);
+        self.saturation.extend(u.saturation);
+        self.cpu_vs_load.extend(u.cpu_vs_load);
         self.attacks.extend(u.attacks);
         for (name, unit, value) in u.metrics {
             self.metric(&s, name, unit, value);
@@ -130,6 +139,15 @@ impl Collected {
         if let Some(h) = u.me_hlog {
             self.hlogs.entry(s).or_default().push(h);
         }
+    }
+
+    /// The run's phase timings (`phases.csv`) and its total wall-clock seconds (environment.json).
+    pub fn set_phases(&mut self, phases: Vec<PhaseRow>) {
+        let total: f64 = phases.iter().map(|p| p.seconds).sum();
+        if let Some(env) = self.env.as_object_mut() {
+            env.insert("run_seconds".into(), serde_json::json!((total * 10.0).round() / 10.0));
+        }
+        self.phases = phases;
     }
 
     pub fn add_revocation(&mut self, rows: Vec<Revocation>) {
@@ -213,6 +231,9 @@ impl Collected {
         write_atomic(&self.dir, file::SPECTRUM, &self.spectrum)?;
         write_atomic(&self.dir, file::SUMMARY, &self.summary_rows())?;
         write_atomic(&self.dir, "attacks.csv", &self.attacks)?;
+        write_atomic(&self.dir, file::SATURATION, &self.saturation)?;
+        write_atomic(&self.dir, file::CPU_VS_LOAD, &self.cpu_vs_load)?;
+        write_atomic(&self.dir, file::PHASES, &self.phases)?;
         let tmp = self.dir.join(".environment.json.tmp");
         let mut f = BufWriter::new(File::create(&tmp)?);
         serde_json::to_writer_pretty(&mut f, &self.env)?;

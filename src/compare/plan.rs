@@ -9,6 +9,8 @@ use authbench_servers::SchemeKind;
 use authbench_util::parse::{parse_count, parse_duration};
 use clap::Args;
 
+use super::saturation::SaturationPlan;
+
 /// Options of `authbench compare`.
 #[derive(Debug, Clone, Args)]
 #[command(
@@ -68,6 +70,36 @@ pub struct CompareArgs {
     /// No progress bar (logs one line per phase instead).
     #[arg(long)]
     pub no_progress: bool,
+
+    /// Latency SLO of the saturation search: the knee is the first offered rate at which the
+    /// corrected p99 of `/api/me` exceeds it (or achieved < 95% of offered, or a request fails).
+    #[arg(long, default_value = "10ms", value_parser = parse_duration)]
+    pub slo_p99: Duration,
+
+    /// Share of its maximum sustainable throughput a server is assumed to run at, `60%` or `0.6`:
+    /// CPU per request is measured at that load and the capacity projection sizes with it.
+    #[arg(long, default_value = "60%", value_parser = parse_share)]
+    pub utilization: f64,
+
+    /// Arrival rate (requests/s of `/api/me`) of the percentile-spectrum run, the same for every
+    /// scheme. Default 10000.
+    #[arg(long)]
+    pub spectrum_rate: Option<f64>,
+}
+
+/// `60%` or `0.6` → 0.6; must lie in (0, 1].
+pub fn parse_share(s: &str) -> Result<f64, String> {
+    let t = s.trim();
+    let v = match t.strip_suffix('%') {
+        Some(p) => p.trim().parse::<f64>().map(|v| v / 100.0),
+        None => t.parse::<f64>(),
+    }
+    .map_err(|_| format!("`{s}` is not a share; expected e.g. 60% or 0.6"))?;
+    if v.is_finite() && v > 0.0 && v <= 1.0 {
+        Ok(v)
+    } else {
+        Err(format!("`{s}` must lie between 0% and 100%"))
+    }
 }
 
 /// An arrival rate in requests/s: a number with an optional `k` (thousands) or `m` (millions)
@@ -112,6 +144,8 @@ pub struct Plan {
     pub sweep: Duration,
     /// TTL of the servers of the revocation phase.
     pub revocation_ttl: Duration,
+    /// Saturation and load: the knee search, CPU against load, the spectrum's fixed-rate run.
+    pub saturation: SaturationPlan,
 }
 
 /// Memory one stored session needs at the largest level, by where it lives: Redis (session
@@ -181,6 +215,13 @@ impl Plan {
         if !(rate.is_finite() && rate > 0.0 && rate <= 200_000.0) {
             bail!("--rate must be between 0 and 200000 requests/s");
         }
+        let spectrum_rate = a.spectrum_rate.unwrap_or(10_000.0);
+        if !(spectrum_rate.is_finite() && spectrum_rate > 0.0 && spectrum_rate <= 1_000_000.0) {
+            bail!("--spectrum-rate must be between 0 and 1000000 requests/s");
+        }
+        if a.slo_p99.is_zero() {
+            bail!("--slo-p99 must be above 0");
+        }
         let repeat = a.repeat.unwrap_or(if a.quick { 1 } else { 3 });
         if repeat == 0 || repeat > 100 {
             bail!("--repeat must be between 1 and 100");
@@ -219,6 +260,7 @@ impl Plan {
             steady: Duration::from_secs(if a.quick { 2 } else { 5 }),
             sweep: Duration::from_secs(if a.quick { 3 } else { 6 }),
             revocation_ttl: Duration::from_secs(3),
+            saturation: SaturationPlan::new(a.quick, a.slo_p99, a.utilization, spectrum_rate),
         })
     }
 
@@ -242,6 +284,7 @@ impl Plan {
             + 2.0 * self.steady.as_secs_f64()
             + self.stages.total().as_secs_f64()
             + self.levels.len() as f64 * self.sweep.as_secs_f64()
+            + self.saturation.planned_seconds()
             + 2.0
     }
 

@@ -8,6 +8,8 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 pub struct Progress {
     bar: Option<ProgressBar>,
+    /// Every phase entered, timed (`phases.csv`).
+    pub clock: super::phases::PhaseClock,
     started: Instant,
     last: Arc<Mutex<String>>,
 }
@@ -29,11 +31,12 @@ impl Progress {
             bar.enable_steady_tick(Duration::from_millis(250));
             bar
         });
-        Progress { bar, started: Instant::now(), last: Arc::default() }
+        Progress { bar, clock: Default::default(), started: Instant::now(), last: Arc::default() }
     }
 
     /// Enter a phase; the position follows elapsed time (capped below the end until finish).
     pub fn phase(&self, scheme: SchemeKind, repeat: u32, phase: &str) {
+        self.clock.enter(scheme.as_str(), repeat, phase);
         let msg =
             if repeat == 0 { format!("{scheme}: {phase}") } else { format!("{scheme} r{repeat}: {phase}") };
         *self.last.lock().expect("progress lock") = msg.clone();

@@ -3,14 +3,17 @@
 //! appendices. Every sentence that states a result computes it here; nothing is hard-coded.
 //!
 //! One file per section, in the order [`build`] puts them: [`header`], [`table`], [`claims`],
-//! [`plots`], [`projection`], [`appendix`]; [`format`] holds the cell formatting they share.
+//! [`load`] (saturation and load), [`plots`], [`projection`], [`runtime`], [`appendix`];
+//! [`format`] holds the cell formatting they share.
 
 mod appendix;
 mod claims;
 mod format;
 mod header;
+mod load;
 mod plots;
 mod projection;
+mod runtime;
 mod table;
 
 use crate::analysis::Analysis;
@@ -19,8 +22,10 @@ use crate::plot::Rendered;
 use appendix::{appendix, checks_section};
 use claims::claims;
 use header::header;
+use load::load_section;
 use plots::plots_section;
 use projection::capacity_section;
+use runtime::run_time_section;
 use table::comparison_table;
 
 const NOT_MEASURED: &str = "Not measured in this run.";
@@ -31,9 +36,11 @@ pub fn build(a: &Analysis<'_>, plots: &[Rendered]) -> Document {
     header(&mut d, a);
     comparison_table(&mut d, a);
     claims(&mut d, a);
+    load_section(&mut d, a, plots);
     plots_section(&mut d, a, plots);
     capacity_section(&mut d, a);
     checks_section(&mut d, a);
+    run_time_section(&mut d, a);
     appendix(&mut d, a);
     d
 }

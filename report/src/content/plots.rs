@@ -15,8 +15,16 @@ pub(super) fn plots_section(d: &mut Document, a: &Analysis<'_>, plots: &[Rendere
     d.h(2, "Plots");
     type Meaning = fn(&Analysis<'_>) -> Option<String>;
     let sections: [(&str, &str, Meaning); 8] = [
-        ("latency_vs_users", "Latency against concurrent users", meaning_latency_users),
-        ("throughput_vs_users", "Throughput against concurrent users", meaning_throughput),
+        (
+            "latency_vs_users",
+            "Latency against virtual users (closed-model ramp, with think time)",
+            meaning_latency_users,
+        ),
+        (
+            "throughput_vs_users",
+            "Throughput against virtual users (closed-model ramp, with think time)",
+            meaning_throughput,
+        ),
         ("latency_vs_sessions", "Latency against stored sessions", meaning_latency_sessions),
         ("memory_vs_sessions", "Memory against stored sessions", meaning_memory),
         ("cpu_per_request", "CPU per request", meaning_cpu),
@@ -126,8 +134,8 @@ fn meaning_latency_users(a: &Analysis<'_>) -> Option<String> {
     let errors: Vec<String> =
         at_max.iter().filter(|x| x.4 > 0).map(|x| format!("{} {} errors", x.0, x.4)).collect();
     let mut t = format!(
-        "At the highest load: {list}. Lowest tail: {} ({}× below {}). Latency rises with users once the \
-         server's cores are busy: each user waits for the others' requests.",
+        "With the most users: {list}. Lowest tail: {} ({}× below {}). Latency rises with users as they \
+         share the cores; the ramp's pace stays below the servers' maximum (see \"Saturation and load\").",
         best.0,
         units::sig(worst.3.mean / best.3.mean, 2),
         worst.0
@@ -139,31 +147,39 @@ fn meaning_latency_users(a: &Analysis<'_>) -> Option<String> {
 }
 
 fn meaning_throughput(a: &Analysis<'_>) -> Option<String> {
-    let maxes: Vec<(String, f64, u64)> = a
+    let highs: Vec<(String, f64, u64)> = a
         .ramp
         .iter()
         .filter_map(|r| {
-            let peak = r.levels.iter().map(|l| l.rps.mean).fold(0.0, f64::max);
-            let at = r.levels.iter().find(|l| l.rps.mean >= 0.95 * peak)?.active_vus;
-            let peak = a.metric_mean(&r.scheme, metric::ME_RPS_MAX).unwrap_or(peak);
-            Some((r.scheme.clone(), peak, at))
+            let high = r.levels.iter().map(|l| l.rps.mean).fold(0.0, f64::max);
+            let at = r.levels.iter().find(|l| l.rps.mean >= 0.95 * high)?.active_vus;
+            let high = a.metric_mean(&r.scheme, metric::ME_RPS_MAX).unwrap_or(high);
+            Some((r.scheme.clone(), high, at))
         })
         .collect();
-    if maxes.is_empty() {
+    if highs.is_empty() {
         return None;
     }
-    let (low, high) = extremes(&maxes.iter().map(|m| (m.0.clone(), m.1)).collect::<Vec<_>>())?;
+    let users = a.ramp.iter().flat_map(|r| r.levels.iter().map(|l| l.active_vus)).max().unwrap_or(0);
+    let pace = a.results.env_f64("think_ms").filter(|t| *t > 0.0).map_or(String::new(), |t| {
+        format!(
+            " With {} users each thinking {} between requests, the ramp can offer at most about {} req/s \
+             (users ÷ think time), whatever the server could do.",
+            units::count(users as f64),
+            units::seconds(t / 1e3),
+            units::count(users as f64 / (t / 1e3))
+        )
+    });
     Some(format!(
-        "Peak throughput: {}. Throughput stops growing once the machine is saturated; beyond that point \
-         more users only add queueing (see the latency plot). {} serves {}× the requests of {} on the same cores.",
-        maxes
+        "Highest per-second throughput in the virtual-user ramp: {}. This is a closed model with realistic \
+         think time: each user waits for its answer, then thinks, so throughput follows the number of users \
+         and their pace.{pace} It is not the servers' maximum: that comes from the open-model search in \
+         \"Saturation and load\".",
+        highs
             .iter()
             .map(|(s, p, at)| format!("{s} {} req/s (95% of it reached at {at} users)", units::count(*p)))
             .collect::<Vec<_>>()
-            .join("; "),
-        high.0,
-        units::sig(if low.1 > 0.0 { high.1 / low.1 } else { f64::NAN }, 2),
-        low.0
+            .join("; ")
     ))
 }
 
@@ -261,9 +277,17 @@ fn meaning_spectrum(a: &Analysis<'_>) -> Option<String> {
     if parts.is_empty() {
         return None;
     }
+    let source = a.results.env_f64("spectrum_rate_rps").map_or(String::new(), |r| {
+        format!(
+            " Every scheme was measured at the same arrival rate, {} req/s of /api/me in the open model \
+             (latency from the intended send, coordinated-omission corrected), all repeats' histograms merged, \
+             so the curves compare like with like.",
+            units::count(r)
+        )
+    });
     Some(format!(
         "Each curve is the whole latency distribution; the right end is what 1 request in 1,000 or 10,000 \
-         sees: {}. A scheme whose curve lifts only at the far right has rare stalls rather than a slower path.",
+         sees: {}. A scheme whose curve lifts only at the far right has rare stalls rather than a slower path.{source}",
         parts.join("; ")
     ))
 }

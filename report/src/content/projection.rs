@@ -16,9 +16,23 @@ pub(super) fn capacity_section(d: &mut Document, a: &Analysis<'_>) {
     let asm = Assumptions::from_analysis(a);
     d.p(format!(
         "**This is a projection, not a measurement**: a linear extrapolation of the per-request CPU and \
-         per-session memory measured above to user counts this machine cannot hold. Assumptions: every user \
+         per-session memory measured above to user counts this machine cannot hold. Assumptions: servers run \
+         at {}% of their maximum throughput ({}), paying the CPU per request {}; every user \
          sends {} req/s to /api/me ({}), one stored session per user, a Redis shard runs at most {}% busy on \
          its single command thread and holds at most {}.",
+        units::sig(asm.utilization * 100.0, 2),
+        if asm.utilization_from_environment {
+            "`--utilization`, `utilization` in environment.json"
+        } else {
+            "this run recorded no `utilization`: servers assumed fully busy"
+        },
+        if inputs.iter().all(|i| i.cpu_at_utilization) {
+            "measured at that load (open model, `cpu_vs_load.csv`), not at saturation"
+        } else if inputs.iter().any(|i| i.cpu_at_utilization) {
+            "measured at that load where the run has it, else in the steady closed-loop run (near saturation)"
+        } else {
+            "of the steady closed-loop run (near saturation: a fleet at partial load pays more)"
+        },
         units::sig(asm.rate_per_user_rps, 3),
         if asm.rate_from_environment {
             "`rate_per_user_rps` from environment.json"
@@ -30,10 +44,11 @@ pub(super) fn capacity_section(d: &mut Document, a: &Analysis<'_>) {
     ));
     d.code(format!(
         "requests/s      = users × {rate}\n\
-         app cores       = users × {rate} × server CPU µs/req ÷ 1e6\n\
+         app cores       = users × {rate} × server CPU µs/req ÷ 1e6 ÷ {util}\n\
          Redis memory    = users × store bytes/session\n\
          Redis shards    = max(⌈users × {rate} × Redis CPU µs/req ÷ 1e6 ÷ {u}⌉, ⌈Redis memory ÷ {m}⌉)",
         rate = units::sig(asm.rate_per_user_rps, 3),
+        util = asm.utilization,
         u = asm.shard_utilisation,
         m = units::bytes(asm.shard_memory_bytes)
     ));

@@ -62,8 +62,8 @@ pub(super) fn comparison_table(d: &mut Document, a: &Analysis<'_>) {
                     units::bytes_per_session(slope.bytes_per_session, slope.ci_half)
                 ));
             }
-            if let Some(rps) = metric_text(a, s, metric::ME_RPS_MAX) {
-                parts.push(format!("max throughput {rps}"));
+            if let Some(rps) = metric_text(a, s, metric::ME_RPS_SUSTAINED) {
+                parts.push(format!("max sustainable throughput {rps} (open model, this machine)"));
             }
             join_or(parts, "not measured")
         }),

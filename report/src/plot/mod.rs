@@ -2,7 +2,8 @@
 //! both files show the same picture. PNG text uses DejaVu Sans embedded in the binary
 //! (`fonts/`, registered through plotters' `ab_glyph` feature), never the system's fonts.
 //!
-//! One file per chart family: [`users`] (latency, throughput vs concurrent users), [`sessions`]
+//! One file per chart family: [`users`] (latency, throughput vs concurrent users), [`load`]
+//! (achieved rate and p99 vs offered rate past the knee, CPU vs load), [`sessions`]
 //! (latency, memory vs stored sessions), [`cpu`], [`spectrum`], [`credentials`], [`revocation`],
 //! [`timeline`] (one `authbench load` run over time);
 //! [`style`] and [`series`] hold what they share; [`spread`] draws the spread across repeats
@@ -10,6 +11,7 @@
 
 mod cpu;
 mod credentials;
+mod load;
 mod revocation;
 mod series;
 mod sessions;
@@ -21,6 +23,7 @@ mod users;
 
 pub use cpu::CpuPerRequest;
 pub use credentials::CredentialBytes;
+pub use load::{CpuVsLoad, LatencyVsLoad, ThroughputVsLoad};
 pub use revocation::Revocation;
 pub use sessions::{LatencyVsSessions, MemoryVsSessions};
 pub use spectrum::Spectrum;
@@ -94,6 +97,15 @@ pub fn render_all(a: &Analysis<'_>, dir: &Path) -> Result<Vec<Rendered>, Error> 
         out.push(render(&c, dir)?);
     }
     if let Some(c) = ThroughputVsUsers::new(a) {
+        out.push(render(&c, dir)?);
+    }
+    if let Some(c) = ThroughputVsLoad::new(a) {
+        out.push(render(&c, dir)?);
+    }
+    if let Some(c) = LatencyVsLoad::new(a) {
+        out.push(render(&c, dir)?);
+    }
+    if let Some(c) = CpuVsLoad::new(a) {
         out.push(render(&c, dir)?);
     }
     if let Some(c) = LatencyVsSessions::new(a) {

@@ -12,6 +12,8 @@ use plotters::prelude::*;
 /// HdrHistogram percentile spectrum per scheme, log-log (x = 1/(1−p)).
 pub struct Spectrum {
     series: Vec<Line>,
+    /// The common open-model arrival rate of the runs (environment.json `spectrum_rate_rps`).
+    rate_rps: Option<f64>,
 }
 
 /// Cap of the 1/(1−p) axis: 99.9999th percentile.
@@ -34,7 +36,8 @@ impl Spectrum {
                 Line { scheme: s.scheme.clone(), color: scheme_color(&s.scheme, i), points }
             })
             .collect();
-        (!series.is_empty()).then_some(Spectrum { series })
+        let rate_rps = a.results.env_f64("spectrum_rate_rps");
+        (!series.is_empty()).then_some(Spectrum { series, rate_rps })
     }
 }
 
@@ -52,7 +55,13 @@ impl Chart for Spectrum {
         "latency_spectrum"
     }
     fn title(&self) -> String {
-        "GET /api/me latency by percentile (HdrHistogram, all repeats merged)".into()
+        match self.rate_rps {
+            Some(r) => format!(
+                "GET /api/me latency by percentile at {} req/s for every scheme (corrected, repeats merged)",
+                units::count(r)
+            ),
+            None => "GET /api/me latency by percentile (HdrHistogram, all repeats merged)".into(),
+        }
     }
     fn note(&self) -> String {
         "one histogram per scheme, every repeat's requests merged: no interval across repeats".into()

@@ -6,6 +6,7 @@
 //! - [`checks`]: equivalence and real-work checks, and the attack battery on the first repeat.
 //! - [`warmup`]: primer and warm-up, not recorded.
 //! - [`cpu`]: CPU per request, `GET /healthz` (no auth) against `GET /api/me`, same server.
+//! - [`saturation`]: the open-model knee search, CPU against load, the spectrum's common-rate run.
 //! - [`ramp`]: the closed-model ramp of virtual users with the full mix.
 //! - [`sweep`]: the session-scaling sweep ([`super::sweep`]) folded into the unit's rows.
 //! - [`revocation`]: the logout / logout-all revocation window.
@@ -16,6 +17,7 @@ pub mod checks;
 pub mod cpu;
 pub mod ramp;
 pub mod revocation;
+pub mod saturation;
 pub mod sweep;
 pub mod warmup;
 
@@ -61,6 +63,10 @@ pub struct UnitResult {
     pub me_hlog: Option<PathBuf>,
     pub interrupted: bool,
     pub attacks: Vec<crate::reliability::AttackRow>,
+    /// Saturation and load: the knee search (`saturation.csv`) and CPU against load
+    /// (`cpu_vs_load.csv`).
+    pub saturation: Vec<authbench_report::load::LoadStepRow>,
+    pub cpu_vs_load: Vec<authbench_report::load::LoadStepRow>,
 }
 
 /// Requests that failed and seconds in which the generator may have been the bottleneck, over

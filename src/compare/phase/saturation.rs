@@ -1,0 +1,30 @@
+//! Saturation and load against the unit's server ([`crate::compare::saturation`]): the stepped
+//! search for the knee, CPU per request at shares of the maximum found, and the percentile
+//! spectrum's run at the same arrival rate for every scheme (its histogram replaces the steady
+//! closed-loop one as the spectrum's source).
+
+use anyhow::Result;
+use authbench_loadgen::ramp::{LoadModel, Ramp};
+
+use super::{Unit, UnitResult};
+use crate::compare::saturation;
+
+pub async fn run(u: &Unit<'_>, r: &mut UnitResult) -> Result<()> {
+    let ctx = u.ctx;
+    let plan = &ctx.plan.saturation;
+    // The model is replaced by each run's fixed rate.
+    let placeholder = LoadModel::Closed { stages: Ramp::constant(1.0, plan.step) };
+    let base = u.load(Some(u.scheme), placeholder, None);
+    let sat = saturation::measure(plan, ctx.knees.get(u.scheme), &base, &u.dir, u.stop, |what| u.phase(what))
+        .await?;
+    if let Some(k) = sat.searched.knee_step() {
+        ctx.knees.set(u.scheme, k.offered_rps);
+    }
+    ctx.progress.note(&format!("{} r{}: {}", u.scheme, u.repeat, sat.describe()));
+    if sat.fixed_hlog.is_some() {
+        r.me_hlog = sat.fixed_hlog.clone();
+    }
+    r.metrics.extend(sat.metrics(u.scheme, plan.utilization));
+    (r.saturation, r.cpu_vs_load) = sat.rows(u.scheme, u.repeat);
+    Ok(())
+}
