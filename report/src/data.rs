@@ -23,7 +23,7 @@ pub mod file {
     pub const CREDENTIALS: &str = "credentials.csv";
     pub const CHECKS: &str = "checks.csv";
     pub const ENVIRONMENT: &str = "environment.json";
-    /// Row types in [`crate::load`].
+    /// Row types in [`crate::saturation`].
     pub const SATURATION: &str = "saturation.csv";
     pub const CPU_VS_LOAD: &str = "cpu_vs_load.csv";
     pub const PHASES: &str = "phases.csv";
@@ -232,9 +232,9 @@ pub struct Results {
     pub revocation: Vec<RevocationRow>,
     pub credentials: Vec<CredentialsRow>,
     pub checks: Vec<CheckRow>,
-    pub saturation: Vec<crate::load::LoadStepRow>,
-    pub cpu_vs_load: Vec<crate::load::LoadStepRow>,
-    pub phases: Vec<crate::load::PhaseRow>,
+    pub saturation: Vec<crate::saturation::LoadStepRow>,
+    pub cpu_vs_load: Vec<crate::saturation::LoadStepRow>,
+    pub phases: Vec<crate::saturation::PhaseRow>,
     pub environment: serde_json::Map<String, serde_json::Value>,
     pub missing: Vec<String>,
 }

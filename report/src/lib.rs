@@ -10,7 +10,7 @@
 //! - [`revocation`]: what a revocation window is made of (TTL, leeway) and its projection for
 //!   the default TTL.
 //! - [`analysis`]: aggregation of the raw rows (per level, per scheme, fits) shared by plots and text.
-//! - [`load`]: saturation and load — rows of `saturation.csv`, `cpu_vs_load.csv`, `phases.csv`
+//! - [`saturation`]: saturation and load — rows of `saturation.csv`, `cpu_vs_load.csv`, `phases.csv`
 //!   (their columns are documented there) and the knee, busiest process and CPU at a share of the maximum.
 //! - [`capacity`]: the capacity projection (cores, Redis memory, Redis shards) from measured slopes.
 //! - [`plot`]: the plotters charts, each drawn once per backend (PNG and SVG).
@@ -35,7 +35,7 @@
 //! | `revocation.csv` | `scheme,action,window_s,rejected,note,ttl_s?,leeway_s?,default_ttl_s?` | `action` ∈ `logout`, `logout_all`; `rejected` `true`/`false`; when never rejected before expiry, `window_s` = remaining TTL and `note` says so |
 //! | `credentials.csv` | `scheme,header,credential_bytes,request_bytes` | bytes of the Cookie/Authorization header (`header` = its name) and of the whole `/api/me` request |
 //! | `checks.csv` | `scheme,check,passed,detail,category?` | facts tested before measuring; `category` ∈ `security`, `equivalence`, `store`, `revocation` (empty: inferred from the check name, see [`data::CheckRow::category`]) |
-//! | `saturation.csv`, `cpu_vs_load.csv`, `phases.csv` | see [`load`] | the knee search, CPU against load, phase timings |
+//! | `saturation.csv`, `cpu_vs_load.csv`, `phases.csv` | see [`saturation`] | the knee search, CPU against load, phase timings |
 //! | `environment.json` | free-form JSON object | shown in the header/appendix; keys below are read |
 //!
 //! `summary.csv` metrics read by the report (others are listed in the appendix table as they are):
@@ -72,6 +72,7 @@ pub mod markdown;
 pub mod plot;
 pub mod ramp_levels;
 pub mod revocation;
+pub mod saturation;
 pub mod stats;
 pub mod units;
 

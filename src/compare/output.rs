@@ -11,7 +11,7 @@ use authbench_report::data::{
     CheckRow, CredentialsRow, RampRow, RevocationRow, SessionsRow, SpectrumRow, SummaryRow, file, metric,
     write_csv,
 };
-use authbench_report::load::{LoadStepRow, PhaseRow};
+use authbench_report::saturation::{LoadStepRow, PhaseRow};
 use authbench_report::stats::linear_fit;
 use authbench_servers::SchemeKind;
 use hdrhistogram::Histogram;

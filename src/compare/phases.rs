@@ -9,7 +9,7 @@
 use std::sync::Mutex;
 use std::time::Instant;
 
-use authbench_report::load::PhaseRow;
+use authbench_report::saturation::PhaseRow;
 
 use super::plan::Plan;
 

@@ -20,7 +20,7 @@ use authbench_loadgen::config::LoadConfig;
 use authbench_loadgen::ramp::{LoadModel, Ramp};
 use authbench_loadgen::summary::Summary;
 use authbench_report::data::metric;
-use authbench_report::load::LoadStepRow;
+use authbench_report::saturation::LoadStepRow;
 use authbench_servers::SchemeKind;
 use tokio_util::sync::CancellationToken;
 

@@ -7,8 +7,8 @@ use super::format::metric_text;
 use crate::analysis::Analysis;
 use crate::data::metric;
 use crate::doc::Document;
-use crate::load::{LoadStepRow, SchemeLoad};
 use crate::plot::Rendered;
+use crate::saturation::{LoadStepRow, SchemeLoad};
 use crate::stats::MeanCi;
 use crate::units;
 

@@ -8,7 +8,7 @@
 use super::style::{draw_legend, frame, label_font, log_bounds, log_ticks, max_of};
 use super::{Chart, DrawResult, scheme_color};
 use crate::analysis::Analysis;
-use crate::load::{LoadStepRow, SchemeLoad};
+use crate::saturation::{LoadStepRow, SchemeLoad};
 use crate::units;
 use plotters::coord::Shift;
 use plotters::element::DashedPathElement;

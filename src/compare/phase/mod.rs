@@ -65,8 +65,8 @@ pub struct UnitResult {
     pub attacks: Vec<crate::reliability::AttackRow>,
     /// Saturation and load: the knee search (`saturation.csv`) and CPU against load
     /// (`cpu_vs_load.csv`).
-    pub saturation: Vec<authbench_report::load::LoadStepRow>,
-    pub cpu_vs_load: Vec<authbench_report::load::LoadStepRow>,
+    pub saturation: Vec<authbench_report::saturation::LoadStepRow>,
+    pub cpu_vs_load: Vec<authbench_report::saturation::LoadStepRow>,
 }
 
 /// Requests that failed and seconds in which the generator may have been the bottleneck, over
