@@ -75,12 +75,22 @@ pub struct RateStep {
 }
 
 impl RateStep {
-    pub fn from_summary(offered_rps: f64, vus: u64, s: &Summary, slo_p99_us: f64) -> RateStep {
+    /// `planned` is the step's scheduled length. The achieved rate is answers over that length,
+    /// not over `duration_s`, which also holds the end-of-run wait for users to retire: on a 1-2 s
+    /// step a few tens of ms of that wait pushed a sustained rate below 95% of the offered one.
+    pub fn from_summary(
+        offered_rps: f64,
+        vus: u64,
+        s: &Summary,
+        slo_p99_us: f64,
+        planned: Duration,
+    ) -> RateStep {
         let main = s.endpoints.get("me").or_else(|| s.endpoints.get("healthz"));
         let latency = main.and_then(|e| e.latency_us.as_ref());
         let pct = |f: fn(&authbench_loadgen::summary::Latency) -> u64| latency.map(|l| f(l) as f64);
         let count = main.map_or(0, |e| e.count);
-        let achieved_rps = if s.duration_s > 0.0 { count as f64 / s.duration_s } else { 0.0 };
+        let planned_s = planned.as_secs_f64();
+        let achieved_rps = if planned_s > 0.0 { count as f64 / planned_s } else { 0.0 };
         let attempts = s.total.count + s.total.errors + s.total.unfinished;
         let redis_cpu_pct = s
             .redis
@@ -150,7 +160,7 @@ pub async fn run_rate(
     }
     let after = machine_cpu();
     tokio::time::sleep(BETWEEN_RUNS).await;
-    let mut step = RateStep::from_summary(rate_rps, vus, &summary, slo_p99_us);
+    let mut step = RateStep::from_summary(rate_rps, vus, &summary, slo_p99_us, duration);
     step.machine_cpu_pct = before.zip(after).and_then(|(a, b)| machine_busy_pct(a, b));
     Ok(step)
 }

@@ -64,8 +64,7 @@ pub struct StoreProbe {
 
 impl StoreProbe {
     pub async fn connect(url: &str) -> Result<StoreProbe> {
-        let client = redis::Client::open(url).context("Redis URL")?;
-        let conn = client.get_multiplexed_async_connection().await.context("connect to Redis")?;
+        let conn = crate::harness::redis::probe_connection(url).await?;
         Ok(StoreProbe { conn })
     }
 

@@ -7,6 +7,23 @@ use std::collections::HashMap;
 use anyhow::{Context, Result};
 pub use authbench_servers::redis_server::RedisServer;
 
+/// How long the harness waits for one answer from Redis. redis-rs 1.x gives every connection a
+/// 500 ms response timeout by default; the harness's own commands (`DEBUG HTSTATS` walking a
+/// million-key table, `SCAN`/`UNLINK` batches of 10k keys, a pipeline of 1,000 `MEMORY USAGE`)
+/// can take longer than that on a loaded machine, and a timeout there aborted a whole sweep.
+/// They are not on any measured path, so a generous bound costs nothing.
+pub const PROBE_RESPONSE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// A multiplexed connection for the harness's own reads and clean-up (not the servers' path),
+/// with [`PROBE_RESPONSE_TIMEOUT`].
+pub async fn probe_connection(url: &str) -> Result<redis::aio::MultiplexedConnection> {
+    let client = redis::Client::open(url).context("Redis URL")?;
+    let config = redis::AsyncConnectionConfig::new()
+        .set_connection_timeout(Some(std::time::Duration::from_secs(2)))
+        .set_response_timeout(Some(PROBE_RESPONSE_TIMEOUT));
+    client.get_multiplexed_async_connection_with_config(&config).await.context("connect to Redis")
+}
+
 /// A connection used only to read INFO (never to write keys).
 pub struct RedisInfo {
     conn: redis::aio::MultiplexedConnection,
@@ -14,8 +31,7 @@ pub struct RedisInfo {
 
 impl RedisInfo {
     pub async fn connect(url: &str) -> Result<RedisInfo> {
-        let client = redis::Client::open(url).context("Redis URL")?;
-        let conn = client.get_multiplexed_async_connection().await.context("connect to Redis for INFO")?;
+        let conn = probe_connection(url).await.context("connect to Redis for INFO")?;
         Ok(RedisInfo { conn })
     }
 
@@ -49,8 +65,7 @@ impl RedisInfo {
 
 /// Delete the keys under `prefix` (SCAN + UNLINK: never FLUSH, even on our own Redis).
 pub async fn clear_prefix(url: &str, prefix: &str) -> Result<()> {
-    let client = redis::Client::open(url)?;
-    let mut conn = client.get_multiplexed_async_connection().await?;
+    let mut conn = probe_connection(url).await?;
     let mut cursor: u64 = 0;
     loop {
         let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
