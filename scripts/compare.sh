@@ -2,7 +2,7 @@
 # The main job, from a fresh Debian machine: install what is missing (redis-server, a C compiler),
 # build the release binary, run the whole comparison, then the fault runs into the same folder.
 #
-#   scripts/compare.sh                       # reference run (< 15 min on 2 cores) into results/<date-time>
+#   scripts/compare.sh                       # full run into results/<date-time>; prints what each phase took
 #   scripts/compare.sh --quick               # smoke run (< 2 min)
 #   scripts/compare.sh --out results/mine --repeat 5 --sessions 0,100k,1m
 #

@@ -15,7 +15,7 @@ use super::saturation::SaturationPlan;
 #[derive(Debug, Clone, Args)]
 #[command(
     about = "The whole experiment: every scheme, ramps, session-scaling sweep, revocation; CSV, plots, report",
-    after_help = "Examples:\n  authbench compare --quick                      # < 2 min smoke run\n  authbench compare                              # reference run, < 15 min on 2 cores\n  authbench compare --schemes session,jwt --sessions 0,100k,1m --repeat 5\n  authbench report results/2026-11-27T10-00-00   # rebuild plots and report from the CSVs"
+    after_help = "Examples:\n  authbench compare --quick                      # < 2 min smoke run\n  authbench compare                              # full run: 3 repeats; each phase timed (phases.csv)\n  authbench compare --schemes session,jwt --sessions 0,100k,1m --repeat 5\n  authbench report results/2026-11-27T10-00-00   # rebuild plots and report from the CSVs"
 )]
 pub struct CompareArgs {
     /// Schemes to compare, run in a random (seeded, recorded) order each repeat.
