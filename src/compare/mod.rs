@@ -10,6 +10,7 @@
 //! - [`preload`]: idle sessions through each scheme's real credential-issuing code.
 //! - [`keys`]: key material shared with the server children and the preloader.
 //! - [`knee`]: deciding the rates of the stepped search for the knee, and judging each step.
+//! - [`rate_step`]: one open-model run at a fixed arrival rate and what it measured ([`rate_step::RateStep`]).
 //! - [`saturation`]: fixed-rate open-model runs: the knee search, the CPU-per-request ladder and
 //!   the percentile spectrum's run at one rate for every scheme.
 //! - [`phases`]: wall-clock time of every phase against its budget (`phases.csv`, printed).
@@ -28,6 +29,7 @@ pub mod phases;
 pub mod plan;
 pub mod preload;
 pub mod progress;
+pub mod rate_step;
 pub mod saturation;
 pub mod store_probe;
 pub mod sweep;
