@@ -89,7 +89,12 @@ pub fn inputs(a: &Analysis<'_>) -> Vec<SchemeInputs> {
         .iter()
         .filter_map(|s| {
             let cpu = a.cpu(s)?;
-            let store = a.store_slope(s).map(|x| x.bytes_per_session.max(0.0));
+            // Memory per logged-in user: the sweep's slope (one session per user, read at rest);
+            // summary.csv's slope where sessions.csv has no points.
+            let store = crate::sweep::memory_per_user(a.results, s)
+                .map(|m| m.slope.fit.slope)
+                .or_else(|| a.store_slope(s).map(|x| x.bytes_per_session))
+                .map(|b| b.max(0.0));
             let uses_store = a.uses_store(s);
             let at_util = a.metric_mean(s, metric::ME_CPU_SERVER_AT_UTILIZATION);
             let redis_at_util = a.metric_mean(s, metric::ME_CPU_REDIS_AT_UTILIZATION);

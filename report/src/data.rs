@@ -112,13 +112,20 @@ pub struct RampRow {
     pub redis_used_memory: Option<f64>,
 }
 
-/// `sessions.csv`: one row per stored-sessions level per repeat.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// `sessions.csv`: one row per stored-sessions level per repeat (the session sweep). Level N holds
+/// one session per user 1..=N; lookups draw credentials uniformly from all N. Memory, key count and
+/// RSS are read at rest (no load, no rehashing) before the lookups; the rest over the lookups.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SessionsRow {
     pub scheme: String,
     pub repeat: u32,
     pub sessions: u64,
+    /// Distinct stored sessions the level's lookups used (at level 0: the users who logged in).
+    #[serde(default)]
+    pub distinct_sessions_used: Option<u64>,
     pub me_p50_us: f64,
+    #[serde(default)]
+    pub me_p90_us: Option<f64>,
     pub me_p99_us: f64,
     #[serde(default)]
     pub me_p999_us: Option<f64>,
@@ -126,12 +133,35 @@ pub struct SessionsRow {
     pub server_cpu_us_per_req: Option<f64>,
     #[serde(default)]
     pub redis_cpu_us_per_req: Option<f64>,
+    /// Redis time per lookup command: Δusec ÷ Δcalls of `INFO commandstats` over the level.
     #[serde(default)]
-    pub server_rss_bytes: Option<f64>,
+    pub redis_usec_per_call: Option<f64>,
     #[serde(default)]
     pub redis_used_memory: Option<f64>,
+    /// Mean `MEMORY USAGE` of ~1,000 sampled session records / per-user indexes.
+    #[serde(default)]
+    pub redis_bytes_session_record: Option<f64>,
+    #[serde(default)]
+    pub redis_bytes_user_index: Option<f64>,
     #[serde(default)]
     pub redis_keys: Option<u64>,
+    #[serde(default)]
+    pub server_rss_bytes: Option<f64>,
+    /// The generator's own CPU (% of one core) and its worst timer lag over the level.
+    #[serde(default)]
+    pub generator_cpu_pct: Option<f64>,
+    #[serde(default)]
+    pub generator_lag_ms: Option<f64>,
+    /// Δcalls of the lookup command and Δ`keyspace_hits` over the level.
+    #[serde(default)]
+    pub redis_lookup_calls: Option<u64>,
+    #[serde(default)]
+    pub redis_keyspace_hits: Option<u64>,
+    /// Seconds to issue this level's new sessions, and to wait for Redis to stop rehashing.
+    #[serde(default)]
+    pub preload_s: Option<f64>,
+    #[serde(default)]
+    pub rest_wait_s: Option<f64>,
 }
 
 /// `spectrum.csv`: HdrHistogram percentile spectrum of `/api/me`.

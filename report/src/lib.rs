@@ -12,6 +12,8 @@
 //! - [`analysis`]: aggregation of the raw rows (per level, per scheme, fits) shared by plots and text.
 //! - [`saturation`]: saturation and load — rows of `saturation.csv`, `cpu_vs_load.csv`, `phases.csv`
 //!   (their columns are documented there) and the knee, busiest process and CPU at a share of the maximum.
+//! - [`sweep`]: the session sweep's findings — memory per logged-in user (slope with CI, record vs
+//!   index) and claim 4 tested across repeats with the stateless schemes as drift control.
 //! - [`capacity`]: the capacity projection (cores, Redis memory, Redis shards) from measured slopes.
 //! - [`plot`]: the plotters charts, each drawn once per backend (PNG and SVG).
 //! - [`doc`], [`content`]: the report as a small document model, built from the data.
@@ -30,7 +32,7 @@
 //! |---|---|---|
 //! | `summary.csv` | `scheme,metric,unit,n,mean,ci95_low?,ci95_high?` | one per scheme × metric: mean and 95% CI (Student t) across `n` repeats; CI empty when n < 2 ([`data::SummaryRow::from_repeats`]) |
 //! | `ramp.csv` | `scheme,repeat,t_s,active_vus,me_rps,me_p50_us,me_p99_us,errors,server_cpu_us_per_req?,redis_cpu_us_per_req?,server_rss_bytes?,redis_used_memory?` | one per second of each ramp run |
-//! | `sessions.csv` | `scheme,repeat,sessions,me_p50_us,me_p99_us,me_p999_us?,server_cpu_us_per_req?,redis_cpu_us_per_req?,server_rss_bytes?,redis_used_memory?,redis_keys?` | one per stored-sessions level per repeat (0, 1k, 10k, 100k, 1M…) |
+//! | `sessions.csv` | `scheme,repeat,sessions,distinct_sessions_used?,me_p50_us,me_p90_us?,me_p99_us,me_p999_us?,server_cpu_us_per_req?,redis_cpu_us_per_req?,redis_usec_per_call?,redis_used_memory?,redis_bytes_session_record?,redis_bytes_user_index?,redis_keys?,server_rss_bytes?,generator_cpu_pct?,generator_lag_ms?,redis_lookup_calls?,redis_keyspace_hits?,preload_s?,rest_wait_s?` | one per stored-sessions level per repeat (0, 10k, 100k, 1M…): one session per user 1..=N, lookups drawn uniformly from all N, memory at rest ([`data::SessionsRow`]) |
 //! | `spectrum.csv` | `scheme,percentile,latency_us` | HdrHistogram percentile spectrum of `/api/me`, merged across repeats; `percentile` in percent (0–100, e.g. `99.9`; values all ≤ 1 are read as fractions) |
 //! | `revocation.csv` | `scheme,action,window_s,rejected,note,ttl_s?,leeway_s?,default_ttl_s?` | `action` ∈ `logout`, `logout_all`; `rejected` `true`/`false`; when never rejected before expiry, `window_s` = remaining TTL and `note` says so |
 //! | `credentials.csv` | `scheme,header,credential_bytes,request_bytes` | bytes of the Cookie/Authorization header (`header` = its name) and of the whole `/api/me` request |
@@ -74,6 +76,7 @@ pub mod ramp_levels;
 pub mod revocation;
 pub mod saturation;
 pub mod stats;
+pub mod sweep;
 pub mod units;
 
 use std::fs::File;

@@ -1,5 +1,6 @@
 //! Summary statistics: mean with a Student-t 95% confidence interval across repeats, and an
-//! ordinary least-squares line with its R² (memory against stored sessions).
+//! ordinary least-squares line with its R² and its slope's CI (memory against stored sessions),
+//! paired differences across repeats with a control, and the verdict a test of a claim reads.
 
 /// Mean of `n` values with the two-sided 95% confidence interval of the mean (Student t).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -99,6 +100,138 @@ pub fn linear_fit(points: &[(f64, f64)]) -> Option<LinearFit> {
     Some(LinearFit { n, slope, intercept, r2 })
 }
 
+/// A least-squares slope with its 95% confidence interval: `slope ± t(0.975, n − 2) · se`, where
+/// `se = √(SS_res / (n − 2) / Sxx)` (ordinary least squares, independent errors). With two points
+/// the line passes through both and there is no interval.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SlopeCi {
+    pub fit: LinearFit,
+    /// Standard error of the slope; `None` with fewer than 3 points.
+    pub std_err: Option<f64>,
+    pub ci95_low: Option<f64>,
+    pub ci95_high: Option<f64>,
+}
+
+impl SlopeCi {
+    pub fn half_width(&self) -> Option<f64> {
+        Some((self.ci95_high? - self.ci95_low?) / 2.0)
+    }
+}
+
+/// Fit `points` and give the slope's 95% CI (see [`SlopeCi`]). `None` as for [`linear_fit`].
+pub fn slope_ci(points: &[(f64, f64)]) -> Option<SlopeCi> {
+    let fit = linear_fit(points)?;
+    let p: Vec<(f64, f64)> = points.iter().copied().filter(|(x, y)| x.is_finite() && y.is_finite()).collect();
+    if fit.n < 3 {
+        return Some(SlopeCi { fit, std_err: None, ci95_low: None, ci95_high: None });
+    }
+    let mx = p.iter().map(|q| q.0).sum::<f64>() / p.len() as f64;
+    let sxx: f64 = p.iter().map(|q| (q.0 - mx).powi(2)).sum();
+    let ss_res: f64 = p.iter().map(|q| (q.1 - fit.predict(q.0)).powi(2)).sum();
+    let df = fit.n - 2;
+    let se = (ss_res / df as f64 / sxx).sqrt();
+    let half = t_975(df) * se;
+    Some(SlopeCi {
+        fit,
+        std_err: Some(se),
+        ci95_low: Some(fit.slope - half),
+        ci95_high: Some(fit.slope + half),
+    })
+}
+
+/// The paired difference `after − before` of each repeat, minus the control's own difference in
+/// the same repeat when one is given (what the machine drifted by, seen by a scheme the change
+/// cannot affect); mean and 95% CI across repeats. Slices are indexed by repeat; a repeat with a
+/// non-finite value anywhere is left out. `None` when no repeat is left.
+pub fn difference_ci(before: &[f64], after: &[f64], control: Option<&[f64]>) -> Option<MeanCi> {
+    let diffs: Vec<f64> = before
+        .iter()
+        .zip(after)
+        .enumerate()
+        .filter_map(|(i, (b, a))| {
+            let c = match control {
+                Some(c) => *c.get(i)?,
+                None => 0.0,
+            };
+            let d = a - b - c;
+            d.is_finite().then_some(d)
+        })
+        .collect();
+    mean_ci(&diffs)
+}
+
+/// Repeats a verdict needs: with fewer, a 95% interval is too wide to read (t = 12.7 at 2).
+pub const MIN_REPEATS_FOR_VERDICT: usize = 3;
+
+/// Where a difference's 95% interval lies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// The whole interval is above zero.
+    Up,
+    /// The whole interval is below zero.
+    Down,
+    /// The interval includes zero (or there is none): inside the noise.
+    Unclear,
+}
+
+pub fn direction(d: &MeanCi) -> Direction {
+    match (d.ci95_low, d.ci95_high) {
+        (Some(lo), _) if lo > 0.0 => Direction::Up,
+        (_, Some(hi)) if hi < 0.0 => Direction::Down,
+        _ => Direction::Unclear,
+    }
+}
+
+/// The outcome of testing a claim that some figures rise ("X gets slower as Y grows").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// At least one figure rose beyond its 95% interval.
+    Supports,
+    /// None rose; at least one fell beyond its interval.
+    Contradicts,
+    /// Fewer than [`MIN_REPEATS_FOR_VERDICT`] repeats, or every interval includes zero: `why`.
+    NoVerdict { why: String },
+}
+
+impl Verdict {
+    /// `supports`, `contradicts` or exactly `no verdict`.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Verdict::Supports => "supports",
+            Verdict::Contradicts => "contradicts",
+            Verdict::NoVerdict { .. } => "no verdict",
+        }
+    }
+}
+
+/// Test the claim "these figures rise" from each figure's difference CI across repeats (see
+/// [`difference_ci`]): any interval wholly above zero supports it; otherwise any wholly below
+/// contradicts it; otherwise — or with fewer than 3 repeats — there is no verdict.
+pub fn verdict(diffs: &[MeanCi]) -> Verdict {
+    let n = diffs.iter().map(|d| d.n).min().unwrap_or(0);
+    if diffs.is_empty() {
+        return Verdict::NoVerdict { why: "nothing was measured".into() };
+    }
+    if n < MIN_REPEATS_FOR_VERDICT {
+        return Verdict::NoVerdict {
+            why: format!(
+                "{n} repeat{} (at least {MIN_REPEATS_FOR_VERDICT} are needed for a 95% interval worth reading)",
+                if n == 1 { "" } else { "s" }
+            ),
+        };
+    }
+    let dirs: Vec<Direction> = diffs.iter().map(direction).collect();
+    if dirs.contains(&Direction::Up) {
+        Verdict::Supports
+    } else if dirs.contains(&Direction::Down) {
+        Verdict::Contradicts
+    } else {
+        Verdict::NoVerdict {
+            why: "every difference's 95% interval includes zero: a change inside the noise".into(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -167,5 +300,68 @@ mod tests {
         let flat = linear_fit(&[(0.0, 5.0), (10.0, 5.0)]).unwrap();
         assert_eq!(flat.slope, 0.0);
         assert!(flat.r2.is_nan());
+    }
+
+    #[test]
+    fn slope_ci_by_hand() {
+        // slope 0.6, SS_res 3.2, Sxx 5, n − 2 = 2 → se = √(3.2 / 2 / 5) = 0.565685;
+        // t(0.975, 2) = 4.302653 → half width 2.433948.
+        let s = slope_ci(&[(1.0, 2.0), (2.0, 1.0), (3.0, 4.0), (4.0, 3.0)]).unwrap();
+        assert!(close(s.fit.slope, 0.6, 1e-12));
+        assert!(close(s.std_err.unwrap(), 0.32f64.sqrt(), 1e-12));
+        assert!(close(s.ci95_low.unwrap(), 0.6 - 2.433948, 1e-5), "{s:?}");
+        assert!(close(s.ci95_high.unwrap(), 0.6 + 2.433948, 1e-5), "{s:?}");
+        assert!(close(s.half_width().unwrap(), 2.433948, 1e-5));
+        // An exact line has a zero-width interval; two points have none.
+        let exact = slope_ci(&[(0.0, 1.0), (1e5, 1.0 + 5.5e7), (2e5, 1.0 + 1.1e8)]).unwrap();
+        assert!(close(exact.ci95_low.unwrap(), 550.0, 1e-6) && close(exact.ci95_high.unwrap(), 550.0, 1e-6));
+        let two = slope_ci(&[(0.0, 1.0), (1.0, 3.0)]).unwrap();
+        assert_eq!((two.fit.slope, two.ci95_low, two.std_err), (2.0, None, None));
+        assert_eq!(slope_ci(&[(1.0, 1.0)]), None);
+    }
+
+    #[test]
+    fn difference_ci_pairs_repeats_and_subtracts_the_control() {
+        let before = [10.0, 12.0, 11.0];
+        let after = [13.0, 15.5, 13.5];
+        // Raw differences 3, 3.5, 2.5; the control drifted 1, 1.5, 0.5 → 2, 2, 2.
+        let raw = difference_ci(&before, &after, None).unwrap();
+        assert!(close(raw.mean, 3.0, 1e-12));
+        let d = difference_ci(&before, &after, Some(&[1.0, 1.5, 0.5])).unwrap();
+        assert_eq!((d.n, d.ci95_low, d.ci95_high), (3, Some(2.0), Some(2.0)));
+        // A repeat missing from the control is left out.
+        assert_eq!(difference_ci(&before, &after, Some(&[1.0])).unwrap().n, 1);
+        assert_eq!(difference_ci(&[], &[], None), None);
+    }
+
+    #[test]
+    fn a_difference_inside_the_noise_gives_no_verdict() {
+        // Differences −5, +1, +6 (mean 0.67, CI ≈ ±13.7): the interval includes zero.
+        let noisy = difference_ci(&[100.0, 100.0, 100.0], &[95.0, 101.0, 106.0], None).unwrap();
+        assert_eq!(direction(&noisy), Direction::Unclear);
+        let v = verdict(&[noisy]);
+        assert_eq!(v.label(), "no verdict");
+        assert!(matches!(&v, Verdict::NoVerdict { why } if why.contains("includes zero")), "{v:?}");
+        // A clear rise with only two repeats is still no verdict, and says why.
+        let two = difference_ci(&[100.0, 100.0], &[150.0, 151.0], None).unwrap();
+        let v = verdict(&[two]);
+        assert_eq!(v.label(), "no verdict");
+        assert!(matches!(&v, Verdict::NoVerdict { why } if why.contains("2 repeats")), "{v:?}");
+    }
+
+    #[test]
+    fn a_clear_difference_gives_a_verdict() {
+        let rise = difference_ci(&[100.0, 102.0, 98.0], &[140.0, 141.0, 139.0], None).unwrap();
+        let flat = difference_ci(&[100.0, 100.0, 100.0], &[95.0, 101.0, 106.0], None).unwrap();
+        assert_eq!(direction(&rise), Direction::Up);
+        // One figure rising beyond its interval is enough, even beside a flat one.
+        assert_eq!(verdict(&[flat, rise]), Verdict::Supports);
+        assert_eq!(verdict(&[flat, rise]).label(), "supports");
+        let fall = difference_ci(&[100.0, 102.0, 98.0], &[60.0, 61.0, 59.0], None).unwrap();
+        assert_eq!(verdict(&[fall, flat]), Verdict::Contradicts);
+        // Drift the control saw is not the store's: the same rise, matched by the control, is noise.
+        let drifted =
+            difference_ci(&[100.0, 102.0, 98.0], &[140.0, 141.0, 139.0], Some(&[35.0, 45.0, 40.0])).unwrap();
+        assert_eq!(verdict(&[drifted]).label(), "no verdict");
     }
 }

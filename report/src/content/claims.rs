@@ -102,61 +102,15 @@ pub fn lookup_vs_sessions_text(a: &Analysis<'_>) -> Option<String> {
             slope(x.0).total_cmp(&slope(y.0))
         })
     })?;
-    let baseline: Vec<f64> =
-        per_scheme.iter().filter(|x| x.0.scheme != session.0.scheme).map(|x| x.3).collect();
-    let baseline_text = if baseline.is_empty() {
-        String::new()
-    } else {
-        let b = baseline.iter().sum::<f64>() / baseline.len() as f64;
-        format!(
-            " The schemes that store nothing moved by {} on average over the same levels, so that much is the \
-             machine, not the store.",
-            signed_pct(b)
-        )
-    };
-    let (first, last) = (session.0.first()?, session.0.last()?);
-    let repeats = first.p50_us.n.min(last.p50_us.n);
-    // The stated test: the 95% intervals (Student t, across repeats) of p50 at the fewest and the
-    // most stored sessions must not overlap. One or two repeats give no usable interval, and a
-    // single run's ±10% is well inside this machine's run-to-run noise, so neither decides.
-    let verdict = if repeats < 3 {
-        format!(
-            "**no verdict**: `{}` was measured in {repeats} repeat(s); the test (non-overlapping 95% intervals of \
-             p50 at the fewest and the most stored sessions) needs at least 3 repeats.",
-            session.0.scheme
-        )
-    } else if !session.2 {
-        format!(
-            "**no verdict**: the 95% intervals of `{}` p50 at the fewest and the most stored sessions overlap \
-             ({}), so these data cannot tell a change from noise.",
-            session.0.scheme,
-            signed_pct(session.3)
-        )
-    } else if session.3.abs() < 0.10 {
-        format!(
-            "**Contradicts the claim**: `{}` lookup latency barely depends on the number of stored sessions \
-             ({}); a hash-indexed store finds one key among millions in about the same time as among a few.",
-            session.0.scheme,
-            signed_pct(session.3)
-        )
-    } else if session.3 > 0.0 {
-        format!(
-            "**Supports the claim**: `{}` p50 grows by {} as sessions are added, beyond the run-to-run noise.",
-            session.0.scheme,
-            signed_pct(session.3)
-        )
-    } else {
-        format!(
-            "`{}` p50 is lower with more sessions ({}): the number of sessions is not what sets lookup time here.",
-            session.0.scheme,
-            signed_pct(session.3)
-        )
-    };
-    Some(format!("{verdict} Measured p50 of /api/me: {figures}.{baseline_text}"))
-}
-
-fn signed_pct(rel: f64) -> String {
-    units::change(1.0, 1.0 + rel)
+    // The verdict is a stated test across repeats (crate::sweep::claim4), not a reading of p50.
+    let controls: Vec<String> = per_scheme
+        .iter()
+        .map(|x| x.0.scheme.clone())
+        .filter(|s| *s != session.0.scheme && !a.uses_store(s))
+        .collect();
+    let test = crate::sweep::claim4(a.results, &session.0.scheme, &controls)
+        .map_or_else(|| "**no verdict**: nothing to compare.".to_owned(), |c| c.text());
+    Some(format!("{test} p50 of /api/me, for reference: {figures}."))
 }
 
 fn claim_lookup_vs_sessions(a: &Analysis<'_>) -> Option<String> {
@@ -194,6 +148,13 @@ fn claim_memory(a: &Analysis<'_>) -> Option<String> {
                 .then(|| format!("{s} needs {} of Redis per million logged-in users", units::bytes(b * 1e6)))
         })
         .collect::<Vec<_>>();
+    let per_user: Vec<String> = a
+        .schemes
+        .iter()
+        .filter(|s| a.uses_store(s))
+        .filter_map(|s| crate::sweep::memory_per_user(a.results, s).map(|m| m.text()))
+        .collect();
+    let per_user = if per_user.is_empty() { String::new() } else { format!(" {}", per_user.join(" ")) };
     let tail = if million.is_empty() {
         " No scheme stores anything per session in Redis (the slopes above are Redis's own noise)."
             .to_string()
@@ -201,7 +162,7 @@ fn claim_memory(a: &Analysis<'_>) -> Option<String> {
         format!(" Memory does grow linearly with users: {}.", million.join("; "))
     };
     Some(format!(
-        "**Session memory grows with users** (claim 5): slope of Redis used_memory against stored sessions: {}.{tail}",
+        "**Session memory grows with users** (claim 5): slope of Redis used_memory against stored sessions: {}.{per_user}{tail}",
         slopes.join("; ")
     ))
 }
