@@ -2,11 +2,16 @@
 //! old credential is rejected, measured by probing a server run with a short TTL so the stateless
 //! schemes' window (the credential's remaining lifetime) is observed, not assumed. Once per
 //! scheme, after every repeat.
+//!
+//! Measured across servers: the action goes through server A, the copied credential is probed
+//! through server B, which shares A's store and keys and has served the credential before the
+//! action (so a per-server cache of B holds it). Probing A itself would show ~0 ms for any design
+//! that evicts its own cached copy, and prove nothing about the caches of the other replicas.
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use anyhow::Result;
+use anyhow::{Result, bail};
 use authbench_servers::SchemeKind;
 
 use crate::compare::ctx::Ctx;
@@ -36,9 +41,13 @@ pub async fn run(ctx: &Ctx, scheme: SchemeKind) -> Result<Vec<Revocation>> {
     ctx.progress.phase(scheme, 0, "revocation window");
     let ttl = ctx.plan.revocation_ttl;
     let prefix = format!("{}{scheme}:revocation:", ctx.prefix);
-    let server = ServerProcess::spawn(scheme, &ctx.server_args(scheme, &prefix, Some(ttl)))?;
-    let rows = measure(scheme, server.addr, ttl).await?;
-    server.stop();
+    let args = ctx.server_args(scheme, &prefix, Some(ttl));
+    let a = ServerProcess::spawn(scheme, &args)?;
+    let b = ServerProcess::spawn(scheme, &args)?;
+    let rows = measure(scheme, a.addr, b.addr, ttl).await;
+    a.stop();
+    b.stop();
+    let rows = rows?;
     redis::clear_prefix(&ctx.redis_url, &prefix).await?;
     Ok(rows)
 }
@@ -63,22 +72,38 @@ async fn probe_until_rejected(
     }
 }
 
-/// Measure logout and logout-all for one server started with `--ttl ttl` (>= 2 s). The probes of
-/// the two actions run concurrently.
-pub async fn measure(scheme: SchemeKind, addr: SocketAddr, ttl: Duration) -> Result<Vec<Revocation>> {
+/// Measure logout and logout-all across two servers of one scheme started with `--ttl ttl`
+/// (>= 2 s) on the same store and keys: credentials are issued by and warmed on `probe` (server
+/// B), the actions go through `act` (server A), the copies are probed through B. The probes of the
+/// two actions run concurrently.
+pub async fn measure(
+    scheme: SchemeKind,
+    act: SocketAddr,
+    probe: SocketAddr,
+    ttl: Duration,
+) -> Result<Vec<Revocation>> {
     // Stateless credentials die at exp; the JWT verifier adds its leeway on top.
     let limit = ttl + Duration::from_secs(authbench_servers::jwt::LEEWAY_SECS + 3);
-    let single = login(addr, 31).await?;
-    let device_a = login(addr, 32).await?;
-    let device_b = login(addr, 32).await?;
+    let single = login(act, 31).await?;
+    let device_a = login(act, 32).await?;
+    let device_b = login(probe, 32).await?;
+    // B serves every credential once before the action: whatever B caches, it now holds.
+    for cred in [&single, &device_a, &device_b] {
+        let status = me_status(probe, cred).await?;
+        if status != 200 {
+            bail!(
+                "{scheme}: server B answered {status} to a credential issued by server A (shared store and keys?)"
+            );
+        }
+    }
 
-    let out = http::send(addr, "POST", "/auth/logout", &single.headers(), None).await?;
+    let out = http::send(act, "POST", "/auth/logout", &single.headers(), None).await?;
     let logout_at = Instant::now();
-    let all = http::send(addr, "POST", "/auth/logout-all", &device_a.headers(), None).await?;
+    let all = http::send(act, "POST", "/auth/logout-all", &device_a.headers(), None).await?;
     let all_at = Instant::now();
     let (a, b) = tokio::join!(
-        probe_until_rejected(addr, &single, logout_at, limit),
-        probe_until_rejected(addr, &device_b, all_at, limit)
+        probe_until_rejected(probe, &single, logout_at, limit),
+        probe_until_rejected(probe, &device_b, all_at, limit)
     );
     // Revoked = the server rejected the copy as a consequence of the action, long before the
     // credential could have expired (the TTL is >= 2 s, a server-side delete takes milliseconds).
@@ -87,15 +112,21 @@ pub async fn measure(scheme: SchemeKind, addr: SocketAddr, ttl: Duration) -> Res
         let revoked = window.is_some_and(|w| w < revoked_within.as_secs_f64());
         let note = match window {
             Some(w) if revoked => {
-                format!("{action} answered {status}; the old credential was rejected {:.1} ms later", w * 1e3)
+                format!(
+                    "{action} through server A answered {status}; the copy was rejected by server B {:.1} ms later",
+                    w * 1e3
+                )
             }
             Some(w) => format!(
-                "{action} answered {status}; the copy stayed valid until it expired {w:.1} s later (server run with --ttl {}s{}): \
+                "{action} through server A answered {status}; the copy stayed valid on server B until it expired {w:.1} s later (server run with --ttl {}s{}): \
                  the window is the credential's remaining lifetime, up to the TTL (default 15 min)",
                 ttl.as_secs(),
                 if scheme == SchemeKind::Jwt { " + the verifier's 5 s leeway" } else { "" }
             ),
-            None => format!("{action} answered {status}; still accepted after {:.0} s", limit.as_secs_f64()),
+            None => format!(
+                "{action} through server A answered {status}; server B still accepted the copy after {:.0} s",
+                limit.as_secs_f64()
+            ),
         };
         Revocation {
             scheme,
