@@ -37,7 +37,7 @@ use authbench_servers::cookie::{COOKIE_NAME, Claims, Sealer};
 use authbench_servers::id;
 use authbench_servers::jwt::{Codec, TokenType};
 use authbench_servers::redis_server::{self, RedisServer};
-use authbench_servers::session::SessionStore;
+use authbench_servers::session::{STORE_TIMEOUT, SessionStore};
 use authbench_servers::users::{PasswordCost, Users};
 use authbench_servers::{JwtAlg, SchemeKind, ServeArgs};
 use axum::Router;
@@ -266,7 +266,9 @@ fn bench_jwt(c: &mut Bench) {
 // session
 
 fn bench_session(cpu: &mut Bench, wall: &mut Bench, rt: &tokio::runtime::Runtime, url: &str) {
-    let store = rt.block_on(SessionStore::connect(url, "bench:store:", TTL)).expect("connect to redis");
+    let store = rt
+        .block_on(SessionStore::connect(url, "bench:store:", TTL, STORE_TIMEOUT))
+        .expect("connect to redis");
     let sid = rt.block_on(store.create(1)).expect("create a session");
     assert_eq!(rt.block_on(store.lookup(&sid)).expect("lookup").uid, 1);
 

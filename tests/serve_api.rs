@@ -450,6 +450,24 @@ fn redis_outage_gives_fast_503_and_recovers_without_restart() {
 }
 
 #[test]
+fn a_frozen_redis_gives_503_after_the_store_timeout() {
+    require_redis();
+    let redis = RedisServer::start().unwrap();
+    let server = Server::spawn("session", &["--redis-url", &redis.url(), "--store-timeout", "250ms"]);
+    let (cred, _) = login(&server, 3);
+    assert_eq!(me(&server, &cred).status, 200);
+    // SIGSTOP: the connection stays open and Redis never answers, so only the bound ends the wait.
+    authbench_servers::child::signal(redis.pid(), authbench_servers::child::Signal::STOP).unwrap();
+    let started = Instant::now();
+    let r = me(&server, &cred);
+    let took = started.elapsed();
+    authbench_servers::child::signal(redis.pid(), authbench_servers::child::Signal::CONT).unwrap();
+    assert_eq!(r.status, 503, "{}", r.body);
+    assert!(took >= Duration::from_millis(250), "503 after {took:?}, before the 250 ms bound");
+    assert!(took < Duration::from_millis(1500), "503 took {took:?} with a 250 ms bound");
+}
+
+#[test]
 fn sigterm_shuts_down_cleanly_and_stops_the_private_redis() {
     require_redis();
     let server = Server::spawn("session", &[]);
@@ -498,6 +516,7 @@ fn bad_serve_options_exit_2_with_one_clear_line() {
     for args in [
         vec!["serve", "nosuch"],
         vec!["serve", "jwt", "--ttl", "soon"],
+        vec!["serve", "session", "--store-timeout", "soon"],
         vec!["serve", "jwt", "--jwt-alg", "none"],
         vec!["serve", "cookie", "--users", "lots"],
         vec!["serve", "cookie", "--addr", "10.1.2.3:80"],

@@ -72,7 +72,7 @@ pub async fn build(args: &ServeArgs) -> Result<Built> {
             };
             let prefix =
                 args.redis_prefix.clone().unwrap_or_else(|| format!("authbench:{}:", std::process::id()));
-            let store = SessionStore::connect(&url, &prefix, args.ttl).await?;
+            let store = SessionStore::connect(&url, &prefix, args.ttl, args.store_timeout).await?;
             built.redis_url = Some(url);
             built.redis_prefix = Some(prefix);
             crate::api::router(SessionScheme::new(users, store, args.same_site))

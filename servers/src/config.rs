@@ -129,6 +129,11 @@ pub struct ServeArgs {
     #[arg(long, default_value = "15m", value_parser = parse_ttl)]
     pub ttl: Duration,
 
+    /// Bound on one session-store call (Redis round trip included); past it the request answers
+    /// 503 rather than wait. Raise it on an overloaded machine whose Redis replies late.
+    #[arg(long, default_value = "400ms", value_parser = authbench_util::parse::parse_duration)]
+    pub store_timeout: Duration,
+
     /// Lifetime of a JWT refresh token.
     #[arg(long, default_value = "7d", value_parser = parse_ttl)]
     pub refresh_ttl: Duration,
@@ -163,6 +168,7 @@ impl ServeArgs {
             fast_login: false,
             ttl: Duration::from_secs(15 * 60),
             refresh_ttl: Duration::from_secs(7 * 24 * 3600),
+            store_timeout: crate::session::STORE_TIMEOUT,
             jwt_alg: JwtAlg::Hs256,
             key_file: None,
             same_site: SameSite::Lax,

@@ -6,8 +6,9 @@
 //! - `u:<uid>` → set of that user's session ids, for logout-all; its TTL follows the newest session.
 //!
 //! A new id on every login and refresh (no fixation); an id that is not in Redis is never adopted.
-//! Every store call is bounded by [`STORE_TIMEOUT`]: a dead Redis gives 503 within 500 ms, and the
-//! multiplexed `ConnectionManager` reconnects by itself when Redis is back.
+//! Every store call is bounded by the store timeout (`serve --store-timeout`, default
+//! [`STORE_TIMEOUT`]): a dead Redis gives 503 within about that long, and the multiplexed
+//! `ConnectionManager` reconnects by itself when Redis is back.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -29,7 +30,7 @@ use crate::users::Users;
 
 /// Name of the session-id cookie: the contract's session-cookie name.
 pub const COOKIE_NAME: &str = authbench_contract::credential::SESSION_COOKIE;
-/// Upper bound on one store operation as the client sees it.
+/// Default upper bound on one store operation as the client sees it (`serve --store-timeout`).
 pub const STORE_TIMEOUT: Duration = Duration::from_millis(400);
 
 /// The record kept in Redis per session.
@@ -82,13 +83,16 @@ pub struct SessionStore {
     conn: ConnectionManager,
     prefix: Arc<str>,
     ttl_secs: u64,
+    /// Bound on one store call; past it the request answers 503.
+    timeout: Duration,
     logout_all: redis::Script,
 }
 
 impl SessionStore {
-    /// Connect with a multiplexed, reconnecting connection and bounded timeouts (the server's).
-    pub async fn connect(url: &str, prefix: &str, ttl: Duration) -> Result<SessionStore> {
-        Self::connect_with(url, prefix, ttl, Duration::from_millis(300)).await
+    /// Connect with a multiplexed, reconnecting connection, each store call bounded by `timeout`
+    /// (the server's: [`STORE_TIMEOUT`] unless `serve --store-timeout` says otherwise).
+    pub async fn connect(url: &str, prefix: &str, ttl: Duration, timeout: Duration) -> Result<SessionStore> {
+        Self::connect_with(url, prefix, ttl, timeout).await
     }
 
     /// Connect for bulk work (preloading a million sessions in large pipelines), where one reply
@@ -118,6 +122,7 @@ impl SessionStore {
             conn,
             prefix: prefix.into(),
             ttl_secs: ttl.as_secs().max(1),
+            timeout: response_timeout,
             logout_all: redis::Script::new(
                 "local ids = redis.call('SMEMBERS', KEYS[1]) \
                  for _, id in ipairs(ids) do redis.call('DEL', ARGV[1] .. id) end \
@@ -141,8 +146,8 @@ impl SessionStore {
     }
 
     /// Run one store call under the timeout; any failure is "store unavailable", never a 500.
-    async fn bounded<T>(fut: impl Future<Output = redis::RedisResult<T>>) -> Result<T> {
-        match tokio::time::timeout(STORE_TIMEOUT, fut).await {
+    async fn bounded<T>(&self, fut: impl Future<Output = redis::RedisResult<T>>) -> Result<T> {
+        match tokio::time::timeout(self.timeout, fut).await {
             Ok(Ok(v)) => Ok(v),
             Ok(Err(_)) | Err(_) => Err(Error::StoreUnavailable),
         }
@@ -163,7 +168,7 @@ impl SessionStore {
         pipe.atomic();
         self.create_pipe(&mut pipe, uid, &sid);
         let mut conn = self.conn.clone();
-        Self::bounded(pipe.query_async::<()>(&mut conn)).await?;
+        self.bounded(pipe.query_async::<()>(&mut conn)).await?;
         Ok(sid)
     }
 
@@ -188,7 +193,7 @@ impl SessionStore {
         }
         let mut conn = self.conn.clone();
         let cmd = redis::cmd("GETEX").arg(self.session_key(sid)).arg("EX").arg(self.ttl_secs).clone();
-        let raw: Option<String> = Self::bounded(cmd.query_async(&mut conn)).await?;
+        let raw: Option<String> = self.bounded(cmd.query_async(&mut conn)).await?;
         let raw = raw.ok_or(Error::InvalidCredential)?;
         serde_json::from_str(&raw).map_err(|_| Error::InvalidCredential)
     }
@@ -201,7 +206,7 @@ impl SessionStore {
         let mut conn = self.conn.clone();
         // GETDEL makes rotation single-use: two concurrent refreshes of one id cannot both win.
         let cmd = redis::cmd("GETDEL").arg(self.session_key(sid)).clone();
-        let raw: Option<String> = Self::bounded(cmd.query_async(&mut conn)).await?;
+        let raw: Option<String> = self.bounded(cmd.query_async(&mut conn)).await?;
         let record: Record = serde_json::from_str(&raw.ok_or(Error::InvalidCredential)?)
             .map_err(|_| Error::InvalidCredential)?;
         let new = new_sid();
@@ -209,7 +214,7 @@ impl SessionStore {
         pipe.atomic();
         pipe.cmd("SREM").arg(self.user_key(record.uid)).arg(sid).ignore();
         self.create_pipe(&mut pipe, record.uid, &new);
-        Self::bounded(pipe.query_async::<()>(&mut conn)).await?;
+        self.bounded(pipe.query_async::<()>(&mut conn)).await?;
         Ok((record.uid, new))
     }
 
@@ -220,7 +225,7 @@ impl SessionStore {
         pipe.cmd("DEL").arg(self.session_key(sid)).ignore();
         pipe.cmd("SREM").arg(self.user_key(uid)).arg(sid).ignore();
         let mut conn = self.conn.clone();
-        Self::bounded(pipe.query_async::<()>(&mut conn)).await
+        self.bounded(pipe.query_async::<()>(&mut conn)).await
     }
 
     /// End every session of a user, atomically. Returns how many ids the index held.
@@ -228,7 +233,7 @@ impl SessionStore {
         let mut conn = self.conn.clone();
         let mut call = self.logout_all.key(self.user_key(uid));
         call.arg(format!("{}s:", self.prefix));
-        Self::bounded(call.invoke_async(&mut conn)).await
+        self.bounded(call.invoke_async(&mut conn)).await
     }
 }
 

@@ -81,7 +81,14 @@ impl Harness {
                 let server = RedisServer::start().expect("start a private redis-server");
                 let url = server.url();
                 redis = Some(server);
-                let store = rt.block_on(SessionStore::connect(&url, "fuzz:", ttl)).expect("connect to redis");
+                let store = rt
+                    .block_on(SessionStore::connect(
+                        &url,
+                        "fuzz:",
+                        ttl,
+                        authbench_servers::session::STORE_TIMEOUT,
+                    ))
+                    .expect("connect to redis");
                 api::router(SessionScheme::new(users, store, SameSite::Lax))
             }
         };
