@@ -23,6 +23,8 @@ pub enum Command {
     Compare(crate::compare::CompareArgs),
     /// Inject faults (Redis outage, target death, Ctrl-C) and record recovery in reliability.md.
     Faults(crate::faults::FaultsArgs),
+    /// Merge the results folders of `load --agent I/N` runs into one load folder.
+    Merge(authbench_loadgen::MergeArgs),
     /// Rebuild plots, report.md and report.html of a results folder from its CSV files.
     Report(ReportArgs),
 }

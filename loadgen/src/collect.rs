@@ -81,6 +81,9 @@ pub(crate) struct Collector {
     pub outputs: Option<Outputs>,
     pub progress: Progress,
     pub ramp: Ramp,
+    /// The share of `ramp` this generator applies (`--agent` in the open model: 1/N), for the
+    /// `target` column.
+    pub ramp_share: f64,
     pub open_model: bool,
     pub cores: usize,
     pub interval: Stats,
@@ -172,7 +175,7 @@ impl Collector {
             t_s: t.as_secs_f64(),
             interval_s: secs,
             stage: self.ramp.stage_at(t) + 1,
-            target: self.ramp.at(t),
+            target: self.ramp.at(t) * self.ramp_share,
             active_vus: active,
             endpoints: std::array::from_fn(|i| {
                 let e = &self.interval.endpoints[i];
@@ -359,6 +362,8 @@ impl Collector {
             },
             thresholds: Vec::new(),
             aborted_by_threshold: None,
+            agent: None,
+            agents: Vec::new(),
         }
     }
 }

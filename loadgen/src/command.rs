@@ -11,10 +11,17 @@ use crate::summary::Summary;
 /// Run `authbench load` and return the process exit code: 0 ok, 2 bad input or unreachable
 /// target, 1 target lost or output error, 99 thresholds violated, 130 interrupted.
 pub fn run_command(args: LoadArgs) -> i32 {
+    let sampling = args.server_pid.is_some() || args.redis_url.is_some();
     let config = match args.into_config() {
         Ok(c) => c,
         Err(e) => return fail(&e.to_string(), e.exit_code()),
     };
+    if let Some(a) = config.agent.as_ref().filter(|a| sampling && !a.agent.samples()) {
+        eprintln!(
+            "authbench load: agent {}/{} does not sample --server-pid/--redis-url: agent 1 does, so nothing is counted twice",
+            a.agent.index, a.agent.count
+        );
+    }
     let (summary_export, json) = (config.summary_export.clone(), config.json);
     // Orchestration only (controller, collector, signals); virtual users run on `workers`.
     let runtime = match runtime(Threads::Current) {
@@ -79,4 +86,24 @@ fn export(summary: &Summary, file: Option<&std::path::Path>, json: bool) -> Opti
         w.flush()
     });
     written.err().map(|e| fail(&format!("--summary-export {}: {e}", file.display()), 1))
+}
+
+/// Run `authbench merge` and return the exit code: 0 ok, 2 bad input, 1 output error, 99 a
+/// threshold violated by the merged result.
+pub fn run_merge_command(args: crate::merge::MergeArgs) -> i32 {
+    match crate::merge::merge(&args.out, &args.dirs) {
+        Ok(summary) => {
+            let _ = write_text_summary(&mut std::io::stdout().lock(), &summary);
+            eprintln!("authbench merge: wrote {}", args.out.display());
+            for v in summary.failed_thresholds() {
+                eprintln!(
+                    "authbench: threshold violated: {} (actual {})",
+                    v.threshold,
+                    v.actual.map_or("no data".to_owned(), |a| format!("{a:.3}"))
+                );
+            }
+            summary.exit_code()
+        }
+        Err(e) => fail(&e.to_string(), e.exit_code()),
+    }
 }

@@ -9,6 +9,7 @@ use std::time::Duration;
 use authbench_util::parse::{parse_count, parse_duration};
 use clap::Args;
 
+use crate::agent::{Agent, Definition};
 use crate::error::{Error, Result};
 use crate::mix::Mix;
 use crate::ramp::{LoadModel, Ramp};
@@ -124,6 +125,17 @@ pub struct LoadArgs {
     /// No live progress line.
     #[arg(long)]
     pub no_progress: bool,
+
+    /// Run the I-th of N disjoint slices of this test (users, virtual users, stage targets,
+    /// arrivals), e.g. `--agent 2/3`; `authbench merge` joins the N results. Only agent 1
+    /// samples --server-pid and --redis-url.
+    #[arg(long, value_name = "I/N")]
+    pub agent: Option<String>,
+
+    /// Start the load at this wall-clock instant (RFC 3339, e.g. 2026-12-02T05:00:00Z), so agents
+    /// on several hosts begin together; a late start is said in the summary.
+    #[arg(long, value_name = "TIME")]
+    pub start_at: Option<String>,
 }
 
 /// A validated load run.
@@ -155,6 +167,20 @@ pub struct LoadConfig {
     pub json: bool,
     /// `--metrics-addr`: serve Prometheus metrics of the run there.
     pub metrics_addr: Option<SocketAddr>,
+    /// `--agent I/N`: `model` is this agent's slice, its users follow the earlier agents'.
+    pub agent: Option<AgentSlice>,
+    /// `--start-at`: the load's clock starts at this wall-clock instant.
+    pub start_at: Option<std::time::SystemTime>,
+}
+
+/// An agent's slice of a test (see [`crate::agent`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AgentSlice {
+    pub agent: Agent,
+    /// The whole test, as every agent has it.
+    pub test: Definition,
+    /// Users of the agents before this one: its virtual user i is user{first_user + offset + i}.
+    pub user_offset: u64,
 }
 
 /// Largest number of virtual users accepted (each holds one socket).
@@ -182,7 +208,32 @@ impl LoadConfig {
             summary_export: None,
             json: false,
             metrics_addr: None,
+            agent: None,
+            start_at: None,
         }
+    }
+
+    /// Make this run agent `agent`'s slice of the test it describes (see [`crate::agent`]):
+    /// cut the model, place the users, and stop sampling the server and Redis unless agent 1.
+    pub fn slice(&mut self, agent: Agent) -> Result<()> {
+        let test = Definition {
+            scheme: self.scheme_name().to_owned(),
+            model: self.model.clone(),
+            think_ms: self.think.as_secs_f64() * 1e3,
+            mix: self.mix,
+            first_user: self.first_user,
+            agents: agent.count,
+            start_at: self.start_at.map(crate::agent::epoch_s),
+            thresholds: self.thresholds.iter().map(|t| t.expr.clone()).collect(),
+        };
+        let (model, user_offset) = agent.slice(&self.model)?;
+        self.model = model;
+        if !agent.samples() {
+            self.server_pid = None;
+            self.redis_url = None;
+        }
+        self.agent = Some(AgentSlice { agent, test, user_offset });
+        Ok(())
     }
 
     /// The scheme's name as reported: `none` for the healthz baseline.
@@ -358,7 +409,9 @@ impl LoadArgs {
         if first_user == 0 {
             return Err(Error::BadInput("--first-user: users are numbered from 1".into()));
         }
-        Ok(LoadConfig {
+        let start_at = self.start_at.as_deref().map(crate::agent::parse_start_at).transpose()?;
+        let agent = self.agent.as_deref().map(Agent::parse).transpose()?;
+        let mut config = LoadConfig {
             target,
             scheme,
             model,
@@ -377,7 +430,13 @@ impl LoadArgs {
             summary_export: self.summary_export,
             json: self.json,
             metrics_addr: self.metrics_addr,
-        })
+            agent: None,
+            start_at,
+        };
+        if let Some(agent) = agent {
+            config.slice(agent)?;
+        }
+        Ok(config)
     }
 }
 

@@ -2,6 +2,7 @@
 //! coordinated-omission-corrected latency, and the server's and Redis's cost per request.
 //!
 //! Layout (one concept per module):
+//! - [`agent`]: `--agent I/N` — one of N disjoint slices of a test — and `--start-at`.
 //! - [`config`]: `authbench load` options ([`LoadArgs`]) validated into a typed [`LoadConfig`].
 //! - [`scheme`]: the [`Scheme`] under load — a name and the credential kind its server issues.
 //! - [`ramp`]: [`LoadModel`] — closed (`--vus`, `--stages`) or open (`--rate`, `--rate-stages`);
@@ -27,7 +28,9 @@
 //! - [`summary`]: the [`Summary`] a run returns and writes.
 //! - [`threshold`]: `--threshold me.p99<10ms` rules and their verdicts.
 //! - [`progress`]: the live progress line.
-//! - [`command`]: `authbench load` as a process (printing, exit code).
+//! - [`merge`]: `authbench merge OUT DIR…` — agents' folders joined on one clock into one load
+//!   folder, the summary recomputed from the merged histograms.
+//! - [`command`]: `authbench load` and `authbench merge` as processes (printing, exit code).
 //! - [`process`]: the exit codes, error line, runtime and Ctrl-C every subcommand shares.
 //! - [`error`]: the crate's [`Error`] enum; per-request failures are [`record::ErrorKind`].
 //!
@@ -39,6 +42,7 @@
 //! `run(config, CancellationToken).await -> Result<Summary, Error>` inside a multi-threaded
 //! tokio runtime, as many times as needed.
 
+pub mod agent;
 pub mod client;
 pub mod collect;
 pub mod command;
@@ -49,6 +53,7 @@ pub mod failure;
 pub mod hlog;
 pub mod inflight;
 pub mod load;
+pub mod merge;
 pub mod metrics;
 pub mod mix;
 pub mod output;
@@ -66,10 +71,11 @@ pub mod threshold;
 pub mod vu;
 pub mod workers;
 
-pub use command::run_command;
+pub use command::{run_command, run_merge_command};
 pub use config::{LoadArgs, LoadConfig};
 pub use error::Error;
 pub use load::run;
+pub use merge::MergeArgs;
 pub use mix::Mix;
 pub use ramp::{LoadModel, Ramp, Stage};
 pub use scheme::Scheme;

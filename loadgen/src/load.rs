@@ -15,9 +15,10 @@ use tokio::task::JoinSet;
 use tokio::time::{Instant, MissedTickBehavior};
 use tokio_util::sync::CancellationToken;
 
+use crate::agent::{AgentRun, epoch_s};
 use crate::client::{Call, Client};
 use crate::collect::{Collector, Sampler};
-use crate::config::LoadConfig;
+use crate::config::{AgentSlice, LoadConfig};
 use crate::error::{Error, Result};
 use crate::inflight::InFlight;
 use crate::metrics::Metrics;
@@ -80,6 +81,7 @@ pub async fn run(config: LoadConfig, stop: CancellationToken) -> Result<Summary>
         timeout: config.timeout,
         headers: config.headers.clone().into(),
         first_user: config.first_user,
+        seed_base: config.agent.as_ref().map_or(0, |a| a.user_offset),
         credentials: config.credentials.clone().filter(|_| open_model),
         recorder: Recorder::new(workers.len()),
         active: AtomicU64::new(0),
@@ -105,6 +107,10 @@ pub async fn run(config: LoadConfig, stop: CancellationToken) -> Result<Summary>
             open_model,
         ),
         ramp: config.model.ramp().clone(),
+        ramp_share: match (&config.agent, open_model) {
+            (Some(a), true) => 1.0 / a.agent.count as f64,
+            _ => 1.0,
+        },
         open_model,
         cores,
         interval: Stats::default(),
@@ -117,8 +123,12 @@ pub async fn run(config: LoadConfig, stop: CancellationToken) -> Result<Summary>
 
     let ctl = CancellationToken::new();
     let mut interrupted = false;
+    let lanes = config.agent.as_ref().map_or((0, 1), |a| a.agent.lanes());
     let (driver, t0) = match &config.model {
         LoadModel::Closed { stages } => {
+            if !wait_for_start(config.start_at, &stop).await {
+                interrupted = true;
+            }
             let t0 = Instant::now();
             let handles = workers.handles().to_vec();
             (tokio::spawn(closed_controller(shared.clone(), handles, stages.clone(), t0, ctl.clone())), t0)
@@ -128,13 +138,17 @@ pub async fn run(config: LoadConfig, stop: CancellationToken) -> Result<Summary>
                 pool = log_in_pool(&shared, &workers, *vus) => pool,
                 () = stop.cancelled() => { interrupted = true; Vec::new() }
             };
+            if !interrupted && !wait_for_start(config.start_at, &stop).await {
+                interrupted = true;
+            }
             let t0 = Instant::now();
             let handles = workers.handles().to_vec();
             let rate = Arc::new(rate_stages.clone());
-            (tokio::spawn(open_driver(shared.clone(), pool, handles, rate, t0, ctl.clone())), t0)
+            (tokio::spawn(open_driver(shared.clone(), pool, handles, rate, t0, lanes, ctl.clone())), t0)
         }
     };
 
+    let load_started = SystemTime::now();
     collector.watch = Some(StallWatch::new(t0, config.timeout));
     let mut aborted = None;
     let result = collect_until_end(
@@ -155,6 +169,7 @@ pub async fn run(config: LoadConfig, stop: CancellationToken) -> Result<Summary>
     let end = result?;
     let mut summary = collector.summary(&config, &endpoints, t0, end, started_wall, interrupted).await;
     summary.aborted_by_threshold = aborted;
+    summary.agent = config.agent.as_ref().map(|a| agent_run(&config, a, load_started));
     summary.thresholds = config.thresholds.iter().map(|t| t.check(&summary)).collect();
     if let Some(out) = &mut collector.outputs {
         out.finish(&summary)?;
@@ -216,6 +231,40 @@ async fn collect_until_end(
         while next <= now {
             next += Duration::from_secs(1);
         }
+    }
+}
+
+/// `--start-at`: sleep until that wall-clock instant (now if it has passed). False if stopped
+/// while waiting.
+async fn wait_for_start(start_at: Option<SystemTime>, stop: &CancellationToken) -> bool {
+    let Some(at) = start_at else { return true };
+    let Ok(wait) = at.duration_since(SystemTime::now()) else { return true };
+    eprintln!(
+        "authbench load: starting at {} (in {:.1} s)",
+        humantime::format_rfc3339_millis(at),
+        wait.as_secs_f64()
+    );
+    tokio::select! {
+        () = tokio::time::sleep(wait) => true,
+        () = stop.cancelled() => false,
+    }
+}
+
+/// What this agent's summary says about its slice: the whole test, its users, when it started.
+fn agent_run(config: &LoadConfig, slice: &AgentSlice, load_started: SystemTime) -> AgentRun {
+    let alive = match &config.model {
+        LoadModel::Closed { stages } => stages.max() as u64,
+        LoadModel::Open { vus, .. } => *vus,
+    };
+    let first = config.first_user + slice.user_offset;
+    AgentRun {
+        index: slice.agent.index,
+        count: slice.agent.count,
+        test: slice.test.clone(),
+        users: (config.scheme.is_some() && config.credentials.is_none() && alive > 0)
+            .then(|| [first, first + alive - 1]),
+        load_started_at: epoch_s(load_started),
+        late_by_s: config.start_at.map(|at| load_started.duration_since(at).map_or(0.0, |d| d.as_secs_f64())),
     }
 }
 
@@ -333,21 +382,24 @@ async fn log_in_pool(shared: &Arc<Shared>, workers: &Workers, size: u64) -> Vec<
     pool
 }
 
-/// Open model: each pool member takes every `size`-th arrival of the schedule.
+/// Open model: each pool member takes every `size`-th arrival of the schedule — of this agent's
+/// lane of it (`lanes = (lane, count)`: arrivals `lane + k·count`; `(0, 1)` for all of it).
 async fn open_driver(
     shared: Arc<Shared>,
     pool: Vec<Vu>,
     workers: Vec<Handle>,
     rate: Arc<Ramp>,
     t0: Instant,
+    (lane, lanes): (u64, u64),
     ctl: CancellationToken,
 ) {
-    let stride = pool.len() as u64;
+    let stride = pool.len() as u64 * lanes;
     let stop = Retire::default();
     let mut vus = JoinSet::new();
     for (k, vu) in pool.into_iter().enumerate() {
         let worker = vu.worker();
-        let pace = Pace::Open { rate: rate.clone(), t0, first: k as u64, stride, stop: stop.clone() };
+        let first = lane + k as u64 * lanes;
+        let pace = Pace::Open { rate: rate.clone(), t0, first, stride, stop: stop.clone() };
         vus.spawn_on(vu.run(pace), &workers[worker]);
     }
     ctl.cancelled().await;

@@ -204,6 +204,12 @@ pub struct Summary {
     /// `--abort-on-fail`: the threshold whose breach stopped the run early.
     #[serde(default)]
     pub aborted_by_threshold: Option<String>,
+    /// `--agent I/N`: this run is one slice of a test (absent otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent: Option<crate::agent::AgentRun>,
+    /// Written by `authbench merge`: each agent's slice, generator cost and clock (absent otherwise).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub agents: Vec<crate::agent::AgentResult>,
 }
 
 /// A `--threshold` rule's verdict (judged in `threshold.rs`), as listed in the summary.

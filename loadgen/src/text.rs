@@ -14,6 +14,38 @@ pub fn write_text_summary(w: &mut impl Write, s: &Summary) -> io::Result<()> {
         s.duration_s,
         if s.interrupted { " · INTERRUPTED" } else { "" }
     )?;
+    if let Some(a) = &s.agent {
+        let users = a.users.map(|[f, l]| format!(", users user{f}..user{l}")).unwrap_or_default();
+        let late = match a.late_by_s {
+            Some(late) if late > crate::agent::LATE_AFTER.as_secs_f64() => {
+                format!(" · STARTED LATE: {late:.3} s after --start-at")
+            }
+            Some(late) => format!(" · started {late:.3} s after --start-at"),
+            None => String::new(),
+        };
+        writeln!(w, "agent {}/{}{users}{late}", a.index, a.count)?;
+    }
+    if !s.agents.is_empty() {
+        writeln!(w, "merged from {} agents:", s.agents.len())?;
+        for a in &s.agents {
+            writeln!(
+                w,
+                "  agent {} {}: {} ok, {} errors, clock offset {:+.3} s, generator CPU {:.0} %, lag max {:.1} ms{}",
+                a.index,
+                a.dir,
+                a.count,
+                a.errors,
+                a.clock_offset_s,
+                a.generator.cpu_percent,
+                a.generator.max_lag_us as f64 / 1000.0,
+                match a.late_by_s {
+                    Some(late) if late > crate::agent::LATE_AFTER.as_secs_f64() =>
+                        format!(", STARTED LATE by {late:.3} s"),
+                    _ => String::new(),
+                }
+            )?;
+        }
+    }
     writeln!(
         w,
         "{:<9} {:>9} {:>7} {:>10} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}",

@@ -43,6 +43,9 @@ pub struct Shared {
     pub think: Duration,
     pub timeout: Duration,
     pub first_user: u64,
+    /// `--agent`: users of the agents before this one; user i of this agent is the whole test's
+    /// user `seed_base + i` and draws the same random mix as it would in one generator.
+    pub seed_base: u64,
     /// Open model: credentials drawn uniformly per arrival (see [`crate::credentials`]).
     pub credentials: Option<Arc<CredentialPool>>,
     /// `-H` headers sent on every request.
@@ -134,11 +137,11 @@ impl Drop for Vu {
 }
 
 impl Vu {
-    /// Virtual user `index` (0-based) logs in as `user{first_user + index}`; it must run on
+    /// Virtual user `index` (0-based) logs in as `user{first_user + seed_base + index}`; it must run on
     /// worker `worker` (its histogram shard).
     pub fn new(index: u64, worker: usize, shared: Arc<Shared>) -> Vu {
         shared.active.fetch_add(1, Ordering::Relaxed);
-        let user = shared.first_user + index;
+        let user = shared.first_user + shared.seed_base + index;
         let login = LoginRequest { username: format!("user{user}"), password: format!("password{user}") };
         let login_body = Bytes::from(serde_json::to_vec(&login).expect("a login request serializes"));
         Vu {
@@ -146,7 +149,7 @@ impl Vu {
             worker,
             client: Client::new(shared.target, shared.timeout).with_headers(shared.headers.clone()),
             session: None,
-            rng: Rng::new(index + 1),
+            rng: Rng::new(shared.seed_base + index + 1),
             login_body,
             slot: shared.in_flight.slot(),
             pending: Endpoint::Healthz,
@@ -156,7 +159,7 @@ impl Vu {
         }
     }
 
-    /// 0-based; the user is `user{first_user + index}`.
+    /// 0-based; the user is `user{first_user + seed_base + index}`.
     pub fn index(&self) -> u64 {
         self.index
     }
