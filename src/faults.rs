@@ -20,8 +20,10 @@ use anyhow::{Context, Result, bail};
 use authbench_loadgen::Scheme;
 use authbench_loadgen::config::LoadConfig;
 use authbench_loadgen::mix::Mix;
+use authbench_loadgen::output::file as run_file;
 use authbench_loadgen::process::{self, Threads, exit, fail};
 use authbench_loadgen::ramp::{LoadModel, Ramp};
+use authbench_report::data::file;
 use authbench_servers::SchemeKind;
 use authbench_servers::child::{self, Signal};
 use clap::Args;
@@ -48,7 +50,7 @@ pub struct FaultsArgs {
 type Scenario<'a> = &'a dyn Fn(&mut RedisServer) -> Result<FaultRow>;
 
 pub fn run(args: FaultsArgs) -> i32 {
-    let work = args.out.join("faults");
+    let work = args.out.join(file::FAULTS_DIR);
     if work.exists() {
         return fail(
             &format!(
@@ -93,13 +95,13 @@ pub fn run(args: FaultsArgs) -> i32 {
         eprintln!("  {} — {}", if row.passed { "pass" } else { "FAIL" }, row.detail);
         rows.push(row);
         // Written after each scenario so an interrupted fault run keeps what it found.
-        if let Err(e) = crate::reliability::write_csv(&args.out, "faults.csv", &rows)
-            .and_then(|()| crate::reliability::render(&args.out))
+        if let Err(e) = authbench_report::reliability::write_faults(&args.out, &rows)
+            .and_then(|()| authbench_report::reliability::render(&args.out))
         {
             return fail(&format!("writing results: {e:#}"), exit::FAILED);
         }
     }
-    eprintln!("reliability report: {}", args.out.join("reliability.md").display());
+    eprintln!("reliability report: {}", args.out.join(file::RELIABILITY).display());
     if rows.iter().all(|r| r.passed) { exit::OK } else { exit::FAILED }
 }
 
@@ -119,13 +121,16 @@ fn audit(dir: &Path) -> (bool, u64, String) {
     match lost_in_run(dir, &dir.display().to_string()) {
         Ok(rows) => {
             let lost: u64 = rows.iter().map(|r| r.lost).sum();
-            let seconds = csv::Reader::from_path(dir.join("timeseries.csv"))
+            let seconds = csv::Reader::from_path(dir.join(run_file::TIMESERIES))
                 .map(|mut r| r.records().count())
                 .unwrap_or(0);
             (
                 true,
                 lost,
-                format!("{seconds} seconds in timeseries.csv, {lost} requests missing from the files"),
+                format!(
+                    "{seconds} seconds in {}, {lost} requests missing from the files",
+                    run_file::TIMESERIES
+                ),
             )
         }
         Err(e) => (false, 0, format!("files do not parse: {e:#}")),
@@ -238,7 +243,7 @@ fn finish_child(child: std::process::Child) -> Result<(Option<i32>, String)> {
 }
 
 fn measured_requests(dir: &Path) -> u64 {
-    std::fs::read(dir.join("summary.json"))
+    std::fs::read(dir.join(run_file::SUMMARY_JSON))
         .ok()
         .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
         .map(|v| {
@@ -300,7 +305,7 @@ fn target_frozen(work: &Path) -> Result<FaultRow> {
     let (parse, lost, files) = audit(&dir);
     let requests = measured_requests(&dir);
     let summary: Option<authbench_loadgen::Summary> =
-        std::fs::read(dir.join("summary.json")).ok().and_then(|b| serde_json::from_slice(&b).ok());
+        std::fs::read(dir.join(run_file::SUMMARY_JSON)).ok().and_then(|b| serde_json::from_slice(&b).ok());
     let (errors, unfinished, stopped) = summary.as_ref().map_or((String::new(), 0, None), |s| {
         (errors_text(s), s.total.unfinished, s.stopped_answering.clone())
     });
@@ -345,13 +350,13 @@ fn generator_interrupted(work: &Path) -> Result<FaultRow> {
     server.stop();
     let (parse, lost, files) = audit(&dir);
     let requests = measured_requests(&dir);
-    let interrupted = std::fs::read(dir.join("summary.json"))
+    let interrupted = std::fs::read(dir.join(run_file::SUMMARY_JSON))
         .ok()
         .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
         .is_some_and(|v| v["interrupted"] == true);
     let passed = code == Some(130) && parse && lost == 0 && requests > 0 && interrupted;
-    if !dir.join("summary.json").exists() {
-        bail!("no summary.json after Ctrl-C ({said})");
+    if !dir.join(run_file::SUMMARY_JSON).exists() {
+        bail!("no {} after Ctrl-C ({said})", run_file::SUMMARY_JSON);
     }
     Ok(FaultRow {
         scenario: "generator_interrupted".into(),

@@ -37,7 +37,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Faults(args) => faults::run(args),
         Command::Report(args) => match authbench_report::render(&args.dir) {
             Ok(r) => {
-                eprintln!("rebuilt {} plots and {}", r.plots.len(), args.dir.join("report.md").display());
+                eprintln!("rebuilt {} plots and {}", r.plots.len(), r.markdown.display());
                 exit::OK
             }
             Err(e) => fail(&e.to_string(), exit::BAD_INPUT),

@@ -98,6 +98,8 @@ pub(crate) struct Collector {
     pub endpoints: Vec<Endpoint>,
     /// `--abort-on-fail`: the rules judged every second on everything measured so far.
     pub live_thresholds: Vec<Threshold>,
+    /// Every row written so far (also without `--out`), handed back in [`crate::Recorded`].
+    pub seconds: Vec<Row>,
 }
 
 fn per_request(delta: Duration, requests: u64) -> Option<f64> {
@@ -220,6 +222,7 @@ impl Collector {
         }
         self.totals.add(&self.interval);
         self.interval.reset();
+        self.seconds.push(row);
         Ok(())
     }
 

@@ -26,6 +26,8 @@
 //! - [`text`]: the summary printed on stdout.
 //! - [`metrics`]: `--metrics-addr`, the Prometheus exposition built from the per-second snapshots.
 //! - [`summary`]: the [`Summary`] a run returns and writes.
+//! - [`recorded`]: [`Recorded`], the per-second rows and whole-run histograms a run also hands
+//!   back in memory ([`run_recorded`]).
 //! - [`threshold`]: `--threshold me.p99<10ms` rules and their verdicts.
 //! - [`progress`]: the live progress line.
 //! - [`merge`]: `authbench merge OUT DIR…` — agents' folders joined on one clock into one load
@@ -62,6 +64,7 @@ pub mod process;
 pub mod progress;
 pub mod ramp;
 pub mod record;
+pub mod recorded;
 pub mod sample;
 pub mod scheme;
 pub mod stall;
@@ -74,10 +77,11 @@ pub mod workers;
 pub use command::{run_command, run_merge_command};
 pub use config::{LoadArgs, LoadConfig};
 pub use error::Error;
-pub use load::run;
+pub use load::{run, run_recorded};
 pub use merge::MergeArgs;
 pub use mix::Mix;
 pub use ramp::{LoadModel, Ramp, Stage};
+pub use recorded::Recorded;
 pub use scheme::Scheme;
 pub use summary::Summary;
 pub use tokio_util::sync::CancellationToken;

@@ -26,6 +26,7 @@ use crate::output::Outputs;
 use crate::progress::Progress;
 use crate::ramp::{LoadModel, Ramp};
 use crate::record::{Endpoint, ErrorKind, Recorder, Stats};
+use crate::recorded::Recorded;
 use crate::sample::{self, LagProbe, RedisProbe};
 use crate::stall::{StallWatch, WATCH_PERIOD};
 use crate::summary::Summary;
@@ -47,6 +48,13 @@ const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 /// dir; writes `timeseries.csv` and the `.hlog` files every second, `summary.json`/`.csv` at the
 /// end. Callable repeatedly from inside any multi-threaded tokio runtime.
 pub async fn run(config: LoadConfig, stop: CancellationToken) -> Result<Summary> {
+    run_recorded(config, stop).await.map(|r| r.summary)
+}
+
+/// [`run`], also handing back what the run recorded in memory: every per-second row and each
+/// endpoint's whole-run latency histogram ([`Recorded`]), so a caller need not read them back
+/// from the files.
+pub async fn run_recorded(config: LoadConfig, stop: CancellationToken) -> Result<Recorded> {
     let redis = preflight(&config).await?;
     let _ = authbench_util::sys::raise_nofile_limit();
     let open_model = matches!(config.model, LoadModel::Open { .. });
@@ -119,6 +127,7 @@ pub async fn run(config: LoadConfig, stop: CancellationToken) -> Result<Summary>
         max_lag_us: 0,
         saturated_seconds: 0,
         watch: None,
+        seconds: Vec::new(),
     };
 
     let ctl = CancellationToken::new();
@@ -174,7 +183,8 @@ pub async fn run(config: LoadConfig, stop: CancellationToken) -> Result<Summary>
     if let Some(out) = &mut collector.outputs {
         out.finish(&summary)?;
     }
-    Ok(summary)
+    let latency = endpoints.iter().map(|&e| (e, collector.totals.endpoint(e).latency.clone())).collect();
+    Ok(Recorded { summary, seconds: std::mem::take(&mut collector.seconds), latency })
 }
 
 /// The collector's clock: a look for stalls every [`WATCH_PERIOD`], a row every second. Returns

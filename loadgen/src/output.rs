@@ -15,6 +15,23 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use crate::error::{Error, Result};
+
+/// File names of a run's `--out DIR`.
+pub mod file {
+    pub const TIMESERIES: &str = "timeseries.csv";
+    pub const SUMMARY_JSON: &str = "summary.json";
+    pub const SUMMARY_CSV: &str = "summary.csv";
+
+    /// `<endpoint>.hlog`: the endpoint's latency (corrected in the open model).
+    pub fn hlog(endpoint: &str) -> String {
+        format!("{endpoint}.hlog")
+    }
+
+    /// `<endpoint>.uncorrected.hlog` (open model only).
+    pub fn hlog_uncorrected(endpoint: &str) -> String {
+        format!("{endpoint}.uncorrected.hlog")
+    }
+}
 pub use crate::hlog::{HlogInterval, HlogWriter, Series, read_hlog, read_hlog_intervals};
 use crate::record::{Endpoint, ErrorKind};
 use crate::summary::{Latency, Summary};
@@ -273,7 +290,7 @@ impl Outputs {
         start: SystemTime,
     ) -> Result<Outputs> {
         std::fs::create_dir_all(dir).map_err(Error::output(dir))?;
-        let path = dir.join("timeseries.csv");
+        let path = dir.join(file::TIMESERIES);
         let mut timeseries = BufWriter::new(File::create(&path).map_err(Error::output(&path))?);
         writeln!(timeseries, "{}", timeseries_header()).map_err(Error::output(&path))?;
         let mut hlogs = Vec::new();
@@ -282,9 +299,9 @@ impl Outputs {
                 if open_model { &[Series::Latency, Series::Uncorrected] } else { &[Series::Latency] };
             for &s in series {
                 let (name, what) = match s {
-                    Series::Latency => (format!("{}.hlog", e.as_str()), e.as_str().to_owned()),
+                    Series::Latency => (file::hlog(e.as_str()), e.as_str().to_owned()),
                     Series::Uncorrected => (
-                        format!("{}.uncorrected.hlog", e.as_str()),
+                        file::hlog_uncorrected(e.as_str()),
                         format!("{} (uncorrected: from actual send)", e.as_str()),
                     ),
                 };
@@ -304,7 +321,7 @@ impl Outputs {
         offset: Duration,
         length: Duration,
     ) -> Result<()> {
-        let ts = self.dir.join("timeseries.csv");
+        let ts = self.dir.join(file::TIMESERIES);
         write_row(&mut self.timeseries, row)
             .and_then(|()| self.timeseries.flush())
             .map_err(Error::output(&ts))?;
@@ -314,7 +331,7 @@ impl Outputs {
                 Series::Latency => &ep.latency,
                 Series::Uncorrected => &ep.uncorrected,
             };
-            let path = self.dir.join(format!("{}.hlog", e.as_str()));
+            let path = self.dir.join(file::hlog(e.as_str()));
             log.interval(h, offset, length).and_then(|()| log.flush()).map_err(Error::output(&path))?;
         }
         Ok(())
@@ -322,13 +339,13 @@ impl Outputs {
 
     /// Write summary.json (via a temporary file and rename: never half-written) and summary.csv.
     pub fn finish(&mut self, summary: &Summary) -> Result<()> {
-        let tmp = self.dir.join(".summary.json.tmp");
-        let path = self.dir.join("summary.json");
+        let tmp = self.dir.join(format!(".{}.tmp", file::SUMMARY_JSON));
+        let path = self.dir.join(file::SUMMARY_JSON);
         let mut w = BufWriter::new(File::create(&tmp).map_err(Error::output(&tmp))?);
         write_summary_json(&mut w, summary).and_then(|()| w.flush()).map_err(Error::output(&tmp))?;
         drop(w);
         std::fs::rename(&tmp, &path).map_err(Error::output(&path))?;
-        let path = self.dir.join("summary.csv");
+        let path = self.dir.join(file::SUMMARY_CSV);
         let mut w = BufWriter::new(File::create(&path).map_err(Error::output(&path))?);
         write_summary_csv(&mut w, summary).and_then(|()| w.flush()).map_err(Error::output(&path))
     }

@@ -3,7 +3,8 @@
 
 use std::collections::BTreeMap;
 
-use super::data::{CheckCategory, Results, RevocationRow, SessionsRow, SummaryRow, metric};
+use super::data::{CheckCategory, Results, RevocationRow, SessionsRow, SummaryRow};
+use super::metric::Metric;
 use super::stats::{LinearFit, MeanCi, linear_fit, mean, mean_ci};
 
 /// One concurrency level of the ramp: each repeat's figure for the level (percentiles of its
@@ -127,11 +128,11 @@ impl<'a> Analysis<'a> {
         Analysis { results, schemes, ramp, sessions, spectrum }
     }
 
-    pub fn metric(&self, scheme: &str, name: &str) -> Option<&SummaryRow> {
+    pub fn metric(&self, scheme: &str, name: Metric) -> Option<&SummaryRow> {
         self.results.metric(scheme, name)
     }
 
-    pub fn metric_mean(&self, scheme: &str, name: &str) -> Option<f64> {
+    pub fn metric_mean(&self, scheme: &str, name: Metric) -> Option<f64> {
         self.metric(scheme, name).map(|r| r.mean)
     }
 
@@ -153,10 +154,10 @@ impl<'a> Analysis<'a> {
 
     /// From `summary.csv` (server + Redis metrics), else the mean of the ramp's per-second values.
     pub fn cpu(&self, scheme: &str) -> Option<CpuPerRequest> {
-        let healthz_us = self.metric_mean(scheme, metric::HEALTHZ_CPU);
-        if let Some(server) = self.metric(scheme, metric::ME_CPU_SERVER) {
-            let redis = self.metric_mean(scheme, metric::ME_CPU_REDIS).unwrap_or(0.0);
-            let total_ci_half = self.metric(scheme, metric::ME_CPU_TOTAL).and_then(ci_half);
+        let healthz_us = self.metric_mean(scheme, Metric::HealthzCpu);
+        if let Some(server) = self.metric(scheme, Metric::MeCpuServer) {
+            let redis = self.metric_mean(scheme, Metric::MeCpuRedis).unwrap_or(0.0);
+            let total_ci_half = self.metric(scheme, Metric::MeCpuTotal).and_then(ci_half);
             return Some(CpuPerRequest {
                 server_us: server.mean,
                 redis_us: redis,
@@ -173,10 +174,10 @@ impl<'a> Analysis<'a> {
 
     /// Store bytes per session: `summary.csv`'s slope, else the fit of sessions.csv.
     pub fn store_slope(&self, scheme: &str) -> Option<StoreSlope> {
-        if let Some(row) = self.metric(scheme, metric::STORE_BYTES_PER_SESSION) {
+        if let Some(row) = self.metric(scheme, Metric::StoreBytesPerSession) {
             return Some(StoreSlope {
                 bytes_per_session: row.mean,
-                r2: self.metric_mean(scheme, metric::STORE_BYTES_PER_SESSION_R2),
+                r2: self.metric_mean(scheme, Metric::StoreBytesPerSessionR2),
                 ci_half: ci_half(row),
             });
         }
@@ -190,7 +191,7 @@ impl<'a> Analysis<'a> {
 
     /// Server RSS bytes per stored session: `summary.csv`, else the fit of sessions.csv.
     pub fn rss_slope(&self, scheme: &str) -> Option<StoreSlope> {
-        if let Some(row) = self.metric(scheme, metric::SERVER_RSS_PER_SESSION) {
+        if let Some(row) = self.metric(scheme, Metric::ServerRssPerSession) {
             return Some(StoreSlope { bytes_per_session: row.mean, r2: None, ci_half: ci_half(row) });
         }
         let fit = self.sessions_of(scheme)?.rss_fit?;
@@ -231,7 +232,7 @@ impl<'a> Analysis<'a> {
             .iter()
             .find(|c| c.scheme == scheme)
             .map(|c| c.credential_bytes as f64)
-            .or_else(|| self.metric_mean(scheme, metric::CREDENTIAL_BYTES))
+            .or_else(|| self.metric_mean(scheme, Metric::CredentialBytes))
     }
 }
 

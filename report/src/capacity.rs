@@ -10,7 +10,7 @@
 //!   because Redis executes commands on one core.
 
 use super::analysis::Analysis;
-use super::data::metric;
+use super::metric::Metric;
 
 /// User counts the report projects to.
 pub const USERS: [u64; 3] = [1_000_000, 10_000_000, 100_000_000];
@@ -96,8 +96,8 @@ pub fn inputs(a: &Analysis<'_>) -> Vec<SchemeInputs> {
                 .or_else(|| a.store_slope(s).map(|x| x.bytes_per_session))
                 .map(|b| b.max(0.0));
             let uses_store = a.uses_store(s);
-            let at_util = a.metric_mean(s, metric::ME_CPU_SERVER_AT_UTILIZATION);
-            let redis_at_util = a.metric_mean(s, metric::ME_CPU_REDIS_AT_UTILIZATION);
+            let at_util = a.metric_mean(s, Metric::MeCpuServerAtUtilization);
+            let redis_at_util = a.metric_mean(s, Metric::MeCpuRedisAtUtilization);
             Some(SchemeInputs {
                 scheme: s.clone(),
                 server_cpu_us: at_util.unwrap_or(cpu.server_us),

@@ -8,10 +8,12 @@ use std::path::Path;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use super::Error;
-use super::stats::{MeanCi, mean_ci};
+use crate::Error;
+use crate::metric::Metric;
+use crate::stats::{MeanCi, mean_ci};
 
-/// File names inside a results directory.
+/// File names inside a results directory (a run's own files, `runs/*/*/`, are loadgen's:
+/// `authbench_loadgen::output::file`).
 pub mod file {
     pub const SUMMARY: &str = "summary.csv";
     pub const RAMP: &str = "ramp.csv";
@@ -27,35 +29,16 @@ pub mod file {
     pub const SATURATION: &str = "saturation.csv";
     pub const CPU_VS_LOAD: &str = "cpu_vs_load.csv";
     pub const PHASES: &str = "phases.csv";
-}
-
-/// `summary.csv` metric names the report reads.
-pub mod metric {
-    pub const HEALTHZ_CPU: &str = "healthz_cpu_us_per_req";
-    pub const ME_CPU_SERVER: &str = "me_cpu_us_per_req_server";
-    pub const ME_CPU_REDIS: &str = "me_cpu_us_per_req_redis";
-    pub const ME_CPU_TOTAL: &str = "me_cpu_us_per_req_total";
-    pub const CPU_RATIO: &str = "cpu_ratio_me_over_healthz";
-    pub const ME_P50: &str = "me_p50_us";
-    pub const ME_P99: &str = "me_p99_us";
-    pub const ME_RPS_MAX: &str = "me_rps_max";
-    pub const CREDENTIAL_BYTES: &str = "credential_bytes";
-    pub const LOGIN_P50: &str = "login_p50_us";
-    pub const REFRESH_P50: &str = "refresh_p50_us";
-    pub const SERVER_RSS_MAX: &str = "server_rss_bytes_max";
-    pub const REDIS_MEMORY_MAX: &str = "redis_used_memory_max";
-    pub const STORE_BYTES_PER_SESSION: &str = "store_bytes_per_session";
-    pub const STORE_BYTES_PER_SESSION_R2: &str = "store_bytes_per_session_r2";
-    pub const SERVER_RSS_PER_SESSION: &str = "server_rss_bytes_per_session";
-    /// Open-model maximum: the achieved rate of the highest step below the knee.
-    pub const ME_RPS_SUSTAINED: &str = "me_rps_sustained";
-    /// The lowest offered rate past the knee.
-    pub const ME_KNEE_OFFERED: &str = "me_knee_offered_rps";
-    /// CPU per request at the assumed utilisation's share of the maximum (capacity projection).
-    pub const ME_CPU_SERVER_AT_UTILIZATION: &str = "me_cpu_us_per_req_server_at_utilization";
-    pub const ME_CPU_REDIS_AT_UTILIZATION: &str = "me_cpu_us_per_req_redis_at_utilization";
-    /// p99 of the fixed-rate run at the spectrum's common rate.
-    pub const ME_FIXED_RATE_P99: &str = "me_fixed_rate_p99_us";
+    pub const ATTACKS: &str = "attacks.csv";
+    pub const LOST: &str = "lost.csv";
+    pub const FAULTS: &str = "faults.csv";
+    pub const RELIABILITY: &str = "reliability.md";
+    pub const REPORT_MD: &str = "report.md";
+    pub const REPORT_HTML: &str = "report.html";
+    /// Directory of the load runs, one `<scheme>-r<repeat>/<phase>/` folder per run.
+    pub const RUNS: &str = "runs";
+    /// Directory of the fault scenarios' load runs, one `<scenario>/` folder per scenario.
+    pub const FAULTS_DIR: &str = "faults";
 }
 
 /// `summary.csv`: one row per scheme × metric.
@@ -74,8 +57,8 @@ pub struct SummaryRow {
 
 impl SummaryRow {
     /// Mean and 95% CI of one value per repeat; `None` when no value is finite.
-    pub fn from_repeats(scheme: &str, metric: &str, unit: &str, per_repeat: &[f64]) -> Option<Self> {
-        mean_ci(per_repeat).map(|m| Self::from_mean_ci(scheme, metric, unit, m))
+    pub fn from_repeats(scheme: &str, metric: Metric, per_repeat: &[f64]) -> Option<Self> {
+        mean_ci(per_repeat).map(|m| Self::from_mean_ci(scheme, metric.name(), metric.unit().as_str(), m))
     }
 
     pub fn from_mean_ci(scheme: &str, metric: &str, unit: &str, m: MeanCi) -> Self {
@@ -333,8 +316,8 @@ impl Results {
     }
 
     /// The summary row for `scheme` × `metric`.
-    pub fn metric(&self, scheme: &str, metric: &str) -> Option<&SummaryRow> {
-        self.summary.iter().find(|r| r.scheme == scheme && r.metric == metric && r.mean.is_finite())
+    pub fn metric(&self, scheme: &str, metric: Metric) -> Option<&SummaryRow> {
+        self.summary.iter().find(|r| r.scheme == scheme && r.metric == metric.name() && r.mean.is_finite())
     }
 
     /// A string from environment.json (numbers and booleans are formatted).
@@ -366,7 +349,7 @@ fn scheme_rank(s: &str) -> usize {
     }
 }
 
-fn read_optional<T: DeserializeOwned>(
+pub(crate) fn read_optional<T: DeserializeOwned>(
     dir: &Path,
     name: &str,
     missing: &mut Vec<String>,
@@ -405,8 +388,8 @@ mod tests {
     #[test]
     fn summary_round_trip_with_empty_ci() {
         let rows = vec![
-            SummaryRow::from_repeats("jwt", metric::ME_P50, "us", &[1.0, 2.0, 3.0, 4.0, 5.0]).unwrap(),
-            SummaryRow::from_repeats("cookie", metric::ME_P50, "us", &[7.0]).unwrap(),
+            SummaryRow::from_repeats("jwt", Metric::MeP50, &[1.0, 2.0, 3.0, 4.0, 5.0]).unwrap(),
+            SummaryRow::from_repeats("cookie", Metric::MeP50, &[7.0]).unwrap(),
         ];
         let mut buf = Vec::new();
         write_csv(&mut buf, &rows).unwrap();

@@ -1,10 +1,19 @@
-//! Report renderer: a results directory of CSV files → plots (PNG + SVG), `report.md` and a
-//! self-contained `report.html`. `authbench compare` writes the files below; `authbench report DIR`
-//! calls [`render`] to rebuild everything from them without re-running anything.
+//! The results folder of authbench: every file name in it, one typed row per CSV, reading and
+//! writing, plots (PNG + SVG), `report.md`, a self-contained `report.html` and `reliability.md`.
+//! `compare`, `faults` and the attack battery hand typed rows over; `authbench report DIR` calls
+//! [`render`] to rebuild the report from the CSVs without re-running anything. A load run's own
+//! files (`runs/*/*/timeseries.csv`, `summary.json`, `summary.csv`, `*.hlog`) are the generator's
+//! (`authbench_loadgen::output`); this crate reads them through the generator's types.
 //!
 //! # Layout
-//! - [`stats`]: mean and Student-t 95% CI, least-squares fit with R² (also used by `compare`).
-//! - [`data`]: one typed row struct per CSV file, readers and writers (`compare` writes with these).
+//! - [`data`]: the file names ([`data::file`]), one typed row struct per CSV, readers and writers.
+//! - [`metric`]: the figures of `summary.csv`, each [`Metric`] with its name and unit.
+//! - [`collect`]: what `compare` measured ([`UnitRows`]) gathered into the files: summary means
+//!   and CIs, per-session slopes, equivalence check, percentile spectrum ([`Collected`]).
+//! - [`run`]: rows taken from one load run's typed output (`ramp.csv` from its per-second rows).
+//! - [`reliability`]: `attacks.csv`, `lost.csv`, `faults.csv` and `reliability.md`.
+//! - [`write`]: whole-file writes through a temporary name.
+//! - [`stats`]: mean and Student-t 95% CI, least-squares fit with R².
 //! - [`ramp_levels`]: the ramp per users level from merged per-second histograms of the run
 //!   folders (`ramp_levels.csv`).
 //! - [`revocation`]: what a revocation window is made of (TTL, leeway) and its projection for
@@ -15,8 +24,9 @@
 //! - [`sweep`]: the session sweep's findings — memory per logged-in user (slope with CI, record vs
 //!   index) and claim 4 tested across repeats with the stateless schemes as drift control.
 //! - [`capacity`]: the capacity projection (cores, Redis memory, Redis shards) from measured slopes.
-//! - [`plot`]: the plotters charts, each drawn once per backend (PNG and SVG).
-//! - [`doc`], [`content`]: the report as a small document model, built from the data.
+//! - [`plot`]: the plotters charts, each drawn once per backend (PNG and SVG), one file per family.
+//! - [`doc`], [`content`]: the report as a small document model, built from the data, one file
+//!   per section.
 //! - [`markdown`], [`html`]: writers of that document (`impl Write`).
 //! - [`units`]: number formatting (µs, bytes, counts) shared by plots and text.
 //! - [`load`]: the per-run report of an `authbench load` folder (timeseries.csv + summary.json).
@@ -39,6 +49,9 @@
 //! | `checks.csv` | `scheme,check,passed,detail,category?` | facts tested before measuring; `category` ∈ `security`, `equivalence`, `store`, `revocation` (empty: inferred from the check name, see [`data::CheckRow::category`]) |
 //! | `saturation.csv`, `cpu_vs_load.csv`, `phases.csv` | see [`saturation`] | the knee search, CPU against load, phase timings |
 //! | `environment.json` | free-form JSON object | shown in the header/appendix; keys below are read |
+//! | `attacks.csv` | `scheme,kind,tried,rejected_4xx,accepted,server_errors` | forged credentials per kind thrown at `/api/me` ([`reliability::AttackRow`]); read by `reliability.md` only |
+//! | `lost.csv` | `run,endpoint,measured,in_hlog,errors_summary,errors_timeseries,lost` | each run's counts against its files ([`reliability::LostRow`]); `reliability.md` only |
+//! | `faults.csv` | `scenario,injected,requests,errors,worst_latency_ms?,recovery_s?,exit_code?,files_parse,passed,detail` | one per injected fault, by `authbench faults` ([`reliability::FaultRow`]); `reliability.md` only |
 //!
 //! `summary.csv` metrics read by the report (others are listed in the appendix table as they are):
 //! `healthz_cpu_us_per_req`, `me_cpu_us_per_req_server`, `me_cpu_us_per_req_redis`,
@@ -46,7 +59,7 @@
 //! `credential_bytes`, `login_p50_us`, `refresh_p50_us`, `server_rss_bytes_max`,
 //! `redis_used_memory_max`, `store_bytes_per_session` (slope of Redis used_memory against stored
 //! sessions, B/session), `store_bytes_per_session_r2`, `server_rss_bytes_per_session` (slope).
-//! Names are in [`data::metric`].
+//! Names and units are [`Metric::name`] and [`Metric::unit`].
 //!
 //! `environment.json` keys with a meaning to the report (all optional): `date` or `date_utc` (shown
 //! as the run date; the report never reads the clock), `quick` (bool), `git_commit`, `cpu_model`,
@@ -56,36 +69,44 @@
 //! `redis_shard_utilisation` (default 0.7). Every key is listed in the appendix.
 //!
 //! # Outputs (written into the same directory)
-//! `report.md`, `report.html`, and for each plot with data `<name>.png` and `<name>.svg`:
+//! [`render`]: `report.md`, `report.html`, and for each plot with data `<name>.png` and `<name>.svg`:
 //! `latency_vs_users`, `throughput_vs_users`, `latency_vs_sessions`, `memory_vs_sessions`,
 //! `cpu_per_request`, `latency_spectrum`, `credential_bytes`, `revocation_window`; and
 //! `ramp_levels.csv` (`scheme,repeat,active_vus,seconds,requests,me_rps,me_p50_us?,me_p99_us?,
 //! me_p999_us?,errors`) when the run folders hold the ramp's histograms.
 //! Rendering is deterministic: the same CSVs give byte-identical `report.md` and `report.html`.
+//! [`reliability::render`]: `reliability.md` from `attacks.csv`, `lost.csv`, `faults.csv`.
 
 pub mod analysis;
 pub mod capacity;
+pub mod collect;
 pub mod content;
 pub mod data;
 pub mod doc;
 pub mod html;
 pub mod load;
 pub mod markdown;
+pub mod metric;
 pub mod plot;
 pub mod ramp_levels;
+pub mod reliability;
 pub mod revocation;
+pub mod run;
 pub mod saturation;
 pub mod stats;
 pub mod sweep;
 pub mod units;
+pub mod write;
 
-use std::fs::File;
-use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
+pub use collect::{Collected, UnitRows, Verdict};
 pub use data::Results;
+pub use metric::{Metric, Unit};
+pub use reliability::Reliability;
+use write::write_file;
 
-/// What can go wrong while rendering; missing input files are not errors.
+/// What can go wrong reading or writing a results directory; missing input files are not errors.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("results directory {0} does not exist or is not a directory")]
@@ -102,6 +123,8 @@ pub enum Error {
     NoResults(PathBuf),
     #[error("drawing plot {plot}: {message}")]
     Plot { plot: String, message: String },
+    #[error("latency histogram: {0}")]
+    Histogram(String),
 }
 
 /// One chart written as `<name>.png` and `<name>.svg`.
@@ -167,10 +190,10 @@ pub fn render(dir: &Path) -> Result<RenderedReport, Error> {
     let plots = plot::render_all(&analysis, dir)?;
     let document = content::build(&analysis, &plots);
 
-    let markdown_path = dir.join("report.md");
+    let markdown_path = dir.join(data::file::REPORT_MD);
     write_file(&markdown_path, |w| markdown::write(w, &document))?;
 
-    let html_path = dir.join("report.html");
+    let html_path = dir.join(data::file::REPORT_HTML);
     let svgs = plots.iter().map(|p| (p.plot.name.clone(), p.svg_text.clone())).collect();
     write_file(&html_path, |w| html::write(w, &document, &svgs))?;
 
@@ -180,11 +203,4 @@ pub fn render(dir: &Path) -> Result<RenderedReport, Error> {
         plots: plots.into_iter().map(|p| p.plot).collect(),
         missing: results.missing.clone(),
     })
-}
-
-fn write_file(path: &Path, f: impl FnOnce(&mut BufWriter<File>) -> std::io::Result<()>) -> Result<(), Error> {
-    let io = |source| Error::Io { path: path.to_path_buf(), source };
-    let mut w = BufWriter::new(File::create(path).map_err(io)?);
-    f(&mut w).map_err(io)?;
-    w.flush().map_err(io)
 }

@@ -3,6 +3,7 @@
 //! session-scaling sweep ([`super::phase`]) — and collect what they produced.
 
 use anyhow::Result;
+use authbench_report::data::file;
 use authbench_servers::SchemeKind;
 use tokio_util::sync::CancellationToken;
 
@@ -20,7 +21,7 @@ pub async fn unit(
     stop: &CancellationToken,
 ) -> Result<UnitResult> {
     let prefix = format!("{}{scheme}:{repeat}:", ctx.prefix);
-    let dir = ctx.plan.out.join("runs").join(format!("{scheme}-r{repeat}"));
+    let dir = ctx.plan.out.join(file::RUNS).join(format!("{scheme}-r{repeat}"));
     std::fs::create_dir_all(&dir)?;
     ctx.progress.phase(scheme, repeat, "start server");
     let server = ServerProcess::spawn(scheme, &ctx.server_args(scheme, &prefix, None))?;

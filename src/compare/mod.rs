@@ -1,6 +1,6 @@
 //! `authbench compare`: the whole experiment in one command.
 //!
-//! - [`plan`]: options and the resolved plan (`--quick` defaults).
+//! - [`plan`]: options and the resolved plan (`--quick` defaults), the `--out` directory.
 //! - [`ctx`]: what every phase shares — plan, Redis, keys, progress — and the server arguments.
 //! - [`measure`]: one scheme × one repeat: one server through its phases, what they produced.
 //! - [`phase`]: the phases, one function each — checks (and the attack battery), warm-up, CPU
@@ -13,8 +13,7 @@
 //! - [`rate_step`]: one open-model run at a fixed arrival rate and what it measured ([`rate_step::RateStep`]).
 //! - [`saturation`]: fixed-rate open-model runs: the knee search, the CPU-per-request ladder and
 //!   the percentile spectrum's run at one rate for every scheme.
-//! - [`phases`]: wall-clock time of every phase against its budget (`phases.csv`, printed).
-//! - [`output`]: the CSV files, spectrum and summary with confidence intervals.
+//! - [`phases`]: wall-clock time of every phase against its budget (rows of `phases.csv`, printed).
 //! - [`progress`]: one progress bar over the whole experiment.
 //! - `env`: `environment.json`.
 
@@ -23,7 +22,6 @@ pub mod env;
 pub mod keys;
 pub mod knee;
 pub mod measure;
-pub mod output;
 pub mod phase;
 pub mod phases;
 pub mod plan;
@@ -34,8 +32,10 @@ pub mod saturation;
 pub mod store_probe;
 pub mod sweep;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use authbench_loadgen::process::{self, Interrupt, Threads, cancel_on, exit, fail};
+use authbench_report::Collected;
+use authbench_report::data::file;
 use tokio_util::sync::CancellationToken;
 
 use crate::harness::redis::RedisServer;
@@ -49,7 +49,7 @@ pub fn run(args: CompareArgs) -> i32 {
         Ok(p) => p,
         Err(e) => return fail(&format!("{e:#}"), exit::BAD_INPUT),
     };
-    if let Err(e) = output::prepare_dir(&plan.out) {
+    if let Err(e) = plan::prepare_dir(&plan.out) {
         return fail(&format!("{e:#}"), exit::BAD_INPUT);
     }
     let runtime = match process::runtime(Threads::Multi) {
@@ -87,7 +87,7 @@ async fn run_async(plan: Plan, own: Option<&RedisServer>, stop: CancellationToke
     let plan = &ctx.plan;
     let orders = plan.scheme_orders();
     let env = env::describe(&ctx, &orders, redis_version);
-    let mut out = output::Collected::new(plan.out.clone(), env);
+    let mut out = Collected::new(plan.out.clone(), env);
     out.write()?;
 
     'repeats: for (i, order) in orders.iter().enumerate() {
@@ -97,7 +97,7 @@ async fn run_async(plan: Plan, own: Option<&RedisServer>, stop: CancellationToke
             match unit {
                 Ok(u) => {
                     let interrupted = u.interrupted;
-                    out.add_unit(scheme, u);
+                    out.add_unit(scheme.as_str(), u.rows);
                     out.write()?;
                     if interrupted {
                         break 'repeats;
@@ -119,7 +119,8 @@ async fn run_async(plan: Plan, own: Option<&RedisServer>, stop: CancellationToke
 
     if !stop.is_cancelled() {
         for &scheme in &plan.schemes {
-            out.add_revocation(phase::revocation::run(&ctx, scheme).await?);
+            let rows = phase::revocation::run(&ctx, scheme).await?;
+            out.add_revocation(rows.into_iter().map(phase::revocation::Revocation::row).collect());
             out.write()?;
         }
     }
@@ -127,13 +128,20 @@ async fn run_async(plan: Plan, own: Option<&RedisServer>, stop: CancellationToke
     let timed = ctx.progress.clock.finished();
     ctx.progress.note(&format!("phase timings (wall clock):\n{}", phases::table(plan, &timed)));
     out.set_phases(phases::rows(plan, &timed));
-    out.finish()?;
+    let verdict = out.finish(crate::reliability::lost::lost_in_results(&plan.out)?)?;
+    if !verdict.not_equivalent.is_empty() {
+        bail!("schemes are not equivalent: /api/me differs for {}", verdict.not_equivalent.join(", "));
+    }
+    if verdict.lost > 0 {
+        bail!(
+            "{} measured requests are missing from the run files (see {}, {})",
+            verdict.lost,
+            file::LOST,
+            file::RELIABILITY
+        );
+    }
     ctx.progress.finish();
     let rendered = authbench_report::render(&plan.out).context("render the report")?;
-    eprintln!(
-        "authbench compare: {} plots, report at {}",
-        rendered.plots.len(),
-        plan.out.join("report.md").display()
-    );
+    eprintln!("authbench compare: {} plots, report at {}", rendered.plots.len(), rendered.markdown.display());
     Ok(())
 }

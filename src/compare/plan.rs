@@ -1,9 +1,9 @@
 //! `authbench compare` options and the resolved plan (defaults differ for `--quick`).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 use authbench_loadgen::ramp::Ramp;
 use authbench_servers::SchemeKind;
 use authbench_util::parse::{parse_count, parse_duration};
@@ -297,6 +297,27 @@ impl Plan {
         let n = self.schemes.len() as f64;
         n * self.repeat as f64 * self.seconds_per_unit() + n * self.revocation_seconds()
     }
+}
+
+/// Create the `--out` directory, refusing one that holds files (nothing is overwritten) or that
+/// cannot be written.
+pub fn prepare_dir(dir: &Path) -> Result<()> {
+    if dir.exists() {
+        if !dir.is_dir() {
+            bail!("--out {} exists and is not a directory", dir.display());
+        }
+        if std::fs::read_dir(dir)?.next().is_some() {
+            bail!(
+                "--out {} is not empty: choose a new directory so no earlier result is overwritten",
+                dir.display()
+            );
+        }
+    }
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create --out {}", dir.display()))?;
+    let probe = dir.join(".write-test");
+    std::fs::write(&probe, b"").with_context(|| format!("cannot write into --out {}", dir.display()))?;
+    std::fs::remove_file(probe)?;
+    Ok(())
 }
 
 #[cfg(test)]

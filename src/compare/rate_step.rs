@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
+use authbench_loadgen::Recorded;
 use authbench_loadgen::config::LoadConfig;
 use authbench_loadgen::ramp::{LoadModel, Ramp};
 use authbench_loadgen::summary::Summary;
@@ -135,23 +136,36 @@ pub async fn run_rate(
     slo_p99_us: f64,
     stop: &CancellationToken,
 ) -> Result<RateStep> {
+    Ok(run_rate_recorded(base, rate_rps, duration, out, slo_p99_us, stop).await?.0)
+}
+
+/// [`run_rate`], also handing back what the run recorded in memory (its per-second rows and
+/// whole-run histograms), so nothing reads the run's files back.
+pub async fn run_rate_recorded(
+    base: &LoadConfig,
+    rate_rps: f64,
+    duration: Duration,
+    out: Option<PathBuf>,
+    slo_p99_us: f64,
+    stop: &CancellationToken,
+) -> Result<(RateStep, Recorded)> {
     let vus = pool_size(rate_rps);
     let mut config = base.clone();
     config.model = LoadModel::Open { rate_stages: Ramp::constant(rate_rps, duration), vus };
     config.out_dir = out;
     config.progress = false;
     let before = machine_cpu();
-    let summary = authbench_loadgen::run(config, stop.clone())
+    let recorded = authbench_loadgen::run_recorded(config, stop.clone())
         .await
         .with_context(|| format!("open-model run at {rate_rps:.0} req/s"))?;
-    if summary.target_lost {
+    if recorded.summary.target_lost {
         bail!("the server stopped answering at {rate_rps:.0} req/s");
     }
     let after = machine_cpu();
     tokio::time::sleep(BETWEEN_RUNS).await;
-    let mut step = RateStep::from_summary(rate_rps, vus, &summary, slo_p99_us, duration);
+    let mut step = RateStep::from_summary(rate_rps, vus, &recorded.summary, slo_p99_us, duration);
     step.machine_cpu_pct = before.zip(after).and_then(|(a, b)| machine_busy_pct(a, b));
-    Ok(step)
+    Ok((step, recorded))
 }
 
 /// (busy, total) jiffies of all CPUs from the first line of `/proc/stat`; busy counts steal.

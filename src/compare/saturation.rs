@@ -12,19 +12,21 @@
 //! coordinated-omission corrected) and writes its files under the unit's `runs/` folder, so the
 //! lost-request audit covers it.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use anyhow::Result;
 use authbench_loadgen::config::LoadConfig;
-use authbench_report::data::metric;
+use authbench_loadgen::record::Endpoint;
+use authbench_report::Metric;
 use authbench_report::saturation::LoadStepRow;
 use authbench_servers::SchemeKind;
+use hdrhistogram::Histogram;
 use tokio_util::sync::CancellationToken;
 
 use super::knee::{Search, SearchPlan};
 
-pub use super::rate_step::{RateStep, parse_proc_stat, pool_size, run_rate};
+pub use super::rate_step::{RateStep, parse_proc_stat, pool_size, run_rate, run_rate_recorded};
 
 /// The steps of a search, in the order run, and which of them matter.
 #[derive(Debug, Clone, Default)]
@@ -239,9 +241,10 @@ pub struct Outcome {
     pub searched: Searched,
     /// (share of the maximum, run), low to high.
     pub ladder: Vec<(f64, RateStep)>,
-    /// The run at the spectrum rate (the same for every scheme) and its corrected `/api/me` log.
+    /// The run at the spectrum rate (the same for every scheme) and its corrected `/api/me`
+    /// latency over the whole run (what its `me.hlog` adds up to), for the spectrum.
     pub fixed: Option<RateStep>,
-    pub fixed_hlog: Option<PathBuf>,
+    pub fixed_latency: Option<Histogram<u64>>,
     pub interrupted: bool,
 }
 
@@ -308,8 +311,10 @@ pub async fn measure(
     progress(&format!("spectrum {:.0} req/s", plan.spectrum_rps));
     let path = dir.join("spectrum");
     let slo = plan.slo_p99.as_secs_f64() * 1e6;
-    out.fixed = Some(run_rate(base, plan.spectrum_rps, plan.spectrum, Some(path.clone()), slo, stop).await?);
-    out.fixed_hlog = Some(path.join("me.hlog"));
+    let (fixed, recorded) =
+        run_rate_recorded(base, plan.spectrum_rps, plan.spectrum, Some(path), slo, stop).await?;
+    out.fixed = Some(fixed);
+    out.fixed_latency = recorded.latency(Endpoint::Me).cloned();
     out.interrupted = stop.is_cancelled();
     Ok(out)
 }
@@ -339,26 +344,26 @@ impl Outcome {
         (steps, load)
     }
 
-    /// summary.csv metrics of this repeat (names in `authbench_report::data::metric`).
-    pub fn metrics(&self, scheme: SchemeKind, utilization: f64) -> Vec<(&'static str, &'static str, f64)> {
+    /// summary.csv metrics of this repeat.
+    pub fn metrics(&self, scheme: SchemeKind, utilization: f64) -> Vec<(Metric, f64)> {
         let mut m = Vec::new();
         if let Some(s) = self.searched.sustained_step() {
-            m.push((metric::ME_RPS_SUSTAINED, "req/s", s.achieved_rps));
+            m.push((Metric::MeRpsSustained, s.achieved_rps));
         }
         if let Some(k) = self.searched.knee_step() {
-            m.push((metric::ME_KNEE_OFFERED, "req/s", k.offered_rps));
+            m.push((Metric::MeKneeOffered, k.offered_rps));
         }
         if let Some((_, at)) = self.ladder.iter().find(|(share, _)| (share - utilization).abs() < 0.005) {
             if let Some(server) = at.server_cpu_us_per_req {
-                m.push((metric::ME_CPU_SERVER_AT_UTILIZATION, "us", server));
+                m.push((Metric::MeCpuServerAtUtilization, server));
             }
             let redis = if scheme == SchemeKind::Session { at.redis_cpu_us_per_req } else { Some(0.0) };
             if let Some(redis) = redis {
-                m.push((metric::ME_CPU_REDIS_AT_UTILIZATION, "us", redis));
+                m.push((Metric::MeCpuRedisAtUtilization, redis));
             }
         }
         if let Some(p99) = self.fixed.as_ref().and_then(|f| f.p99_us) {
-            m.push((metric::ME_FIXED_RATE_P99, "us", p99));
+            m.push((Metric::MeFixedRateP99, p99));
         }
         m
     }

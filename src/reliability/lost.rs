@@ -8,6 +8,8 @@
 use std::path::Path;
 
 use anyhow::{Context, Result};
+use authbench_loadgen::output::file as run_file;
+use authbench_report::data::file;
 
 use super::LostRow;
 
@@ -20,9 +22,10 @@ pub fn hlog_count(path: &Path) -> Result<u64> {
 
 /// Compare one run directory's summary.json with its .hlog files and timeseries.csv.
 pub fn lost_in_run(dir: &Path, run: &str) -> Result<Vec<LostRow>> {
-    let summary: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("summary.json"))?)
-        .with_context(|| format!("{}/summary.json", dir.display()))?;
-    let mut ts = csv::Reader::from_path(dir.join("timeseries.csv"))?;
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join(run_file::SUMMARY_JSON))?)
+            .with_context(|| format!("{}/{}", dir.display(), run_file::SUMMARY_JSON))?;
+    let mut ts = csv::Reader::from_path(dir.join(run_file::TIMESERIES))?;
     let headers = ts.headers()?.clone();
     let records: Vec<csv::StringRecord> = ts.records().collect::<Result<_, _>>()?;
     let mut rows = Vec::new();
@@ -38,7 +41,7 @@ pub fn lost_in_run(dir: &Path, run: &str) -> Result<Vec<LostRow>> {
         let measured = e["count"].as_u64().unwrap_or(0);
         let errors_summary = e["errors"].as_u64().unwrap_or(0);
         let unfinished_summary = e["unfinished"].as_u64().unwrap_or(0);
-        let hlog = dir.join(format!("{name}.hlog"));
+        let hlog = dir.join(run_file::hlog(name));
         let in_hlog = if hlog.exists() { hlog_count(&hlog)? } else { 0 };
         let errors_timeseries = column_sum(&format!("{name}_errors"));
         let unfinished_timeseries = column_sum(&format!("{name}_unfinished"));
@@ -75,14 +78,14 @@ pub fn lost_in_run(dir: &Path, run: &str) -> Result<Vec<LostRow>> {
 /// Every `runs/<unit>/<phase>/` of a compare results folder.
 pub fn lost_in_results(dir: &Path) -> Result<Vec<LostRow>> {
     let mut rows = Vec::new();
-    let runs = dir.join("runs");
+    let runs = dir.join(file::RUNS);
     let Ok(units) = std::fs::read_dir(&runs) else { return Ok(rows) };
     let mut units: Vec<_> = units.filter_map(|e| e.ok()).map(|e| e.path()).collect();
     units.sort();
     for unit in units {
         let mut phases: Vec<_> = std::fs::read_dir(&unit)?.filter_map(|e| e.ok()).map(|e| e.path()).collect();
         phases.sort();
-        for phase in phases.into_iter().filter(|p| p.join("summary.json").exists()) {
+        for phase in phases.into_iter().filter(|p| p.join(run_file::SUMMARY_JSON).exists()) {
             let name = phase.strip_prefix(&runs).unwrap_or(&phase).display().to_string();
             rows.extend(lost_in_run(&phase, &name)?);
         }

@@ -3,6 +3,7 @@
 
 use crate::analysis::Analysis;
 use crate::data::{CheckCategory, SummaryRow};
+use crate::metric::Metric;
 use crate::plot::spread::{Domain, Estimate};
 use crate::stats::MeanCi;
 use crate::units;
@@ -78,7 +79,7 @@ pub(super) fn format_unit(x: f64, unit: &str) -> String {
     }
 }
 
-pub(super) fn metric_text(a: &Analysis<'_>, scheme: &str, name: &str) -> Option<String> {
+pub(super) fn metric_text(a: &Analysis<'_>, scheme: &str, name: Metric) -> Option<String> {
     a.metric(scheme, name).map(summary_value)
 }
 

@@ -5,8 +5,8 @@
 use super::NOT_MEASURED;
 use super::format::metric_text;
 use crate::analysis::Analysis;
-use crate::data::metric;
 use crate::doc::Document;
+use crate::metric::Metric;
 use crate::plot::Rendered;
 use crate::saturation::{LoadStepRow, SchemeLoad};
 use crate::stats::MeanCi;
@@ -102,14 +102,14 @@ fn knee_row(a: &Analysis<'_>, l: &SchemeLoad<'_>) -> Vec<String> {
     });
     vec![
         l.scheme.clone(),
-        metric_text(a, &l.scheme, metric::ME_RPS_SUSTAINED).unwrap_or_else(|| "none found".into()),
+        metric_text(a, &l.scheme, Metric::MeRpsSustained).unwrap_or_else(|| "none found".into()),
         if knees.is_empty() {
             format!(
                 "none up to {} req/s",
                 units::count(l.steps.iter().map(|x| x.offered_rps).fold(0.0, f64::max))
             )
         } else {
-            metric_text(a, &l.scheme, metric::ME_KNEE_OFFERED).unwrap_or_default()
+            metric_text(a, &l.scheme, Metric::MeKneeOffered).unwrap_or_default()
         },
         if reasons.is_empty() { "—".into() } else { reasons.join("; ") },
         format!(
@@ -172,7 +172,7 @@ fn shared_cores_text(a: &Analysis<'_>, loads: &[SchemeLoad<'_>]) -> String {
 fn meaning_throughput(a: &Analysis<'_>, loads: &[SchemeLoad<'_>]) -> Option<String> {
     let mut parts = Vec::new();
     for l in loads {
-        let max = metric_text(a, &l.scheme, metric::ME_RPS_SUSTAINED)?;
+        let max = metric_text(a, &l.scheme, Metric::MeRpsSustained)?;
         let beyond = l
             .steps
             .iter()

@@ -5,8 +5,8 @@ use super::claims::{claim_revocation, extremes, lookup_vs_sessions_text};
 use super::format::mean_ci_us;
 use crate::analysis::Analysis;
 use crate::capacity::Assumptions;
-use crate::data::metric;
 use crate::doc::Document;
+use crate::metric::Metric;
 use crate::plot::Rendered;
 use crate::stats::MeanCi;
 use crate::{revocation, units};
@@ -153,7 +153,7 @@ fn meaning_throughput(a: &Analysis<'_>) -> Option<String> {
         .filter_map(|r| {
             let high = r.levels.iter().map(|l| l.rps.mean).fold(0.0, f64::max);
             let at = r.levels.iter().find(|l| l.rps.mean >= 0.95 * high)?.active_vus;
-            let high = a.metric_mean(&r.scheme, metric::ME_RPS_MAX).unwrap_or(high);
+            let high = a.metric_mean(&r.scheme, Metric::MeRpsMax).unwrap_or(high);
             Some((r.scheme.clone(), high, at))
         })
         .collect();

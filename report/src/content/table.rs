@@ -4,8 +4,9 @@ use super::NOT_MEASURED;
 use super::format::{checks_cell, join_or, metric_text, revocation_text};
 use crate::analysis::Analysis;
 use crate::capacity;
-use crate::data::{CheckCategory, metric};
+use crate::data::CheckCategory;
 use crate::doc::Document;
+use crate::metric::Metric;
 use crate::units;
 
 pub(super) fn comparison_table(d: &mut Document, a: &Analysis<'_>) {
@@ -62,7 +63,7 @@ pub(super) fn comparison_table(d: &mut Document, a: &Analysis<'_>) {
                     units::bytes_per_session(slope.bytes_per_session, slope.ci_half)
                 ));
             }
-            if let Some(rps) = metric_text(a, s, metric::ME_RPS_SUSTAINED) {
+            if let Some(rps) = metric_text(a, s, Metric::MeRpsSustained) {
                 parts.push(format!("max sustainable throughput {rps} (open model, this machine)"));
             }
             join_or(parts, "not measured")
@@ -80,10 +81,10 @@ pub(super) fn comparison_table(d: &mut Document, a: &Analysis<'_>) {
         }),
         row("Re-authentication", &|s| {
             let mut parts = Vec::new();
-            if let Some(v) = metric_text(a, s, metric::REFRESH_P50) {
+            if let Some(v) = metric_text(a, s, Metric::RefreshP50) {
                 parts.push(format!("refresh p50 {v}"));
             }
-            if let Some(v) = metric_text(a, s, metric::LOGIN_P50) {
+            if let Some(v) = metric_text(a, s, Metric::LoginP50) {
                 parts.push(format!("login p50 {v}"));
             }
             join_or(parts, "not measured")

@@ -4,7 +4,7 @@ use super::spread::{Domain, Estimate, draw_whiskers, interval_note};
 use super::style::{category_label, centered, draw_legend, frame, label_font, max_of};
 use super::{Chart, DrawResult, REDIS_COLOR, SERVER_COLOR};
 use crate::analysis::Analysis;
-use crate::data::metric;
+use crate::metric::Metric;
 use crate::units;
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -26,7 +26,7 @@ impl CpuPerRequest {
         let totals = bars
             .iter()
             .enumerate()
-            .map(|(i, b)| match a.metric(&b.0, metric::ME_CPU_TOTAL) {
+            .map(|(i, b)| match a.metric(&b.0, Metric::MeCpuTotal) {
                 Some(row) => Estimate::from_summary(i as f64, row, Domain::NonNegative),
                 None => Estimate::single(i as f64, b.1 + b.2),
             })

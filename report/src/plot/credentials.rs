@@ -4,7 +4,7 @@ use super::spread::{Domain, Estimate};
 use super::style::{category_label, centered, draw_legend, frame, label_font, max_of};
 use super::{Chart, DrawResult, scheme_color};
 use crate::analysis::Analysis;
-use crate::data::metric;
+use crate::metric::Metric;
 use crate::units;
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -36,7 +36,7 @@ impl CredentialBytes {
             .collect();
         let repeats = bars
             .iter()
-            .filter_map(|b| a.metric(&b.0, metric::CREDENTIAL_BYTES))
+            .filter_map(|b| a.metric(&b.0, Metric::CredentialBytes))
             .map(|row| Estimate::from_summary(0.0, row, Domain::NonNegative))
             .collect();
         (!bars.is_empty()).then_some(CredentialBytes { bars, repeats })

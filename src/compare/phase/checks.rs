@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use anyhow::{Result, bail};
 use authbench_servers::SchemeKind;
 
-use authbench_report::data::CheckRow;
+use authbench_report::data::{CheckRow, file};
 
 use super::{Unit, UnitResult};
 use crate::harness::credential::{login, me_status};
@@ -40,14 +40,14 @@ pub async fn run(u: &Unit<'_>, r: &mut UnitResult) -> Result<Presented> {
     u.phase("checks");
     let strict_store = u.ctx.owns_redis.then_some(&u.ctx.redis_info);
     let checked = check(scheme, addr, strict_store).await?;
-    r.checks = checked.rows;
-    r.me_body = checked.me_body;
+    r.rows.checks = checked.rows;
+    r.rows.me_body = checked.me_body;
     if u.repeat == 1 {
         u.phase("attack battery");
-        r.attacks = attack::run(scheme, addr).await?;
-        let bad: u64 = r.attacks.iter().map(|a| a.accepted + a.server_errors).sum();
+        r.rows.attacks = attack::run(scheme, addr).await?;
+        let bad: u64 = r.rows.attacks.iter().map(|a| a.accepted + a.server_errors).sum();
         if bad > 0 {
-            bail!("{scheme}: {bad} forged credentials were accepted or caused a 5xx (see attacks.csv)");
+            bail!("{scheme}: {bad} forged credentials were accepted or caused a 5xx (see {})", file::ATTACKS);
         }
     }
     Ok(checked.presented)

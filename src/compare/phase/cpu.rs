@@ -4,6 +4,9 @@
 
 use anyhow::Result;
 use authbench_loadgen::ramp::{LoadModel, Ramp};
+use authbench_loadgen::record::Endpoint;
+use authbench_report::Metric;
+use authbench_report::data::CredentialsRow;
 use authbench_servers::SchemeKind;
 
 use super::checks::Presented;
@@ -17,29 +20,36 @@ pub async fn run(u: &Unit<'_>, presented: Presented, health: &mut Health, r: &mu
     u.phase("me steady");
     let mut c = u.load(Some(u.scheme), steady(), Some("me"));
     c.mix = me_only();
-    let me = u.run_load(c, "me steady", Some(health)).await?;
-    r.me_hlog = Some(u.dir.join("me").join("me.hlog"));
+    let me_run = u.run_recorded(c, "me steady", Some(health)).await?;
+    r.rows.me_latency = me_run.latency(Endpoint::Me).cloned();
+    let me = me_run.summary;
     if let (Some(h), Some(m)) = (healthz.server.cpu_us_per_req, me.server.cpu_us_per_req) {
         // The servers issue's figure: (server + redis-server CPU per /api/me) / (server CPU per
         // /healthz), same server, same run. Redis counts only where the scheme uses it.
         let redis_m =
             if u.scheme == SchemeKind::Session { me.redis.cpu_us_per_req.unwrap_or(0.0) } else { 0.0 };
-        r.metrics.push(("healthz_cpu_us_per_req", "us", h));
-        r.metrics.push(("me_cpu_us_per_req_server", "us", m));
-        r.metrics.push(("me_cpu_us_per_req_redis", "us", redis_m));
-        r.metrics.push(("me_cpu_us_per_req_total", "us", m + redis_m));
-        r.metrics.push(("cpu_ratio_me_over_healthz", "ratio", (m + redis_m) / h));
+        r.rows.metrics.extend([
+            (Metric::HealthzCpu, h),
+            (Metric::MeCpuServer, m),
+            (Metric::MeCpuRedis, redis_m),
+            (Metric::MeCpuTotal, m + redis_m),
+            (Metric::CpuRatio, (m + redis_m) / h),
+        ]);
     }
     if let Some(e) = me.endpoints.get("me") {
         if let Some(l) = &e.latency_us {
-            r.metrics.push(("me_steady_p50_us", "us", l.p50 as f64));
-            r.metrics.push(("me_steady_p99_us", "us", l.p99 as f64));
+            r.rows.metrics.push((Metric::MeSteadyP50, l.p50 as f64));
+            r.rows.metrics.push((Metric::MeSteadyP99, l.p99 as f64));
         }
-        r.metrics.push(("me_steady_rps", "req/s", e.rps));
+        r.rows.metrics.push((Metric::MeSteadyRps, e.rps));
         let cred = e.credential_bytes_per_req.unwrap_or(presented.bytes as f64);
-        r.metrics.push(("credential_bytes", "bytes", cred));
-        r.credential =
-            Some((presented.header.to_owned(), cred.round() as u64, e.bytes_sent_per_req.round() as u64));
+        r.rows.metrics.push((Metric::CredentialBytes, cred));
+        r.rows.credential = Some(CredentialsRow {
+            scheme: u.scheme.to_string(),
+            header: presented.header.to_owned(),
+            credential_bytes: cred.round() as u64,
+            request_bytes: e.bytes_sent_per_req.round() as u64,
+        });
     }
     Ok(())
 }

@@ -24,12 +24,13 @@ pub mod warmup;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
-use authbench_loadgen::Scheme;
 use authbench_loadgen::config::LoadConfig;
 use authbench_loadgen::mix::Mix;
 use authbench_loadgen::ramp::LoadModel;
 use authbench_loadgen::summary::Summary;
-use authbench_report::data::{CheckRow, RampRow, SessionsRow};
+use authbench_loadgen::{Recorded, Scheme};
+use authbench_report::data::file;
+use authbench_report::{Metric, UnitRows};
 use authbench_servers::SchemeKind;
 use tokio_util::sync::CancellationToken;
 
@@ -49,24 +50,12 @@ pub struct Unit<'a> {
     pub stop: &'a CancellationToken,
 }
 
-/// What one scheme × repeat produced; each phase fills its part.
+/// What one scheme × repeat produced: typed rows for the results folder (each phase fills its
+/// part), and whether `stop` cut it short.
 #[derive(Default)]
 pub struct UnitResult {
-    pub checks: Vec<CheckRow>,
-    pub ramp: Vec<RampRow>,
-    pub sessions: Vec<SessionsRow>,
-    /// (metric, value) pairs for summary.csv.
-    pub metrics: Vec<(&'static str, &'static str, f64)>,
-    pub me_body: Vec<u8>,
-    pub credential: Option<(String, u64, u64)>,
-    /// The steady `/api/me` run's histogram log, for the percentile spectrum.
-    pub me_hlog: Option<PathBuf>,
+    pub rows: UnitRows,
     pub interrupted: bool,
-    pub attacks: Vec<crate::reliability::AttackRow>,
-    /// Saturation and load: the knee search (`saturation.csv`) and CPU against load
-    /// (`cpu_vs_load.csv`).
-    pub saturation: Vec<authbench_report::saturation::LoadStepRow>,
-    pub cpu_vs_load: Vec<authbench_report::saturation::LoadStepRow>,
 }
 
 /// Requests that failed and seconds in which the generator may have been the bottleneck, over
@@ -109,16 +98,27 @@ impl Unit<'_> {
         what: &str,
         health: Option<&mut Health>,
     ) -> Result<Summary> {
-        let summary = authbench_loadgen::run(config, self.stop.clone())
+        Ok(self.run_recorded(config, what, health).await?.summary)
+    }
+
+    /// [`Self::run_load`], also handing back what the run recorded (its per-second rows and
+    /// whole-run histograms) in memory, so nothing reads the run's own files back.
+    pub async fn run_recorded(
+        &self,
+        config: LoadConfig,
+        what: &str,
+        health: Option<&mut Health>,
+    ) -> Result<Recorded> {
+        let recorded = authbench_loadgen::run_recorded(config, self.stop.clone())
             .await
             .with_context(|| format!("load phase `{what}`"))?;
-        if summary.target_lost {
+        if recorded.summary.target_lost {
             bail!("the server stopped answering during `{what}`");
         }
         if let Some(h) = health {
-            h.add(&summary);
+            h.add(&recorded.summary);
         }
-        Ok(summary)
+        Ok(recorded)
     }
 }
 
@@ -133,13 +133,20 @@ impl Health {
 
     /// The unit's totals into summary.csv, and a note when requests failed.
     pub fn report(&self, u: &Unit<'_>, r: &mut UnitResult) {
-        r.metrics.push(("load_errors", "requests", self.errors as f64));
-        r.metrics.push(("load_requests", "requests", self.requests as f64));
-        r.metrics.push(("generator_saturated_seconds", "s", self.saturated_seconds as f64));
+        r.rows.metrics.extend([
+            (Metric::LoadErrors, self.errors as f64),
+            (Metric::LoadRequests, self.requests as f64),
+            (Metric::GeneratorSaturatedSeconds, self.saturated_seconds as f64),
+        ]);
         if self.errors > 0 {
             u.ctx.progress.note(&format!(
-                "{} r{}: {} of {} requests failed (see runs/*/timeseries.csv)",
-                u.scheme, u.repeat, self.errors, self.requests
+                "{} r{}: {} of {} requests failed (see {}/*/{})",
+                u.scheme,
+                u.repeat,
+                self.errors,
+                self.requests,
+                file::RUNS,
+                authbench_loadgen::output::file::TIMESERIES
             ));
         }
     }

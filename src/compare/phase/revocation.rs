@@ -12,6 +12,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use anyhow::{Result, bail};
+use authbench_report::data::RevocationRow;
 use authbench_servers::SchemeKind;
 
 use crate::compare::ctx::Ctx;
@@ -20,7 +21,7 @@ use crate::harness::http;
 use crate::harness::redis;
 use crate::harness::server::ServerProcess;
 
-/// One row of `revocation.csv`.
+/// One probe: becomes a row of `revocation.csv`.
 #[derive(Debug, Clone)]
 pub struct Revocation {
     pub scheme: SchemeKind,
@@ -33,6 +34,21 @@ pub struct Revocation {
     pub ttl_s: f64,
     pub leeway_s: f64,
     pub default_ttl_s: f64,
+}
+
+impl Revocation {
+    pub fn row(self) -> RevocationRow {
+        RevocationRow {
+            scheme: self.scheme.to_string(),
+            action: self.action.to_owned(),
+            window_s: self.window_s,
+            rejected: self.rejected,
+            note: self.note,
+            ttl_s: Some(self.ttl_s),
+            leeway_s: Some(self.leeway_s),
+            default_ttl_s: Some(self.default_ttl_s),
+        }
+    }
 }
 
 /// Measure one scheme's revocation window on a fresh server started with the plan's short TTL;

@@ -21,10 +21,10 @@ pub async fn run(u: &Unit<'_>, r: &mut UnitResult) -> Result<()> {
         ctx.knees.set(u.scheme, k.offered_rps);
     }
     ctx.progress.note(&format!("{} r{}: {}", u.scheme, u.repeat, sat.describe()));
-    if sat.fixed_hlog.is_some() {
-        r.me_hlog = sat.fixed_hlog.clone();
+    r.rows.metrics.extend(sat.metrics(u.scheme, plan.utilization));
+    (r.rows.saturation, r.rows.cpu_vs_load) = sat.rows(u.scheme, u.repeat);
+    if let Some(h) = sat.fixed_latency {
+        r.rows.me_latency = Some(h);
     }
-    r.metrics.extend(sat.metrics(u.scheme, plan.utilization));
-    (r.saturation, r.cpu_vs_load) = sat.rows(u.scheme, u.repeat);
     Ok(())
 }

@@ -36,7 +36,7 @@ pub async fn run(u: &Unit<'_>, health: &mut Health, r: &mut UnitResult) -> Resul
             level.rest_wait.as_secs_f64(),
             level.rest.map_or("-", |r| r.as_str()),
         ));
-        r.sessions.push(sessions_row(scheme, repeat, level));
+        r.rows.sessions.push(sessions_row(scheme, repeat, level));
     }
     Ok(u.stopped())
 }
