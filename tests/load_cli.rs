@@ -163,3 +163,48 @@ fn prometheus_metrics_are_scraped_during_a_run() {
     let status = child.wait().unwrap();
     assert!(status.success(), "{status}");
 }
+
+/// A non-loopback address of this machine: the source address of its route towards a
+/// documentation address (connecting a UDP socket sends nothing). None without one.
+fn own_network_address() -> Option<std::net::IpAddr> {
+    let s = std::net::UdpSocket::bind("0.0.0.0:0").ok()?;
+    s.connect("192.0.2.1:9").or_else(|_| s.connect("198.51.100.1:9")).ok()?;
+    let ip = s.local_addr().ok()?.ip();
+    (!ip.is_loopback() && !ip.is_unspecified()).then_some(ip)
+}
+
+#[test]
+fn remote_targets_need_allow_remote_and_refuse_server_pid() {
+    let Some(ip) = own_network_address() else {
+        eprintln!("no non-loopback address on this machine: the guard is covered by config.rs's unit test");
+        return;
+    };
+    let mut child = Command::new(BIN)
+        .args(["serve", "jwt", "--fast-login", "--users", "10", "--addr"])
+        .arg(format!("{ip}:0"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let base = line.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("{line}")).to_owned();
+    assert!(base.contains(&ip.to_string()), "{base}");
+    let refused = load(&[&base, "-c", "1", "-d", "1s"]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--allow-remote"));
+    let ok = load(&[&format!("{base}/healthz"), "-c", "2", "-d", "1s", "--allow-remote", "--json"]);
+    assert_eq!(ok.status.code(), Some(0), "{}", String::from_utf8_lossy(&ok.stderr));
+    let s = json(&ok.stdout);
+    assert!(s["endpoints"]["healthz"]["count"].as_u64().unwrap() > 0, "{s}");
+    let pid = child.id().to_string();
+    let no_pid = load(&[&base, "-c", "1", "-d", "1s", "--allow-remote", "--server-pid", &pid]);
+    assert_eq!(no_pid.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&no_pid.stderr).contains("--server-pid"));
+    child.kill().unwrap();
+    let _ = child.wait();
+    let mut err = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+    assert!(err.contains("warning: listening on") && err.contains("not on loopback"), "{err}");
+}

@@ -30,11 +30,11 @@ wrk/oha habits work: `authbench load http://127.0.0.1:8080/healthz -c 50 -d 30s`
 )]
 pub struct LoadArgs {
     /// Server to load, as wrk and oha take it: `http://127.0.0.1:8080` or, for the no-auth
-    /// baseline, `http://127.0.0.1:8080/healthz` (loopback only). Same as --target.
+    /// baseline, `http://127.0.0.1:8080/healthz` (loopback unless --allow-remote). Same as --target.
     #[arg(value_name = "URL")]
     pub url: Option<String>,
 
-    /// Server to load, e.g. http://127.0.0.1:8080 (loopback only).
+    /// Server to load, e.g. http://127.0.0.1:8080 (loopback unless --allow-remote).
     #[arg(long)]
     pub target: Option<String>,
 
@@ -131,6 +131,11 @@ pub struct LoadArgs {
     /// samples --server-pid and --redis-url.
     #[arg(long, value_name = "I/N")]
     pub agent: Option<String>,
+
+    /// Allow a target that is not a loopback address (another host, or this one's network
+    /// address); --server-pid is refused for it (it names a local process).
+    #[arg(long)]
+    pub allow_remote: bool,
 
     /// Start the load at this wall-clock instant (RFC 3339, e.g. 2026-12-02T05:00:00Z), so agents
     /// on several hosts begin together; a late start is said in the summary.
@@ -244,6 +249,11 @@ impl LoadConfig {
 
 /// Parse `http://127.0.0.1:8080[/]`, `localhost:8080` or `[::1]:8080`; refuse anything off loopback.
 pub fn parse_target(s: &str) -> Result<SocketAddr> {
+    parse_target_with(s, false)
+}
+
+/// [`parse_target`]; with `allow_remote` any address, or a host name resolved once here.
+pub fn parse_target_with(s: &str, allow_remote: bool) -> Result<SocketAddr> {
     let bad =
         |why: &str| Error::BadInput(format!("--target `{s}`: {why}; expected e.g. http://127.0.0.1:8080"));
     let rest = match s.trim().split_once("://") {
@@ -263,19 +273,25 @@ pub fn parse_target(s: &str) -> Result<SocketAddr> {
         _ => (authority, 80),
     };
     let host = host.trim_start_matches('[').trim_end_matches(']');
-    let ip: IpAddr = if host.eq_ignore_ascii_case("localhost") {
-        IpAddr::V4(Ipv4Addr::LOCALHOST)
-    } else {
-        host.parse().map_err(|_| match host {
-            "" => bad("no host"),
-            _ => Error::NotLoopback(s.to_owned()),
-        })?
-    };
-    if !ip.is_loopback() {
-        return Err(Error::NotLoopback(s.to_owned()));
-    }
     if port == 0 {
         return Err(bad("port 0"));
+    }
+    let ip: IpAddr = if host.eq_ignore_ascii_case("localhost") {
+        IpAddr::V4(Ipv4Addr::LOCALHOST)
+    } else if host.is_empty() {
+        return Err(bad("no host"));
+    } else if let Ok(ip) = host.parse() {
+        ip
+    } else if allow_remote {
+        use std::net::ToSocketAddrs;
+        let mut found =
+            (host, port).to_socket_addrs().map_err(|e| bad(&format!("cannot resolve `{host}` ({e})")))?;
+        found.next().ok_or_else(|| bad(&format!("`{host}` resolves to no address")))?.ip()
+    } else {
+        return Err(Error::NotLoopback(s.to_owned()));
+    };
+    if !ip.is_loopback() && !allow_remote {
+        return Err(Error::NotLoopback(s.to_owned()));
     }
     Ok(SocketAddr::new(ip, port))
 }
@@ -295,8 +311,8 @@ impl LoadArgs {
             (Some(_), Some(_)) => {
                 return Err(Error::BadInput("give the target once: as URL or as --target".into()));
             }
-            (Some(url), None) => parse_url(url)?,
-            (None, Some(t)) => parse_target(t)?,
+            (Some(url), None) => parse_url_with(url, self.allow_remote)?,
+            (None, Some(t)) => parse_target_with(t, self.allow_remote)?,
             (None, None) => {
                 return Err(Error::BadInput(
                     "no target: authbench load http://127.0.0.1:PORT (or --target URL)".into(),
@@ -383,6 +399,14 @@ impl LoadArgs {
             ),
             None => None,
         };
+        if let Some(pid) = server_pid
+            && !target.ip().is_loopback()
+        {
+            return Err(Error::BadInput(format!(
+                "--server-pid {pid}: names a process of this machine, but the target {target} is remote: \
+sample the server on its own host"
+            )));
+        }
         if let Some(url) = &self.redis_url
             && redis::Client::open(url.as_str()).is_err()
         {
@@ -443,9 +467,14 @@ impl LoadArgs {
 /// The positional target, as wrk and oha take it: a base URL, or the `/healthz` URL of the
 /// no-auth baseline (authbench sends its own API paths, so no other path is accepted).
 pub fn parse_url(s: &str) -> Result<SocketAddr> {
+    parse_url_with(s, false)
+}
+
+/// [`parse_url`], off loopback too with `allow_remote`.
+pub fn parse_url_with(s: &str, allow_remote: bool) -> Result<SocketAddr> {
     let t = s.trim();
     let base = ["/healthz", "/healthz/"].iter().find_map(|p| t.strip_suffix(p)).unwrap_or(t);
-    parse_target(base).map_err(|e| match e {
+    parse_target_with(base, allow_remote).map_err(|e| match e {
         Error::BadInput(m) => Error::BadInput(format!(
             "{}; the path may only be /healthz (authbench sends its own API paths)",
             m.replacen("--target", "URL", 1)
@@ -494,6 +523,22 @@ mod tests {
         assert!(matches!(parse_target("https://127.0.0.1:443"), Err(Error::BadInput(_))));
         assert!(matches!(parse_target("http://127.0.0.1:8080/api"), Err(Error::BadInput(_))));
         assert!(matches!(parse_target("http://127.0.0.1:99999"), Err(Error::BadInput(_))));
+    }
+
+    #[test]
+    fn remote_targets_need_allow_remote_and_no_server_pid() {
+        let e = config("http://10.1.2.3:80 -c 1").unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        assert!(e.to_string().contains("--allow-remote"), "{e}");
+        let c = config("http://10.1.2.3:80 -c 1 --allow-remote").unwrap();
+        assert_eq!(c.target, "10.1.2.3:80".parse().unwrap());
+        let c = config("--target [2001:db8::1]:8080 -c 1 --allow-remote").unwrap();
+        assert_eq!(c.target, "[2001:db8::1]:8080".parse().unwrap());
+        assert!(config("http://localhost:80/healthz -c 1 --allow-remote").unwrap().target.ip().is_loopback());
+        let e = config("http://10.1.2.3:80 -c 1 --allow-remote --server-pid 1").unwrap_err();
+        assert!(e.to_string().contains("--server-pid") && e.to_string().contains("remote"), "{e}");
+        // A loopback target keeps --server-pid.
+        assert_eq!(config("127.0.0.1:80 -c 1 --allow-remote --server-pid 1").unwrap().server_pid, Some(1));
     }
 
     #[test]

@@ -13,7 +13,9 @@ pub enum Error {
     #[error("{0}")]
     BadInput(String),
     /// authbench sends traffic only to this machine.
-    #[error("target `{0}` is not a loopback address: authbench only loads 127.0.0.0/8 or ::1")]
+    #[error(
+        "target `{0}` is not a loopback address: authbench loads 127.0.0.0/8 or ::1 unless given --allow-remote"
+    )]
     NotLoopback(String),
     /// The pre-flight `GET /healthz` failed.
     #[error("target {target} is unreachable: {reason}")]

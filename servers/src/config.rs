@@ -95,14 +95,17 @@ pub fn parse_ttl(s: &str) -> Result<Duration, String> {
 
 /// Options of `authbench serve`.
 #[derive(Debug, Clone, Args)]
-#[command(about = "Run one auth server (cookie, session or jwt) on loopback")]
+#[command(
+    about = "Run one auth server (cookie, session or jwt) on loopback (another address with a warning)"
+)]
 pub struct ServeArgs {
     /// Auth design to serve.
     #[arg(value_enum)]
     pub scheme: SchemeKind,
 
-    /// Address to listen on (loopback only). Port 0 picks a free port; the first stdout line
-    /// says which: `listening on http://IP:PORT`.
+    /// Address to listen on. Port 0 picks a free port; the first stdout line says which:
+    /// `listening on http://IP:PORT`. A non-loopback address (for generators on other hosts,
+    /// `load --allow-remote`) is bound with a warning.
     #[arg(long, default_value = "127.0.0.1:0")]
     pub addr: SocketAddr,
 

@@ -59,6 +59,19 @@ pub async fn bind(addr: SocketAddr) -> Result<TcpListener> {
     TcpListener::bind(addr).await.map_err(|source| Error::Bind { addr, source })
 }
 
+/// `serve --addr`: loopback as [`bind`]; any other address is bound too (for generators on other
+/// hosts, `load --allow-remote`), with a warning on stderr.
+pub async fn bind_announced(addr: SocketAddr) -> Result<TcpListener> {
+    if addr.ip().is_loopback() {
+        return bind(addr).await;
+    }
+    eprintln!(
+        "authbench serve: warning: listening on {addr}, not on loopback: whoever reaches it can log in \
+as the synthetic users and load this machine"
+    );
+    TcpListener::bind(addr).await.map_err(|source| Error::Bind { addr, source })
+}
+
 /// Serve `router` on `listener` until `shutdown` resolves, then drain open connections (5 s max).
 pub async fn serve(listener: TcpListener, router: Router, shutdown: impl Future<Output = ()>) -> Result<()> {
     serve_with(listener, router, shutdown, ServeLimits::default()).await
@@ -129,7 +142,7 @@ pub async fn run(args: ServeArgs) -> Result<()> {
     let started = Instant::now();
     // One socket per client connection: 10,000 users need more than the usual 1,024 soft limit.
     let nofile = authbench_util::sys::raise_nofile_limit().unwrap_or(0);
-    let listener = bind(args.addr).await?;
+    let listener = bind_announced(args.addr).await?;
     let built = build(&args).await?;
     let addr = listener.local_addr()?;
     {
