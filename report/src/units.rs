@@ -150,11 +150,18 @@ pub fn duration(s: f64) -> String {
     trim_zeros(&seconds(s))
 }
 
-/// Bytes per stored session, a slope: "≈ 0 B/session" when it is below half a byte (nothing is
-/// kept per session; float noise of a flat fit like 2.8e-20 B must not print as a number) or when
-/// its CI includes 0; else "371 B/session".
+/// Below this many bytes per stored session a memory slope is noise of the memory reading, not
+/// storage: one stored record cannot take less than Redis's (or malloc's) smallest allocation,
+/// 16 B. A stateless scheme's used_memory drifts by a few KiB between levels (client buffers,
+/// allocator), which over 10k sessions reads as ±1 B/session.
+pub const SLOPE_RESOLUTION_BYTES: f64 = 16.0;
+
+/// Bytes per stored session, a slope: "≈ 0 B/session" when its magnitude is below
+/// [`SLOPE_RESOLUTION_BYTES`] (nothing is kept per session; float noise of a flat fit like 2.8e-20 B
+/// or an allocator's drift of −1.1 B must not print as a number) or when its CI includes 0; else
+/// "371 B/session".
 pub fn bytes_per_session(slope: f64, ci_half: Option<f64>) -> String {
-    if is_about_zero(slope, ci_half, 0.5) {
+    if is_about_zero(slope, ci_half, SLOPE_RESOLUTION_BYTES) {
         "≈ 0 B/session".into()
     } else {
         format!("{}/session", bytes(slope))
@@ -215,6 +222,10 @@ mod tests {
         assert_eq!(bytes_per_session(-0.0000000000000000000283, None), "≈ 0 B/session");
         assert_eq!(bytes_per_session(0.119, Some(1.09)), "≈ 0 B/session");
         assert_eq!(bytes_per_session(-3.45, Some(16.2)), "≈ 0 B/session");
+        // A stateless scheme's allocator drift over two levels, with no interval to judge it by.
+        assert_eq!(bytes_per_session(-1.13, None), "≈ 0 B/session");
+        assert_eq!(bytes_per_session(-14.3, None), "≈ 0 B/session");
+        assert_eq!(bytes_per_session(556.0, None), "556 B/session");
         assert_eq!(bytes_per_session(371.3, Some(0.003)), "371 B/session");
         assert_eq!(bytes_per_session(553.0, None), "553 B/session");
         assert!(!is_about_zero(2.0, Some(1.0), 0.5));

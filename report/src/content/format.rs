@@ -16,7 +16,7 @@ pub(super) fn summary_value(row: &SummaryRow) -> String {
         if slope { format!("{}/session", units::bytes(x)) } else { format_unit(x, unit_of(row)) }
     };
     let half = crate::analysis::ci_half(row).filter(|_| row.n > 1);
-    if slope && units::is_about_zero(row.mean, half, 0.5) {
+    if slope && units::is_about_zero(row.mean, half, units::SLOPE_RESOLUTION_BYTES) {
         return match half.filter(|h| *h > 0.0) {
             Some(h) => format!("≈ 0 B/session (± {})", units::bytes(h)),
             None => "≈ 0 B/session".into(),
