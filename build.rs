@@ -18,7 +18,19 @@ fn git(args: &[&str]) -> Option<String> {
 }
 
 fn main() {
-    for source in ["build.rs", "Cargo.toml", "Cargo.lock", "src", "servers", "loadgen", "benches"] {
+    // Every workspace member: an edit anywhere in the build must turn `git_dirty` on.
+    for source in [
+        "build.rs",
+        "Cargo.toml",
+        "Cargo.lock",
+        "src",
+        "contract",
+        "util",
+        "servers",
+        "loadgen",
+        "report",
+        "benches",
+    ] {
         println!("cargo:rerun-if-changed={source}");
     }
     // `--git-path` resolves each file in a linked worktree as well as in a plain clone.
