@@ -378,7 +378,7 @@ async fn target(args: ServeArgs, label: String) -> Target {
     let (status, body, headers) = send(&router, login).await;
     assert_eq!(status, StatusCode::OK, "{label} login: {body:?}");
     let credential = match args.scheme {
-        SchemeKind::Jwt => {
+        SchemeKind::Jwt | SchemeKind::JwtRevocable => {
             let json: serde_json::Value = serde_json::from_slice(&body).expect("login JSON");
             let token = json["access_token"].as_str().expect("access_token");
             (header::AUTHORIZATION, HeaderValue::from_str(&format!("Bearer {token}")).expect("header"))
@@ -408,11 +408,17 @@ fn bench_end_to_end(
     let mut targets = vec![rt.block_on(target(base(SchemeKind::Cookie), "cookie".into()))];
     if let Some(url) = redis_url {
         let args = ServeArgs {
-            redis_url: Some(url),
+            redis_url: Some(url.clone()),
             redis_prefix: Some("bench:e2e:".into()),
             ..base(SchemeKind::Session)
         };
         targets.push(rt.block_on(target(args, "session".into())));
+        let args = ServeArgs {
+            redis_url: Some(url),
+            redis_prefix: Some("bench:e2e:revocable:".into()),
+            ..base(SchemeKind::JwtRevocable)
+        };
+        targets.push(rt.block_on(target(args, "jwt-revocable".into())));
     }
     for alg in ALGS {
         let args = ServeArgs { jwt_alg: alg, ..base(SchemeKind::Jwt) };
@@ -437,7 +443,9 @@ fn bench_end_to_end(
     // The session scheme waits on redis-server: wall clock, loopback round trip included. Run first:
     // criterion's group summary page shows the group's last clock, and the CPU-clock rows compare.
     let mut g = wall.benchmark_group("end_to_end");
-    for t in targets.iter().filter(|t| t.label == "session") {
+    // jwt-revocable's one MGET per request waits on redis-server too.
+    let waits = |t: &&Target| t.label == "session" || t.label == "jwt-revocable";
+    for t in targets.iter().filter(waits) {
         g.bench_function(BenchmarkId::new("api_me", &t.label), |b| {
             b.to_async(rt).iter(|| async move { send(&t.router, me_request(&t.credential)).await })
         });
@@ -451,7 +459,7 @@ fn bench_end_to_end(
             send(healthz, request).await
         })
     });
-    for t in targets.iter().filter(|t| t.label != "session") {
+    for t in targets.iter().filter(|t| !waits(t)) {
         g.bench_function(BenchmarkId::new("api_me", &t.label), |b| {
             b.to_async(rt).iter(|| async move { send(&t.router, me_request(&t.credential)).await })
         });

@@ -74,6 +74,7 @@ fn revocation_through_one_server_reaches_the_other() {
         ("cookie", false, Duration::ZERO),
         ("jwt", false, Duration::ZERO),
         ("session", true, Duration::from_millis(250)),
+        ("jwt-revocable", true, Duration::from_millis(250)),
     ];
     for &(scheme, revokes, promised) in cases {
         let p = pair(scheme, &redis, &[]);
@@ -88,4 +89,84 @@ fn revocation_through_one_server_reaches_the_other() {
             }
         }
     }
+}
+
+fn refresh(server: &Server, refresh_token: &str) -> Resp {
+    let body = format!(r#"{{"refresh_token":"{refresh_token}"}}"#);
+    server.post("/auth/refresh", &[("Content-Type", "application/json")], Some(&body))
+}
+
+fn bearer(resp: &Resp) -> (&'static str, String) {
+    ("Authorization", format!("Bearer {}", resp.json()["access_token"].as_str().unwrap()))
+}
+
+/// Redis's command counters: (command, calls).
+fn commandstats(conn: &mut redis::Connection) -> std::collections::HashMap<String, u64> {
+    let info: String = redis::cmd("INFO").arg("commandstats").query(conn).unwrap();
+    info.lines()
+        .filter_map(|l| {
+            let (name, rest) = l.strip_prefix("cmdstat_")?.split_once(':')?;
+            let calls = rest.split(',').find_map(|kv| kv.strip_prefix("calls="))?.parse().ok()?;
+            Some((name.to_owned(), calls))
+        })
+        .collect()
+}
+
+#[test]
+fn jwt_revocable_checks_with_one_mget_and_a_replayed_refresh_token_kills_its_family() {
+    require_redis();
+    let redis = RedisServer::start().expect("start redis-server");
+    let p = pair("jwt-revocable", &redis, &[]);
+    let mut conn = redis::Client::open(redis.url()).unwrap().get_connection().unwrap();
+
+    // One Redis command per authenticated request, on either server.
+    let login = p.a.login(51);
+    let access = bearer(&login);
+    assert_eq!(me(&p.b, &access), 200);
+    let before = commandstats(&mut conn);
+    const N: u64 = 50;
+    for i in 0..N {
+        let server = if i % 2 == 0 { &p.a } else { &p.b };
+        assert_eq!(me(server, &access), 200);
+    }
+    let after = commandstats(&mut conn);
+    let delta = |c: &str| after.get(c).copied().unwrap_or(0) - before.get(c).copied().unwrap_or(0);
+    let total: u64 = after.keys().filter(|k| *k != "info").map(|k| delta(k)).sum();
+    assert_eq!((delta("mget"), total), (N, N), "{N} x /api/me: one MGET each and nothing else");
+
+    // Rotation: the legitimate client refreshes through A; the thief replays the old refresh
+    // token through B; both the thief and the legitimate client's current tokens die.
+    let stolen = login.json()["refresh_token"].as_str().unwrap().to_owned();
+    let rotated = refresh(&p.a, &stolen);
+    assert_eq!(rotated.status, 200, "{}", rotated.body);
+    let current_refresh = rotated.json()["refresh_token"].as_str().unwrap().to_owned();
+    let current_access = bearer(&rotated);
+    assert_ne!(current_refresh, stolen, "refresh must rotate");
+    assert_eq!(me(&p.b, &current_access), 200);
+    assert_eq!(refresh(&p.b, &stolen).status, 401, "replayed (already rotated) refresh token");
+    assert_eq!(refresh(&p.a, &current_refresh).status, 401, "reuse revokes the whole family");
+    assert_eq!(me(&p.b, &current_access), 401, "and the family's live access tokens");
+    assert_eq!(me(&p.a, &access), 401, "the first access token of the family too");
+
+    // Another login of the same user is another family: untouched.
+    let other = bearer(&p.b.login(51));
+    assert_eq!(me(&p.a, &other), 200);
+
+    // Logout revokes the access token and its refresh token, through the other server too.
+    let l = p.a.login(52);
+    let (acc, rt) = (bearer(&l), l.json()["refresh_token"].as_str().unwrap().to_owned());
+    assert_eq!(p.a.post("/auth/logout", &[(acc.0, acc.1.as_str())], None).status, 204);
+    assert_eq!(me(&p.b, &acc), 401);
+    assert_eq!(refresh(&p.b, &rt).status, 401, "logout revokes the refresh token");
+    let revoked_jtis: u64 = redis::cmd("DBSIZE").query(&mut conn).unwrap();
+    assert!(revoked_jtis > 0);
+
+    // Logout-all: every token of the user issued before it, on every server; a later login works.
+    let d1 = bearer(&p.a.login(53));
+    let d2 = p.b.login(53);
+    assert_eq!(p.b.post("/auth/logout-all", &[(d1.0, d1.1.as_str())], None).status, 204);
+    assert_eq!(me(&p.a, &bearer(&d2)), 401);
+    assert_eq!(refresh(&p.a, d2.json()["refresh_token"].as_str().unwrap()).status, 401);
+    std::thread::sleep(Duration::from_millis(2));
+    assert_eq!(me(&p.b, &bearer(&p.a.login(53))), 200, "a login after logout-all is valid");
 }

@@ -338,6 +338,8 @@ fn jwt_forgeries_are_rejected() {
         aud: ACCESS_AUDIENCE.into(),
         typ: TokenType::Access,
         jti: None,
+        fid: None,
+        iat_ms: None,
     };
     let bearer = |t: &str| server.get("/api/me", &[("Authorization", &format!("Bearer {t}"))]);
     // Control: a token with the right key and claims is accepted, so each rejection below is about

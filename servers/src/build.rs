@@ -9,6 +9,7 @@ use crate::config::{SchemeKind, ServeArgs};
 use crate::cookie::{CookieScheme, Sealer};
 use crate::error::{Error, Result};
 use crate::jwt::{Codec, JwtScheme};
+use crate::jwt_revocable::{RevocableScheme, RevocationStore};
 use crate::redis_server::RedisServer;
 use crate::session::{SessionScheme, SessionStore};
 use crate::users::{PasswordCost, Users};
@@ -61,22 +62,38 @@ pub async fn build(args: &ServeArgs) -> Result<Built> {
             crate::api::router(JwtScheme::new(users, codec))
         }
         SchemeKind::Session => {
-            let url = match &args.redis_url {
-                Some(url) => url.clone(),
-                None => {
-                    let server = RedisServer::start()?;
-                    let url = server.url();
-                    built.redis = Some(server);
-                    url
-                }
-            };
-            let prefix =
-                args.redis_prefix.clone().unwrap_or_else(|| format!("authbench:{}:", std::process::id()));
+            let (url, prefix) = store_location(args, &mut built)?;
             let store = SessionStore::connect(&url, &prefix, args.ttl, args.store_timeout).await?;
-            built.redis_url = Some(url);
-            built.redis_prefix = Some(prefix);
             crate::api::router(SessionScheme::new(users, store, args.same_site))
+        }
+        SchemeKind::JwtRevocable => {
+            let codec = match &key_material {
+                Some(m) => Codec::from_key_material(args.jwt_alg, m, args.ttl, args.refresh_ttl)?,
+                None => Codec::generate(args.jwt_alg, args.ttl, args.refresh_ttl)?,
+            };
+            let (url, prefix) = store_location(args, &mut built)?;
+            let store =
+                RevocationStore::connect(&url, &prefix, codec.refresh_ttl(), args.store_timeout).await?;
+            crate::api::router(RevocableScheme::new(users, codec, store))
         }
     };
     Ok(built)
+}
+
+/// The Redis URL and key prefix of a scheme with a store, starting a private redis-server when no
+/// URL is given; both are recorded in `built`.
+fn store_location(args: &ServeArgs, built: &mut Built) -> Result<(String, String)> {
+    let url = match &args.redis_url {
+        Some(url) => url.clone(),
+        None => {
+            let server = RedisServer::start()?;
+            let url = server.url();
+            built.redis = Some(server);
+            url
+        }
+    };
+    let prefix = args.redis_prefix.clone().unwrap_or_else(|| format!("authbench:{}:", std::process::id()));
+    built.redis_url = Some(url.clone());
+    built.redis_prefix = Some(prefix.clone());
+    Ok((url, prefix))
 }

@@ -18,16 +18,40 @@ pub enum SchemeKind {
     Session,
     /// Stateless: short-lived signed access token plus a rotating refresh token.
     Jwt,
+    /// JWT plus revocation in Redis: `jti` on both tokens, one MGET per request (revoked jti,
+    /// logout-all epoch, refresh family); refresh rotation with reuse detection.
+    #[serde(rename = "jwt-revocable")]
+    #[value(name = "jwt-revocable")]
+    JwtRevocable,
 }
 
 impl SchemeKind {
-    pub const ALL: [SchemeKind; 3] = [SchemeKind::Cookie, SchemeKind::Session, SchemeKind::Jwt];
+    /// The three original schemes: compare's default set.
+    pub const ORIGINAL: [SchemeKind; 3] = [SchemeKind::Cookie, SchemeKind::Session, SchemeKind::Jwt];
+    /// Every scheme (`compare --schemes all`).
+    pub const ALL: [SchemeKind; 4] =
+        [SchemeKind::Cookie, SchemeKind::Session, SchemeKind::Jwt, SchemeKind::JwtRevocable];
 
     pub fn as_str(self) -> &'static str {
         match self {
             SchemeKind::Cookie => "cookie",
             SchemeKind::Session => "session",
             SchemeKind::Jwt => "jwt",
+            SchemeKind::JwtRevocable => "jwt-revocable",
+        }
+    }
+
+    /// Whether the scheme keeps state in Redis (and so takes `--redis-url` / `--redis-prefix`).
+    pub fn uses_store(self) -> bool {
+        matches!(self, SchemeKind::Session | SchemeKind::JwtRevocable)
+    }
+
+    /// The original scheme a variant builds on (itself for the originals): same credential, same
+    /// key material.
+    pub fn parent(self) -> SchemeKind {
+        match self {
+            SchemeKind::JwtRevocable => SchemeKind::Jwt,
+            s => s,
         }
     }
 
@@ -36,7 +60,7 @@ impl SchemeKind {
         match self {
             SchemeKind::Cookie => CredentialKind::SealedCookie,
             SchemeKind::Session => CredentialKind::SessionCookie,
-            SchemeKind::Jwt => CredentialKind::Bearer,
+            SchemeKind::Jwt | SchemeKind::JwtRevocable => CredentialKind::Bearer,
         }
     }
 }
@@ -96,7 +120,7 @@ pub fn parse_ttl(s: &str) -> Result<Duration, String> {
 /// Options of `authbench serve`.
 #[derive(Debug, Clone, Args)]
 #[command(
-    about = "Run one auth server (cookie, session or jwt) on loopback (another address with a warning)"
+    about = "Run one auth server (cookie, session, jwt or jwt-revocable) on loopback (another address with a warning)"
 )]
 pub struct ServeArgs {
     /// Auth design to serve.
@@ -109,8 +133,8 @@ pub struct ServeArgs {
     #[arg(long, default_value = "127.0.0.1:0")]
     pub addr: SocketAddr,
 
-    /// Redis for the session scheme. Without it, `session` starts its own redis-server on a free
-    /// loopback port with persistence off, and stops it on exit.
+    /// Redis for the schemes with a store (session, jwt-revocable). Without it, they start their
+    /// own redis-server on a free loopback port with persistence off, and stop it on exit.
     #[arg(long, env = "AUTHBENCH_REDIS_URL")]
     pub redis_url: Option<String>,
 

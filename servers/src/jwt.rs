@@ -61,6 +61,12 @@ pub struct Claims {
     pub typ: TokenType,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub jti: Option<String>,
+    /// `jwt-revocable`: the refresh-token family both tokens of a login belong to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fid: Option<String>,
+    /// `jwt-revocable`: issue time in milliseconds, compared with the user's logout-all epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iat_ms: Option<u64>,
 }
 
 /// An authenticated access token.
@@ -160,6 +166,10 @@ impl Codec {
         self.access_ttl
     }
 
+    pub fn refresh_ttl(&self) -> u64 {
+        self.refresh_ttl
+    }
+
     /// Sign a token of the given type for `uid`, valid from `now`.
     pub fn issue(&self, uid: u64, typ: TokenType, now: u64) -> Result<String> {
         let (aud, ttl, jti) = match typ {
@@ -174,6 +184,8 @@ impl Codec {
             aud: aud.to_owned(),
             typ,
             jti,
+            fid: None,
+            iat_ms: None,
         };
         self.sign(&claims)
     }
@@ -187,6 +199,12 @@ impl Codec {
     /// Verify header, signature, `exp` (with leeway), `iss`, `aud` and `typ`; return the user id.
     /// Nothing of the payload is parsed before its signature is known good.
     pub fn verify(&self, token: &str, typ: TokenType) -> Result<u64> {
+        let claims = self.verify_claims(token, typ)?;
+        claims.sub.parse().map_err(|_| Error::InvalidCredential)
+    }
+
+    /// [`verify`](Self::verify), returning the whole verified payload.
+    pub fn verify_claims(&self, token: &str, typ: TokenType) -> Result<Claims> {
         if token.len() > api::MAX_CREDENTIAL_BYTES {
             return Err(Error::InvalidCredential);
         }
@@ -223,7 +241,7 @@ impl Codec {
         if claims.exp.saturating_add(LEEWAY_SECS) < api::now_secs() {
             return Err(Error::Expired);
         }
-        claims.sub.parse().map_err(|_| Error::InvalidCredential)
+        Ok(claims)
     }
 
     fn pair(&self, uid: u64) -> Result<Response> {
@@ -413,6 +431,8 @@ mod tests {
             aud: ACCESS_AUDIENCE.into(),
             typ: TokenType::Access,
             jti: None,
+            fid: None,
+            iat_ms: None,
         };
         let within = c.sign(&claims(now - 1)).unwrap();
         assert!(c.verify(&within, TokenType::Access).is_ok());
@@ -445,6 +465,8 @@ mod tests {
             aud: ACCESS_AUDIENCE.into(),
             typ: TokenType::Access,
             jti: None,
+            fid: None,
+            iat_ms: None,
         };
         assert!(c.verify(&c.sign(&claims).unwrap(), TokenType::Access).is_err());
         claims.sub = "9".into();

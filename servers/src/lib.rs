@@ -1,4 +1,4 @@
-//! Three equivalent auth servers over one API contract.
+//! Equivalent auth servers over one API contract: the three original designs and their variants.
 //!
 //! - [`api`]: the Router every scheme shares — routes, body limits, the [`api::Scheme`] trait every
 //!   design implements, the shared handlers (`/healthz`, login, `/api/me`) and cookie helpers. The
@@ -8,6 +8,9 @@
 //! - [`cookie`]: stateless AES-256-GCM encrypted cookie ([`cookie::Sealer`] seals and opens).
 //! - [`session`]: Redis-backed session ([`session::SessionStore`] is every Redis call).
 //! - [`jwt`]: stateless access + refresh JWTs ([`jwt::Codec`] signs and verifies).
+//! - [`jwt_revocable`]: JWT plus revocation in Redis (one `MGET` per request) and refresh-token
+//!   rotation with reuse detection ([`jwt_revocable::RevocationStore`] is every Redis call).
+//! - [`store`]: the bounded, reconnecting Redis connection `jwt_revocable` uses.
 //! - [`id`]: random 128-bit ids (session ids, refresh-token ids).
 //! - [`users`]: the synthetic user directory and argon2id password verification.
 //! - [`config`]: `authbench serve` options, typed at the edge; [`SchemeKind`] and its credential kind.
@@ -32,11 +35,13 @@ pub mod cookie;
 pub mod error;
 pub mod id;
 pub mod jwt;
+pub mod jwt_revocable;
 pub mod limits;
 pub mod linger;
 pub mod redis_server;
 pub mod serve;
 pub mod session;
+pub mod store;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod users;

@@ -57,19 +57,22 @@ impl Ctx {
     /// Server arguments shared by every run of a scheme.
     pub fn server_args(&self, scheme: SchemeKind, prefix: &str, ttl: Option<Duration>) -> Vec<String> {
         let mut args = vec!["--fast-login".to_owned(), "--users".to_owned(), self.plan.users.to_string()];
-        match scheme {
+        match scheme.parent() {
             SchemeKind::Cookie => {
                 args.extend(["--key-file".to_owned(), self.keys.cookie_file.display().to_string()])
             }
             SchemeKind::Jwt => {
                 args.extend(["--key-file".to_owned(), self.keys.jwt_file.display().to_string()])
             }
-            SchemeKind::Session => args.extend([
+            _ => {}
+        }
+        if scheme.uses_store() {
+            args.extend([
                 "--redis-url".to_owned(),
                 self.redis_url.clone(),
                 "--redis-prefix".to_owned(),
                 prefix.to_owned(),
-            ]),
+            ]);
         }
         if let Some(ttl) = ttl {
             args.extend(["--ttl".to_owned(), format!("{}s", ttl.as_secs().max(1))]);

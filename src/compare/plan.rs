@@ -11,6 +11,26 @@ use clap::Args;
 
 use super::saturation::SaturationPlan;
 
+/// `--schemes`: the schemes named, in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SchemeList(pub Vec<SchemeKind>);
+
+/// A comma list of scheme names, or `all` for [`SchemeKind::ALL`].
+pub fn parse_schemes(s: &str) -> Result<SchemeList, String> {
+    use clap::ValueEnum;
+    if s.trim().eq_ignore_ascii_case("all") {
+        return Ok(SchemeList(SchemeKind::ALL.to_vec()));
+    }
+    let names = SchemeKind::ALL.map(|k| k.as_str()).join(", ");
+    s.split(',')
+        .map(|name| {
+            SchemeKind::from_str(name.trim(), false)
+                .map_err(|_| format!("unknown scheme `{}` (expected {names}, or all)", name.trim()))
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map(SchemeList)
+}
+
 /// Options of `authbench compare`.
 #[derive(Debug, Clone, Args)]
 #[command(
@@ -18,9 +38,10 @@ use super::saturation::SaturationPlan;
     after_help = "Examples:\n  authbench compare --quick                      # < 2 min smoke run\n  authbench compare                              # full run: 3 repeats; each phase timed (phases.csv)\n  authbench compare --schemes session,jwt --sessions 0,100k,1m --repeat 5\n  authbench report results/2026-11-27T10-00-00   # rebuild plots and report from the CSVs"
 )]
 pub struct CompareArgs {
-    /// Schemes to compare, run in a random (seeded, recorded) order each repeat.
-    #[arg(long, value_delimiter = ',', default_value = "cookie,session,jwt")]
-    pub schemes: Vec<SchemeKind>,
+    /// Schemes to compare, run in a random (seeded, recorded) order each repeat: a comma list of
+    /// cookie, session, jwt, jwt-revocable, or `all` for every one of them.
+    #[arg(long, default_value = "cookie,session,jwt", value_parser = parse_schemes)]
+    pub schemes: SchemeList,
 
     /// Ramp of concurrent virtual users, `DURATION:TARGET,...` linear between targets (k6 style).
     /// Default `20s:400,5s:400` (`--quick`: `8s:200`).
@@ -175,7 +196,7 @@ pub fn available_memory() -> Option<u64> {
 /// Refuse, before anything starts, a largest level whose sessions would not fit in `available`
 /// bytes (with headroom). Levels up to 1m are always accepted (they need ~1.4 GB).
 pub fn check_memory(top: u64, schemes: &[SchemeKind], available: Option<u64>) -> Result<()> {
-    let redis = if schemes.contains(&SchemeKind::Session) { REDIS_BYTES_PER_SESSION } else { 0 };
+    let redis = if schemes.iter().any(|s| s.uses_store()) { REDIS_BYTES_PER_SESSION } else { 0 };
     let need = top * (redis + SERVER_BYTES_PER_USER + POOL_BYTES_PER_CREDENTIAL);
     match available {
         _ if top <= 1_000_000 => Ok(()),
@@ -192,11 +213,12 @@ pub fn check_memory(top: u64, schemes: &[SchemeKind], available: Option<u64>) ->
 
 impl Plan {
     pub fn from_args(a: &CompareArgs) -> Result<Plan> {
-        if a.schemes.is_empty() {
-            bail!("--schemes needs at least one of cookie, session, jwt");
+        if a.schemes.0.is_empty() {
+            bail!("--schemes needs at least one of cookie, session, jwt, jwt-revocable");
         }
-        let mut schemes = a.schemes.clone();
-        schemes.dedup();
+        let mut schemes = a.schemes.0.clone();
+        let mut seen = std::collections::HashSet::new();
+        schemes.retain(|s| seen.insert(*s));
         let stages_text =
             a.stages.clone().unwrap_or_else(|| if a.quick { "8s:200" } else { "20s:400,5s:400" }.into());
         let stages = Ramp::parse(&stages_text, "--stages").map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -354,6 +376,15 @@ mod tests {
         assert_eq!(plan("--quick --out x").unwrap().rate, 1000.0);
         assert!(plan("--rate 300k --out x").is_err(), "above the 200000 bound");
         assert!(plan("--rate 2x --out x").is_err());
+    }
+
+    #[test]
+    fn schemes_take_all_and_every_variant() {
+        assert_eq!(plan("--schemes all --out x").unwrap().schemes, SchemeKind::ALL.to_vec());
+        assert_eq!(plan("--out x").unwrap().schemes, SchemeKind::ORIGINAL.to_vec(), "default: the originals");
+        let p = plan("--schemes jwt-revocable,jwt,jwt-revocable --out x").unwrap();
+        assert_eq!(p.schemes, vec![SchemeKind::JwtRevocable, SchemeKind::Jwt]);
+        assert!(parse_schemes("cookie,kerberos").unwrap_err().contains("kerberos"));
     }
 
     #[test]

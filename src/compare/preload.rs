@@ -10,6 +10,7 @@ use authbench_loadgen::credentials::CredentialsBuilder;
 use authbench_servers::SchemeKind;
 use authbench_servers::cookie::Claims;
 use authbench_servers::jwt::TokenType;
+use authbench_servers::jwt_revocable::RevocationStore;
 use authbench_servers::session::SessionStore;
 
 use super::keys::IssueKeys;
@@ -22,8 +23,16 @@ const IN_FLIGHT: usize = 4;
 pub fn credential_header(scheme: SchemeKind) -> http::HeaderName {
     match scheme {
         SchemeKind::Cookie | SchemeKind::Session => http::header::COOKIE,
-        SchemeKind::Jwt => http::header::AUTHORIZATION,
+        SchemeKind::Jwt | SchemeKind::JwtRevocable => http::header::AUTHORIZATION,
     }
+}
+
+/// The stores a preload writes into: the session store for `session`, the families for
+/// `jwt-revocable`.
+#[derive(Clone, Copy, Default)]
+pub struct Stores<'a> {
+    pub session: Option<&'a SessionStore>,
+    pub revocable: Option<&'a RevocationStore>,
 }
 
 /// Bring the number of idle logged-in users from `from` to `to`: users `from + 1 ..= to` get one
@@ -34,7 +43,7 @@ pub async fn grow(
     scheme: SchemeKind,
     from: u64,
     to: u64,
-    store: Option<&SessionStore>,
+    stores: Stores<'_>,
     keys: &IssueKeys,
     issued: &mut CredentialsBuilder,
 ) -> Result<Duration> {
@@ -44,7 +53,7 @@ pub async fn grow(
     }
     match scheme {
         SchemeKind::Session => {
-            let store = store.context("session preload needs the session store")?;
+            let store = stores.session.context("session preload needs the session store")?;
             let prefix = format!("{}=", authbench_servers::session::COOKIE_NAME);
             let mut starts = (from..to).step_by(BATCH as usize).peekable();
             while starts.peek().is_some() {
@@ -87,6 +96,21 @@ pub async fn grow(
             })
             .await??;
             issued.append(batch);
+        }
+        SchemeKind::JwtRevocable => {
+            // The server's own issuing code: a family per login in Redis, a signed pair per user.
+            let store = stores.revocable.context("jwt-revocable preload needs the revocation store")?;
+            let mut starts = (from..to).step_by(BATCH as usize);
+            for s in starts.by_ref() {
+                let uids: Vec<u64> = ((s + 1)..=(s + BATCH).min(to)).collect();
+                let tokens = store
+                    .issue_many(&keys.jwt, &uids)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e} while preloading jwt-revocable families into Redis"))?;
+                for t in tokens {
+                    issued.push_parts(b"Bearer ", t.as_bytes());
+                }
+            }
         }
     }
     Ok(started.elapsed())

@@ -193,7 +193,7 @@ impl RateStep {
     /// The `saturation.csv` / `cpu_vs_load.csv` row of this run. Redis CPU is 0 for a scheme that
     /// does not use Redis (what Redis did meanwhile was its own background work).
     pub fn row(&self, scheme: SchemeKind, repeat: u32, step: usize, share: Option<f64>) -> LoadStepRow {
-        let redis = |v: Option<f64>| if scheme == SchemeKind::Session { v } else { v.map(|_| 0.0) };
+        let redis = |v: Option<f64>| if scheme.uses_store() { v } else { v.map(|_| 0.0) };
         LoadStepRow {
             scheme: scheme.to_string(),
             repeat,

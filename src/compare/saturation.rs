@@ -357,7 +357,7 @@ impl Outcome {
             if let Some(server) = at.server_cpu_us_per_req {
                 m.push((Metric::MeCpuServerAtUtilization, server));
             }
-            let redis = if scheme == SchemeKind::Session { at.redis_cpu_us_per_req } else { Some(0.0) };
+            let redis = if scheme.uses_store() { at.redis_cpu_us_per_req } else { Some(0.0) };
             if let Some(redis) = redis {
                 m.push((Metric::MeCpuRedisAtUtilization, redis));
             }

@@ -40,6 +40,14 @@ use super::store_probe::{RestSignal, StoreProbe};
 
 /// The Redis command one session lookup is (see the `one_store_lookup_per_request` check).
 pub const LOOKUP_COMMAND: &str = "getex";
+
+/// The command a scheme's per-request store check sends (`jwt-revocable`: one `MGET`).
+pub fn lookup_command(scheme: SchemeKind) -> &'static str {
+    match scheme {
+        SchemeKind::JwtRevocable => "mget",
+        _ => LOOKUP_COMMAND,
+    }
+}
 /// Keys of each kind whose `MEMORY USAGE` is read per level.
 pub const MEMORY_SAMPLES: u64 = 1_000;
 /// Longest wait for rehashing to finish before memory is read anyway (and flagged).
@@ -98,6 +106,19 @@ impl Sweep<'_> {
             ),
             _ => None,
         };
+        let revocable = match self.scheme {
+            SchemeKind::JwtRevocable => Some(
+                authbench_servers::jwt_revocable::RevocationStore::connect(
+                    self.redis_url,
+                    self.prefix,
+                    self.keys.jwt.refresh_ttl(),
+                    // Bulk preloading: one pipeline's reply may take seconds.
+                    Duration::from_secs(60),
+                )
+                .await?,
+            ),
+            _ => None,
+        };
         // Sessions left by earlier phases (the ramp's users) are not part of any level.
         crate::harness::redis::clear_prefix(self.redis_url, self.prefix).await?;
         let header = preload::credential_header(self.scheme);
@@ -106,7 +127,15 @@ impl Sweep<'_> {
         let mut levels = Vec::new();
         for &n in self.levels {
             on_level(n);
-            let took = preload::grow(self.scheme, stored, n, store.as_ref(), self.keys, &mut issued).await?;
+            let took = preload::grow(
+                self.scheme,
+                stored,
+                n,
+                preload::Stores { session: store.as_ref(), revocable: revocable.as_ref() },
+                self.keys,
+                &mut issued,
+            )
+            .await?;
             stored = n;
             let pool = (n > 0)
                 .then(|| issued.pool(header.clone(), n as usize))
@@ -143,7 +172,7 @@ impl Sweep<'_> {
             _ => (None, None),
         };
 
-        let calls_before = probe.command_stat(LOOKUP_COMMAND).await?;
+        let calls_before = probe.command_stat(lookup_command(self.scheme)).await?;
         let hits_before = probe.keyspace_hits().await?;
         let mut c = LoadConfig::new(
             self.server_addr,
@@ -159,7 +188,7 @@ impl Sweep<'_> {
         if summary.target_lost {
             bail!("the server stopped answering during the sweep at {n} sessions");
         }
-        let calls_after = probe.command_stat(LOOKUP_COMMAND).await?;
+        let calls_after = probe.command_stat(lookup_command(self.scheme)).await?;
         let hits_after = probe.keyspace_hits().await?;
 
         let distinct = match &pool {
@@ -178,7 +207,7 @@ impl Sweep<'_> {
             server_rss_bytes: rss,
             redis_bytes_session_record: record,
             redis_bytes_user_index: index,
-            redis_usec_per_call: (self.scheme == SchemeKind::Session)
+            redis_usec_per_call: (self.scheme.uses_store())
                 .then(|| calls_after.usec_per_call_since(calls_before))
                 .flatten(),
             redis_lookup_calls: calls_after.calls.saturating_sub(calls_before.calls),

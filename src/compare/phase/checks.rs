@@ -103,6 +103,14 @@ pub async fn check(scheme: SchemeKind, addr: SocketAddr, redis: Option<&RedisInf
                 delta("getex") == N && total == N,
                 format!("{N} x GET /api/me: {} GETEX, {total} Redis commands in all", delta("getex")),
             ),
+            SchemeKind::JwtRevocable => add(
+                "one_store_lookup_per_request",
+                delta("mget") == N && total == N,
+                format!(
+                    "{N} x GET /api/me: {} MGET (revoked jti, logout-all epoch, family), {total} Redis commands in all",
+                    delta("mget")
+                ),
+            ),
             _ => add(
                 "no_store_calls",
                 total == 0,
@@ -111,7 +119,7 @@ pub async fn check(scheme: SchemeKind, addr: SocketAddr, redis: Option<&RedisInf
         }
     }
 
-    match scheme {
+    match scheme.parent() {
         SchemeKind::Jwt => {
             use base64::Engine;
             let payload = raw.split('.').nth(1).unwrap_or("");
@@ -129,17 +137,19 @@ pub async fn check(scheme: SchemeKind, addr: SocketAddr, redis: Option<&RedisInf
                 format!("{}-byte sealed value; no claim readable in clear", raw.len()),
             );
         }
+        SchemeKind::JwtRevocable => unreachable!("a variant's parent is an original scheme"),
         SchemeKind::Session => {
             let opaque = raw.len() == 32 && raw.bytes().all(|b| b.is_ascii_hexdigit());
             add("session_id_opaque_128_bit", opaque, format!("session id is {} hex characters", raw.len()));
         }
     }
 
-    // Replay after logout: rejected by the session scheme, accepted by the stateless ones until expiry.
+    // Replay after logout: rejected by the schemes with a store, accepted by the stateless ones
+    // until expiry.
     let victim = login(addr, 2).await?;
     let out = http::send(addr, "POST", "/auth/logout", &victim.headers(), None).await?;
     let replay = me_status(addr, &victim).await?;
-    let expected = if scheme == SchemeKind::Session { 401 } else { 200 };
+    let expected = if scheme.uses_store() { 401 } else { 200 };
     add(
         "replay_after_logout",
         out.status == 204 && replay == expected,

@@ -7,7 +7,6 @@ use authbench_loadgen::ramp::{LoadModel, Ramp};
 use authbench_loadgen::record::Endpoint;
 use authbench_report::Metric;
 use authbench_report::data::CredentialsRow;
-use authbench_servers::SchemeKind;
 
 use super::checks::Presented;
 use super::{Health, Unit, UnitResult, me_only};
@@ -26,8 +25,7 @@ pub async fn run(u: &Unit<'_>, presented: Presented, health: &mut Health, r: &mu
     if let (Some(h), Some(m)) = (healthz.server.cpu_us_per_req, me.server.cpu_us_per_req) {
         // The servers issue's figure: (server + redis-server CPU per /api/me) / (server CPU per
         // /healthz), same server, same run. Redis counts only where the scheme uses it.
-        let redis_m =
-            if u.scheme == SchemeKind::Session { me.redis.cpu_us_per_req.unwrap_or(0.0) } else { 0.0 };
+        let redis_m = if u.scheme.uses_store() { me.redis.cpu_us_per_req.unwrap_or(0.0) } else { 0.0 };
         r.rows.metrics.extend([
             (Metric::HealthzCpu, h),
             (Metric::MeCpuServer, m),

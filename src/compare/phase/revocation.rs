@@ -137,7 +137,7 @@ pub async fn measure(
                 "{action} through server A answered {status}; the copy stayed valid on server B until it expired {w:.1} s later (server run with --ttl {}s{}): \
                  the window is the credential's remaining lifetime, up to the TTL (default 15 min)",
                 ttl.as_secs(),
-                if scheme == SchemeKind::Jwt { " + the verifier's 5 s leeway" } else { "" }
+                if scheme.parent() == SchemeKind::Jwt { " + the verifier's 5 s leeway" } else { "" }
             ),
             None => format!(
                 "{action} through server A answered {status}; server B still accepted the copy after {:.0} s",
@@ -151,7 +151,7 @@ pub async fn measure(
             rejected: revoked,
             note,
             ttl_s: ttl.as_secs_f64(),
-            leeway_s: if scheme == SchemeKind::Jwt {
+            leeway_s: if scheme.parent() == SchemeKind::Jwt {
                 authbench_servers::jwt::LEEWAY_SECS as f64
             } else {
                 0.0

@@ -55,7 +55,7 @@ fn sessions_row(scheme: SchemeKind, repeat: u32, level: &Level) -> SessionsRow {
         me_p99_us: me.map(|l| l.p99 as f64).unwrap_or(f64::NAN),
         me_p999_us: me.map(|l| l.p999 as f64),
         server_cpu_us_per_req: s.server.cpu_us_per_req,
-        redis_cpu_us_per_req: if scheme == SchemeKind::Session { s.redis.cpu_us_per_req } else { Some(0.0) },
+        redis_cpu_us_per_req: if scheme.uses_store() { s.redis.cpu_us_per_req } else { Some(0.0) },
         redis_usec_per_call: level.redis_usec_per_call,
         redis_used_memory: level.redis_used_memory.map(|v| v as f64),
         redis_bytes_session_record: level.redis_bytes_session_record,

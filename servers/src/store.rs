@@ -1,0 +1,33 @@
+//! A bounded, reconnecting Redis connection for the schemes that keep state beside a JWT
+//! (`jwt-revocable`): the same connection settings and store timeout as the session scheme.
+
+use std::time::Duration;
+
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+
+use crate::error::{Error, Result};
+use crate::session::redact_url;
+
+/// Connect with a multiplexed, reconnecting connection; a reply later than `response_timeout`
+/// fails the call (the server's `--store-timeout`, as for the session scheme).
+pub async fn connect(url: &str, response_timeout: Duration) -> Result<ConnectionManager> {
+    let client =
+        redis::Client::open(url).map_err(|source| Error::RedisConnect { url: redact_url(url), source })?;
+    let config = ConnectionManagerConfig::new()
+        .set_connection_timeout(Some(Duration::from_millis(300)))
+        .set_response_timeout(Some(response_timeout))
+        .set_number_of_retries(1)
+        .set_min_delay(Duration::from_millis(10))
+        .set_max_delay(Duration::from_millis(100));
+    ConnectionManager::new_with_config(client, config)
+        .await
+        .map_err(|source| Error::RedisConnect { url: redact_url(url), source })
+}
+
+/// Run one store call under `timeout`; any failure is "store unavailable" (503).
+pub async fn bounded<T>(timeout: Duration, fut: impl Future<Output = redis::RedisResult<T>>) -> Result<T> {
+    match tokio::time::timeout(timeout, fut).await {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(_)) | Err(_) => Err(Error::StoreUnavailable),
+    }
+}
