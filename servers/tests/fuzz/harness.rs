@@ -91,6 +91,18 @@ impl Harness {
                     .expect("connect to redis");
                 api::router(SessionScheme::new(users, store, SameSite::Lax))
             }
+            SchemeKind::JwtRevocable => {
+                let server = RedisServer::start().expect("start a private redis-server");
+                let url = server.url();
+                redis = Some(server);
+                let codec = Codec::generate(JwtAlg::Hs256, ttl, Duration::from_secs(86_400)).unwrap();
+                let store = rt
+                    .block_on(authbench_servers::jwt_revocable::RevocationStore::connect(
+                        &url, "fuzz:", 86_400,
+                    ))
+                    .expect("connect to redis");
+                api::router(authbench_servers::jwt_revocable::RevocableScheme::new(users, codec, store))
+            }
         };
         let h = Harness { scheme, rt, router, state: RefCell::new(State::default()), _redis: redis };
         for uid in 1..=POOL {
@@ -124,7 +136,7 @@ impl Harness {
     /// Record the credential a 200 (login or refresh) carries.
     pub fn record_issued(&self, uid: u64, resp: &Resp) -> Option<Cred> {
         let cred = match self.scheme {
-            SchemeKind::Jwt => {
+            SchemeKind::Jwt | SchemeKind::JwtRevocable => {
                 let v: Value = serde_json::from_slice(&resp.body).ok()?;
                 Cred {
                     uid,
@@ -165,7 +177,9 @@ impl Harness {
         match self.scheme {
             SchemeKind::Cookie => b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='),
             SchemeKind::Session => b.is_ascii_hexdigit(),
-            SchemeKind::Jwt => b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'),
+            SchemeKind::Jwt | SchemeKind::JwtRevocable => {
+                b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.')
+            }
         }
     }
 
