@@ -98,7 +98,10 @@ impl Harness {
                 let codec = Codec::generate(JwtAlg::Hs256, ttl, Duration::from_secs(86_400)).unwrap();
                 let store = rt
                     .block_on(authbench_servers::jwt_revocable::RevocationStore::connect(
-                        &url, "fuzz:", 86_400,
+                        &url,
+                        "fuzz:",
+                        86_400,
+                        authbench_servers::session::STORE_TIMEOUT,
                     ))
                     .expect("connect to redis");
                 api::router(authbench_servers::jwt_revocable::RevocableScheme::new(users, codec, store))
