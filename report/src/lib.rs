@@ -59,7 +59,11 @@
 //! `credential_bytes`, `login_p50_us`, `refresh_p50_us`, `server_rss_bytes_max`,
 //! `redis_used_memory_max`, `store_bytes_per_session` (slope of Redis used_memory against stored
 //! sessions, B/session), `store_bytes_per_session_r2`, `server_rss_bytes_per_session` (slope).
-//! Names and units are [`Metric::name`] and [`Metric::unit`].
+//! Names and units are [`Metric::name`] and [`Metric::unit`], also for the open-model figures
+//! (`me_rps_sustained`, `me_knee_offered_rps`, `me_cpu_us_per_req_{server,redis}_at_utilization`,
+//! `me_fixed_rate_p99_us`). `generator_saturated_seconds` counts seconds (timeseries rows) in
+//! which the generator may have been the bottleneck: its unit is `seconds (count)` (written `s`
+//! before issue 10; both are shown as a count).
 //!
 //! `environment.json` keys with a meaning to the report (all optional): `date` or `date_utc` (shown
 //! as the run date; the report never reads the clock), `quick` (bool), `git_commit`, `cpu_model`,

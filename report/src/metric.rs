@@ -20,8 +20,9 @@ pub enum Unit {
     Bytes,
     /// A count of requests (`requests`).
     Requests,
-    /// Seconds (`s`).
-    Seconds,
+    /// A number of one-second intervals in which a condition held (`seconds (count)`): a count,
+    /// shown as a number, never rescaled to ms.
+    SecondsCount,
 }
 
 impl Unit {
@@ -33,7 +34,7 @@ impl Unit {
             Unit::RequestsPerSecond => "req/s",
             Unit::Bytes => "bytes",
             Unit::Requests => "requests",
-            Unit::Seconds => "s",
+            Unit::SecondsCount => "seconds (count)",
         }
     }
 }
@@ -89,7 +90,8 @@ pub enum Metric {
     LoadErrors,
     /// Requests over every recorded phase.
     LoadRequests,
-    /// Seconds in which the generator may have been the bottleneck.
+    /// How many of the unit's seconds (timeseries rows) the generator may have been the
+    /// bottleneck in: a count (unit `seconds (count)`; runs before issue 10 wrote `s`).
     GeneratorSaturatedSeconds,
     /// Open-model maximum: the achieved `/api/me` rate of the highest step below the knee.
     MeRpsSustained,
@@ -195,7 +197,7 @@ impl Metric {
             | Metric::StoreBytesPerSession
             | Metric::ServerRssPerSession => Unit::Bytes,
             Metric::LoadErrors | Metric::LoadRequests => Unit::Requests,
-            Metric::GeneratorSaturatedSeconds => Unit::Seconds,
+            Metric::GeneratorSaturatedSeconds => Unit::SecondsCount,
         }
     }
 
@@ -232,6 +234,6 @@ mod tests {
         assert_eq!(Metric::StoreBytesPerSession.unit().as_str(), "bytes");
         assert_eq!(Metric::StoreBytesPerSessionR2.unit().as_str(), "r2");
         assert_eq!(Metric::LoadErrors.unit().as_str(), "requests");
-        assert_eq!(Metric::GeneratorSaturatedSeconds.unit().as_str(), "s");
+        assert_eq!(Metric::GeneratorSaturatedSeconds.unit().as_str(), "seconds (count)");
     }
 }
