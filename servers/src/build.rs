@@ -26,8 +26,8 @@ pub struct Built {
 }
 
 /// Build a scheme's Router from options: users, keys, and for `session` the Redis connection
-/// (starting a private redis-server when no URL is given). Call from a long-lived thread: the
-/// private redis-server is tied to the thread that starts it.
+/// (starting a private redis-server when no URL is given; it is kept in [`Built::redis`] and
+/// stops when that is dropped, or with authbench: see [`crate::child`]).
 pub async fn build(args: &ServeArgs) -> Result<Built> {
     let cost = if args.fast_login { PasswordCost::FAST } else { PasswordCost::OWASP };
     let users = Arc::new(Users::synthetic(args.users, cost));

@@ -58,8 +58,8 @@ pub fn run(args: CompareArgs) -> i32 {
     };
     let stop =
         cancel_on(&runtime, Interrupt::CtrlC, "\ninterrupted: finishing the files of what was measured");
-    // The private redis-server is started here, on the main thread, which lives for the whole
-    // run (it is tied to the thread that spawns it).
+    // The private redis-server lives for the whole run (every repeat shares it); like every
+    // child it is forked by `child::spawn`'s long-lived spawner thread, so it dies with authbench.
     let own_redis = match &plan.redis_url {
         Some(_) => None,
         None => match RedisServer::start() {
