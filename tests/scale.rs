@@ -27,7 +27,7 @@ fn session_server_holds_10k_users_with_bounded_redis_connections() {
     let mut line = String::new();
     std::io::BufRead::read_line(&mut std::io::BufReader::new(server.stdout.take().unwrap()), &mut line)
         .unwrap();
-    let target = line.trim().strip_prefix("listening on ").unwrap().to_owned();
+    let target = line.trim().strip_prefix(authbench_contract::listening::PREFIX).unwrap().to_owned();
 
     // Sample Redis's client count while the load runs.
     let done = Arc::new(AtomicBool::new(false));

@@ -45,7 +45,7 @@ fn serve(
     let mut child = cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn().unwrap();
     let mut line = String::new();
     std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let addr = line.trim().strip_prefix("listening on http://").unwrap().parse().unwrap();
+    let addr = authbench_contract::listening::parse(&line).expect("listening line");
     (Child_(child), addr)
 }
 

@@ -6,6 +6,7 @@
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
+use authbench_contract::credential::BEARER;
 use authbench_loadgen::credentials::CredentialsBuilder;
 use authbench_servers::SchemeKind;
 use authbench_servers::cookie::Claims;
@@ -88,9 +89,10 @@ pub async fn grow(
             let codec = keys.jwt.clone();
             let batch = tokio::task::spawn_blocking(move || -> Result<CredentialsBuilder> {
                 let now = authbench_servers::api::now_secs();
+                let prefix = format!("{BEARER} ");
                 let mut out = CredentialsBuilder::new();
                 for uid in from + 1..=to {
-                    out.push_parts(b"Bearer ", codec.issue(uid, TokenType::Access, now)?.as_bytes());
+                    out.push_parts(prefix.as_bytes(), codec.issue(uid, TokenType::Access, now)?.as_bytes());
                 }
                 Ok(out)
             })

@@ -4,6 +4,8 @@
 use std::net::SocketAddr;
 
 use anyhow::{Context, Result, bail};
+use authbench_contract::credential::BEARER;
+use authbench_contract::path;
 
 use super::http;
 
@@ -20,14 +22,16 @@ impl Cred {
     /// The raw credential (cookie value or bearer token) without the header syntax.
     pub fn raw(&self) -> &str {
         match self.header {
-            "authorization" => self.value.trim_start_matches("Bearer "),
+            "authorization" => {
+                self.value.strip_prefix(BEARER).and_then(|v| v.strip_prefix(' ')).unwrap_or(&self.value)
+            }
             _ => self.value.split_once('=').map(|(_, v)| v).unwrap_or(&self.value),
         }
     }
 
     pub fn with_raw(&self, raw: &str) -> Cred {
         let value = match self.header {
-            "authorization" => format!("Bearer {raw}"),
+            "authorization" => format!("{BEARER} {raw}"),
             _ => format!("{}={raw}", self.value.split_once('=').map(|(k, _)| k).unwrap_or("")),
         };
         Cred { header: self.header, value, refresh_token: self.refresh_token.clone() }
@@ -41,7 +45,7 @@ impl Cred {
 /// Log `user{uid}` in through the real endpoint.
 pub async fn login(addr: SocketAddr, uid: u64) -> Result<Cred> {
     let body = format!(r#"{{"username":"user{uid}","password":"password{uid}"}}"#);
-    let resp = http::send(addr, "POST", "/auth/login", &[], Some(&body)).await?;
+    let resp = http::send(addr, "POST", path::LOGIN, &[], Some(&body)).await?;
     if resp.status != 200 {
         bail!("login of user{uid} answered {}", resp.status);
     }
@@ -52,11 +56,11 @@ pub async fn login(addr: SocketAddr, uid: u64) -> Result<Cred> {
     let access = j["access_token"].as_str().context("no access_token in login response")?;
     Ok(Cred {
         header: "authorization",
-        value: format!("Bearer {access}"),
+        value: format!("{BEARER} {access}"),
         refresh_token: j["refresh_token"].as_str().map(str::to_owned),
     })
 }
 
 pub async fn me_status(addr: SocketAddr, cred: &Cred) -> Result<u16> {
-    Ok(http::send(addr, "GET", "/api/me", &cred.headers(), None).await?.status)
+    Ok(http::send(addr, "GET", path::ME, &cred.headers(), None).await?.status)
 }

@@ -7,6 +7,8 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 
 use anyhow::Result;
+use authbench_contract::credential::{BEARER, SEALED_COOKIE, SESSION_COOKIE};
+use authbench_contract::path;
 use authbench_servers::SchemeKind;
 
 use super::AttackRow;
@@ -59,14 +61,14 @@ fn attack_inputs(cred: &Cred, scheme: SchemeKind) -> Vec<(&'static str, Vec<(Str
                 out.push(("signature_stripped", one(format!("{}.{}.", parts[0], parts[1]))));
             }
             out.push(("wrong_scheme", vec![("authorization".into(), format!("Basic {raw}"))]));
-            out.push(("as_cookie", vec![("cookie".into(), format!("ab_auth={raw}"))]));
+            out.push(("as_cookie", vec![("cookie".into(), format!("{SEALED_COOKIE}={raw}"))]));
         }
         _ => {
             let name = cred.value.split_once('=').map(|(k, _)| k).unwrap_or("");
-            let other = if name == "ab_sid" { "ab_auth" } else { "ab_sid" };
+            let other = if name == SESSION_COOKIE { SEALED_COOKIE } else { SESSION_COOKIE };
             out.push(("other_cookie_name", vec![("cookie".into(), format!("{other}={raw}"))]));
             out.push(("duplicate_cookie", vec![("cookie".into(), format!("{name}={raw}; {name}={raw}"))]));
-            out.push(("as_bearer", vec![("authorization".into(), format!("Bearer {raw}"))]));
+            out.push(("as_bearer", vec![("authorization".into(), format!("{BEARER} {raw}"))]));
         }
     }
     out
@@ -78,7 +80,7 @@ pub async fn run(scheme: SchemeKind, addr: SocketAddr) -> Result<Vec<AttackRow>>
     let mut rows: BTreeMap<&'static str, AttackRow> = BTreeMap::new();
     for (kind, headers) in attack_inputs(&cred, scheme) {
         let hs: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        let status = http::send(addr, "GET", "/api/me", &hs, None).await.map(|r| r.status).unwrap_or(0);
+        let status = http::send(addr, "GET", path::ME, &hs, None).await.map(|r| r.status).unwrap_or(0);
         let row = rows.entry(kind).or_insert_with(|| AttackRow {
             scheme: scheme.to_string(),
             kind: kind.to_owned(),
@@ -95,7 +97,7 @@ pub async fn run(scheme: SchemeKind, addr: SocketAddr) -> Result<Vec<AttackRow>>
         }
     }
     // Control: the real credential still works after the barrage.
-    let ok = http::send(addr, "GET", "/api/me", &cred.headers(), None).await?.status;
+    let ok = http::send(addr, "GET", path::ME, &cred.headers(), None).await?.status;
     anyhow::ensure!(ok == 200, "{scheme}: the issued credential stopped working after the attacks ({ok})");
     Ok(rows.into_values().collect())
 }
@@ -108,7 +110,7 @@ mod tests {
     fn attack_inputs_never_include_the_real_credential() {
         let cred = Cred {
             header: "cookie",
-            value: "ab_sid=0123456789abcdef0123456789abcdef".into(),
+            value: format!("{SESSION_COOKIE}=0123456789abcdef0123456789abcdef"),
             refresh_token: None,
         };
         let inputs = attack_inputs(&cred, SchemeKind::Session);

@@ -50,7 +50,7 @@ impl Server {
         stdout.read_line(&mut line).expect("read listening line");
         let base = line
             .trim()
-            .strip_prefix("listening on ")
+            .strip_prefix(authbench_contract::listening::PREFIX)
             .unwrap_or_else(|| panic!("first line should be `listening on ...`, got {line:?}"))
             .to_owned();
         let addr: SocketAddr = base.trim_start_matches("http://").parse().expect("address in listening line");
@@ -78,7 +78,8 @@ impl Server {
 
     pub fn login(&self, user: u64) -> Resp {
         let body = format!(r#"{{"username":"user{user}","password":"password{user}"}}"#);
-        let resp = self.post("/auth/login", &[("Content-Type", "application/json")], Some(&body));
+        let resp =
+            self.post(authbench_contract::path::LOGIN, &[("Content-Type", "application/json")], Some(&body));
         assert_eq!(resp.status, 200, "login user{user}: {}", resp.body);
         resp
     }

@@ -5,6 +5,7 @@
 use std::net::SocketAddr;
 
 use anyhow::{Result, bail};
+use authbench_contract::path;
 use authbench_servers::SchemeKind;
 
 use authbench_report::data::{CheckRow, file};
@@ -66,7 +67,7 @@ pub async fn check(scheme: SchemeKind, addr: SocketAddr, redis: Option<&RedisInf
         });
     };
     let cred = login(addr, 1).await?;
-    let me = http::send(addr, "GET", "/api/me", &cred.headers(), None).await?;
+    let me = http::send(addr, "GET", path::ME, &cred.headers(), None).await?;
     add("me_ok", me.status == 200, format!("GET /api/me answered {}", me.status));
 
     let raw = cred.raw().to_owned();
@@ -147,7 +148,7 @@ pub async fn check(scheme: SchemeKind, addr: SocketAddr, redis: Option<&RedisInf
     // Replay after logout: rejected by the schemes with a store, accepted by the stateless ones
     // until expiry.
     let victim = login(addr, 2).await?;
-    let out = http::send(addr, "POST", "/auth/logout", &victim.headers(), None).await?;
+    let out = http::send(addr, "POST", path::LOGOUT, &victim.headers(), None).await?;
     let replay = me_status(addr, &victim).await?;
     let expected = if scheme.uses_store() { 401 } else { 200 };
     add(

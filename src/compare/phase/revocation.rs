@@ -12,6 +12,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use anyhow::{Result, bail};
+use authbench_contract::path;
 use authbench_report::data::RevocationRow;
 use authbench_servers::SchemeKind;
 
@@ -113,9 +114,9 @@ pub async fn measure(
         }
     }
 
-    let out = http::send(act, "POST", "/auth/logout", &single.headers(), None).await?;
+    let out = http::send(act, "POST", path::LOGOUT, &single.headers(), None).await?;
     let logout_at = Instant::now();
-    let all = http::send(act, "POST", "/auth/logout-all", &device_a.headers(), None).await?;
+    let all = http::send(act, "POST", path::LOGOUT_ALL, &device_a.headers(), None).await?;
     let all_at = Instant::now();
     let (a, b) = tokio::join!(
         probe_until_rejected(probe, &single, logout_at, limit),
