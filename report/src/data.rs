@@ -37,6 +37,13 @@ pub mod file {
     pub const REPORT_HTML: &str = "report.html";
     /// Directory of the load runs, one `<scheme>-r<repeat>/<phase>/` folder per run.
     pub const RUNS: &str = "runs";
+    /// The phase folder of the closed-model ramp, whose `me.hlog` gives the ramp's levels.
+    pub const RAMP_RUN: &str = "ramp";
+
+    /// `<scheme>-r<repeat>`: the folder under [`RUNS`] of one scheme × repeat.
+    pub fn unit_runs(scheme: &str, repeat: u32) -> String {
+        format!("{scheme}-r{repeat}")
+    }
     /// Directory of the fault scenarios' load runs, one `<scenario>/` folder per scenario.
     pub const FAULTS_DIR: &str = "faults";
 }

@@ -152,14 +152,14 @@ pub struct RenderedReport {
 
 /// Files of which a compare run holds at least one.
 const COMPARE_FILES: [&str; 8] = [
-    "summary.csv",
-    "ramp.csv",
-    "sessions.csv",
-    "spectrum.csv",
-    "revocation.csv",
-    "credentials.csv",
-    "checks.csv",
-    "environment.json",
+    data::file::SUMMARY,
+    data::file::RAMP,
+    data::file::SESSIONS,
+    data::file::SPECTRUM,
+    data::file::REVOCATION,
+    data::file::CREDENTIALS,
+    data::file::CHECKS,
+    data::file::ENVIRONMENT,
 ];
 
 /// Read the CSVs in `dir` and write plots, `report.md` and `report.html` into it.
@@ -170,9 +170,9 @@ pub fn render(dir: &Path) -> Result<RenderedReport, Error> {
     if load::is_load_dir(dir) {
         let (summary, ts, plots) = load::render_charts(dir)?;
         let document = load::document(&summary, &ts, &plots);
-        let markdown_path = dir.join("report.md");
+        let markdown_path = dir.join(data::file::REPORT_MD);
         write_file(&markdown_path, |w| markdown::write(w, &document))?;
-        let html_path = dir.join("report.html");
+        let html_path = dir.join(data::file::REPORT_HTML);
         let svgs = plots.iter().map(|p| (p.plot.name.clone(), p.svg_text.clone())).collect();
         write_file(&html_path, |w| html::write(w, &document, &svgs))?;
         return Ok(RenderedReport {

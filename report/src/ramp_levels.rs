@@ -11,7 +11,10 @@ use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
 use crate::Error;
-use crate::data::RampRow;
+use authbench_loadgen::output::file as run_file;
+use authbench_loadgen::record::Endpoint;
+
+use crate::data::{RampRow, file};
 
 /// `ramp_levels.csv`: one row per scheme × repeat × concurrency level of the ramp.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -46,7 +49,7 @@ pub enum Source {
 
 /// The run folder of one scheme × repeat (as `compare` names it).
 pub fn run_dir(dir: &Path, scheme: &str, repeat: u32) -> std::path::PathBuf {
-    dir.join("runs").join(format!("{scheme}-r{repeat}"))
+    dir.join(file::RUNS).join(file::unit_runs(scheme, repeat))
 }
 
 /// Ramp levels of the folder `dir` whose `ramp.csv` rows are `ramp`: from the run folders' hlogs
@@ -61,7 +64,8 @@ pub fn load(
         m.entry((r.scheme.clone(), r.repeat)).or_default().push(r);
         m
     });
-    let hlog = |s: &str, r: u32| run_dir(dir, s, r).join("ramp").join("me.hlog");
+    let hlog =
+        |s: &str, r: u32| run_dir(dir, s, r).join(file::RAMP_RUN).join(run_file::hlog(Endpoint::Me.as_str()));
     if !runs.is_empty() && runs.keys().all(|(s, r)| hlog(s, *r).is_file()) {
         let mut out = Vec::new();
         for ((scheme, repeat), rows) in &runs {

@@ -21,7 +21,7 @@ pub async fn unit(
     stop: &CancellationToken,
 ) -> Result<UnitResult> {
     let prefix = format!("{}{scheme}:{repeat}:", ctx.prefix);
-    let dir = ctx.plan.out.join(file::RUNS).join(format!("{scheme}-r{repeat}"));
+    let dir = ctx.plan.out.join(file::RUNS).join(file::unit_runs(scheme.as_str(), repeat));
     std::fs::create_dir_all(&dir)?;
     ctx.progress.phase(scheme, repeat, "start server");
     let server = ServerProcess::spawn(scheme, &ctx.server_args(scheme, &prefix, None))?;

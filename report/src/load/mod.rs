@@ -9,6 +9,7 @@ pub mod timeseries;
 
 use std::path::Path;
 
+use authbench_loadgen::output::file as run_file;
 use plotters::style::RGBColor;
 use serde_json::Value;
 
@@ -40,7 +41,7 @@ const REDIS: RGBColor = RGBColor(220, 90, 60);
 
 /// Whether `dir` holds the results of one `authbench load` run.
 pub fn is_load_dir(dir: &Path) -> bool {
-    dir.join("timeseries.csv").is_file() && dir.join("summary.json").is_file()
+    dir.join(run_file::TIMESERIES).is_file() && dir.join(run_file::SUMMARY_JSON).is_file()
 }
 
 fn line(label: impl Into<String>, color: RGBColor, dashed: bool, points: Vec<(f64, f64)>) -> TimeLine {
@@ -275,10 +276,10 @@ pub fn document(summary: &Value, ts: &Timeseries, plots: &[Rendered]) -> Documen
 
 /// Read a load results folder and draw its charts into it.
 pub fn render_charts(dir: &Path) -> Result<(Value, Timeseries, Vec<Rendered>), Error> {
-    let path = dir.join("summary.json");
+    let path = dir.join(run_file::SUMMARY_JSON);
     let text = std::fs::read(&path).map_err(|source| Error::Io { path: path.clone(), source })?;
     let summary: Value = serde_json::from_slice(&text).map_err(|source| Error::Json { path, source })?;
-    let ts = Timeseries::read(&dir.join("timeseries.csv"))?;
+    let ts = Timeseries::read(&dir.join(run_file::TIMESERIES))?;
     register_font();
     let plots = charts(&ts).iter().map(|c| render(c, dir)).collect::<Result<Vec<_>, _>>()?;
     Ok((summary, ts, plots))

@@ -5,14 +5,15 @@
 use anyhow::Result;
 use authbench_loadgen::ramp::LoadModel;
 use authbench_report::Metric;
-use authbench_report::data::RampRow;
+use authbench_report::data::{RampRow, file};
 
 use super::{Health, Unit, UnitResult};
 
 pub async fn run(u: &Unit<'_>, health: &mut Health, r: &mut UnitResult) -> Result<()> {
     let plan = &u.ctx.plan;
     u.phase("ramp");
-    let mut c = u.load(Some(u.scheme), LoadModel::Closed { stages: plan.stages.clone() }, Some("ramp"));
+    let mut c =
+        u.load(Some(u.scheme), LoadModel::Closed { stages: plan.stages.clone() }, Some(file::RAMP_RUN));
     c.think = plan.think;
     c.first_user = 1;
     let ramp_run = u.run_recorded(c, "ramp", Some(health)).await?;
