@@ -102,6 +102,7 @@ pub async fn grow(
         SchemeKind::JwtRevocable => {
             // The server's own issuing code: a family per login in Redis, a signed pair per user.
             let store = stores.revocable.context("jwt-revocable preload needs the revocation store")?;
+            let prefix = format!("{BEARER} ");
             let mut starts = (from..to).step_by(BATCH as usize);
             for s in starts.by_ref() {
                 let uids: Vec<u64> = ((s + 1)..=(s + BATCH).min(to)).collect();
@@ -110,7 +111,7 @@ pub async fn grow(
                     .await
                     .map_err(|e| anyhow::anyhow!("{e} while preloading jwt-revocable families into Redis"))?;
                 for t in tokens {
-                    issued.push_parts(b"Bearer ", t.as_bytes());
+                    issued.push_parts(prefix.as_bytes(), t.as_bytes());
                 }
             }
         }
