@@ -126,9 +126,15 @@ fn small_sweep_stores_one_session_per_user_and_looks_up_nearly_all() {
 
     // The top level's sessions are left in Redis: user i holds exactly one.
     let mut conn = redis::Client::open(redis.url()).unwrap().get_connection().unwrap();
+    // User indexes are `<prefix>{<tag>}u:<uid>` (the tag is keyed: find them by pattern).
+    let indexes: Vec<String> = redis::cmd("KEYS").arg(format!("{prefix}{{*}}u:*")).query(&mut conn).unwrap();
+    let mut uids: Vec<u64> =
+        indexes.iter().map(|k| k.rsplit_once("}u:").unwrap().1.parse().unwrap()).collect();
+    uids.sort_unstable();
+    assert_eq!(uids, (1..=4_000u64).collect::<Vec<_>>(), "one index per user");
     let mut pipe = redis::pipe();
-    for uid in 1..=4_000u64 {
-        pipe.cmd("SCARD").arg(format!("{prefix}u:{uid}"));
+    for key in &indexes {
+        pipe.cmd("SCARD").arg(key);
     }
     let cards: Vec<u64> = pipe.query(&mut conn).unwrap();
     assert!(cards.iter().all(|&c| c == 1), "a user without exactly one session");

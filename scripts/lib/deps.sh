@@ -39,7 +39,8 @@ ensure_deps() {
     }
     # Everything the scripts, the tests and the binary call:
     #   redis-server   the session store (authbench starts private ones on free loopback ports)
-    #   redis-tools    redis-cli (scripts/cpu-ratio.sh reads Redis CPU with it)
+    #   redis-tools    redis-cli (scripts/cpu-ratio.sh reads Redis CPU with it; `redis-cli --cluster create`
+    #                  builds the private Redis Cluster of the cluster tests)
     #   haproxy        the load balancer of multi-server runs
     #   procps         pgrep/ps/kill: the tests look for stray children with them (slim images lack it)
     #   curl           scripts/cpu-ratio.sh logs in with it

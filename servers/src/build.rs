@@ -11,7 +11,8 @@ use crate::error::{Error, Result};
 use crate::jwt::{Codec, JwtScheme};
 use crate::jwt_revocable::{RevocableScheme, RevocationStore};
 use crate::redis_server::RedisServer;
-use crate::session::{SessionScheme, SessionStore};
+use crate::session::{DURABLE_WAIT, SessionScheme, SessionStore};
+use crate::store_conn::StoreTarget;
 use crate::users::{PasswordCost, Users};
 
 /// A built server: its Router plus whatever must live as long as it (a private redis-server).
@@ -62,11 +63,29 @@ pub async fn build(args: &ServeArgs) -> Result<Built> {
             crate::api::router(JwtScheme::new(users, codec))
         }
         SchemeKind::Session => {
-            let (url, prefix) = store_location(args, &mut built)?;
-            let store = SessionStore::connect(&url, &prefix, args.ttl, args.store_timeout).await?;
+            let (target, prefix) = match &args.redis_cluster {
+                Some(list) => {
+                    let prefix = default_prefix(args);
+                    built.redis_url = Some(list.clone());
+                    built.redis_prefix = Some(prefix.clone());
+                    (StoreTarget::cluster_from_list(list)?, prefix)
+                }
+                None => {
+                    let (url, prefix) = store_location(args, &mut built)?;
+                    (StoreTarget::Single(url), prefix)
+                }
+            };
+            let store = SessionStore::connect_to(&target, &prefix, args.ttl, args.store_timeout)
+                .await?
+                .with_durable_logout(args.durable_logout.then_some(DURABLE_WAIT));
             crate::api::router(SessionScheme::new(users, store, args.same_site))
         }
         SchemeKind::JwtRevocable => {
+            if args.redis_cluster.is_some() || args.durable_logout {
+                return Err(Error::Config(
+                    "--redis-cluster and --durable-logout are options of the session scheme".into(),
+                ));
+            }
             let codec = match &key_material {
                 Some(m) => Codec::from_key_material(args.jwt_alg, m, args.ttl, args.refresh_ttl)?,
                 None => Codec::generate(args.jwt_alg, args.ttl, args.refresh_ttl)?,
@@ -92,8 +111,13 @@ fn store_location(args: &ServeArgs, built: &mut Built) -> Result<(String, String
             url
         }
     };
-    let prefix = args.redis_prefix.clone().unwrap_or_else(|| format!("authbench:{}:", std::process::id()));
+    let prefix = default_prefix(args);
     built.redis_url = Some(url.clone());
     built.redis_prefix = Some(prefix.clone());
     Ok((url, prefix))
+}
+
+/// `--redis-prefix`, or `authbench:<pid>:`.
+fn default_prefix(args: &ServeArgs) -> String {
+    args.redis_prefix.clone().unwrap_or_else(|| format!("authbench:{}:", std::process::id()))
 }

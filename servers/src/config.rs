@@ -138,6 +138,16 @@ pub struct ServeArgs {
     #[arg(long, env = "AUTHBENCH_REDIS_URL")]
     pub redis_url: Option<String>,
 
+    /// A Redis Cluster for the session scheme instead: `URL[,URL…]`, any of its nodes (several
+    /// survive one being down). Same key layout as a single Redis; keys hash-tagged per user.
+    #[arg(long, value_name = "URL[,URL…]", conflicts_with = "redis_url")]
+    pub redis_cluster: Option<String>,
+
+    /// Session logout and logout-all wait for one replica to acknowledge the delete (`WAIT 1`)
+    /// before answering; no acknowledgement within 250 ms answers 503. Needs replicas.
+    #[arg(long)]
+    pub durable_logout: bool,
+
     /// Prefix of every Redis key this server writes; keys outside it are never read or deleted.
     /// Default: `authbench:<pid>:`.
     #[arg(long)]
@@ -190,6 +200,8 @@ impl ServeArgs {
             scheme,
             addr: "127.0.0.1:0".parse().expect("literal address"),
             redis_url: None,
+            redis_cluster: None,
+            durable_logout: false,
             redis_prefix: None,
             users: 10_000,
             fast_login: false,

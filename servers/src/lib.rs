@@ -7,6 +7,9 @@
 //! - [`body`]: request bodies with a read deadline, and the extractor that answers 408.
 //! - [`cookie`]: stateless AES-256-GCM encrypted cookie ([`cookie::Sealer`] seals and opens).
 //! - [`session`]: Redis-backed session ([`session::SessionStore`] is every Redis call).
+//! - [`session_key`]: the session id (user tag + random part) and the hash-tagged key layout,
+//!   one for a single Redis and a Redis Cluster.
+//! - [`store_conn`]: the store's target (one Redis or a Cluster) and its one connection type.
 //! - [`jwt`]: stateless access + refresh JWTs ([`jwt::Codec`] signs and verifies).
 //! - [`jwt_revocable`]: JWT plus revocation in Redis (one `MGET` per request) and refresh-token
 //!   rotation with reuse detection ([`jwt_revocable::RevocationStore`] is every Redis call).
@@ -19,6 +22,7 @@
 //! - [`limits`]: body and credential size limits.
 //! - [`linger`]: request bodies read within the limit; oversized ones drained (bounded) before 413.
 //! - [`redis_server`]: a private `redis-server` child on a free loopback port.
+//! - [`redis_cluster`]: a private 3-primary/3-replica Redis Cluster of such children.
 //! - [`child`]: child processes that die with authbench (parent-death signal), and `kill(2)`.
 //! - [`error`]: the crate's one error enum and its mapping to HTTP status + JSON.
 //! - `testing` (feature `testing`, tests and `fuzz/` only): credential mutations, one copy shared by
@@ -38,10 +42,13 @@ pub mod jwt;
 pub mod jwt_revocable;
 pub mod limits;
 pub mod linger;
+pub mod redis_cluster;
 pub mod redis_server;
 pub mod serve;
 pub mod session;
+pub mod session_key;
 pub mod store;
+pub mod store_conn;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod users;

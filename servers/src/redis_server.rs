@@ -56,7 +56,7 @@ impl RedisServer {
         // The port is free when chosen but could be taken before redis binds it: retry a few times.
         for _ in 0..5 {
             let port = free_port()?;
-            match Self::spawn(&binary, port) {
+            match Self::spawn(&binary, port, &[]) {
                 Ok(server) => return Ok(server),
                 Err(e) => last_error = e.to_string(),
             }
@@ -64,7 +64,37 @@ impl RedisServer {
         Err(Error::RedisServerStart(last_error))
     }
 
-    fn spawn(binary: &PathBuf, port: u16) -> Result<RedisServer> {
+    /// Start a Redis Cluster node (`cluster-enabled yes`, the given node timeout) on a free
+    /// loopback port whose cluster bus port (port + 10000) is free too. Not yet part of a cluster:
+    /// see [`crate::redis_cluster`].
+    pub fn start_cluster_node(node_timeout: Duration) -> Result<RedisServer> {
+        let binary = find_binary().ok_or(Error::RedisServerMissing)?;
+        let extra = [
+            "--cluster-enabled".to_owned(),
+            "yes".to_owned(),
+            "--cluster-node-timeout".to_owned(),
+            node_timeout.as_millis().to_string(),
+            "--cluster-config-file".to_owned(),
+            "nodes.conf".to_owned(),
+            // A replica's first sync starts at once (default: a 5 s wait for more replicas).
+            "--repl-diskless-sync-delay".to_owned(),
+            "0".to_owned(),
+        ];
+        let mut last_error = String::new();
+        for _ in 0..20 {
+            let port = free_port()?;
+            if port > u16::MAX - 10_000 || TcpListener::bind((Ipv4Addr::LOCALHOST, port + 10_000)).is_err() {
+                continue;
+            }
+            match Self::spawn(&binary, port, &extra) {
+                Ok(server) => return Ok(server),
+                Err(e) => last_error = e.to_string(),
+            }
+        }
+        Err(Error::RedisServerStart(format!("no free port pair for a cluster node: {last_error}")))
+    }
+
+    fn spawn(binary: &PathBuf, port: u16, extra: &[String]) -> Result<RedisServer> {
         let dir = std::env::temp_dir().join(format!("authbench-redis-{}-{port}", std::process::id()));
         std::fs::create_dir_all(&dir)?;
         let mut command = Command::new(binary);
@@ -73,6 +103,7 @@ impl RedisServer {
             .args(["--save", "", "--appendonly", "no", "--daemonize", "no", "--loglevel", "warning"])
             .args(["--maxclients", "20000"])
             .args(debug_command_args(binary))
+            .args(extra)
             .arg("--dir")
             .arg(&dir)
             .stdin(Stdio::null())
@@ -115,6 +146,16 @@ impl RedisServer {
         self.port
     }
 
+    /// Send a signal to the server (SIGSTOP/SIGCONT/SIGKILL in fault cases).
+    pub fn signal(&self, signal: crate::child::Signal) -> std::io::Result<()> {
+        crate::child::signal(self.child.id(), signal)
+    }
+
+    /// Whether the process has exited (reaping it if so).
+    pub fn has_exited(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(Some(_)))
+    }
+
     pub fn pid(&self) -> u32 {
         self.child.id()
     }
@@ -132,7 +173,7 @@ impl RedisServer {
     /// Start a fresh, empty redis-server on the same port after [`kill`](Self::kill).
     pub fn restart(&mut self) -> Result<()> {
         let binary = find_binary().ok_or(Error::RedisServerMissing)?;
-        let fresh = Self::spawn(&binary, self.port)?;
+        let fresh = Self::spawn(&binary, self.port, &[])?;
         let old = std::mem::replace(self, fresh);
         drop(old);
         Ok(())

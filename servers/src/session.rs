@@ -1,9 +1,11 @@
-//! Server-side session: a 128-bit random session id in the cookie, the record in Redis.
+//! Server-side session: a session id (the user's opaque tag + 128 random bits) in the cookie, the
+//! record in Redis — one server or a Redis Cluster, one key layout for both ([`crate::session_key`]).
 //!
-//! Redis layout (all keys under the server's prefix):
-//! - `s:<sid>` → `{"uid":…,"iat":…}` with the idle TTL, refreshed by `GETEX … EX ttl` on every
-//!   authenticated request: one round trip, no extra `EXPIRE`.
-//! - `u:<uid>` → set of that user's session ids, for logout-all; its TTL follows the newest session.
+//! Redis layout (all keys under the server's prefix, `{tag}` the user's hash tag):
+//! - `{tag}s:<random>` → `{"uid":…,"iat":…}` with the idle TTL, refreshed by `GETEX … EX ttl` on
+//!   every authenticated request: one round trip, no extra `EXPIRE`.
+//! - `{tag}u:<uid>` → set of that user's session ids (random parts), for logout-all; its TTL
+//!   follows the newest session.
 //!
 //! A new id on every login and refresh (no fixation); an id that is not in Redis is never adopted.
 //! Every store call is bounded by the store timeout (`serve --store-timeout`, default
@@ -19,13 +21,13 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use serde::{Deserialize, Serialize};
 
 use crate::api::{self, Principal, Scheme};
 use crate::config::SameSite;
 use crate::error::{Error, Result};
-use crate::id::{is_well_formed_sid, new_sid};
+use crate::session_key::{Layout, check_prefix, is_well_formed, key_slot};
+use crate::store_conn::{StoreConn, StoreTarget};
 use crate::users::Users;
 
 /// Name of the session-id cookie: the contract's session-cookie name.
@@ -77,79 +79,122 @@ pub fn redact_url(url: &str) -> String {
     out
 }
 
-/// Session records in Redis. Also used by the harness to preload sessions through the same code.
+/// How long a `--durable-logout` logout waits for one replica to acknowledge the delete (`WAIT 1`)
+/// before answering 503; inside the store timeout (default [`STORE_TIMEOUT`]).
+pub const DURABLE_WAIT: Duration = Duration::from_millis(250);
+
+/// Session records in Redis (one server or a Cluster, one key layout: see [`crate::session_key`]).
+/// Also used by the harness to preload sessions through the same code.
 #[derive(Clone)]
 pub struct SessionStore {
-    conn: ConnectionManager,
-    prefix: Arc<str>,
+    conn: StoreConn,
+    layout: Layout,
     ttl_secs: u64,
     /// Bound on one store call; past it the request answers 503.
     timeout: Duration,
     logout_all: redis::Script,
+    /// `--durable-logout`: logout and logout-all wait for one replica (`WAIT 1 <ms>`), sent in the
+    /// same pipeline as the delete so that it reaches that key's primary.
+    durable_wait: Option<Duration>,
 }
+
+/// The logout-all script: KEYS[1] the user's index, ARGV[1] the key prefix of the user's sessions
+/// (same hash tag, same slot).
+const LOGOUT_ALL_LUA: &str = "local ids = redis.call('SMEMBERS', KEYS[1]) \
+     for _, id in ipairs(ids) do redis.call('DEL', ARGV[1] .. id) end \
+     redis.call('DEL', KEYS[1]) return #ids";
 
 impl SessionStore {
     /// Connect with a multiplexed, reconnecting connection, each store call bounded by `timeout`
     /// (the server's: [`STORE_TIMEOUT`] unless `serve --store-timeout` says otherwise).
     pub async fn connect(url: &str, prefix: &str, ttl: Duration, timeout: Duration) -> Result<SessionStore> {
-        Self::connect_with(url, prefix, ttl, timeout).await
+        Self::connect_to(&StoreTarget::Single(url.to_owned()), prefix, ttl, timeout).await
+    }
+
+    /// [`connect`](Self::connect) to one Redis or a Cluster.
+    pub async fn connect_to(
+        target: &StoreTarget,
+        prefix: &str,
+        ttl: Duration,
+        timeout: Duration,
+    ) -> Result<SessionStore> {
+        Self::connect_with(target, prefix, ttl, timeout).await
     }
 
     /// Connect for bulk work (preloading a million sessions in large pipelines), where one reply
     /// may legitimately take seconds; the request path keeps [`connect`](Self::connect)'s bound.
     pub async fn connect_bulk(url: &str, prefix: &str, ttl: Duration) -> Result<SessionStore> {
-        Self::connect_with(url, prefix, ttl, Duration::from_secs(60)).await
+        Self::connect_bulk_to(&StoreTarget::Single(url.to_owned()), prefix, ttl).await
+    }
+
+    /// [`connect_bulk`](Self::connect_bulk) to one Redis or a Cluster.
+    pub async fn connect_bulk_to(target: &StoreTarget, prefix: &str, ttl: Duration) -> Result<SessionStore> {
+        Self::connect_with(target, prefix, ttl, Duration::from_secs(60)).await
     }
 
     async fn connect_with(
-        url: &str,
+        target: &StoreTarget,
         prefix: &str,
         ttl: Duration,
         response_timeout: Duration,
     ) -> Result<SessionStore> {
-        let client = redis::Client::open(url)
-            .map_err(|source| Error::RedisConnect { url: redact_url(url), source })?;
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(Duration::from_millis(300)))
-            .set_response_timeout(Some(response_timeout))
-            .set_number_of_retries(1)
-            .set_min_delay(Duration::from_millis(10))
-            .set_max_delay(Duration::from_millis(100));
-        let conn = ConnectionManager::new_with_config(client, config)
+        check_prefix(prefix)?;
+        let mut conn = StoreConn::connect(target, response_timeout).await?;
+        // The tag key is shared by every server on this store and prefix: the first writes it.
+        let key = Layout::tag_key_key(prefix);
+        let failed = |source| Error::RedisConnect { url: target.redacted(), source };
+        let _: Option<String> = redis::cmd("SET")
+            .arg(&key)
+            .arg(Layout::random_tag_key())
+            .arg("NX")
+            .query_async(&mut conn)
             .await
-            .map_err(|source| Error::RedisConnect { url: redact_url(url), source })?;
+            .map_err(failed)?;
+        let tag_key: String = redis::cmd("GET").arg(&key).query_async(&mut conn).await.map_err(failed)?;
         Ok(SessionStore {
             conn,
-            prefix: prefix.into(),
+            layout: Layout::new(prefix, tag_key.as_bytes())?,
             ttl_secs: ttl.as_secs().max(1),
             timeout: response_timeout,
-            logout_all: redis::Script::new(
-                "local ids = redis.call('SMEMBERS', KEYS[1]) \
-                 for _, id in ipairs(ids) do redis.call('DEL', ARGV[1] .. id) end \
-                 redis.call('DEL', KEYS[1]) return #ids",
-            ),
+            logout_all: redis::Script::new(LOGOUT_ALL_LUA),
+            durable_wait: None,
         })
     }
 
+    /// Make logout and logout-all wait for one replica's acknowledgement (`--durable-logout`);
+    /// one that does not come within `wait` answers 503.
+    pub fn with_durable_logout(mut self, wait: Option<Duration>) -> SessionStore {
+        self.durable_wait = wait;
+        self
+    }
+
     pub fn prefix(&self) -> &str {
-        &self.prefix
+        self.layout.prefix()
+    }
+
+    pub fn layout(&self) -> &Layout {
+        &self.layout
     }
 
     /// The Redis key of session `sid` (public so a measurement can sample its memory).
     pub fn session_key(&self, sid: &str) -> String {
-        format!("{}s:{sid}", self.prefix)
+        self.layout.session_key(sid)
     }
 
     /// The Redis key of user `uid`'s session index (public for the same reason).
     pub fn user_key(&self, uid: u64) -> String {
-        format!("{}u:{uid}", self.prefix)
+        self.layout.user_key(uid)
     }
 
     /// Run one store call under the timeout; any failure is "store unavailable", never a 500.
+    /// A failure also tells the connection (a Cluster one is rebuilt: see [`StoreConn::failed`]).
     async fn bounded<T>(&self, fut: impl Future<Output = redis::RedisResult<T>>) -> Result<T> {
         match tokio::time::timeout(self.timeout, fut).await {
             Ok(Ok(v)) => Ok(v),
-            Ok(Err(_)) | Err(_) => Err(Error::StoreUnavailable),
+            Ok(Err(_)) | Err(_) => {
+                self.conn.failed();
+                Err(Error::StoreUnavailable)
+            }
         }
     }
 
@@ -157,13 +202,13 @@ impl SessionStore {
         let record = serde_json::to_string(&Record { uid, iat: api::now_secs() }).expect("record serializes");
         let user_key = self.user_key(uid);
         pipe.cmd("SET").arg(self.session_key(sid)).arg(record).arg("EX").arg(self.ttl_secs).ignore();
-        pipe.cmd("SADD").arg(&user_key).arg(sid).ignore();
+        pipe.cmd("SADD").arg(&user_key).arg(Layout::member(sid)).ignore();
         pipe.cmd("EXPIRE").arg(&user_key).arg(self.ttl_secs).ignore();
     }
 
-    /// Create a session for `uid`: one atomic round trip. Returns the new id.
+    /// Create a session for `uid`: one atomic round trip, in the user's slot. Returns the new id.
     pub async fn create(&self, uid: u64) -> Result<String> {
-        let sid = new_sid();
+        let sid = self.layout.new_session_id(uid);
         let mut pipe = redis::pipe();
         pipe.atomic();
         self.create_pipe(&mut pipe, uid, &sid);
@@ -172,23 +217,43 @@ impl SessionStore {
         Ok(sid)
     }
 
-    /// Create sessions for many users in one pipeline (preloading). Returns the ids.
+    /// Create sessions for many users (preloading). Returns the ids, in `uids`' order. On a
+    /// single Redis one pipeline; on a Cluster one pipeline per slot (a pipeline never spans
+    /// slots), sent concurrently over the multiplexed connection.
     pub async fn create_many(&self, uids: impl IntoIterator<Item = u64>) -> Result<Vec<String>> {
-        let mut pipe = redis::pipe();
-        let mut sids = Vec::new();
-        for uid in uids {
-            let sid = new_sid();
-            self.create_pipe(&mut pipe, uid, &sid);
-            sids.push(sid);
+        let uids: Vec<u64> = uids.into_iter().collect();
+        let sids: Vec<String> = uids.iter().map(|&uid| self.layout.new_session_id(uid)).collect();
+        let mut pipes: Vec<redis::Pipeline> = Vec::new();
+        match &self.conn {
+            StoreConn::Single(_) => {
+                let mut pipe = redis::pipe();
+                for (&uid, sid) in uids.iter().zip(&sids) {
+                    self.create_pipe(&mut pipe, uid, sid);
+                }
+                pipes.push(pipe);
+            }
+            StoreConn::Cluster(_) => {
+                let mut by_slot: std::collections::BTreeMap<u16, redis::Pipeline> = Default::default();
+                for (&uid, sid) in uids.iter().zip(&sids) {
+                    let slot = key_slot(&self.user_key(uid));
+                    self.create_pipe(by_slot.entry(slot).or_insert_with(redis::pipe), uid, sid);
+                }
+                pipes.extend(by_slot.into_values());
+            }
         }
-        let mut conn = self.conn.clone();
-        pipe.query_async::<()>(&mut conn).await.map_err(Error::Redis)?;
+        let calls = pipes.iter().map(|pipe| {
+            let mut conn = self.conn.clone();
+            async move { pipe.query_async::<()>(&mut conn).await }
+        });
+        for result in futures::future::join_all(calls).await {
+            result.map_err(Error::Redis)?;
+        }
         Ok(sids)
     }
 
     /// Look a session up and refresh its idle expiry: exactly one `GETEX`.
     pub async fn lookup(&self, sid: &str) -> Result<Record> {
-        if !is_well_formed_sid(sid) {
+        if !is_well_formed(sid) {
             return Err(Error::InvalidCredential);
         }
         let mut conn = self.conn.clone();
@@ -200,39 +265,83 @@ impl SessionStore {
 
     /// Replace a session by a new one for the same user; the old id is gone from then on.
     pub async fn rotate(&self, sid: &str) -> Result<(u64, String)> {
-        if !is_well_formed_sid(sid) {
+        let Some((tag, _)) = Layout::split(sid) else {
             return Err(Error::InvalidCredential);
-        }
+        };
         let mut conn = self.conn.clone();
         // GETDEL makes rotation single-use: two concurrent refreshes of one id cannot both win.
         let cmd = redis::cmd("GETDEL").arg(self.session_key(sid)).clone();
         let raw: Option<String> = self.bounded(cmd.query_async(&mut conn)).await?;
         let record: Record = serde_json::from_str(&raw.ok_or(Error::InvalidCredential)?)
             .map_err(|_| Error::InvalidCredential)?;
-        let new = new_sid();
+        let new = self.layout.new_session_id(record.uid);
         let mut pipe = redis::pipe();
         pipe.atomic();
-        pipe.cmd("SREM").arg(self.user_key(record.uid)).arg(sid).ignore();
+        pipe.cmd("SREM").arg(self.layout.user_key_tagged(tag, record.uid)).arg(Layout::member(sid)).ignore();
         self.create_pipe(&mut pipe, record.uid, &new);
         self.bounded(pipe.query_async::<()>(&mut conn)).await?;
         Ok((record.uid, new))
     }
 
+    /// Append `WAIT 1 <ms>` when logout is durable: it follows the delete to that key's primary.
+    fn durable(&self, pipe: &mut redis::Pipeline) -> bool {
+        match self.durable_wait {
+            Some(wait) => {
+                pipe.cmd("WAIT").arg(1).arg(wait.as_millis() as u64);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The replica count `WAIT` answered, last in `replies`: 0 means the delete is not known to
+    /// be on a replica, and the client is told so (503).
+    fn acknowledged(replies: &[redis::Value]) -> Result<()> {
+        match replies.last() {
+            Some(redis::Value::Int(n)) if *n >= 1 => Ok(()),
+            _ => Err(Error::StoreUnavailable),
+        }
+    }
+
     /// End one session.
     pub async fn delete(&self, sid: &str, uid: u64) -> Result<()> {
+        let Some((tag, _)) = Layout::split(sid) else {
+            return Err(Error::InvalidCredential);
+        };
         let mut pipe = redis::pipe();
-        pipe.atomic();
         pipe.cmd("DEL").arg(self.session_key(sid)).ignore();
-        pipe.cmd("SREM").arg(self.user_key(uid)).arg(sid).ignore();
+        pipe.cmd("SREM").arg(self.layout.user_key_tagged(tag, uid)).arg(Layout::member(sid)).ignore();
         let mut conn = self.conn.clone();
+        if self.durable(&mut pipe) {
+            let replies: Vec<redis::Value> = self.bounded(pipe.query_async(&mut conn)).await?;
+            return Self::acknowledged(&replies);
+        }
+        pipe.atomic();
         self.bounded(pipe.query_async::<()>(&mut conn)).await
     }
 
-    /// End every session of a user, atomically. Returns how many ids the index held.
-    pub async fn delete_all(&self, uid: u64) -> Result<u64> {
+    /// End every session of a user, atomically (one script in the user's slot). `sid` is the
+    /// session asking: its tag names the user's slot.
+    pub async fn delete_all(&self, sid: &str, uid: u64) -> Result<u64> {
+        let Some((tag, _)) = Layout::split(sid) else {
+            return Err(Error::InvalidCredential);
+        };
+        let index = self.layout.user_key_tagged(tag, uid);
+        let sessions = self.layout.session_key_prefix(tag);
         let mut conn = self.conn.clone();
-        let mut call = self.logout_all.key(self.user_key(uid));
-        call.arg(format!("{}s:", self.prefix));
+        if self.durable_wait.is_some() {
+            let mut pipe = redis::pipe();
+            pipe.cmd("EVAL").arg(LOGOUT_ALL_LUA).arg(1).arg(&index).arg(&sessions);
+            self.durable(&mut pipe);
+            let replies: Vec<redis::Value> = self.bounded(pipe.query_async(&mut conn)).await?;
+            Self::acknowledged(&replies)?;
+            return match replies.first() {
+                Some(redis::Value::Int(n)) => Ok(*n as u64),
+                _ => Err(Error::StoreUnavailable),
+            };
+        }
+        let mut call = self.logout_all.key(index);
+        call.arg(sessions);
         self.bounded(call.invoke_async(&mut conn)).await
     }
 }
@@ -301,7 +410,7 @@ impl Scheme for SessionScheme {
     }
 
     async fn logout_all(&self, who: SessionAuth) -> Result<Response> {
-        self.inner.store.delete_all(who.uid).await?;
+        self.inner.store.delete_all(&who.sid, who.uid).await?;
         let removal = api::removal_cookie(COOKIE_NAME, self.inner.same_site);
         Ok(api::with_cookie(StatusCode::NO_CONTENT, &removal, None))
     }

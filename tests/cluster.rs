@@ -1,0 +1,183 @@
+//! `authbench serve session --redis-cluster`: a private 3-primary/3-replica Redis Cluster, the real
+//! server binary, one command per authenticated request summed over the primaries, logout and
+//! logout-all in one slot, a primary killed and the server recovering by itself, and the revoked
+//! session that comes back after a failover — with and without `--durable-logout`.
+//!
+//! One cluster for the whole file (one test function, stages in order): starting one takes about
+//! a second, a failover a few.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use authbench_servers::redis_cluster::RedisCluster;
+use authbench_servers::session_key::{TAG_LEN, key_slot};
+use common::{Resp, Server, require_redis};
+
+fn me(server: &Server, cookie: &str) -> Resp {
+    server.get("/api/me", &[("Cookie", cookie)])
+}
+
+/// The slot of the session behind `cookie` (`ab_sid=<tag><random>`).
+fn slot_of(cookie: &str) -> u16 {
+    let sid = cookie.split_once('=').unwrap().1;
+    key_slot(&format!("{{{}}}", &sid[..TAG_LEN]))
+}
+
+/// Sum of `cmdstat_<name>` calls over the cluster's live primaries, per command.
+fn commandstats(cluster: &RedisCluster, primaries: &[u16]) -> std::collections::BTreeMap<String, u64> {
+    let mut total = std::collections::BTreeMap::new();
+    for &port in primaries {
+        let v = cluster.query(port, redis::cmd("INFO").arg("commandstats")).unwrap();
+        let info: String = redis::from_redis_value(v).unwrap();
+        for line in info.lines() {
+            let Some((name, rest)) = line.strip_prefix("cmdstat_").and_then(|l| l.split_once(':')) else {
+                continue;
+            };
+            let calls: u64 = rest
+                .split(',')
+                .find_map(|kv| kv.strip_prefix("calls="))
+                .and_then(|c| c.parse().ok())
+                .unwrap_or(0);
+            *total.entry(name.to_owned()).or_insert(0) += calls;
+        }
+    }
+    total
+}
+
+/// Log in users from `from` on until one's session lives on a primary for which `pick` holds.
+fn login_on(
+    server: &Server,
+    cluster: &RedisCluster,
+    from: u64,
+    pick: impl Fn(u16) -> bool,
+) -> (u64, String, u16) {
+    for user in from..from + 200 {
+        // Right after a failover a server that has not talked to the cluster since may answer
+        // 503 until its client has the new slot map: poll, within a bound.
+        let deadline = Instant::now() + Duration::from_secs(15);
+        let body = format!(r#"{{"username":"user{user}","password":"password{user}"}}"#);
+        let resp = loop {
+            let r = server.post("/auth/login", &[("Content-Type", "application/json")], Some(&body));
+            if r.status != 503 || Instant::now() > deadline {
+                break r;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        assert_eq!(resp.status, 200, "login user{user}: {}", resp.body);
+        let cookie = resp.cookie_pair();
+        let primary = cluster.primary_of_slot(slot_of(&cookie)).unwrap();
+        if pick(primary) {
+            return (user, cookie, primary);
+        }
+    }
+    panic!("no user from {from} landed on a wanted primary");
+}
+
+/// The deterministic lost-delete sequence on `primary`: its replica stopped and cut off (so the
+/// delete cannot reach it, not even through socket buffers), `logout` sent, the primary killed,
+/// the replica resumed and promoted. Returns the logout's status.
+fn logout_then_failover(cluster: &mut RedisCluster, server: &Server, cookie: &str, primary: u16) -> u16 {
+    let replica = cluster.replica_of(primary).unwrap();
+    cluster.pause_node(replica, true).unwrap();
+    // The primary closes the replication link: what follows stays in its own backlog.
+    cluster.query(primary, redis::cmd("CLIENT").arg("KILL").arg("TYPE").arg("replica")).unwrap();
+    let status = server.post("/auth/logout", &[("Cookie", cookie)], None).status;
+    cluster.kill_node(primary);
+    cluster.pause_node(replica, false).unwrap();
+    let started = Instant::now();
+    cluster.wait_ok(Duration::from_secs(30)).expect("replica promoted, cluster ok");
+    assert_eq!(cluster.primary_of_slot(slot_of(cookie)).unwrap(), replica, "the replica serves the slot");
+    eprintln!("failover of {primary} to {replica}: {:.1} s after SIGCONT", started.elapsed().as_secs_f64());
+    status
+}
+
+/// Poll until `cookie` gets an answer that is not 503 (the server's client found the new primary).
+fn settled(server: &Server, cookie: &str) -> Resp {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let r = me(server, cookie);
+        if r.status != 503 || Instant::now() > deadline {
+            return r;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn session_store_on_a_redis_cluster() {
+    require_redis();
+    let mut cluster = RedisCluster::start().expect("start a 3+3 Redis Cluster");
+    let list = cluster.url_list();
+    let plain = Server::spawn("session", &["--redis-cluster", &list, "--redis-prefix", "t:plain:"]);
+    let durable = Server::spawn(
+        "session",
+        &["--redis-cluster", &list, "--redis-prefix", "t:durable:", "--durable-logout"],
+    );
+
+    // One authenticated request = one command, summed over the primaries.
+    let cookie = plain.login(1).cookie_pair();
+    let sid = cookie.split_once('=').unwrap().1;
+    assert_eq!(sid.len(), 48, "tag + random part: {sid}");
+    let primaries = cluster.live_primaries().unwrap();
+    assert_eq!(primaries.len(), 3);
+    let before = commandstats(&cluster, &primaries);
+    for _ in 0..20 {
+        assert_eq!(me(&plain, &cookie).status, 200);
+    }
+    let after = commandstats(&cluster, &primaries);
+    let delta: std::collections::BTreeMap<&str, u64> = after
+        .iter()
+        .map(|(k, v)| (k.as_str(), v - before.get(k).copied().unwrap_or(0)))
+        .filter(|&(k, v)| v > 0 && k != "info")
+        .collect();
+    assert_eq!(delta, [("getex", 20)].into_iter().collect(), "commands for 20 requests over all primaries");
+
+    // A user's sessions share a slot; logout ends one, logout-all every one, across slots of
+    // other users untouched.
+    let a = plain.login(2).cookie_pair();
+    let b = plain.login(2).cookie_pair();
+    let c = plain.login(2).cookie_pair();
+    let other = plain.login(3).cookie_pair();
+    assert_eq!(slot_of(&a), slot_of(&b));
+    assert_eq!(plain.post("/auth/logout", &[("Cookie", &a)], None).status, 204);
+    assert_eq!(me(&plain, &a).status, 401);
+    assert_eq!(me(&plain, &b).status, 200);
+    assert_eq!(plain.post("/auth/logout-all", &[("Cookie", &b)], None).status, 204);
+    assert_eq!(me(&plain, &b).status, 401);
+    assert_eq!(me(&plain, &c).status, 401);
+    assert_eq!(me(&plain, &other).status, 200);
+    // Another server on the same cluster and prefix accepts the same credential (shared tag key).
+    let twin = Server::spawn("session", &["--redis-cluster", &list, "--redis-prefix", "t:plain:"]);
+    assert_eq!(me(&twin, &other).status, 200);
+    drop(twin);
+
+    // A healthy durable logout: WAIT 1 is answered by the replica.
+    let d = durable.login(4).cookie_pair();
+    assert_eq!(durable.post("/auth/logout", &[("Cookie", &d)], None).status, 204);
+    assert_eq!(me(&durable, &d).status, 401);
+
+    // Without --durable-logout: the logout answers 204 and the session comes back after the
+    // failover (the revoked session that comes back: count 1).
+    let (_, revoked, p1) = login_on(&plain, &cluster, 10, |_| true);
+    let (_, bystander, _) = login_on(&plain, &cluster, 300, |p| p == p1);
+    let status = logout_then_failover(&mut cluster, &plain, &revoked, p1);
+    assert_eq!(status, 204, "the logout answered 2xx");
+    // The server recovers by itself: a session on the failed primary's slots is served again.
+    assert_eq!(settled(&plain, &bystander).status, 200, "server recovered without a restart");
+    assert_eq!(me(&plain, &revoked).status, 200, "the revoked session came back: the delete was lost");
+
+    // With --durable-logout: the same sequence answers 503 (WAIT timed out), so no logout that
+    // answered 2xx comes back (count 0); the client knows to retry, and the retry holds.
+    let (_, revoked, p2) = login_on(&durable, &cluster, 600, |p| p != p1 && primaries.contains(&p));
+    let status = logout_then_failover(&mut cluster, &durable, &revoked, p2);
+    assert_eq!(status, 503, "a logout whose WAIT timed out is not reported as done");
+    assert_eq!(settled(&durable, &revoked).status, 200, "the session is back, but its logout said 503");
+    // The retry deletes on the new primary, which has no replica left to acknowledge: still 503,
+    // the honest answer, yet the session is gone from the primary.
+    assert_eq!(durable.post("/auth/logout", &[("Cookie", &revoked)], None).status, 503);
+    assert_eq!(me(&durable, &revoked).status, 401);
+    // The plain server still works on every slot.
+    let fresh = plain.login(7).cookie_pair();
+    assert_eq!(settled(&plain, &fresh).status, 200);
+}
