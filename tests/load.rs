@@ -268,8 +268,8 @@ fn session_run_samples_server_and_redis_cost() {
     assert!(s["server"]["rss_bytes_max"].as_u64().unwrap() > 1 << 20);
     assert!(s["redis"]["cpu_us_per_req"].as_f64().unwrap() > 0.0, "{s}");
     assert!(s["redis"]["keys_max"].as_u64().unwrap() >= 20, "one key per live session at least: {s}");
-    // `ab_sid=` + 32 hex characters.
-    assert_eq!(s["endpoints"]["me"]["credential_bytes_per_req"].as_f64().unwrap(), 39.0);
+    // `ab_sid=` + 48 hex characters (the user's 16-character tag + 32 random).
+    assert_eq!(s["endpoints"]["me"]["credential_bytes_per_req"].as_f64().unwrap(), 55.0);
     let text = String::from_utf8_lossy(&o.stdout);
     assert!(text.contains("redis:") && text.contains("µs CPU/request"), "{text}");
 }

@@ -140,8 +140,17 @@ pub async fn check(scheme: SchemeKind, addr: SocketAddr, redis: Option<&RedisInf
         }
         SchemeKind::JwtRevocable => unreachable!("a variant's parent is an original scheme"),
         SchemeKind::Session => {
-            let opaque = raw.len() == 32 && raw.bytes().all(|b| b.is_ascii_hexdigit());
-            add("session_id_opaque_128_bit", opaque, format!("session id is {} hex characters", raw.len()));
+            // The user's keyed tag (16 hex, opaque: HMAC of the user id) + 128 random bits (32 hex).
+            let opaque = authbench_servers::session_key::is_well_formed(&raw);
+            add(
+                "session_id_opaque_128_bit",
+                opaque,
+                format!(
+                    "session id is {} hex characters ({}-character keyed user tag + 128 random bits expected)",
+                    raw.len(),
+                    authbench_servers::session_key::TAG_LEN
+                ),
+            );
         }
     }
 
