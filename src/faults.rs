@@ -11,6 +11,8 @@
 //!   say "the target stopped answering" as for a killed one (exit 1), count the requests left
 //!   waiting as unfinished, and leave its files complete.
 //! - `generator_interrupted`: SIGINT to `authbench load` mid-ramp: exit 130, complete files.
+//! - `cluster_failover`, `revoked_after_failover`: the Redis Cluster cases, in
+//!   [`crate::cluster_faults`].
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -72,8 +74,10 @@ pub fn run(args: FaultsArgs) -> i32 {
         Err(code) => return code,
     };
     let mut rows = Vec::new();
-    let scenarios: [(&str, Scenario); 4] = [
+    let scenarios: [(&str, Scenario); 6] = [
         ("redis_outage", &|redis| runtime.block_on(redis_outage(redis, &work))),
+        ("cluster_failover", &|_| runtime.block_on(crate::cluster_faults::cluster_failover(&work))),
+        ("revoked_after_failover", &|_| runtime.block_on(crate::cluster_faults::revoked_after_failover())),
         ("target_dies", &|_| target_dies(&work)),
         ("target_frozen", &|_| target_frozen(&work)),
         ("generator_interrupted", &|_| generator_interrupted(&work)),
@@ -105,7 +109,7 @@ pub fn run(args: FaultsArgs) -> i32 {
     if rows.iter().all(|r| r.passed) { exit::OK } else { exit::FAILED }
 }
 
-fn errors_text(summary: &authbench_loadgen::Summary) -> String {
+pub(crate) fn errors_text(summary: &authbench_loadgen::Summary) -> String {
     let mut kinds = std::collections::BTreeMap::<String, u64>::new();
     for e in summary.endpoints.values() {
         for (k, v) in &e.errors_by_kind {

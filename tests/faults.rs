@@ -17,7 +17,7 @@ fn every_fault_scenario_passes_and_is_reported() {
     let rows: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
     let get =
         |row: &csv::StringRecord, col: &str| row[headers.iter().position(|h| h == col).unwrap()].to_owned();
-    assert_eq!(rows.len(), 4, "{err}");
+    assert_eq!(rows.len(), 6, "{err}");
     for row in &rows {
         assert_eq!(get(row, "passed"), "true", "{} failed: {}", get(row, "scenario"), get(row, "detail"));
         assert_eq!(get(row, "files_parse"), "true");
@@ -49,6 +49,14 @@ fn every_fault_scenario_passes_and_is_reported() {
             .unwrap();
     assert!(s["total"]["unfinished"].as_u64().unwrap() > 0, "{}", s["total"]);
     assert_eq!(s["stopped_answering"]["cause"], "silent_longer_than_timeout", "{}", s["stopped_answering"]);
+    // Redis Cluster: a killed primary's errors stay inside the failover window and the server
+    // recovers by itself; a 2xx logout lost in a failover comes back without --durable-logout,
+    // never with it.
+    let failover = rows.iter().find(|r| get(r, "scenario") == "cluster_failover").unwrap();
+    assert!(get(failover, "detail").contains("all inside"), "{}", get(failover, "detail"));
+    let revoked = rows.iter().find(|r| get(r, "scenario") == "revoked_after_failover").unwrap();
+    let detail = get(revoked, "detail");
+    assert!(detail.contains("came back: 1 of 1 without") && detail.contains("0 with it"), "{detail}");
     let int = rows.iter().find(|r| get(r, "scenario") == "generator_interrupted").unwrap();
     assert_eq!(get(int, "exit_code"), "130");
     assert!(out.status.success(), "{err}");

@@ -207,6 +207,26 @@ impl RedisCluster {
         Ok(())
     }
 
+    /// The first half of the lost-delete case: SIGSTOP `primary`'s replica and have the primary
+    /// close the replication link, so that writes from now on stay in the primary's own backlog
+    /// (not even in a socket buffer the replica could read on resuming). Returns the replica.
+    pub fn cut_off_replica(&self, primary: u16) -> Result<u16> {
+        let replica = self.replica_of(primary)?;
+        self.pause_node(replica, true)?;
+        query(primary, redis::cmd("CLIENT").arg("KILL").arg("TYPE").arg("replica"))?;
+        Ok(replica)
+    }
+
+    /// The second half: SIGKILL `primary`, SIGCONT `replica`, wait until it is promoted and the
+    /// cluster is ok. Returns how long that took after SIGCONT.
+    pub fn fail_over(&mut self, primary: u16, replica: u16) -> Result<Duration> {
+        self.kill_node(primary);
+        self.pause_node(replica, false)?;
+        let resumed = Instant::now();
+        self.wait_ok(Duration::from_secs(30))?;
+        Ok(resumed.elapsed())
+    }
+
     /// Run one command on the node on `port` (a test's or the harness's probe).
     pub fn query(&self, port: u16, cmd: &redis::Cmd) -> Result<redis::Value> {
         query(port, cmd)
