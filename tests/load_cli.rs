@@ -208,3 +208,61 @@ fn remote_targets_need_allow_remote_and_refuse_server_pid() {
     child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
     assert!(err.contains("warning: listening on") && err.contains("not on loopback"), "{err}");
 }
+
+/// `sh -c 'ulimit -n LIMIT; exec authbench ARGS'`: a process with a small open-file limit.
+fn limited(limit: u32, args: &str) -> Command {
+    let mut c = Command::new("/bin/sh");
+    c.arg("-c").arg(format!("ulimit -n {limit} && exec {BIN} {args}"));
+    c
+}
+
+#[test]
+fn generator_and_server_stop_at_their_open_file_limit_and_say_so() {
+    // Generator: 300 files allow 300 - 128 (its own files) = 172 connections; 400 users asked.
+    let server = Server::spawn("jwt", &[]);
+    let out = limited(
+        300,
+        &format!("load {} --scheme jwt -c 400 -d 2s --think 100ms --json --no-progress", server.base),
+    )
+    .output()
+    .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let s = json(&out.stdout);
+    assert_eq!(s["limits"]["capped_at"], 172, "{}", s["limits"]);
+    assert!(s["limits"]["capped_by"].as_str().unwrap().contains("open-file limit (300"), "{}", s["limits"]);
+    assert_eq!(s["vus_max"], 172);
+    assert_eq!(s["total"]["errors"], 0, "capped cleanly: {}", s["total"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("LIMIT: the open-file limit (300"));
+
+    // Server: 150 files, 200 users: it says which limit stops it and keeps serving the others.
+    let mut child = limited(150, "serve jwt --fast-login --users 1000 --addr 127.0.0.1:0")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let base = line.trim().strip_prefix("listening on ").unwrap().to_owned();
+    let out = load(&[
+        &base,
+        "--scheme",
+        "jwt",
+        "-c",
+        "200",
+        "-d",
+        "2s",
+        "--think",
+        "100ms",
+        "--timeout",
+        "1s",
+        "--json",
+    ]);
+    let s = json(&out.stdout);
+    assert!(s["endpoints"]["me"]["count"].as_u64().unwrap() > 100, "the connected users were served: {s}");
+    child.kill().unwrap();
+    let _ = child.wait();
+    let mut err = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+    assert!(err.contains("LIMIT: the open-file limit (150) refuses new connections with"), "{err}");
+}

@@ -31,6 +31,42 @@ use crate::failure::ErrorKind;
 /// Connect timeout (the per-request timeout applies on top, from the request's start).
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 
+/// Loopback source addresses a run's connections are spread over (127.0.0.1 to 127.0.0.8), so the
+/// ~28k ephemeral ports of one source address do not cap the connections to one target.
+pub const SOURCE_ADDRESSES: u8 = 8;
+
+/// The source address of connection `n` to `target`: spread over 127.0.0.1..=8 for an IPv4
+/// loopback target; the system's choice otherwise.
+pub fn source_for(target: SocketAddr, n: u64) -> Option<std::net::IpAddr> {
+    match target.ip() {
+        std::net::IpAddr::V4(ip) if ip.is_loopback() => {
+            Some(std::net::Ipv4Addr::new(127, 0, 0, 1 + (n % u64::from(SOURCE_ADDRESSES)) as u8).into())
+        }
+        _ => None,
+    }
+}
+
+/// Connects refused by this process's own limits, counted for the run's summary: which limit
+/// stopped the generator from opening more connections.
+#[derive(Debug, Default)]
+pub struct OsLimits {
+    /// EMFILE / ENFILE: the open-file limit (per process, or the system's).
+    pub files: AtomicU64,
+    /// EADDRNOTAVAIL: no free ephemeral port for the source address.
+    pub ports: AtomicU64,
+}
+
+impl OsLimits {
+    fn count(&self, e: &std::io::Error) {
+        // Linux errno values: ENFILE 23, EMFILE 24.
+        if matches!(e.raw_os_error(), Some(23 | 24)) {
+            self.files.fetch_add(1, Ordering::Relaxed);
+        } else if e.kind() == std::io::ErrorKind::AddrNotAvailable {
+            self.ports.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
 /// Bytes written and read on a connection; only its own virtual user touches them.
 #[derive(Debug, Default)]
 pub struct IoCounters {
@@ -188,6 +224,10 @@ pub struct Client {
     uri: Option<(&'static str, Uri)>,
     /// `-H` headers, sent on every request (usually none).
     extra: Arc<[(HeaderName, HeaderValue)]>,
+    /// Bind this source address before connecting (see [`source_for`]).
+    source: Option<std::net::IpAddr>,
+    /// Where connects refused by the process's own limits are counted.
+    limits: Option<Arc<OsLimits>>,
 }
 
 static JSON: HeaderValue = HeaderValue::from_static("application/json");
@@ -206,7 +246,26 @@ impl Client {
             quiet: Quiet::new(),
             uri: None,
             extra: Arc::from([]),
+            source: None,
+            limits: None,
         }
+    }
+
+    /// Connect from `source` (None: the system's choice) and count limit failures in `limits`.
+    pub fn with_source(mut self, source: Option<std::net::IpAddr>, limits: Arc<OsLimits>) -> Client {
+        self.source = source;
+        self.limits = Some(limits);
+        self
+    }
+
+    async fn open(&self) -> std::io::Result<TcpStream> {
+        let Some(source) = self.source else { return TcpStream::connect(self.addr).await };
+        let socket = match source {
+            std::net::IpAddr::V4(_) => tokio::net::TcpSocket::new_v4()?,
+            std::net::IpAddr::V6(_) => tokio::net::TcpSocket::new_v6()?,
+        };
+        socket.bind(SocketAddr::new(source, 0))?;
+        socket.connect(self.addr).await
     }
 
     /// Total bytes sent and received on every connection this client opened.
@@ -227,9 +286,14 @@ impl Client {
 
     async fn connect(&mut self, deadline: Instant) -> Result<(), ErrorKind> {
         let limit = CONNECT_TIMEOUT.min(deadline.saturating_duration_since(Instant::now()));
-        let stream = match tokio::time::timeout(limit, TcpStream::connect(self.addr)).await {
+        let stream = match tokio::time::timeout(limit, self.open()).await {
             Ok(Ok(s)) => s,
-            Ok(Err(e)) => return Err(ErrorKind::of_connect(&e)),
+            Ok(Err(e)) => {
+                if let Some(l) = &self.limits {
+                    l.count(&e);
+                }
+                return Err(ErrorKind::of_connect(&e));
+            }
             // The connect limit is the request's own deadline when that comes first.
             Err(_) if Instant::now() >= deadline => return Err(ErrorKind::Timeout),
             Err(_) => return Err(ErrorKind::Connect),
@@ -436,6 +500,31 @@ impl Quiet {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn loopback_connections_spread_over_eight_source_addresses() {
+        let target: SocketAddr = "127.0.0.1:80".parse().unwrap();
+        let sources: std::collections::BTreeSet<_> =
+            (0..100).map(|n| source_for(target, n).unwrap()).collect();
+        assert_eq!(sources.len(), 8);
+        assert!(sources.iter().all(|s| s.is_loopback()));
+        assert_eq!(
+            source_for("10.0.0.1:80".parse().unwrap(), 3),
+            None,
+            "a remote target: the system's route"
+        );
+        assert_eq!(source_for("[::1]:80".parse().unwrap(), 3), None);
+    }
+
+    #[tokio::test]
+    async fn a_client_connects_from_its_source_address() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let client = Client::new(addr, Duration::from_secs(1))
+            .with_source(source_for(addr, 2), Arc::new(OsLimits::default()));
+        let (_stream, (_, peer)) = tokio::join!(client.open(), async { listener.accept().await.unwrap() });
+        assert_eq!(peer.ip(), "127.0.0.3".parse::<std::net::IpAddr>().unwrap());
+    }
 
     /// A task waker that counts its wake-ups.
     #[derive(Default)]

@@ -366,6 +366,7 @@ impl Collector {
             thresholds: Vec::new(),
             aborted_by_threshold: None,
             agent: None,
+            limits: None,
             agents: Vec::new(),
         }
     }

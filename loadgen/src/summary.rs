@@ -207,9 +207,29 @@ pub struct Summary {
     /// `--agent I/N`: this run is one slice of a test (absent otherwise).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agent: Option<crate::agent::AgentRun>,
+    /// Connects this generator's own limits refused: which limit stopped it (absent if none did).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limits: Option<LimitHit>,
     /// Written by `authbench merge`: each agent's slice, generator cost and clock (absent otherwise).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub agents: Vec<crate::agent::AgentResult>,
+}
+
+/// The generator ran into a limit of its process or system while opening connections.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LimitHit {
+    /// The process's open-file limit (soft, raised to the hard limit at start).
+    pub open_files_limit: u64,
+    /// The test asked for more users than the process can connect: it held this many at most.
+    pub capped_at: Option<u64>,
+    /// Which limit capped it.
+    pub capped_by: Option<String>,
+    /// Connects refused with EMFILE/ENFILE: the open-file limit.
+    pub connects_refused_open_files: u64,
+    /// Connects refused with EADDRNOTAVAIL: no free ephemeral port for the source address.
+    pub connects_refused_no_port: u64,
+    /// Most virtual users alive at once.
+    pub vus_max: u64,
 }
 
 /// A `--threshold` rule's verdict (judged in `threshold.rs`), as listed in the summary.

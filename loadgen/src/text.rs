@@ -25,6 +25,25 @@ pub fn write_text_summary(w: &mut impl Write, s: &Summary) -> io::Result<()> {
         };
         writeln!(w, "agent {}/{}{users}{late}", a.index, a.count)?;
     }
+    if let Some(l) = &s.limits {
+        if let (Some(cap), Some(by)) = (l.capped_at, &l.capped_by) {
+            writeln!(w, "LIMIT: users capped at {cap} by {by}; most alive {}", l.vus_max)?;
+        }
+        if l.connects_refused_open_files > 0 {
+            writeln!(
+                w,
+                "LIMIT: the generator's open-file limit ({}) refused {} connects (at most {} users alive)",
+                l.open_files_limit, l.connects_refused_open_files, l.vus_max
+            )?;
+        }
+        if l.connects_refused_no_port > 0 {
+            writeln!(
+                w,
+                "LIMIT: no free ephemeral port for {} connects (net.ipv4.ip_local_port_range; at most {} users alive)",
+                l.connects_refused_no_port, l.vus_max
+            )?;
+        }
+    }
     if !s.agents.is_empty() {
         writeln!(w, "merged from {} agents:", s.agents.len())?;
         for a in &s.agents {

@@ -55,6 +55,8 @@ pub struct Shared {
     pub active: AtomicU64,
     /// Each user's request in flight.
     pub in_flight: InFlight,
+    /// Connects refused by the generator's own limits (open files, ports).
+    pub limits: Arc<crate::client::OsLimits>,
     /// When the load was stopped: open-model arrivals due by then and never sent are dropped.
     pub stopped_at: std::sync::OnceLock<Instant>,
 }
@@ -147,7 +149,12 @@ impl Vu {
         Vu {
             index,
             worker,
-            client: Client::new(shared.target, shared.timeout).with_headers(shared.headers.clone()),
+            client: Client::new(shared.target, shared.timeout)
+                .with_headers(shared.headers.clone())
+                .with_source(
+                    crate::client::source_for(shared.target, shared.seed_base + index),
+                    shared.limits.clone(),
+                ),
             session: None,
             rng: Rng::new(shared.seed_base + index + 1),
             login_body,

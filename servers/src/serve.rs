@@ -91,12 +91,27 @@ pub async fn serve_with(
         .max_buf_size(MAX_HEAD_BYTES)
         .keep_alive(true);
     tokio::pin!(shutdown);
+    // Connections open now, for saying which limit stops the server from accepting more.
+    let open = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let mut said_limit: Option<std::time::Instant> = None;
     loop {
         tokio::select! {
             accepted = listener.accept() => {
                 let stream = match accepted {
                     Ok((stream, _)) => stream,
-                    Err(_) => {
+                    Err(e) => {
+                        // Linux ENFILE 23 / EMFILE 24: the open-file limit. Said once per 10 s.
+                        if matches!(e.raw_os_error(), Some(23 | 24))
+                            && said_limit.is_none_or(|t| t.elapsed() >= Duration::from_secs(10))
+                        {
+                            said_limit = Some(std::time::Instant::now());
+                            eprintln!(
+                                "authbench serve: LIMIT: the open-file limit ({}) refuses new connections with {} open ({e}); \
+        they wait in the listen backlog",
+                                authbench_util::sys::raise_nofile_limit().unwrap_or(0),
+                                open.load(std::sync::atomic::Ordering::Relaxed)
+                            );
+                        }
                         // EMFILE and friends: back off instead of spinning; the listener stays up.
                         tokio::time::sleep(Duration::from_millis(5)).await;
                         continue;
@@ -109,8 +124,11 @@ pub async fn serve_with(
                     move |req: http::Request<Incoming>| req.map(|body| TimedBody::new(body, body_timeout)),
                 ));
                 let conn = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+                let open = open.clone();
+                open.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 tokio::spawn(async move {
                     let _ = conn.await;
+                    open.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
                 });
             }
             () = &mut shutdown => break,

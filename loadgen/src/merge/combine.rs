@@ -326,6 +326,7 @@ pub fn summary(agents: &[AgentFolder], test: &Definition, t0: f64) -> Summary {
         thresholds: Vec::new(),
         aborted_by_threshold: agents.iter().find_map(|a| a.summary.aborted_by_threshold.clone()),
         agent: None,
+        limits: None,
         agents: agents
             .iter()
             .map(|a| AgentResult {
