@@ -11,7 +11,9 @@ mod common;
 use std::time::{Duration, Instant};
 
 use authbench_servers::redis_cluster::RedisCluster;
+use authbench_servers::session::SessionStore;
 use authbench_servers::session_key::{TAG_LEN, key_slot};
+use authbench_servers::store_conn::StoreTarget;
 use common::{Resp, Server, require_redis};
 
 fn me(server: &Server, cookie: &str) -> Resp {
@@ -147,6 +149,22 @@ fn session_store_on_a_redis_cluster() {
     assert_eq!(me(&plain, &b).status, 401);
     assert_eq!(me(&plain, &c).status, 401);
     assert_eq!(me(&plain, &other).status, 200);
+    // Preloading goes one pipeline per slot (a pipeline never spans slots): 500 users' sessions
+    // through the harness's bulk path, each then accepted by the server on the same prefix.
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let preloaded = rt.block_on(async {
+        let target = StoreTarget::cluster_from_list(&list).unwrap();
+        let store =
+            SessionStore::connect_bulk_to(&target, "t:plain:", Duration::from_secs(600)).await.unwrap();
+        store.create_many(500..1000).await.unwrap()
+    });
+    assert_eq!(preloaded.len(), 500);
+    let spread: std::collections::HashSet<u16> =
+        preloaded.iter().map(|sid| slot_of(&format!("ab_sid={sid}"))).collect();
+    assert!(spread.len() > 400, "500 users over {} slots", spread.len());
+    for sid in preloaded.iter().step_by(50) {
+        assert_eq!(me(&plain, &format!("ab_sid={sid}")).status, 200, "preloaded session {sid}");
+    }
     // Another server on the same cluster and prefix accepts the same credential (shared tag key).
     let twin = Server::spawn("session", &["--redis-cluster", &list, "--redis-prefix", "t:plain:"]);
     assert_eq!(me(&twin, &other).status, 200);

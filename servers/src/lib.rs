@@ -22,6 +22,7 @@
 //! - [`limits`]: body and credential size limits.
 //! - [`linger`]: request bodies read within the limit; oversized ones drained (bounded) before 413.
 //! - [`redis_server`]: a private `redis-server` child on a free loopback port.
+//! - [`haproxy`]: a private HAProxy (generated config, free loopback port) in front of replicas.
 //! - [`redis_cluster`]: a private 3-primary/3-replica Redis Cluster of such children.
 //! - [`child`]: child processes that die with authbench (parent-death signal), and `kill(2)`.
 //! - [`error`]: the crate's one error enum and its mapping to HTTP status + JSON.
@@ -37,6 +38,7 @@ pub mod child;
 pub mod config;
 pub mod cookie;
 pub mod error;
+pub mod haproxy;
 pub mod id;
 pub mod jwt;
 pub mod jwt_revocable;

@@ -1,0 +1,93 @@
+//! Two replicas of each scheme behind a private HAProxy (round robin, no stickiness): a credential
+//! issued by one replica is accepted by the other, every request through the proxy is served, and
+//! revocation through one replica holds on the other for the schemes with a store.
+
+mod common;
+
+use authbench_servers::haproxy::HaProxy;
+use common::{RedisServer, Resp, Server, request, require_redis};
+
+fn me(addr: std::net::SocketAddr, cred: &(String, String)) -> Resp {
+    request(addr, "GET", "/api/me", &[(cred.0.as_str(), cred.1.as_str())], None)
+}
+
+/// The credential header a login answer carries: the cookie, or `Authorization: Bearer`.
+fn credential(resp: &Resp) -> (String, String) {
+    match resp.header("set-cookie") {
+        Some(_) => ("Cookie".into(), resp.cookie_pair()),
+        None => {
+            let token = resp.json()["access_token"].as_str().unwrap().to_owned();
+            ("Authorization".into(), format!("Bearer {token}"))
+        }
+    }
+}
+
+#[test]
+fn two_replicas_behind_haproxy_share_credentials_for_every_scheme() {
+    require_redis();
+    assert!(
+        authbench_servers::haproxy::find_binary().is_some(),
+        "haproxy is required (apt-get install haproxy)"
+    );
+    let redis = RedisServer::start().unwrap();
+    let scratch = tempfile::tempdir().unwrap();
+    // Shared key material: stateless schemes verify what any replica issued.
+    let cookie_key = scratch.path().join("cookie.key");
+    std::fs::write(&cookie_key, [7u8; 64]).unwrap();
+    let jwt_key = scratch.path().join("jwt.key");
+    std::fs::write(&jwt_key, [9u8; 32]).unwrap();
+    for (scheme, revocable) in [("cookie", false), ("session", true), ("jwt", false), ("jwt-revocable", true)]
+    {
+        let mut extra: Vec<String> = vec!["--workers".into(), "1".into()];
+        match scheme {
+            "cookie" => extra.extend(["--key-file".into(), cookie_key.display().to_string()]),
+            "jwt" => extra.extend(["--key-file".into(), jwt_key.display().to_string()]),
+            _ => {}
+        }
+        if revocable {
+            let prefix = format!("replicas:{scheme}:");
+            extra.extend(["--redis-url".into(), redis.url(), "--redis-prefix".into(), prefix]);
+            if scheme == "jwt-revocable" {
+                extra.extend(["--key-file".into(), jwt_key.display().to_string()]);
+            }
+        }
+        let extra: Vec<&str> = extra.iter().map(String::as_str).collect();
+        let a = Server::spawn(scheme, &extra);
+        let b = Server::spawn(scheme, &extra);
+        let proxy = HaProxy::start(&[a.addr, b.addr], scratch.path()).expect("start haproxy");
+
+        // Issued by A, accepted by B; and through the proxy, whichever replica answers.
+        let cred = credential(&a.login(1));
+        assert_eq!(me(b.addr, &cred).status, 200, "{scheme}: B refuses A's credential");
+        for i in 0..6 {
+            assert_eq!(me(proxy.addr(), &cred).status, 200, "{scheme}: request {i} through haproxy");
+        }
+        // A login through the proxy works on both replicas directly.
+        let body = r#"{"username":"user2","password":"password2"}"#;
+        let via =
+            request(proxy.addr(), "POST", "/auth/login", &[("Content-Type", "application/json")], Some(body));
+        assert_eq!(via.status, 200, "{scheme}: login through haproxy: {}", via.body);
+        let cred2 = credential(&via);
+        assert_eq!(me(a.addr, &cred2).status, 200, "{scheme}");
+        assert_eq!(me(b.addr, &cred2).status, 200, "{scheme}");
+
+        // Logout through A; B's answer says whether revocation holds across replicas.
+        let out = request(a.addr, "POST", "/auth/logout", &[(cred.0.as_str(), cred.1.as_str())], None);
+        assert_eq!(out.status, 204, "{scheme}: logout: {}", out.body);
+        let after = me(b.addr, &cred).status;
+        if revocable {
+            assert_eq!(after, 401, "{scheme}: revoked through A, still accepted by B");
+            assert_eq!(me(proxy.addr(), &cred).status, 401, "{scheme}: revoked, accepted through haproxy");
+        } else {
+            // Stateless: nothing to share, the copy stays valid until it expires (documented).
+            assert_eq!(after, 200, "{scheme}: a stateless credential is valid until expiry");
+        }
+        let pid = proxy.pid();
+        drop(proxy);
+        assert!(
+            !std::path::Path::new(&format!("/proc/{pid}")).exists()
+                || std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| s.contains(") Z ")),
+            "haproxy {pid} still running after drop"
+        );
+    }
+}
