@@ -23,11 +23,11 @@ use authbench_loadgen::Scheme;
 use authbench_loadgen::config::LoadConfig;
 use authbench_loadgen::mix::Mix;
 use authbench_loadgen::output::file as run_file;
-use authbench_loadgen::process::{self, Threads, exit, fail};
 use authbench_loadgen::ramp::{LoadModel, Ramp};
 use authbench_report::data::file;
 use authbench_servers::SchemeKind;
 use authbench_servers::child::{self, Signal};
+use authbench_util::process::{self, Threads, exit, fail};
 use clap::Args;
 
 use crate::harness::credential::{login, me_status};

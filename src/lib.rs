@@ -16,7 +16,7 @@ pub mod faults;
 pub mod harness;
 pub mod reliability;
 
-use authbench_loadgen::process::{exit, fail};
+use authbench_util::process::{exit, fail};
 use cli::{Cli, Command};
 
 /// Run a parsed command line; returns the process exit code.

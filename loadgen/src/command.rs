@@ -1,12 +1,12 @@
 //! `authbench load` as a command: validate, start a runtime, stop on Ctrl-C, print, pick the exit
-//! code. Everything it calls is library API; the process glue is [`crate::process`].
+//! code. Everything it calls is library API; the process glue is `authbench_util::process`.
 
 use std::io::Write;
 
 use crate::config::LoadArgs;
 use crate::output::{write_summary_json, write_text_summary};
-use crate::process::{Interrupt, Threads, cancel_on, fail, runtime};
 use crate::summary::Summary;
+use authbench_util::process::{Interrupt, Threads, cancel_on, fail, runtime};
 
 /// Run `authbench load` and return the process exit code: 0 ok, 2 bad input or unreachable
 /// target, 1 target lost or output error, 99 thresholds violated, 130 interrupted.

@@ -6,6 +6,8 @@
 
 use std::path::PathBuf;
 
+use authbench_util::process::exit;
+
 /// Why a load run could not start or could not write its results.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -42,8 +44,8 @@ impl Error {
             | Error::NotLoopback(_)
             | Error::Unreachable { .. }
             | Error::RedisUnreachable { .. }
-            | Error::NoSuchProcess { .. } => 2,
-            Error::Output { .. } | Error::Os { .. } => 1,
+            | Error::NoSuchProcess { .. } => exit::BAD_INPUT,
+            Error::Output { .. } | Error::Os { .. } => exit::FAILED,
         }
     }
 

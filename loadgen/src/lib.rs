@@ -33,7 +33,6 @@
 //! - [`merge`]: `authbench merge OUT DIR…` — agents' folders joined on one clock into one load
 //!   folder, the summary recomputed from the merged histograms.
 //! - [`command`]: `authbench load` and `authbench merge` as processes (printing, exit code).
-//! - [`process`]: the exit codes, error line, runtime and Ctrl-C every subcommand shares.
 //! - [`error`]: the crate's [`Error`] enum; per-request failures are [`record::ErrorKind`].
 //!
 //! What the generator and a server must agree on (paths, cookie names, JSON bodies) comes from
@@ -60,7 +59,6 @@ pub mod metrics;
 pub mod mix;
 pub mod output;
 pub mod pace;
-pub mod process;
 pub mod progress;
 pub mod ramp;
 pub mod record;

@@ -242,11 +242,11 @@ pub struct Verdict {
 }
 
 /// Exit code of an interrupted run.
-pub const EXIT_INTERRUPTED: i32 = crate::process::exit::INTERRUPTED;
+pub const EXIT_INTERRUPTED: i32 = authbench_util::process::exit::INTERRUPTED;
 /// Exit code of a run with a violated threshold.
-pub const EXIT_THRESHOLDS: i32 = crate::process::exit::THRESHOLDS;
+pub const EXIT_THRESHOLDS: i32 = authbench_util::process::exit::THRESHOLDS;
 /// Exit code of a run whose target died.
-pub const EXIT_TARGET_LOST: i32 = crate::process::exit::FAILED;
+pub const EXIT_TARGET_LOST: i32 = authbench_util::process::exit::FAILED;
 
 impl Summary {
     /// Violated thresholds.

@@ -100,8 +100,8 @@ impl Error {
             | Error::Bind { .. }
             | Error::NotLoopback(_)
             | Error::KeyFile { .. }
-            | Error::Config(_) => 2,
-            _ => 1,
+            | Error::Config(_) => authbench_util::process::exit::BAD_INPUT,
+            _ => authbench_util::process::exit::FAILED,
         }
     }
 }

@@ -33,9 +33,9 @@ pub mod store_probe;
 pub mod sweep;
 
 use anyhow::{Context, Result, bail};
-use authbench_loadgen::process::{self, Interrupt, Threads, cancel_on, exit, fail};
 use authbench_report::Collected;
 use authbench_report::data::file;
+use authbench_util::process::{self, Interrupt, Threads, cancel_on, exit, fail};
 use tokio_util::sync::CancellationToken;
 
 use crate::harness::redis::RedisServer;

@@ -5,7 +5,10 @@
 //! - [`parse`]: the command-line grammar of counts (`10k`, `1m`) and durations (`500ms`, `15m`).
 //! - [`sys`]: the two libc calls std lacks (clock ticks, open-file limit).
 //! - [`signal`]: the future that resolves on SIGINT or SIGTERM.
+//! - [`process`]: exit codes, the one `authbench: error:` line, the tokio runtime and the Ctrl-C
+//!   that cancels a run, shared by every subcommand.
 
 pub mod parse;
+pub mod process;
 pub mod signal;
 pub mod sys;

@@ -1,11 +1,9 @@
-//! Process-level glue shared by every `authbench` subcommand (`load` here; `serve`, `compare`,
-//! `faults` and `report` in the binary): the exit codes, the one-line error report, the tokio
-//! runtime, and the Ctrl-C that cancels a run so it can still write what it measured.
-//!
-//! It lives in the generator crate because the generator is a standalone CLI too and the binary
-//! already depends on it; nothing here knows about load.
+//! Process-level glue shared by every `authbench` subcommand (`load` and `merge` in the
+//! generator; `serve`, `compare`, `faults` and `report` in the binary): the exit codes, the
+//! one-line error report, the tokio runtime, and the Ctrl-C that cancels a run so it can still
+//! write what it measured. The one copy: every crate with a command line uses it from here.
 
-use authbench_util::signal::shutdown_signal;
+use crate::signal::shutdown_signal;
 use tokio::runtime::Runtime;
 use tokio_util::sync::CancellationToken;
 
