@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use crate::config::LoadArgs;
+use crate::args::LoadArgs;
 use crate::output::{write_summary_json, write_text_summary};
 use crate::summary::Summary;
 use authbench_util::process::{Interrupt, Threads, cancel_on, fail, runtime};

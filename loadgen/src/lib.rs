@@ -3,7 +3,9 @@
 //!
 //! Layout (one concept per module):
 //! - [`agent`]: `--agent I/N` — one of N disjoint slices of a test — and `--start-at`.
-//! - [`config`]: `authbench load` options ([`LoadArgs`]) validated into a typed [`LoadConfig`].
+//! - [`args`]: `authbench load`'s command line ([`LoadArgs`]): target, URL and header parsers, and
+//!   the validation of every option into a typed [`LoadConfig`].
+//! - [`config`]: the validated [`LoadConfig`] a run uses, and an agent's slice of a test.
 //! - [`scheme`]: the [`Scheme`] under load — a name and the credential kind its server issues.
 //! - [`ramp`]: [`LoadModel`] — closed (`--vus`, `--stages`) or open (`--rate`, `--rate-stages`);
 //!   [`ramp::Ramp`] interpolates targets and schedules open-model arrivals exactly.
@@ -44,6 +46,7 @@
 //! tokio runtime, as many times as needed.
 
 pub mod agent;
+pub mod args;
 pub mod client;
 pub mod collect;
 pub mod command;
@@ -72,8 +75,9 @@ pub mod threshold;
 pub mod vu;
 pub mod workers;
 
+pub use args::LoadArgs;
 pub use command::{run_command, run_merge_command};
-pub use config::{LoadArgs, LoadConfig};
+pub use config::LoadConfig;
 pub use error::Error;
 pub use load::{run, run_recorded};
 pub use merge::MergeArgs;
