@@ -9,7 +9,8 @@
 //! - [`data`]: the file names ([`data::file`]), one typed row struct per CSV, readers and writers.
 //! - [`metric`]: the figures of `summary.csv`, each [`Metric`] with its name and unit.
 //! - [`collect`]: what `compare` measured ([`UnitRows`]) gathered into the files: summary means
-//!   and CIs, per-session slopes, equivalence check, percentile spectrum ([`Collected`]).
+//!   and CIs, per-session slopes, equivalence check, percentile spectrum, saturation and load rows,
+//!   phase timings and `environment.json` ([`Collected`]).
 //! - [`run`]: rows taken from one load run's typed output (`ramp.csv` from its per-second rows).
 //! - [`reliability`]: `attacks.csv`, `lost.csv`, `faults.csv` and `reliability.md`.
 //! - [`write`]: whole-file writes through a temporary name.
