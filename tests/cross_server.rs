@@ -69,20 +69,35 @@ fn window(p: &Pair, user: u64, action: &str, within: Duration) -> Option<Duratio
 fn revocation_through_one_server_reaches_the_other() {
     require_redis();
     let redis = RedisServer::start().expect("start redis-server");
-    // (scheme, revokes on logout and logout-all, promised window across servers)
-    let cases: &[(&str, bool, Duration)] = &[
-        ("cookie", false, Duration::ZERO),
-        ("jwt", false, Duration::ZERO),
-        ("session", true, Duration::from_millis(250)),
-        ("jwt-revocable", true, Duration::from_millis(250)),
+    // (scheme, extra serve options, revokes on logout and logout-all, promised window across
+    // servers, shortest window: a cache that really serves the other server's stale copy)
+    let cached_ttl = Duration::from_millis(400);
+    let cases: &[(&str, &[&str], bool, Duration, Duration)] = &[
+        ("cookie", &[], false, Duration::ZERO, Duration::ZERO),
+        ("jwt", &[], false, Duration::ZERO, Duration::ZERO),
+        ("session", &[], true, Duration::from_millis(250), Duration::ZERO),
+        ("jwt-revocable", &[], true, Duration::from_millis(250), Duration::ZERO),
+        (
+            "session-cached",
+            &["--cache-ttl", "400ms"],
+            true,
+            cached_ttl + Duration::from_millis(250),
+            cached_ttl / 2,
+        ),
     ];
-    for &(scheme, revokes, promised) in cases {
-        let p = pair(scheme, &redis, &[]);
+    for &(scheme, extra, revokes, promised, at_least) in cases {
+        let p = pair(scheme, &redis, extra);
         for (user, action) in [(41, "/auth/logout"), (42, "/auth/logout-all")] {
             // Stateless schemes: the copy lives on; 300 ms of probing is enough to see that.
             let w = window(&p, user, action, promised.max(Duration::from_millis(300)));
             match (revokes, w) {
-                (true, Some(w)) => assert!(w <= promised, "{scheme} {action}: window {w:?} > {promised:?}"),
+                (true, Some(w)) => {
+                    assert!(w <= promised, "{scheme} {action}: window {w:?} > {promised:?}");
+                    assert!(
+                        w >= at_least,
+                        "{scheme} {action}: window {w:?} < {at_least:?}: B's cache unused?"
+                    );
+                }
                 (true, None) => panic!("{scheme} {action}: server B still accepts the copy"),
                 (false, Some(w)) => panic!("{scheme} {action}: stateless, yet B rejected after {w:?}"),
                 (false, None) => {}
@@ -169,4 +184,33 @@ fn jwt_revocable_checks_with_one_mget_and_a_replayed_refresh_token_kills_its_fam
     assert_eq!(refresh(&p.a, d2.json()["refresh_token"].as_str().unwrap()).status, 401);
     std::thread::sleep(Duration::from_millis(2));
     assert_eq!(me(&p.b, &bearer(&p.a.login(53))), 200, "a login after logout-all is valid");
+}
+
+#[test]
+fn session_cached_sends_one_getex_per_miss_and_evicts_its_own_copy_on_logout() {
+    require_redis();
+    let redis = RedisServer::start().expect("start redis-server");
+    let p = pair("session-cached", &redis, &["--cache-ttl", "300ms"]);
+    let mut conn = redis::Client::open(redis.url()).unwrap().get_connection().unwrap();
+    let cred = credential(&p.a.login(61));
+    let before = commandstats(&mut conn);
+    let started = Instant::now();
+    const N: u64 = 60;
+    for _ in 0..N {
+        assert_eq!(me(&p.b, &cred), 200);
+    }
+    let elapsed = started.elapsed();
+    let after = commandstats(&mut conn);
+    let delta = |c: &str| after.get(c).copied().unwrap_or(0) - before.get(c).copied().unwrap_or(0);
+    let total: u64 = after.keys().filter(|k| *k != "info").map(|k| delta(k)).sum();
+    let most = 1 + (elapsed.as_secs_f64() / 0.3).ceil() as u64;
+    assert!(
+        (1..=most).contains(&delta("getex")) && total == delta("getex"),
+        "{N} requests in {elapsed:?}: {} GETEX, {total} commands (expected 1..={most} GETEX, nothing else)",
+        delta("getex")
+    );
+    // The server that handles the logout drops its own copy at once.
+    assert_eq!(me(&p.a, &cred), 200);
+    assert_eq!(p.a.post("/auth/logout", &[(cred.0, cred.1.as_str())], None).status, 204);
+    assert_eq!(me(&p.a, &cred), 401, "own cache evicted on logout");
 }

@@ -13,6 +13,7 @@ use crate::jwt_revocable::{RevocableScheme, RevocationStore};
 use crate::redis_server::RedisServer;
 use crate::session::{DURABLE_WAIT, SessionScheme, SessionStore};
 use crate::store_conn::StoreTarget;
+use crate::session_cached::CachedScheme;
 use crate::users::{PasswordCost, Users};
 
 /// A built server: its Router plus whatever must live as long as it (a private redis-server).
@@ -62,7 +63,7 @@ pub async fn build(args: &ServeArgs) -> Result<Built> {
             };
             crate::api::router(JwtScheme::new(users, codec))
         }
-        SchemeKind::Session => {
+        SchemeKind::Session | SchemeKind::SessionCached => {
             let (target, prefix) = match &args.redis_cluster {
                 Some(list) => {
                     let prefix = default_prefix(args);
@@ -78,7 +79,13 @@ pub async fn build(args: &ServeArgs) -> Result<Built> {
             let store = SessionStore::connect_to(&target, &prefix, args.ttl, args.store_timeout)
                 .await?
                 .with_durable_logout(args.durable_logout.then_some(DURABLE_WAIT));
-            crate::api::router(SessionScheme::new(users, store, args.same_site))
+            let session = SessionScheme::new(users, store, args.same_site);
+            match args.scheme {
+                SchemeKind::SessionCached => {
+                    crate::api::router(CachedScheme::new(session, args.cache_ttl, args.cache_capacity))
+                }
+                _ => crate::api::router(session),
+            }
         }
         SchemeKind::JwtRevocable => {
             if args.redis_cluster.is_some() || args.durable_logout {

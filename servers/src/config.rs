@@ -23,14 +23,24 @@ pub enum SchemeKind {
     #[serde(rename = "jwt-revocable")]
     #[value(name = "jwt-revocable")]
     JwtRevocable,
+    /// The session scheme with an in-process cache (moka) in front of Redis: a record is served
+    /// from the cache for up to --cache-ttl, so another server's logout takes up to that long here.
+    #[serde(rename = "session-cached")]
+    #[value(name = "session-cached")]
+    SessionCached,
 }
 
 impl SchemeKind {
     /// The three original schemes: compare's default set.
     pub const ORIGINAL: [SchemeKind; 3] = [SchemeKind::Cookie, SchemeKind::Session, SchemeKind::Jwt];
     /// Every scheme (`compare --schemes all`).
-    pub const ALL: [SchemeKind; 4] =
-        [SchemeKind::Cookie, SchemeKind::Session, SchemeKind::Jwt, SchemeKind::JwtRevocable];
+    pub const ALL: [SchemeKind; 5] = [
+        SchemeKind::Cookie,
+        SchemeKind::Session,
+        SchemeKind::Jwt,
+        SchemeKind::JwtRevocable,
+        SchemeKind::SessionCached,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -38,12 +48,13 @@ impl SchemeKind {
             SchemeKind::Session => "session",
             SchemeKind::Jwt => "jwt",
             SchemeKind::JwtRevocable => "jwt-revocable",
+            SchemeKind::SessionCached => "session-cached",
         }
     }
 
     /// Whether the scheme keeps state in Redis (and so takes `--redis-url` / `--redis-prefix`).
     pub fn uses_store(self) -> bool {
-        matches!(self, SchemeKind::Session | SchemeKind::JwtRevocable)
+        matches!(self, SchemeKind::Session | SchemeKind::JwtRevocable | SchemeKind::SessionCached)
     }
 
     /// The original scheme a variant builds on (itself for the originals): same credential, same
@@ -51,6 +62,7 @@ impl SchemeKind {
     pub fn parent(self) -> SchemeKind {
         match self {
             SchemeKind::JwtRevocable => SchemeKind::Jwt,
+            SchemeKind::SessionCached => SchemeKind::Session,
             s => s,
         }
     }
@@ -59,7 +71,7 @@ impl SchemeKind {
     pub fn credential(self) -> CredentialKind {
         match self {
             SchemeKind::Cookie => CredentialKind::SealedCookie,
-            SchemeKind::Session => CredentialKind::SessionCookie,
+            SchemeKind::Session | SchemeKind::SessionCached => CredentialKind::SessionCookie,
             SchemeKind::Jwt | SchemeKind::JwtRevocable => CredentialKind::Bearer,
         }
     }
@@ -120,7 +132,7 @@ pub fn parse_ttl(s: &str) -> Result<Duration, String> {
 /// Options of `authbench serve`.
 #[derive(Debug, Clone, Args)]
 #[command(
-    about = "Run one auth server (cookie, session, jwt or jwt-revocable) on loopback (another address with a warning)"
+    about = "Run one auth server (cookie, session, jwt, jwt-revocable, session-cached) on loopback (another address with a warning)"
 )]
 pub struct ServeArgs {
     /// Auth design to serve.
@@ -171,6 +183,15 @@ pub struct ServeArgs {
     #[arg(long, default_value = "400ms", value_parser = authbench_util::parse::parse_duration)]
     pub store_timeout: Duration,
 
+    /// session-cached: how long a session record read from Redis is served from this server's
+    /// cache. Another server's logout takes up to this long to reach this one.
+    #[arg(long, default_value = "1s", value_parser = authbench_util::parse::parse_duration)]
+    pub cache_ttl: Duration,
+
+    /// session-cached: most session records the cache holds (then it evicts).
+    #[arg(long, default_value = "100k", value_parser = parse_count)]
+    pub cache_capacity: u64,
+
     /// Lifetime of a JWT refresh token.
     #[arg(long, default_value = "7d", value_parser = parse_ttl)]
     pub refresh_ttl: Duration,
@@ -208,6 +229,8 @@ impl ServeArgs {
             ttl: Duration::from_secs(15 * 60),
             refresh_ttl: Duration::from_secs(7 * 24 * 3600),
             store_timeout: crate::session::STORE_TIMEOUT,
+            cache_ttl: crate::session_cached::DEFAULT_CACHE_TTL,
+            cache_capacity: crate::session_cached::DEFAULT_CACHE_CAPACITY,
             jwt_alg: JwtAlg::Hs256,
             key_file: None,
             same_site: SameSite::Lax,

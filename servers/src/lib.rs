@@ -13,6 +13,8 @@
 //! - [`jwt`]: stateless access + refresh JWTs ([`jwt::Codec`] signs and verifies).
 //! - [`jwt_revocable`]: JWT plus revocation in Redis (one `MGET` per request) and refresh-token
 //!   rotation with reuse detection ([`jwt_revocable::RevocationStore`] is every Redis call).
+//! - [`session_cached`]: the session scheme behind an in-process moka cache (`--cache-ttl`,
+//!   `--cache-capacity`): a record is served from the cache for up to T.
 //! - [`store`]: the bounded, reconnecting Redis connection `jwt_revocable` uses.
 //! - [`id`]: random 128-bit ids (session ids, refresh-token ids).
 //! - [`users`]: the synthetic user directory and argon2id password verification.
@@ -49,6 +51,7 @@ pub mod redis_server;
 pub mod serve;
 pub mod session;
 pub mod session_key;
+pub mod session_cached;
 pub mod store;
 pub mod store_conn;
 #[cfg(feature = "testing")]

@@ -101,7 +101,7 @@ impl Sweep<'_> {
     pub async fn run(&self, stop: &CancellationToken, mut on_level: impl FnMut(u64)) -> Result<Vec<Level>> {
         let probe = StoreProbe::connect(self.redis_url).await?;
         let store = match self.scheme {
-            SchemeKind::Session => Some(
+            SchemeKind::Session | SchemeKind::SessionCached => Some(
                 SessionStore::connect_bulk(self.redis_url, self.prefix, Duration::from_secs(3600)).await?,
             ),
             _ => None,

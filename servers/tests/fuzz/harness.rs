@@ -91,6 +91,25 @@ impl Harness {
                     .expect("connect to redis");
                 api::router(SessionScheme::new(users, store, SameSite::Lax))
             }
+            SchemeKind::SessionCached => {
+                let server = RedisServer::start().expect("start a private redis-server");
+                let url = server.url();
+                redis = Some(server);
+                let store = rt
+                    .block_on(SessionStore::connect(
+                        &url,
+                        "fuzz:",
+                        ttl,
+                        authbench_servers::session::STORE_TIMEOUT,
+                    ))
+                    .expect("connect to redis");
+                let base = SessionScheme::new(users, store, SameSite::Lax);
+                api::router(authbench_servers::session_cached::CachedScheme::new(
+                    base,
+                    Duration::from_secs(1),
+                    1000,
+                ))
+            }
             SchemeKind::JwtRevocable => {
                 let server = RedisServer::start().expect("start a private redis-server");
                 let url = server.url();
@@ -163,14 +182,14 @@ impl Harness {
 
     pub fn cookie_name(&self) -> &'static str {
         match self.scheme {
-            SchemeKind::Session => authbench_servers::session::COOKIE_NAME,
+            SchemeKind::Session | SchemeKind::SessionCached => authbench_servers::session::COOKIE_NAME,
             _ => authbench_servers::cookie::COOKIE_NAME,
         }
     }
 
     pub fn other_cookie_name(&self) -> &'static str {
         match self.scheme {
-            SchemeKind::Session => authbench_servers::cookie::COOKIE_NAME,
+            SchemeKind::Session | SchemeKind::SessionCached => authbench_servers::cookie::COOKIE_NAME,
             _ => authbench_servers::session::COOKIE_NAME,
         }
     }
@@ -179,7 +198,7 @@ impl Harness {
     pub fn alphabet(&self, b: u8) -> bool {
         match self.scheme {
             SchemeKind::Cookie => b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='),
-            SchemeKind::Session => b.is_ascii_hexdigit(),
+            SchemeKind::Session | SchemeKind::SessionCached => b.is_ascii_hexdigit(),
             SchemeKind::Jwt | SchemeKind::JwtRevocable => {
                 b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.')
             }

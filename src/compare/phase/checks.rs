@@ -85,12 +85,14 @@ pub async fn check(scheme: SchemeKind, addr: SocketAddr, redis: Option<&RedisInf
     if let Some(info) = redis {
         const N: u64 = 200;
         let before = info.commandstats().await?;
+        let started = std::time::Instant::now();
         for _ in 0..N {
             let s = me_status(addr, &cred).await?;
             if s != 200 {
                 bail!("GET /api/me answered {s} during the store-lookup check");
             }
         }
+        let elapsed = started.elapsed();
         let after = info.commandstats().await?;
         let delta = |cmd: &str| after.get(cmd).copied().unwrap_or(0) - before.get(cmd).copied().unwrap_or(0);
         let total: u64 = after
@@ -112,6 +114,22 @@ pub async fn check(scheme: SchemeKind, addr: SocketAddr, redis: Option<&RedisInf
                     delta("mget")
                 ),
             ),
+            SchemeKind::SessionCached => {
+                // One GETEX per miss: the first request, then at most one per cache TTL elapsed.
+                let ttl = authbench_servers::session_cached::DEFAULT_CACHE_TTL.as_secs_f64();
+                let most = 1 + (elapsed.as_secs_f64() / ttl).ceil() as u64;
+                let misses = delta("getex");
+                add(
+                    "store_lookups_per_cache_miss",
+                    (1..=most).contains(&misses) && total == misses,
+                    format!(
+                        "{N} x GET /api/me in {:.0} ms: {misses} GETEX (expected 1..={most}: one per miss), \
+                         {total} Redis commands in all; hit ratio {:.3}",
+                        elapsed.as_secs_f64() * 1e3,
+                        1.0 - misses as f64 / N as f64
+                    ),
+                )
+            }
             _ => add(
                 "no_store_calls",
                 total == 0,
@@ -138,7 +156,9 @@ pub async fn check(scheme: SchemeKind, addr: SocketAddr, redis: Option<&RedisInf
                 format!("{}-byte sealed value; no claim readable in clear", raw.len()),
             );
         }
-        SchemeKind::JwtRevocable => unreachable!("a variant's parent is an original scheme"),
+        SchemeKind::JwtRevocable | SchemeKind::SessionCached => {
+            unreachable!("a variant's parent is an original scheme")
+        }
         SchemeKind::Session => {
             // The user's keyed tag (16 hex, opaque: HMAC of the user id) + 128 random bits (32 hex).
             let opaque = authbench_servers::session_key::is_well_formed(&raw);

@@ -1,0 +1,132 @@
+//! `session-cached`: the session scheme with an in-process cache (moka) in front of Redis.
+//!
+//! A session record read from Redis is served from this server's cache for up to T
+//! (`--cache-ttl`, default 1 s); the cache holds at most `--cache-capacity` records (default
+//! 100k, TinyLFU admission, LRU eviction). Redis layout and every write are the session scheme's
+//! ([`crate::session`]).
+//!
+//! Semantics, stated: a logout through *this* server evicts its own copy at once, but every
+//! *other* server that cached the record keeps accepting it for up to T: the revocation window
+//! across servers is up to T (measured by compare's revocation phase, server A → server B).
+//! The idle expiry still slides by `GETEX`, but only on a cache miss — at least once per T for a
+//! user who keeps making requests, so with T far below the idle TTL nothing changes for them.
+//! Lookups per request: one `GETEX` per miss, none per hit; the hit ratio is the share of
+//! authenticated requests that sent no command (`1 - GETEX calls / requests`).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::FromRequestParts;
+use axum::http::HeaderMap;
+use axum::http::request::Parts;
+use axum::response::Response;
+use moka::future::Cache;
+
+use crate::api::{self, Scheme};
+use crate::error::Result;
+use crate::id::is_well_formed_sid;
+use crate::session::{COOKIE_NAME, Record, SessionAuth, SessionScheme};
+use crate::users::Users;
+
+/// Default of `--cache-ttl`.
+pub const DEFAULT_CACHE_TTL: Duration = Duration::from_secs(1);
+/// Default of `--cache-capacity`.
+pub const DEFAULT_CACHE_CAPACITY: u64 = 100_000;
+
+/// Hits and misses of one server's cache since it started.
+#[derive(Debug, Default)]
+pub struct CacheStats {
+    pub hits: AtomicU64,
+    pub misses: AtomicU64,
+}
+
+/// The `session-cached` scheme's state.
+#[derive(Clone)]
+pub struct CachedScheme {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    base: SessionScheme,
+    cache: Cache<String, Record>,
+    stats: CacheStats,
+}
+
+impl CachedScheme {
+    pub fn new(base: SessionScheme, ttl: Duration, capacity: u64) -> Self {
+        let cache =
+            Cache::builder().max_capacity(capacity).time_to_live(ttl).support_invalidation_closures().build();
+        CachedScheme { inner: Arc::new(Inner { base, cache, stats: CacheStats::default() }) }
+    }
+
+    pub fn base(&self) -> &SessionScheme {
+        &self.inner.base
+    }
+
+    pub fn stats(&self) -> &CacheStats {
+        &self.inner.stats
+    }
+
+    /// Records in the cache now (moka's count may lag pending maintenance by a little).
+    pub fn cached(&self) -> u64 {
+        self.inner.cache.entry_count()
+    }
+}
+
+impl FromRequestParts<CachedScheme> for SessionAuth {
+    type Rejection = crate::error::Error;
+
+    async fn from_request_parts(parts: &mut Parts, scheme: &CachedScheme) -> Result<Self> {
+        let sid = api::single_cookie(&parts.headers, COOKIE_NAME)?;
+        let inner = &scheme.inner;
+        if let Some(record) = inner.cache.get(sid).await {
+            inner.stats.hits.fetch_add(1, Ordering::Relaxed);
+            return Ok(SessionAuth { sid: sid.to_owned(), uid: record.uid });
+        }
+        inner.stats.misses.fetch_add(1, Ordering::Relaxed);
+        let record = inner.base.store().lookup(sid).await?;
+        inner.cache.insert(sid.to_owned(), record).await;
+        Ok(SessionAuth { sid: sid.to_owned(), uid: record.uid })
+    }
+}
+
+impl Scheme for CachedScheme {
+    type Principal = SessionAuth;
+
+    fn users(&self) -> &Arc<Users> {
+        self.inner.base.users()
+    }
+
+    async fn login(&self, user_id: u64) -> Result<Response> {
+        self.inner.base.login(user_id).await
+    }
+
+    async fn refresh(&self, headers: HeaderMap, body: Bytes) -> Result<Response> {
+        let old = api::single_cookie(&headers, COOKIE_NAME)
+            .ok()
+            .filter(|s| is_well_formed_sid(s))
+            .map(str::to_owned);
+        let resp = self.inner.base.refresh(headers, body).await;
+        if let Some(old) = old {
+            self.inner.cache.invalidate(&old).await;
+        }
+        resp
+    }
+
+    async fn logout(&self, who: SessionAuth) -> Result<Response> {
+        let sid = who.sid.clone();
+        let resp = self.inner.base.logout(who).await;
+        self.inner.cache.invalidate(&sid).await;
+        resp
+    }
+
+    async fn logout_all(&self, who: SessionAuth) -> Result<Response> {
+        let uid = who.uid;
+        let resp = self.inner.base.logout_all(who).await;
+        // This server's copies of the user's other sessions; other servers keep theirs up to T.
+        let _ = self.inner.cache.invalidate_entries_if(move |_, r| r.uid == uid);
+        resp
+    }
+}
