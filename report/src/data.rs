@@ -152,6 +152,10 @@ pub struct SessionsRow {
     pub preload_s: Option<f64>,
     #[serde(default)]
     pub rest_wait_s: Option<f64>,
+    /// Schemes with an in-process cache (`session-cached`): share of the level's `/api/me`
+    /// requests that sent no lookup to Redis, `1 - redis_lookup_calls / requests`.
+    #[serde(default)]
+    pub cache_hit_ratio: Option<f64>,
 }
 
 /// `spectrum.csv`: HdrHistogram percentile spectrum of `/api/me`.

@@ -43,6 +43,13 @@ impl Makeup {
 /// "remaining lifetime of the 3 s test TTL + the verifier's 5 s leeway", or for a revoked
 /// credential "server-side: rejected on the next request".
 pub fn made_of(r: &RevocationRow) -> String {
+    if r.rejected && r.window_s > 0.25 {
+        // A per-server cache (session-cached): the other server's copy lives until it expires there.
+        return format!(
+            "server-side delete, seen by the other server once its cached copy expired ({})",
+            units::seconds(r.window_s)
+        );
+    }
     if r.rejected {
         return "server-side delete: rejected on the next request".into();
     }

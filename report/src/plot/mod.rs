@@ -5,12 +5,14 @@
 //! One file per chart family: [`users`] (latency, throughput vs concurrent users), [`load`]
 //! (achieved rate and p99 vs offered rate past the knee, CPU vs load), [`sessions`]
 //! (latency, memory vs stored sessions), [`cpu`], [`spectrum`], [`credentials`], [`revocation`],
-//! [`timeline`] (one `authbench load` run over time);
+//! [`timeline`] (one `authbench load` run over time), [`design`] (CPU per request against
+//! revocation window, a point per scheme);
 //! [`style`] and [`series`] hold what they share; [`spread`] draws the spread across repeats
 //! (CI bands and whiskers) and words the footnote that says what it is, or that there is none.
 
 mod cpu;
 mod credentials;
+mod design;
 mod load;
 mod revocation;
 mod series;
@@ -23,6 +25,7 @@ mod users;
 
 pub use cpu::CpuPerRequest;
 pub use credentials::CredentialBytes;
+pub use design::DesignSpace;
 pub use load::{CpuVsLoad, LatencyVsLoad, ThroughputVsLoad};
 pub use revocation::Revocation;
 pub use sessions::{LatencyVsSessions, MemoryVsSessions};
@@ -124,6 +127,9 @@ pub fn render_all(a: &Analysis<'_>, dir: &Path) -> Result<Vec<Rendered>, Error> 
         out.push(render(&c, dir)?);
     }
     if let Some(c) = Revocation::new(a) {
+        out.push(render(&c, dir)?);
+    }
+    if let Some(c) = DesignSpace::new(a) {
         out.push(render(&c, dir)?);
     }
     Ok(out)

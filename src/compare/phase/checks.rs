@@ -115,15 +115,16 @@ pub async fn check(scheme: SchemeKind, addr: SocketAddr, redis: Option<&RedisInf
                 ),
             ),
             SchemeKind::SessionCached => {
-                // One GETEX per miss: the first request, then at most one per cache TTL elapsed.
+                // One GETEX per miss: at most the first request (the record may be cached already
+                // from the checks above), then one per cache TTL elapsed.
                 let ttl = authbench_servers::session_cached::DEFAULT_CACHE_TTL.as_secs_f64();
                 let most = 1 + (elapsed.as_secs_f64() / ttl).ceil() as u64;
                 let misses = delta("getex");
                 add(
                     "store_lookups_per_cache_miss",
-                    (1..=most).contains(&misses) && total == misses,
+                    misses <= most && total == misses,
                     format!(
-                        "{N} x GET /api/me in {:.0} ms: {misses} GETEX (expected 1..={most}: one per miss), \
+                        "{N} x GET /api/me in {:.0} ms: {misses} GETEX (expected at most {most}: one per miss), \
                          {total} Redis commands in all; hit ratio {:.3}",
                         elapsed.as_secs_f64() * 1e3,
                         1.0 - misses as f64 / N as f64

@@ -68,5 +68,16 @@ fn sessions_row(scheme: SchemeKind, repeat: u32, level: &Level) -> SessionsRow {
         redis_keyspace_hits: Some(level.redis_keyspace_hits),
         preload_s: Some(level.preload.as_secs_f64()),
         rest_wait_s: Some(level.rest_wait.as_secs_f64()),
+        cache_hit_ratio: cache_hit_ratio(scheme, level),
     }
+}
+
+/// `session-cached`: the share of the level's `/api/me` requests answered without a `GETEX`
+/// (uniform access over many sessions defeats the cache: a finding, not a failure).
+fn cache_hit_ratio(scheme: SchemeKind, level: &Level) -> Option<f64> {
+    if scheme != SchemeKind::SessionCached {
+        return None;
+    }
+    let requests = level.summary.endpoints.get("me").map(|e| e.count)?;
+    (requests > 0).then(|| 1.0 - (level.redis_lookup_calls as f64 / requests as f64).min(1.0))
 }
