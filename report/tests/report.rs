@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use authbench_report::{self as report, Error};
 
-const PLOTS: [&str; 11] = [
+const PLOTS: [&str; 12] = [
     "latency_vs_users",
     "throughput_vs_users",
     "throughput_vs_load",
@@ -18,6 +18,7 @@ const PLOTS: [&str; 11] = [
     "latency_spectrum",
     "credential_bytes",
     "revocation_window",
+    "design_space",
 ];
 
 fn fixture() -> PathBuf {

@@ -14,7 +14,7 @@ use crate::{revocation, units};
 pub(super) fn plots_section(d: &mut Document, a: &Analysis<'_>, plots: &[Rendered]) {
     d.h(2, "Plots");
     type Meaning = fn(&Analysis<'_>) -> Option<String>;
-    let sections: [(&str, &str, Meaning); 8] = [
+    let sections: [(&str, &str, Meaning); 9] = [
         (
             "latency_vs_users",
             "Latency against virtual users (closed-model ramp, with think time)",
@@ -31,6 +31,7 @@ pub(super) fn plots_section(d: &mut Document, a: &Analysis<'_>, plots: &[Rendere
         ("latency_spectrum", "Percentile spectrum", meaning_spectrum),
         ("credential_bytes", "Credential bytes per request", meaning_credentials),
         ("revocation_window", "Revocation window", meaning_revocation),
+        ("design_space", "Design space: cost against revocation window", meaning_design),
     ];
     for (name, heading, meaning) in sections {
         d.h(3, heading);
@@ -310,6 +311,38 @@ fn meaning_credentials(a: &Analysis<'_>) -> Option<String> {
         units::bytes(large.1 * users * rate),
         units::bytes(small.1 * users * rate)
     ))
+}
+
+/// Each scheme's place: what its revocation window costs in CPU per request and store bytes.
+fn meaning_design(a: &Analysis<'_>) -> Option<String> {
+    let parts: Vec<String> = a
+        .schemes
+        .iter()
+        .filter_map(|s| {
+            let r = a.revocation(s, "logout")?;
+            let cpu = a.metric_mean(s, Metric::MeCpuTotal)?;
+            let bytes = if a.uses_store(s) {
+                a.store_slope(s).map_or("store bytes per user not measured".to_string(), |m| {
+                    format!("{} of store per logged-in user", units::bytes(m.bytes_per_session))
+                })
+            } else {
+                "nothing stored".to_string()
+            };
+            Some(format!(
+                "{s}: {:.1} µs CPU per request (server + Redis), revoked across servers in {}, {bytes}",
+                cpu,
+                units::seconds(r.window_s)
+            ))
+        })
+        .collect();
+    (parts.len() >= 2).then(|| {
+        format!(
+            "one point per scheme; down is faster revocation, left is cheaper per request. {}. \
+             Variants (jwt-revocable, session-cached) show what each buys from the other end of the \
+             design space and at what measured cost.",
+            parts.join("; ")
+        )
+    })
 }
 
 fn meaning_revocation(a: &Analysis<'_>) -> Option<String> {
