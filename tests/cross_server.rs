@@ -213,4 +213,11 @@ fn session_cached_sends_one_getex_per_miss_and_evicts_its_own_copy_on_logout() {
     assert_eq!(me(&p.a, &cred), 200);
     assert_eq!(p.a.post("/auth/logout", &[(cred.0, cred.1.as_str())], None).status, 204);
     assert_eq!(me(&p.a, &cred), 401, "own cache evicted on logout");
+    // ... and on refresh: the rotated-away id is not served from the cache either.
+    let old = credential(&p.a.login(62));
+    assert_eq!(me(&p.a, &old), 200);
+    let r = p.a.post("/auth/refresh", &[(old.0, old.1.as_str())], None);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(me(&p.a, &old), 401, "own cache evicted on refresh");
+    assert_eq!(me(&p.a, &credential(&r)), 200);
 }

@@ -12,8 +12,8 @@ use crate::jwt::{Codec, JwtScheme};
 use crate::jwt_revocable::{RevocableScheme, RevocationStore};
 use crate::redis_server::RedisServer;
 use crate::session::{DURABLE_WAIT, SessionScheme, SessionStore};
-use crate::store_conn::StoreTarget;
 use crate::session_cached::CachedScheme;
+use crate::store_conn::StoreTarget;
 use crate::users::{PasswordCost, Users};
 
 /// A built server: its Router plus whatever must live as long as it (a private redis-server).

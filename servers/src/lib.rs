@@ -50,8 +50,8 @@ pub mod redis_cluster;
 pub mod redis_server;
 pub mod serve;
 pub mod session;
-pub mod session_key;
 pub mod session_cached;
+pub mod session_key;
 pub mod store;
 pub mod store_conn;
 #[cfg(feature = "testing")]

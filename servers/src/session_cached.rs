@@ -26,7 +26,6 @@ use moka::future::Cache;
 
 use crate::api::{self, Scheme};
 use crate::error::Result;
-use crate::id::is_well_formed_sid;
 use crate::session::{COOKIE_NAME, Record, SessionAuth, SessionScheme};
 use crate::users::Users;
 
@@ -104,10 +103,8 @@ impl Scheme for CachedScheme {
     }
 
     async fn refresh(&self, headers: HeaderMap, body: Bytes) -> Result<Response> {
-        let old = api::single_cookie(&headers, COOKIE_NAME)
-            .ok()
-            .filter(|s| is_well_formed_sid(s))
-            .map(str::to_owned);
+        // Whatever id was presented: invalidating an id that is not cached is a no-op.
+        let old = api::single_cookie(&headers, COOKIE_NAME).ok().map(str::to_owned);
         let resp = self.inner.base.refresh(headers, body).await;
         if let Some(old) = old {
             self.inner.cache.invalidate(&old).await;
