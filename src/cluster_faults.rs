@@ -233,7 +233,9 @@ pub async fn revoked_after_failover() -> Result<FaultRow> {
     let (cred, p1) = login_on(plain.addr, &cluster, 10, |_| true).await?;
     let (plain_status, plain_back, took1) =
         logout_across_failover(&mut cluster, plain.addr, &cred, p1).await?;
-    let (cred, p2) = login_on(durable.addr, &cluster, 300, |p| p != p1).await?;
+    // A primary that still has its replica (not the one promoted a moment ago).
+    let (cred, p2) =
+        login_on(durable.addr, &cluster, 300, |p| p != p1 && cluster.replica_of(p).is_ok()).await?;
     let (durable_status, durable_back, took2) =
         logout_across_failover(&mut cluster, durable.addr, &cred, p2).await?;
     let plain_count = u32::from((200..300).contains(&plain_status) && plain_back);

@@ -526,6 +526,19 @@ fn bad_serve_options_exit_2_with_one_clear_line() {
         vec!["serve", "cookie", "--users", "lots"],
         vec!["serve", "cookie", "--addr", "10.1.2.3:80"],
         vec!["serve", "cookie", "--key-file", "/nonexistent/key"],
+        // One store or the other; the cluster flags are the session scheme's; a prefix whose
+        // `{…}` would replace the users' hash tags is refused.
+        vec![
+            "serve",
+            "session",
+            "--redis-url",
+            "redis://127.0.0.1:1/",
+            "--redis-cluster",
+            "redis://127.0.0.1:2/",
+        ],
+        vec!["serve", "session", "--redis-cluster", " , "],
+        vec!["serve", "jwt-revocable", "--redis-cluster", "redis://127.0.0.1:1/"],
+        vec!["serve", "session", "--redis-prefix", "a{b}:"],
     ] {
         let out = std::process::Command::new(common::BIN).args(&args).output().unwrap();
         let err = String::from_utf8_lossy(&out.stderr);
