@@ -554,3 +554,17 @@ fn bad_serve_options_exit_2_with_one_clear_line() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot listen"));
 }
+
+#[test]
+fn idle_timeout_closes_an_idle_keep_alive_connection_when_set() {
+    use std::io::Read;
+    let server = Server::spawn("jwt", &["--idle-timeout", "1s"]);
+    let mut idle = std::net::TcpStream::connect(server.addr).unwrap();
+    idle.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let started = Instant::now();
+    let mut buf = [0u8; 16];
+    // Nothing sent: the server closes the connection after the idle timeout, not before.
+    assert_eq!(idle.read(&mut buf).unwrap_or(0), 0);
+    let waited = started.elapsed();
+    assert!(waited >= Duration::from_millis(900) && waited < Duration::from_secs(4), "{waited:?}");
+}

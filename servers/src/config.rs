@@ -192,6 +192,12 @@ pub struct ServeArgs {
     #[arg(long, default_value = "100k", value_parser = parse_count)]
     pub cache_capacity: u64,
 
+    /// How long a keep-alive connection may stay idle (and a request head take to arrive) before
+    /// the server closes it. Raise it above the generator's think time plus its lag when holding
+    /// many mostly idle users.
+    #[arg(long, default_value = "10s", value_parser = authbench_util::parse::parse_duration)]
+    pub idle_timeout: Duration,
+
     /// Lifetime of a JWT refresh token.
     #[arg(long, default_value = "7d", value_parser = parse_ttl)]
     pub refresh_ttl: Duration,
@@ -231,6 +237,7 @@ impl ServeArgs {
             store_timeout: crate::session::STORE_TIMEOUT,
             cache_ttl: crate::session_cached::DEFAULT_CACHE_TTL,
             cache_capacity: crate::session_cached::DEFAULT_CACHE_CAPACITY,
+            idle_timeout: crate::serve::HEADER_READ_TIMEOUT,
             jwt_alg: JwtAlg::Hs256,
             key_file: None,
             same_site: SameSite::Lax,

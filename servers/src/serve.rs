@@ -183,7 +183,8 @@ pub async fn run(args: ServeArgs) -> Result<()> {
             _ => String::new(),
         }
     );
-    serve(listener, built.router, shutdown_signal()).await?;
+    let limits = ServeLimits { header_read_timeout: args.idle_timeout, ..ServeLimits::default() };
+    serve_with(listener, built.router, shutdown_signal(), limits).await?;
     drop(built.redis);
     Ok(())
 }
