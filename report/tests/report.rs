@@ -259,3 +259,21 @@ fn the_revocation_window_says_what_it_is_made_of_and_projects_the_default_ttl() 
         assert!(svg.contains(text), "revocation plot lacks {text:?}");
     }
 }
+
+#[test]
+fn variants_are_placed_against_their_parent_in_the_claims_and_the_design_space() {
+    let dir = scratch("variants", true);
+    let mut rev = read(&dir, "revocation.csv");
+    rev.push_str("jwt-revocable,logout,0.0012,true,across servers\n");
+    fs::write(dir.join("revocation.csv"), rev).unwrap();
+    let mut summary = read(&dir, "summary.csv");
+    summary.push_str("jwt-revocable,me_cpu_us_per_req_total,us,3,41.5,40.0,43.0\n");
+    fs::write(dir.join("summary.csv"), summary).unwrap();
+    let out = report::render(&dir).unwrap();
+    assert!(out.plots.iter().any(|p| p.name == "design_space"));
+    let md = read(&dir, "report.md");
+    let claim = md.lines().find(|l| l.contains("The middle of the design space")).expect("variants claim");
+    assert!(claim.contains("jwt-revocable buys server-side revocation for JWT"), "{claim}");
+    assert!(claim.contains("41.5 µs") && claim.contains("(vs "), "{claim}");
+    assert!(!claim.contains("session-cached"), "no session-cached in these results: {claim}");
+}

@@ -5,6 +5,7 @@ use super::format::{differs, join_or, mean_ci_us, revocation_text};
 use crate::analysis::{Analysis, SchemeSessions};
 use crate::data::CheckCategory;
 use crate::doc::Document;
+use crate::metric::Metric;
 use crate::units;
 
 pub(super) fn claims(d: &mut Document, a: &Analysis<'_>) {
@@ -23,6 +24,9 @@ pub(super) fn claims(d: &mut Document, a: &Analysis<'_>) {
         items.push(t);
     }
     if let Some(t) = claim_revocation(a) {
+        items.push(t);
+    }
+    if let Some(t) = claim_variants(a) {
         items.push(t);
     }
     if let Some(t) = claim_checks(a) {
@@ -247,6 +251,46 @@ pub(super) fn claim_revocation(a: &Analysis<'_>) -> Option<String> {
         "**Sessions can force logout; JWT cannot revoke before expiry** (claim 8): {}.{verdict}",
         parts.join("; ")
     ))
+}
+
+/// The variants and the parent each improves on: what property it buys.
+const VARIANTS: [(&str, &str, &str); 2] = [
+    ("jwt-revocable", "jwt", "server-side revocation for JWT"),
+    ("session-cached", "session", "fewer Redis lookups for sessions"),
+];
+
+/// Which variant buys which property, at what measured cost against its parent scheme.
+pub(super) fn claim_variants(a: &Analysis<'_>) -> Option<String> {
+    let window = |s: &str| {
+        a.revocation(s, "logout").map_or("not measured".to_string(), |r| units::seconds(r.window_s))
+    };
+    let cpu = |s: &str| {
+        a.metric_mean(s, Metric::MeCpuTotal).map_or("not measured".to_string(), |v| format!("{v:.1} µs"))
+    };
+    let bytes = |s: &str| {
+        if !a.uses_store(s) {
+            return "nothing".to_string();
+        }
+        a.store_slope(s).map_or("not measured".to_string(), |m| units::bytes(m.bytes_per_session))
+    };
+    let parts: Vec<String> = VARIANTS
+        .iter()
+        .filter(|(v, p, _)| a.schemes.iter().any(|s| s == v) && a.schemes.iter().any(|s| s == p))
+        .map(|(v, p, what)| {
+            format!(
+                "{v} buys {what}: revocation window across servers {} (vs {} for {p}), CPU per request \
+                 server + Redis {} (vs {}), store per logged-in user {} (vs {})",
+                window(v),
+                window(p),
+                cpu(v),
+                cpu(p),
+                bytes(v),
+                bytes(p)
+            )
+        })
+        .collect();
+    (!parts.is_empty())
+        .then(|| format!("**The middle of the design space** (variants): {}.", parts.join("; ")))
 }
 
 fn claim_checks(a: &Analysis<'_>) -> Option<String> {
