@@ -4,8 +4,10 @@
 //! at the earliest agent's start `T0`, and an agent's row lands in merged second
 //! `round(load_started_at + t_s − T0)` (at least 1). Counts and errors add up; per-second and
 //! whole-run percentiles come from the merged histograms; means of bytes are weighted by requests;
-//! server and Redis figures come from the one agent that sampled them, their CPU per request
-//! re-divided by every agent's requests; generator figures are the worst agent's per second, and
+//! server and Redis figures come from the one agent that sampled them. Their CPU per request is
+//! re-divided by every agent's requests when every agent loaded the same target (one server served
+//! them all); when agents loaded different targets (each its own server), the sampled server
+//! served only its agent's requests, so the sampler's own figure stands. Generator figures are the worst agent's per second, and
 //! each agent's own are kept in the summary's `agents`.
 
 use std::collections::BTreeMap;
@@ -43,6 +45,12 @@ fn add(h: &mut Histogram<u64>, other: &Histogram<u64>) {
     h.add(other).expect("histograms of the same bounds add");
 }
 
+/// Whether every agent loaded the same target, so that the sampled server (and its Redis) served
+/// every agent's requests rather than only the sampling agent's.
+pub fn one_target(agents: &[AgentFolder]) -> bool {
+    agents.windows(2).all(|w| w[0].summary.target == w[1].summary.target)
+}
+
 /// Merge every agent's rows and intervals second by second.
 pub fn timeline(agents: &[AgentFolder], t0: f64, keys: &[(Endpoint, Series)]) -> Vec<Second> {
     struct Acc {
@@ -51,6 +59,7 @@ pub fn timeline(agents: &[AgentFolder], t0: f64, keys: &[(Endpoint, Series)]) ->
         from_s: f64,
         to_s: f64,
     }
+    let shared = one_target(agents);
     let mut seconds: BTreeMap<u64, Acc> = BTreeMap::new();
     for (a, folder) in agents.iter().enumerate() {
         let offset = folder.agent.load_started_at - t0;
@@ -79,7 +88,7 @@ pub fn timeline(agents: &[AgentFolder], t0: f64, keys: &[(Endpoint, Series)]) ->
             let from_s = acc.from_s.max(0.0);
             let interval_s = (acc.to_s - from_s).max(1e-6);
             let rows: Vec<&Row> = acc.rows.iter().map(|(_, r)| r).collect();
-            let mut row = combine_rows(&rows);
+            let mut row = combine_rows(&rows, shared);
             row.t_s = acc.to_s;
             row.interval_s = interval_s;
             for (i, e) in Endpoint::ALL.iter().enumerate() {
@@ -105,24 +114,28 @@ pub fn timeline(agents: &[AgentFolder], t0: f64, keys: &[(Endpoint, Series)]) ->
 }
 
 /// The sums, maxima and weighted means of the rows of one second (times and percentiles are the
-/// caller's).
-fn combine_rows(rows: &[&Row]) -> Row {
+/// caller's). `shared`: every agent loaded one target (see [`one_target`]).
+fn combine_rows(rows: &[&Row], shared: bool) -> Row {
     let mut m = Row::default();
     let total_attempts: u64 = rows.iter().map(|r| attempts(r)).sum();
-    let weighted = |f: &dyn Fn(&Row) -> Option<f64>| -> Option<f64> {
-        let (mut sum, mut any) = (0.0, false);
+    // `over_all`: divide by every row's requests (a figure every row's requests share); otherwise
+    // by the requests of the rows that have the figure.
+    let weighted = |f: &dyn Fn(&Row) -> Option<f64>, over_all: bool| -> Option<f64> {
+        let (mut sum, mut weight, mut any) = (0.0, 0u64, false);
         for r in rows {
             if let Some(v) = f(r) {
                 sum += v * attempts(r) as f64;
+                weight += attempts(r);
                 any = true;
             }
         }
-        (any && total_attempts > 0).then(|| sum / total_attempts as f64)
+        let weight = if over_all { total_attempts } else { weight };
+        (any && weight > 0).then(|| sum / weight as f64)
     };
-    m.bytes_sent_per_req = weighted(&|r| r.bytes_sent_per_req);
-    m.bytes_received_per_req = weighted(&|r| r.bytes_received_per_req);
-    m.server_cpu_us_per_req = weighted(&|r| r.server_cpu_us_per_req);
-    m.redis_cpu_us_per_req = weighted(&|r| r.redis_cpu_us_per_req);
+    m.bytes_sent_per_req = weighted(&|r| r.bytes_sent_per_req, false);
+    m.bytes_received_per_req = weighted(&|r| r.bytes_received_per_req, false);
+    m.server_cpu_us_per_req = weighted(&|r| r.server_cpu_us_per_req, shared);
+    m.redis_cpu_us_per_req = weighted(&|r| r.redis_cpu_us_per_req, shared);
     for r in rows {
         m.stage = m.stage.max(r.stage);
         m.target += r.target;
@@ -243,8 +256,13 @@ pub fn summary(agents: &[AgentFolder], test: &Definition, t0: f64) -> Summary {
     };
     let sampler =
         agents.iter().find(|a| a.summary.server.pid.is_some() || a.summary.redis.used_memory_max.is_some());
-    // Server and Redis CPU per request: the sampling agent's CPU time over everyone's requests.
+    // Server and Redis CPU per request: the sampling agent's CPU time over everyone's requests when
+    // all loaded one target; else its server served only its own requests, and its figure stands.
+    let shared = one_target(agents);
     let per_all = |per: Option<f64>, s: &Summary| {
+        if !shared {
+            return per;
+        }
         per.map(|p| p * (s.total.count + s.total.errors) as f64 / attempts.max(1.0))
     };
     let server = sampler.map_or_else(ServerCost::default, |a| ServerCost {
@@ -352,4 +370,27 @@ pub fn summary(agents: &[AgentFolder], test: &Definition, t0: f64) -> Summary {
 /// Most virtual users alive in any merged second.
 pub fn vus_max(seconds: &[Second]) -> u64 {
     seconds.iter().map(|s| s.row.active_vus).max().unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(count: u64, server_cpu: Option<f64>) -> Row {
+        let mut r = Row::default();
+        r.endpoints[0].count = count;
+        r.server_cpu_us_per_req = server_cpu;
+        r
+    }
+
+    #[test]
+    fn sampled_cpu_is_shared_only_when_one_server_served_every_agent() {
+        // Agent 1 sampled 10 µs/request over its 100 requests; agent 2 sent 300 unsampled ones.
+        let (sampler, other) = (row(100, Some(10.0)), row(300, None));
+        // One target: the sampled CPU time served all 400 requests.
+        assert_eq!(combine_rows(&[&sampler, &other], true).server_cpu_us_per_req, Some(2.5));
+        // One server per agent: the sampled server served only its agent's 100.
+        assert_eq!(combine_rows(&[&sampler, &other], false).server_cpu_us_per_req, Some(10.0));
+        assert_eq!(combine_rows(&[&other], true).server_cpu_us_per_req, None);
+    }
 }
