@@ -164,7 +164,10 @@ pub fn bytes_per_session(slope: f64, ci_half: Option<f64>) -> String {
     if is_about_zero(slope, ci_half, SLOPE_RESOLUTION_BYTES) {
         "≈ 0 B/session".into()
     } else {
-        format!("{}/session", bytes(slope))
+        match ci_half.filter(|h| *h > 0.0) {
+            Some(h) => format!("{}/session ± {}", bytes(slope), bytes(h)),
+            None => format!("{}/session", bytes(slope)),
+        }
     }
 }
 
@@ -226,7 +229,9 @@ mod tests {
         assert_eq!(bytes_per_session(-1.13, None), "≈ 0 B/session");
         assert_eq!(bytes_per_session(-14.3, None), "≈ 0 B/session");
         assert_eq!(bytes_per_session(556.0, None), "556 B/session");
-        assert_eq!(bytes_per_session(371.3, Some(0.003)), "371 B/session");
+        // With repeats, the slope carries its interval wherever it appears.
+        assert_eq!(bytes_per_session(577.4, Some(0.62)), "577 B/session ± 0.620 B");
+        assert_eq!(bytes_per_session(371.3, Some(0.003)), "371 B/session ± 0.00300 B");
         assert_eq!(bytes_per_session(553.0, None), "553 B/session");
         assert!(!is_about_zero(2.0, Some(1.0), 0.5));
         assert!(!is_about_zero(f64::NAN, None, 0.5));

@@ -1,7 +1,7 @@
 //! The explainer's claims, each checked against the measurements.
 
 use super::NOT_MEASURED;
-use super::format::{differs, join_or, mean_ci_us, revocation_text};
+use super::format::{differs, join_or, mean_ci_us, metric_text, revocation_text};
 use crate::analysis::{Analysis, SchemeSessions};
 use crate::data::CheckCategory;
 use crate::doc::Document;
@@ -177,9 +177,16 @@ fn claim_jwt_cpu(a: &Analysis<'_>) -> Option<String> {
     if cpus.is_empty() {
         return None;
     }
+    let with_ci = |s: &str, m: Metric, v: f64| metric_text(a, s, m).unwrap_or_else(|| units::us(v));
     let list = cpus
         .iter()
-        .map(|(s, sv, r)| format!("{s} {} server + {} Redis", units::us(*sv), units::us(*r)))
+        .map(|(s, sv, r)| {
+            format!(
+                "{s} {} server + {} Redis",
+                with_ci(s, Metric::MeCpuServer, *sv),
+                with_ci(s, Metric::MeCpuRedis, *r)
+            )
+        })
         .collect::<Vec<_>>()
         .join("; ");
     let mut text =

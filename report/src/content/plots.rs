@@ -2,7 +2,7 @@
 
 use super::NOT_MEASURED;
 use super::claims::{claim_revocation, extremes, lookup_vs_sessions_text};
-use super::format::mean_ci_us;
+use super::format::{mean_ci_us, metric_text};
 use crate::analysis::Analysis;
 use crate::capacity::Assumptions;
 use crate::doc::Document;
@@ -237,11 +237,8 @@ fn meaning_cpu(a: &Analysis<'_>) -> Option<String> {
                     format!(", {}× the no-auth /healthz ({})", units::sig(c.server_us / h, 2), units::us(h))
                 })
                 .unwrap_or_default();
-            Some(format!(
-                "{s} {} total, {}% of it in Redis{base}",
-                units::us(c.total_us()),
-                units::sig(share, 2)
-            ))
+            let total = metric_text(a, s, Metric::MeCpuTotal).unwrap_or_else(|| units::us(c.total_us()));
+            Some(format!("{s} {total} total, {}% of it in Redis{base}", units::sig(share, 2)))
         })
         .collect();
     if parts.is_empty() {

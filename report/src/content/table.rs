@@ -1,7 +1,7 @@
 //! The explainer's comparison table, every cell a measured figure or a tested check.
 
 use super::NOT_MEASURED;
-use super::format::{checks_cell, join_or, metric_text, revocation_text};
+use super::format::{checks_cell, join_or, mean_ci_us, metric_text, revocation_text};
 use crate::analysis::Analysis;
 use crate::capacity;
 use crate::data::CheckCategory;
@@ -43,16 +43,17 @@ pub(super) fn comparison_table(d: &mut Document, a: &Analysis<'_>) {
         row("Scalability", &|s| {
             let mut parts = Vec::new();
             if let Some(c) = a.cpu(s) {
-                parts.push(format!("{} CPU per /api/me (server + Redis)", units::us(c.total_us())));
+                let total = metric_text(a, s, Metric::MeCpuTotal).unwrap_or_else(|| units::us(c.total_us()));
+                parts.push(format!("{total} CPU per /api/me (server + Redis)"));
             }
             if let Some((first, last)) = a.sessions_of(s).and_then(|x| Some((x.first()?, x.last()?)))
                 && first.sessions != last.sessions
             {
                 parts.push(format!(
                     "p50 {} at {} sessions → {} at {} ({})",
-                    units::us(first.p50_us.mean),
+                    mean_ci_us(&first.p50_us),
                     units::count(first.sessions as f64),
-                    units::us(last.p50_us.mean),
+                    mean_ci_us(&last.p50_us),
                     units::count(last.sessions as f64),
                     units::change(first.p50_us.mean, last.p50_us.mean)
                 ));
@@ -97,20 +98,27 @@ pub(super) fn comparison_table(d: &mut Document, a: &Analysis<'_>) {
         }),
         row("Dependencies", &|s| {
             let mut parts = Vec::new();
+            // The figures the capacity projection uses, with their intervals where there are repeats.
+            let redis_cpu = |i: &capacity::SchemeInputs| {
+                metric_text(a, s, Metric::MeCpuRedisAtUtilization)
+                    .unwrap_or_else(|| units::us(i.redis_cpu_us))
+            };
+            let stored = |i: &capacity::SchemeInputs| {
+                i.store_bytes_per_session.map(|b| {
+                    let ci = a.store_slope(s).and_then(|x| x.ci_half);
+                    units::bytes_per_session(b, ci)
+                })
+            };
             match inputs.iter().find(|i| i.scheme == s) {
                 Some(i) if i.uses_store => parts.push(format!(
                     "Redis on every request: {} Redis CPU per /api/me{}",
-                    units::us(i.redis_cpu_us),
-                    i.store_bytes_per_session
-                        .map(|b| format!(", {} stored", units::bytes_per_session(b, None)))
-                        .unwrap_or_default()
+                    redis_cpu(i),
+                    stored(i).map(|b| format!(", {b} stored")).unwrap_or_default()
                 )),
                 Some(i) => parts.push(format!(
                     "no store per request (measured Redis CPU {} per /api/me{})",
-                    units::us(i.redis_cpu_us),
-                    i.store_bytes_per_session
-                        .map(|b| format!(", {}", units::bytes_per_session(b, None)))
-                        .unwrap_or_default()
+                    redis_cpu(i),
+                    stored(i).map(|b| format!(", {b}")).unwrap_or_default()
                 )),
                 None => {}
             }
