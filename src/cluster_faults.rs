@@ -19,7 +19,6 @@ use authbench_contract::path;
 use authbench_loadgen::Scheme;
 use authbench_loadgen::config::LoadConfig;
 use authbench_loadgen::mix::Mix;
-use authbench_loadgen::output::file as run_file;
 use authbench_loadgen::ramp::{LoadModel, Ramp};
 use authbench_servers::SchemeKind;
 use authbench_servers::redis_cluster::RedisCluster;
@@ -92,18 +91,8 @@ async fn login_on(
 
 /// Seconds (rows of `timeseries.csv`, from 0) with at least one error of any kind.
 fn error_seconds(dir: &Path) -> Result<Vec<usize>> {
-    let mut reader = csv::Reader::from_path(dir.join(run_file::TIMESERIES))?;
-    let headers = reader.headers()?.clone();
-    let cols: Vec<usize> =
-        headers.iter().enumerate().filter(|(_, h)| h.starts_with("err_")).map(|(i, _)| i).collect();
-    let mut seconds = Vec::new();
-    for (i, row) in reader.records().enumerate() {
-        let row = row?;
-        if cols.iter().any(|&c| row.get(c).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0) > 0) {
-            seconds.push(i);
-        }
-    }
-    Ok(seconds)
+    let rows = authbench_loadgen::output::read_timeseries(dir)?;
+    Ok(rows.iter().enumerate().filter(|(_, r)| r.errors.iter().any(|&n| n > 0)).map(|(i, _)| i).collect())
 }
 
 /// A primary killed one third of the way into a 9 s session load.

@@ -125,9 +125,7 @@ fn audit(dir: &Path) -> (bool, u64, String) {
     match lost_in_run(dir, &dir.display().to_string()) {
         Ok(rows) => {
             let lost: u64 = rows.iter().map(|r| r.lost).sum();
-            let seconds = csv::Reader::from_path(dir.join(run_file::TIMESERIES))
-                .map(|mut r| r.records().count())
-                .unwrap_or(0);
+            let seconds = authbench_loadgen::output::read_timeseries(dir).map_or(0, |rows| rows.len());
             (
                 true,
                 lost,

@@ -351,6 +351,89 @@ impl Outputs {
     }
 }
 
+/// A run's `timeseries.csv` back into rows, by column name, strictly: a header that is not this
+/// version's, a short row or a cell that is not a number is an error naming the file and row.
+/// Percentile cells are not read back (merge rebuilds them from the histograms; the lost-request
+/// audit does not need them).
+pub fn read_timeseries(dir: &Path) -> Result<Vec<Row>> {
+    let file = file::TIMESERIES;
+    let bad = |dir: &Path, what: &str, why: &dyn std::fmt::Display| {
+        Error::BadInput(format!("{}: {what}: {why}", dir.join(what).display()))
+    };
+    let text = std::fs::read_to_string(dir.join(file)).map_err(|e| bad(dir, file, &e))?;
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap_or_default().split(',').collect();
+    if header.join(",") != timeseries_header() {
+        return Err(bad(dir, file, &"its columns are not those of this authbench version"));
+    }
+    let at = |name: &str| header.iter().position(|h| *h == name).expect("own header has the column");
+    let mut rows = Vec::new();
+    for (n, line) in lines.enumerate() {
+        let cells: Vec<&str> = line.split(',').collect();
+        if cells.len() != header.len() {
+            return Err(bad(
+                dir,
+                file,
+                &format!("row {} has {} cells, not {}: truncated?", n + 1, cells.len(), header.len()),
+            ));
+        }
+        let num = |name: &str| -> Result<f64> {
+            cells[at(name)]
+                .parse()
+                .map_err(|_| bad(dir, file, &format!("row {}: `{name}` is not a number", n + 1)))
+        };
+        let int = |name: &str| -> Result<u64> {
+            cells[at(name)]
+                .parse()
+                .map_err(|_| bad(dir, file, &format!("row {}: `{name}` is not a count", n + 1)))
+        };
+        let opt_f = |name: &str| -> Option<f64> { cells[at(name)].parse().ok() };
+        let opt_u = |name: &str| -> Option<u64> { cells[at(name)].parse().ok() };
+        let mut endpoints: [EndpointRow; 5] = Default::default();
+        for (i, e) in Endpoint::ALL.iter().enumerate() {
+            let e = e.as_str();
+            endpoints[i] = EndpointRow {
+                count: int(&format!("{e}_count"))?,
+                rps: num(&format!("{e}_rps"))?,
+                latency: None::<Latency>,
+                p99_uncorrected: None,
+                errors: int(&format!("{e}_errors"))?,
+                unfinished: int(&format!("{e}_unfinished"))?,
+            };
+        }
+        let mut errors = [0u64; ErrorKind::COUNT];
+        for (k, kind) in ErrorKind::ALL.iter().enumerate() {
+            errors[k] = int(&format!("err_{}", kind.as_str()))?;
+        }
+        rows.push(Row {
+            t_s: num("t_s")?,
+            interval_s: num("interval_s")?,
+            stage: int("stage")? as usize,
+            target: num("target")?,
+            active_vus: int("active_vus")?,
+            endpoints,
+            errors,
+            late_starts: int("late_starts")?,
+            bytes_sent_per_req: opt_f("bytes_sent_per_req"),
+            bytes_received_per_req: opt_f("bytes_received_per_req"),
+            server_rss_bytes: opt_u("server_rss_bytes"),
+            server_cpu_us_per_req: opt_f("server_cpu_us_per_req"),
+            redis_used_memory: opt_u("redis_used_memory"),
+            redis_keys: opt_u("redis_keys"),
+            redis_cpu_us_per_req: opt_f("redis_cpu_us_per_req"),
+            gen_cpu_percent: opt_f("gen_cpu_percent"),
+            gen_lag_max_us: int("gen_lag_max_us")?,
+            gen_saturated: int("gen_saturated")? != 0,
+            in_flight: int("in_flight")?,
+            oldest_in_flight_ms: opt_f("oldest_in_flight_ms"),
+            stalled: int("stalled")? != 0,
+            unfinished: int("unfinished")?,
+            dropped: int("dropped")?,
+        });
+    }
+    Ok(rows)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

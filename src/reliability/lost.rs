@@ -9,6 +9,8 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 use authbench_loadgen::output::file as run_file;
+use authbench_loadgen::record::Endpoint;
+use authbench_loadgen::summary::Summary;
 use authbench_report::data::file;
 
 use super::LostRow;
@@ -20,59 +22,50 @@ pub fn hlog_count(path: &Path) -> Result<u64> {
     Ok(h.len())
 }
 
-/// Compare one run directory's summary.json with its .hlog files and timeseries.csv.
+/// Compare one run directory's summary.json with its .hlog files and timeseries.csv, each read
+/// by the generator crate's own readers (the owner of those formats).
 pub fn lost_in_run(dir: &Path, run: &str) -> Result<Vec<LostRow>> {
-    let summary: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(dir.join(run_file::SUMMARY_JSON))?)
-            .with_context(|| format!("{}/{}", dir.display(), run_file::SUMMARY_JSON))?;
-    let mut ts = csv::Reader::from_path(dir.join(run_file::TIMESERIES))?;
-    let headers = ts.headers()?.clone();
-    let records: Vec<csv::StringRecord> = ts.records().collect::<Result<_, _>>()?;
-    let mut rows = Vec::new();
-    let Some(endpoints) = summary["endpoints"].as_object() else { return Ok(rows) };
-    let column_sum = |name: &str| -> u64 {
-        let col = headers.iter().position(|h| h == name);
-        col.map(|c| records.iter().filter_map(|r| r.get(c)?.parse::<u64>().ok()).sum()).unwrap_or(0)
-    };
+    let summary: Summary = serde_json::from_slice(&std::fs::read(dir.join(run_file::SUMMARY_JSON))?)
+        .with_context(|| format!("{}/{}", dir.display(), run_file::SUMMARY_JSON))?;
+    let rows = authbench_loadgen::output::read_timeseries(dir)?;
+    let mut lost_rows = Vec::new();
     // Open model: the arrivals are for /api/me (or /healthz without a scheme).
-    let open = summary["open"].as_object();
-    let arrivals_for = if endpoints.contains_key("me") { "me" } else { "healthz" };
-    for (name, e) in endpoints {
-        let measured = e["count"].as_u64().unwrap_or(0);
-        let errors_summary = e["errors"].as_u64().unwrap_or(0);
-        let unfinished_summary = e["unfinished"].as_u64().unwrap_or(0);
+    let arrivals_for = if summary.endpoints.contains_key("me") { "me" } else { "healthz" };
+    for (name, e) in &summary.endpoints {
+        let i = Endpoint::ALL
+            .iter()
+            .position(|x| Some(*x) == Endpoint::parse(name))
+            .with_context(|| format!("{}: unknown endpoint `{name}`", dir.display()))?;
         let hlog = dir.join(run_file::hlog(name));
         let in_hlog = if hlog.exists() { hlog_count(&hlog)? } else { 0 };
-        let errors_timeseries = column_sum(&format!("{name}_errors"));
-        let unfinished_timeseries = column_sum(&format!("{name}_unfinished"));
-        let (dropped_summary, dropped_timeseries, unscheduled) = match open {
+        let errors_timeseries: u64 = rows.iter().map(|r| r.endpoints[i].errors).sum();
+        let unfinished_timeseries: u64 = rows.iter().map(|r| r.endpoints[i].unfinished).sum();
+        let (dropped_summary, dropped_timeseries, unscheduled) = match &summary.open {
             Some(o) if name == arrivals_for => {
-                let n = |k: &str| o.get(k).and_then(|v| v.as_u64()).unwrap_or(0);
-                let dropped = n("dropped");
-                (dropped, column_sum("dropped"), n("scheduled").abs_diff(n("started") + dropped))
+                (o.dropped, rows.iter().map(|r| r.dropped).sum(), o.scheduled.abs_diff(o.started + o.dropped))
             }
             _ => (0, 0, 0),
         };
-        let lost = measured.abs_diff(in_hlog)
-            + errors_summary.abs_diff(errors_timeseries)
-            + unfinished_summary.abs_diff(unfinished_timeseries)
+        let lost = e.count.abs_diff(in_hlog)
+            + e.errors.abs_diff(errors_timeseries)
+            + e.unfinished.abs_diff(unfinished_timeseries)
             + dropped_summary.abs_diff(dropped_timeseries)
             + unscheduled;
-        rows.push(LostRow {
+        lost_rows.push(LostRow {
             run: run.to_owned(),
             endpoint: name.clone(),
-            measured,
+            measured: e.count,
             in_hlog,
-            errors_summary,
+            errors_summary: e.errors,
             errors_timeseries,
-            unfinished_summary,
+            unfinished_summary: e.unfinished,
             unfinished_timeseries,
             dropped_summary,
             dropped_timeseries,
             lost,
         });
     }
-    Ok(rows)
+    Ok(lost_rows)
 }
 
 /// Every `runs/<unit>/<phase>/` of a compare results folder.
