@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
-use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
+use redis::aio::{ConnectionLike, ConnectionManager};
 use redis::cluster::ClusterClient;
 use redis::cluster_async::ClusterConnection;
 use redis::{Cmd, Pipeline, RedisFuture, Value};
@@ -85,15 +85,8 @@ impl StoreConn {
         let failed = |source| Error::RedisConnect { url: target.redacted(), source };
         match target {
             StoreTarget::Single(url) => {
-                let client = redis::Client::open(url.as_str()).map_err(failed)?;
-                let config = ConnectionManagerConfig::new()
-                    .set_connection_timeout(Some(Duration::from_millis(300)))
-                    .set_response_timeout(Some(response_timeout))
-                    .set_number_of_retries(1)
-                    .set_min_delay(Duration::from_millis(10))
-                    .set_max_delay(Duration::from_millis(100));
-                let conn = ConnectionManager::new_with_config(client, config).await.map_err(failed)?;
-                Ok(StoreConn::Single(conn))
+                // The same multiplexed, bounded connection as every single-Redis store.
+                Ok(StoreConn::Single(crate::store::connect(url, response_timeout).await?))
             }
             StoreTarget::Cluster(urls) => {
                 // Retries are short and few: a request is bounded by the store timeout anyway, and
