@@ -21,6 +21,7 @@
 //!   requests and dropped arrivals.
 //! - [`sample`]: `/proc/PID` (server CPU, RSS), Redis `INFO`, the generator's own CPU and lag.
 //! - [`load`]: one run — pre-flight, the model's driver, the collector's clock; [`run`].
+//! - [`capacity`]: how many connections this process can hold and which limit says so.
 //! - [`collect`]: the per-second collector: rows, cost samples, the stall watch, the summary.
 //! - [`stall`]: silences with requests outstanding, and "the target stopped answering".
 //! - [`output`]: `timeseries.csv`, `summary.json`/`.csv` writers over `impl Write`, and the files.
@@ -47,6 +48,7 @@
 
 pub mod agent;
 pub mod args;
+pub mod capacity;
 pub mod client;
 pub mod collect;
 pub mod command;

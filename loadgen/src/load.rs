@@ -16,6 +16,7 @@ use tokio::time::{Instant, MissedTickBehavior};
 use tokio_util::sync::CancellationToken;
 
 use crate::agent::{AgentRun, epoch_s};
+use crate::capacity;
 use crate::client::{Call, Client};
 use crate::collect::{Collector, Sampler};
 use crate::config::{AgentSlice, LoadConfig};
@@ -29,7 +30,7 @@ use crate::record::{Endpoint, ErrorKind, Recorder, Stats};
 use crate::recorded::Recorded;
 use crate::sample::{self, LagProbe, RedisProbe};
 use crate::stall::{StallWatch, WATCH_PERIOD};
-use crate::summary::{LimitHit, Summary};
+use crate::summary::Summary;
 use crate::vu::{Pace, Retire, Shared, Vu};
 use crate::workers::Workers;
 
@@ -58,15 +59,15 @@ pub async fn run_recorded(config: LoadConfig, stop: CancellationToken) -> Result
     let redis = preflight(&config).await?;
     let nofile = authbench_util::sys::raise_nofile_limit().unwrap_or(0);
     // Only a test that asks for more users than the process can connect is capped.
-    let capacity =
-        connection_capacity(nofile, config.target).filter(|c| needed_users(&config.model) > c.users);
+    let capacity = capacity::connection_capacity(nofile, config.target)
+        .filter(|c| capacity::needed_users(&config.model) > c.users);
     if let Some(cap) = &capacity {
         eprintln!(
             "authbench load: LIMIT: {} allows at most {} connections in this process: the test's {} users are \
 capped there (run more processes with --agent I/N to go beyond)",
             cap.limit,
             cap.users,
-            needed_users(&config.model)
+            capacity::needed_users(&config.model)
         );
     }
     let open_model = matches!(config.model, LoadModel::Open { .. });
@@ -204,7 +205,7 @@ capped there (run more processes with --agent I/N to go beyond)",
     let mut summary = collector.summary(&config, &endpoints, t0, end, started_wall, interrupted).await;
     summary.aborted_by_threshold = aborted;
     summary.agent = config.agent.as_ref().map(|a| agent_run(&config, a, load_started));
-    summary.limits = limits_hit(&shared.limits, capacity, summary.vus_max);
+    summary.limits = capacity::limits_hit(&shared.limits, capacity, summary.vus_max);
     summary.thresholds = config.thresholds.iter().map(|t| t.check(&summary)).collect();
     if let Some(out) = &mut collector.outputs {
         out.finish(&summary)?;
@@ -302,67 +303,6 @@ fn agent_run(config: &LoadConfig, slice: &AgentSlice, load_started: SystemTime) 
         load_started_at: epoch_s(load_started),
         late_by_s: config.start_at.map(|at| load_started.duration_since(at).map_or(0.0, |d| d.as_secs_f64())),
     }
-}
-
-/// File descriptors a run keeps besides its connections: stdio, output files, each worker
-/// runtime's epoll and wake-up fds, the metrics listener, /proc reads, Redis probe.
-const FD_RESERVE: u64 = 128;
-
-/// How many connections this process can hold, and which limit says so.
-#[derive(Debug, Clone)]
-pub struct Capacity {
-    pub users: u64,
-    pub limit: String,
-}
-
-/// The open-file limit less [`FD_RESERVE`], or — for a loopback IPv4 target, whose connections
-/// are spread over [`crate::client::SOURCE_ADDRESSES`] source addresses — the ephemeral ports,
-/// whichever is smaller.
-fn connection_capacity(nofile: u64, target: std::net::SocketAddr) -> Option<Capacity> {
-    let files = (nofile > FD_RESERVE).then(|| Capacity {
-        users: nofile - FD_RESERVE,
-        limit: format!("the open-file limit ({nofile}, ulimit -n)"),
-    });
-    let ports = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range").ok().and_then(|t| {
-        let mut it = t.split_whitespace().map(|n| n.parse::<u64>().ok());
-        let (lo, hi) = (it.next()??, it.next()??);
-        let sources = if crate::client::source_for(target, 0).is_some() {
-            u64::from(crate::client::SOURCE_ADDRESSES)
-        } else {
-            1
-        };
-        (hi >= lo).then(|| Capacity {
-            users: (hi - lo + 1) * sources,
-            limit: format!("the ephemeral port range ({lo}-{hi}) × {sources} source address(es)"),
-        })
-    });
-    [files, ports].into_iter().flatten().min_by_key(|c| c.users)
-}
-
-/// Most connections the model asks for at once.
-fn needed_users(model: &LoadModel) -> u64 {
-    match model {
-        LoadModel::Closed { stages } => stages.max().ceil() as u64,
-        LoadModel::Open { vus, .. } => *vus,
-    }
-}
-
-/// Which of the process's limits capped the run or refused connects, if any (the summary says so).
-fn limits_hit(
-    limits: &crate::client::OsLimits,
-    capacity: Option<Capacity>,
-    vus_max: u64,
-) -> Option<LimitHit> {
-    let files = limits.files.load(Ordering::Relaxed);
-    let ports = limits.ports.load(Ordering::Relaxed);
-    (files + ports > 0 || capacity.is_some()).then(|| LimitHit {
-        open_files_limit: authbench_util::sys::raise_nofile_limit().unwrap_or(0),
-        capped_at: capacity.as_ref().map(|c| c.users),
-        capped_by: capacity.map(|c| c.limit),
-        connects_refused_open_files: files,
-        connects_refused_no_port: ports,
-        vus_max,
-    })
 }
 
 /// Check that the target answers `GET /healthz`, the server pid exists and Redis answers.
