@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
 use crate::redis_server::RedisServer;
+use crate::session_key::key_slot;
 
 /// `cluster-node-timeout` of a private cluster: how long a primary may be unreachable before its
 /// replica is promoted. Short, so a failover test is quick; long enough not to flap on a busy box.
@@ -50,15 +51,24 @@ pub fn find_cli() -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
-fn query(port: u16, cmd: &redis::Cmd) -> Result<redis::Value> {
+/// A short-lived probe connection to the node on `port`.
+fn connect(port: u16) -> Result<redis::Connection> {
     let client = redis::Client::open(format!("redis://127.0.0.1:{port}/"))
         .map_err(|e| Error::RedisServerStart(e.to_string()))?;
-    let mut conn = client
+    let conn = client
         .get_connection_with_timeout(Duration::from_millis(500))
         .map_err(|e| Error::RedisServerStart(e.to_string()))?;
     // A paused node (SIGSTOP in a fault case) must not hang the probe.
     let _ = conn.set_read_timeout(Some(Duration::from_secs(1)));
-    cmd.query(&mut conn).map_err(|e| Error::RedisServerStart(e.to_string()))
+    Ok(conn)
+}
+
+fn query(port: u16, cmd: &redis::Cmd) -> Result<redis::Value> {
+    cmd.query(&mut connect(port)?).map_err(|e| Error::RedisServerStart(e.to_string()))
+}
+
+fn pipe_query<T: redis::FromRedisValue>(port: u16, pipe: &redis::Pipeline) -> Result<T> {
+    pipe.query(&mut connect(port)?).map_err(|e| Error::RedisServerStart(e.to_string()))
 }
 
 fn text(v: redis::Value) -> String {
@@ -141,17 +151,13 @@ impl RedisCluster {
         }
     }
 
-    /// Wait until every live replica's link to its primary is up (first sync done), so that a
-    /// `WAIT 1` can be answered.
+    /// Wait until every replica has finished its first sync: each node listed as a replica has
+    /// its link up with no sync in progress, and each primary serving slots counts all of its
+    /// replicas as `state=online`, so that a `WAIT 1` can be answered at once.
     pub fn wait_replicas_synced(&self, limit: Duration) -> Result<()> {
         let deadline = Instant::now() + limit;
         loop {
-            let synced = self.live().all(|node| {
-                query(node.port(), redis::cmd("INFO").arg("replication"))
-                    .map(text)
-                    .is_ok_and(|info| info.contains("role:master") || info.contains("master_link_status:up"))
-            });
-            if synced {
+            if self.replicas_synced() {
                 return Ok(());
             }
             if Instant::now() > deadline {
@@ -159,6 +165,45 @@ impl RedisCluster {
             }
             std::thread::sleep(Duration::from_millis(50));
         }
+    }
+
+    fn replicas_synced(&self) -> bool {
+        let Ok(roles) = self.roles() else { return false };
+        let live = |port: u16| !self.killed.contains(&port);
+        let info = |port: u16| query(port, redis::cmd("INFO").arg("replication")).map(text);
+        let replicas: Vec<&NodeRole> =
+            roles.iter().filter(|r| !r.primary && !r.failed && live(r.port)).collect();
+        let replicas_up = replicas.iter().all(|r| {
+            info(r.port)
+                .is_ok_and(|i| i.contains("master_link_status:up") && i.contains("master_sync_in_progress:0"))
+        });
+        let primaries_see_them =
+            roles.iter().filter(|r| r.primary && !r.slots.is_empty() && live(r.port)).all(|p| {
+                let expected = replicas.iter().filter(|r| r.primary_port == Some(p.port)).count();
+                info(p.port).is_ok_and(|i| i.matches("state=online").count() >= expected)
+            });
+        replicas_up && primaries_see_them && self.writes_acknowledged(&roles, &replicas)
+    }
+
+    /// The check that matters to `--durable-logout`: a write on each primary is acknowledged by
+    /// all its replicas (`WAIT n 100` right after it). A replica reported online can still take
+    /// a few hundred milliseconds after its first sync before it answers `WAIT`.
+    fn writes_acknowledged(&self, roles: &[NodeRole], replicas: &[&NodeRole]) -> bool {
+        roles.iter().filter(|r| r.primary && !r.failed && !self.killed.contains(&r.port)).all(|p| {
+            let Some(&(first, _)) = p.slots.first() else { return true };
+            let expected = replicas.iter().filter(|r| r.primary_port == Some(p.port)).count();
+            // A key in the primary's first slot: its own, so no redirect.
+            let Some(key) =
+                (0u32..).map(|i| format!("authbench:ready:{i}")).take(100_000).find(|k| key_slot(k) == first)
+            else {
+                return false;
+            };
+            let mut pipe = redis::pipe();
+            pipe.cmd("SET").arg(&key).arg(1).arg("PX").arg(1000).ignore();
+            pipe.cmd("WAIT").arg(expected).arg(100);
+            pipe_query(p.port, &pipe)
+                .is_ok_and(|v: Vec<i64>| v.first().is_some_and(|&n| n >= expected as i64))
+        })
     }
 
     /// Seed URLs of every node, for `--redis-cluster`.
@@ -210,11 +255,38 @@ impl RedisCluster {
     /// The first half of the lost-delete case: SIGSTOP `primary`'s replica and have the primary
     /// close the replication link, so that writes from now on stay in the primary's own backlog
     /// (not even in a socket buffer the replica could read on resuming). Returns the replica.
+    ///
+    /// Everything written before the call reaches the replica first: replication is
+    /// asynchronous, and a write made just before the cut (a session logged in a moment ago)
+    /// would otherwise be lost with the primary at random.
     pub fn cut_off_replica(&self, primary: u16) -> Result<u16> {
         let replica = self.replica_of(primary)?;
+        self.wait_caught_up(primary, replica, Duration::from_secs(10))?;
         self.pause_node(replica, true)?;
         query(primary, redis::cmd("CLIENT").arg("KILL").arg("TYPE").arg("replica"))?;
         Ok(replica)
+    }
+
+    /// Wait until `replica` has applied every write `primary` had made when called (its
+    /// `slave_repl_offset` reaches the primary's `master_repl_offset`).
+    pub fn wait_caught_up(&self, primary: u16, replica: u16, limit: Duration) -> Result<()> {
+        let offset = |port: u16, field: &str| -> Result<i64> {
+            let info = text(query(port, redis::cmd("INFO").arg("replication"))?);
+            info.lines()
+                .find_map(|l| l.strip_prefix(field)?.strip_prefix(':')?.trim().parse().ok())
+                .ok_or_else(|| Error::Config(format!("node {port}: no {field} in INFO replication")))
+        };
+        let target = offset(primary, "master_repl_offset")?;
+        let deadline = Instant::now() + limit;
+        while offset(replica, "slave_repl_offset").unwrap_or(-1) < target {
+            if Instant::now() > deadline {
+                return Err(Error::RedisServerStart(format!(
+                    "replica {replica} did not catch up with {primary} within {limit:?}"
+                )));
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Ok(())
     }
 
     /// The second half: SIGKILL `primary`, SIGCONT `replica`, wait until it is promoted and the
