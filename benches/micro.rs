@@ -383,7 +383,7 @@ async fn target(args: ServeArgs, label: String) -> Target {
             let token = json["access_token"].as_str().expect("access_token");
             (header::AUTHORIZATION, HeaderValue::from_str(&format!("Bearer {token}")).expect("header"))
         }
-        SchemeKind::Cookie | SchemeKind::Session | SchemeKind::SessionCached => {
+        SchemeKind::Cookie | SchemeKind::Session | SchemeKind::SessionCached | SchemeKind::SessionTracked => {
             let set_cookie = headers[header::SET_COOKIE].to_str().expect("ascii Set-Cookie");
             let pair = set_cookie.split(';').next().expect("name=value");
             (header::COOKIE, HeaderValue::from_str(pair).expect("header"))
@@ -421,11 +421,19 @@ fn bench_end_to_end(
         targets.push(rt.block_on(target(args, "jwt-revocable".into())));
         // Hits from the in-process cache (1 s TTL): one GETEX per second, the rest in memory.
         let args = ServeArgs {
-            redis_url: Some(url),
+            redis_url: Some(url.clone()),
             redis_prefix: Some("bench:e2e:cached:".into()),
             ..base(SchemeKind::SessionCached)
         };
         targets.push(rt.block_on(target(args, "session-cached".into())));
+        // Hits from the tracked cache: Redis would push an invalidation on a change; the client
+        // TTL (1 s) bounds a copy, so one GET + PTTL per second, the rest in memory.
+        let args = ServeArgs {
+            redis_url: Some(url),
+            redis_prefix: Some("bench:e2e:tracked:".into()),
+            ..base(SchemeKind::SessionTracked)
+        };
+        targets.push(rt.block_on(target(args, "session-tracked".into())));
     }
     for alg in ALGS {
         let args = ServeArgs { jwt_alg: alg, ..base(SchemeKind::Jwt) };

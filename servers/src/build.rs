@@ -13,6 +13,7 @@ use crate::jwt_revocable::{RevocableScheme, RevocationStore};
 use crate::redis_server::RedisServer;
 use crate::session::{DURABLE_WAIT, SessionScheme, SessionStore};
 use crate::session_cached::CachedScheme;
+use crate::session_tracked::TrackedScheme;
 use crate::store_conn::StoreTarget;
 use crate::users::{PasswordCost, Users};
 
@@ -63,7 +64,13 @@ pub async fn build(args: &ServeArgs) -> Result<Built> {
             };
             crate::api::router(JwtScheme::new(users, codec))
         }
-        SchemeKind::Session | SchemeKind::SessionCached => {
+        SchemeKind::Session | SchemeKind::SessionCached | SchemeKind::SessionTracked => {
+            if args.scheme == SchemeKind::SessionTracked && args.redis_cluster.is_some() {
+                return Err(Error::Config(
+                    "session-tracked tracks keys on one Redis connection: --redis-cluster is not supported"
+                        .into(),
+                ));
+            }
             let (target, prefix) = match &args.redis_cluster {
                 Some(list) => {
                     let prefix = default_prefix(args);
@@ -83,6 +90,19 @@ pub async fn build(args: &ServeArgs) -> Result<Built> {
             match args.scheme {
                 SchemeKind::SessionCached => {
                     crate::api::router(CachedScheme::new(session, args.cache_ttl, args.cache_capacity))
+                }
+                SchemeKind::SessionTracked => {
+                    let StoreTarget::Single(url) = &target else { unreachable!("refused above") };
+                    let tracked = TrackedScheme::connect(
+                        session,
+                        url,
+                        args.ttl,
+                        args.cache_ttl,
+                        args.cache_capacity,
+                        args.store_timeout,
+                    )
+                    .await?;
+                    crate::api::router(tracked)
                 }
                 _ => crate::api::router(session),
             }

@@ -28,18 +28,27 @@ pub enum SchemeKind {
     #[serde(rename = "session-cached")]
     #[value(name = "session-cached")]
     SessionCached,
+    /// The session scheme with Redis server-assisted client-side caching (RESP3 CLIENT TRACKING):
+    /// Redis pushes an invalidation when a record changes, so another server's logout reaches this
+    /// one in about a millisecond. Idle expiry refreshed only when under half of --ttl remains
+    /// (not on every request); a lost tracking connection flushes the cache; with Redis frozen a
+    /// copy is served for at most --cache-ttl.
+    #[serde(rename = "session-tracked")]
+    #[value(name = "session-tracked")]
+    SessionTracked,
 }
 
 impl SchemeKind {
     /// The three original schemes: compare's default set.
     pub const ORIGINAL: [SchemeKind; 3] = [SchemeKind::Cookie, SchemeKind::Session, SchemeKind::Jwt];
     /// Every scheme (`compare --schemes all`).
-    pub const ALL: [SchemeKind; 5] = [
+    pub const ALL: [SchemeKind; 6] = [
         SchemeKind::Cookie,
         SchemeKind::Session,
         SchemeKind::Jwt,
         SchemeKind::JwtRevocable,
         SchemeKind::SessionCached,
+        SchemeKind::SessionTracked,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -49,12 +58,19 @@ impl SchemeKind {
             SchemeKind::Jwt => "jwt",
             SchemeKind::JwtRevocable => "jwt-revocable",
             SchemeKind::SessionCached => "session-cached",
+            SchemeKind::SessionTracked => "session-tracked",
         }
     }
 
     /// Whether the scheme keeps state in Redis (and so takes `--redis-url` / `--redis-prefix`).
     pub fn uses_store(self) -> bool {
-        matches!(self, SchemeKind::Session | SchemeKind::JwtRevocable | SchemeKind::SessionCached)
+        matches!(
+            self,
+            SchemeKind::Session
+                | SchemeKind::JwtRevocable
+                | SchemeKind::SessionCached
+                | SchemeKind::SessionTracked
+        )
     }
 
     /// The original scheme a variant builds on (itself for the originals): same credential, same
@@ -62,7 +78,7 @@ impl SchemeKind {
     pub fn parent(self) -> SchemeKind {
         match self {
             SchemeKind::JwtRevocable => SchemeKind::Jwt,
-            SchemeKind::SessionCached => SchemeKind::Session,
+            SchemeKind::SessionCached | SchemeKind::SessionTracked => SchemeKind::Session,
             s => s,
         }
     }
@@ -71,7 +87,9 @@ impl SchemeKind {
     pub fn credential(self) -> CredentialKind {
         match self {
             SchemeKind::Cookie => CredentialKind::SealedCookie,
-            SchemeKind::Session | SchemeKind::SessionCached => CredentialKind::SessionCookie,
+            SchemeKind::Session | SchemeKind::SessionCached | SchemeKind::SessionTracked => {
+                CredentialKind::SessionCookie
+            }
             SchemeKind::Jwt | SchemeKind::JwtRevocable => CredentialKind::Bearer,
         }
     }
@@ -132,7 +150,7 @@ pub fn parse_ttl(s: &str) -> Result<Duration, String> {
 /// Options of `authbench serve`.
 #[derive(Debug, Clone, Args)]
 #[command(
-    about = "Run one auth server (cookie, session, jwt, jwt-revocable, session-cached) on loopback (another address with a warning)"
+    about = "Run one auth server (cookie, session, jwt, jwt-revocable, session-cached, session-tracked) on loopback (another address with a warning)"
 )]
 pub struct ServeArgs {
     /// Auth design to serve.
@@ -183,12 +201,17 @@ pub struct ServeArgs {
     #[arg(long, default_value = "400ms", value_parser = authbench_util::parse::parse_duration)]
     pub store_timeout: Duration,
 
-    /// session-cached: how long a session record read from Redis is served from this server's
-    /// cache. Another server's logout takes up to this long to reach this one.
+    /// session-cached, session-tracked: how long a session record read from Redis is served from
+    /// this server's cache. session-cached: another server's logout takes up to this long to reach
+    /// this one. session-tracked: Redis's invalidation push ends a copy at once; this bounds a copy
+    /// only while no push can arrive (Redis frozen). session-tracked's idle expiry: a miss sends
+    /// GET + PTTL (read-only, tracked) and refreshes the expiry (EXPIRE, which invalidates every
+    /// copy) only when less than half of --ttl remains, so an idle session ends between --ttl/2
+    /// and --ttl after its last request (session: exactly --ttl).
     #[arg(long, default_value = "1s", value_parser = authbench_util::parse::parse_duration)]
     pub cache_ttl: Duration,
 
-    /// session-cached: most session records the cache holds (then it evicts).
+    /// session-cached, session-tracked: most session records the cache holds (then it evicts).
     #[arg(long, default_value = "100k", value_parser = parse_count)]
     pub cache_capacity: u64,
 

@@ -15,6 +15,9 @@
 //!   rotation with reuse detection ([`jwt_revocable::RevocationStore`] is every Redis call).
 //! - [`session_cached`]: the session scheme behind an in-process moka cache (`--cache-ttl`,
 //!   `--cache-capacity`): a record is served from the cache for up to T.
+//! - [`session_tracked`]: the session scheme with Redis server-assisted client-side caching
+//!   (RESP3 `CLIENT TRACKING`, invalidation pushes, a bounded moka cache; stated expiry and
+//!   failure semantics).
 //! - [`store`]: the bounded, reconnecting Redis connection `jwt_revocable` uses.
 //! - [`id`]: random 128-bit ids (session ids, refresh-token ids).
 //! - [`users`]: the synthetic user directory and argon2id password verification.
@@ -52,6 +55,7 @@ pub mod serve;
 pub mod session;
 pub mod session_cached;
 pub mod session_key;
+pub mod session_tracked;
 pub mod store;
 pub mod store_conn;
 #[cfg(feature = "testing")]

@@ -23,7 +23,9 @@ const IN_FLIGHT: usize = 4;
 /// The header a scheme's credential travels in (the contract, as the generator knows it).
 pub fn credential_header(scheme: SchemeKind) -> http::HeaderName {
     match scheme {
-        SchemeKind::Cookie | SchemeKind::Session | SchemeKind::SessionCached => http::header::COOKIE,
+        SchemeKind::Cookie | SchemeKind::Session | SchemeKind::SessionCached | SchemeKind::SessionTracked => {
+            http::header::COOKIE
+        }
         SchemeKind::Jwt | SchemeKind::JwtRevocable => http::header::AUTHORIZATION,
     }
 }
@@ -53,7 +55,7 @@ pub async fn grow(
         return Ok(started.elapsed());
     }
     match scheme {
-        SchemeKind::Session | SchemeKind::SessionCached => {
+        SchemeKind::Session | SchemeKind::SessionCached | SchemeKind::SessionTracked => {
             let store = stores.session.context("session preload needs the session store")?;
             let prefix = format!("{}=", authbench_servers::session::COOKIE_NAME);
             let mut starts = (from..to).step_by(BATCH as usize).peekable();

@@ -45,6 +45,8 @@ pub const LOOKUP_COMMAND: &str = "getex";
 pub fn lookup_command(scheme: SchemeKind) -> &'static str {
     match scheme {
         SchemeKind::JwtRevocable => "mget",
+        // A miss reads with GET (+ PTTL) on the tracking connection.
+        SchemeKind::SessionTracked => "get",
         _ => LOOKUP_COMMAND,
     }
 }
@@ -101,7 +103,7 @@ impl Sweep<'_> {
     pub async fn run(&self, stop: &CancellationToken, mut on_level: impl FnMut(u64)) -> Result<Vec<Level>> {
         let probe = StoreProbe::connect(self.redis_url).await?;
         let store = match self.scheme {
-            SchemeKind::Session | SchemeKind::SessionCached => Some(
+            SchemeKind::Session | SchemeKind::SessionCached | SchemeKind::SessionTracked => Some(
                 SessionStore::connect_bulk(self.redis_url, self.prefix, Duration::from_secs(3600)).await?,
             ),
             _ => None,

@@ -261,9 +261,14 @@ pub(super) fn claim_revocation(a: &Analysis<'_>) -> Option<String> {
 }
 
 /// The variants and the parent each improves on: what property it buys.
-const VARIANTS: [(&str, &str, &str); 2] = [
+const VARIANTS: [(&str, &str, &str); 3] = [
     ("jwt-revocable", "jwt", "server-side revocation for JWT"),
     ("session-cached", "session", "fewer Redis lookups for sessions"),
+    (
+        "session-tracked",
+        "session",
+        "fewer Redis lookups for sessions with revocation pushed by Redis (CLIENT TRACKING)",
+    ),
 ];
 
 /// Which variant buys which property, at what measured cost against its parent scheme.

@@ -110,6 +110,31 @@ impl Harness {
                     1000,
                 ))
             }
+            SchemeKind::SessionTracked => {
+                let server = RedisServer::start().expect("start a private redis-server");
+                let url = server.url();
+                redis = Some(server);
+                let store = rt
+                    .block_on(SessionStore::connect(
+                        &url,
+                        "fuzz:",
+                        ttl,
+                        authbench_servers::session::STORE_TIMEOUT,
+                    ))
+                    .expect("connect to redis");
+                let base = SessionScheme::new(users, store, SameSite::Lax);
+                let tracked = rt
+                    .block_on(authbench_servers::session_tracked::TrackedScheme::connect(
+                        base,
+                        &url,
+                        ttl,
+                        Duration::from_secs(1),
+                        1000,
+                        authbench_servers::session::STORE_TIMEOUT,
+                    ))
+                    .expect("tracking connection");
+                api::router(tracked)
+            }
             SchemeKind::JwtRevocable => {
                 let server = RedisServer::start().expect("start a private redis-server");
                 let url = server.url();
@@ -182,14 +207,18 @@ impl Harness {
 
     pub fn cookie_name(&self) -> &'static str {
         match self.scheme {
-            SchemeKind::Session | SchemeKind::SessionCached => authbench_servers::session::COOKIE_NAME,
+            SchemeKind::Session | SchemeKind::SessionCached | SchemeKind::SessionTracked => {
+                authbench_servers::session::COOKIE_NAME
+            }
             _ => authbench_servers::cookie::COOKIE_NAME,
         }
     }
 
     pub fn other_cookie_name(&self) -> &'static str {
         match self.scheme {
-            SchemeKind::Session | SchemeKind::SessionCached => authbench_servers::cookie::COOKIE_NAME,
+            SchemeKind::Session | SchemeKind::SessionCached | SchemeKind::SessionTracked => {
+                authbench_servers::cookie::COOKIE_NAME
+            }
             _ => authbench_servers::session::COOKIE_NAME,
         }
     }
@@ -198,7 +227,9 @@ impl Harness {
     pub fn alphabet(&self, b: u8) -> bool {
         match self.scheme {
             SchemeKind::Cookie => b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='),
-            SchemeKind::Session | SchemeKind::SessionCached => b.is_ascii_hexdigit(),
+            SchemeKind::Session | SchemeKind::SessionCached | SchemeKind::SessionTracked => {
+                b.is_ascii_hexdigit()
+            }
             SchemeKind::Jwt | SchemeKind::JwtRevocable => {
                 b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.')
             }

@@ -131,6 +131,26 @@ pub async fn check(scheme: SchemeKind, addr: SocketAddr, redis: Option<&RedisInf
                     ),
                 )
             }
+            SchemeKind::SessionTracked => {
+                // Per miss: GET + PTTL on the tracking connection, plus an EXPIRE when under half
+                // the idle TTL remains; per hit: nothing. Misses: at most the first request, then
+                // one per cache TTL (no invalidation happens here).
+                let ttl = authbench_servers::session_cached::DEFAULT_CACHE_TTL.as_secs_f64();
+                let most = 1 + (elapsed.as_secs_f64() / ttl).ceil() as u64;
+                let (misses, pttl, expire) = (delta("get"), delta("pttl"), delta("expire"));
+                add(
+                    "store_commands_per_cache_miss",
+                    misses <= most && pttl == misses && expire <= misses && total == misses + pttl + expire,
+                    format!(
+                        "{N} x GET /api/me in {:.0} ms: {misses} misses (GET, expected at most {most}), \
+                         {pttl} PTTL, {expire} EXPIRE, {total} Redis commands in all \
+                         (expected 2 per miss, +1 per expiry refresh); {} hits, hit ratio {:.3}",
+                        elapsed.as_secs_f64() * 1e3,
+                        N - misses.min(N),
+                        1.0 - misses as f64 / N as f64
+                    ),
+                )
+            }
             _ => add(
                 "no_store_calls",
                 total == 0,
@@ -157,7 +177,7 @@ pub async fn check(scheme: SchemeKind, addr: SocketAddr, redis: Option<&RedisInf
                 format!("{}-byte sealed value; no claim readable in clear", raw.len()),
             );
         }
-        SchemeKind::JwtRevocable | SchemeKind::SessionCached => {
+        SchemeKind::JwtRevocable | SchemeKind::SessionCached | SchemeKind::SessionTracked => {
             unreachable!("a variant's parent is an original scheme")
         }
         SchemeKind::Session => {

@@ -72,7 +72,8 @@ pub async fn run(ctx: &Ctx, scheme: SchemeKind) -> Result<Vec<Revocation>> {
 const PROBE_EVERY: Duration = Duration::from_millis(25);
 
 /// The revocation window a scheme promises across servers beyond the store's own round trip:
-/// `session-cached` serves other servers' cached copies for up to its cache TTL.
+/// `session-cached` serves other servers' cached copies for up to its cache TTL; `session-tracked`
+/// promises no more than the store's round trip plus one invalidation push.
 pub fn promised_window(scheme: SchemeKind) -> Duration {
     match scheme {
         SchemeKind::SessionCached => authbench_servers::session_cached::DEFAULT_CACHE_TTL,

@@ -72,10 +72,11 @@ fn sessions_row(scheme: SchemeKind, repeat: u32, level: &Level) -> SessionsRow {
     }
 }
 
-/// `session-cached`: the share of the level's `/api/me` requests answered without a `GETEX`
-/// (uniform access over many sessions defeats the cache: a finding, not a failure).
+/// `session-cached`, `session-tracked`: the share of the level's `/api/me` requests answered
+/// without a lookup (`GETEX`; `GET` on the tracking connection) (uniform access over many
+/// sessions defeats the cache: a finding, not a failure).
 fn cache_hit_ratio(scheme: SchemeKind, level: &Level) -> Option<f64> {
-    if scheme != SchemeKind::SessionCached {
+    if !matches!(scheme, SchemeKind::SessionCached | SchemeKind::SessionTracked) {
         return None;
     }
     let requests = level.summary.endpoints.get("me").map(|e| e.count)?;
