@@ -50,6 +50,9 @@ pub fn made_of(r: &RevocationRow) -> String {
             units::seconds(r.window_s)
         );
     }
+    if r.rejected && r.scheme == "session-tracked" {
+        return "server-side delete, pushed to the other server's cache by Redis (CLIENT TRACKING)".into();
+    }
     if r.rejected {
         return "server-side delete: rejected on the next request".into();
     }

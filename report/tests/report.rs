@@ -277,3 +277,33 @@ fn variants_are_placed_against_their_parent_in_the_claims_and_the_design_space()
     assert!(claim.contains("41.5 µs") && claim.contains("(vs "), "{claim}");
     assert!(!claim.contains("session-cached"), "no session-cached in these results: {claim}");
 }
+
+#[test]
+fn session_tracked_states_its_hit_ratio_per_level_its_semantics_and_a_pushed_window() {
+    let dir = scratch("tracked", true);
+    let mut rev = read(&dir, "revocation.csv");
+    rev.push_str("session-tracked,logout,0.0018,true,across servers\n");
+    fs::write(dir.join("revocation.csv"), rev).unwrap();
+    // The fixture predates cache_hit_ratio: add the column, empty for the schemes without a cache.
+    let sessions = read(&dir, "sessions.csv");
+    let mut lines = sessions.lines();
+    let mut out = format!("{},cache_hit_ratio\n", lines.next().unwrap());
+    let mut tracked = String::new();
+    for line in lines {
+        out.push_str(&format!("{line},\n"));
+        if let Some(rest) = line.strip_prefix("session,") {
+            let level: u64 = rest.split(',').nth(1).unwrap().parse().unwrap();
+            let ratio = if level == 0 { 0.95 } else { 0.07 };
+            tracked.push_str(&format!("session-tracked,{rest},{ratio}\n"));
+        }
+    }
+    assert!(!tracked.is_empty(), "the fixture has session rows");
+    fs::write(dir.join("sessions.csv"), out + &tracked).unwrap();
+    report::render(&dir).unwrap();
+    let md = read(&dir, "report.md");
+    let claim = md.lines().find(|l| l.contains("The middle of the design space")).expect("variants claim");
+    assert!(claim.contains("session-tracked buys fewer Redis lookups"), "{claim}");
+    assert!(claim.contains("cache hit ratio 0.95 at 0 stored sessions, 0.07 at"), "{claim}");
+    assert!(claim.contains("under half the TTL"), "{claim}");
+    assert!(md.contains("pushed to the other server's cache by Redis"), "{md}");
+}
