@@ -104,6 +104,7 @@ fn main() {
     bench_jwt(&mut cpu);
     if let Some(redis) = &redis {
         bench_session(&mut cpu, &mut wall, &rt, &redis.url());
+        bench_session_check(&mut cpu, &mut wall, &rt, &redis.url());
     }
     bench_password(&mut cpu, &rt);
     bench_end_to_end(&mut cpu, &mut wall, &rt, redis.as_ref().map(RedisServer::url));
@@ -308,6 +309,71 @@ fn bench_session(cpu: &mut Bench, wall: &mut Bench, rt: &tokio::runtime::Runtime
                 store.delete(sid, 2).await.expect("delete");
             }
             start.elapsed()
+        })
+    });
+    g.finish();
+}
+
+/// Each session variant's per-request check (the `SessionAuth` extractor on a request's parts):
+/// the cache hit path on the CPU clock (no Redis command), the misses on the wall clock
+/// (`session-cached`: one GETEX; `session-tracked`: GET + PTTL on the tracking connection).
+fn bench_session_check(cpu: &mut Bench, wall: &mut Bench, rt: &tokio::runtime::Runtime, url: &str) {
+    use authbench_servers::config::SameSite;
+    use authbench_servers::session::{SessionAuth, SessionScheme};
+    use authbench_servers::session_cached::CachedScheme;
+    use authbench_servers::session_tracked::TrackedScheme;
+    use axum::extract::FromRequestParts;
+
+    let users = Arc::new(Users::synthetic(USERS, PasswordCost::FAST));
+    let session = |prefix: &'static str| {
+        let store = rt.block_on(SessionStore::connect(url, prefix, TTL, STORE_TIMEOUT)).expect("connect");
+        SessionScheme::new(users.clone(), store, SameSite::Lax)
+    };
+    // Client TTL an hour: every timed hit is a hit. Capacity set explicitly, as `serve` does.
+    let hour = Duration::from_secs(3600);
+    let cached = CachedScheme::new(session("bench:check:cached:"), hour, 1000);
+    let tracked = rt
+        .block_on(TrackedScheme::connect(
+            session("bench:check:tracked:"),
+            url,
+            TTL,
+            hour,
+            1000,
+            STORE_TIMEOUT,
+        ))
+        .expect("tracking connection");
+    let parts = |sid: String| {
+        let cookie = format!("{}={sid}", authbench_servers::session::COOKIE_NAME);
+        let request = Request::get(ME).header(header::COOKIE, cookie).body(()).expect("request");
+        request.into_parts().0
+    };
+    let cached_parts = parts(rt.block_on(cached.base().store().create(1)).expect("create"));
+    let tracked_parts = parts(rt.block_on(tracked.base().store().create(1)).expect("create"));
+    let check_cached = |mut p: http::request::Parts| {
+        let cached = cached.clone();
+        async move { SessionAuth::from_request_parts(&mut p, &cached).await.expect("cached check").uid }
+    };
+    let check_tracked = |mut p: http::request::Parts| {
+        let tracked = tracked.clone();
+        async move { SessionAuth::from_request_parts(&mut p, &tracked).await.expect("tracked check").uid }
+    };
+    // Warm both caches.
+    assert_eq!(rt.block_on(check_cached(cached_parts.clone())), 1);
+    assert_eq!(rt.block_on(check_tracked(tracked_parts.clone())), 1);
+
+    let mut g = cpu.benchmark_group("session_check");
+    g.bench_function(BenchmarkId::new("hit", "session-cached"), |b| {
+        b.to_async(rt).iter(|| check_cached(cached_parts.clone()))
+    });
+    g.bench_function(BenchmarkId::new("hit", "session-tracked"), |b| {
+        b.to_async(rt).iter(|| check_tracked(tracked_parts.clone()))
+    });
+    g.finish();
+    let mut g = wall.benchmark_group("session_check");
+    g.bench_function(BenchmarkId::new("miss", "session-tracked"), |b| {
+        b.to_async(rt).iter(|| {
+            tracked.clear();
+            check_tracked(tracked_parts.clone())
         })
     });
     g.finish();
