@@ -199,6 +199,56 @@ fn quick_compare_writes_every_file_and_report_rebuilds_identically() {
     );
 }
 
+/// `--store cluster`: compare starts a 3 + 3 Redis Cluster, runs the session scheme on it and
+/// reports keys and memory per shard, memory per session on the cluster and Redis CPU summed over
+/// the nodes.
+#[test]
+fn quick_compare_on_a_redis_cluster_reports_every_shard() {
+    require_redis();
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("run");
+    let o = Command::new(BIN)
+        .args(["compare", "--quick", "--no-progress", "--seed", "3", "--stages", "2s:20"])
+        .args(["--schemes", "session", "--store", "cluster", "--sessions", "0,2k", "--rate", "0.3k"])
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "compare --store cluster failed: {}", String::from_utf8_lossy(&o.stderr));
+
+    let env: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("environment.json")).unwrap()).unwrap();
+    assert_eq!(env["store"], "cluster");
+    let nodes = env["store_nodes"].as_array().unwrap();
+    assert_eq!(nodes.len(), 6, "{nodes:?}");
+    assert_eq!(nodes.iter().filter(|n| n["primary"] == true).count(), 3);
+
+    let checks = csv_rows(&out.join("checks.csv"));
+    let lookup = checks.iter().find(|c| c["check"] == "one_store_lookup_per_request").expect("lookup check");
+    assert_eq!(lookup["passed"], "true", "{lookup:?}");
+
+    // 2,000 sessions = 2,000 records + 2,000 user indexes, spread over the three primaries.
+    let shards: Vec<_> =
+        csv_rows(&out.join("shards.csv")).into_iter().filter(|s| s["sessions"] == "2000").collect();
+    assert_eq!(shards.len(), 3, "{shards:?}");
+    let keys: Vec<u64> = shards.iter().map(|s| s["keys"].parse().unwrap()).collect();
+    assert_eq!(keys.iter().sum::<u64>(), 4_000, "{keys:?}");
+    assert!(keys.iter().all(|&k| (800..=2_000).contains(&k)), "uneven spread: {keys:?}");
+    assert!(shards.iter().all(|s| s["used_memory"].parse::<f64>().unwrap() > 1e6));
+
+    let sessions = csv_rows(&out.join("sessions.csv"));
+    let top = sessions.iter().find(|s| s["sessions"] == "2000").unwrap();
+    assert_eq!(top["redis_keys"], "4000", "keys summed over the primaries");
+    assert!(top["redis_cpu_us_per_req"].parse::<f64>().unwrap() > 0.0);
+    let summary = csv_rows(&out.join("summary.csv"));
+    let per_session = summary_value(&summary, "session", "store_bytes_per_session");
+    assert!((200.0..2_000.0).contains(&per_session), "memory per session on the cluster: {per_session} B");
+
+    let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(report.contains("## Session store"), "no store section");
+    assert!(report.contains("summed over all 6 nodes") && report.contains("per shard"), "{report}");
+}
+
 #[test]
 fn compare_bad_input_exits_2_and_writes_nothing() {
     let tmp = tempfile::tempdir().unwrap();
@@ -210,6 +260,10 @@ fn compare_bad_input_exits_2_and_writes_nothing() {
         vec!["--rate", "-5"],
         vec!["--rate", "2x"],
         vec!["--repeat", "0"],
+        vec!["--redis-cluster-url", "redis://127.0.0.1:1"],
+        vec!["--store", "cluster", "--redis-url", "redis://127.0.0.1:1"],
+        vec!["--store", "cluster", "--schemes", "session,jwt-revocable"],
+        vec!["--store", "sharded"],
     ] {
         let o = Command::new(BIN).arg("compare").args(&args).arg("--out").arg(&out).output().unwrap();
         let err = String::from_utf8_lossy(&o.stderr);

@@ -11,6 +11,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use authbench::compare::keys::IssueKeys;
+use authbench::compare::store::{Owned, Store, StorePlan};
 use authbench::compare::store_probe::RestSignal;
 use authbench::compare::sweep::Sweep;
 use authbench_servers::SchemeKind;
@@ -67,6 +68,11 @@ fn issue_keys(dir: &tempfile::TempDir) -> IssueKeys {
     }
 }
 
+/// The compare store of an existing (not compare's own) Redis.
+fn store(rt: &tokio::runtime::Runtime, redis: &RedisServer) -> Store {
+    rt.block_on(Store::connect(&StorePlan::Redis(redis.url()), &Owned::Nothing)).unwrap().0
+}
+
 #[test]
 fn small_sweep_stores_one_session_per_user_and_looks_up_nearly_all() {
     require_redis();
@@ -77,11 +83,12 @@ fn small_sweep_stores_one_session_per_user_and_looks_up_nearly_all() {
     let (server, addr) = serve("session", 4_000, &dir, &redis.url(), prefix);
     let levels = [0, 2_000, 4_000];
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let store = store(&rt, &redis);
     let sweep = Sweep {
         scheme: SchemeKind::Session,
         server_addr: addr,
         server_pid: server.0.id(),
-        redis_url: &redis.url(),
+        store: &store,
         prefix,
         keys: &keys,
         levels: &levels,
@@ -149,11 +156,12 @@ fn stateless_sweep_sends_only_credentials_the_server_accepts() {
     let keys = issue_keys(&dir);
     let (server, addr) = serve("jwt", 2_000, &dir, &redis.url(), "authbench:test-sweep-jwt:");
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let store = store(&rt, &redis);
     let sweep = Sweep {
         scheme: SchemeKind::Jwt,
         server_addr: addr,
         server_pid: server.0.id(),
-        redis_url: &redis.url(),
+        store: &store,
         prefix: "authbench:test-sweep-jwt:",
         keys: &keys,
         levels: &[2_000],

@@ -83,7 +83,8 @@ pub struct LoadArgs {
     #[arg(long)]
     pub server_pid: Option<String>,
 
-    /// Redis to sample with INFO (CPU, used_memory, keys).
+    /// Redis to sample with INFO (CPU, used_memory, keys); a comma list samples every node of a
+    /// Redis Cluster and reports their sum.
     #[arg(long)]
     pub redis_url: Option<String>,
 
@@ -305,10 +306,10 @@ impl LoadArgs {
 sample the server on its own host"
             )));
         }
-        if let Some(url) = &self.redis_url
-            && redis::Client::open(url.as_str()).is_err()
+        if let Some(urls) = &self.redis_url
+            && let Some(bad) = crate::sample::split_urls(urls).find(|u| redis::Client::open(*u).is_err())
         {
-            return Err(Error::BadInput(format!("--redis-url `{url}`: not a redis:// URL")));
+            return Err(Error::BadInput(format!("--redis-url `{bad}`: not a redis:// URL")));
         }
         let thresholds = self.thresholds.iter().map(|t| Threshold::parse(t)).collect::<Result<Vec<_>>>()?;
         let headers = self.headers.iter().map(|h| parse_header(h)).collect::<Result<Vec<_>>>()?;

@@ -23,6 +23,7 @@ pub struct LoadConfig {
     pub mix: Mix,
     pub out_dir: Option<PathBuf>,
     pub server_pid: Option<u32>,
+    /// Redis to sample with INFO: one URL, or a comma list of a Redis Cluster's nodes (summed).
     pub redis_url: Option<String>,
     pub thresholds: Vec<Threshold>,
     pub timeout: Duration,

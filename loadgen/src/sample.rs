@@ -81,29 +81,51 @@ pub fn parse_info(info: &str) -> Option<RedisSample> {
     Some(RedisSample { cpu: Duration::from_secs_f64(cpu?), used_memory: used_memory?, keys })
 }
 
-/// A connection for `INFO`, kept for the run.
+/// Connections for `INFO`, kept for the run: one Redis, or every node of a Redis Cluster (a
+/// comma list of URLs), whose readings are summed (CPU, `used_memory`, keys).
 pub struct RedisProbe {
-    conn: redis::aio::MultiplexedConnection,
+    conns: Vec<redis::aio::MultiplexedConnection>,
 }
 
 impl RedisProbe {
-    pub async fn connect(url: &str, limit: Duration) -> Result<RedisProbe, String> {
-        let client = redis::Client::open(url).map_err(|e| e.to_string())?;
-        let conn = tokio::time::timeout(limit, client.get_multiplexed_async_connection())
-            .await
-            .map_err(|_| format!("no answer within {limit:?}"))?
-            .map_err(|e| e.to_string())?;
-        let mut probe = RedisProbe { conn };
+    /// `urls`: one `redis://` URL or a comma list of them (each node is sampled, the sum reported).
+    pub async fn connect(urls: &str, limit: Duration) -> Result<RedisProbe, String> {
+        let mut conns = Vec::new();
+        for url in split_urls(urls) {
+            let client = redis::Client::open(url).map_err(|e| e.to_string())?;
+            let conn = tokio::time::timeout(limit, client.get_multiplexed_async_connection())
+                .await
+                .map_err(|_| format!("no answer within {limit:?}"))?
+                .map_err(|e| e.to_string())?;
+            conns.push(conn);
+        }
+        if conns.is_empty() {
+            return Err("no Redis URL".to_owned());
+        }
+        let mut probe = RedisProbe { conns };
         probe.sample(limit).await.ok_or_else(|| "INFO failed".to_owned())?;
         Ok(probe)
     }
 
-    /// One `INFO`, bounded in time; None if redis did not answer.
+    /// One `INFO` per node, bounded in time, summed; None if any node did not answer.
     pub async fn sample(&mut self, limit: Duration) -> Option<RedisSample> {
-        let cmd = redis::cmd("INFO");
-        let text: String = tokio::time::timeout(limit, cmd.query_async(&mut self.conn)).await.ok()?.ok()?;
-        parse_info(&text)
+        let reads = self.conns.iter_mut().map(|conn| async move {
+            let text: String =
+                tokio::time::timeout(limit, redis::cmd("INFO").query_async(conn)).await.ok()?.ok()?;
+            parse_info(&text)
+        });
+        let samples: Option<Vec<RedisSample>> = futures::future::join_all(reads).await.into_iter().collect();
+        samples?.into_iter().reduce(|a, b| RedisSample {
+            cpu: a.cpu + b.cpu,
+            used_memory: a.used_memory + b.used_memory,
+            keys: a.keys + b.keys,
+        })
     }
+}
+
+/// The URLs of a `--redis-url` value: one, or a comma list (a Redis Cluster's nodes).
+pub fn split_urls(urls: &str) -> impl Iterator<Item = &str> {
+    urls.split(',').map(str::trim).filter(|u| !u.is_empty())
 }
 
 /// Measures how late a 10 ms timer fires on each of the generator's worker runtimes; the collector

@@ -12,7 +12,7 @@ use hdrhistogram::Histogram;
 
 use crate::Error;
 use crate::data::{
-    CheckRow, CredentialsRow, RampRow, RevocationRow, SessionsRow, SpectrumRow, SummaryRow, file,
+    CheckRow, CredentialsRow, RampRow, RevocationRow, SessionsRow, ShardRow, SpectrumRow, SummaryRow, file,
 };
 use crate::metric::Metric;
 use crate::reliability::{AttackRow, LostRow};
@@ -30,6 +30,8 @@ pub struct UnitRows {
     pub checks: Vec<CheckRow>,
     pub ramp: Vec<RampRow>,
     pub sessions: Vec<SessionsRow>,
+    /// Keys and memory of each data-holding Redis node per sweep level.
+    pub shards: Vec<ShardRow>,
     /// One value per metric of this repeat (summary.csv holds their mean and CI).
     pub metrics: Vec<(Metric, f64)>,
     /// `GET /api/me` of user1, for the cross-scheme equivalence check.
@@ -61,6 +63,7 @@ pub struct Collected {
     checks: Vec<CheckRow>,
     ramp: Vec<RampRow>,
     sessions: Vec<SessionsRow>,
+    shards: Vec<ShardRow>,
     revocation: Vec<RevocationRow>,
     credentials: BTreeMap<String, CredentialsRow>,
     spectrum: Vec<SpectrumRow>,
@@ -83,6 +86,7 @@ impl Collected {
             checks: Vec::new(),
             ramp: Vec::new(),
             sessions: Vec::new(),
+            shards: Vec::new(),
             revocation: Vec::new(),
             credentials: BTreeMap::new(),
             spectrum: Vec::new(),
@@ -135,6 +139,7 @@ impl Collected {
             self.metric(&s, Metric::ServerRssPerSession, fit.slope);
         }
         self.sessions.extend(u.sessions);
+        self.shards.extend(u.shards);
         if let Some(c) = u.credential {
             self.credentials.insert(s.clone(), c);
         }
@@ -219,6 +224,7 @@ impl Collected {
         write_atomic(&self.dir, file::CHECKS, &checks)?;
         write_atomic(&self.dir, file::RAMP, &self.ramp)?;
         write_atomic(&self.dir, file::SESSIONS, &self.sessions)?;
+        write_atomic(&self.dir, file::SHARDS, &self.shards)?;
         write_atomic(&self.dir, file::REVOCATION, &self.revocation)?;
         write_atomic(&self.dir, file::CREDENTIALS, &self.credentials.values().cloned().collect::<Vec<_>>())?;
         write_atomic(&self.dir, file::SPECTRUM, &self.spectrum)?;

@@ -20,6 +20,7 @@ pub mod file {
     /// Written by the report itself from the run folders' histograms ([`crate::ramp_levels`]).
     pub const RAMP_LEVELS: &str = "ramp_levels.csv";
     pub const SESSIONS: &str = "sessions.csv";
+    pub const SHARDS: &str = "shards.csv";
     pub const SPECTRUM: &str = "spectrum.csv";
     pub const REVOCATION: &str = "revocation.csv";
     pub const CREDENTIALS: &str = "credentials.csv";
@@ -158,6 +159,19 @@ pub struct SessionsRow {
     pub cache_hit_ratio: Option<f64>,
 }
 
+/// `shards.csv`: each data-holding Redis node's keys and `used_memory` at rest, per sweep level
+/// (one row per level on one Redis; one per primary on a Redis Cluster).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ShardRow {
+    pub scheme: String,
+    pub repeat: u32,
+    pub sessions: u64,
+    /// `host:port` of the node.
+    pub node: String,
+    pub keys: u64,
+    pub used_memory: f64,
+}
+
 /// `spectrum.csv`: HdrHistogram percentile spectrum of `/api/me`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SpectrumRow {
@@ -252,6 +266,7 @@ pub struct Results {
     pub ramp_levels: Vec<crate::ramp_levels::RampLevelRow>,
     pub ramp_levels_source: crate::ramp_levels::Source,
     pub sessions: Vec<SessionsRow>,
+    pub shards: Vec<ShardRow>,
     pub spectrum: Vec<SpectrumRow>,
     pub revocation: Vec<RevocationRow>,
     pub credentials: Vec<CredentialsRow>,
@@ -272,6 +287,8 @@ impl Results {
             ramp_levels: Vec::new(),
             ramp_levels_source: Default::default(),
             sessions: read_optional(dir, file::SESSIONS, &mut missing)?,
+            // Written by compare since the cluster store; older folders lack it (not "missing").
+            shards: read_optional(dir, file::SHARDS, &mut Vec::new())?,
             spectrum: read_optional(dir, file::SPECTRUM, &mut missing)?,
             revocation: read_optional(dir, file::REVOCATION, &mut missing)?,
             credentials: read_optional(dir, file::CREDENTIALS, &mut missing)?,

@@ -73,6 +73,12 @@ impl SchemeKind {
         )
     }
 
+    /// Whether the scheme's store runs on a Redis Cluster (`serve --redis-cluster`): its keys
+    /// and commands never cross slots. `jwt-revocable`'s logout script spans slots, so no.
+    pub fn cluster_store(self) -> bool {
+        matches!(self, SchemeKind::Session | SchemeKind::SessionCached)
+    }
+
     /// The original scheme a variant builds on (itself for the originals): same credential, same
     /// key material.
     pub fn parent(self) -> SchemeKind {

@@ -9,7 +9,6 @@ use tokio_util::sync::CancellationToken;
 
 use super::ctx::Ctx;
 use super::phase::{self, Health, Unit, UnitResult};
-use crate::harness::redis;
 use crate::harness::server::ServerProcess;
 
 /// Measure one scheme once: one server through the phases in order. Stops early (with what it
@@ -54,6 +53,6 @@ pub async fn unit(
     r.interrupted = phase::sweep::run(&u, &mut health, &mut r).await?;
     health.report(&u, &mut r);
     server.stop();
-    redis::clear_prefix(&ctx.redis_url, &prefix).await?;
+    ctx.store.clear_prefix(&prefix).await?;
     Ok(r)
 }

@@ -6,6 +6,7 @@
 //! - [`phase`]: the phases, one function each — checks (and the attack battery), warm-up, CPU
 //!   (healthz vs me), ramp, session sweep; revocation once per scheme after the repeats.
 //! - [`sweep`]: the session-scaling sweep — one session per user, uniform lookups, memory at rest.
+//! - [`store`]: the store (`--store redis|cluster`, private or existing) as one typed target.
 //! - [`store_probe`]: Redis readings around a sweep level (rehashing, commandstats, MEMORY USAGE).
 //! - [`preload`]: idle sessions through each scheme's real credential-issuing code.
 //! - [`keys`]: key material shared with the server children and the preloader.
@@ -29,6 +30,7 @@ pub mod preload;
 pub mod progress;
 pub mod rate_step;
 pub mod saturation;
+pub mod store;
 pub mod store_probe;
 pub mod sweep;
 
@@ -38,10 +40,10 @@ use authbench_report::data::file;
 use authbench_util::process::{self, Interrupt, Threads, cancel_on, exit, fail};
 use tokio_util::sync::CancellationToken;
 
-use crate::harness::redis::RedisServer;
 pub use ctx::Ctx;
 pub use keys::Keys;
 pub use plan::{CompareArgs, Plan};
+use store::Owned;
 
 /// Exit codes: 0 done, 1 failed, 2 bad input, 130 interrupted.
 pub fn run(args: CompareArgs) -> i32 {
@@ -58,17 +60,15 @@ pub fn run(args: CompareArgs) -> i32 {
     };
     let stop =
         cancel_on(&runtime, Interrupt::CtrlC, "\ninterrupted: finishing the files of what was measured");
-    // The private redis-server lives for the whole run (every repeat shares it); like every
-    // child it is forked by `child::spawn`'s long-lived spawner thread, so it dies with authbench.
-    let own_redis = match &plan.redis_url {
-        Some(_) => None,
-        None => match RedisServer::start() {
-            Ok(r) => Some(r),
-            Err(e) => return fail(&e.to_string(), e.exit_code()),
-        },
+    // The private redis-server or cluster lives for the whole run (every repeat shares it); like
+    // every child it is forked by `child::spawn`'s long-lived spawner thread, so it dies with
+    // authbench.
+    let owned = match plan.store.start() {
+        Ok(o) => o,
+        Err(e) => return fail(&e.to_string(), e.exit_code()),
     };
-    let result = runtime.block_on(run_async(plan.clone(), own_redis.as_ref(), stop.clone()));
-    drop(own_redis);
+    let result = runtime.block_on(run_async(plan.clone(), &owned, stop.clone()));
+    drop(owned);
     match result {
         Ok(()) if stop.is_cancelled() => exit::INTERRUPTED,
         Ok(()) => exit::OK,
@@ -82,8 +82,8 @@ pub fn run(args: CompareArgs) -> i32 {
     }
 }
 
-async fn run_async(plan: Plan, own: Option<&RedisServer>, stop: CancellationToken) -> Result<()> {
-    let (ctx, redis_version) = Ctx::start(plan, own).await?;
+async fn run_async(plan: Plan, owned: &Owned, stop: CancellationToken) -> Result<()> {
+    let (ctx, redis_version) = Ctx::start(plan, owned).await?;
     let plan = &ctx.plan;
     let orders = plan.scheme_orders();
     let env = env::describe(&ctx, &orders, redis_version);

@@ -10,6 +10,7 @@ use authbench_util::parse::{parse_count, parse_duration};
 use clap::Args;
 
 use super::saturation::SaturationPlan;
+use super::store::{StoreKind, StorePlan};
 
 /// `--schemes`: the schemes named, in order.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,6 +80,19 @@ pub struct CompareArgs {
     /// and only those are deleted; nothing is flushed.
     #[arg(long, env = "AUTHBENCH_REDIS_URL")]
     pub redis_url: Option<String>,
+
+    /// Where the schemes with state keep it: `redis` (one redis-server) or `cluster` (a Redis
+    /// Cluster of 3 primaries + 3 replicas started for the run and torn down after, or the one
+    /// named by --redis-cluster-url). On a cluster the report adds keys and memory per shard,
+    /// and Redis CPU per request is summed over every node. jwt-revocable cannot run on a
+    /// cluster (its logout script spans slots).
+    #[arg(long, value_enum, default_value = "redis")]
+    pub store: StoreKind,
+
+    /// With --store cluster: use this existing Redis Cluster (seed nodes `URL[,URL…]`) instead of
+    /// starting one. Keys go under a per-run prefix and only those are deleted; nothing is flushed.
+    #[arg(long, env = "AUTHBENCH_REDIS_CLUSTER_URL")]
+    pub redis_cluster_url: Option<String>,
 
     /// Seed of the scheme order (default: from the clock; recorded in environment.json).
     #[arg(long)]
@@ -152,7 +166,8 @@ pub struct Plan {
     pub repeat: u32,
     pub out: PathBuf,
     pub quick: bool,
-    pub redis_url: Option<String>,
+    /// One Redis or a cluster, private or existing.
+    pub store: StorePlan,
     pub seed: u64,
     pub rate_per_user: f64,
     pub progress: bool,
@@ -233,6 +248,15 @@ impl Plan {
             bail!("--sessions above 10m would need more memory than this harness plans for");
         }
         check_memory(top, &schemes, available_memory())?;
+        let store = StorePlan::new(a.store, a.redis_url.as_deref(), a.redis_cluster_url.as_deref())?;
+        if store.is_cluster()
+            && let Some(s) = schemes.iter().find(|s| s.uses_store() && !s.cluster_store())
+        {
+            bail!(
+                "{s} cannot keep its state on a Redis Cluster (its commands span slots): \
+                 leave it out of --schemes, or use --store redis"
+            );
+        }
         let rate = a.rate.unwrap_or(if a.quick { 1000.0 } else { 2000.0 });
         if !(rate.is_finite() && rate > 0.0 && rate <= 200_000.0) {
             bail!("--rate must be between 0 and 200000 requests/s");
@@ -268,7 +292,7 @@ impl Plan {
             repeat,
             out,
             quick: a.quick,
-            redis_url: a.redis_url.clone(),
+            store,
             seed: a.seed.unwrap_or_else(|| {
                 std::time::SystemTime::now()
                     .duration_since(std::time::UNIX_EPOCH)

@@ -1,5 +1,7 @@
-//! What the session sweep reads from Redis around each level, over its own connection (reads
-//! only: it never writes a key, resets statistics or flushes):
+//! What the session sweep reads from Redis around each level, over its own connections (reads
+//! only: it never writes a key, resets statistics or flushes). On a Redis Cluster every reading
+//! is taken on each primary and summed (memory, keys, command statistics, hits), "at rest" means
+//! every primary is, and a key's `MEMORY USAGE` goes to the primary serving its slot:
 //!
 //! - **at rest**: wait until no dictionary is being rehashed, so `used_memory` is not read in the
 //!   middle of a resize (a resize doubles a table's bucket array; read mid-way, one level carries
@@ -20,6 +22,10 @@
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
+use authbench_servers::store_conn::StoreConn;
+use redis::aio::MultiplexedConnection;
+
+use super::store::Store;
 
 /// How "at rest" was established before memory was read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,87 +63,159 @@ impl CommandStat {
     }
 }
 
-/// A read-only connection to the Redis the sweep measures.
+/// Read-only connections to the store the sweep measures: one per data-holding node, and one
+/// that routes a key to its node.
 pub struct StoreProbe {
-    conn: redis::aio::MultiplexedConnection,
+    primaries: Vec<MultiplexedConnection>,
+    keyed: StoreConn,
+    cluster: bool,
 }
 
 impl StoreProbe {
-    pub async fn connect(url: &str) -> Result<StoreProbe> {
-        let conn = crate::harness::redis::probe_connection(url).await?;
-        Ok(StoreProbe { conn })
+    pub async fn connect(store: &Store) -> Result<StoreProbe> {
+        let mut primaries = Vec::new();
+        for url in store.primary_urls() {
+            primaries.push(crate::harness::redis::probe_connection(url).await?);
+        }
+        let keyed = StoreConn::connect(&store.target, crate::harness::redis::PROBE_RESPONSE_TIMEOUT)
+            .await
+            .context("connect to the store for MEMORY USAGE")?;
+        Ok(StoreProbe { primaries, keyed, cluster: store.is_cluster() })
     }
 
-    async fn info(&self, section: &str) -> Result<String> {
-        let mut conn = self.conn.clone();
-        Ok(redis::cmd("INFO").arg(section).query_async(&mut conn).await?)
+    /// `INFO section` of each data-holding node.
+    async fn infos(&self, section: &str) -> Result<Vec<String>> {
+        let mut texts = Vec::with_capacity(self.primaries.len());
+        for conn in &self.primaries {
+            let mut conn = conn.clone();
+            texts.push(redis::cmd("INFO").arg(section).query_async(&mut conn).await?);
+        }
+        Ok(texts)
     }
 
-    /// Wait (polling every 50 ms, at most `limit`) until no dictionary is rehashing.
+    /// Wait (polling every 50 ms, at most `limit`) until no dictionary is rehashing on any node.
     pub async fn wait_at_rest(&self, limit: Duration) -> Result<(RestSignal, Duration)> {
         let started = Instant::now();
-        let mut stable_since: Option<(u64, Instant)> = None;
-        loop {
-            let mut conn = self.conn.clone();
-            let stats: redis::RedisResult<String> =
-                redis::cmd("DEBUG").arg("HTSTATS").arg(0).query_async(&mut conn).await;
-            match stats {
-                Ok(text) if !rehashing(&text) => return Ok((RestSignal::NoRehashing, started.elapsed())),
-                Ok(_) => {}
-                Err(_) => {
-                    let used = used_memory(&self.info("memory").await?).context("INFO memory")?;
-                    match stable_since {
-                        Some((m, since)) if m == used => {
-                            if since.elapsed() >= Duration::from_secs(1) {
-                                return Ok((RestSignal::MemoryStable, started.elapsed()));
-                            }
-                        }
-                        _ => stable_since = Some((used, Instant::now())),
-                    }
-                }
-            }
-            if started.elapsed() >= limit {
-                return Ok((RestSignal::TimedOut, started.elapsed()));
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
+        let mut signal = RestSignal::NoRehashing;
+        for conn in &self.primaries {
+            let left = limit.saturating_sub(started.elapsed());
+            let (s, _) = node_at_rest(conn, left).await?;
+            // The weakest signal of any node is the store's.
+            signal = match (signal, s) {
+                (_, RestSignal::TimedOut) | (RestSignal::TimedOut, _) => RestSignal::TimedOut,
+                (_, RestSignal::MemoryStable) | (RestSignal::MemoryStable, _) => RestSignal::MemoryStable,
+                _ => RestSignal::NoRehashing,
+            };
         }
+        Ok((signal, started.elapsed()))
     }
 
-    /// CPU, `used_memory` and key count, parsed as the load generator's sampler does.
+    /// CPU, `used_memory` and key count, parsed as the load generator's sampler does, summed over
+    /// the data-holding nodes.
     pub async fn sample(&self) -> Result<authbench_loadgen::sample::RedisSample> {
-        let mut conn = self.conn.clone();
-        let text: String = redis::cmd("INFO").query_async(&mut conn).await?;
-        authbench_loadgen::sample::parse_info(&text).context("INFO lacks used_memory or CPU")
+        let mut sum: Option<authbench_loadgen::sample::RedisSample> = None;
+        for text in self.infos("default").await? {
+            let s = authbench_loadgen::sample::parse_info(&text).context("INFO lacks used_memory or CPU")?;
+            sum = Some(match sum {
+                None => s,
+                Some(a) => authbench_loadgen::sample::RedisSample {
+                    cpu: a.cpu + s.cpu,
+                    used_memory: a.used_memory + s.used_memory,
+                    keys: a.keys + s.keys,
+                },
+            });
+        }
+        sum.context("no Redis node to read")
     }
 
-    /// `calls` and `usec` of `command` (lower case, e.g. `getex`); zero if never called.
+    /// `calls` and `usec` of `command` (lower case, e.g. `getex`), summed; zero if never called.
     pub async fn command_stat(&self, command: &str) -> Result<CommandStat> {
-        Ok(parse_command_stat(&self.info("commandstats").await?, command))
+        let mut sum = CommandStat::default();
+        for text in self.infos("commandstats").await? {
+            let s = parse_command_stat(&text, command);
+            sum.calls += s.calls;
+            sum.usec += s.usec;
+        }
+        Ok(sum)
     }
 
-    /// `keyspace_hits` (cumulative).
+    /// `keyspace_hits` (cumulative), summed.
     pub async fn keyspace_hits(&self) -> Result<u64> {
-        let text = self.info("stats").await?;
-        text.lines()
-            .find_map(|l| l.strip_prefix("keyspace_hits:"))
-            .and_then(|v| v.trim().parse().ok())
-            .context("no keyspace_hits in INFO stats")
+        let mut sum = 0;
+        for text in self.infos("stats").await? {
+            sum += text
+                .lines()
+                .find_map(|l| l.strip_prefix("keyspace_hits:"))
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .context("no keyspace_hits in INFO stats")?;
+        }
+        Ok(sum)
     }
 
-    /// Mean `MEMORY USAGE` (bytes, exact: `SAMPLES 0`) over `keys`, in one pipeline; keys that do
-    /// not exist are skipped. `None` when none exists.
+    /// Mean `MEMORY USAGE` (bytes, exact: `SAMPLES 0`) over `keys`; keys that do not exist are
+    /// skipped. `None` when none exists. One pipeline on one Redis; on a cluster one command per
+    /// key, concurrently (a pipeline goes to its first key's node only).
     pub async fn mean_memory_usage(&self, keys: &[String]) -> Result<Option<f64>> {
         if keys.is_empty() {
             return Ok(None);
         }
-        let mut pipe = redis::pipe();
-        for k in keys {
-            pipe.cmd("MEMORY").arg("USAGE").arg(k).arg("SAMPLES").arg(0);
-        }
-        let mut conn = self.conn.clone();
-        let sizes: Vec<Option<u64>> = pipe.query_async(&mut conn).await.context("MEMORY USAGE")?;
+        let usage = |k: &String| {
+            let mut cmd = redis::cmd("MEMORY");
+            cmd.arg("USAGE").arg(k).arg("SAMPLES").arg(0);
+            cmd
+        };
+        let sizes: Vec<Option<u64>> = if self.cluster {
+            let reads = keys.iter().map(|k| {
+                let mut conn = self.keyed.clone();
+                let cmd = usage(k);
+                async move { cmd.query_async::<Option<u64>>(&mut conn).await }
+            });
+            futures::future::join_all(reads)
+                .await
+                .into_iter()
+                .collect::<Result<_, _>>()
+                .context("MEMORY USAGE")?
+        } else {
+            let mut pipe = redis::pipe();
+            for k in keys {
+                pipe.add_command(usage(k));
+            }
+            let mut conn = self.keyed.clone();
+            pipe.query_async(&mut conn).await.context("MEMORY USAGE")?
+        };
         let found: Vec<u64> = sizes.into_iter().flatten().collect();
         Ok((!found.is_empty()).then(|| found.iter().sum::<u64>() as f64 / found.len() as f64))
+    }
+}
+
+/// [`StoreProbe::wait_at_rest`] on one node.
+async fn node_at_rest(conn: &MultiplexedConnection, limit: Duration) -> Result<(RestSignal, Duration)> {
+    let started = Instant::now();
+    let mut stable_since: Option<(u64, Instant)> = None;
+    loop {
+        let mut conn = conn.clone();
+        let stats: redis::RedisResult<String> =
+            redis::cmd("DEBUG").arg("HTSTATS").arg(0).query_async(&mut conn).await;
+        match stats {
+            Ok(text) if !rehashing(&text) => return Ok((RestSignal::NoRehashing, started.elapsed())),
+            Ok(_) => {}
+            Err(_) => {
+                let info: String = redis::cmd("INFO").arg("memory").query_async(&mut conn).await?;
+                let used = used_memory(&info).context("INFO memory")?;
+                match stable_since {
+                    Some((m, since)) if m == used => {
+                        if since.elapsed() >= Duration::from_secs(1) {
+                            return Ok((RestSignal::MemoryStable, started.elapsed()));
+                        }
+                    }
+                    _ => stable_since = Some((used, Instant::now())),
+                }
+            }
+        }
+        if started.elapsed() >= limit {
+            return Ok((RestSignal::TimedOut, started.elapsed()));
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 

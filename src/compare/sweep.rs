@@ -18,6 +18,9 @@
 //! - **The lookup's own cost.** `INFO commandstats` of the lookup command (`GETEX`) before and
 //!   after the level: Δusec ÷ Δcalls is Redis's time per lookup at this level; `keyspace_hits`
 //!   likewise. Nothing is reset.
+//! - **On a Redis Cluster** the same readings are summed over the primaries (memory per session is
+//!   the data's cost; each replica holds a copy on top), and each primary's keys and
+//!   `used_memory` at rest are kept per level: how evenly the hash-tagged keys spread.
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -36,6 +39,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::keys::IssueKeys;
 use super::preload;
+use super::store::{Shard, Store};
 use super::store_probe::{RestSignal, StoreProbe};
 
 /// The Redis command one session lookup is (see the `one_store_lookup_per_request` check).
@@ -60,7 +64,7 @@ pub struct Sweep<'a> {
     pub scheme: SchemeKind,
     pub server_addr: SocketAddr,
     pub server_pid: u32,
-    pub redis_url: &'a str,
+    pub store: &'a Store,
     /// This unit's key prefix: everything under it is this server's (cleared before the sweep).
     pub prefix: &'a str,
     pub keys: &'a IssueKeys,
@@ -85,6 +89,8 @@ pub struct Level {
     /// At rest, before the lookups.
     pub redis_used_memory: Option<u64>,
     pub redis_keys: Option<u64>,
+    /// Keys and memory of each data-holding node at rest (one entry on one Redis).
+    pub shards: Vec<Shard>,
     pub server_rss_bytes: Option<u64>,
     /// Mean `MEMORY USAGE` of sampled session records and user indexes (session scheme, N > 0).
     pub redis_bytes_session_record: Option<f64>,
@@ -101,17 +107,18 @@ impl Sweep<'_> {
     /// Run every level (stops early, keeping what it has, when `stop` fires). `on_level` is told
     /// each level before it starts. Leaves the last level's sessions in Redis.
     pub async fn run(&self, stop: &CancellationToken, mut on_level: impl FnMut(u64)) -> Result<Vec<Level>> {
-        let probe = StoreProbe::connect(self.redis_url).await?;
+        let probe = StoreProbe::connect(self.store).await?;
         let store = match self.scheme {
             SchemeKind::Session | SchemeKind::SessionCached | SchemeKind::SessionTracked => Some(
-                SessionStore::connect_bulk(self.redis_url, self.prefix, Duration::from_secs(3600)).await?,
+                SessionStore::connect_bulk_to(&self.store.target, self.prefix, Duration::from_secs(3600))
+                    .await?,
             ),
             _ => None,
         };
         let revocable = match self.scheme {
             SchemeKind::JwtRevocable => Some(
                 authbench_servers::jwt_revocable::RevocationStore::connect(
-                    self.redis_url,
+                    single_url(self.store)?,
                     self.prefix,
                     self.keys.jwt.refresh_ttl(),
                     // Bulk preloading: one pipeline's reply may take seconds.
@@ -122,7 +129,7 @@ impl Sweep<'_> {
             _ => None,
         };
         // Sessions left by earlier phases (the ramp's users) are not part of any level.
-        crate::harness::redis::clear_prefix(self.redis_url, self.prefix).await?;
+        self.store.clear_prefix(self.prefix).await?;
         let header = preload::credential_header(self.scheme);
         let mut issued = CredentialsBuilder::new();
         let mut stored = 0u64;
@@ -148,7 +155,7 @@ impl Sweep<'_> {
             levels.push(level);
             if n == 0 {
                 // The users who logged in for level 0 are not part of the next level.
-                crate::harness::redis::clear_prefix(self.redis_url, self.prefix).await?;
+                self.store.clear_prefix(self.prefix).await?;
             }
             if stop.is_cancelled() {
                 break;
@@ -169,6 +176,7 @@ impl Sweep<'_> {
         let (rest, rest_wait) = probe.wait_at_rest(REST_LIMIT).await?;
         let rss = authbench_loadgen::sample::read_proc(self.server_pid).ok().map(|p| p.rss_bytes);
         let redis = probe.sample().await?;
+        let shards = self.store.shards().await?;
         let (record, index) = match (store, &pool) {
             (Some(store), Some(pool)) => self.sample_key_memory(probe, store, pool).await?,
             _ => (None, None),
@@ -182,7 +190,7 @@ impl Sweep<'_> {
             LoadModel::Open { rate_stages: Ramp::constant(self.rate, self.duration), vus: self.vus },
         );
         c.server_pid = Some(self.server_pid);
-        c.redis_url = Some(self.redis_url.to_owned());
+        c.redis_url = Some(self.store.sampled_urls());
         c.out_dir = Some(self.out_dir.join(format!("sessions-{n}")));
         c.progress = false;
         c.credentials = pool.clone();
@@ -206,6 +214,7 @@ impl Sweep<'_> {
             rest_wait,
             redis_used_memory: Some(redis.used_memory),
             redis_keys: Some(redis.keys),
+            shards,
             server_rss_bytes: rss,
             redis_bytes_session_record: record,
             redis_bytes_user_index: index,
@@ -236,5 +245,16 @@ impl Sweep<'_> {
             .collect();
         let indexes: Vec<String> = picks.iter().map(|&i| store.user_key(i + 1)).collect();
         Ok((probe.mean_memory_usage(&records).await?, probe.mean_memory_usage(&indexes).await?))
+    }
+}
+
+/// The one Redis of a store (`jwt-revocable`'s store does not run on a cluster: compare refuses
+/// that combination before anything starts).
+fn single_url(store: &Store) -> Result<&str> {
+    match &store.target {
+        authbench_servers::store_conn::StoreTarget::Single(url) => Ok(url),
+        authbench_servers::store_conn::StoreTarget::Cluster(_) => {
+            bail!("jwt-revocable's revocation store does not run on a Redis Cluster")
+        }
     }
 }

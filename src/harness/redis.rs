@@ -65,6 +65,21 @@ impl RedisInfo {
 
 /// Delete the keys under `prefix` (SCAN + UNLINK: never FLUSH, even on our own Redis).
 pub async fn clear_prefix(url: &str, prefix: &str) -> Result<()> {
+    clear_prefix_on(url, prefix, Node::Single).await
+}
+
+/// What kind of node [`clear_prefix_on`] deletes on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Node {
+    /// One Redis: a batch of keys goes in one `UNLINK`.
+    Single,
+    /// A Redis Cluster primary: a multi-key `UNLINK` across slots is refused (`CROSSSLOT`), so each
+    /// key gets its own, pipelined (the keys `SCAN` lists are this node's).
+    ClusterPrimary,
+}
+
+/// [`clear_prefix`] on one node of either kind.
+pub async fn clear_prefix_on(url: &str, prefix: &str, node: Node) -> Result<()> {
     let mut conn = probe_connection(url).await?;
     let mut cursor: u64 = 0;
     loop {
@@ -76,8 +91,18 @@ pub async fn clear_prefix(url: &str, prefix: &str) -> Result<()> {
             .arg(10_000)
             .query_async(&mut conn)
             .await?;
-        if !keys.is_empty() {
-            let _: () = redis::cmd("UNLINK").arg(&keys).query_async(&mut conn).await?;
+        match node {
+            _ if keys.is_empty() => {}
+            Node::Single => {
+                let _: () = redis::cmd("UNLINK").arg(&keys).query_async(&mut conn).await?;
+            }
+            Node::ClusterPrimary => {
+                let mut pipe = redis::pipe();
+                for k in &keys {
+                    pipe.cmd("UNLINK").arg(k).ignore();
+                }
+                let _: () = pipe.query_async(&mut conn).await?;
+            }
         }
         if next == 0 {
             return Ok(());

@@ -3,7 +3,8 @@
 //! appendices. Every sentence that states a result computes it here; nothing is hard-coded.
 //!
 //! One file per section, in the order [`build`] puts them: [`header`], [`table`], [`claims`],
-//! [`load`] (saturation and load), [`plots`], [`projection`], [`runtime`], [`appendix`];
+//! [`load`] (saturation and load), [`plots`], [`store`] (one Redis or a cluster, per shard),
+//! [`projection`], [`runtime`], [`appendix`];
 //! [`format`] holds the cell formatting they share.
 
 mod appendix;
@@ -14,6 +15,7 @@ mod load;
 mod plots;
 mod projection;
 mod runtime;
+mod store;
 mod table;
 
 use crate::analysis::Analysis;
@@ -26,6 +28,7 @@ use load::load_section;
 use plots::plots_section;
 use projection::capacity_section;
 use runtime::run_time_section;
+use store::store_section;
 use table::comparison_table;
 
 const NOT_MEASURED: &str = "Not measured in this run.";
@@ -38,6 +41,7 @@ pub fn build(a: &Analysis<'_>, plots: &[Rendered]) -> Document {
     claims(&mut d, a);
     load_section(&mut d, a, plots);
     plots_section(&mut d, a, plots);
+    store_section(&mut d, a);
     capacity_section(&mut d, a);
     checks_section(&mut d, a);
     run_time_section(&mut d, a);

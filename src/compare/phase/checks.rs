@@ -11,9 +11,9 @@ use authbench_servers::SchemeKind;
 use authbench_report::data::{CheckRow, file};
 
 use super::{Unit, UnitResult};
+use crate::compare::store::Store;
 use crate::harness::credential::{login, me_status};
 use crate::harness::http;
-use crate::harness::redis::RedisInfo;
 use crate::reliability::attack;
 
 /// What the checks learned.
@@ -34,12 +34,12 @@ pub struct Presented {
 }
 
 /// The checks, then (first repeat) the attack battery, against the unit's server; their rows go
-/// into `r`. Strict Redis command counts only when compare owns the Redis (nobody else sends it
-/// commands).
+/// into `r`. Strict Redis command counts only when compare owns the store (nobody else sends it
+/// commands); on a cluster they are summed over the primaries.
 pub async fn run(u: &Unit<'_>, r: &mut UnitResult) -> Result<Presented> {
     let (scheme, addr) = (u.scheme, u.server.addr);
     u.phase("checks");
-    let strict_store = u.ctx.owns_redis.then_some(&u.ctx.redis_info);
+    let strict_store = u.ctx.store.owned.then_some(&u.ctx.store);
     let checked = check(scheme, addr, strict_store).await?;
     r.rows.checks = checked.rows;
     r.rows.me_body = checked.me_body;
@@ -55,7 +55,7 @@ pub async fn run(u: &Unit<'_>, r: &mut UnitResult) -> Result<Presented> {
 }
 
 /// Run the equivalence and real-work checks against one live server.
-pub async fn check(scheme: SchemeKind, addr: SocketAddr, redis: Option<&RedisInfo>) -> Result<Checked> {
+pub async fn check(scheme: SchemeKind, addr: SocketAddr, redis: Option<&Store>) -> Result<Checked> {
     let mut rows = Vec::new();
     let mut add = |check: &'static str, passed: bool, detail: String| {
         rows.push(CheckRow {
@@ -81,8 +81,10 @@ pub async fn check(scheme: SchemeKind, addr: SocketAddr, redis: Option<&RedisInf
     let status = me_status(addr, &forged).await?;
     add("forged_rejected", status == 401, format!("made-up credential answered {status}"));
 
-    // Store work per request, from Redis's own command statistics.
+    // Store work per request, from Redis's own command statistics (summed over a cluster's
+    // primaries, where the cluster's own traffic is left out).
     if let Some(info) = redis {
+        let cluster = info.is_cluster();
         const N: u64 = 200;
         let before = info.commandstats().await?;
         let started = std::time::Instant::now();
@@ -97,7 +99,7 @@ pub async fn check(scheme: SchemeKind, addr: SocketAddr, redis: Option<&RedisInf
         let delta = |cmd: &str| after.get(cmd).copied().unwrap_or(0) - before.get(cmd).copied().unwrap_or(0);
         let total: u64 = after
             .iter()
-            .filter(|(k, _)| k.as_str() != "info")
+            .filter(|(k, _)| k.as_str() != "info" && !(cluster && cluster_traffic(k)))
             .map(|(k, v)| v - before.get(k).copied().unwrap_or(0))
             .sum();
         match scheme {
@@ -217,4 +219,11 @@ pub async fn check(scheme: SchemeKind, addr: SocketAddr, redis: Option<&RedisInf
         me_body: me.body.to_vec(),
         presented: Presented { header: cred.header, bytes: cred.value.len() },
     })
+}
+
+/// Commands a Redis Cluster's primaries receive that are no request's work: a replica's
+/// `REPLCONF ACK`, and the cluster client's `PING` / `CLUSTER SLOTS` / `COMMAND` when it (re)reads
+/// the slot map.
+fn cluster_traffic(command: &str) -> bool {
+    matches!(command, "replconf" | "ping" | "cluster" | "command")
 }

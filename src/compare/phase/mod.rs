@@ -84,7 +84,7 @@ impl Unit<'_> {
         let scheme = scheme.map(|s| Scheme::new(s.as_str(), s.credential()));
         let mut c = LoadConfig::new(self.server.addr, scheme, model);
         c.server_pid = Some(self.server.pid());
-        c.redis_url = Some(self.ctx.redis_url.clone());
+        c.redis_url = Some(self.ctx.store.sampled_urls());
         c.out_dir = out.map(|o| self.dir.join(o));
         c.progress = false;
         c

@@ -19,7 +19,6 @@ use authbench_servers::SchemeKind;
 use crate::compare::ctx::Ctx;
 use crate::harness::credential::{Cred, login, me_status};
 use crate::harness::http;
-use crate::harness::redis;
 use crate::harness::server::ServerProcess;
 
 /// One probe: becomes a row of `revocation.csv`.
@@ -65,7 +64,7 @@ pub async fn run(ctx: &Ctx, scheme: SchemeKind) -> Result<Vec<Revocation>> {
     a.stop();
     b.stop();
     let rows = rows?;
-    redis::clear_prefix(&ctx.redis_url, &prefix).await?;
+    ctx.store.clear_prefix(&prefix).await?;
     Ok(rows)
 }
 

@@ -3,7 +3,7 @@
 //! `sessions.csv`.
 
 use anyhow::Result;
-use authbench_report::data::SessionsRow;
+use authbench_report::data::{SessionsRow, ShardRow};
 use authbench_servers::SchemeKind;
 
 use super::{Health, Unit, UnitResult};
@@ -17,7 +17,7 @@ pub async fn run(u: &Unit<'_>, health: &mut Health, r: &mut UnitResult) -> Resul
         scheme,
         server_addr: u.server.addr,
         server_pid: u.server.pid(),
-        redis_url: &ctx.redis_url,
+        store: &ctx.store,
         prefix: u.prefix,
         keys: &ctx.keys.issue,
         levels: &plan.levels,
@@ -37,6 +37,14 @@ pub async fn run(u: &Unit<'_>, health: &mut Health, r: &mut UnitResult) -> Resul
             level.rest.map_or("-", |r| r.as_str()),
         ));
         r.rows.sessions.push(sessions_row(scheme, repeat, level));
+        r.rows.shards.extend(level.shards.iter().map(|s| ShardRow {
+            scheme: scheme.to_string(),
+            repeat,
+            sessions: level.sessions,
+            node: s.node.clone(),
+            keys: s.keys,
+            used_memory: s.used_memory as f64,
+        }));
     }
     Ok(u.stopped())
 }
