@@ -74,7 +74,8 @@ impl SchemeKind {
     }
 
     /// Whether the scheme's store runs on a Redis Cluster (`serve --redis-cluster`): its keys
-    /// and commands never cross slots. `jwt-revocable`'s logout script spans slots, so no.
+    /// and commands never cross slots. `jwt-revocable`'s logout script spans slots, and
+    /// `session-tracked` refuses one (its tracking connection follows one node), so no.
     pub fn cluster_store(self) -> bool {
         matches!(self, SchemeKind::Session | SchemeKind::SessionCached)
     }
