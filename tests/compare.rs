@@ -199,17 +199,19 @@ fn quick_compare_writes_every_file_and_report_rebuilds_identically() {
     );
 }
 
-/// `--store cluster`: compare starts a 3 + 3 Redis Cluster, runs the session scheme on it and
-/// reports keys and memory per shard, memory per session on the cluster and Redis CPU summed over
-/// the nodes.
+/// `--store cluster --replicas 2` (one run for both, to spare CI): compare starts a 3 + 3 Redis
+/// Cluster, runs the session scheme on it as two replicas behind HAProxy, and reports keys and
+/// memory per shard, memory per session on the cluster, Redis CPU summed over the nodes, the
+/// checks across replicas and HAProxy's CPU as its own part.
 #[test]
-fn quick_compare_on_a_redis_cluster_reports_every_shard() {
+fn quick_compare_on_a_redis_cluster_behind_haproxy() {
     require_redis();
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("run");
     let o = Command::new(BIN)
         .args(["compare", "--quick", "--no-progress", "--seed", "3", "--stages", "2s:20"])
         .args(["--schemes", "session", "--store", "cluster", "--sessions", "0,2k", "--rate", "0.3k"])
+        .args(["--replicas", "2"])
         .arg("--out")
         .arg(&out)
         .output()
@@ -247,6 +249,22 @@ fn quick_compare_on_a_redis_cluster_reports_every_shard() {
     let report = std::fs::read_to_string(out.join("report.md")).unwrap();
     assert!(report.contains("## Session store"), "no store section");
     assert!(report.contains("summed over all 6 nodes") && report.contains("per shard"), "{report}");
+
+    // Replicas: two workers-capped servers behind HAProxy, checked across, HAProxy's CPU apart.
+    assert_eq!(env["replicas"], 2);
+    let cores = env["cores"].as_u64().unwrap();
+    assert!(2 * env["workers_per_replica"].as_u64().unwrap() <= cores, "{env}");
+    for check in ["credential_accepted_across_replicas", "revocation_holds_across_replicas"] {
+        let row = checks.iter().find(|c| c["check"] == check).unwrap_or_else(|| panic!("no {check}"));
+        assert_eq!(row["passed"], "true", "{row:?}");
+    }
+    let proxy = summary_value(&summary, "session", "me_cpu_us_per_req_proxy");
+    let server = summary_value(&summary, "session", "me_cpu_us_per_req_server");
+    let redis = summary_value(&summary, "session", "me_cpu_us_per_req_redis");
+    let total = summary_value(&summary, "session", "me_cpu_us_per_req_total");
+    assert!(proxy > 0.5 && proxy < server * 5.0, "HAProxy {proxy} µs vs servers {server} µs");
+    assert!((total - (server + redis + proxy)).abs() < 1e-6 * total, "the total includes HAProxy's part");
+    assert!(report.contains("## Replicas") && report.contains("HAProxy share"), "no replicas section");
 }
 
 #[test]
@@ -264,12 +282,25 @@ fn compare_bad_input_exits_2_and_writes_nothing() {
         vec!["--store", "cluster", "--redis-url", "redis://127.0.0.1:1"],
         vec!["--store", "cluster", "--schemes", "session,jwt-revocable"],
         vec!["--store", "sharded"],
+        vec!["--replicas", "0"],
+        vec!["--replicas", "100000"],
     ] {
         let o = Command::new(BIN).arg("compare").args(&args).arg("--out").arg(&out).output().unwrap();
         let err = String::from_utf8_lossy(&o.stderr);
         assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
         assert!(!out.exists(), "{args:?} created the output directory");
     }
+    // Replicas without haproxy: refused before anything starts, saying what to install.
+    let o = Command::new(BIN)
+        .args(["compare", "--replicas", "2", "--out"])
+        .arg(&out)
+        .env("AUTHBENCH_HAPROXY", tmp.path().join("no-haproxy"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("haproxy"), "{err}");
+    assert!(!out.exists());
     // A non-empty --out is refused rather than overwritten.
     let full = tmp.path().join("full");
     std::fs::create_dir(&full).unwrap();

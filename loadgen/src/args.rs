@@ -342,6 +342,8 @@ sample the server on its own host"
             mix,
             out_dir: self.out,
             server_pid,
+            replica_pids: Vec::new(),
+            proxy_pid: None,
             redis_url: self.redis_url,
             thresholds,
             timeout,

@@ -18,7 +18,8 @@ use crate::record::{Endpoint, ErrorKind, Stats};
 use crate::sample::{self, LagProbe, ProcSample, RedisProbe, RedisSample};
 use crate::stall::{Cause, StallWatch, StoppedAnswering};
 use crate::summary::{
-    EndpointSummary, GeneratorCost, Latency, OpenStarts, RedisCost, ServerCost, Summary, Total, error_rate,
+    EndpointSummary, GeneratorCost, Latency, OpenStarts, ProxyCost, RedisCost, ServerCost, Summary, Total,
+    error_rate,
 };
 use crate::threshold::Threshold;
 use crate::vu::Shared;
@@ -33,6 +34,10 @@ const INFO_TIMEOUT: Duration = Duration::from_millis(300);
 /// Server and Redis cost samples, with their first and latest values.
 pub(crate) struct Sampler {
     pid: Option<u32>,
+    /// `pid` and its replicas, summed.
+    pids: Vec<u32>,
+    proxy: Option<(u32, ProcSample)>,
+    proxy_last: Option<ProcSample>,
     redis: Option<RedisProbe>,
     server_first: Option<ProcSample>,
     server_last: Option<ProcSample>,
@@ -48,8 +53,15 @@ pub(crate) struct Sampler {
 }
 
 impl Sampler {
-    pub(crate) async fn start(pid: Option<u32>, mut redis: Option<RedisProbe>) -> Sampler {
-        let server_first = pid.and_then(|p| sample::read_proc(p).ok());
+    pub(crate) async fn start(
+        pid: Option<u32>,
+        replicas: &[u32],
+        proxy: Option<u32>,
+        mut redis: Option<RedisProbe>,
+    ) -> Sampler {
+        let pids: Vec<u32> = pid.into_iter().chain(replicas.iter().copied()).collect();
+        let server_first = pid.and_then(|_| sample::read_procs(&pids).ok());
+        let proxy = proxy.and_then(|p| Some((p, sample::read_proc(p).ok()?)));
         let redis_first = match &mut redis {
             Some(r) => r.sample(INFO_TIMEOUT).await,
             None => None,
@@ -57,6 +69,9 @@ impl Sampler {
         let self_first = sample::self_cpu();
         Sampler {
             pid,
+            pids,
+            proxy_last: proxy.map(|p| p.1),
+            proxy,
             redis,
             server_first,
             server_last: server_first,
@@ -135,8 +150,13 @@ impl Collector {
 
         let mut server_cpu = None;
         let mut server_rss = None;
-        if let Some(pid) = s.pid {
-            match sample::read_proc(pid) {
+        if let Some((pid, _)) = s.proxy
+            && let Ok(p) = sample::read_proc(pid)
+        {
+            s.proxy_last = Some(p);
+        }
+        if s.pid.is_some() {
+            match sample::read_procs(&s.pids) {
                 Ok(p) => {
                     server_cpu =
                         s.server_last.and_then(|l| per_request(p.cpu.saturating_sub(l.cpu), attempts));
@@ -350,6 +370,14 @@ impl Collector {
                 rss_bytes_max: s.server_rss_max,
                 rss_bytes_start: s.server_first.map(|p| p.rss_bytes),
             },
+            proxy: s.proxy.map(|(pid, first)| {
+                let d = s.proxy_last.map(|l| l.cpu.saturating_sub(first.cpu));
+                ProxyCost {
+                    pid,
+                    cpu_us_per_req: d.and_then(|d| per_request(d, attempts)),
+                    cpu_percent: d.map(|d| d.as_secs_f64() / wall * 100.0),
+                }
+            }),
             redis: RedisCost {
                 cpu_us_per_req: redis_delta.and_then(|d| per_request(d, attempts)),
                 used_memory_max: s.redis_mem_max,

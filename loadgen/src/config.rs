@@ -23,6 +23,11 @@ pub struct LoadConfig {
     pub mix: Mix,
     pub out_dir: Option<PathBuf>,
     pub server_pid: Option<u32>,
+    /// Further server processes behind a load balancer (replicas of `server_pid`): their CPU and
+    /// RSS are summed with `server_pid`'s.
+    pub replica_pids: Vec<u32>,
+    /// A load balancer in front of the replicas: its CPU is reported apart (`Summary::proxy`).
+    pub proxy_pid: Option<u32>,
     /// Redis to sample with INFO: one URL, or a comma list of a Redis Cluster's nodes (summed).
     pub redis_url: Option<String>,
     pub thresholds: Vec<Threshold>,
@@ -72,6 +77,8 @@ impl LoadConfig {
             mix: Mix::default(),
             out_dir: None,
             server_pid: None,
+            replica_pids: Vec::new(),
+            proxy_pid: None,
             redis_url: None,
             thresholds: Vec::new(),
             timeout: Duration::from_secs(10),

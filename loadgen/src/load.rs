@@ -119,7 +119,7 @@ capped there (run more processes with --agent I/N to go beyond)",
             Vec::new()
         },
         lag: LagProbe::spawn(background.clone(), workers.handles()),
-        sampler: Sampler::start(config.server_pid, redis).await,
+        sampler: Sampler::start(config.server_pid, &config.replica_pids, config.proxy_pid, redis).await,
         shared: shared.clone(),
         outputs,
         progress: Progress::new(

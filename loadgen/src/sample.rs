@@ -47,6 +47,18 @@ pub fn read_proc(pid: u32) -> std::io::Result<ProcSample> {
     })
 }
 
+/// [`read_proc`] of several processes (a server's replicas), CPU and RSS summed; an error if any
+/// is gone.
+pub fn read_procs(pids: &[u32]) -> std::io::Result<ProcSample> {
+    let mut sum = ProcSample { cpu: Duration::ZERO, rss_bytes: 0 };
+    for &pid in pids {
+        let p = read_proc(pid)?;
+        sum.cpu += p.cpu;
+        sum.rss_bytes += p.rss_bytes;
+    }
+    Ok(sum)
+}
+
 /// The generator's own cumulative CPU time.
 pub fn self_cpu() -> Option<Duration> {
     let stat = std::fs::read_to_string("/proc/self/stat").ok()?;

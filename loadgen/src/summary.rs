@@ -150,6 +150,16 @@ pub struct ServerCost {
     pub rss_bytes_start: Option<u64>,
 }
 
+/// A load balancer in front of the server's replicas (`LoadConfig::proxy_pid`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct ProxyCost {
+    pub pid: u32,
+    /// Its CPU time (user + system) per finished request, µs.
+    pub cpu_us_per_req: Option<f64>,
+    /// Its CPU time over the run, % of one core.
+    pub cpu_percent: Option<f64>,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct RedisCost {
     /// redis-server CPU time (used_cpu_user + used_cpu_sys) per finished request, µs.
@@ -197,7 +207,11 @@ pub struct Summary {
     pub endpoints: BTreeMap<String, EndpointSummary>,
     pub total: Total,
     pub open: Option<OpenStarts>,
+    /// With replicas: `server` sums every replica's CPU and RSS.
     pub server: ServerCost,
+    /// The load balancer in front of replicas, when one was sampled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proxy: Option<ProxyCost>,
     pub redis: RedisCost,
     pub generator: GeneratorCost,
     pub thresholds: Vec<Verdict>,

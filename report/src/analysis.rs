@@ -78,6 +78,8 @@ impl SchemeSpectrum {
 pub struct CpuPerRequest {
     pub server_us: f64,
     pub redis_us: f64,
+    /// HAProxy in front of replicas (`compare --replicas N`), 0 without.
+    pub proxy_us: f64,
     /// CI half width of the total, when the summary has one.
     pub total_ci_half: Option<f64>,
     pub healthz_us: Option<f64>,
@@ -85,7 +87,7 @@ pub struct CpuPerRequest {
 
 impl CpuPerRequest {
     pub fn total_us(&self) -> f64 {
-        self.server_us + self.redis_us
+        self.server_us + self.redis_us + self.proxy_us
     }
 }
 
@@ -161,6 +163,7 @@ impl<'a> Analysis<'a> {
             return Some(CpuPerRequest {
                 server_us: server.mean,
                 redis_us: redis,
+                proxy_us: self.metric_mean(scheme, Metric::MeCpuProxy).unwrap_or(0.0),
                 total_ci_half,
                 healthz_us,
             });
@@ -169,7 +172,13 @@ impl<'a> Analysis<'a> {
         let server = mean(&rows.iter().filter_map(|r| r.server_cpu_us_per_req).collect::<Vec<_>>())?;
         let redis =
             mean(&rows.iter().filter_map(|r| r.redis_cpu_us_per_req).collect::<Vec<_>>()).unwrap_or(0.0);
-        Some(CpuPerRequest { server_us: server, redis_us: redis, total_ci_half: None, healthz_us })
+        Some(CpuPerRequest {
+            server_us: server,
+            redis_us: redis,
+            proxy_us: 0.0,
+            total_ci_half: None,
+            healthz_us,
+        })
     }
 
     /// Store bytes per session: `summary.csv`'s slope, else the fit of sessions.csv.

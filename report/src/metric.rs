@@ -54,9 +54,12 @@ pub enum Metric {
     MeCpuServer,
     /// redis-server CPU per `GET /api/me` (0 for the stateless schemes), µs.
     MeCpuRedis,
-    /// Server + redis-server CPU per `GET /api/me`, µs.
+    /// Server + redis-server (+ HAProxy, with replicas) CPU per `GET /api/me`, µs.
     MeCpuTotal,
-    /// `MeCpuTotal` ÷ `HealthzCpu`, same server, same run.
+    /// HAProxy CPU per `GET /api/me` in front of the replicas (`compare --replicas N`), µs.
+    MeCpuProxy,
+    /// (Server + redis-server CPU per `/api/me`) ÷ `HealthzCpu`, same server, same run (with
+    /// replicas HAProxy's part is left out: `/healthz` passes it too).
     CpuRatio,
     /// `/api/me` p50 of the steady (fixed users) run, µs.
     MeSteadyP50,
@@ -107,11 +110,12 @@ pub enum Metric {
 }
 
 impl Metric {
-    pub const ALL: [Metric; 27] = [
+    pub const ALL: [Metric; 28] = [
         Metric::HealthzCpu,
         Metric::MeCpuServer,
         Metric::MeCpuRedis,
         Metric::MeCpuTotal,
+        Metric::MeCpuProxy,
         Metric::CpuRatio,
         Metric::MeSteadyP50,
         Metric::MeSteadyP99,
@@ -144,6 +148,7 @@ impl Metric {
             Metric::MeCpuServer => "me_cpu_us_per_req_server",
             Metric::MeCpuRedis => "me_cpu_us_per_req_redis",
             Metric::MeCpuTotal => "me_cpu_us_per_req_total",
+            Metric::MeCpuProxy => "me_cpu_us_per_req_proxy",
             Metric::CpuRatio => "cpu_ratio_me_over_healthz",
             Metric::MeSteadyP50 => "me_steady_p50_us",
             Metric::MeSteadyP99 => "me_steady_p99_us",
@@ -177,6 +182,7 @@ impl Metric {
             | Metric::MeCpuServer
             | Metric::MeCpuRedis
             | Metric::MeCpuTotal
+            | Metric::MeCpuProxy
             | Metric::MeSteadyP50
             | Metric::MeSteadyP99
             | Metric::MeP50

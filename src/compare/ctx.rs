@@ -59,6 +59,9 @@ impl Ctx {
             args.extend(self.store.server_args());
             args.extend(["--redis-prefix".to_owned(), prefix.to_owned()]);
         }
+        if let Some(workers) = self.plan.workers {
+            args.extend(["--workers".to_owned(), workers.to_string()]);
+        }
         if let Some(ttl) = ttl {
             args.extend(["--ttl".to_owned(), format!("{}s", ttl.as_secs().max(1))]);
         }

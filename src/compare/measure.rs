@@ -9,7 +9,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::ctx::Ctx;
 use super::phase::{self, Health, Unit, UnitResult};
-use crate::harness::server::ServerProcess;
+use crate::harness::replicas::Replicated;
 
 /// Measure one scheme once: one server through the phases in order. Stops early (with what it
 /// has) when `stop` fires.
@@ -23,7 +23,8 @@ pub async fn unit(
     let dir = ctx.plan.out.join(file::RUNS).join(file::unit_runs(scheme.as_str(), repeat));
     std::fs::create_dir_all(&dir)?;
     ctx.progress.phase(scheme, repeat, "start server");
-    let server = ServerProcess::spawn(scheme, &ctx.server_args(scheme, &prefix, None))?;
+    let args = ctx.server_args(scheme, &prefix, None);
+    let server = Replicated::spawn(scheme, &args, ctx.plan.replicas, &dir.join("haproxy"))?;
     let u = Unit { ctx, scheme, repeat, server: &server, prefix: &prefix, dir, stop };
     let mut r = UnitResult::default();
 

@@ -94,6 +94,15 @@ pub struct CompareArgs {
     #[arg(long, env = "AUTHBENCH_REDIS_CLUSTER_URL")]
     pub redis_cluster_url: Option<String>,
 
+    /// Server processes per scheme: with N > 1 they run behind a private HAProxy (Debian's
+    /// `haproxy`: round robin, no stickiness, on a free loopback port, stopped afterwards), each
+    /// capped to cores ÷ N worker threads so N × workers ≤ cores: on one machine this measures
+    /// the overhead of replication, not scale-out. The checks prove a credential issued by one
+    /// replica works on another and a logout through one holds on the others; HAProxy's CPU per
+    /// request is reported as its own part.
+    #[arg(long, default_value = "1")]
+    pub replicas: u32,
+
     /// Seed of the scheme order (default: from the clock; recorded in environment.json).
     #[arg(long)]
     pub seed: Option<u64>,
@@ -168,6 +177,11 @@ pub struct Plan {
     pub quick: bool,
     /// One Redis or a cluster, private or existing.
     pub store: StorePlan,
+    /// Server processes per scheme (behind HAProxy when more than one).
+    pub replicas: u32,
+    /// Worker threads of each replica when `replicas > 1` (cores ÷ replicas); `None`: the
+    /// server's default (one per core).
+    pub workers: Option<usize>,
     pub seed: u64,
     pub rate_per_user: f64,
     pub progress: bool,
@@ -257,6 +271,14 @@ impl Plan {
                  leave it out of --schemes, or use --store redis"
             );
         }
+        let workers = replica_workers(a.replicas, cores())?;
+        if a.replicas > 1 && authbench_servers::haproxy::find_binary().is_none() {
+            bail!(
+                "--replicas {} needs haproxy, which is not installed (Debian: `apt-get install haproxy`, \
+                 or set AUTHBENCH_HAPROXY to its path)",
+                a.replicas
+            );
+        }
         let rate = a.rate.unwrap_or(if a.quick { 1000.0 } else { 2000.0 });
         if !(rate.is_finite() && rate > 0.0 && rate <= 200_000.0) {
             bail!("--rate must be between 0 and 200000 requests/s");
@@ -293,6 +315,8 @@ impl Plan {
             out,
             quick: a.quick,
             store,
+            replicas: a.replicas,
+            workers,
             seed: a.seed.unwrap_or_else(|| {
                 std::time::SystemTime::now()
                     .duration_since(std::time::UNIX_EPOCH)
@@ -342,6 +366,25 @@ impl Plan {
     pub fn total_seconds(&self) -> f64 {
         let n = self.schemes.len() as f64;
         n * self.repeat as f64 * self.seconds_per_unit() + n * self.revocation_seconds()
+    }
+}
+
+/// This machine's cores (at least 1).
+pub fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// Worker threads per replica so that `replicas` × workers ≤ `cores`; `None` for one replica (the
+/// server's default). More replicas than cores cannot keep that bound and are refused.
+pub fn replica_workers(replicas: u32, cores: usize) -> Result<Option<usize>> {
+    match replicas as usize {
+        0 => bail!("--replicas must be at least 1"),
+        1 => Ok(None),
+        n if n > cores => bail!(
+            "--replicas {n}: more replicas than the {cores} cores, so {n} × workers ≤ cores cannot hold \
+             (each replica needs one worker thread)"
+        ),
+        n => Ok(Some(cores / n)),
     }
 }
 
@@ -400,6 +443,15 @@ mod tests {
         assert_eq!(plan("--quick --out x").unwrap().rate, 1000.0);
         assert!(plan("--rate 300k --out x").is_err(), "above the 200000 bound");
         assert!(plan("--rate 2x --out x").is_err());
+    }
+
+    #[test]
+    fn replicas_share_the_cores() {
+        assert_eq!(replica_workers(1, 2).unwrap(), None);
+        assert_eq!(replica_workers(2, 2).unwrap(), Some(1));
+        assert_eq!(replica_workers(3, 8).unwrap(), Some(2));
+        assert!(replica_workers(0, 2).unwrap_err().to_string().contains("at least 1"));
+        assert!(replica_workers(3, 2).unwrap_err().to_string().contains("cores"));
     }
 
     #[test]

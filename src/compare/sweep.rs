@@ -64,6 +64,9 @@ pub struct Sweep<'a> {
     pub scheme: SchemeKind,
     pub server_addr: SocketAddr,
     pub server_pid: u32,
+    /// Further replicas behind a load balancer (summed with `server_pid`), and the balancer.
+    pub replica_pids: &'a [u32],
+    pub proxy_pid: Option<u32>,
     pub store: &'a Store,
     /// This unit's key prefix: everything under it is this server's (cleared before the sweep).
     pub prefix: &'a str,
@@ -190,6 +193,8 @@ impl Sweep<'_> {
             LoadModel::Open { rate_stages: Ramp::constant(self.rate, self.duration), vus: self.vus },
         );
         c.server_pid = Some(self.server_pid);
+        c.replica_pids = self.replica_pids.to_vec();
+        c.proxy_pid = self.proxy_pid;
         c.redis_url = Some(self.store.sampled_urls());
         c.out_dir = Some(self.out_dir.join(format!("sessions-{n}")));
         c.progress = false;

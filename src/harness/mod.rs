@@ -2,6 +2,7 @@
 //! loopback ports, and a small client to talk to them outside the load generator's hot path.
 //!
 //! - [`server`]: one `authbench serve <scheme>` child process on port 0 ([`server::ServerProcess`]).
+//! - [`replicas`]: a scheme's server as one process or N replicas behind HAProxy.
 //! - [`redis`]: the private redis-server, Redis INFO readings, deleting a run's keys by prefix.
 //! - [`http`]: one-connection-per-call HTTP/1.1 requests for checks and probes.
 //! - [`credential`]: [`credential::Cred`], the real login, and the `GET /api/me` probe.
@@ -9,4 +10,5 @@
 pub mod credential;
 pub mod http;
 pub mod redis;
+pub mod replicas;
 pub mod server;

@@ -339,6 +339,8 @@ pub fn summary(agents: &[AgentFolder], test: &Definition, t0: f64) -> Summary {
         },
         open: open_starts,
         server,
+        // Agents do not sample a load balancer (merge is for agents of one target).
+        proxy: None,
         redis,
         generator,
         thresholds: Vec::new(),

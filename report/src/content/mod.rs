@@ -4,6 +4,7 @@
 //!
 //! One file per section, in the order [`build`] puts them: [`header`], [`table`], [`claims`],
 //! [`load`] (saturation and load), [`plots`], [`store`] (one Redis or a cluster, per shard),
+//! [`replicas`] (servers behind HAProxy),
 //! [`projection`], [`runtime`], [`appendix`];
 //! [`format`] holds the cell formatting they share.
 
@@ -14,6 +15,7 @@ mod header;
 mod load;
 mod plots;
 mod projection;
+mod replicas;
 mod runtime;
 mod store;
 mod table;
@@ -27,6 +29,7 @@ use header::header;
 use load::load_section;
 use plots::plots_section;
 use projection::capacity_section;
+use replicas::replicas_section;
 use runtime::run_time_section;
 use store::store_section;
 use table::comparison_table;
@@ -42,6 +45,7 @@ pub fn build(a: &Analysis<'_>, plots: &[Rendered]) -> Document {
     load_section(&mut d, a, plots);
     plots_section(&mut d, a, plots);
     store_section(&mut d, a);
+    replicas_section(&mut d, a);
     capacity_section(&mut d, a);
     checks_section(&mut d, a);
     run_time_section(&mut d, a);

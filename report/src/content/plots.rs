@@ -238,7 +238,16 @@ fn meaning_cpu(a: &Analysis<'_>) -> Option<String> {
                 })
                 .unwrap_or_default();
             let total = metric_text(a, s, Metric::MeCpuTotal).unwrap_or_else(|| units::us(c.total_us()));
-            Some(format!("{s} {total} total, {}% of it in Redis{base}", units::sig(share, 2)))
+            let proxy = if c.proxy_us > 0.0 {
+                format!(
+                    ", {}% in HAProxy ({})",
+                    units::sig(c.proxy_us / c.total_us() * 100.0, 2),
+                    units::us(c.proxy_us)
+                )
+            } else {
+                String::new()
+            };
+            Some(format!("{s} {total} total, {}% of it in Redis{proxy}{base}", units::sig(share, 2)))
         })
         .collect();
     if parts.is_empty() {

@@ -1,8 +1,9 @@
-//! CPU per request: server + redis-server, stacked, against the `/healthz` baseline (summary.csv).
+//! CPU per request: server + redis-server (+ HAProxy in front of replicas), stacked, against the
+//! `/healthz` baseline (summary.csv).
 
 use super::spread::{Domain, Estimate, draw_whiskers, interval_note};
 use super::style::{category_label, centered, draw_legend, frame, label_font, max_of};
-use super::{Chart, DrawResult, REDIS_COLOR, SERVER_COLOR};
+use super::{Chart, DrawResult, PROXY_COLOR, REDIS_COLOR, SERVER_COLOR};
 use crate::analysis::Analysis;
 use crate::metric::Metric;
 use crate::units;
@@ -11,7 +12,8 @@ use plotters::prelude::*;
 
 /// CPU µs per `/api/me`, stacked server + redis-server, with the `/healthz` baseline.
 pub struct CpuPerRequest {
-    bars: Vec<(String, f64, f64, Option<f64>)>,
+    /// (scheme, server, Redis, `/healthz` baseline, HAProxy) µs per request.
+    bars: Vec<(String, f64, f64, Option<f64>, f64)>,
     /// The total (server + Redis) with its CI across repeats, one per bar.
     totals: Vec<Estimate>,
 }
@@ -21,14 +23,17 @@ impl CpuPerRequest {
         let bars: Vec<_> = a
             .schemes
             .iter()
-            .filter_map(|s| a.cpu(s).map(|c| (s.clone(), c.server_us, c.redis_us.max(0.0), c.healthz_us)))
+            .filter_map(|s| {
+                a.cpu(s)
+                    .map(|c| (s.clone(), c.server_us, c.redis_us.max(0.0), c.healthz_us, c.proxy_us.max(0.0)))
+            })
             .collect();
         let totals = bars
             .iter()
             .enumerate()
             .map(|(i, b)| match a.metric(&b.0, Metric::MeCpuTotal) {
                 Some(row) => Estimate::from_summary(i as f64, row, Domain::NonNegative),
-                None => Estimate::single(i as f64, b.1 + b.2),
+                None => Estimate::single(i as f64, b.1 + b.2 + b.4),
             })
             .collect();
         (!bars.is_empty()).then_some(CpuPerRequest { bars, totals })
@@ -40,7 +45,11 @@ impl Chart for CpuPerRequest {
         "cpu_per_request"
     }
     fn title(&self) -> String {
-        "CPU time per GET /api/me request: auth server + redis-server".into()
+        if self.bars.iter().any(|b| b.4 > 0.0) {
+            "CPU time per GET /api/me request: auth server replicas + redis-server + haproxy".into()
+        } else {
+            "CPU time per GET /api/me request: auth server + redis-server".into()
+        }
     }
     fn note(&self) -> String {
         interval_note("whiskers (on the total)", &self.totals)
@@ -51,7 +60,7 @@ impl Chart for CpuPerRequest {
         let ymax = max_of(
             self.bars
                 .iter()
-                .flat_map(|b| [b.1 + b.2, b.3.unwrap_or(0.0)])
+                .flat_map(|b| [b.1 + b.2 + b.4, b.3.unwrap_or(0.0)])
                 .chain(self.totals.iter().map(|e| e.range().1)),
         )
         .max(f64::MIN_POSITIVE)
@@ -81,6 +90,15 @@ impl Chart for CpuPerRequest {
             }))?
             .label("redis-server process")
             .legend(|(x, y)| Rectangle::new([(x, y - 6), (x + 18, y + 6)], REDIS_COLOR.filled()));
+        if self.bars.iter().any(|b| b.4 > 0.0) {
+            chart
+                .draw_series(self.bars.iter().enumerate().map(|(i, b)| {
+                    let base = b.1 + b.2;
+                    Rectangle::new([(i as f64 - w, base), (i as f64 + w, base + b.4)], PROXY_COLOR.filled())
+                }))?
+                .label("haproxy process (load balancer in front of the replicas)")
+                .legend(|(x, y)| Rectangle::new([(x, y - 6), (x + 18, y + 6)], PROXY_COLOR.filled()));
+        }
         if self.bars.iter().any(|b| b.3.is_some()) {
             chart
                 .draw_series(self.bars.iter().enumerate().filter_map(|(i, b)| {
@@ -95,13 +113,20 @@ impl Chart for CpuPerRequest {
         }
         draw_whiskers(&mut chart, &self.totals, RGBColor(30, 30, 30), 0.0)?;
         chart.draw_series(self.bars.iter().enumerate().map(|(i, b)| {
-            let label = if b.2 > 0.0 {
-                format!("{} + {} = {}", units::us(b.1), units::us(b.2), units::us(b.1 + b.2))
-            } else {
-                units::us(b.1)
+            let total = b.1 + b.2 + b.4;
+            let label = match (b.2 > 0.0, b.4 > 0.0) {
+                (_, true) => format!(
+                    "{} + {} + {} = {}",
+                    units::us(b.1),
+                    units::us(b.2),
+                    units::us(b.4),
+                    units::us(total)
+                ),
+                (true, false) => format!("{} + {} = {}", units::us(b.1), units::us(b.2), units::us(total)),
+                (false, false) => units::us(b.1),
             };
             // Above the bar and its whisker.
-            let top = self.totals.get(i).map_or(b.1 + b.2, |e| e.range().1.max(b.1 + b.2));
+            let top = self.totals.get(i).map_or(total, |e| e.range().1.max(total));
             Text::new(label, (i as f64, top + ymax * 0.015), centered(16))
         }))?;
         draw_legend(&mut chart, SeriesLabelPosition::UpperRight)

@@ -174,5 +174,6 @@ pub fn scheme_color(scheme: &str, index: usize) -> RGBColor {
 
 const SERVER_COLOR: RGBColor = RGBColor(70, 110, 170);
 const REDIS_COLOR: RGBColor = RGBColor(220, 90, 60);
+const PROXY_COLOR: RGBColor = RGBColor(120, 170, 90);
 const GOOD: RGBColor = RGBColor(60, 160, 90);
 const BAD: RGBColor = RGBColor(200, 70, 60);

@@ -42,6 +42,17 @@ pub async fn run(u: &Unit<'_>, r: &mut UnitResult) -> Result<Presented> {
     let strict_store = u.ctx.store.owned.then_some(&u.ctx.store);
     let checked = check(scheme, addr, strict_store).await?;
     r.rows.checks = checked.rows;
+    let replicas = u.server.replica_addrs();
+    if replicas.len() > 1 {
+        u.phase("checks across replicas");
+        let rows = super::cross_replica::check(scheme, &replicas).await?;
+        let failed: Vec<String> =
+            rows.iter().filter(|c| !c.passed).map(|c| format!("{}: {}", c.check, c.detail)).collect();
+        r.rows.checks.extend(rows);
+        if !failed.is_empty() {
+            bail!("{scheme} failed its checks across replicas: {}", failed.join("; "));
+        }
+    }
     r.rows.me_body = checked.me_body;
     if u.repeat == 1 {
         u.phase("attack battery");

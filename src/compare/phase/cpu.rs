@@ -25,14 +25,19 @@ pub async fn run(u: &Unit<'_>, presented: Presented, health: &mut Health, r: &mu
     if let (Some(h), Some(m)) = (healthz.server.cpu_us_per_req, me.server.cpu_us_per_req) {
         // The servers issue's figure: (server + redis-server CPU per /api/me) / (server CPU per
         // /healthz), same server, same run. Redis counts only where the scheme uses it.
+        // With replicas, `server` is every replica's CPU and HAProxy's is its own part of the total.
         let redis_m = if u.scheme.uses_store() { me.redis.cpu_us_per_req.unwrap_or(0.0) } else { 0.0 };
+        let proxy_m = me.proxy.as_ref().and_then(|p| p.cpu_us_per_req);
         r.rows.metrics.extend([
             (Metric::HealthzCpu, h),
             (Metric::MeCpuServer, m),
             (Metric::MeCpuRedis, redis_m),
-            (Metric::MeCpuTotal, m + redis_m),
+            (Metric::MeCpuTotal, m + redis_m + proxy_m.unwrap_or(0.0)),
             (Metric::CpuRatio, (m + redis_m) / h),
         ]);
+        if let Some(p) = proxy_m {
+            r.rows.metrics.push((Metric::MeCpuProxy, p));
+        }
     }
     if let Some(e) = me.endpoints.get("me") {
         if let Some(l) = &e.latency_us {

@@ -4,6 +4,7 @@
 //! with a short TTL.
 //!
 //! - [`checks`]: equivalence and real-work checks, and the attack battery on the first repeat.
+//! - [`cross_replica`]: with `--replicas N`, credentials and revocation across replicas.
 //! - [`warmup`]: primer and warm-up, not recorded.
 //! - [`cpu`]: CPU per request, `GET /healthz` (no auth) against `GET /api/me`, same server.
 //! - [`saturation`]: the open-model knee search, CPU against load, the spectrum's common-rate run.
@@ -15,6 +16,7 @@
 
 pub mod checks;
 pub mod cpu;
+pub mod cross_replica;
 pub mod ramp;
 pub mod revocation;
 pub mod saturation;
@@ -35,14 +37,15 @@ use authbench_servers::SchemeKind;
 use tokio_util::sync::CancellationToken;
 
 use super::ctx::Ctx;
-use crate::harness::server::ServerProcess;
+use crate::harness::replicas::Replicated;
 
 /// One scheme × one repeat: the server every phase of it measures, where its runs are written.
 pub struct Unit<'a> {
     pub ctx: &'a Ctx,
     pub scheme: SchemeKind,
     pub repeat: u32,
-    pub server: &'a ServerProcess,
+    /// One server, or replicas behind HAProxy (`--replicas`).
+    pub server: &'a Replicated,
     /// This unit's Redis key prefix.
     pub prefix: &'a str,
     /// `runs/<scheme>-r<repeat>/`: each load run writes its files into a folder below.
@@ -84,6 +87,8 @@ impl Unit<'_> {
         let scheme = scheme.map(|s| Scheme::new(s.as_str(), s.credential()));
         let mut c = LoadConfig::new(self.server.addr, scheme, model);
         c.server_pid = Some(self.server.pid());
+        c.replica_pids = self.server.other_pids();
+        c.proxy_pid = self.server.proxy_pid();
         c.redis_url = Some(self.ctx.store.sampled_urls());
         c.out_dir = out.map(|o| self.dir.join(o));
         c.progress = false;

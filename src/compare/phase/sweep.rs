@@ -17,6 +17,8 @@ pub async fn run(u: &Unit<'_>, health: &mut Health, r: &mut UnitResult) -> Resul
         scheme,
         server_addr: u.server.addr,
         server_pid: u.server.pid(),
+        replica_pids: &u.server.other_pids(),
+        proxy_pid: u.server.proxy_pid(),
         store: &ctx.store,
         prefix: u.prefix,
         keys: &ctx.keys.issue,
