@@ -97,10 +97,20 @@ pub async fn check(scheme: SchemeKind, addr: SocketAddr, redis: Option<&Store>) 
     if let Some(info) = redis {
         let cluster = info.is_cluster();
         const N: u64 = 200;
+        // The cached variants count on a fresh credential: its first request is a miss, so the
+        // commands-per-miss check cannot pass vacuously on a record cached by the checks above.
+        let fresh;
+        let counted = match scheme {
+            SchemeKind::SessionCached | SchemeKind::SessionTracked => {
+                fresh = login(addr, 3).await?;
+                &fresh
+            }
+            _ => &cred,
+        };
         let before = info.commandstats().await?;
         let started = std::time::Instant::now();
         for _ in 0..N {
-            let s = me_status(addr, &cred).await?;
+            let s = me_status(addr, counted).await?;
             if s != 200 {
                 bail!("GET /api/me answered {s} during the store-lookup check");
             }
@@ -135,9 +145,9 @@ pub async fn check(scheme: SchemeKind, addr: SocketAddr, redis: Option<&Store>) 
                 let misses = delta("getex");
                 add(
                     "store_lookups_per_cache_miss",
-                    misses <= most && total == misses,
+                    (1..=most).contains(&misses) && total == misses,
                     format!(
-                        "{N} x GET /api/me in {:.0} ms: {misses} GETEX (expected at most {most}: one per miss), \
+                        "{N} x GET /api/me in {:.0} ms: {misses} GETEX (expected 1 to {most}: one per miss), \
                          {total} Redis commands in all; hit ratio {:.3}",
                         elapsed.as_secs_f64() * 1e3,
                         1.0 - misses as f64 / N as f64
@@ -153,9 +163,12 @@ pub async fn check(scheme: SchemeKind, addr: SocketAddr, redis: Option<&Store>) 
                 let (misses, pttl, expire) = (delta("get"), delta("pttl"), delta("expire"));
                 add(
                     "store_commands_per_cache_miss",
-                    misses <= most && pttl == misses && expire <= misses && total == misses + pttl + expire,
+                    (1..=most).contains(&misses)
+                        && pttl == misses
+                        && expire <= misses
+                        && total == misses + pttl + expire,
                     format!(
-                        "{N} x GET /api/me in {:.0} ms: {misses} misses (GET, expected at most {most}), \
+                        "{N} x GET /api/me in {:.0} ms: {misses} misses (GET, expected 1 to {most}), \
                          {pttl} PTTL, {expire} EXPIRE, {total} Redis commands in all \
                          (expected 2 per miss, +1 per expiry refresh); {} hits, hit ratio {:.3}",
                         elapsed.as_secs_f64() * 1e3,
