@@ -3,7 +3,7 @@
 # build the release binary, run the whole comparison, then the fault runs into the same folder.
 #
 #   scripts/compare.sh                       # full run into results/<date-time>; prints what each phase took
-#   scripts/compare.sh --quick               # smoke run (< 2 min)
+#   scripts/compare.sh --quick               # smoke run of every scheme (< 4 min)
 #   scripts/compare.sh --out results/mine --repeat 5 --sessions 0,100k,1m
 #
 # Every argument goes to `authbench compare` (see `authbench compare --help`); `--help` prints this

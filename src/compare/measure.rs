@@ -9,6 +9,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::ctx::Ctx;
 use super::phase::{self, Health, Unit, UnitResult};
+use super::plan::skips_sweep;
 use crate::harness::replicas::Replicated;
 
 /// Measure one scheme once: one server through the phases in order. Stops early (with what it
@@ -51,7 +52,12 @@ pub async fn unit(
         r.interrupted = true;
         return Ok(r);
     }
-    r.interrupted = phase::sweep::run(&u, &mut health, &mut r).await?;
+    if skips_sweep(scheme) {
+        ctx.progress
+            .note(&format!("{scheme} r{repeat}: no sweep (no per-user state: jwt's sweep stands for it)"));
+    } else {
+        r.interrupted = phase::sweep::run(&u, &mut health, &mut r).await?;
+    }
     health.report(&u, &mut r);
     server.stop();
     ctx.store.clear_prefix(&prefix).await?;

@@ -121,9 +121,15 @@ pub fn rows(plan: &Plan, phases: &[PhaseTime]) -> Vec<PhaseRow> {
         .collect()
 }
 
-/// The whole run's budget: 20 minutes, 2 with `--quick` (for the default schemes and repeats).
+/// The whole run's budget at the default repeats: 30 minutes for every scheme (the default
+/// set), 20 for the three originals alone; `--quick` 4 and 2 minutes.
 pub fn total_budget(plan: &Plan) -> f64 {
-    if plan.quick { 120.0 } else { 1200.0 }
+    match (plan.quick, plan.originals_only()) {
+        (true, true) => 120.0,
+        (true, false) => 240.0,
+        (false, true) => 1200.0,
+        (false, false) => 1800.0,
+    }
 }
 
 /// One line per phase kind, in first-seen order: `kind  took  budget`, then the total.

@@ -36,12 +36,14 @@ pub fn parse_schemes(s: &str) -> Result<SchemeList, String> {
 #[derive(Debug, Clone, Args)]
 #[command(
     about = "The whole experiment: every scheme, ramps, session-scaling sweep, revocation; CSV, plots, report",
-    after_help = "Examples:\n  authbench compare --quick                      # < 2 min smoke run\n  authbench compare                              # full run: 3 repeats; each phase timed (phases.csv)\n  authbench compare --schemes session,jwt --sessions 0,100k,1m --repeat 5\n  authbench report results/2026-11-27T10-00-00   # rebuild plots and report from the CSVs"
+    after_help = "Examples:\n  authbench compare --quick                      # < 4 min smoke run of every scheme\n  authbench compare --quick --schemes cookie,session,jwt   # < 2 min: the three originals\n  authbench compare                              # full run, every scheme, 3 repeats, < 30 min; each phase timed (phases.csv)\n  authbench compare --schemes session,jwt --sessions 0,100k,1m --repeat 5\n  authbench report results/2026-11-27T10-00-00   # rebuild plots and report from the CSVs"
 )]
 pub struct CompareArgs {
     /// Schemes to compare, run in a random (seeded, recorded) order each repeat: a comma list of
-    /// cookie, session, jwt, jwt-revocable, or `all` for every one of them.
-    #[arg(long, default_value = "cookie,session,jwt", value_parser = parse_schemes)]
+    /// scheme names (`authbench serve --help` lists them), or `all` for every one of them (the
+    /// default). JWT variants skip the session-scaling sweep: they keep no per-user state, so it
+    /// could not differ from jwt's (the report says so).
+    #[arg(long, default_value = "all", value_parser = parse_schemes)]
     pub schemes: SchemeList,
 
     /// Ramp of concurrent virtual users, `DURATION:TARGET,...` linear between targets (k6 style).
@@ -72,7 +74,8 @@ pub struct CompareArgs {
     #[arg(long)]
     pub out: Option<PathBuf>,
 
-    /// Smoke run: fewer levels, shorter phases, one repeat; finishes in under 2 minutes.
+    /// Smoke run: fewer levels, shorter phases, one repeat; finishes in under 4 minutes for every
+    /// scheme, under 2 for the three originals.
     #[arg(long)]
     pub quick: bool,
 
@@ -243,7 +246,8 @@ pub fn check_memory(top: u64, schemes: &[SchemeKind], available: Option<u64>) ->
 impl Plan {
     pub fn from_args(a: &CompareArgs) -> Result<Plan> {
         if a.schemes.0.is_empty() {
-            bail!("--schemes needs at least one of cookie, session, jwt, jwt-revocable");
+            let names = SchemeKind::ALL.map(|k| k.as_str()).join(", ");
+            bail!("--schemes needs at least one of {names}");
         }
         let mut schemes = a.schemes.0.clone();
         let mut seen = std::collections::HashSet::new();
@@ -365,8 +369,23 @@ impl Plan {
 
     pub fn total_seconds(&self) -> f64 {
         let n = self.schemes.len() as f64;
-        n * self.repeat as f64 * self.seconds_per_unit() + n * self.revocation_seconds()
+        let sweep = self.levels.len() as f64 * self.sweep.as_secs_f64();
+        let unswept = self.schemes.iter().filter(|&&s| skips_sweep(s)).count() as f64;
+        n * self.repeat as f64 * self.seconds_per_unit() - unswept * self.repeat as f64 * sweep
+            + n * self.revocation_seconds()
     }
+
+    /// Whether every scheme is one of the three originals (whose budgets are the tighter ones).
+    pub fn originals_only(&self) -> bool {
+        self.schemes.iter().all(|s| SchemeKind::ORIGINAL.contains(s))
+    }
+}
+
+/// Whether `scheme` skips the session-scaling sweep: a JWT variant keeps no per-user state, so
+/// the number of stored sessions cannot change what it does; its parent's sweep (jwt, the
+/// stateless control) stands for it.
+pub fn skips_sweep(scheme: SchemeKind) -> bool {
+    scheme != scheme.parent() && scheme.credential() == authbench_contract::CredentialKind::Bearer
 }
 
 /// This machine's cores (at least 1).
@@ -412,6 +431,7 @@ pub fn prepare_dir(dir: &Path) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::compare::phases;
     use clap::Parser;
 
     #[derive(Parser)]
@@ -457,7 +477,16 @@ mod tests {
     #[test]
     fn schemes_take_all_and_every_variant() {
         assert_eq!(plan("--schemes all --out x").unwrap().schemes, SchemeKind::ALL.to_vec());
-        assert_eq!(plan("--out x").unwrap().schemes, SchemeKind::ORIGINAL.to_vec(), "default: the originals");
+        assert_eq!(plan("--out x").unwrap().schemes, SchemeKind::ALL.to_vec(), "default: every scheme");
+        let originals = plan("--schemes cookie,session,jwt --out x").unwrap();
+        assert!(originals.originals_only() && !plan("--out x").unwrap().originals_only());
+        assert_eq!(phases::total_budget(&plan("--quick --out x").unwrap()), 240.0);
+        assert_eq!(phases::total_budget(&plan("--quick --schemes jwt,cookie --out x").unwrap()), 120.0);
+        assert_eq!(phases::total_budget(&plan("--out x").unwrap()), 1800.0);
+        // JWT variants skip the sweep; the originals and the session variants do not.
+        let swept: Vec<SchemeKind> = SchemeKind::ALL.into_iter().filter(|&s| !skips_sweep(s)).collect();
+        assert!(swept.contains(&SchemeKind::Jwt) && swept.contains(&SchemeKind::SessionCached));
+        assert!(!swept.contains(&SchemeKind::JwtRevocable));
         let p = plan("--schemes jwt-revocable,jwt,jwt-revocable --out x").unwrap();
         assert_eq!(p.schemes, vec![SchemeKind::JwtRevocable, SchemeKind::Jwt]);
         assert!(parse_schemes("cookie,kerberos").unwrap_err().contains("kerberos"));

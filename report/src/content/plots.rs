@@ -70,6 +70,16 @@ fn sessions_table(d: &mut Document, a: &Analysis<'_>) {
             ]);
         }
     }
+    let unswept =
+        a.schemes.iter().filter(|s| s.starts_with("jwt-") && !a.sessions.iter().any(|x| &x.scheme == *s));
+    let unswept: Vec<&str> = unswept.map(String::as_str).collect();
+    if !unswept.is_empty() {
+        d.p(format!(
+            "Not swept: {}. A JWT variant keeps no per-user state, so the number of stored sessions \
+             cannot change its work; jwt's sweep (the stateless control) stands for it.",
+            unswept.join(", ")
+        ));
+    }
     d.table(
         ["scheme", "stored sessions", "Redis keys", "p50", "p99", "p99.9", "Redis used_memory", "server RSS"]
             .map(String::from)
