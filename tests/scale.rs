@@ -69,7 +69,7 @@ fn session_server_holds_10k_users_with_bounded_redis_connections() {
     assert!(summary["vus_max"].as_u64().unwrap() >= 10_000, "vus_max {}", summary["vus_max"]);
     assert_eq!(summary["total"]["errors"], 0, "errors under 10k users: {}", summary["endpoints"]);
     let me = summary["endpoints"]["me"]["count"].as_u64().unwrap();
-    // Every one of the 10k users was served at least once. Not a throughput bound: how many more
+    // At least one request per user (with 0 errors above). Not a throughput bound: how many more
     // requests 12 s gives depends on how busy the machine is (CI shares 2 cores).
     assert!(me >= 10_000, "only {me} /api/me answered for 10k users");
     let clients = max_clients.load(Ordering::Relaxed);
