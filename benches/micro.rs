@@ -9,6 +9,10 @@
 //!   server's [`Codec`] (jsonwebtoken on aws-lc-rs); prints each token's size.
 //! - `session`: id generation, and create / lookup / delete against a private redis-server the bench
 //!   starts itself (skipped with one line when no redis-server binary is found).
+//! - `revocation`: each JWT variant's per-request revocation check alone (after the signature):
+//!   `jwt-revocable`'s one `MGET` (wall clock, round trip included), `jwt-pubsub`'s in-memory
+//!   denylist lookup with 0 / 10k / 100k entries listed (CPU clock); and a refresh-token rotation
+//!   (the shared family script, one `EVALSHA`, wall clock).
 //! - `password`: argon2id at the OWASP and `--fast-login` costs, alone and through `Users::verify`
 //!   (what a login pays: semaphore + `spawn_blocking` + one argon2id).
 //! - `end_to_end`: one authenticated `GET /api/me` through each scheme's full Router built by
@@ -106,6 +110,7 @@ fn main() {
         bench_session(&mut cpu, &mut wall, &rt, &redis.url());
         bench_session_check(&mut cpu, &mut wall, &rt, &redis.url());
     }
+    bench_revocation(&mut cpu, &mut wall, &rt, redis.as_ref().map(RedisServer::url));
     bench_password(&mut cpu, &rt);
     bench_end_to_end(&mut cpu, &mut wall, &rt, redis.as_ref().map(RedisServer::url));
     bench_json(&mut cpu);
@@ -380,6 +385,57 @@ fn bench_session_check(cpu: &mut Bench, wall: &mut Bench, rt: &tokio::runtime::R
 }
 
 // ---------------------------------------------------------------------------------------------
+// revocation
+
+fn bench_revocation(cpu: &mut Bench, wall: &mut Bench, rt: &tokio::runtime::Runtime, url: Option<String>) {
+    use authbench_servers::denylist::{Denylist, Entry};
+    use authbench_servers::jwt_revocable::{RevocationStore, Rotation};
+
+    let mut g = cpu.benchmark_group("revocation");
+    for listed in [0u64, 10_000, 100_000] {
+        let list = Denylist::new();
+        list.set_ready(true);
+        for i in 0..listed {
+            list.insert(Entry::Jti { jti: format!("{i:032x}"), until: u64::MAX });
+        }
+        let jti = id::new_sid();
+        let fid = id::new_sid();
+        assert!(list.check(&jti, &fid, 1, 1).is_ok());
+        let list = &list;
+        g.bench_function(BenchmarkId::new("jwt_pubsub_check", listed), |b| {
+            b.iter(|| list.check(black_box(&jti), black_box(&fid), 1, 1))
+        });
+    }
+    g.finish();
+
+    let Some(url) = url else { return };
+    let store = rt
+        .block_on(RevocationStore::connect(&url, "bench:revocation:", REFRESH_TTL.as_secs(), STORE_TIMEOUT))
+        .expect("connect to redis");
+    let fid = id::new_sid();
+    let first = id::new_sid();
+    rt.block_on(store.open_family(&fid, &first)).expect("open a family");
+    let jti = id::new_sid();
+    rt.block_on(store.check(&jti, 1, &fid, 1)).expect("an unrevoked token passes");
+    let mut g = wall.benchmark_group("revocation");
+    let (store, fid, jti) = (&store, &fid, &jti);
+    g.bench_function("jwt_revocable_check", |b| {
+        b.to_async(rt).iter(|| async move { store.check(jti, 1, fid, 1).await.expect("check") })
+    });
+    let current = std::cell::RefCell::new(first);
+    let current = &current;
+    g.bench_function("refresh_rotate", |b| {
+        b.to_async(rt).iter(|| async move {
+            let next = id::new_sid();
+            let presented = current.replace(next.clone());
+            let r = store.rotate(1, fid, &presented, 1, &next).await.expect("rotate");
+            assert_eq!(r, Rotation::Rotated);
+        })
+    });
+    g.finish();
+}
+
+// ---------------------------------------------------------------------------------------------
 // password
 
 fn bench_password(c: &mut Bench, rt: &tokio::runtime::Runtime) {
@@ -444,7 +500,7 @@ async fn target(args: ServeArgs, label: String) -> Target {
     let (status, body, headers) = send(&router, login).await;
     assert_eq!(status, StatusCode::OK, "{label} login: {body:?}");
     let credential = match args.scheme {
-        SchemeKind::Jwt | SchemeKind::JwtRevocable => {
+        SchemeKind::Jwt | SchemeKind::JwtRevocable | SchemeKind::JwtPubsub => {
             let json: serde_json::Value = serde_json::from_slice(&body).expect("login JSON");
             let token = json["access_token"].as_str().expect("access_token");
             (header::AUTHORIZATION, HeaderValue::from_str(&format!("Bearer {token}")).expect("header"))
@@ -485,6 +541,13 @@ fn bench_end_to_end(
             ..base(SchemeKind::JwtRevocable)
         };
         targets.push(rt.block_on(target(args, "jwt-revocable".into())));
+        // No Redis call per request: signature + in-memory denylist (CPU clock).
+        let args = ServeArgs {
+            redis_url: Some(url.clone()),
+            redis_prefix: Some("bench:e2e:pubsub:".into()),
+            ..base(SchemeKind::JwtPubsub)
+        };
+        targets.push(rt.block_on(target(args, "jwt-pubsub".into())));
         // Hits from the in-process cache (1 s TTL): one GETEX per second, the rest in memory.
         let args = ServeArgs {
             redis_url: Some(url.clone()),

@@ -9,6 +9,7 @@ use crate::config::{SchemeKind, ServeArgs};
 use crate::cookie::{CookieScheme, Sealer};
 use crate::error::{Error, Result};
 use crate::jwt::{Codec, JwtScheme};
+use crate::jwt_pubsub::PubsubScheme;
 use crate::jwt_revocable::{RevocableScheme, RevocationStore};
 use crate::redis_server::RedisServer;
 use crate::session::{DURABLE_WAIT, SessionScheme, SessionStore};
@@ -16,6 +17,10 @@ use crate::session_cached::CachedScheme;
 use crate::session_tracked::TrackedScheme;
 use crate::store_conn::StoreTarget;
 use crate::users::{PasswordCost, Users};
+
+/// How long `jwt-pubsub` may take to subscribe and load the stored revocations before `serve`
+/// gives up (it listens only after that).
+const SYNC_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// A built server: its Router plus whatever must live as long as it (a private redis-server).
 pub struct Built {
@@ -107,7 +112,7 @@ pub async fn build(args: &ServeArgs) -> Result<Built> {
                 _ => crate::api::router(session),
             }
         }
-        SchemeKind::JwtRevocable => {
+        SchemeKind::JwtRevocable | SchemeKind::JwtPubsub => {
             if args.redis_cluster.is_some() || args.durable_logout {
                 return Err(Error::Config(
                     "--redis-cluster and --durable-logout are options of the session scheme".into(),
@@ -118,6 +123,11 @@ pub async fn build(args: &ServeArgs) -> Result<Built> {
                 None => Codec::generate(args.jwt_alg, args.ttl, args.refresh_ttl)?,
             };
             let (url, prefix) = store_location(args, &mut built)?;
+            if args.scheme == SchemeKind::JwtPubsub {
+                let scheme =
+                    PubsubScheme::connect(users, codec, &url, &prefix, args.store_timeout, SYNC_WAIT).await?;
+                return Ok(Built { router: crate::api::router(scheme), ..built });
+            }
             let store =
                 RevocationStore::connect(&url, &prefix, codec.refresh_ttl(), args.store_timeout).await?;
             crate::api::router(RevocableScheme::new(users, codec, store))

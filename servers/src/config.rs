@@ -23,6 +23,11 @@ pub enum SchemeKind {
     #[serde(rename = "jwt-revocable")]
     #[value(name = "jwt-revocable")]
     JwtRevocable,
+    /// JWT plus an in-memory denylist on every server, kept current through Redis pub/sub: no Redis
+    /// call per request; 503 while the subscription is down or reloading; rotation as jwt-revocable.
+    #[serde(rename = "jwt-pubsub")]
+    #[value(name = "jwt-pubsub")]
+    JwtPubsub,
     /// The session scheme with an in-process cache (moka) in front of Redis: a record is served
     /// from the cache for up to --cache-ttl, so another server's logout takes up to that long here.
     #[serde(rename = "session-cached")]
@@ -42,11 +47,12 @@ impl SchemeKind {
     /// The three original schemes: compare's default set.
     pub const ORIGINAL: [SchemeKind; 3] = [SchemeKind::Cookie, SchemeKind::Session, SchemeKind::Jwt];
     /// Every scheme (`compare --schemes all`).
-    pub const ALL: [SchemeKind; 6] = [
+    pub const ALL: [SchemeKind; 7] = [
         SchemeKind::Cookie,
         SchemeKind::Session,
         SchemeKind::Jwt,
         SchemeKind::JwtRevocable,
+        SchemeKind::JwtPubsub,
         SchemeKind::SessionCached,
         SchemeKind::SessionTracked,
     ];
@@ -57,6 +63,7 @@ impl SchemeKind {
             SchemeKind::Session => "session",
             SchemeKind::Jwt => "jwt",
             SchemeKind::JwtRevocable => "jwt-revocable",
+            SchemeKind::JwtPubsub => "jwt-pubsub",
             SchemeKind::SessionCached => "session-cached",
             SchemeKind::SessionTracked => "session-tracked",
         }
@@ -68,6 +75,7 @@ impl SchemeKind {
             self,
             SchemeKind::Session
                 | SchemeKind::JwtRevocable
+                | SchemeKind::JwtPubsub
                 | SchemeKind::SessionCached
                 | SchemeKind::SessionTracked
         )
@@ -84,7 +92,7 @@ impl SchemeKind {
     /// key material.
     pub fn parent(self) -> SchemeKind {
         match self {
-            SchemeKind::JwtRevocable => SchemeKind::Jwt,
+            SchemeKind::JwtRevocable | SchemeKind::JwtPubsub => SchemeKind::Jwt,
             SchemeKind::SessionCached | SchemeKind::SessionTracked => SchemeKind::Session,
             s => s,
         }
@@ -97,7 +105,7 @@ impl SchemeKind {
             SchemeKind::Session | SchemeKind::SessionCached | SchemeKind::SessionTracked => {
                 CredentialKind::SessionCookie
             }
-            SchemeKind::Jwt | SchemeKind::JwtRevocable => CredentialKind::Bearer,
+            SchemeKind::Jwt | SchemeKind::JwtRevocable | SchemeKind::JwtPubsub => CredentialKind::Bearer,
         }
     }
 }
@@ -157,7 +165,7 @@ pub fn parse_ttl(s: &str) -> Result<Duration, String> {
 /// Options of `authbench serve`.
 #[derive(Debug, Clone, Args)]
 #[command(
-    about = "Run one auth server (cookie, session, jwt, jwt-revocable, session-cached, session-tracked) on loopback (another address with a warning)"
+    about = "Run one auth server (cookie, session, jwt, jwt-revocable, jwt-pubsub, session-cached, session-tracked) on loopback (another address with a warning)"
 )]
 pub struct ServeArgs {
     /// Auth design to serve.
@@ -170,7 +178,7 @@ pub struct ServeArgs {
     #[arg(long, default_value = "127.0.0.1:0")]
     pub addr: SocketAddr,
 
-    /// Redis for the schemes with a store (session, jwt-revocable). Without it, they start their
+    /// Redis for the schemes with a store (session, jwt-revocable, jwt-pubsub). Without it, they start their
     /// own redis-server on a free loopback port with persistence off, and stop it on exit.
     #[arg(long, env = "AUTHBENCH_REDIS_URL")]
     pub redis_url: Option<String>,

@@ -11,12 +11,20 @@
 //!   renewed on each rotation. Memory grows with logged-in users (one family per login) *and*
 //!   with revocations (`j:` keys).
 //!
+//! - `x:<fid>` → `1` (`jwt-pubsub` only): a revoked family, kept for the access-token lifetime
+//!   (+ leeway) so a server that reloads its denylist finds it without scanning live families.
+//!
 //! Every authenticated request checks all three with **one** `MGET` (one round trip, one command).
 //! Refresh is one Lua script: the presented refresh token must be its family's current one; an
 //! already-rotated one (a replay of a stolen copy, or the legitimate client's after the thief
 //! refreshed) revokes the family — its current refresh token and every access token it issued.
 //! Logout writes the access token's and the family's current refresh token's `jti`, and marks the
 //! family revoked, in one script. Store failures answer 503 within the store timeout.
+//!
+//! `jwt-pubsub` shares this store, family code included ([`RevocationStore::with_announce`]): the
+//! same scripts then also write the family's `x:` marker and `PUBLISH` the revocation in the same
+//! atomic call, so a revocation is never stored without being announced, nor announced without
+//! being stored.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -31,6 +39,7 @@ use axum::response::{IntoResponse, Response};
 use redis::aio::ConnectionManager;
 
 use crate::api::{self, Principal, Scheme};
+use crate::denylist::{Entry, message};
 use crate::error::{Error, Result};
 use crate::id::new_sid;
 use crate::jwt::{ACCESS_AUDIENCE, Claims, Codec, ISSUER, LEEWAY_SECS, REFRESH_AUDIENCE, TokenType, bearer};
@@ -56,15 +65,15 @@ impl Principal for RevocableAuth {
 }
 
 /// The three ids a revocable token must carry, checked after its signature.
-struct Ids {
-    uid: u64,
-    jti: String,
-    fid: String,
-    iat_ms: u64,
-    exp: u64,
+pub(crate) struct Ids {
+    pub uid: u64,
+    pub jti: String,
+    pub fid: String,
+    pub iat_ms: u64,
+    pub exp: u64,
 }
 
-fn ids(claims: Claims) -> Result<Ids> {
+pub(crate) fn ids(claims: Claims) -> Result<Ids> {
     let uid = claims.sub.parse().map_err(|_| Error::InvalidCredential)?;
     match (claims.jti, claims.fid, claims.iat_ms) {
         (Some(jti), Some(fid), Some(iat_ms)) => Ok(Ids { uid, jti, fid, iat_ms, exp: claims.exp }),
@@ -73,14 +82,15 @@ fn ids(claims: Claims) -> Result<Ids> {
 }
 
 /// What a refresh attempt found in the family.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Rotation {
     /// The presented token was the family's current one; the family now holds the new one.
     Rotated,
     /// Unknown, expired, logged-out or logout-all'd: refused, nothing changed.
     Refused,
-    /// An already-rotated token: the family is revoked now (reuse detection).
-    ReuseDetected,
+    /// An already-rotated token: the family is revoked now (reuse detection); with announcements
+    /// on, the entry that was published.
+    ReuseDetected(Option<Entry>),
 }
 
 /// Revocations and families in Redis.
@@ -93,6 +103,16 @@ pub struct RevocationStore {
     timeout: Duration,
     rotate: redis::Script,
     logout: redis::Script,
+    /// `jwt-pubsub`: the channel every revocation is published on, and the access-token lifetime.
+    announce: Option<Announce>,
+}
+
+/// Where a store announces its revocations (`jwt-pubsub`).
+#[derive(Clone)]
+pub struct Announce {
+    pub channel: Arc<str>,
+    /// Access-token lifetime in seconds: how long a revoked family can still match a live token.
+    pub access_ttl: u64,
 }
 
 impl RevocationStore {
@@ -107,18 +127,23 @@ impl RevocationStore {
             prefix: prefix.into(),
             refresh_ttl,
             timeout,
-            // KEYS: family, presented refresh jti's revocation, user epoch.
-            // ARGV: presented jti, new jti, presented iat_ms, family TTL.
+            // KEYS: family, presented refresh jti's revocation, user epoch[, family marker].
+            // ARGV: presented jti, new jti, presented iat_ms, family TTL[, channel, marker TTL,
+            // message]: with the announce part, reuse also marks and publishes the family.
             rotate: redis::Script::new(
                 "local cur = redis.call('GET', KEYS[1]) \
                  if not cur or cur == 'revoked' then return 0 end \
                  if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end \
                  local e = redis.call('GET', KEYS[3]) \
                  if e and tonumber(e) >= tonumber(ARGV[3]) then return 0 end \
-                 if cur ~= ARGV[1] then redis.call('SET', KEYS[1], 'revoked', 'KEEPTTL') return -1 end \
+                 if cur ~= ARGV[1] then redis.call('SET', KEYS[1], 'revoked', 'KEEPTTL') \
+                   if ARGV[5] then redis.call('SET', KEYS[4], '1', 'EX', ARGV[6]) \
+                     redis.call('PUBLISH', ARGV[5], ARGV[7]) end \
+                   return -1 end \
                  redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[4]) return 1",
             ),
-            // KEYS: access jti's revocation, family. ARGV: access TTL, leeway, `j:` key prefix.
+            // KEYS: access jti's revocation, family[, family marker]. ARGV: access TTL, leeway,
+            // `j:` key prefix[, channel, marker TTL, message].
             logout: redis::Script::new(
                 "redis.call('SET', KEYS[1], '1', 'EX', ARGV[1]) \
                  local cur = redis.call('GET', KEYS[2]) \
@@ -126,9 +151,32 @@ impl RevocationStore {
                    local ttl = redis.call('TTL', KEYS[2]) \
                    if ttl > 0 then redis.call('SET', ARGV[3] .. cur, '1', 'EX', ttl + tonumber(ARGV[2])) end \
                    redis.call('SET', KEYS[2], 'revoked', 'KEEPTTL') \
-                 end return 1",
+                 end \
+                 if ARGV[4] then redis.call('SET', KEYS[3], '1', 'EX', ARGV[5]) \
+                   redis.call('PUBLISH', ARGV[4], ARGV[6]) end return 1",
             ),
+            announce: None,
         })
+    }
+
+    /// Also announce every revocation on `channel` (`jwt-pubsub`); `access_ttl` in seconds.
+    pub fn with_announce(mut self, channel: &str, access_ttl: u64) -> RevocationStore {
+        self.announce = Some(Announce { channel: channel.into(), access_ttl });
+        self
+    }
+
+    pub fn announce(&self) -> Option<&Announce> {
+        self.announce.as_ref()
+    }
+
+    /// `x:<fid>`: a revoked family's marker (`jwt-pubsub`).
+    pub fn family_revoked_key(&self, fid: &str) -> String {
+        format!("{}x:{fid}", self.prefix)
+    }
+
+    /// A revoked family's entry: it can match a live access token for one access lifetime.
+    fn family_entry(a: &Announce, fid: &str) -> Entry {
+        Entry::Family { fid: fid.to_owned(), until: api::now_secs() + a.access_ttl + LEEWAY_SECS }
     }
 
     pub fn prefix(&self) -> &str {
@@ -190,23 +238,36 @@ impl RevocationStore {
         let mut call = self.rotate.key(self.family_key(fid));
         call.key(self.revoked_key(presented)).key(self.epoch_key(uid));
         call.arg(presented).arg(next).arg(iat_ms).arg(self.refresh_ttl);
+        let announced = self.announce.as_ref().map(|a| {
+            let entry = Self::family_entry(a, fid);
+            call.key(self.family_revoked_key(fid));
+            call.arg(&*a.channel).arg(a.access_ttl + LEEWAY_SECS).arg(entry.encode());
+            entry
+        });
         let r: i64 = bounded(self.timeout, call.invoke_async(&mut conn)).await?;
         Ok(match r {
             1 => Rotation::Rotated,
-            -1 => Rotation::ReuseDetected,
+            -1 => Rotation::ReuseDetected(announced),
             _ => Rotation::Refused,
         })
     }
 
     /// Revoke an access token (`jti`, `exp`) and its family's current refresh token; mark the
-    /// family revoked (one script call).
-    pub async fn logout(&self, jti: &str, exp: u64, fid: &str) -> Result<()> {
+    /// family revoked (one script call). Returns the entries announced (none without announce).
+    pub async fn logout(&self, jti: &str, exp: u64, fid: &str) -> Result<Vec<Entry>> {
         let ttl = (exp + LEEWAY_SECS).saturating_sub(api::now_secs()).max(1);
         let mut conn = self.conn.clone();
         let mut call = self.logout.key(self.revoked_key(jti));
         call.key(self.family_key(fid));
         call.arg(ttl).arg(LEEWAY_SECS).arg(format!("{}j:", self.prefix));
-        bounded(self.timeout, call.invoke_async::<i64>(&mut conn)).await.map(|_| ())
+        let mut entries = Vec::new();
+        if let Some(a) = &self.announce {
+            entries.push(Entry::Jti { jti: jti.to_owned(), until: exp + LEEWAY_SECS });
+            entries.push(Self::family_entry(a, fid));
+            call.key(self.family_revoked_key(fid));
+            call.arg(&*a.channel).arg(a.access_ttl + LEEWAY_SECS).arg(message(&entries));
+        }
+        bounded(self.timeout, call.invoke_async::<i64>(&mut conn)).await.map(|_| entries)
     }
 
     /// Log many users in at once (preloading): one family per user in one pipeline, through the
@@ -230,17 +291,104 @@ impl RevocationStore {
         Ok(tokens)
     }
 
-    /// Revoke every token of `uid` issued until now: one `SET` of the user's epoch.
-    pub async fn logout_all(&self, uid: u64) -> Result<()> {
+    /// Revoke every token of `uid` issued until now: one `SET` of the user's epoch (with
+    /// announcements on, `SET` + `PUBLISH` in one `MULTI`). Returns the entry announced, if any.
+    pub async fn logout_all(&self, uid: u64) -> Result<Option<Entry>> {
         let mut conn = self.conn.clone();
-        let cmd = redis::cmd("SET")
+        let epoch_ms = now_ms();
+        let mut pipe = redis::pipe();
+        pipe.atomic()
+            .cmd("SET")
             .arg(self.epoch_key(uid))
-            .arg(now_ms())
+            .arg(epoch_ms)
             .arg("EX")
-            .arg(self.refresh_ttl + LEEWAY_SECS)
-            .clone();
-        bounded(self.timeout, cmd.query_async::<()>(&mut conn)).await
+            .arg(self.refresh_ttl + LEEWAY_SECS);
+        let entry = self.announce.as_ref().map(|a| {
+            let entry = Entry::Epoch { uid, epoch_ms, until: epoch_entry_until(epoch_ms, a.access_ttl) };
+            pipe.cmd("PUBLISH").arg(&*a.channel).arg(entry.encode());
+            entry
+        });
+        if entry.is_none() {
+            // One plain SET, as before announcements existed.
+            let cmd = redis::cmd("SET")
+                .arg(self.epoch_key(uid))
+                .arg(epoch_ms)
+                .arg("EX")
+                .arg(self.refresh_ttl + LEEWAY_SECS)
+                .clone();
+            return bounded(self.timeout, cmd.query_async::<()>(&mut conn)).await.map(|_| None);
+        }
+        bounded(self.timeout, pipe.query_async::<()>(&mut conn)).await.map(|_| entry)
     }
+
+    /// Every stored revocation (`jwt-pubsub`'s reload): `j:`, `x:` and `e:` keys under the prefix,
+    /// found by `SCAN`, read with their remaining lifetime in pipelines of `PTTL` (+ `GET` for
+    /// epochs). An entry is kept in memory at most one access lifetime (+ leeway): no access token
+    /// it could match lives longer.
+    pub async fn stored_revocations(&self, access_ttl: u64) -> Result<Vec<Entry>> {
+        let mut conn = self.conn.clone();
+        let pattern = format!("{}[jxe]:*", glob_escape(&self.prefix));
+        let now = api::now_secs();
+        let cap = access_ttl + LEEWAY_SECS;
+        let mut out = Vec::new();
+        let mut cursor = 0u64;
+        loop {
+            let cmd =
+                redis::cmd("SCAN").arg(cursor).arg("MATCH").arg(&pattern).arg("COUNT").arg(1000).clone();
+            let (next, keys): (u64, Vec<String>) = bounded(self.timeout, cmd.query_async(&mut conn)).await?;
+            if !keys.is_empty() {
+                let mut pipe = redis::pipe();
+                for k in &keys {
+                    pipe.cmd("PTTL").arg(k).cmd("GET").arg(k);
+                }
+                let got: Vec<(i64, Option<u64>)> = bounded(self.timeout, pipe.query_async(&mut conn)).await?;
+                for (key, (pttl, value)) in keys.iter().zip(got) {
+                    let Some(rest) = key.strip_prefix(&*self.prefix) else { continue };
+                    if pttl == -2 {
+                        continue; // expired between SCAN and PTTL
+                    }
+                    let left = if pttl < 0 { cap } else { (pttl as u64).div_ceil(1000).min(cap) };
+                    let until = now + left;
+                    let (kind, id) = rest.split_at(2);
+                    match kind {
+                        "j:" => out.push(Entry::Jti { jti: id.to_owned(), until }),
+                        "x:" => out.push(Entry::Family { fid: id.to_owned(), until }),
+                        "e:" => {
+                            if let (Ok(uid), Some(epoch_ms)) = (id.parse(), value) {
+                                out.push(Entry::Epoch {
+                                    uid,
+                                    epoch_ms,
+                                    until: epoch_entry_until(epoch_ms, access_ttl),
+                                });
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            if next == 0 {
+                return Ok(out);
+            }
+            cursor = next;
+        }
+    }
+}
+
+/// An epoch can match live access tokens until one access lifetime (+ leeway) after it.
+fn epoch_entry_until(epoch_ms: u64, access_ttl: u64) -> u64 {
+    epoch_ms.div_ceil(1000) + access_ttl + LEEWAY_SECS
+}
+
+/// `s` with Redis glob metacharacters escaped, for `SCAN MATCH`.
+fn glob_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if matches!(c, '*' | '?' | '[' | ']' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// Sign a token of family `fid` with its own `jti`, issued at `now_ms`.
@@ -295,16 +443,45 @@ impl RevocableScheme {
     pub fn store(&self) -> &RevocationStore {
         &self.inner.store
     }
+}
 
-    /// The pair a login or a rotation answers with; `refresh_jti` is already the family's current one.
-    fn pair(&self, uid: u64, fid: &str, refresh_jti: String, now_ms: u64) -> Result<Response> {
-        let body = TokenPair {
-            access_token: token(&self.inner.codec, uid, TokenType::Access, fid, new_sid(), now_ms)?,
-            expires_in: self.inner.codec.access_ttl(),
-            refresh_token: token(&self.inner.codec, uid, TokenType::Refresh, fid, refresh_jti, now_ms)?,
-            token_type: authbench_contract::credential::BEARER.into(),
-        };
-        Ok(Json(body).into_response())
+/// The pair a login or a rotation answers with; `refresh_jti` is already the family's current one.
+pub(crate) fn pair(c: &Codec, uid: u64, fid: &str, refresh_jti: String, now_ms: u64) -> Result<Response> {
+    let body = TokenPair {
+        access_token: token(c, uid, TokenType::Access, fid, new_sid(), now_ms)?,
+        expires_in: c.access_ttl(),
+        refresh_token: token(c, uid, TokenType::Refresh, fid, refresh_jti, now_ms)?,
+        token_type: authbench_contract::credential::BEARER.into(),
+    };
+    Ok(Json(body).into_response())
+}
+
+/// Login with a new family: one `SET`, then the pair.
+pub(crate) async fn login(c: &Codec, store: &RevocationStore, uid: u64) -> Result<Response> {
+    let (fid, refresh_jti, now) = (new_sid(), new_sid(), now_ms());
+    store.open_family(&fid, &refresh_jti).await?;
+    pair(c, uid, &fid, refresh_jti, now)
+}
+
+/// Rotate the presented refresh token (`{"refresh_token"}` body): the new pair, or 401 with the
+/// rotation's outcome (a reuse revokes the family).
+pub(crate) async fn refresh(
+    c: &Codec,
+    store: &RevocationStore,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> std::result::Result<Response, (Error, Rotation)> {
+    let parsed = api::parse_json::<RefreshRequest>(headers, body)
+        .and_then(|r: RefreshRequest| ids(c.verify_claims(&r.refresh_token, TokenType::Refresh)?));
+    let ids = parsed.map_err(|e| (e, Rotation::Refused))?;
+    let next = new_sid();
+    match store
+        .rotate(ids.uid, &ids.fid, &ids.jti, ids.iat_ms, &next)
+        .await
+        .map_err(|e| (e, Rotation::Refused))?
+    {
+        Rotation::Rotated => pair(c, ids.uid, &ids.fid, next, now_ms()).map_err(|e| (e, Rotation::Refused)),
+        other => Err((Error::InvalidCredential, other)),
     }
 }
 
@@ -327,19 +504,11 @@ impl Scheme for RevocableScheme {
     }
 
     async fn login(&self, user_id: u64) -> Result<Response> {
-        let (fid, refresh_jti, now) = (new_sid(), new_sid(), now_ms());
-        self.inner.store.open_family(&fid, &refresh_jti).await?;
-        self.pair(user_id, &fid, refresh_jti, now)
+        login(&self.inner.codec, &self.inner.store, user_id).await
     }
 
     async fn refresh(&self, headers: HeaderMap, body: Bytes) -> Result<Response> {
-        let request: RefreshRequest = api::parse_json(&headers, &body)?;
-        let ids = ids(self.inner.codec.verify_claims(&request.refresh_token, TokenType::Refresh)?)?;
-        let next = new_sid();
-        match self.inner.store.rotate(ids.uid, &ids.fid, &ids.jti, ids.iat_ms, &next).await? {
-            Rotation::Rotated => self.pair(ids.uid, &ids.fid, next, now_ms()),
-            Rotation::Refused | Rotation::ReuseDetected => Err(Error::InvalidCredential),
-        }
+        refresh(&self.inner.codec, &self.inner.store, &headers, &body).await.map_err(|(e, _)| e)
     }
 
     async fn logout(&self, who: RevocableAuth) -> Result<Response> {

@@ -13,12 +13,18 @@
 //! - [`jwt`]: stateless access + refresh JWTs ([`jwt::Codec`] signs and verifies).
 //! - [`jwt_revocable`]: JWT plus revocation in Redis (one `MGET` per request) and refresh-token
 //!   rotation with reuse detection ([`jwt_revocable::RevocationStore`] is every Redis call).
+//! - [`jwt_pubsub`]: JWT plus an in-memory denylist on every server kept current through Redis
+//!   pub/sub (no Redis call per request); families and rotation are `jwt_revocable`'s.
+//! - [`denylist`]: `jwt_pubsub`'s in-process list of revocations (jti, family, epoch), pruned at
+//!   expiry, and whether it is known complete.
+//! - [`subscriber`]: the task that subscribes, reloads the stored revocations, and marks the
+//!   denylist not ready while it cannot know it.
 //! - [`session_cached`]: the session scheme behind an in-process moka cache (`--cache-ttl`,
 //!   `--cache-capacity`): a record is served from the cache for up to T.
 //! - [`session_tracked`]: the session scheme with Redis server-assisted client-side caching
 //!   (RESP3 `CLIENT TRACKING`, invalidation pushes, a bounded moka cache; stated expiry and
 //!   failure semantics).
-//! - [`store`]: the bounded, reconnecting Redis connection `jwt_revocable` uses.
+//! - [`store`]: the bounded, reconnecting Redis connection `jwt_revocable` and `jwt_pubsub` use.
 //! - [`id`]: random 128-bit ids (session ids, refresh-token ids).
 //! - [`users`]: the synthetic user directory and argon2id password verification.
 //! - [`config`]: `authbench serve` options, typed at the edge; [`SchemeKind`] and its credential kind.
@@ -42,10 +48,12 @@ pub mod build;
 pub mod child;
 pub mod config;
 pub mod cookie;
+pub mod denylist;
 pub mod error;
 pub mod haproxy;
 pub mod id;
 pub mod jwt;
+pub mod jwt_pubsub;
 pub mod jwt_revocable;
 pub mod limits;
 pub mod linger;
@@ -58,6 +66,7 @@ pub mod session_key;
 pub mod session_tracked;
 pub mod store;
 pub mod store_conn;
+pub mod subscriber;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod users;

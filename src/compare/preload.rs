@@ -26,7 +26,7 @@ pub fn credential_header(scheme: SchemeKind) -> http::HeaderName {
         SchemeKind::Cookie | SchemeKind::Session | SchemeKind::SessionCached | SchemeKind::SessionTracked => {
             http::header::COOKIE
         }
-        SchemeKind::Jwt | SchemeKind::JwtRevocable => http::header::AUTHORIZATION,
+        SchemeKind::Jwt | SchemeKind::JwtRevocable | SchemeKind::JwtPubsub => http::header::AUTHORIZATION,
     }
 }
 
@@ -101,9 +101,10 @@ pub async fn grow(
             .await??;
             issued.append(batch);
         }
-        SchemeKind::JwtRevocable => {
+        SchemeKind::JwtRevocable | SchemeKind::JwtPubsub => {
             // The server's own issuing code: a family per login in Redis, a signed pair per user.
-            let store = stores.revocable.context("jwt-revocable preload needs the revocation store")?;
+            let store =
+                stores.revocable.context("jwt-revocable/jwt-pubsub preload needs the revocation store")?;
             let prefix = format!("{BEARER} ");
             let mut starts = (from..to).step_by(BATCH as usize);
             for s in starts.by_ref() {

@@ -119,7 +119,7 @@ impl Sweep<'_> {
             _ => None,
         };
         let revocable = match self.scheme {
-            SchemeKind::JwtRevocable => Some(
+            SchemeKind::JwtRevocable | SchemeKind::JwtPubsub => Some(
                 authbench_servers::jwt_revocable::RevocationStore::connect(
                     single_url(self.store)?,
                     self.prefix,

@@ -261,8 +261,9 @@ pub(super) fn claim_revocation(a: &Analysis<'_>) -> Option<String> {
 }
 
 /// The variants and the parent each improves on: what property it buys.
-const VARIANTS: [(&str, &str, &str); 3] = [
+const VARIANTS: [(&str, &str, &str); 4] = [
     ("jwt-revocable", "jwt", "server-side revocation for JWT"),
+    ("jwt-pubsub", "jwt", "revocation for JWT with no store call per request"),
     ("session-cached", "session", "fewer Redis lookups for sessions"),
     (
         "session-tracked",

@@ -354,7 +354,7 @@ fn meaning_design(a: &Analysis<'_>) -> Option<String> {
     (parts.len() >= 2).then(|| {
         format!(
             "one point per scheme; down is faster revocation, left is cheaper per request. {}. \
-             Variants (jwt-revocable, session-cached, session-tracked) show what each buys from the other end of the \
+             Variants (jwt-revocable, jwt-pubsub, session-cached, session-tracked) show what each buys from the other end of the \
              design space and at what measured cost.",
             parts.join("; ")
         )

@@ -150,6 +150,23 @@ impl Harness {
                     .expect("connect to redis");
                 api::router(authbench_servers::jwt_revocable::RevocableScheme::new(users, codec, store))
             }
+            SchemeKind::JwtPubsub => {
+                let server = RedisServer::start().expect("start a private redis-server");
+                let url = server.url();
+                redis = Some(server);
+                let codec = Codec::generate(JwtAlg::Hs256, ttl, Duration::from_secs(86_400)).unwrap();
+                let scheme = rt
+                    .block_on(authbench_servers::jwt_pubsub::PubsubScheme::connect(
+                        users,
+                        codec,
+                        &url,
+                        "fuzz:",
+                        authbench_servers::session::STORE_TIMEOUT,
+                        Duration::from_secs(10),
+                    ))
+                    .expect("subscribe and load the denylist");
+                api::router(scheme)
+            }
         };
         let h = Harness { scheme, rt, router, state: RefCell::new(State::default()), _redis: redis };
         for uid in 1..=POOL {
@@ -183,7 +200,7 @@ impl Harness {
     /// Record the credential a 200 (login or refresh) carries.
     pub fn record_issued(&self, uid: u64, resp: &Resp) -> Option<Cred> {
         let cred = match self.scheme {
-            SchemeKind::Jwt | SchemeKind::JwtRevocable => {
+            SchemeKind::Jwt | SchemeKind::JwtRevocable | SchemeKind::JwtPubsub => {
                 let v: Value = serde_json::from_slice(&resp.body).ok()?;
                 Cred {
                     uid,
@@ -230,7 +247,7 @@ impl Harness {
             SchemeKind::Session | SchemeKind::SessionCached | SchemeKind::SessionTracked => {
                 b.is_ascii_hexdigit()
             }
-            SchemeKind::Jwt | SchemeKind::JwtRevocable => {
+            SchemeKind::Jwt | SchemeKind::JwtRevocable | SchemeKind::JwtPubsub => {
                 b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.')
             }
         }

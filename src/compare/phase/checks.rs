@@ -184,6 +184,19 @@ pub async fn check(
                     ),
                 )
             }
+            SchemeKind::JwtPubsub => {
+                // The subscription's keep-alive PING (every 500 ms) is not per request.
+                let per_request = total - delta("ping");
+                add(
+                    "no_store_calls",
+                    per_request == 0,
+                    format!(
+                        "{N} x GET /api/me: {per_request} Redis commands besides the subscription's {} PING \
+                         (in-memory denylist: expected 0)",
+                        delta("ping")
+                    ),
+                )
+            }
             _ => add(
                 "no_store_calls",
                 total == 0,
@@ -210,7 +223,10 @@ pub async fn check(
                 format!("{}-byte sealed value; no claim readable in clear", raw.len()),
             );
         }
-        SchemeKind::JwtRevocable | SchemeKind::SessionCached | SchemeKind::SessionTracked => {
+        SchemeKind::JwtRevocable
+        | SchemeKind::JwtPubsub
+        | SchemeKind::SessionCached
+        | SchemeKind::SessionTracked => {
             unreachable!("a variant's parent is an original scheme")
         }
         SchemeKind::Session => {
