@@ -28,6 +28,13 @@
 //!   cached, even if it was deleted meanwhile; once it expires, a miss waits for Redis and
 //!   answers 503 after `--store-timeout`. The stale bound is the client TTL.
 //!
+//! **Costs beyond the cache hit.** Each cached record costs this server ~450 B (moka entry, the
+//! 68-byte key, the record: measured ad hoc, 100k and 1M entries). Redis keeps a tracking-table
+//! entry per key read by any tracking server, ~150 B each with one tracker (ad hoc, 100k keys),
+//! until the key is written: with Redis's default `tracking-table-max-keys 0` that table is
+//! unbounded. Each write to a tracked key costs Redis about 1 µs more per tracking server (DEL:
+//! 0.68 → 1.66 µs with one tracker, ad hoc).
+//!
 //! A race between a miss and an invalidation is closed by a counter every push increments as the
 //! connection reads it: a miss that saw the counter move between its read and its insert removes
 //! what it inserted.
