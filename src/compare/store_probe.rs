@@ -99,7 +99,7 @@ impl StoreProbe {
         let mut signal = RestSignal::NoRehashing;
         for conn in &self.primaries {
             let left = limit.saturating_sub(started.elapsed());
-            let (s, _) = node_at_rest(conn, left).await?;
+            let (s, _) = node_at_rest(conn, left, self.stable_within()).await?;
             // The weakest signal of any node is the store's.
             signal = match (signal, s) {
                 (_, RestSignal::TimedOut) | (RestSignal::TimedOut, _) => RestSignal::TimedOut,
@@ -108,6 +108,13 @@ impl StoreProbe {
             };
         }
         Ok((signal, started.elapsed()))
+    }
+
+    /// How much `used_memory` may move and still count as stable where `DEBUG` is refused: exactly
+    /// unchanged on one Redis; an idle cluster node's `used_memory` moves by a few KiB (its bus and
+    /// client buffers), so an existing cluster polled for "unchanged" never came to rest in 30 s.
+    fn stable_within(&self) -> u64 {
+        if self.cluster { CLUSTER_MEMORY_JITTER } else { 0 }
     }
 
     /// CPU, `used_memory` and key count, parsed as the load generator's sampler does, summed over
@@ -188,8 +195,16 @@ impl StoreProbe {
     }
 }
 
-/// [`StoreProbe::wait_at_rest`] on one node.
-async fn node_at_rest(conn: &MultiplexedConnection, limit: Duration) -> Result<(RestSignal, Duration)> {
+/// `used_memory` a cluster node's bus moves by while idle, tolerated by the stability fallback.
+const CLUSTER_MEMORY_JITTER: u64 = 16 * 1024;
+
+/// [`StoreProbe::wait_at_rest`] on one node; `within`: bytes `used_memory` may move and count as
+/// stable.
+async fn node_at_rest(
+    conn: &MultiplexedConnection,
+    limit: Duration,
+    within: u64,
+) -> Result<(RestSignal, Duration)> {
     let started = Instant::now();
     let mut stable_since: Option<(u64, Instant)> = None;
     loop {
@@ -203,7 +218,7 @@ async fn node_at_rest(conn: &MultiplexedConnection, limit: Duration) -> Result<(
                 let info: String = redis::cmd("INFO").arg("memory").query_async(&mut conn).await?;
                 let used = used_memory(&info).context("INFO memory")?;
                 match stable_since {
-                    Some((m, since)) if m == used => {
+                    Some((m, since)) if m.abs_diff(used) <= within => {
                         if since.elapsed() >= Duration::from_secs(1) {
                             return Ok((RestSignal::MemoryStable, started.elapsed()));
                         }
