@@ -86,7 +86,7 @@ pub fn budget(plan: &Plan, kind: &str) -> Option<f64> {
     Some(match kind {
         "start server" => 3.0,
         "checks" => 5.0,
-        "checks across replicas" => 3.0,
+        "replica checks" => 3.0,
         "attack battery" => 10.0,
         "warm-up" => run(plan.warmup),
         "healthz baseline" | "me steady" => run(plan.steady),

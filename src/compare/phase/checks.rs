@@ -45,7 +45,7 @@ pub async fn run(u: &Unit<'_>, r: &mut UnitResult) -> Result<Presented> {
     let checked = check(scheme, addr, strict_store, replicas.len().max(1) as u64).await?;
     r.rows.checks = checked.rows;
     if replicas.len() > 1 {
-        u.phase("checks across replicas");
+        u.phase("replica checks");
         let rows = super::cross_replica::check(scheme, &replicas).await?;
         let failed: Vec<String> =
             rows.iter().filter(|c| !c.passed).map(|c| format!("{}: {}", c.check, c.detail)).collect();
