@@ -161,6 +161,13 @@ impl Collected {
         self.phases = phases;
     }
 
+    /// Figures measured once per scheme outside a repeat (the JWT variants' revocation costs).
+    pub fn add_metrics(&mut self, scheme: &str, metrics: Vec<(Metric, f64)>) {
+        for (metric, value) in metrics {
+            self.metric(scheme, metric, value);
+        }
+    }
+
     pub fn add_revocation(&mut self, rows: Vec<RevocationRow>) {
         self.revocation.extend(rows);
     }

@@ -107,10 +107,20 @@ pub enum Metric {
     MeCpuRedisAtUtilization,
     /// `/api/me` p99 of the fixed-rate run at the spectrum's common rate, µs.
     MeFixedRateP99,
+    /// JWT variants: Redis `used_memory` added per revoked token (logout), bytes.
+    StoreBytesPerRevokedToken,
+    /// `jwt-pubsub`: in-process denylist bytes per entry (estimated from its tables), bytes.
+    DenylistBytesPerEntry,
+    /// JWT variants: Redis commands per `POST /auth/refresh` (rotation with reuse detection).
+    RefreshRedisCommands,
+    /// JWT variants: redis-server CPU per `POST /auth/refresh`, µs.
+    RefreshCpuRedis,
+    /// JWT variants: server CPU per `POST /auth/refresh`, µs.
+    RefreshCpuServer,
 }
 
 impl Metric {
-    pub const ALL: [Metric; 28] = [
+    pub const ALL: [Metric; 33] = [
         Metric::HealthzCpu,
         Metric::MeCpuServer,
         Metric::MeCpuRedis,
@@ -139,6 +149,11 @@ impl Metric {
         Metric::MeCpuServerAtUtilization,
         Metric::MeCpuRedisAtUtilization,
         Metric::MeFixedRateP99,
+        Metric::StoreBytesPerRevokedToken,
+        Metric::DenylistBytesPerEntry,
+        Metric::RefreshRedisCommands,
+        Metric::RefreshCpuRedis,
+        Metric::RefreshCpuServer,
     ];
 
     /// The `metric` column of `summary.csv`.
@@ -172,6 +187,11 @@ impl Metric {
             Metric::MeCpuServerAtUtilization => "me_cpu_us_per_req_server_at_utilization",
             Metric::MeCpuRedisAtUtilization => "me_cpu_us_per_req_redis_at_utilization",
             Metric::MeFixedRateP99 => "me_fixed_rate_p99_us",
+            Metric::StoreBytesPerRevokedToken => "store_bytes_per_revoked_token",
+            Metric::DenylistBytesPerEntry => "denylist_bytes_per_entry",
+            Metric::RefreshRedisCommands => "refresh_redis_commands_per_req",
+            Metric::RefreshCpuRedis => "refresh_cpu_us_per_req_redis",
+            Metric::RefreshCpuServer => "refresh_cpu_us_per_req_server",
         }
     }
 
@@ -191,8 +211,10 @@ impl Metric {
             | Metric::RefreshP50
             | Metric::MeCpuServerAtUtilization
             | Metric::MeCpuRedisAtUtilization
-            | Metric::MeFixedRateP99 => Unit::Micros,
-            Metric::CpuRatio => Unit::Ratio,
+            | Metric::MeFixedRateP99
+            | Metric::RefreshCpuRedis
+            | Metric::RefreshCpuServer => Unit::Micros,
+            Metric::CpuRatio | Metric::RefreshRedisCommands => Unit::Ratio,
             Metric::StoreBytesPerSessionR2 => Unit::R2,
             Metric::MeSteadyRps | Metric::MeRpsMax | Metric::MeRpsSustained | Metric::MeKneeOffered => {
                 Unit::RequestsPerSecond
@@ -201,7 +223,9 @@ impl Metric {
             | Metric::ServerRssMax
             | Metric::RedisMemoryMax
             | Metric::StoreBytesPerSession
-            | Metric::ServerRssPerSession => Unit::Bytes,
+            | Metric::ServerRssPerSession
+            | Metric::StoreBytesPerRevokedToken
+            | Metric::DenylistBytesPerEntry => Unit::Bytes,
             Metric::LoadErrors | Metric::LoadRequests => Unit::Requests,
             Metric::GeneratorSaturatedSeconds => Unit::SecondsCount,
         }

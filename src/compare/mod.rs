@@ -119,8 +119,9 @@ async fn run_async(plan: Plan, owned: &Owned, stop: CancellationToken) -> Result
 
     if !stop.is_cancelled() {
         for &scheme in &plan.schemes {
-            let rows = phase::revocation::run(&ctx, scheme).await?;
+            let (rows, costs) = phase::revocation::run(&ctx, scheme).await?;
             out.add_revocation(rows.into_iter().map(phase::revocation::Revocation::row).collect());
+            out.add_metrics(scheme.as_str(), costs);
             out.write()?;
         }
     }

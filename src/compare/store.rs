@@ -179,6 +179,20 @@ impl Store {
     }
 
     /// Keys and `used_memory` of each data-holding node.
+    /// `used_memory` summed over the primaries.
+    pub async fn memory(&self) -> Result<u64> {
+        Ok(self.shards().await?.iter().map(|s| s.used_memory).sum())
+    }
+
+    /// redis-server CPU (user + system) summed over the primaries.
+    pub async fn cpu(&self) -> Result<std::time::Duration> {
+        let mut sum = std::time::Duration::ZERO;
+        for (_, info) in &self.primaries {
+            sum += info.sample().await?.cpu;
+        }
+        Ok(sum)
+    }
+
     pub async fn shards(&self) -> Result<Vec<Shard>> {
         let mut shards = Vec::new();
         for (node, info) in &self.primaries {

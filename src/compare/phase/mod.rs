@@ -11,6 +11,8 @@
 //! - [`ramp`]: the closed-model ramp of virtual users with the full mix.
 //! - [`sweep`]: the session-scaling sweep ([`super::sweep`]) folded into the unit's rows.
 //! - [`revocation`]: the logout / logout-all revocation window.
+//! - [`revocation_cost`]: the JWT variants' Redis bytes per revoked token, denylist bytes per
+//!   entry and cost per refresh, on the revocation phase's server A.
 //! - here: [`Unit`], what the phases of one scheme × repeat share, and the load runs they make;
 //!   [`UnitResult`], what they produce.
 
@@ -19,6 +21,7 @@ pub mod cpu;
 pub mod cross_replica;
 pub mod ramp;
 pub mod revocation;
+pub mod revocation_cost;
 pub mod saturation;
 pub mod sweep;
 pub mod warmup;

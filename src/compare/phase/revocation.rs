@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Result, bail};
 use authbench_contract::path;
 use authbench_report::data::RevocationRow;
+use authbench_report::metric::Metric;
 use authbench_servers::SchemeKind;
 
 use crate::compare::ctx::Ctx;
@@ -53,7 +54,7 @@ impl Revocation {
 
 /// Measure one scheme's revocation window on a fresh server started with the plan's short TTL;
 /// its Redis keys are deleted afterwards.
-pub async fn run(ctx: &Ctx, scheme: SchemeKind) -> Result<Vec<Revocation>> {
+pub async fn run(ctx: &Ctx, scheme: SchemeKind) -> Result<(Vec<Revocation>, Vec<(Metric, f64)>)> {
     ctx.progress.phase(scheme, 0, "revocation window");
     let ttl = ctx.plan.revocation_ttl;
     let prefix = format!("{}{scheme}:revocation:", ctx.prefix);
@@ -61,11 +62,18 @@ pub async fn run(ctx: &Ctx, scheme: SchemeKind) -> Result<Vec<Revocation>> {
     let a = ServerProcess::spawn(scheme, &args)?;
     let b = ServerProcess::spawn(scheme, &args)?;
     let rows = measure(scheme, a.addr, b.addr, ttl).await;
+    let costs = match (&rows, super::revocation_cost::applies(scheme)) {
+        (Ok(_), true) => {
+            ctx.progress.phase(scheme, 0, "revocation cost");
+            super::revocation_cost::measure(ctx, scheme, a.addr, a.pid()).await
+        }
+        _ => Ok(Vec::new()),
+    };
     a.stop();
     b.stop();
-    let rows = rows?;
+    let (rows, costs) = (rows?, costs?);
     ctx.store.clear_prefix(&prefix).await?;
-    Ok(rows)
+    Ok((rows, costs))
 }
 
 const PROBE_EVERY: Duration = Duration::from_millis(25);
