@@ -88,9 +88,16 @@ pub async fn build(args: &ServeArgs) -> Result<Built> {
                     (StoreTarget::Single(url), prefix)
                 }
             };
+            if args.max_age < args.ttl {
+                return Err(Error::Config(format!(
+                    "--max-age {:?} is below --ttl {:?}: a session cannot outlive its absolute lifetime",
+                    args.max_age, args.ttl
+                )));
+            }
             let store = SessionStore::connect_to(&target, &prefix, args.ttl, args.store_timeout)
                 .await?
-                .with_durable_logout(args.durable_logout.then_some(DURABLE_WAIT));
+                .with_durable_logout(args.durable_logout.then_some(DURABLE_WAIT))
+                .with_max_age(args.max_age);
             let session = SessionScheme::new(users, store, args.same_site);
             match args.scheme {
                 SchemeKind::SessionCached => {

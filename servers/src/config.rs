@@ -211,6 +211,12 @@ pub struct ServeArgs {
     #[arg(long, default_value = "15m", value_parser = parse_ttl)]
     pub ttl: Duration,
 
+    /// session schemes: absolute lifetime of a session, however active (OWASP's absolute
+    /// timeout): refused this long after login. Also how long a user's session index lives after
+    /// their last login, so that logout-all reaches every session still in use. At least --ttl.
+    #[arg(long, default_value = "24h", value_parser = parse_ttl)]
+    pub max_age: Duration,
+
     /// Bound on one session-store call (Redis round trip included); past it the request answers
     /// 503 rather than wait. Raise it on an overloaded machine whose Redis replies late.
     #[arg(long, default_value = "400ms", value_parser = authbench_util::parse::parse_duration)]
@@ -271,6 +277,7 @@ impl ServeArgs {
             users: 10_000,
             fast_login: false,
             ttl: Duration::from_secs(15 * 60),
+            max_age: crate::session::DEFAULT_MAX_AGE,
             refresh_ttl: Duration::from_secs(7 * 24 * 3600),
             store_timeout: crate::session::STORE_TIMEOUT,
             cache_ttl: crate::session_cached::DEFAULT_CACHE_TTL,

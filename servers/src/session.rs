@@ -83,6 +83,10 @@ pub fn redact_url(url: &str) -> String {
 /// before answering 503; inside the store timeout (default [`STORE_TIMEOUT`]).
 pub const DURABLE_WAIT: Duration = Duration::from_millis(250);
 
+/// A session's absolute lifetime unless `serve --max-age` says otherwise: however active, a
+/// session is refused this long after it was created (OWASP's absolute timeout).
+pub const DEFAULT_MAX_AGE: Duration = Duration::from_secs(24 * 3600);
+
 /// Session records in Redis (one server or a Cluster, one key layout: see [`crate::session_key`]).
 /// Also used by the harness to preload sessions through the same code.
 #[derive(Clone)]
@@ -90,6 +94,11 @@ pub struct SessionStore {
     conn: StoreConn,
     layout: Layout,
     ttl_secs: u64,
+    /// Absolute lifetime of a session, and the TTL a login gives the user's session index: every
+    /// session a request can still use was created less than this long ago, when its index was
+    /// given this TTL, so logout-all always finds it. (An index with the idle TTL would expire
+    /// under a session kept alive by its requests, which logout-all would then miss.)
+    max_age_secs: u64,
     /// Bound on one store call; past it the request answers 503.
     timeout: Duration,
     logout_all: redis::Script,
@@ -155,6 +164,7 @@ impl SessionStore {
             conn,
             layout: Layout::new(prefix, tag_key.as_bytes())?,
             ttl_secs: ttl.as_secs().max(1),
+            max_age_secs: DEFAULT_MAX_AGE.as_secs().max(ttl.as_secs()),
             timeout: response_timeout,
             logout_all: redis::Script::new(LOGOUT_ALL_LUA),
             durable_wait: None,
@@ -166,6 +176,25 @@ impl SessionStore {
     pub fn with_durable_logout(mut self, wait: Option<Duration>) -> SessionStore {
         self.durable_wait = wait;
         self
+    }
+
+    /// Set the absolute lifetime (`serve --max-age`; never below the idle TTL).
+    pub fn with_max_age(mut self, max_age: Duration) -> SessionStore {
+        self.max_age_secs = max_age.as_secs().max(self.ttl_secs);
+        self
+    }
+
+    pub fn max_age_secs(&self) -> u64 {
+        self.max_age_secs
+    }
+
+    /// The request's session from the record found for `sid` (in Redis or a cache): refused
+    /// (401) once older than the absolute lifetime. Every session scheme's extractor ends here.
+    pub fn admit(&self, sid: &str, record: &Record) -> Result<SessionAuth> {
+        if api::now_secs().saturating_sub(record.iat) >= self.max_age_secs {
+            return Err(Error::InvalidCredential);
+        }
+        Ok(SessionAuth { sid: sid.to_owned(), uid: record.uid })
     }
 
     pub fn prefix(&self) -> &str {
@@ -203,7 +232,7 @@ impl SessionStore {
         let user_key = self.user_key(uid);
         pipe.cmd("SET").arg(self.session_key(sid)).arg(record).arg("EX").arg(self.ttl_secs).ignore();
         pipe.cmd("SADD").arg(&user_key).arg(Layout::member(sid)).ignore();
-        pipe.cmd("EXPIRE").arg(&user_key).arg(self.ttl_secs).ignore();
+        pipe.cmd("EXPIRE").arg(&user_key).arg(self.max_age_secs).ignore();
     }
 
     /// Create a session for `uid`: one atomic round trip, in the user's slot. Returns the new id.
@@ -381,7 +410,7 @@ impl FromRequestParts<SessionScheme> for SessionAuth {
     async fn from_request_parts(parts: &mut Parts, scheme: &SessionScheme) -> Result<Self> {
         let sid = api::single_cookie(&parts.headers, COOKIE_NAME)?;
         let record = scheme.inner.store.lookup(sid).await?;
-        Ok(SessionAuth { sid: sid.to_owned(), uid: record.uid })
+        scheme.inner.store.admit(sid, &record)
     }
 }
 

@@ -82,12 +82,12 @@ impl FromRequestParts<CachedScheme> for SessionAuth {
         let inner = &scheme.inner;
         if let Some(record) = inner.cache.get(sid).await {
             inner.stats.hits.fetch_add(1, Ordering::Relaxed);
-            return Ok(SessionAuth { sid: sid.to_owned(), uid: record.uid });
+            return inner.base.store().admit(sid, &record);
         }
         inner.stats.misses.fetch_add(1, Ordering::Relaxed);
         let record = inner.base.store().lookup(sid).await?;
         inner.cache.insert(sid.to_owned(), record).await;
-        Ok(SessionAuth { sid: sid.to_owned(), uid: record.uid })
+        inner.base.store().admit(sid, &record)
     }
 }
 

@@ -294,7 +294,7 @@ impl FromRequestParts<TrackedScheme> for SessionAuth {
         let tracked = inner.current();
         if let Some(record) = inner.cache.get(&key).await.filter(|_| tracked.is_some()) {
             inner.stats.hits.fetch_add(1, Ordering::Relaxed);
-            return Ok(SessionAuth { sid: sid.to_owned(), uid: record.uid });
+            return inner.base.store().admit(sid, &record);
         }
         let record = match tracked {
             Some(conn) => {
@@ -307,7 +307,7 @@ impl FromRequestParts<TrackedScheme> for SessionAuth {
                 inner.base.store().lookup(sid).await?
             }
         };
-        Ok(SessionAuth { sid: sid.to_owned(), uid: record.uid })
+        inner.base.store().admit(sid, &record)
     }
 }
 

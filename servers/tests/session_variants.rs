@@ -459,3 +459,38 @@ async fn in_process_servers_on_port_0_answer_like_the_session_scheme() {
     }
     assert!(bodies.windows(2).all(|w| w[0] == w[1]), "byte-identical /api/me bodies: {bodies:?}");
 }
+
+/// A session kept alive by its requests past the idle TTL is still ended by logout-all (the
+/// user's index lives the absolute lifetime, not the idle TTL), for all three session schemes;
+/// and a record older than the absolute lifetime is refused however it was found.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logout_all_ends_a_session_kept_alive_past_the_idle_ttl() {
+    let r = redis();
+    let url = r.url();
+    let ttl = Duration::from_secs(2);
+    let cache_ttl = Duration::from_millis(200);
+    let routers = [
+        ("session", api::router(session(&url, ttl).await), 11),
+        ("session-cached", api::router(CachedScheme::new(session(&url, ttl).await, cache_ttl, 1000)), 12),
+        ("session-tracked", api::router(tracked(&url, ttl, cache_ttl).await), 13),
+    ];
+    let runs = routers.iter().map(|(name, router, uid)| async move {
+        let cookie = login(router, *uid).await;
+        let start = Instant::now();
+        while start.elapsed() < ttl + Duration::from_millis(1200) {
+            assert_eq!(me(router, &cookie).await.0, 200, "{name}: an active session stays alive");
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+        assert_eq!(post(router, api::LOGOUT_ALL, &cookie).await, 204, "{name}: logout-all");
+        assert_eq!(me(router, &cookie).await.0, 401, "{name}: logout-all ended the long-lived session");
+    });
+    futures::future::join_all(runs).await;
+
+    let store = SessionStore::connect(&url, PREFIX, Duration::from_secs(60), STORE_TIMEOUT)
+        .await
+        .unwrap()
+        .with_max_age(Duration::from_secs(600));
+    let record = |age: u64| authbench_servers::session::Record { uid: 1, iat: api::now_secs() - age };
+    assert!(store.admit("sid", &record(10)).is_ok());
+    assert!(store.admit("sid", &record(600)).is_err(), "older than the absolute lifetime");
+}
