@@ -105,6 +105,13 @@ pub async fn build(args: &ServeArgs) -> Result<Built> {
                 }
                 SchemeKind::SessionTracked => {
                     let StoreTarget::Single(url) = &target else { unreachable!("refused above") };
+                    if args.cache_ttl * 2 >= args.ttl {
+                        return Err(Error::Config(format!(
+                            "session-tracked: --cache-ttl {:?} must be below half of --ttl {:?} (the \
+                             expiry is refreshed only when a miss finds less than half of it left)",
+                            args.cache_ttl, args.ttl
+                        )));
+                    }
                     let tracked = TrackedScheme::connect(
                         session,
                         url,

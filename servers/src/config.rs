@@ -227,8 +227,9 @@ pub struct ServeArgs {
     /// this one. session-tracked: Redis's invalidation push ends a copy at once; this bounds a copy
     /// only while no push can arrive (Redis frozen). session-tracked's idle expiry: a miss sends
     /// GET + PTTL (read-only, tracked) and refreshes the expiry (EXPIRE, which invalidates every
-    /// copy) only when less than half of --ttl remains, so an idle session ends between --ttl/2
-    /// and --ttl after its last request (session: exactly --ttl).
+    /// copy) only when less than half of --ttl remains, so an idle session ends between
+    /// --ttl/2 − --cache-ttl and --ttl after its last request (session: exactly --ttl); so
+    /// session-tracked needs --cache-ttl below --ttl/2.
     #[arg(long, default_value = "1s", value_parser = authbench_util::parse::parse_duration)]
     pub cache_ttl: Duration,
 

@@ -14,9 +14,11 @@
 //! invalidates every server's copy. Instead a miss sends `GET` + `PTTL` (one round trip, both
 //! read-only, two commands); when less than half the idle TTL (`--ttl`) remains it also sends
 //! `EXPIRE key ttl` and does not cache that answer (the `EXPIRE` invalidates every copy, this
-//! server's too). A session used at least once per `--cache-ttl` is therefore refreshed about once
-//! per half TTL and never expires while used; an idle one ends between TTL/2 and TTL after its last
-//! request (the session scheme: exactly TTL).
+//! server's too). A cache hit does not reach Redis, so a busy session's expiry is looked at once
+//! per `--cache-ttl` (each miss) and refreshed about once per half TTL; it never expires while
+//! used. An idle one ends between TTL/2 − `--cache-ttl` and TTL after its last request (its last
+//! read of Redis may be up to `--cache-ttl` older than the request); the session scheme: exactly
+//! TTL. `serve` therefore refuses a `--cache-ttl` of TTL/2 or more.
 //!
 //! **Failure modes, stated.**
 //! - The tracking connection drops (Redis restarted, `CLIENT KILL`, network): invalidations may
@@ -31,8 +33,9 @@
 //! **Costs beyond the cache hit.** Each cached record costs this server ~450 B (moka entry, the
 //! 68-byte key, the record: measured ad hoc, 100k and 1M entries). Redis keeps a tracking-table
 //! entry per key read by any tracking server, ~150 B each with one tracker (ad hoc, 100k keys),
-//! until the key is written: with Redis's default `tracking-table-max-keys 0` that table is
-//! unbounded. Each write to a tracked key costs Redis about 1 µs more per tracking server (DEL:
+//! until the key is written. Redis 7's default `tracking-table-max-keys` is 1,000,000: past it
+//! Redis evicts tracked keys and pushes their invalidation (a copy dropped early, never a stale
+//! one), which the 1M-session sweep level reaches. Each write to a tracked key costs Redis about 1 µs more per tracking server (DEL:
 //! 0.68 → 1.66 µs with one tracker, ad hoc).
 //!
 //! A race between a miss and an invalidation is closed by a counter every push increments as the
@@ -209,9 +212,13 @@ impl Inner {
                     match value {
                         Value::Array(keys) => {
                             for key in keys {
-                                if let Ok(key) = redis::from_redis_value::<String>(key) {
-                                    self.cache.invalidate(&key).await;
-                                    self.stats.invalidations.fetch_add(1, Ordering::Relaxed);
+                                match redis::from_redis_value::<String>(key) {
+                                    Ok(key) => {
+                                        self.cache.invalidate(&key).await;
+                                        self.stats.invalidations.fetch_add(1, Ordering::Relaxed);
+                                    }
+                                    // A key we cannot read could be any of ours: drop them all.
+                                    Err(_) => self.flush(),
                                 }
                             }
                         }

@@ -137,11 +137,18 @@ impl StoreProbe {
 
     /// `calls` and `usec` of `command` (lower case, e.g. `getex`), summed; zero if never called.
     pub async fn command_stat(&self, command: &str) -> Result<CommandStat> {
+        self.command_stats(&[command]).await
+    }
+
+    /// [`Self::command_stat`] summed over several commands.
+    pub async fn command_stats(&self, commands: &[&str]) -> Result<CommandStat> {
         let mut sum = CommandStat::default();
         for text in self.infos("commandstats").await? {
-            let s = parse_command_stat(&text, command);
-            sum.calls += s.calls;
-            sum.usec += s.usec;
+            for command in commands {
+                let s = parse_command_stat(&text, command);
+                sum.calls += s.calls;
+                sum.usec += s.usec;
+            }
         }
         Ok(sum)
     }

@@ -45,13 +45,15 @@ use super::store_probe::{RestSignal, StoreProbe};
 /// The Redis command one session lookup is (see the `one_store_lookup_per_request` check).
 pub const LOOKUP_COMMAND: &str = "getex";
 
-/// The command a scheme's per-request store check sends (`jwt-revocable`: one `MGET`).
-pub fn lookup_command(scheme: SchemeKind) -> &'static str {
+/// The commands a scheme's per-request store check sends (`jwt-revocable`: one `MGET`): a
+/// request that sent one of them was not answered from a cache.
+pub fn lookup_commands(scheme: SchemeKind) -> &'static [&'static str] {
     match scheme {
-        SchemeKind::JwtRevocable => "mget",
-        // A miss reads with GET (+ PTTL) on the tracking connection.
-        SchemeKind::SessionTracked => "get",
-        _ => LOOKUP_COMMAND,
+        SchemeKind::JwtRevocable => &["mget"],
+        // A miss reads with GET (+ PTTL) on the tracking connection; while tracking is down the
+        // request goes uncached through the session scheme's GETEX, which is no hit either.
+        SchemeKind::SessionTracked => &["get", LOOKUP_COMMAND],
+        _ => &[LOOKUP_COMMAND],
     }
 }
 /// Keys of each kind whose `MEMORY USAGE` is read per level.
@@ -185,7 +187,7 @@ impl Sweep<'_> {
             _ => (None, None),
         };
 
-        let calls_before = probe.command_stat(lookup_command(self.scheme)).await?;
+        let calls_before = probe.command_stats(lookup_commands(self.scheme)).await?;
         let hits_before = probe.keyspace_hits().await?;
         let mut c = LoadConfig::new(
             self.server_addr,
@@ -203,7 +205,7 @@ impl Sweep<'_> {
         if summary.target_lost {
             bail!("the server stopped answering during the sweep at {n} sessions");
         }
-        let calls_after = probe.command_stat(lookup_command(self.scheme)).await?;
+        let calls_after = probe.command_stats(lookup_commands(self.scheme)).await?;
         let hits_after = probe.keyspace_hits().await?;
 
         let distinct = match &pool {
