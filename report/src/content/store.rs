@@ -43,8 +43,10 @@ pub(super) fn store_section(d: &mut Document, a: &Analysis<'_>) {
             "{scheme}: {} on this store{}",
             units::bytes_per_session(m.mean, half),
             redis_cpu.map_or(String::new(), |c| format!(
-                "; Redis CPU {} per request at the largest sweep level",
-                units::us(c)
+                "; Redis CPU {} per request at the largest sweep level (at its fixed arrival rate{}: the \
+                 nodes' own background work — cluster bus, replication — is in it, and weighs more the lower the rate)",
+                units::us(c),
+                r.env_f64("sweep_rate_rps").map_or(String::new(), |x| format!(" of {} req/s", units::count(x)))
             ))
         ));
     }
