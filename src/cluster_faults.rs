@@ -3,10 +3,7 @@
 //!
 //! - `cluster_failover`: a session load on the cluster; one third of the way in, the primary of a
 //!   probe session's slot is SIGKILLed. Errors must stay inside the failover window (reported with
-//!   the `cluster-node-timeout` used) and the server must serve that slot again by itself. With
-//!   `faults --durable-logout` that server runs with `--durable-logout` (the load is `/api/me`
-//!   only: after the failover the promoted replica has no replica of its own, so a durable logout
-//!   on its slots answers 503 for good, as it should, which is not a failover error).
+//!   the `cluster-node-timeout` used) and the server must serve that slot again by itself.
 //! - `revoked_after_failover`: the revoked session that comes back. Made deterministic: the
 //!   replica is SIGSTOPped and its link cut, the session logged out, the primary SIGKILLed, the
 //!   replica resumed and promoted. Without `--durable-logout` the 2xx logout's session is accepted
@@ -98,12 +95,11 @@ fn error_seconds(dir: &Path) -> Result<Vec<usize>> {
     Ok(rows.iter().enumerate().filter(|(_, r)| r.errors.iter().any(|&n| n > 0)).map(|(i, _)| i).collect())
 }
 
-/// A primary killed one third of the way into a 9 s session load; `durable`: the server runs
-/// with `--durable-logout`.
-pub async fn cluster_failover(work: &Path, durable: bool) -> Result<FaultRow> {
+/// A primary killed one third of the way into a 9 s session load.
+pub async fn cluster_failover(work: &Path) -> Result<FaultRow> {
     let dir = work.join("cluster-failover");
     let mut cluster = tokio::task::block_in_place(RedisCluster::start)?;
-    let server = session_server(&cluster, "faults:failover:", durable)?;
+    let server = session_server(&cluster, "faults:failover:", false)?;
     let addr = server.addr;
     let run = Duration::from_secs(9);
     let mut config = LoadConfig::new(
@@ -161,10 +157,9 @@ pub async fn cluster_failover(work: &Path, durable: bool) -> Result<FaultRow> {
     Ok(FaultRow {
         scenario: "cluster_failover".into(),
         injected: format!(
-            "Redis Cluster (3 primaries + 3 replicas, cluster-node-timeout {} ms): the primary of a probe's slot SIGKILLed at {:.1} s of a 9 s load of 40 session users{}",
+            "Redis Cluster (3 primaries + 3 replicas, cluster-node-timeout {} ms): the primary of a probe's slot SIGKILLed at {:.1} s of a 9 s load of 40 session users",
             node_timeout.as_millis(),
-            killed_at.as_secs_f64(),
-            if durable { " (server with --durable-logout)" } else { "" }
+            killed_at.as_secs_f64()
         ),
         requests: summary.total.count + summary.total.errors + summary.total.unfinished,
         errors: crate::faults::errors_text(&summary),

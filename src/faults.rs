@@ -46,12 +46,6 @@ pub struct FaultsArgs {
     /// a compare run: its attack and lost-request sections are kept).
     #[arg(long, default_value = "results/faults")]
     pub out: PathBuf,
-
-    /// Run the `cluster_failover` case's session server with `--durable-logout` (each logout waits
-    /// for one replica, `WAIT 1 250`, and answers 503 without its ack). `revoked_after_failover`
-    /// runs both ways regardless.
-    #[arg(long)]
-    pub durable_logout: bool,
 }
 
 /// One fault scenario; the Redis outage needs the private redis-server to kill and restart.
@@ -82,9 +76,7 @@ pub fn run(args: FaultsArgs) -> i32 {
     let mut rows = Vec::new();
     let scenarios: [(&str, Scenario); 6] = [
         ("redis_outage", &|redis| runtime.block_on(redis_outage(redis, &work))),
-        ("cluster_failover", &|_| {
-            runtime.block_on(crate::cluster_faults::cluster_failover(&work, args.durable_logout))
-        }),
+        ("cluster_failover", &|_| runtime.block_on(crate::cluster_faults::cluster_failover(&work))),
         ("revoked_after_failover", &|_| runtime.block_on(crate::cluster_faults::revoked_after_failover())),
         ("target_dies", &|_| target_dies(&work)),
         ("target_frozen", &|_| target_frozen(&work)),
