@@ -179,7 +179,10 @@ impl Sweep<'_> {
         stop: &CancellationToken,
     ) -> Result<Level> {
         let (rest, rest_wait) = probe.wait_at_rest(REST_LIMIT).await?;
-        let rss = authbench_loadgen::sample::read_proc(self.server_pid).ok().map(|p| p.rss_bytes);
+        // Every replica's RSS (with --replicas N each holds its own cache), as the load runs sum it.
+        let pids: Vec<u32> =
+            std::iter::once(self.server_pid).chain(self.replica_pids.iter().copied()).collect();
+        let rss = authbench_loadgen::sample::read_procs(&pids).ok().map(|p| p.rss_bytes);
         let redis = probe.sample().await?;
         let shards = self.store.shards().await?;
         let (record, index) = match (store, &pool) {
