@@ -41,10 +41,11 @@ pub fn parse_schemes(s: &str) -> Result<SchemeList, String> {
 pub struct CompareArgs {
     /// Schemes to compare, run in a random (seeded, recorded) order each repeat: a comma list of
     /// scheme names (`authbench serve --help` lists them), or `all` for every one of them (the
-    /// default). JWT variants skip the session-scaling sweep: they keep no per-user state, so it
-    /// could not differ from jwt's (the report says so).
-    #[arg(long, default_value = "all", value_parser = parse_schemes)]
-    pub schemes: SchemeList,
+    /// default; with `--store cluster`, every scheme that can keep its state on a cluster). JWT
+    /// variants skip the session-scaling sweep: they keep no per-user state, so it could not
+    /// differ from jwt's (the report says so).
+    #[arg(long, value_parser = parse_schemes)]
+    pub schemes: Option<SchemeList>,
 
     /// Ramp of concurrent virtual users, `DURATION:TARGET,...` linear between targets (k6 style).
     /// Default `10s:400,5s:400` (`--quick`: `8s:200`).
@@ -245,11 +246,17 @@ pub fn check_memory(top: u64, schemes: &[SchemeKind], available: Option<u64>) ->
 
 impl Plan {
     pub fn from_args(a: &CompareArgs) -> Result<Plan> {
-        if a.schemes.0.is_empty() {
+        let store = StorePlan::new(a.store, a.redis_url.as_deref(), a.redis_cluster_url.as_deref())?;
+        let on_cluster = |s: &SchemeKind| !s.uses_store() || s.cluster_store();
+        let mut schemes = match &a.schemes {
+            Some(list) => list.0.clone(),
+            None if store.is_cluster() => SchemeKind::ALL.into_iter().filter(on_cluster).collect(),
+            None => SchemeKind::ALL.to_vec(),
+        };
+        if schemes.is_empty() {
             let names = SchemeKind::ALL.map(|k| k.as_str()).join(", ");
             bail!("--schemes needs at least one of {names}");
         }
-        let mut schemes = a.schemes.0.clone();
         let mut seen = std::collections::HashSet::new();
         schemes.retain(|s| seen.insert(*s));
         let stages_text =
@@ -266,13 +273,13 @@ impl Plan {
             bail!("--sessions above 10m would need more memory than this harness plans for");
         }
         check_memory(top, &schemes, available_memory())?;
-        let store = StorePlan::new(a.store, a.redis_url.as_deref(), a.redis_cluster_url.as_deref())?;
         if store.is_cluster()
-            && let Some(s) = schemes.iter().find(|s| s.uses_store() && !s.cluster_store())
+            && let Some(s) = schemes.iter().find(|s| !on_cluster(s))
         {
             bail!(
-                "{s} cannot keep its state on a Redis Cluster (its commands span slots): \
-                 leave it out of --schemes, or use --store redis"
+                "{s} cannot keep its state on a Redis Cluster (jwt-revocable and jwt-pubsub: their \
+                 revocation scripts span slots; session-tracked: its tracking connection follows \
+                 one node): leave it out of --schemes, or use --store redis"
             );
         }
         let workers = replica_workers(a.replicas, cores())?;
@@ -490,6 +497,13 @@ mod tests {
         let p = plan("--schemes jwt-revocable,jwt,jwt-revocable --out x").unwrap();
         assert_eq!(p.schemes, vec![SchemeKind::JwtRevocable, SchemeKind::Jwt]);
         assert!(parse_schemes("cookie,kerberos").unwrap_err().contains("kerberos"));
+        // On a cluster the default is every scheme that can keep its state there; naming one that
+        // cannot is refused with its reason.
+        let cluster = plan("--store cluster --out x").unwrap().schemes;
+        assert!(cluster.contains(&SchemeKind::Session) && cluster.contains(&SchemeKind::Jwt));
+        assert!(cluster.iter().all(|s| !s.uses_store() || s.cluster_store()), "{cluster:?}");
+        let e = plan("--store cluster --schemes session,jwt-pubsub --out x").unwrap_err().to_string();
+        assert!(e.contains("jwt-pubsub") && e.contains("span slots"), "{e}");
     }
 
     #[test]
