@@ -32,16 +32,8 @@ fn commandstats(cluster: &RedisCluster, primaries: &[u16]) -> std::collections::
     for &port in primaries {
         let v = cluster.query(port, redis::cmd("INFO").arg("commandstats")).unwrap();
         let info: String = redis::from_redis_value(v).unwrap();
-        for line in info.lines() {
-            let Some((name, rest)) = line.strip_prefix("cmdstat_").and_then(|l| l.split_once(':')) else {
-                continue;
-            };
-            let calls: u64 = rest
-                .split(',')
-                .find_map(|kv| kv.strip_prefix("calls="))
-                .and_then(|c| c.parse().ok())
-                .unwrap_or(0);
-            *total.entry(name.to_owned()).or_insert(0) += calls;
+        for (name, calls) in authbench_servers::redis_server::parse_commandstats(&info) {
+            *total.entry(name).or_insert(0) += calls;
         }
     }
     total

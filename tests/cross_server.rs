@@ -135,13 +135,7 @@ fn bearer(resp: &Resp) -> (&'static str, String) {
 /// Redis's command counters: (command, calls).
 fn commandstats(conn: &mut redis::Connection) -> std::collections::HashMap<String, u64> {
     let info: String = redis::cmd("INFO").arg("commandstats").query(conn).unwrap();
-    info.lines()
-        .filter_map(|l| {
-            let (name, rest) = l.strip_prefix("cmdstat_")?.split_once(':')?;
-            let calls = rest.split(',').find_map(|kv| kv.strip_prefix("calls="))?.parse().ok()?;
-            Some((name.to_owned(), calls))
-        })
-        .collect()
+    authbench_servers::redis_server::parse_commandstats(&info)
 }
 
 #[test]

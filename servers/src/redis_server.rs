@@ -19,6 +19,26 @@ pub struct RedisServer {
 
 /// The `redis-server` binary: `$AUTHBENCH_REDIS_SERVER` when set (authoritative: a missing file
 /// there means "not found"), else the first on `PATH`, else Debian's path.
+/// `INFO commandstats` as calls per command (lower-case name): what the checks and tests count
+/// Redis commands per request with.
+pub fn parse_commandstats(text: &str) -> std::collections::HashMap<String, u64> {
+    text.lines()
+        .filter_map(|l| {
+            let (name, rest) = l.strip_prefix("cmdstat_")?.split_once(':')?;
+            let calls = rest.split(',').find_map(|kv| kv.strip_prefix("calls="))?.parse().ok()?;
+            Some((name.to_ascii_lowercase(), calls))
+        })
+        .collect()
+}
+
+/// [`parse_commandstats`] of the Redis at `url`, read now on a fresh connection.
+pub fn commandstats(url: &str) -> Result<std::collections::HashMap<String, u64>> {
+    let failed = |e: redis::RedisError| Error::RedisServerStart(format!("INFO commandstats: {e}"));
+    let mut conn = redis::Client::open(url).map_err(failed)?.get_connection().map_err(failed)?;
+    let info: String = redis::cmd("INFO").arg("commandstats").query(&mut conn).map_err(failed)?;
+    Ok(parse_commandstats(&info))
+}
+
 pub fn find_binary() -> Option<PathBuf> {
     if let Some(p) = std::env::var_os("AUTHBENCH_REDIS_SERVER") {
         return Some(PathBuf::from(p)).filter(|p| p.is_file());

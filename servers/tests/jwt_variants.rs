@@ -116,15 +116,7 @@ async fn rejected_within(router: &Router, token: &str, since: Instant, limit: Du
 }
 
 fn commandstats(url: &str) -> HashMap<String, u64> {
-    let mut conn = redis::Client::open(url).unwrap().get_connection().unwrap();
-    let info: String = redis::cmd("INFO").arg("commandstats").query(&mut conn).unwrap();
-    info.lines()
-        .filter_map(|l| {
-            let (name, rest) = l.strip_prefix("cmdstat_")?.split_once(':')?;
-            let calls = rest.split(',').find_map(|kv| kv.strip_prefix("calls="))?.parse().ok()?;
-            Some((name.to_owned(), calls))
-        })
-        .collect()
+    authbench_servers::redis_server::commandstats(url).expect("INFO commandstats")
 }
 
 /// Flip one character of the signature.

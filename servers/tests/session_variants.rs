@@ -98,15 +98,7 @@ async fn rejected_within(router: &Router, cookie: &str, since: Instant, limit: D
 }
 
 fn commandstats(url: &str) -> HashMap<String, u64> {
-    let mut conn = redis::Client::open(url).unwrap().get_connection().unwrap();
-    let info: String = redis::cmd("INFO").arg("commandstats").query(&mut conn).unwrap();
-    info.lines()
-        .filter_map(|l| {
-            let (name, rest) = l.strip_prefix("cmdstat_")?.split_once(':')?;
-            let calls = rest.split(',').find_map(|kv| kv.strip_prefix("calls="))?.parse().ok()?;
-            Some((name.to_owned(), calls))
-        })
-        .collect()
+    authbench_servers::redis_server::commandstats(url).expect("INFO commandstats")
 }
 
 fn delta(before: &HashMap<String, u64>, after: &HashMap<String, u64>, cmd: &str) -> u64 {

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 
 use anyhow::{Context, Result};
 pub use authbench_servers::redis_server::RedisServer;
+use authbench_servers::redis_server::parse_commandstats;
 
 /// How long the harness waits for one answer from Redis. redis-rs 1.x gives every connection a
 /// 500 ms response timeout by default; the harness's own commands (`DEBUG HTSTATS` walking a
@@ -109,16 +110,6 @@ pub async fn clear_prefix_on(url: &str, prefix: &str, node: Node) -> Result<()> 
         }
         cursor = next;
     }
-}
-
-fn parse_commandstats(text: &str) -> HashMap<String, u64> {
-    text.lines()
-        .filter_map(|l| {
-            let (name, rest) = l.strip_prefix("cmdstat_")?.split_once(':')?;
-            let calls = rest.split(',').find_map(|kv| kv.strip_prefix("calls="))?.parse().ok()?;
-            Some((name.to_ascii_lowercase(), calls))
-        })
-        .collect()
 }
 
 #[cfg(test)]
