@@ -103,6 +103,8 @@ pub fn budget(plan: &Plan, kind: &str) -> Option<f64> {
                 + plan.levels.last().copied().unwrap_or(0) as f64 / 150e3
         }
         "revocation window" => plan.revocation_seconds() + 3.0,
+        // 500 logouts and 300 refresh rotations against the revocation phase's server.
+        "revocation cost" => 5.0,
         _ => return None,
     })
 }

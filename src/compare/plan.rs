@@ -48,7 +48,7 @@ pub struct CompareArgs {
     pub schemes: Option<SchemeList>,
 
     /// Ramp of concurrent virtual users, `DURATION:TARGET,...` linear between targets (k6 style).
-    /// Default `10s:400,5s:400` (`--quick`: `8s:200`).
+    /// Default `10s:400,5s:400` (`--quick`: `5s:200`).
     #[arg(long)]
     pub stages: Option<String>,
 
@@ -260,7 +260,7 @@ impl Plan {
         let mut seen = std::collections::HashSet::new();
         schemes.retain(|s| seen.insert(*s));
         let stages_text =
-            a.stages.clone().unwrap_or_else(|| if a.quick { "8s:200" } else { "10s:400,5s:400" }.into());
+            a.stages.clone().unwrap_or_else(|| if a.quick { "5s:200" } else { "10s:400,5s:400" }.into());
         let stages = Ramp::parse(&stages_text, "--stages").map_err(|e| anyhow::anyhow!("{e}"))?;
         let mut levels = a
             .sessions
