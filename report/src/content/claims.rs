@@ -341,7 +341,8 @@ fn semantics(scheme: &str) -> &'static str {
     match scheme {
         "session-tracked" => {
             "; its idle expiry is refreshed only when a miss finds under half the TTL left (an idle session \
-             ends between TTL/2 and TTL after its last request), a lost tracking connection empties the \
+             ends between TTL/2 minus the client TTL and TTL after its last request), a lost tracking \
+             connection empties the \
              cache, and with Redis frozen a deleted record lives at most the client TTL"
         }
         _ => "",
