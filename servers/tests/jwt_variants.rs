@@ -8,6 +8,8 @@
 //! published while it was down is rejected after the reload. The real binaries are
 //! `tests/cross_server.rs`.
 
+mod common;
+
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -17,7 +19,7 @@ use authbench_servers::jwt::{Codec, JwtScheme};
 use authbench_servers::jwt_pubsub::PubsubScheme;
 use authbench_servers::jwt_revocable::{RevocableScheme, RevocationStore};
 use authbench_servers::redis_server::RedisServer;
-use authbench_servers::serve;
+use authbench_servers::serve::ServeLimits;
 use authbench_servers::users::{PasswordCost, Users};
 use authbench_servers::{JwtAlg, SchemeKind, ServeArgs};
 use axum::Router;
@@ -299,14 +301,9 @@ async fn in_process_servers_on_port_0_answer_like_the_jwt_scheme() {
         args.fast_login = true;
         args.redis_url = Some(r.url());
         args.redis_prefix = Some(format!("wire:{scheme}:"));
-        let mut built = authbench_servers::build::build(&args).await.expect("build");
-        let listener = serve::bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        stops.push(stop);
-        tokio::spawn(serve::serve(listener, std::mem::take(&mut built.router), async move {
-            let _ = stopped.await;
-        }));
+        let server = common::start(&args, ServeLimits::default()).await;
+        let addr = server.addr;
+        stops.push(server);
         let (status, body) = wire(addr, "POST", api::LOGIN, "").await;
         assert_eq!(status, 200, "{scheme} login");
         let (access, _) = pair(body.as_bytes());

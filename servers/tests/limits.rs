@@ -2,40 +2,22 @@
 //! oversized bodies and heads, slow and idle connections, malformed bodies. Raw TCP so that the
 //! requests are exactly as written — a convenience client would fix most of them.
 
+mod common;
+
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use authbench_servers::serve::{self, BODY_READ_TIMEOUT, HEADER_READ_TIMEOUT, MAX_HEAD_BYTES, ServeLimits};
+use authbench_servers::serve::{BODY_READ_TIMEOUT, HEADER_READ_TIMEOUT, MAX_HEAD_BYTES, ServeLimits};
 use authbench_servers::{SchemeKind, ServeArgs};
+use common::Running;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio::sync::oneshot;
-
-/// A server task; stops when dropped.
-struct Running {
-    addr: SocketAddr,
-    _stop: oneshot::Sender<()>,
-    _built_redis: Option<authbench_servers::redis_server::RedisServer>,
-}
 
 async fn start(scheme: SchemeKind, limits: ServeLimits) -> Running {
     let mut args = ServeArgs::new(scheme);
     args.users = 100;
     args.fast_login = true;
-    let mut built = authbench_servers::build::build(&args).await.expect("build server");
-    let listener = serve::bind("127.0.0.1:0".parse().unwrap()).await.expect("bind");
-    let addr = listener.local_addr().unwrap();
-    let (stop, stopped) = oneshot::channel::<()>();
-    let router = std::mem::take(&mut built.router);
-    tokio::spawn(serve::serve_with(
-        listener,
-        router,
-        async move {
-            let _ = stopped.await;
-        },
-        limits,
-    ));
-    Running { addr, _stop: stop, _built_redis: built.redis.take() }
+    common::start(&args, limits).await
 }
 
 #[derive(Debug)]

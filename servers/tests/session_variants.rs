@@ -8,6 +8,8 @@
 //! freeze and the command counts must not touch the others'). The real binaries are
 //! `tests/cross_server.rs`.
 
+mod common;
+
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -16,7 +18,7 @@ use authbench_servers::api;
 use authbench_servers::child::Signal;
 use authbench_servers::config::SameSite;
 use authbench_servers::redis_server::RedisServer;
-use authbench_servers::serve;
+use authbench_servers::serve::ServeLimits;
 use authbench_servers::session::{COOKIE_NAME, SessionScheme, SessionStore};
 use authbench_servers::session_cached::CachedScheme;
 use authbench_servers::session_tracked::TrackedScheme;
@@ -423,14 +425,9 @@ async fn in_process_servers_on_port_0_answer_like_the_session_scheme() {
         args.fast_login = true;
         args.redis_url = Some(r.url());
         args.redis_prefix = Some(format!("wire:{scheme}:"));
-        let mut built = authbench_servers::build::build(&args).await.expect("build");
-        let listener = serve::bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        stops.push(stop);
-        tokio::spawn(serve::serve(listener, std::mem::take(&mut built.router), async move {
-            let _ = stopped.await;
-        }));
+        let server = common::start(&args, ServeLimits::default()).await;
+        let addr = server.addr;
+        stops.push(server);
         let (status, head, _) = wire(addr, "POST", api::LOGIN, "").await;
         assert_eq!(status, 200, "{scheme} login");
         let set = head.lines().find_map(|l| l.strip_prefix("set-cookie: ")).expect("set-cookie");
