@@ -68,7 +68,16 @@ impl Harness {
         let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
         let users = Arc::new(Users::synthetic(USERS, PasswordCost::FAST));
         let ttl = Duration::from_secs(900);
-        let mut redis = None;
+        // One private redis-server for a scheme with a store, and the session store its session
+        // schemes stand on.
+        let redis = scheme.uses_store().then(|| RedisServer::start().expect("start a private redis-server"));
+        let url = redis.as_ref().map(RedisServer::url).unwrap_or_default();
+        let session = || {
+            let timeout = authbench_servers::session::STORE_TIMEOUT;
+            let store =
+                rt.block_on(SessionStore::connect(&url, "fuzz:", ttl, timeout)).expect("connect to redis");
+            SessionScheme::new(users.clone(), store, SameSite::Lax)
+        };
         let router = match scheme {
             SchemeKind::Cookie => {
                 api::router(CookieScheme::new(users, Sealer::generate(), ttl, SameSite::Lax))
@@ -77,55 +86,16 @@ impl Harness {
                 users,
                 Codec::generate(JwtAlg::Hs256, ttl, Duration::from_secs(86_400)).unwrap(),
             )),
-            SchemeKind::Session => {
-                let server = RedisServer::start().expect("start a private redis-server");
-                let url = server.url();
-                redis = Some(server);
-                let store = rt
-                    .block_on(SessionStore::connect(
-                        &url,
-                        "fuzz:",
-                        ttl,
-                        authbench_servers::session::STORE_TIMEOUT,
-                    ))
-                    .expect("connect to redis");
-                api::router(SessionScheme::new(users, store, SameSite::Lax))
-            }
-            SchemeKind::SessionCached => {
-                let server = RedisServer::start().expect("start a private redis-server");
-                let url = server.url();
-                redis = Some(server);
-                let store = rt
-                    .block_on(SessionStore::connect(
-                        &url,
-                        "fuzz:",
-                        ttl,
-                        authbench_servers::session::STORE_TIMEOUT,
-                    ))
-                    .expect("connect to redis");
-                let base = SessionScheme::new(users, store, SameSite::Lax);
-                api::router(authbench_servers::session_cached::CachedScheme::new(
-                    base,
-                    Duration::from_secs(1),
-                    1000,
-                ))
-            }
+            SchemeKind::Session => api::router(session()),
+            SchemeKind::SessionCached => api::router(authbench_servers::session_cached::CachedScheme::new(
+                session(),
+                Duration::from_secs(1),
+                1000,
+            )),
             SchemeKind::SessionTracked => {
-                let server = RedisServer::start().expect("start a private redis-server");
-                let url = server.url();
-                redis = Some(server);
-                let store = rt
-                    .block_on(SessionStore::connect(
-                        &url,
-                        "fuzz:",
-                        ttl,
-                        authbench_servers::session::STORE_TIMEOUT,
-                    ))
-                    .expect("connect to redis");
-                let base = SessionScheme::new(users, store, SameSite::Lax);
                 let tracked = rt
                     .block_on(authbench_servers::session_tracked::TrackedScheme::connect(
-                        base,
+                        session(),
                         &url,
                         ttl,
                         Duration::from_secs(1),
@@ -136,9 +106,6 @@ impl Harness {
                 api::router(tracked)
             }
             SchemeKind::JwtRevocable => {
-                let server = RedisServer::start().expect("start a private redis-server");
-                let url = server.url();
-                redis = Some(server);
                 let codec = Codec::generate(JwtAlg::Hs256, ttl, Duration::from_secs(86_400)).unwrap();
                 let store = rt
                     .block_on(authbench_servers::jwt_revocable::RevocationStore::connect(
@@ -151,13 +118,10 @@ impl Harness {
                 api::router(authbench_servers::jwt_revocable::RevocableScheme::new(users, codec, store))
             }
             SchemeKind::JwtPubsub => {
-                let server = RedisServer::start().expect("start a private redis-server");
-                let url = server.url();
-                redis = Some(server);
                 let codec = Codec::generate(JwtAlg::Hs256, ttl, Duration::from_secs(86_400)).unwrap();
                 let scheme = rt
                     .block_on(authbench_servers::jwt_pubsub::PubsubScheme::connect(
-                        users,
+                        users.clone(),
                         codec,
                         &url,
                         "fuzz:",
