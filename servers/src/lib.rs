@@ -12,7 +12,9 @@
 //! - [`store_conn`]: the store's target (one Redis or a Cluster) and its one connection type.
 //! - [`jwt`]: stateless access + refresh JWTs ([`jwt::Codec`] signs and verifies).
 //! - [`jwt_revocable`]: JWT plus revocation in Redis (one `MGET` per request) and refresh-token
-//!   rotation with reuse detection ([`jwt_revocable::RevocationStore`] is every Redis call).
+//!   rotation with reuse detection.
+//! - [`revocation_store`]: the JWT variants' state in Redis — revoked `jti`s, epochs, families,
+//!   the per-request `MGET` and the logout / rotation scripts (every Redis call of both).
 //! - [`jwt_pubsub`]: JWT plus an in-memory denylist on every server kept current through Redis
 //!   pub/sub (no Redis call per request); families and rotation are `jwt_revocable`'s.
 //! - [`denylist`]: `jwt_pubsub`'s in-process list of revocations (jti, family, epoch), pruned at
@@ -59,6 +61,7 @@ pub mod limits;
 pub mod linger;
 pub mod redis_cluster;
 pub mod redis_server;
+pub mod revocation_store;
 pub mod serve;
 pub mod session;
 pub mod session_cached;
