@@ -350,7 +350,11 @@ impl Scheme for TrackedScheme {
     }
 
     async fn logout_all(&self, who: SessionAuth) -> Result<Response> {
-        // The user's other sessions: Redis pushes their invalidations (each DEL in the script).
-        self.inner.base.logout_all(who).await
+        // The presenting session's copy goes at once, as in logout; the user's other sessions by
+        // Redis's push (each DEL in the script), about a millisecond later.
+        let key = self.inner.base.store().session_key(&who.sid);
+        let resp = self.inner.base.logout_all(who).await;
+        self.inner.cache.invalidate(&key).await;
+        resp
     }
 }
