@@ -37,11 +37,19 @@ pub struct Cred {
 
 #[derive(Default)]
 pub struct State {
-    /// Every access credential ever issued → its user (revoked ones stay: the oracle only asks
-    /// "was this issued", the revocation tests live elsewhere).
+    /// Access credentials the scheme must accept now → their user: every one issued for `cookie`
+    /// and `jwt`, the live ones for the others ([`crate::ledger`] retires the revoked).
     pub issued: HashMap<String, u64>,
+    /// Refresh tokens that must refresh now → their user (`jwt`: every one issued).
     pub issued_refresh: HashMap<String, u64>,
+    /// Refresh tokens rotated out of a still-live family → their user (rotating schemes).
+    pub stale_refresh: HashMap<String, u64>,
+    /// Credentials revoked here (logged out, rotated session ids, revoked families): replayed by
+    /// cases, they must never be accepted again.
+    pub revoked: Vec<String>,
     pub pool: Vec<Cred>,
+    /// Reuses detected and checked (stale refresh token replayed, family then dead).
+    pub replays: u32,
     /// Cases sent, cases whose credential/body was changed, positive controls passed.
     pub sent: u32,
     pub mutated: u32,
@@ -217,13 +225,13 @@ impl Harness {
         }
     }
 
-    /// Users whose issued credential occurs intact, as a whole token, in these header values.
-    pub fn presented(&self, values: &[&[u8]], refresh: bool) -> Vec<u64> {
+    /// Live credentials (and their users) that occur intact, as a whole token, in these header
+    /// values.
+    pub fn presented(&self, values: &[&[u8]]) -> Vec<(String, u64)> {
         let st = self.state.borrow();
-        let issued = if refresh { &st.issued_refresh } else { &st.issued };
         let mut found = Vec::new();
         for value in values {
-            for (cred, uid) in issued {
+            for (cred, uid) in &st.issued {
                 let c = cred.as_bytes();
                 let mut from = 0;
                 while let Some(pos) = find(&value[from..], c) {
@@ -237,7 +245,7 @@ impl Harness {
                     };
                     let right_ok = end == value.len() || !self.alphabet(value[end]);
                     if left_ok && right_ok {
-                        found.push(*uid);
+                        found.push((cred.clone(), *uid));
                         break;
                     }
                     from = start + 1;
@@ -260,19 +268,6 @@ impl Harness {
             .flat_map(|c| [Some(c.access.clone()), c.refresh.clone()])
             .flatten()
             .collect()
-    }
-
-    /// After a session logout/logout-all/refresh succeeded, the pool's credential of that user
-    /// is gone: replace it (by the refreshed one, or a fresh login).
-    /// The session scheme's `issued` set is kept to the live sessions, so a 200 for a rotated or
-    /// logged-out id fails the oracle too.
-    pub fn replace_pool(&self, uid: u64, refreshed: Option<Cred>) {
-        let fresh = refreshed.unwrap_or_else(|| self.login(uid));
-        let mut st = self.state.borrow_mut();
-        st.issued.retain(|k, u| *u != uid || *k == fresh.access);
-        for c in st.pool.iter_mut().filter(|c| c.uid == uid) {
-            *c = fresh.clone();
-        }
     }
 
     pub fn count(&self, status: StatusCode, mutated: bool, control: bool) {
@@ -308,11 +303,14 @@ impl Harness {
         let mut statuses: Vec<_> = st.statuses.iter().collect();
         statuses.sort();
         eprintln!(
-            "{} {what}: {} sent, {} mutated, {} positive controls, statuses {statuses:?}, {:.1} s",
+            "{} {what}: {} sent, {} mutated, {} positive controls, {} revoked credentials, {} reuses \
+             checked, statuses {statuses:?}, {:.1} s",
             self.scheme,
             st.sent,
             st.mutated,
             st.controls,
+            st.revoked.len(),
+            st.replays,
             t.elapsed().as_secs_f64()
         );
         assert!(st.sent >= cases, "{} {what}: only {} of {cases} cases sent", self.scheme, st.sent);

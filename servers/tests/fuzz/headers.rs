@@ -1,4 +1,7 @@
-//! Cookie headers (cookie, session) and Authorization headers (jwt).
+//! Cookie headers (cookie, session, session-cached, session-tracked) and Authorization headers
+//! (jwt, jwt-revocable, jwt-pubsub) on `/api/me`, `/auth/refresh` (cookie schemes), `/auth/logout`
+//! and `/auth/logout-all`: a 2xx only for a live credential presented intact, `/api/me` naming its
+//! user; revoked credentials (replayed exactly or edited) never accepted again.
 
 use authbench_servers::SchemeKind;
 use proptest::prelude::*;
@@ -6,7 +9,7 @@ use proptest::prelude::*;
 use crate::budget::{AUTHORIZATION_CASES, COOKIE_HEADER_CASES, budget};
 use crate::frame::{auth_frame, cookie_frame, frame_auth, frame_cookie};
 use crate::harness::Harness;
-use crate::mutation::{Source, materialise, source};
+use crate::mutation::{materialise, source};
 use crate::oracle::{Endpoint, build_request, endpoint, judge_credential_case, sent};
 
 fn cookie_headers(scheme: SchemeKind) {
@@ -34,16 +37,39 @@ fn cookie_headers_session_scheme() {
 }
 
 #[test]
+fn cookie_headers_session_cached_scheme() {
+    cookie_headers(SchemeKind::SessionCached);
+}
+
+#[test]
+fn cookie_headers_session_tracked_scheme() {
+    cookie_headers(SchemeKind::SessionTracked);
+}
+
+#[test]
 fn authorization_headers_jwt_scheme() {
-    let h = Harness::new(SchemeKind::Jwt);
-    let cases = budget(&AUTHORIZATION_CASES, SchemeKind::Jwt);
+    authorization_headers(SchemeKind::Jwt);
+}
+
+#[test]
+fn authorization_headers_jwt_revocable_scheme() {
+    authorization_headers(SchemeKind::JwtRevocable);
+}
+
+#[test]
+fn authorization_headers_jwt_pubsub_scheme() {
+    authorization_headers(SchemeKind::JwtPubsub);
+}
+
+fn authorization_headers(scheme: SchemeKind) {
+    let h = Harness::new(scheme);
+    let cases = budget(&AUTHORIZATION_CASES, scheme);
     // 20 % of the mutations start from a refresh token: it must never work as an access token.
     let ep =
         prop_oneof![18 => Just(Endpoint::Me), 1 => Just(Endpoint::Logout), 1 => Just(Endpoint::LogoutAll)];
     h.run("Authorization headers", cases, (source(20), auth_frame(), ep), |h, (src, frame, ep)| {
         let (token, intact) = materialise(h, &src);
-        let is_refresh = matches!(src, Source::Issued { refresh: true, .. });
-        let intact = intact.filter(|_| !is_refresh);
+        let intact = intact.filter(|_| !src.is_refresh());
         let (auth, cookies, query, canonical) = frame_auth(h, &token, &frame);
         let resp = h.send(build_request(ep, &query, &auth, &cookies, None));
         let on_wire = sent(&auth);

@@ -226,3 +226,23 @@ fn login_bodies_session_scheme() {
 fn login_bodies_jwt_scheme() {
     login_bodies(SchemeKind::Jwt);
 }
+
+#[test]
+fn login_bodies_session_cached_scheme() {
+    login_bodies(SchemeKind::SessionCached);
+}
+
+#[test]
+fn login_bodies_session_tracked_scheme() {
+    login_bodies(SchemeKind::SessionTracked);
+}
+
+#[test]
+fn login_bodies_jwt_revocable_scheme() {
+    login_bodies(SchemeKind::JwtRevocable);
+}
+
+#[test]
+fn login_bodies_jwt_pubsub_scheme() {
+    login_bodies(SchemeKind::JwtPubsub);
+}

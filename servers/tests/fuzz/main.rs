@@ -7,27 +7,42 @@
 //! framed into headers in honest and dishonest ways (duplicated cookies, the value split across
 //! two headers, other names, quoting, `Bearer` spelled oddly, two `Authorization` headers...).
 //!
-//! Every response must be one of the statuses the contract allows for that endpoint: never a 5xx
-//! (other than `/auth/logout-all`'s documented 501 for a valid stateless credential), never a
-//! panic, and never a 2xx unless an issued credential is presented intact — judged by an oracle
-//! written independently of the servers' parsers: an issued credential occurs in the credential
-//! header(s) as a whole token, not glued to other credential characters. A 200 on `/api/me` must
-//! also name that credential's user. Intact credentials in the canonical framing are positive
-//! controls: they must get 200, so a harness that rejects everything cannot pass.
+//! Every scheme is covered: `cookie`, `session`, `jwt` and the four variants `session-cached`,
+//! `session-tracked`, `jwt-revocable`, `jwt-pubsub` (issue 12's "attack battery"). Per scheme and
+//! credential kind — its credential header (`Cookie` or `Authorization`) on `/api/me`, logout,
+//! logout-all (and refresh for the cookie schemes), login bodies, refresh bodies:
+//! - Every response is one of the statuses the contract allows for that endpoint: never a 5xx
+//!   (other than `/auth/logout-all`'s documented 501 for a valid stateless credential), never a
+//!   panic.
+//! - Never a 2xx unless a *live* credential is presented intact — judged by an oracle written
+//!   independently of the servers' parsers: a live credential occurs in the credential header(s)
+//!   as a whole token, not glued to other credential characters. A 200 on `/api/me` must also
+//!   name that credential's user. Intact live credentials in the canonical framing are positive
+//!   controls: they must get 200, so a harness that rejects everything cannot pass.
+//! - Revocation ([`ledger`], the oracle's model of what is live, per scheme): once a logout,
+//!   logout-all, session refresh or refresh-token reuse revoked a credential, cases replay it,
+//!   exactly or edited, and it must never be accepted again (the caches of `session-cached` and
+//!   `session-tracked` included).
+//! - Refresh for `jwt-revocable`/`jwt-pubsub` (rotation with reuse detection): only the current
+//!   refresh token refreshes, once; a mutated one is 400/401 and leaves its family standing; a
+//!   replay of a rotated one is 401 and revokes the family — its current refresh token and every
+//!   access token it issued are then checked to be rejected.
 //!
-//! Case counts (per credential kind, summed over schemes, >= 10,000 each) are the `*_CASES`
-//! constants; `AUTHBENCH_FUZZ_MULT=<n>` multiplies them for a longer local run.
+//! Case counts (per credential kind, summed over schemes, >= 10,000 each; every scheme has a
+//! share) are the `*_CASES` constants; `AUTHBENCH_FUZZ_MULT=<n>` multiplies them for a longer local run.
 //!
 //! Layout: [`budget`] (case counts), [`harness`] (the Router under test and what it issued),
 //! [`mutation`] (where a case's credential comes from; the edits themselves are
 //! `authbench_servers::testing`, shared with the cargo-fuzz targets), [`frame`] (credentials
-//! framed into headers), [`oracle`] (endpoints, requests and the response oracle), then the cases:
+//! framed into headers), [`oracle`] (endpoints, requests and the response oracle), [`ledger`]
+//! (which credentials are live, and what a refresh, logout or reuse revokes), then the cases:
 //! [`headers`], [`login`], [`refresh`].
 
 mod budget;
 mod frame;
 mod harness;
 mod headers;
+mod ledger;
 mod login;
 mod mutation;
 mod oracle;

@@ -54,21 +54,49 @@ pub enum Source {
         refresh: bool,
         edits: Vec<Edit>,
     },
+    /// One of a pool user's stale refresh tokens (rotated out of its live family), maybe edited;
+    /// the user's current refresh token where there is none.
+    Stale {
+        who: Index,
+        pick: Index,
+        edits: Vec<Edit>,
+    },
+    /// A credential revoked earlier in the run, maybe edited; a pool user's live one while
+    /// nothing has been revoked.
+    Revoked {
+        who: Index,
+        pick: Index,
+        edits: Vec<Edit>,
+    },
     RandomBytes(Vec<u8>),
     RandomAlphabet(String),
 }
 
+impl Source {
+    /// Starts from a refresh token.
+    pub fn is_refresh(&self) -> bool {
+        matches!(self, Source::Issued { refresh: true, .. } | Source::Stale { .. })
+    }
+}
+
 pub fn source(refresh_share: u32) -> impl Strategy<Value = Source> {
     let edits = prop_oneof![1 => Just(Vec::new()), 7 => vec(edit(), 1..4)];
+    // Half of the replayed credentials are exact: the replay itself is the attack.
+    let replay_edits = || prop_oneof![1 => Just(Vec::new()), 1 => vec(edit(), 1..3)];
     prop_oneof![
         16 => (any::<Index>(), prop::bool::weighted(f64::from(refresh_share) / 100.0), edits)
             .prop_map(|(who, refresh, edits)| Source::Issued { who, refresh, edits }),
+        2 => (any::<Index>(), any::<Index>(), replay_edits())
+            .prop_map(|(who, pick, edits)| Source::Stale { who, pick, edits }),
+        2 => (any::<Index>(), any::<Index>(), replay_edits())
+            .prop_map(|(who, pick, edits)| Source::Revoked { who, pick, edits }),
         2 => vec(any::<u8>(), 0..300).prop_map(Source::RandomBytes),
         2 => "[A-Za-z0-9+/=_.-]{0,300}".prop_map(Source::RandomAlphabet),
     ]
 }
 
-/// The credential bytes of a case, and whether they are an issued credential left intact.
+/// The credential bytes of a case, and whether they are a pool user's live credential (or its
+/// current refresh token) left intact.
 pub fn materialise(h: &Harness, src: &Source) -> (Vec<u8>, Option<Cred>) {
     match src {
         Source::Issued { who, refresh, edits } => {
@@ -82,9 +110,22 @@ pub fn materialise(h: &Harness, src: &Source) -> (Vec<u8>, Option<Cred>) {
             let intact = out == base.as_bytes();
             (out, intact.then_some(cred))
         }
+        Source::Stale { who, pick, edits } => match h.stale_of(who, pick) {
+            Some(stale) => (replayed(h, who, stale, edits), None),
+            None => materialise(h, &Source::Issued { who: *who, refresh: true, edits: edits.clone() }),
+        },
+        Source::Revoked { who, pick, edits } => match h.revoked_one(pick) {
+            Some(dead) => (replayed(h, who, dead, edits), None),
+            None => materialise(h, &Source::Issued { who: *who, refresh: false, edits: edits.clone() }),
+        },
         Source::RandomBytes(b) => (b.clone(), None),
         Source::RandomAlphabet(s) => (s.clone().into_bytes(), None),
     }
+}
+
+fn replayed(h: &Harness, who: &Index, base: String, edits: &[Edit]) -> Vec<u8> {
+    let other_uid = h.pool_cred(who).uid % POOL + 1;
+    apply(base.into_bytes(), edits, &h.all_creds(), other_uid)
 }
 
 /// Header bytes must be visible ASCII, obs-text or tab: map the rest so every case can be sent.

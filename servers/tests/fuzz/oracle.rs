@@ -1,6 +1,5 @@
 //! Endpoints, requests, and the response oracle for credential cases.
 
-use authbench_servers::SchemeKind;
 use authbench_servers::api;
 use axum::body::Body;
 use axum::http::header;
@@ -38,7 +37,8 @@ impl Endpoint {
     }
 }
 
-/// Judge the answer to a request that presented a credential in `cred_headers`.
+/// Judge the answer to a request that presented a credential in `cred_headers`, and apply what a
+/// 2xx did to the oracle's model ([`crate::ledger`]).
 pub fn judge_credential_case(
     h: &Harness,
     ep: Endpoint,
@@ -48,14 +48,14 @@ pub fn judge_credential_case(
     canonical: bool,
 ) -> TestCaseResult {
     let status = resp.status;
-    let presented = h.presented(cred_headers, false);
-    let stateless = h.scheme != SchemeKind::Session;
+    let presented = h.presented(cred_headers);
     match status.as_u16() {
         401 => check_401(resp)?,
         200 | 204 => {
             if presented.is_empty() {
                 return fail(format!(
-                    "{} {} answered {status} to a credential that was not issued",
+                    "{} {} answered {status} to a credential that is not live (never issued, \
+                     mutated or revoked)",
                     h.scheme,
                     ep.path()
                 ));
@@ -65,22 +65,33 @@ pub fn judge_credential_case(
                     serde_json::from_slice(&resp.body).map_err(|e| TestCaseError::fail(e.to_string()))?;
                 let uid = v["user_id"].as_u64().unwrap_or(0);
                 prop_assert!(
-                    presented.contains(&uid),
+                    presented.iter().any(|(_, u)| *u == uid),
                     "/api/me named user {uid}, credential belongs to {presented:?}"
                 );
+            } else if h.keeps_state() {
+                // The model must know which credential a state change acted on: the server may
+                // only act on a request carrying exactly one.
+                let mut tokens: Vec<&String> = presented.iter().map(|(t, _)| t).collect();
+                tokens.sort();
+                tokens.dedup();
+                prop_assert!(tokens.len() == 1, "{} acted on one of several credentials", ep.path());
             }
-            if ep == Endpoint::Refresh {
-                let refreshed = h.record_issued(presented[0], resp);
-                prop_assert!(refreshed.is_some(), "refresh 200 without a credential");
-                if !stateless {
-                    h.replace_pool(presented[0], refreshed);
+            let (token, uid) = &presented[0];
+            match ep {
+                Endpoint::Me => {}
+                Endpoint::Refresh => {
+                    prop_assert!(
+                        h.refreshed(*uid, token, resp).is_some(),
+                        "refresh 200 without a credential"
+                    );
                 }
-            }
-            if matches!(ep, Endpoint::Logout | Endpoint::LogoutAll) && !stateless {
-                h.replace_pool(presented[0], None);
+                Endpoint::Logout | Endpoint::LogoutAll if h.keeps_state() => {
+                    h.revoke_user(*uid, ep == Endpoint::LogoutAll)
+                }
+                Endpoint::Logout | Endpoint::LogoutAll => {}
             }
         }
-        501 if stateless && ep == Endpoint::LogoutAll && !presented.is_empty() => {}
+        501 if !h.keeps_state() && ep == Endpoint::LogoutAll && !presented.is_empty() => {}
         _ => return fail(format!("{} {} answered {status}: {:?}", h.scheme, ep.path(), resp.body)),
     }
     if let (Some(_), true, Endpoint::Me) = (intact, canonical, ep) {

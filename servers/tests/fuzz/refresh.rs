@@ -1,14 +1,23 @@
-//! Refresh bodies: jwt's `{"refresh_token"}`; the cookie schemes ignore the body and read the cookie.
+//! Refresh bodies. The bearer schemes (jwt, jwt-revocable, jwt-pubsub) read `{"refresh_token"}`:
+//! a live refresh token in a valid body must refresh (200, a new pair), a stale one (rotated
+//! out of a live family) must be 401 and revoke the family, anything else (mutated, revoked,
+//! access tokens, invalid bodies) is 400/401 and changes nothing; see [`crate::ledger`]. The cookie
+//! schemes (cookie, session, session-cached, session-tracked) ignore the body and read the cookie,
+//! judged like any credential header.
+
+use std::fmt;
 
 use authbench_servers::SchemeKind;
 use axum::http::StatusCode;
 use proptest::collection::vec;
 use proptest::prelude::*;
+use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
 use serde_json::Value;
 
 use crate::budget::{REFRESH_CASES, budget};
 use crate::frame::{cookie_frame, frame_cookie};
 use crate::harness::{Harness, check_401, fail};
+use crate::ledger::RefreshState;
 use crate::mutation::{Source, materialise, source};
 use crate::oracle::{Endpoint, build_request, content_type, json_str, judge_credential_case, sent};
 
@@ -62,51 +71,103 @@ fn render_refresh(token: &[u8], frame: &RefreshFrame) -> Vec<u8> {
     .into_bytes()
 }
 
-/// The oracle's valid refresh body: exactly `{"refresh_token": <issued refresh token>}` as JSON.
-fn presented_refresh(h: &Harness, ct: &str, body: &[u8]) -> Option<u64> {
+/// The oracle's valid refresh body: JSON content type, a JSON object with exactly one key,
+/// `refresh_token`, whose value is a string (the contract's `RefreshRequest`, unknown fields
+/// refused; a duplicated key is refused too). Returns that string.
+fn refresh_token_in(ct: &str, body: &[u8]) -> Option<String> {
     let json_ct = ct.split(';').next().is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"));
-    let Ok(Value::Object(map)) = serde_json::from_slice::<Value>(body) else { return None };
-    let token = map.get("refresh_token")?.as_str()?;
-    if !json_ct || map.len() != 1 {
-        return None;
+    let Entries(entries) = serde_json::from_slice(body).ok()?;
+    match &entries[..] {
+        [(key, Value::String(token))] if json_ct && key == "refresh_token" => Some(token.clone()),
+        _ => None,
     }
-    h.state.borrow().issued_refresh.get(token).copied()
 }
 
-#[test]
-fn refresh_bodies_jwt_scheme() {
-    let h = Harness::new(SchemeKind::Jwt);
-    let cases = budget(&REFRESH_CASES, SchemeKind::Jwt);
+/// A JSON object's entries in order, duplicates kept (`Value` keeps only the last).
+struct Entries(Vec<(String, Value)>);
+
+impl<'de> Deserialize<'de> for Entries {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Entries, D::Error> {
+        struct Object;
+        impl<'de> Visitor<'de> for Object {
+            type Value = Entries;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Entries, A::Error> {
+                let mut out = Vec::new();
+                while let Some(entry) = map.next_entry::<String, Value>()? {
+                    out.push(entry);
+                }
+                Ok(Entries(out))
+            }
+        }
+        d.deserialize_map(Object)
+    }
+}
+
+fn refresh_bodies_bearer_schemes(scheme: SchemeKind) {
+    let h = Harness::new(scheme);
+    let cases = budget(&REFRESH_CASES, scheme);
     // 75 % of issued sources are refresh tokens; the rest are access tokens, which must never
-    // refresh.
+    // refresh. Stale and revoked sources replay refresh tokens the run rotated or revoked.
     h.run("refresh bodies", cases, (source(75), refresh_frame(), content_type()), |h, (src, frame, ct)| {
         let (token, intact) = materialise(h, &src);
-        let is_refresh = matches!(src, Source::Issued { refresh: true, .. });
         let body = render_refresh(&token, &frame);
-        let owner = presented_refresh(h, &ct, &body);
+        let presented = refresh_token_in(&ct, &body);
+        let expect = presented.as_deref().map_or(RefreshState::Unknown, |t| h.refresh_state(t));
         let canonical = intact.is_some()
-            && is_refresh
+            && src.is_refresh()
             && ct == "application/json"
             && matches!(frame, RefreshFrame::Object);
         let req = build_request(Endpoint::Refresh, "", &[], &[], Some((&ct, body.clone())));
         let resp = h.send(req);
         h.count(resp.status, intact.is_none(), canonical);
-        match resp.status.as_u16() {
-            200 => {
-                let Some(uid) = owner else {
-                    return fail(format!("refresh 200 for {:?} ({ct})", String::from_utf8_lossy(&body)));
-                };
-                prop_assert!(h.record_issued(uid, &resp).is_some(), "refresh 200 without a token pair");
+        let shown = || format!("{:?} ({ct}), expected {expect:?}", String::from_utf8_lossy(&body));
+        match (expect, resp.status.as_u16()) {
+            (RefreshState::Live(uid), 200) => {
+                let old = presented.as_deref().unwrap_or_default();
+                prop_assert!(h.refreshed(uid, old, &resp).is_some(), "refresh 200 without a token pair");
             }
-            400 => {}
-            401 => check_401(&resp)?,
-            s => return fail(format!("refresh answered {s} to {:?} ({ct})", String::from_utf8_lossy(&body))),
+            (RefreshState::Stale(uid), 401) => {
+                check_401(&resp)?;
+                h.reuse_detected(uid)?;
+            }
+            (RefreshState::Unknown, 400) => {}
+            (RefreshState::Unknown, 401) => check_401(&resp)?,
+            (_, s) => return fail(format!("refresh answered {s} to {}", shown())),
+        }
+        // A tampered copy of a stale (or current) refresh token is refused before the family is
+        // looked at: the family must still stand.
+        if let (true, RefreshState::Unknown, Source::Stale { who, edits, .. }) = (h.rotates(), expect, &src)
+            && !edits.is_empty()
+        {
+            h.family_stands(h.pool_cred(who).uid)?;
         }
         if canonical {
             prop_assert_eq!(resp.status, StatusCode::OK, "canonical refresh rejected");
         }
         Ok(())
     });
+    if h.rotates() {
+        let replays = h.state.borrow().replays;
+        assert!(replays >= 3, "{scheme} refresh bodies: only {replays} reuses detected and checked");
+    }
+}
+
+#[test]
+fn refresh_bodies_jwt_scheme() {
+    refresh_bodies_bearer_schemes(SchemeKind::Jwt);
+}
+
+#[test]
+fn refresh_bodies_jwt_revocable_scheme() {
+    refresh_bodies_bearer_schemes(SchemeKind::JwtRevocable);
+}
+
+#[test]
+fn refresh_bodies_jwt_pubsub_scheme() {
+    refresh_bodies_bearer_schemes(SchemeKind::JwtPubsub);
 }
 
 fn refresh_bodies_cookie_schemes(scheme: SchemeKind) {
@@ -146,4 +207,14 @@ fn refresh_bodies_cookie_scheme() {
 #[test]
 fn refresh_bodies_session_scheme() {
     refresh_bodies_cookie_schemes(SchemeKind::Session);
+}
+
+#[test]
+fn refresh_bodies_session_cached_scheme() {
+    refresh_bodies_cookie_schemes(SchemeKind::SessionCached);
+}
+
+#[test]
+fn refresh_bodies_session_tracked_scheme() {
+    refresh_bodies_cookie_schemes(SchemeKind::SessionTracked);
 }
