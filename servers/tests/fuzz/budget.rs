@@ -37,6 +37,8 @@ pub const FLOOR: u32 = 10_000;
 pub const USERS: u64 = 40;
 /// Users holding a live credential that mutations start from.
 pub const POOL: u64 = 6;
+/// Logins ("devices") per pool user: logout and a detected reuse end one, logout-all all of them.
+pub const DEVICES: u64 = 2;
 
 #[test]
 pub fn case_budget_meets_the_issue_floor() {

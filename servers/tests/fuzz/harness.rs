@@ -23,7 +23,7 @@ use proptest::test_runner::{Config, TestCaseError, TestCaseResult, TestRunner};
 use serde_json::Value;
 use tower::ServiceExt;
 
-use crate::budget::{POOL, USERS};
+use crate::budget::{DEVICES, POOL, USERS};
 
 /// A live credential of one pool user.
 #[derive(Debug, Clone)]
@@ -33,6 +33,8 @@ pub struct Cred {
     pub access: String,
     /// JWT refresh token
     pub refresh: Option<String>,
+    /// The login it descends from (through refreshes): a session, or a refresh-token family.
+    pub family: u64,
 }
 
 #[derive(Default)]
@@ -50,6 +52,9 @@ pub struct State {
     pub pool: Vec<Cred>,
     /// Reuses detected and checked (stale refresh token replayed, family then dead).
     pub replays: u32,
+    /// Every credential issued → its [`Cred::family`].
+    pub family: HashMap<String, u64>,
+    pub logins: u64,
     /// Cases sent, cases whose credential/body was changed, positive controls passed.
     pub sent: u32,
     pub mutated: u32,
@@ -142,8 +147,10 @@ impl Harness {
         };
         let h = Harness { scheme, rt, router, state: RefCell::new(State::default()), _redis: redis };
         for uid in 1..=POOL {
-            let cred = h.login(uid);
-            h.state.borrow_mut().pool.push(cred);
+            for _ in 0..DEVICES {
+                let cred = h.login(uid);
+                h.state.borrow_mut().pool.push(cred);
+            }
         }
         h
     }
@@ -166,11 +173,16 @@ impl Harness {
             .unwrap();
         let resp = self.send(req);
         assert_eq!(resp.status, StatusCode::OK, "{} login user{uid}", self.scheme);
-        self.record_issued(uid, &resp).expect("login issues a credential")
+        self.record_issued(uid, None, &resp).expect("login issues a credential")
     }
 
-    /// Record the credential a 200 (login or refresh) carries.
-    pub fn record_issued(&self, uid: u64, resp: &Resp) -> Option<Cred> {
+    /// Record the credential a 200 carries: a login's (a new family), or a refresh's in `family`.
+    pub fn record_issued(&self, uid: u64, family: Option<u64>, resp: &Resp) -> Option<Cred> {
+        let family = family.unwrap_or_else(|| {
+            let mut st = self.state.borrow_mut();
+            st.logins += 1;
+            st.logins
+        });
         let cred = match self.scheme {
             SchemeKind::Jwt | SchemeKind::JwtRevocable | SchemeKind::JwtPubsub => {
                 let v: Value = serde_json::from_slice(&resp.body).ok()?;
@@ -178,18 +190,21 @@ impl Harness {
                     uid,
                     access: v["access_token"].as_str()?.to_owned(),
                     refresh: Some(v["refresh_token"].as_str()?.to_owned()),
+                    family,
                 }
             }
             _ => {
                 let set = resp.headers.get(header::SET_COOKIE)?.to_str().ok()?;
                 let (_, value) = set.split(';').next()?.split_once('=')?;
-                Cred { uid, access: value.to_owned(), refresh: None }
+                Cred { uid, access: value.to_owned(), refresh: None, family }
             }
         };
         let mut st = self.state.borrow_mut();
         st.issued.insert(cred.access.clone(), uid);
+        st.family.insert(cred.access.clone(), family);
         if let Some(r) = &cred.refresh {
             st.issued_refresh.insert(r.clone(), uid);
+            st.family.insert(r.clone(), family);
         }
         Some(cred)
     }

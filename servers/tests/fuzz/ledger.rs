@@ -15,8 +15,8 @@
 //!   verification before any family lookup (`jwt_revocable::refresh`: `verify_claims`, then
 //!   `RevocationStore::rotate`), so it must not change the family.
 //!
-//! The harness logs each pool user in once, so a user's live credentials are one family (one
-//! session); revoking it revokes everything that user was issued here.
+//! The harness logs each pool user in on two "devices" (two sessions, two families), so logout
+//! and reuse detection must end one and leave the other standing, logout-all must end both.
 
 use authbench_servers::SchemeKind;
 use authbench_servers::api;
@@ -25,6 +25,7 @@ use axum::http::{Request, header};
 use proptest::prelude::*;
 use proptest::sample::Index;
 use proptest::test_runner::TestCaseResult;
+use std::time::{Duration, Instant};
 
 use crate::harness::{Cred, Harness, Resp, check_401};
 
@@ -33,11 +34,16 @@ use crate::harness::{Cred, Harness, Resp, check_401};
 pub enum RefreshState {
     /// Refreshes: 200 with a new pair.
     Live(u64),
-    /// Rotated out of a live family: 401, and the family is revoked.
-    Stale(u64),
+    /// Rotated out of a live family: 401, and that family is revoked.
+    Stale { uid: u64, family: u64 },
     /// Never issued, mutated, or revoked: 400/401, nothing changes.
     Unknown,
 }
+
+/// How long `session-tracked` may still accept a user's *other* sessions after a logout-all
+/// through this server: they go by Redis's invalidation push (stated as about a millisecond);
+/// generous for a loaded CI machine.
+const PUSH_WINDOW: Duration = Duration::from_millis(250);
 
 impl Harness {
     /// Logout, logout-all and refresh revoke credentials (every scheme but `cookie` and `jwt`).
@@ -50,12 +56,16 @@ impl Harness {
         matches!(self.scheme, SchemeKind::JwtRevocable | SchemeKind::JwtPubsub)
     }
 
+    pub fn family_of(&self, token: &str) -> u64 {
+        self.state.borrow().family[token]
+    }
+
     pub fn refresh_state(&self, token: &str) -> RefreshState {
         let st = self.state.borrow();
         if let Some(&uid) = st.issued_refresh.get(token) {
             RefreshState::Live(uid)
         } else if let Some(&uid) = st.stale_refresh.get(token) {
-            RefreshState::Stale(uid)
+            RefreshState::Stale { uid, family: st.family[token] }
         } else {
             RefreshState::Unknown
         }
@@ -64,7 +74,8 @@ impl Harness {
     /// A refresh of `old` (the presented session id, or refresh token) answered 200 for `uid`:
     /// record the new credential and retire what the scheme retires.
     pub fn refreshed(&self, uid: u64, old: &str, resp: &Resp) -> Option<Cred> {
-        let fresh = self.record_issued(uid, resp)?;
+        let family = self.family_of(old);
+        let fresh = self.record_issued(uid, Some(family), resp)?;
         if !self.keeps_state() {
             return Some(fresh); // the pool keeps its credential: it stays valid
         }
@@ -77,65 +88,92 @@ impl Harness {
         } else if st.issued.remove(old).is_some() {
             st.revoked.push(old.to_owned());
         }
-        for c in st.pool.iter_mut().filter(|c| c.uid == uid) {
+        for c in st.pool.iter_mut().filter(|c| c.family == family) {
             *c = fresh.clone();
         }
         Some(fresh)
     }
 
-    /// `uid`'s credentials were revoked (logout, logout-all, reuse detection): they join the
-    /// revoked ones that cases replay, and the pool gets a fresh login.
-    pub fn revoke_user(&self, uid: u64, logout_all: bool) {
-        {
+    /// A logout or a detected reuse ended `family` (a session, or a refresh-token family); a
+    /// logout-all (`all`) every family of `uid`. Their credentials join the revoked ones cases
+    /// replay, the user's other families must still stand, and the pool gets fresh logins.
+    pub fn revoke(&self, uid: u64, family: u64, all: bool) -> TestCaseResult {
+        let (dead, others): (Vec<String>, Vec<String>) = {
             let mut guard = self.state.borrow_mut();
             let st = &mut *guard;
-            let mut dead = Vec::new();
-            for map in [&mut st.issued, &mut st.issued_refresh, &mut st.stale_refresh] {
-                map.retain(|k, u| {
-                    if *u == uid {
-                        dead.push(k.clone());
-                    }
-                    *u != uid
-                });
+            let ends = |t: &String, u: u64| u == uid && (all || st.family[t] == family);
+            let dead_access: Vec<String> =
+                st.issued.iter().filter(|(t, u)| ends(t, **u)).map(|(t, _)| t.clone()).collect();
+            let others = st
+                .issued
+                .iter()
+                .filter(|(t, u)| **u == uid && !ends(t, **u))
+                .map(|(t, _)| t.clone())
+                .collect();
+            let mut dead = dead_access.clone();
+            for map in [&st.issued_refresh, &st.stale_refresh] {
+                dead.extend(map.iter().filter(|(t, u)| ends(t, **u)).map(|(t, _)| t.clone()));
+            }
+            for t in &dead {
+                st.issued.remove(t);
+                st.issued_refresh.remove(t);
+                st.stale_refresh.remove(t);
             }
             st.revoked.extend(dead);
+            (dead_access, others)
+        };
+        // Checked here, right after the revocation: the next cases may not present them soon.
+        let tracked_all = all && self.scheme == SchemeKind::SessionTracked;
+        for cred in &dead {
+            let since = Instant::now();
+            loop {
+                let status = self.me(cred).status.as_u16();
+                if status == 401 {
+                    break;
+                }
+                prop_assert!(
+                    status == 200 && tracked_all && since.elapsed() < PUSH_WINDOW,
+                    "a revoked credential answered {status} on /api/me"
+                );
+                std::thread::sleep(Duration::from_millis(1));
+            }
         }
-        if logout_all && self.rotates() {
+        for cred in &others {
+            prop_assert_eq!(self.me(cred).status.as_u16(), 200, "revoking one family ended another");
+        }
+        if all && self.rotates() {
             // The logout-all epoch revokes tokens issued *at or before* its millisecond (the
             // clock cannot order two tokens within one): a login in that millisecond would be
             // born revoked, so the fresh login waits for the next one.
             let t = authbench_servers::jwt_revocable::now_ms();
             while authbench_servers::jwt_revocable::now_ms() <= t {
-                std::thread::sleep(std::time::Duration::from_micros(200));
+                std::thread::sleep(Duration::from_micros(200));
             }
         }
-        let fresh = self.login(uid);
-        let mut st = self.state.borrow_mut();
-        for c in st.pool.iter_mut().filter(|c| c.uid == uid) {
-            *c = fresh.clone();
+        let slots: Vec<usize> = {
+            let st = self.state.borrow();
+            let gone = |c: &Cred| c.uid == uid && (all || c.family == family);
+            st.pool.iter().enumerate().filter(|(_, c)| gone(c)).map(|(i, _)| i).collect()
+        };
+        for i in slots {
+            let fresh = self.login(uid);
+            self.state.borrow_mut().pool[i] = fresh;
         }
+        Ok(())
     }
 
-    /// A reuse was detected for `uid` (the server answered 401 to its stale refresh token): the
-    /// family's current refresh token and every access token it issued must now be rejected.
-    pub fn reuse_detected(&self, uid: u64) -> TestCaseResult {
-        let (refresh, access): (Vec<String>, Vec<String>) = {
+    /// A reuse was detected in `family` (the server answered 401 to its stale refresh token):
+    /// the family's current refresh token and every access token it issued must now be rejected,
+    /// the user's other family must not be.
+    pub fn reuse_detected(&self, uid: u64, family: u64) -> TestCaseResult {
+        let refresh: Vec<String> = {
             let st = self.state.borrow();
-            let of = |m: &std::collections::HashMap<String, u64>| {
-                m.iter().filter(|(_, u)| **u == uid).map(|(k, _)| k.clone()).collect::<Vec<_>>()
-            };
-            (of(&st.issued_refresh), of(&st.issued))
+            st.issued_refresh.keys().filter(|t| st.family[*t] == family).cloned().collect()
         };
-        prop_assert!(!refresh.is_empty() && !access.is_empty(), "user {uid} has no live family");
-        // Access tokens first: the server that detected the reuse must reject them at once, not
-        // once its own pub/sub message comes back (`jwt-pubsub`).
-        for a in &access {
-            let req = Request::get(api::ME)
-                .header(header::AUTHORIZATION, format!("Bearer {a}"))
-                .body(Body::empty());
-            let resp = self.send(req.unwrap());
-            prop_assert_eq!(resp.status.as_u16(), 401, "family's access token after a reuse");
-        }
+        prop_assert!(!refresh.is_empty(), "family {family} of user {uid} is not live");
+        // Access tokens first (in `revoke`): the server that detected the reuse must reject them
+        // at once, not once its own pub/sub message comes back (`jwt-pubsub`).
+        self.revoke(uid, family, false)?;
         for r in &refresh {
             let body = format!(r#"{{"refresh_token":{}}}"#, serde_json::to_string(r).unwrap());
             let req = Request::post(api::REFRESH)
@@ -147,16 +185,23 @@ impl Harness {
             check_401(&resp)?;
         }
         self.state.borrow_mut().replays += 1;
-        self.revoke_user(uid, false);
         Ok(())
     }
 
-    /// One of `who`'s stale refresh tokens, if it has any.
+    fn me(&self, cred: &str) -> Resp {
+        let req = if self.rotates() || self.scheme == SchemeKind::Jwt {
+            Request::get(api::ME).header(header::AUTHORIZATION, format!("Bearer {cred}"))
+        } else {
+            Request::get(api::ME).header(header::COOKIE, format!("{}={cred}", self.cookie_name()))
+        };
+        self.send(req.body(Body::empty()).unwrap())
+    }
+
+    /// One of the stale refresh tokens of `who`'s family, if it has any.
     pub fn stale_of(&self, who: &Index, pick: &Index) -> Option<String> {
-        let uid = self.pool_cred(who).uid;
+        let family = self.pool_cred(who).family;
         let st = self.state.borrow();
-        let mut stale: Vec<&String> =
-            st.stale_refresh.iter().filter(|(_, u)| **u == uid).map(|(k, _)| k).collect();
+        let mut stale: Vec<&String> = st.stale_refresh.keys().filter(|t| st.family[*t] == family).collect();
         stale.sort(); // HashMap order is random per run; a case must pick the same one on replay
         (!stale.is_empty()).then(|| stale[pick.index(stale.len())].clone())
     }
@@ -167,16 +212,12 @@ impl Harness {
         (!st.revoked.is_empty()).then(|| st.revoked[pick.index(st.revoked.len())].clone())
     }
 
-    /// After a mutated copy of a stale or current token was refused: `uid`'s family still stands
-    /// (its newest access token is accepted), so the tampered token did not reach reuse detection.
-    pub fn family_stands(&self, uid: u64) -> TestCaseResult {
-        let cred = self.state.borrow().pool.iter().find(|c| c.uid == uid).cloned().expect("pool user");
-        let req = Request::get(api::ME)
-            .header(header::AUTHORIZATION, format!("Bearer {}", cred.access))
-            .body(Body::empty())
-            .unwrap();
-        let resp = self.send(req);
-        prop_assert_eq!(resp.status.as_u16(), 200, "a refused, tampered refresh token revoked the family");
+    /// After a mutated copy of a stale or current token was refused: the family of `cred` still
+    /// stands (its newest access token is accepted), so the tampered token did not reach reuse
+    /// detection.
+    pub fn family_stands(&self, cred: &Cred) -> TestCaseResult {
+        let status = self.me(&cred.access).status.as_u16();
+        prop_assert_eq!(status, 200, "a refused, tampered refresh token revoked the family");
         Ok(())
     }
 }

@@ -22,7 +22,8 @@
 //! - Revocation ([`ledger`], the oracle's model of what is live, per scheme): once a logout,
 //!   logout-all, session refresh or refresh-token reuse revoked a credential, cases replay it,
 //!   exactly or edited, and it must never be accepted again (the caches of `session-cached` and
-//!   `session-tracked` included).
+//!   `session-tracked` included). Each pool user has two logins: logout and a detected reuse end
+//!   one and must leave the other standing, logout-all ends both.
 //! - Refresh for `jwt-revocable`/`jwt-pubsub` (rotation with reuse detection): only the current
 //!   refresh token refreshes, once; a mutated one is 400/401 and leaves its family standing; a
 //!   replay of a rotated one is 401 and revokes the family — its current refresh token and every

@@ -86,7 +86,7 @@ pub fn judge_credential_case(
                     );
                 }
                 Endpoint::Logout | Endpoint::LogoutAll if h.keeps_state() => {
-                    h.revoke_user(*uid, ep == Endpoint::LogoutAll)
+                    h.revoke(*uid, h.family_of(token), ep == Endpoint::LogoutAll)?
                 }
                 Endpoint::Logout | Endpoint::LogoutAll => {}
             }

@@ -129,9 +129,9 @@ fn refresh_bodies_bearer_schemes(scheme: SchemeKind) {
                 let old = presented.as_deref().unwrap_or_default();
                 prop_assert!(h.refreshed(uid, old, &resp).is_some(), "refresh 200 without a token pair");
             }
-            (RefreshState::Stale(uid), 401) => {
+            (RefreshState::Stale { uid, family }, 401) => {
                 check_401(&resp)?;
-                h.reuse_detected(uid)?;
+                h.reuse_detected(uid, family)?;
             }
             (RefreshState::Unknown, 400) => {}
             (RefreshState::Unknown, 401) => check_401(&resp)?,
@@ -142,7 +142,7 @@ fn refresh_bodies_bearer_schemes(scheme: SchemeKind) {
         if let (true, RefreshState::Unknown, Source::Stale { who, edits, .. }) = (h.rotates(), expect, &src)
             && !edits.is_empty()
         {
-            h.family_stands(h.pool_cred(who).uid)?;
+            h.family_stands(&h.pool_cred(who))?;
         }
         if canonical {
             prop_assert_eq!(resp.status, StatusCode::OK, "canonical refresh rejected");
