@@ -1,6 +1,6 @@
 //! The case budget: per credential kind, summed over schemes, at least issue 6's 10,000; and every
 //! scheme, the four variants included (issue 12), gets cases for each property that applies to it.
-//! The variants' shares are sized to add 5 to 12 s to the suite (measured on a loaded 2-core
+//! The variants' shares are sized to add 6 to 13 s to the suite (measured on a loaded 2-core
 //! machine; see `fuzz/README.md`), the revocation oracles living mostly in the refresh cases.
 
 use authbench_servers::SchemeKind;
