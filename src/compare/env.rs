@@ -87,6 +87,9 @@ pub fn describe(ctx: &Ctx, orders: &[Vec<SchemeKind>], redis_version: Option<Str
         "spectrum_rate_rps": plan.saturation.spectrum_rps,
         "saturation_step_s": plan.saturation.step.as_secs_f64(),
         "cpu_vs_load_shares": plan.saturation.shares,
+        // What the run time section holds the whole run against (it depends on the schemes).
+        "run_budget_s": super::phases::total_budget(plan),
+        "run_budget_basis": super::phases::budget_basis(plan),
         "date": env["date_utc"].clone(),
     });
     if let (Some(e), Some(x)) = (env.as_object_mut(), extra.as_object()) {

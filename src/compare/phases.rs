@@ -134,6 +134,16 @@ pub fn total_budget(plan: &Plan) -> f64 {
     }
 }
 
+/// What [`total_budget`] holds the run to, in words, for the report.
+pub fn budget_basis(plan: &Plan) -> &'static str {
+    match (plan.quick, plan.originals_only()) {
+        (true, true) => "`--quick` of the three original schemes",
+        (true, false) => "`--quick` with the variant schemes",
+        (false, true) => "the default comparison of the three original schemes",
+        (false, false) => "the default comparison of every scheme",
+    }
+}
+
 /// One line per phase kind, in first-seen order: `kind  took  budget`, then the total.
 pub fn table(plan: &Plan, phases: &[PhaseTime]) -> String {
     let mut kinds: Vec<(&str, f64, f64, usize)> = Vec::new();

@@ -48,7 +48,7 @@ pub struct CompareArgs {
     pub schemes: Option<SchemeList>,
 
     /// Ramp of concurrent virtual users, `DURATION:TARGET,...` linear between targets (k6 style).
-    /// Default `10s:400,5s:400` (`--quick`: `5s:200`).
+    /// Default `8s:400,3s:400` (`--quick`: `5s:200`).
     #[arg(long)]
     pub stages: Option<String>,
 
@@ -57,7 +57,7 @@ pub struct CompareArgs {
     pub think: Duration,
 
     /// Stored-session levels of the session-scaling sweep, one session per distinct user (the
-    /// servers know as many users as the largest level). Default `0,100k,1m` (`--quick`:
+    /// servers know as many users as the largest level). Default `0,10k,100k,1m` (`--quick`:
     /// `0,10k`); up to `10m` where memory allows, else refused before anything starts.
     #[arg(long, value_delimiter = ',', value_parser = parse_count)]
     pub sessions: Option<Vec<u64>>,
@@ -260,12 +260,12 @@ impl Plan {
         let mut seen = std::collections::HashSet::new();
         schemes.retain(|s| seen.insert(*s));
         let stages_text =
-            a.stages.clone().unwrap_or_else(|| if a.quick { "5s:200" } else { "10s:400,5s:400" }.into());
+            a.stages.clone().unwrap_or_else(|| if a.quick { "5s:200" } else { "8s:400,3s:400" }.into());
         let stages = Ramp::parse(&stages_text, "--stages").map_err(|e| anyhow::anyhow!("{e}"))?;
         let mut levels = a
             .sessions
             .clone()
-            .unwrap_or_else(|| if a.quick { vec![0, 10_000] } else { vec![0, 100_000, 1_000_000] });
+            .unwrap_or_else(|| if a.quick { vec![0, 10_000] } else { vec![0, 10_000, 100_000, 1_000_000] });
         levels.sort_unstable();
         levels.dedup();
         let top = levels.last().copied().unwrap_or(0);
@@ -337,7 +337,7 @@ impl Plan {
             rate_per_user: a.rate_per_user,
             progress: !a.no_progress,
             steady_vus: 50,
-            warmup: Duration::from_secs(if a.quick { 1 } else { 2 }),
+            warmup: Duration::from_secs(1),
             steady: Duration::from_secs(if a.quick { 2 } else { 4 }),
             sweep: Duration::from_secs(if a.quick { 3 } else { 4 }),
             revocation_ttl: Duration::from_secs(3),
@@ -504,6 +504,15 @@ mod tests {
         assert!(cluster.iter().all(|s| !s.uses_store() || s.cluster_store()), "{cluster:?}");
         let e = plan("--store cluster --schemes session,jwt-pubsub --out x").unwrap_err().to_string();
         assert!(e.contains("jwt-pubsub") && e.contains("span slots"), "{e}");
+    }
+
+    #[test]
+    fn default_levels_are_the_issues_and_one_session_per_user() {
+        let p = plan("--out x").unwrap();
+        assert_eq!(p.levels, [0, 10_000, 100_000, 1_000_000]);
+        assert_eq!(p.users, 1_000_000, "one session per distinct user: the users are the top level");
+        assert_eq!(plan("--quick --out x").unwrap().levels, [0, 10_000]);
+        assert_eq!(plan("--sessions 100k,0,100k --out x").unwrap().levels, [0, 100_000], "sorted, deduplicated");
     }
 
     #[test]

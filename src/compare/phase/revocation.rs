@@ -57,7 +57,8 @@ impl Revocation {
 pub async fn run(ctx: &Ctx, scheme: SchemeKind) -> Result<(Vec<Revocation>, Vec<(Metric, f64)>)> {
     ctx.progress.phase(scheme, 0, "revocation window");
     let ttl = ctx.plan.revocation_ttl;
-    let prefix = format!("{}{scheme}:revocation:", ctx.prefix);
+    // Repeat 0 (units count from 1), same length for every scheme: bytes per revoked token compare.
+    let prefix = format!("{}rev:", crate::compare::measure::unit_prefix(&ctx.prefix, scheme, 0));
     let args = ctx.server_args(scheme, &prefix, Some(ttl));
     let a = ServerProcess::spawn(scheme, &args)?;
     let b = ServerProcess::spawn(scheme, &args)?;
