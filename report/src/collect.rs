@@ -16,6 +16,7 @@ use crate::data::{
 };
 use crate::metric::Metric;
 use crate::reliability::{AttackRow, LostRow};
+use crate::revocation_memory::RevocationMemoryRow;
 use crate::saturation::{LoadStepRow, PhaseRow};
 use crate::stats::linear_fit;
 use crate::write::{write_atomic, write_json_atomic};
@@ -65,6 +66,7 @@ pub struct Collected {
     sessions: Vec<SessionsRow>,
     shards: Vec<ShardRow>,
     revocation: Vec<RevocationRow>,
+    revocation_memory: Vec<RevocationMemoryRow>,
     credentials: BTreeMap<String, CredentialsRow>,
     spectrum: Vec<SpectrumRow>,
     /// (scheme, metric name) → (metric, value per repeat); ordered as summary.csv lists them.
@@ -88,6 +90,7 @@ impl Collected {
             sessions: Vec::new(),
             shards: Vec::new(),
             revocation: Vec::new(),
+            revocation_memory: Vec::new(),
             credentials: BTreeMap::new(),
             spectrum: Vec::new(),
             metrics: BTreeMap::new(),
@@ -172,6 +175,11 @@ impl Collected {
         self.revocation.extend(rows);
     }
 
+    /// The JWT variants' Redis memory at paced logout rates, one row per scheme × rate.
+    pub fn add_revocation_memory(&mut self, rows: Vec<RevocationMemoryRow>) {
+        self.revocation_memory.extend(rows);
+    }
+
     fn summary_rows(&self) -> Vec<SummaryRow> {
         self.metrics
             .iter()
@@ -233,6 +241,7 @@ impl Collected {
         write_atomic(&self.dir, file::SESSIONS, &self.sessions)?;
         write_atomic(&self.dir, file::SHARDS, &self.shards)?;
         write_atomic(&self.dir, file::REVOCATION, &self.revocation)?;
+        write_atomic(&self.dir, file::REVOCATION_MEMORY, &self.revocation_memory)?;
         write_atomic(&self.dir, file::CREDENTIALS, &self.credentials.values().cloned().collect::<Vec<_>>())?;
         write_atomic(&self.dir, file::SPECTRUM, &self.spectrum)?;
         write_atomic(&self.dir, file::SUMMARY, &self.summary_rows())?;

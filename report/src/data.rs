@@ -23,6 +23,8 @@ pub mod file {
     pub const SHARDS: &str = "shards.csv";
     pub const SPECTRUM: &str = "spectrum.csv";
     pub const REVOCATION: &str = "revocation.csv";
+    /// Row type in [`crate::revocation_memory`].
+    pub const REVOCATION_MEMORY: &str = "revocation_memory.csv";
     pub const CREDENTIALS: &str = "credentials.csv";
     pub const CHECKS: &str = "checks.csv";
     pub const ENVIRONMENT: &str = "environment.json";
@@ -269,6 +271,8 @@ pub struct Results {
     pub shards: Vec<ShardRow>,
     pub spectrum: Vec<SpectrumRow>,
     pub revocation: Vec<RevocationRow>,
+    /// The JWT variants' Redis memory at paced logout rates.
+    pub revocation_memory: Vec<crate::revocation_memory::RevocationMemoryRow>,
     pub credentials: Vec<CredentialsRow>,
     pub checks: Vec<CheckRow>,
     pub saturation: Vec<crate::saturation::LoadStepRow>,
@@ -291,6 +295,8 @@ impl Results {
             shards: read_optional(dir, file::SHARDS, &mut Vec::new())?,
             spectrum: read_optional(dir, file::SPECTRUM, &mut missing)?,
             revocation: read_optional(dir, file::REVOCATION, &mut missing)?,
+            // Written since issue 12's memory against logout rate; older folders lack it.
+            revocation_memory: read_optional(dir, file::REVOCATION_MEMORY, &mut Vec::new())?,
             credentials: read_optional(dir, file::CREDENTIALS, &mut missing)?,
             checks: read_optional(dir, file::CHECKS, &mut missing)?,
             saturation: read_optional(dir, file::SATURATION, &mut missing)?,

@@ -19,6 +19,8 @@
 //!   folders (`ramp_levels.csv`).
 //! - [`revocation`]: what a revocation window is made of (TTL, leeway) and its projection for
 //!   the default TTL.
+//! - [`revocation_memory`]: the JWT variants' Redis memory against logout rate
+//!   (`revocation_memory.csv`) and its projection for the default lifetimes.
 //! - [`analysis`]: aggregation of the raw rows (per level, per scheme, fits) shared by plots and text.
 //! - [`saturation`]: saturation and load — rows of `saturation.csv`, `cpu_vs_load.csv`, `phases.csv`
 //!   (their columns are documented there) and the knee, busiest process and CPU at a share of the maximum.
@@ -47,6 +49,7 @@
 //! | `shards.csv` | `scheme,repeat,sessions,node,keys,used_memory` | one per data-holding Redis node per sweep level per repeat, at rest: one row on one Redis, one per primary on a Redis Cluster ([`data::ShardRow`]) |
 //! | `spectrum.csv` | `scheme,percentile,latency_us` | HdrHistogram percentile spectrum of `/api/me`, merged across repeats; `percentile` in percent (0–100, e.g. `99.9`; values all ≤ 1 are read as fractions) |
 //! | `revocation.csv` | `scheme,action,window_s,rejected,note,ttl_s?,leeway_s?,default_ttl_s?` | `action` ∈ `logout`, `logout_all`; `rejected` `true`/`false`; when never rejected before expiry, `window_s` = remaining TTL and `note` says so |
+//! | `revocation_memory.csv` | see [`revocation_memory::RevocationMemoryRow`] | one per JWT variant × paced logout rate: Redis `used_memory` and keys above the baseline, revocation entries, the lifetimes used; one run each (no interval) |
 //! | `credentials.csv` | `scheme,header,credential_bytes,request_bytes` | bytes of the Cookie/Authorization header (`header` = its name) and of the whole `/api/me` request |
 //! | `checks.csv` | `scheme,check,passed,detail,category?` | facts tested before measuring; `category` ∈ `security`, `equivalence`, `store`, `revocation` (empty: inferred from the check name, see [`data::CheckRow::category`]) |
 //! | `saturation.csv`, `cpu_vs_load.csv`, `phases.csv` | see [`saturation`] | the knee search, CPU against load, phase timings |
@@ -77,7 +80,8 @@
 //! # Outputs (written into the same directory)
 //! [`render`]: `report.md`, `report.html`, and for each plot with data `<name>.png` and `<name>.svg`:
 //! `latency_vs_users`, `throughput_vs_users`, `latency_vs_sessions`, `memory_vs_sessions`,
-//! `cpu_per_request`, `latency_spectrum`, `credential_bytes`, `revocation_window`; and
+//! `cpu_per_request`, `latency_spectrum`, `credential_bytes`, `revocation_window`,
+//! `memory_vs_logout_rate`; and
 //! `ramp_levels.csv` (`scheme,repeat,active_vus,seconds,requests,me_rps,me_p50_us?,me_p99_us?,
 //! me_p999_us?,errors`) when the run folders hold the ramp's histograms.
 //! Rendering is deterministic: the same CSVs give byte-identical `report.md` and `report.html`.
@@ -97,6 +101,7 @@ pub mod plot;
 pub mod ramp_levels;
 pub mod reliability;
 pub mod revocation;
+pub mod revocation_memory;
 pub mod run;
 pub mod saturation;
 pub mod stats;
