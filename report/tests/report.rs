@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use authbench_report::{self as report, Error};
 
-const PLOTS: [&str; 12] = [
+const PLOTS: [&str; 13] = [
     "latency_vs_users",
     "throughput_vs_users",
     "throughput_vs_load",
@@ -18,6 +18,7 @@ const PLOTS: [&str; 12] = [
     "latency_spectrum",
     "credential_bytes",
     "revocation_window",
+    "memory_vs_logout_rate",
     "design_space",
 ];
 
@@ -225,6 +226,26 @@ fn charts_show_the_spread_across_repeats_or_say_there_is_none() {
         assert!(svg.contains("1 repeat: no interval"), "{plot} must say that one repeat has no interval");
         assert!(!svg.contains("95% CI of the mean"), "{plot}");
     }
+}
+
+/// The JWT variants' memory against logout rate: measured at short lifetimes, projected to the
+/// defaults as rate × Σ lifetimes × bytes per key, and said to be one run without an interval.
+#[test]
+fn memory_against_logout_rate_is_projected_to_the_default_lifetimes() {
+    let dir = scratch("logout-memory", true);
+    report::render(&dir).unwrap();
+    let md = read(&dir, "report.md");
+    // 200 B per key × 250/s × (905 s + 604,805 s) = 30.3 GB = 28.2 GiB.
+    assert!(md.contains("jwt-revocable: at 250 logouts/s, Redis holds ≈ 28.2 GiB"), "{md}");
+    assert!(
+        md.contains("| jwt-revocable | 25 → 25 | 6.00 s | plateau | 58.6 KiB | 300 | 300 / 300 | 200 B |"),
+        "{md}"
+    );
+    // Held 2 s of a 6 s lifetime: still rising, and the text says so.
+    assert!(md.contains("| jwt-pubsub | 25 → 25 | 2.00 s | rising |"), "{md}");
+    assert!(md.contains("1 of the 3 levels ended before the entries' lifetime"), "{md}");
+    assert!(md.contains("Single run per rate, no interval."));
+    assert!(read(&dir, "memory_vs_logout_rate.svg").contains("7 d refresh"));
 }
 
 #[test]

@@ -3,7 +3,7 @@
 //! appendices. Every sentence that states a result computes it here; nothing is hard-coded.
 //!
 //! One file per section, in the order [`build`] puts them: [`header`], [`table`], [`claims`],
-//! [`load`] (saturation and load), [`plots`], [`store`] (one Redis or a cluster, per shard),
+//! [`load`] (saturation and load), [`plots`] (with [`revocation_memory`] beside its chart), [`store`] (one Redis or a cluster, per shard),
 //! [`replicas`] (servers behind HAProxy),
 //! [`projection`], [`runtime`], [`appendix`];
 //! [`format`] holds the cell formatting they share.
@@ -16,6 +16,7 @@ mod load;
 mod plots;
 mod projection;
 mod replicas;
+mod revocation_memory;
 mod runtime;
 mod store;
 mod table;

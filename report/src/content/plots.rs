@@ -3,6 +3,7 @@
 use super::NOT_MEASURED;
 use super::claims::{claim_revocation, extremes, lookup_vs_sessions_text};
 use super::format::{mean_ci_us, metric_text};
+use super::revocation_memory;
 use crate::analysis::Analysis;
 use crate::capacity::Assumptions;
 use crate::doc::Document;
@@ -14,7 +15,7 @@ use crate::{revocation, units};
 pub(super) fn plots_section(d: &mut Document, a: &Analysis<'_>, plots: &[Rendered]) {
     d.h(2, "Plots");
     type Meaning = fn(&Analysis<'_>) -> Option<String>;
-    let sections: [(&str, &str, Meaning); 9] = [
+    let sections: [(&str, &str, Meaning); 10] = [
         (
             "latency_vs_users",
             "Latency against virtual users (closed-model ramp, with think time)",
@@ -31,6 +32,11 @@ pub(super) fn plots_section(d: &mut Document, a: &Analysis<'_>, plots: &[Rendere
         ("latency_spectrum", "Percentile spectrum", meaning_spectrum),
         ("credential_bytes", "Credential bytes per request", meaning_credentials),
         ("revocation_window", "Revocation window", meaning_revocation),
+        (
+            "memory_vs_logout_rate",
+            "Redis memory against logout rate (JWT variants)",
+            revocation_memory::meaning,
+        ),
         ("design_space", "Design space: cost against revocation window", meaning_design),
     ];
     for (name, heading, meaning) in sections {
@@ -44,6 +50,7 @@ pub(super) fn plots_section(d: &mut Document, a: &Analysis<'_>, plots: &[Rendere
                 match name {
                     "latency_vs_sessions" => sessions_table(d, a),
                     "revocation_window" => revocation_table(d, a),
+                    "memory_vs_logout_rate" => revocation_memory::table(d, a),
                     _ => {}
                 }
             }

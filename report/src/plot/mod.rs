@@ -5,6 +5,7 @@
 //! One file per chart family: [`users`] (latency, throughput vs concurrent users), [`load`]
 //! (achieved rate and p99 vs offered rate past the knee, CPU vs load), [`sessions`]
 //! (latency, memory vs stored sessions), [`cpu`], [`spectrum`], [`credentials`], [`revocation`],
+//! [`revocation_memory`] (the JWT variants' Redis memory against logout rate),
 //! [`timeline`] (one `authbench load` run over time), [`design`] (CPU per request against
 //! revocation window, a point per scheme);
 //! [`style`] and [`series`] hold what they share; [`spread`] draws the spread across repeats
@@ -15,6 +16,7 @@ mod credentials;
 mod design;
 mod load;
 mod revocation;
+mod revocation_memory;
 mod series;
 mod sessions;
 mod spectrum;
@@ -28,6 +30,7 @@ pub use credentials::CredentialBytes;
 pub use design::DesignSpace;
 pub use load::{CpuVsLoad, LatencyVsLoad, ThroughputVsLoad};
 pub use revocation::Revocation;
+pub use revocation_memory::MemoryVsLogoutRate;
 pub use sessions::{LatencyVsSessions, MemoryVsSessions};
 pub use spectrum::Spectrum;
 pub use timeline::{TimeLine, Timeline};
@@ -127,6 +130,9 @@ pub fn render_all(a: &Analysis<'_>, dir: &Path) -> Result<Vec<Rendered>, Error> 
         out.push(render(&c, dir)?);
     }
     if let Some(c) = Revocation::new(a) {
+        out.push(render(&c, dir)?);
+    }
+    if let Some(c) = MemoryVsLogoutRate::new(a) {
         out.push(render(&c, dir)?);
     }
     if let Some(c) = DesignSpace::new(a) {
