@@ -4,7 +4,8 @@
 //! - [`ctx`]: what every phase shares — plan, Redis, keys, progress — and the server arguments.
 //! - [`measure`]: one scheme × one repeat: one server through its phases, what they produced.
 //! - [`phase`]: the phases, one function each — checks (and the attack battery), warm-up, CPU
-//!   (healthz vs me), ramp, session sweep; revocation once per scheme after the repeats.
+//!   (healthz vs me), ramp, session sweep; revocation once per scheme after the repeats (and the
+//!   JWT variants' memory against logout rate).
 //! - [`sweep`]: the session-scaling sweep — one session per user, uniform lookups, memory at rest.
 //! - [`store`]: the store (`--store redis|cluster`, private or existing) as one typed target.
 //! - [`store_probe`]: Redis readings around a sweep level (rehashing, commandstats, MEMORY USAGE).
@@ -123,6 +124,14 @@ async fn run_async(plan: Plan, owned: &Owned, stop: CancellationToken) -> Result
             out.add_revocation(rows.into_iter().map(phase::revocation::Revocation::row).collect());
             out.add_metrics(scheme.as_str(), costs);
             out.write()?;
+            if phase::logout_memory::applies(scheme) {
+                // Rates measured before a failure are kept on disk.
+                let mut rows = Vec::new();
+                let measured = phase::logout_memory::run(&ctx, scheme, &mut rows).await;
+                out.add_revocation_memory(rows);
+                out.write()?;
+                measured?;
+            }
         }
     }
     ctx.progress.clock.close();

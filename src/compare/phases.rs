@@ -105,6 +105,8 @@ pub fn budget(plan: &Plan, kind: &str) -> Option<f64> {
         "revocation window" => plan.revocation_seconds() + 3.0,
         // 500 logouts and 300 refresh rotations against the revocation phase's server.
         "revocation cost" => 5.0,
+        // Each paced logout rate held for its level, the server's start and the key counts.
+        "logout memory" => plan.logout_memory.planned_seconds(),
         _ => return None,
     })
 }

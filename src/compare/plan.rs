@@ -9,6 +9,7 @@ use authbench_servers::SchemeKind;
 use authbench_util::parse::{parse_count, parse_duration};
 use clap::Args;
 
+use super::phase::logout_memory::{self, LogoutMemoryPlan};
 use super::saturation::SaturationPlan;
 use super::store::{StoreKind, StorePlan};
 
@@ -133,6 +134,16 @@ pub struct CompareArgs {
     /// scheme. Default 10000.
     #[arg(long)]
     pub spectrum_rate: Option<f64>,
+
+    /// jwt-revocable, jwt-pubsub: paced logout rates (logouts/s) at which Redis memory is
+    /// measured, rising, each held 6 s (`--quick`: 2 s). Default `25,250` (`--quick`: `100`).
+    #[arg(long, value_delimiter = ',', value_parser = parse_rate)]
+    pub logout_rates: Option<Vec<f64>>,
+
+    /// How long each of --logout-rates is held. Default 6s, the entries' longest lifetime, so
+    /// memory reaches its plateau (`--quick`: 2s, still rising).
+    #[arg(long, value_parser = parse_duration)]
+    pub logout_hold: Option<Duration>,
 }
 
 /// `60%` or `0.6` → 0.6; must lie in (0, 1].
@@ -200,6 +211,8 @@ pub struct Plan {
     pub revocation_ttl: Duration,
     /// Saturation and load: the knee search, CPU against load, the spectrum's fixed-rate run.
     pub saturation: SaturationPlan,
+    /// The JWT variants' memory against logout rate.
+    pub logout_memory: LogoutMemoryPlan,
 }
 
 /// Memory one stored session needs at the largest level, by where it lives: Redis (session
@@ -342,6 +355,7 @@ impl Plan {
             sweep: Duration::from_secs(if a.quick { 3 } else { 4 }),
             revocation_ttl: Duration::from_secs(3),
             saturation: SaturationPlan::new(a.quick, a.slo_p99, a.utilization, spectrum_rate),
+            logout_memory: LogoutMemoryPlan::new(a.quick, a.logout_rates.clone(), a.logout_hold)?,
         })
     }
 
@@ -380,6 +394,8 @@ impl Plan {
         let unswept = self.schemes.iter().filter(|&&s| skips_sweep(s)).count() as f64;
         n * self.repeat as f64 * self.seconds_per_unit() - unswept * self.repeat as f64 * sweep
             + n * self.revocation_seconds()
+            + self.schemes.iter().filter(|&&s| logout_memory::applies(s)).count() as f64
+                * self.logout_memory.planned_seconds()
     }
 
     /// Whether every scheme is one of the three originals (whose budgets are the tighter ones).

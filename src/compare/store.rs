@@ -202,6 +202,15 @@ impl Store {
         Ok(shards)
     }
 
+    /// Keys matching the glob `pattern`, summed over the data-holding nodes (`SCAN`).
+    pub async fn count_matching(&self, pattern: &str) -> Result<u64> {
+        let mut n = 0;
+        for url in self.primary_urls() {
+            n += redis::count_matching(url, pattern).await?;
+        }
+        Ok(n)
+    }
+
     /// Delete the keys under `prefix` on every data-holding node (SCAN + UNLINK; never FLUSH).
     pub async fn clear_prefix(&self, prefix: &str) -> Result<()> {
         let node = if self.is_cluster() { redis::Node::ClusterPrimary } else { redis::Node::Single };

@@ -69,6 +69,27 @@ pub async fn clear_prefix(url: &str, prefix: &str) -> Result<()> {
     clear_prefix_on(url, prefix, Node::Single).await
 }
 
+/// Keys matching the glob `pattern` on one node (`SCAN MATCH`: never `KEYS`, which blocks Redis).
+pub async fn count_matching(url: &str, pattern: &str) -> Result<u64> {
+    let mut conn = probe_connection(url).await?;
+    let (mut cursor, mut n) = (0u64, 0u64);
+    loop {
+        let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
+            .arg(cursor)
+            .arg("MATCH")
+            .arg(pattern)
+            .arg("COUNT")
+            .arg(10_000)
+            .query_async(&mut conn)
+            .await?;
+        n += keys.len() as u64;
+        if next == 0 {
+            return Ok(n);
+        }
+        cursor = next;
+    }
+}
+
 /// What kind of node [`clear_prefix_on`] deletes on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Node {

@@ -1,7 +1,7 @@
 //! The phases of a comparison, each a function of its own, named after what it measures. One
 //! scheme × repeat ([`super::measure::unit`]) runs checks, warm-up, CPU, ramp and sweep against
-//! one server, in that order; revocation runs once per scheme after every repeat, on a server
-//! with a short TTL.
+//! one server, in that order; revocation (and for the JWT variants, memory against logout rate)
+//! runs once per scheme after every repeat, on servers with short TTLs.
 //!
 //! - [`checks`]: equivalence and real-work checks, and the attack battery on the first repeat.
 //! - [`cross_replica`]: with `--replicas N`, credentials and revocation across replicas.
@@ -13,12 +13,15 @@
 //! - [`revocation`]: the logout / logout-all revocation window.
 //! - [`revocation_cost`]: the JWT variants' Redis bytes per revoked token, denylist bytes per
 //!   entry and cost per refresh, on the revocation phase's server A.
+//! - [`logout_memory`]: the JWT variants' Redis memory against paced logout rates, on a server of
+//!   its own with the shortest lifetimes, after the revocation phase.
 //! - here: [`Unit`], what the phases of one scheme × repeat share, and the load runs they make;
 //!   [`UnitResult`], what they produce.
 
 pub mod checks;
 pub mod cpu;
 pub mod cross_replica;
+pub mod logout_memory;
 pub mod ramp;
 pub mod revocation;
 pub mod revocation_cost;
