@@ -201,6 +201,72 @@ fn quick_compare_writes_every_file_and_report_rebuilds_identically() {
     );
 }
 
+/// The JWT variants' Redis memory against logout rate (issue 12), in the smallest compare that
+/// runs them: two paced rates each, held 2 s (`--quick`), both within the entries' 6 s lifetime,
+/// so every logout of the phase is still in Redis at the end of each rate.
+#[test]
+fn quick_compare_measures_memory_against_logout_rate() {
+    require_redis();
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("run");
+    let o = Command::new(BIN)
+        .args(["compare", "--quick", "--no-progress", "--seed", "5", "--stages", "2s:20"])
+        .args(["--schemes", "jwt-revocable,jwt-pubsub", "--sessions", "0,2k", "--rate", "0.3k"])
+        .args(["--logout-rates", "100,400", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "compare failed: {}", String::from_utf8_lossy(&o.stderr));
+
+    let rows = csv_rows(&out.join("revocation_memory.csv"));
+    let summary = csv_rows(&out.join("summary.csv"));
+    let num = |r: &std::collections::HashMap<String, String>, c: &str| -> f64 {
+        r[c].parse().unwrap_or_else(|e| panic!("{c} = {:?}: {e}", r[c]))
+    };
+    for scheme in ["jwt-revocable", "jwt-pubsub"] {
+        let mine: Vec<_> = rows.iter().filter(|r| r["scheme"] == scheme).collect();
+        assert_eq!(mine.len(), 2, "{scheme}: one row per rate: {rows:?}");
+        let per_token = summary_value(&summary, scheme, "store_bytes_per_revoked_token");
+        let mut live = 0.0;
+        for r in &mine {
+            let (offered, achieved) = (num(r, "offered_rps"), num(r, "achieved_rps"));
+            assert!(achieved > 0.8 * offered && achieved < 1.2 * offered, "{scheme}: paced rate {r:?}");
+            // 1 s access and refresh lifetime + 5 s leeway: nothing has expired yet.
+            assert_eq!(num(r, "access_ttl_s") + num(r, "leeway_s"), 6.0);
+            live += num(r, "logouts");
+            let memory = num(r, "memory_bytes");
+            let expected = live * per_token;
+            assert!(
+                memory > 0.5 * expected && memory < 3.0 * expected,
+                "{scheme}: {memory} B for {live} live revoked logouts × {per_token} B per revoked token"
+            );
+            // Redis's own count of revocation entries follows the logouts.
+            let (entries, model) = (num(r, "entries"), num(r, "expected_entries"));
+            assert!(
+                (entries - model).abs() <= 0.1 * model + 5.0,
+                "{scheme}: {entries} entries, {model} expected"
+            );
+            assert!(num(r, "keys") >= entries, "{scheme}: {r:?}");
+        }
+        assert!(
+            num(mine[1], "memory_bytes") > 2.0 * num(mine[0], "memory_bytes"),
+            "{scheme}: memory must rise with the logout rate: {mine:?}"
+        );
+    }
+    let phases = csv_rows(&out.join("phases.csv"));
+    let timed: Vec<_> = phases.iter().filter(|p| p["phase"] == "logout memory").collect();
+    assert_eq!(timed.len(), 2, "one timed phase per JWT variant: {phases:?}");
+    assert!(
+        out.join("memory_vs_logout_rate.png").is_file() && out.join("memory_vs_logout_rate.svg").is_file()
+    );
+    let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(
+        report.contains("Redis memory against logout rate")
+            && report.contains("Single run per rate, no interval")
+    );
+    assert!(report.contains("logouts/s, Redis holds ≈"), "no projection for the default lifetimes");
+}
+
 /// `--store cluster --replicas 2` (one run for both, to spare CI): compare starts a 3 + 3 Redis
 /// Cluster, runs the session scheme on it as two replicas behind HAProxy, and reports keys and
 /// memory per shard, memory per session on the cluster, Redis CPU summed over the nodes, the
