@@ -528,7 +528,11 @@ mod tests {
         assert_eq!(p.levels, [0, 10_000, 100_000, 1_000_000]);
         assert_eq!(p.users, 1_000_000, "one session per distinct user: the users are the top level");
         assert_eq!(plan("--quick --out x").unwrap().levels, [0, 10_000]);
-        assert_eq!(plan("--sessions 100k,0,100k --out x").unwrap().levels, [0, 100_000], "sorted, deduplicated");
+        assert_eq!(
+            plan("--sessions 100k,0,100k --out x").unwrap().levels,
+            [0, 100_000],
+            "sorted, deduplicated"
+        );
     }
 
     #[test]
