@@ -169,6 +169,12 @@ fn quick_compare_writes_every_file_and_report_rebuilds_identically() {
 
     // Revocation: immediate for session, not before expiry for the stateless schemes.
     let rev = csv_rows(&out.join("revocation.csv"));
+    // Five independent probe pairs per scheme, so the window has an interval.
+    for scheme in ["session", "jwt"] {
+        let probes: std::collections::HashSet<&str> =
+            rev.iter().filter(|r| r["scheme"] == scheme).map(|r| r["probe"].as_str()).collect();
+        assert_eq!(probes.len(), 5, "{scheme}: {rev:?}");
+    }
     for r in &rev {
         let window: f64 = r["window_s"].parse().unwrap();
         match r["scheme"].as_str() {

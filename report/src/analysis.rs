@@ -150,8 +150,31 @@ impl<'a> Analysis<'a> {
         self.spectrum.iter().find(|s| s.scheme == scheme)
     }
 
+    /// The first probe of a scheme and action: its note and what its window is made of (every
+    /// probe of a scheme runs against the same servers and TTL).
     pub fn revocation(&self, scheme: &str, action: &str) -> Option<&RevocationRow> {
         self.results.revocation.iter().find(|r| r.scheme == scheme && r.action == action)
+    }
+
+    /// The first probe's row with the window of all probes (geometric mean) in place of its own,
+    /// revoked only when every probe was: what the texts and plots describe.
+    pub fn revocation_summary(
+        &self,
+        scheme: &str,
+        action: &str,
+    ) -> Option<(RevocationRow, crate::revocation::Window)> {
+        let w = self.revocation_window(scheme, action)?;
+        let mut row = self.revocation(scheme, action)?.clone();
+        row.window_s = w.mean_s;
+        row.rejected = w.all_rejected();
+        Some((row, w))
+    }
+
+    /// The window of a scheme and action over all its probes, with its interval.
+    pub fn revocation_window(&self, scheme: &str, action: &str) -> Option<crate::revocation::Window> {
+        let rows: Vec<&RevocationRow> =
+            self.results.revocation.iter().filter(|r| r.scheme == scheme && r.action == action).collect();
+        crate::revocation::Window::of(&rows)
     }
 
     /// From `summary.csv` (server + Redis metrics), else the mean of the ramp's per-second values.

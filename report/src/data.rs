@@ -189,6 +189,10 @@ pub struct RevocationRow {
     pub scheme: String,
     /// `logout` or `logout_all`.
     pub action: String,
+    /// Which independent probe of the scheme and action (0-based); absent in results written when
+    /// there was one probe.
+    #[serde(default)]
+    pub probe: Option<u32>,
     pub window_s: f64,
     pub rejected: bool,
     #[serde(default)]

@@ -86,14 +86,77 @@ pub fn at_default_ttl(r: &RevocationRow) -> String {
     }
 }
 
+/// One scheme and action's window over its independent probes (`revocation.csv` rows): the
+/// geometric mean and the 95% Student-t interval of the log windows. Windows are positive and
+/// span microseconds to minutes, and are read on a log axis: on log windows the interval is
+/// symmetric there and never reaches below zero.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Window {
+    pub n: usize,
+    pub mean_s: f64,
+    /// `None` with a single probe.
+    pub ci: Option<(f64, f64)>,
+    /// Probes in which the action revoked the copy (the server rejected it long before expiry).
+    pub rejected: usize,
+}
+
+impl Window {
+    pub fn of(rows: &[&RevocationRow]) -> Option<Window> {
+        // 1 µs floor: a window is never measured below a request's round trip.
+        let logs: Vec<f64> = rows.iter().map(|r| r.window_s.max(1e-6).ln()).collect();
+        let m = crate::stats::mean_ci(&logs)?;
+        let ci = m.ci95_low.zip(m.ci95_high).map(|(lo, hi)| (lo.exp(), hi.exp()));
+        Some(Window {
+            n: m.n,
+            mean_s: m.mean.exp(),
+            ci,
+            rejected: rows.iter().filter(|r| r.rejected).count(),
+        })
+    }
+
+    /// Every probe revoked the copy.
+    pub fn all_rejected(&self) -> bool {
+        self.rejected == self.n
+    }
+
+    /// "1.02 ms [0.81 ms, 1.30 ms] (5 probes)", "8.78 s (1 probe)".
+    pub fn text(&self) -> String {
+        let probes = if self.n == 1 { "1 probe".to_string() } else { format!("{} probes", self.n) };
+        match self.ci {
+            Some((lo, hi)) => format!(
+                "{} [{}, {}] ({probes})",
+                units::seconds(self.mean_s),
+                units::seconds(lo),
+                units::seconds(hi)
+            ),
+            None => format!("{} ({probes})", units::seconds(self.mean_s)),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_window_over_probes_is_a_geometric_mean_with_a_positive_interval() {
+        let rows: Vec<RevocationRow> =
+            [0.001, 0.002, 0.004].iter().map(|w| row("session", *w, true, Some(0.0))).collect();
+        let w = Window::of(&rows.iter().collect::<Vec<_>>()).unwrap();
+        assert!((w.mean_s - 0.002).abs() < 1e-12, "{w:?}");
+        let (lo, hi) = w.ci.unwrap();
+        assert!(lo > 0.0 && lo < 0.002 && hi > 0.002, "{w:?}");
+        assert!(((0.002 / lo) - (hi / 0.002)).abs() < 1e-9, "symmetric on a log axis");
+        assert!(w.all_rejected());
+        let one = Window::of(&[&rows[0]]).unwrap();
+        assert_eq!((one.ci, one.text()), (None, "1.00 ms (1 probe)".to_string()));
+    }
 
     fn row(scheme: &str, window_s: f64, rejected: bool, leeway: Option<f64>) -> RevocationRow {
         RevocationRow {
             scheme: scheme.into(),
             action: "logout".into(),
+            probe: None,
             window_s,
             rejected,
             note: String::new(),

@@ -263,13 +263,15 @@ fn the_revocation_window_says_what_it_is_made_of_and_projects_the_default_ttl() 
     let md = read(&dir, "report.md");
     assert!(
         md.contains(
-            "| jwt | logout | 8.78 s | no | the rest of its 3 s test TTL + the verifier's 5 s leeway"
+            "| jwt | logout | 8.78 s (1 probe) | 0 of 1 | the rest of its 3 s test TTL + the verifier's 5 s leeway"
         ),
         "{md}"
     );
     assert!(md.contains("| up to 15 min + 5 s leeway |"), "{md}");
     assert!(
-        md.contains("| cookie | logout | 2.11 s | no | the rest of its 3 s test TTL | up to 15 min |"),
+        md.contains(
+            "| cookie | logout | 2.11 s (1 probe) | 0 of 1 | the rest of its 3 s test TTL | up to 15 min |"
+        ),
         "{md}"
     );
     assert!(md.contains("1.13 ms (does not depend on the TTL)"), "{md}");
@@ -278,6 +280,32 @@ fn the_revocation_window_says_what_it_is_made_of_and_projects_the_default_ttl() 
         ["measured with a 3 s test TTL", "leeway after expiry", "at the default TTL (15 min)", "no interval"]
     {
         assert!(svg.contains(text), "revocation plot lacks {text:?}");
+    }
+}
+
+#[test]
+fn revocation_probes_give_the_window_an_interval_in_table_and_plots() {
+    let dir = scratch("revocation-probes", true);
+    fs::write(
+        dir.join("revocation.csv"),
+        "scheme,action,probe,window_s,rejected,note,ttl_s,leeway_s,default_ttl_s\n\
+         session,logout,0,0.001,true,,3,0,900\n\
+         session,logout,1,0.002,true,,3,0,900\n\
+         session,logout,2,0.004,true,,3,0,900\n\
+         jwt,logout,0,8.5,false,,3,5,900\n\
+         jwt,logout,1,8.6,false,,3,5,900\n\
+         jwt,logout,2,8.7,false,,3,5,900\n",
+    )
+    .unwrap();
+    report::render(&dir).unwrap();
+    let md = read(&dir, "report.md");
+    // Geometric mean of 1, 2 and 4 ms is 2 ms; its interval lies on both sides, above zero.
+    assert!(md.contains("| session | logout | 2.00 ms ["), "{md}");
+    assert!(md.contains("(3 probes) | 3 of 3 |"), "{md}");
+    for plot in ["revocation_window", "design_space"] {
+        let svg = read(&dir, &format!("{plot}.svg"));
+        assert!(svg.contains("probes"), "{plot} must say its window interval is over probes");
+        assert!(!svg.contains("not repeated"), "{plot}");
     }
 }
 

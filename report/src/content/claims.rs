@@ -235,13 +235,13 @@ pub(super) fn claim_revocation(a: &Analysis<'_>) -> Option<String> {
     let immediate: Vec<&str> = a
         .schemes
         .iter()
-        .filter(|s| a.revocation(s, "logout").is_some_and(|r| r.rejected))
+        .filter(|s| a.revocation_window(s, "logout").is_some_and(|w| w.all_rejected()))
         .map(|s| s.as_str())
         .collect();
     let never: Vec<&str> = a
         .schemes
         .iter()
-        .filter(|s| a.revocation(s, "logout").is_some_and(|r| !r.rejected))
+        .filter(|s| a.revocation_window(s, "logout").is_some_and(|w| w.rejected == 0))
         .map(|s| s.as_str())
         .collect();
     let verdict = match (immediate.is_empty(), never.is_empty()) {
@@ -274,9 +274,7 @@ const VARIANTS: [(&str, &str, &str); 4] = [
 
 /// Which variant buys which property, at what measured cost against its parent scheme.
 pub(super) fn claim_variants(a: &Analysis<'_>) -> Option<String> {
-    let window = |s: &str| {
-        a.revocation(s, "logout").map_or("not measured".to_string(), |r| units::seconds(r.window_s))
-    };
+    let window = |s: &str| a.revocation_window(s, "logout").map_or("not measured".to_string(), |w| w.text());
     let cpu = |s: &str| {
         a.metric_mean(s, Metric::MeCpuTotal).map_or("not measured".to_string(), |v| format!("{v:.1} µs"))
     };

@@ -112,14 +112,18 @@ pub(super) fn join_or(parts: Vec<String>, empty: &str) -> String {
 }
 
 pub(super) fn revocation_text(a: &Analysis<'_>, scheme: &str, action: &str) -> Option<String> {
-    let r = a.revocation(scheme, action)?;
+    let w = a.revocation_window(scheme, action)?;
     let label = action.replace('_', "-");
-    Some(if r.rejected {
-        format!("{label}: old credential rejected after {}", units::seconds(r.window_s))
+    Some(if w.all_rejected() {
+        format!("{label}: old credential rejected after {}", w.text())
+    } else if w.rejected == 0 {
+        format!("{label}: old credential still accepted until it expires ({} left)", w.text())
     } else {
         format!(
-            "{label}: old credential still accepted until it expires ({} left)",
-            units::seconds(r.window_s)
+            "{label}: old credential rejected early in only {} of {} probes ({})",
+            w.rejected,
+            w.n,
+            w.text()
         )
     })
 }

@@ -95,35 +95,36 @@ fn sessions_table(d: &mut Document, a: &Analysis<'_>) {
     );
 }
 
-/// Every revocation probe with the note `compare` wrote.
+/// Each scheme and action over its probes, with the note `compare` wrote for the first probe.
 fn revocation_table(d: &mut Document, a: &Analysis<'_>) {
+    let mut rows = Vec::new();
+    for s in &a.schemes {
+        for action in ["logout", "logout_all"] {
+            let Some((r, w)) = a.revocation_summary(s, action) else { continue };
+            rows.push(vec![
+                r.scheme.clone(),
+                r.action.replace('_', "-"),
+                w.text(),
+                format!("{} of {}", w.rejected, w.n),
+                revocation::made_of(&r),
+                revocation::at_default_ttl(&r),
+                r.note.clone(),
+            ]);
+        }
+    }
     d.table(
         [
             "scheme",
             "action",
-            "window",
-            "revoked by the action",
+            "window: geometric mean [95% CI]",
+            "revoked by the action (probes)",
             "made of",
             "at the default TTL (projected)",
-            "note",
+            "note (first probe)",
         ]
         .map(String::from)
         .to_vec(),
-        a.results
-            .revocation
-            .iter()
-            .map(|r| {
-                vec![
-                    r.scheme.clone(),
-                    r.action.replace('_', "-"),
-                    units::seconds(r.window_s),
-                    if r.rejected { "yes".into() } else { "no".into() },
-                    revocation::made_of(r),
-                    revocation::at_default_ttl(r),
-                    r.note.clone(),
-                ]
-            })
-            .collect(),
+        rows,
     );
 }
 
@@ -342,7 +343,7 @@ fn meaning_design(a: &Analysis<'_>) -> Option<String> {
         .schemes
         .iter()
         .filter_map(|s| {
-            let r = a.revocation(s, "logout")?;
+            let (_, w) = a.revocation_summary(s, "logout")?;
             let cpu = a.metric_mean(s, Metric::MeCpuTotal)?;
             let bytes = if a.uses_store(s) {
                 a.store_slope(s).map_or("store bytes per user not measured".to_string(), |m| {
@@ -354,7 +355,7 @@ fn meaning_design(a: &Analysis<'_>) -> Option<String> {
             Some(format!(
                 "{s}: {:.1} µs CPU per request (server + Redis), revoked across servers in {}, {bytes}",
                 cpu,
-                units::seconds(r.window_s)
+                w.text()
             ))
         })
         .collect();
@@ -373,9 +374,9 @@ fn meaning_revocation(a: &Analysis<'_>) -> Option<String> {
     let parts: Vec<String> = a
         .schemes
         .iter()
-        .filter_map(|s| a.revocation(s, "logout").filter(|r| !r.rejected))
+        .filter_map(|s| a.revocation_summary(s, "logout").map(|(r, _)| r).filter(|r| !r.rejected))
         .filter(|r| r.ttl_s.is_some())
-        .map(|r| format!("{}: {}, {}", r.scheme, revocation::made_of(r), revocation::at_default_ttl(r)))
+        .map(|r| format!("{}: {}, {}", r.scheme, revocation::made_of(&r), revocation::at_default_ttl(&r)))
         .collect();
     let makeup = if parts.is_empty() {
         String::new()

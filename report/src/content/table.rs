@@ -29,15 +29,13 @@ pub(super) fn comparison_table(d: &mut Document, a: &Analysis<'_>) {
         row("Security", &|s| {
             join_or(checks_cell(a, s, CheckCategory::Security), "no security check recorded")
         }),
-        row("Expiry", &|s| match a.revocation(s, "logout") {
-            Some(r) if !r.rejected => format!(
-                "expiry travels inside the credential: still valid {} after logout",
-                units::seconds(r.window_s)
-            ),
-            Some(r) => format!(
-                "server-side: the session ends at logout (credential rejected after {})",
-                units::seconds(r.window_s)
-            ),
+        row("Expiry", &|s| match a.revocation_summary(s, "logout") {
+            Some((r, w)) if !r.rejected => {
+                format!("expiry travels inside the credential: still valid {} after logout", w.text())
+            }
+            Some((_, w)) => {
+                format!("server-side: the session ends at logout (credential rejected after {})", w.text())
+            }
             None => "not measured".into(),
         }),
         row("Scalability", &|s| {

@@ -15,8 +15,13 @@ use plotters::prelude::*;
 struct Point {
     scheme: String,
     cpu: Estimate,
+    /// Revocation window after logout: geometric mean over the probes, its 95% CI.
     window_s: f64,
+    window_ci: Option<(f64, f64)>,
+    probes: usize,
     store_bytes: Option<f64>,
+    /// The JWT variants store nothing per user, but bytes per revoked token.
+    revoked_token_bytes: Option<f64>,
 }
 
 /// CPU per request against revocation window, a point per scheme.
@@ -30,7 +35,7 @@ impl DesignSpace {
             .schemes
             .iter()
             .filter_map(|s| {
-                let window_s = a.revocation(s, "logout")?.window_s.max(0.0);
+                let (_, w) = a.revocation_summary(s, "logout")?;
                 let cpu = match a.metric(s, Metric::MeCpuTotal) {
                     Some(row) => Estimate::from_summary(0.0, row, Domain::NonNegative),
                     None => {
@@ -40,17 +45,26 @@ impl DesignSpace {
                 };
                 let store_bytes =
                     if a.uses_store(s) { a.store_slope(s).map(|m| m.bytes_per_session) } else { Some(0.0) };
-                Some(Point { scheme: s.clone(), cpu, window_s, store_bytes })
+                Some(Point {
+                    scheme: s.clone(),
+                    cpu,
+                    window_s: w.mean_s,
+                    window_ci: w.ci,
+                    probes: w.n,
+                    store_bytes,
+                    revoked_token_bytes: a.metric_mean(s, Metric::StoreBytesPerRevokedToken),
+                })
             })
             .collect();
         (points.len() >= 2).then_some(DesignSpace { points })
     }
 
     fn label(p: &Point) -> String {
-        let bytes = match p.store_bytes {
-            Some(b) if b.abs() < 16.0 => "no store bytes per user".to_string(),
-            Some(b) => format!("{} store bytes per user", b.round()),
-            None => "store bytes per user not measured".to_string(),
+        let bytes = match (p.store_bytes, p.revoked_token_bytes) {
+            (_, Some(r)) => format!("{} store bytes per revoked token", r.round()),
+            (Some(b), _) if b.abs() < 16.0 => "no store bytes per user".to_string(),
+            (Some(b), _) => format!("{} store bytes per user", b.round()),
+            (None, _) => "store bytes per user not measured".to_string(),
         };
         format!("{} ({bytes})", p.scheme)
     }
@@ -65,15 +79,21 @@ impl Chart for DesignSpace {
     }
     fn note(&self) -> String {
         let cpus: Vec<Estimate> = self.points.iter().map(|p| p.cpu).collect();
-        format!(
-            "{}; window: one cross-server probe per scheme after logout (not repeated): no interval",
-            interval_note("horizontal whiskers (CPU)", &cpus)
-        )
+        let probes = self.points.iter().map(|p| p.probes).max().unwrap_or(0);
+        let window = if probes > 1 {
+            format!(
+                "vertical whiskers (window): 95% CI over {probes} cross-server probes after logout (t on log windows; geometric mean)"
+            )
+        } else {
+            "window: one cross-server probe per scheme after logout (not repeated): no interval".to_string()
+        };
+        format!("{}; {window}", interval_note("horizontal whiskers (CPU)", &cpus))
     }
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
         let xmax = max_of(self.points.iter().map(|p| p.cpu.range().1)).max(f64::MIN_POSITIVE) * 1.6;
         let floor = 1e-4;
-        let ymax = max_of(self.points.iter().map(|p| p.window_s)).max(1.0) * 20.0;
+        let ymax =
+            max_of(self.points.iter().map(|p| p.window_ci.map_or(p.window_s, |c| c.1))).max(1.0) * 20.0;
         let ticks: Vec<f64> = [1e-4, 1e-3, 1e-2, 0.1, 1.0, 10.0, 60.0, 900.0, 3600.0]
             .into_iter()
             .filter(|t| *t <= ymax)
@@ -89,9 +109,16 @@ impl Chart for DesignSpace {
             .axis_desc_style(label_font(18))
             .label_style(label_font(15))
             .draw()?;
+        let label_ys = label_heights(&self.points, xmax);
         for (i, p) in self.points.iter().enumerate() {
             let color = scheme_color(&p.scheme, i);
             let y = p.window_s.max(floor * 1.01);
+            if let Some((lo, hi)) = p.window_ci {
+                chart.draw_series(std::iter::once(PathElement::new(
+                    vec![(p.cpu.mean, lo.max(floor * 1.01)), (p.cpu.mean, hi.max(floor * 1.01))],
+                    color.stroke_width(2),
+                )))?;
+            }
             if let Some((lo, hi)) = p.cpu.ci {
                 chart.draw_series(std::iter::once(PathElement::new(
                     vec![(lo, y), (hi, y)],
@@ -101,7 +128,7 @@ impl Chart for DesignSpace {
             chart.draw_series(std::iter::once(Circle::new((p.cpu.mean, y), 7, color.filled())))?;
             chart.draw_series(std::iter::once(Text::new(
                 Self::label(p),
-                (p.cpu.mean, y),
+                (p.cpu.mean, label_ys[i]),
                 label_font(14).pos(plotters::style::text_anchor::Pos::new(
                     plotters::style::text_anchor::HPos::Left,
                     plotters::style::text_anchor::VPos::Bottom,
@@ -110,4 +137,24 @@ impl Chart for DesignSpace {
         }
         Ok(())
     }
+}
+
+/// Where each point's label sits: at the point, or raised above labels that would overlap it
+/// (points within a factor 2 of window and a third of the CPU axis of each other; the schemes
+/// with a ~1 ms window crowd there).
+fn label_heights(points: &[Point], xmax: f64) -> Vec<f64> {
+    let mut order: Vec<usize> = (0..points.len()).collect();
+    order.sort_by(|&a, &b| points[a].window_s.total_cmp(&points[b].window_s));
+    let mut ys = vec![0.0; points.len()];
+    let mut placed: Vec<(f64, f64)> = Vec::new();
+    for i in order {
+        let x = points[i].cpu.mean;
+        let mut y = points[i].window_s.max(1e-4);
+        while placed.iter().any(|&(px, py)| (px - x).abs() < xmax / 3.0 && (y / py).log2().abs() < 1.0) {
+            y *= 2.0;
+        }
+        placed.push((x, y));
+        ys[i] = y;
+    }
+    ys
 }

@@ -6,7 +6,7 @@ use super::style::{category_label, centered, draw_legend, frame, label_font, max
 use super::{BAD, Chart, DrawResult, GOOD};
 use crate::analysis::Analysis;
 use crate::data::RevocationRow;
-use crate::revocation::Makeup;
+use crate::revocation::{Makeup, Window};
 use crate::units;
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -17,7 +17,10 @@ const LEEWAY: RGBColor = RGBColor(240, 160, 60);
 /// One bar: "scheme action", the measured window, whether the action revoked it, its parts.
 struct Bar {
     label: String,
+    /// Geometric mean over the probes, and its 95% interval (none with one probe).
     window_s: f64,
+    ci: Option<(f64, f64)>,
+    probes: usize,
     rejected: bool,
     makeup: Option<Makeup>,
 }
@@ -29,22 +32,20 @@ pub struct Revocation {
 
 impl Revocation {
     pub fn new(a: &Analysis<'_>) -> Option<Self> {
-        let bar = |r: &RevocationRow| Bar {
+        let bar = |(r, w): (RevocationRow, Window)| Bar {
             label: format!("{} {}", r.scheme, r.action.replace('_', "-")),
             window_s: r.window_s.max(0.0),
+            ci: w.ci,
+            probes: w.n,
             rejected: r.rejected,
-            makeup: Makeup::of(r),
+            makeup: Makeup::of(&r),
         };
         let mut bars = Vec::new();
         for s in &a.schemes {
             for action in ["logout", "logout_all"] {
-                bars.extend(a.revocation(s, action).map(bar));
+                bars.extend(a.revocation_summary(s, action).map(bar));
             }
         }
-        // Actions other than the two known ones, in file order.
-        bars.extend(
-            a.results.revocation.iter().filter(|r| r.action != "logout" && r.action != "logout_all").map(bar),
-        );
         (!bars.is_empty()).then_some(Revocation { bars })
     }
 
@@ -69,7 +70,14 @@ impl Chart for Revocation {
         "How long a logged-out credential is still accepted".into()
     }
     fn note(&self) -> String {
-        let mut note = "one probe per scheme and action (not repeated): no interval".to_string();
+        let probes = self.bars.iter().map(|b| b.probes).max().unwrap_or(0);
+        let mut note = if probes > 1 {
+            format!(
+                "bars: geometric mean of {probes} independent probes per scheme and action, whiskers: its 95% CI (t on log windows)"
+            )
+        } else {
+            "one probe per scheme and action (not repeated): no interval".to_string()
+        };
         match (self.ttl(), self.default_ttl()) {
             (Some(t), Some(d)) => note.push_str(&format!(
                 "; measured with a {} test TTL; outlines: up to the default TTL ({}) + leeway, projected",
@@ -157,8 +165,22 @@ impl Chart for Revocation {
                 .label(format!("+ the JWT verifier's {} leeway after expiry", units::duration(l)))
                 .legend(|(x, y)| Rectangle::new([(x, y - 6), (x + 18, y + 6)], LEEWAY.filled()));
         }
+        chart.draw_series(indexed().filter_map(|(i, b)| {
+            let (lo, hi) = b.ci?;
+            let x = i as f64;
+            Some(PathElement::new(
+                vec![
+                    (x, lo.max(floor)),
+                    (x, hi.max(floor)),
+                    (x - w / 3.0, hi.max(floor)),
+                    (x + w / 3.0, hi.max(floor)),
+                ],
+                BLACK.stroke_width(2),
+            ))
+        }))?;
         chart.draw_series(indexed().map(|(i, b)| {
-            Text::new(units::seconds(b.window_s), (i as f64, b.window_s.max(floor) * 1.4), centered(15))
+            let top = b.ci.map_or(b.window_s, |c| c.1).max(b.window_s);
+            Text::new(units::seconds(b.window_s), (i as f64, top.max(floor) * 1.4), centered(15))
         }))?;
         draw_legend(&mut chart, SeriesLabelPosition::UpperMiddle)
     }
