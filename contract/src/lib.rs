@@ -4,7 +4,7 @@
 //! Keyed by *credential kind*, not by scheme name: a new scheme that issues one of the existing
 //! kinds (a session id in a cookie, a sealed cookie, a bearer token) needs no generator change.
 //!
-//! - [`path`]: the six routes every scheme serves.
+//! - [`path`]: the six routes of the auth API every scheme serves, and `/metrics` beside them.
 //! - [`credential`]: [`CredentialKind`], the cookie names and the bearer header form.
 //! - [`body`]: the JSON bodies on the wire — login request, the answers that issue a credential,
 //!   the refresh request, the error body.

@@ -13,3 +13,7 @@ pub const REFRESH: &str = "/auth/refresh";
 pub const LOGOUT: &str = "/auth/logout";
 /// `POST` with a credential: 204 where the server can end every session of the user, else 501.
 pub const LOGOUT_ALL: &str = "/auth/logout-all";
+/// `GET`, no credential: the server's own counters and gauges as OpenMetrics text (what an
+/// operator's Prometheus scrapes). Outside the auth API: no scheme's `/api/me` contract depends on
+/// it, and it answers the same with or without a credential.
+pub const METRICS: &str = "/metrics";

@@ -9,7 +9,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-pub use authbench_contract::path::{HEALTHZ, LOGIN, LOGOUT, LOGOUT_ALL, ME, REFRESH};
+pub use authbench_contract::path::{HEALTHZ, LOGIN, LOGOUT, LOGOUT_ALL, ME, METRICS, REFRESH};
 use authbench_contract::{CookieIssued, LoginRequest};
 use axum::Json;
 use axum::Router;
@@ -21,6 +21,7 @@ use axum::routing::{get, post};
 
 use crate::body::Body;
 use crate::error::{Error, Result};
+use crate::metrics::CacheReading;
 use crate::users::Users;
 
 pub use crate::limits::{MAX_BODY_BYTES, MAX_CREDENTIAL_BYTES};
@@ -46,12 +47,19 @@ pub trait Scheme: Clone + Send + Sync + 'static {
     fn logout(&self, who: Self::Principal) -> impl Future<Output = Result<Response>> + Send;
 
     fn logout_all(&self, who: Self::Principal) -> impl Future<Output = Result<Response>> + Send;
+
+    /// The scheme's in-process cache as `GET /metrics` shows it; `None` (the default) for a
+    /// scheme without one.
+    fn cache(&self) -> impl Future<Output = Option<CacheReading>> + Send {
+        std::future::ready(None)
+    }
 }
 
 /// The Router of a scheme: the same routes and limits for all.
 pub fn router<S: Scheme>(scheme: S) -> Router {
     Router::new()
         .route(HEALTHZ, get(healthz))
+        .route(METRICS, get(metrics::<S>))
         .route(LOGIN, post(login::<S>))
         .route(ME, get(me::<S>))
         .route(REFRESH, post(refresh::<S>))
@@ -65,6 +73,12 @@ pub fn router<S: Scheme>(scheme: S) -> Router {
 
 async fn healthz() -> &'static str {
     "ok"
+}
+
+/// Outside the auth API: no credential is read, so one sent changes nothing.
+async fn metrics<S: Scheme>(State(scheme): State<S>) -> Response {
+    let body = crate::metrics::encode(scheme.cache().await.as_ref());
+    ([(header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE)], body).into_response()
 }
 
 /// axum's own 404 and 405 have empty bodies: answer them in the crate's JSON shape (axum still

@@ -165,7 +165,13 @@ pub fn parse_ttl(s: &str) -> Result<Duration, String> {
 /// Options of `authbench serve`.
 #[derive(Debug, Clone, Args)]
 #[command(
-    about = "Run one auth server (cookie, session, jwt, jwt-revocable, jwt-pubsub, session-cached, session-tracked) on loopback (another address with a warning)"
+    about = "Run one auth server (cookie, session, jwt, jwt-revocable, jwt-pubsub, session-cached, session-tracked) on loopback (another address with a warning)",
+    after_help = "Routes: GET /healthz, POST /auth/login, GET /api/me, POST /auth/refresh, POST /auth/logout, \
+                  POST /auth/logout-all; and GET /metrics (no credential): OpenMetrics text for Prometheus. \
+                  session-cached and session-tracked expose their cache there (authbench_cache_hits_total, \
+                  _misses_total, session-tracked's _invalidations_total, _untracked_total, _flushes_total; \
+                  the gauges authbench_cache_entries, _capacity and _bytes, estimated as entries x a measured \
+                  per-entry size); the other schemes answer an empty exposition."
 )]
 pub struct ServeArgs {
     /// Auth design to serve.

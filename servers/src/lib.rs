@@ -1,7 +1,7 @@
 //! Equivalent auth servers over one API contract: the three original designs and their variants.
 //!
 //! - [`api`]: the Router every scheme shares — routes, body limits, the [`api::Scheme`] trait every
-//!   design implements, the shared handlers (`/healthz`, login, `/api/me`) and cookie helpers. The
+//!   design implements, the shared handlers (`/healthz`, `/metrics`, login, `/api/me`) and cookie helpers. The
 //!   wire contract itself (paths, cookie names, JSON bodies, the `listening on` line) is
 //!   `authbench_contract`'s, shared with the load generator.
 //! - [`body`]: request bodies with a read deadline, and the extractor that answers 408.
@@ -26,6 +26,10 @@
 //! - [`session_tracked`]: the session scheme with Redis server-assisted client-side caching
 //!   (RESP3 `CLIENT TRACKING`, invalidation pushes, a bounded moka cache; stated expiry and
 //!   failure semantics).
+//! - [`record_cache`]: the record cache both cached schemes keep (one builder), and its entries'
+//!   estimated bytes (entries × a measured per-entry cost).
+//! - [`metrics`]: `GET /metrics`, the OpenMetrics exposition of a scheme's cache counters and
+//!   gauges (empty for schemes without a cache), and its parser for `compare`.
 //! - [`store`]: the bounded, reconnecting Redis connection `jwt_revocable` and `jwt_pubsub` use.
 //! - [`id`]: random 128-bit ids (session ids, refresh-token ids).
 //! - [`users`]: the synthetic user directory and argon2id password verification.
@@ -59,6 +63,8 @@ pub mod jwt_pubsub;
 pub mod jwt_revocable;
 pub mod limits;
 pub mod linger;
+pub mod metrics;
+pub mod record_cache;
 pub mod redis_cluster;
 pub mod redis_server;
 pub mod revocation_store;

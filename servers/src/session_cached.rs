@@ -17,17 +17,18 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use crate::api::{self, Scheme};
+use crate::error::Result;
+use crate::metrics::CacheReading;
+use crate::record_cache::{self, RecordCache};
+use crate::session::{COOKIE_NAME, SessionAuth, SessionScheme};
+use crate::session_key::SESSION_ID_LEN;
+use crate::users::Users;
 use axum::body::Bytes;
 use axum::extract::FromRequestParts;
 use axum::http::HeaderMap;
 use axum::http::request::Parts;
 use axum::response::Response;
-use moka::future::Cache;
-
-use crate::api::{self, Scheme};
-use crate::error::Result;
-use crate::session::{COOKIE_NAME, Record, SessionAuth, SessionScheme};
-use crate::users::Users;
 
 /// Default of `--cache-ttl`.
 pub const DEFAULT_CACHE_TTL: Duration = Duration::from_secs(1);
@@ -49,15 +50,16 @@ pub struct CachedScheme {
 
 struct Inner {
     base: SessionScheme,
-    cache: Cache<String, Record>,
+    /// Session id → record.
+    cache: RecordCache,
+    capacity: u64,
     stats: CacheStats,
 }
 
 impl CachedScheme {
     pub fn new(base: SessionScheme, ttl: Duration, capacity: u64) -> Self {
-        let cache =
-            Cache::builder().max_capacity(capacity).time_to_live(ttl).support_invalidation_closures().build();
-        CachedScheme { inner: Arc::new(Inner { base, cache, stats: CacheStats::default() }) }
+        let cache = record_cache::build(capacity, ttl, true);
+        CachedScheme { inner: Arc::new(Inner { base, cache, capacity, stats: CacheStats::default() }) }
     }
 
     pub fn base(&self) -> &SessionScheme {
@@ -125,5 +127,20 @@ impl Scheme for CachedScheme {
         // This server's copies of the user's other sessions; other servers keep theirs up to T.
         let _ = self.inner.cache.invalidate_entries_if(move |_, r| r.uid == uid);
         resp
+    }
+
+    async fn cache(&self) -> Option<CacheReading> {
+        let inner = &self.inner;
+        // Keyed by a copy of the session id (`to_owned`: allocated at its length; only ids Redis
+        // knew are inserted, all of that length).
+        let (entries, bytes) = record_cache::held(&inner.cache, SESSION_ID_LEN).await;
+        Some(CacheReading {
+            hits: inner.stats.hits.load(Ordering::Relaxed),
+            misses: inner.stats.misses.load(Ordering::Relaxed),
+            entries,
+            capacity: inner.capacity,
+            bytes,
+            ..CacheReading::default()
+        })
     }
 }

@@ -30,8 +30,9 @@
 //!   cached, even if it was deleted meanwhile; once it expires, a miss waits for Redis and
 //!   answers 503 after `--store-timeout`. The stale bound is the client TTL.
 //!
-//! **Costs beyond the cache hit.** Each cached record costs this server ~450 B (moka entry, the
-//! 68-byte key, the record: measured ad hoc, 100k and 1M entries). Redis keeps a tracking-table
+//! **Costs beyond the cache hit.** Each cached record costs this server ~450 B with compare's key
+//! prefix (moka's entry, the key, the record: [`crate::record_cache`], measured with a counting
+//! allocator; `/metrics` reports entries and their estimated bytes). Redis keeps a tracking-table
 //! entry per key read by any tracking server, ~150 B each with one tracker (ad hoc, 100k keys),
 //! until the key is written. Redis 7's default `tracking-table-max-keys` is 1,000,000: past it
 //! Redis evicts tracked keys and pushes their invalidation (a copy dropped early, never a stale
@@ -51,15 +52,16 @@ use axum::extract::FromRequestParts;
 use axum::http::HeaderMap;
 use axum::http::request::Parts;
 use axum::response::Response;
-use moka::future::Cache;
 use redis::aio::MultiplexedConnection;
 use redis::{AsyncConnectionConfig, IntoConnectionInfo, ProtocolVersion, PushInfo, PushKind, Value};
 use tokio::sync::mpsc;
 
 use crate::api::{self, Scheme};
 use crate::error::{Error, Result};
+use crate::metrics::CacheReading;
+use crate::record_cache::{self, RecordCache};
 use crate::session::{COOKIE_NAME, Record, SessionAuth, SessionScheme, redact_url};
-use crate::session_key::is_well_formed;
+use crate::session_key::{SESSION_ID_LEN, is_well_formed};
 use crate::users::Users;
 
 /// Pause between two attempts to bring a lost tracking connection back.
@@ -89,7 +91,11 @@ pub struct TrackedScheme {
 struct Inner {
     base: SessionScheme,
     /// Redis key → record.
-    cache: Cache<String, Record>,
+    cache: RecordCache,
+    capacity: u64,
+    /// Allocation of one of this server's Redis keys (prefix + tag + id, all alike), for the
+    /// cache's estimated bytes.
+    key_bytes: usize,
     /// The tracking connection and its "still connected" flag (cleared by the connection's reader
     /// the moment it sees the connection end); `None` while it is being re-established.
     tracker: RwLock<Option<(MultiplexedConnection, Arc<AtomicBool>)>>,
@@ -117,10 +123,13 @@ impl TrackedScheme {
         let info = url.into_connection_info().map_err(failed)?;
         let resp3 = info.redis_settings().clone().set_protocol(ProtocolVersion::RESP3);
         let client = redis::Client::open(info.set_redis_settings(resp3)).map_err(failed)?;
-        let cache = Cache::builder().max_capacity(capacity).time_to_live(cache_ttl).build();
+        let cache = record_cache::build(capacity, cache_ttl, false);
+        let key_bytes = base.store().session_key(&"0".repeat(SESSION_ID_LEN)).capacity();
         let inner = Arc::new(Inner {
             base,
             cache,
+            capacity,
+            key_bytes,
             tracker: RwLock::new(None),
             pushes: Arc::new(AtomicU64::new(0)),
             stats: TrackedStats::default(),
@@ -356,5 +365,21 @@ impl Scheme for TrackedScheme {
         let resp = self.inner.base.logout_all(who).await;
         self.inner.cache.invalidate(&key).await;
         resp
+    }
+
+    async fn cache(&self) -> Option<CacheReading> {
+        let (inner, stats) = (&self.inner, &self.inner.stats);
+        let (entries, bytes) = record_cache::held(&inner.cache, inner.key_bytes).await;
+        let count = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        Some(CacheReading {
+            hits: count(&stats.hits),
+            misses: count(&stats.misses),
+            untracked: Some(count(&stats.untracked)),
+            invalidations: Some(count(&stats.invalidations)),
+            flushes: Some(count(&stats.flushes)),
+            entries,
+            capacity: inner.capacity,
+            bytes,
+        })
     }
 }
