@@ -159,6 +159,19 @@ pub struct SessionsRow {
     /// requests that sent no lookup to Redis, `1 - redis_lookup_calls / requests`.
     #[serde(default)]
     pub cache_hit_ratio: Option<f64>,
+    /// Cached schemes, after the level's lookups (the servers' `/metrics`, summed over replicas):
+    /// records in the caches, their capacity, and their estimated bytes (entries × a per-entry
+    /// cost measured with a counting allocator: `servers::record_cache`).
+    #[serde(default)]
+    pub cache_entries: Option<u64>,
+    #[serde(default)]
+    pub cache_capacity: Option<u64>,
+    #[serde(default)]
+    pub cache_bytes: Option<f64>,
+    /// `session-tracked`, after the level's lookups: keys in Redis's tracking table
+    /// (`INFO stats` `tracking_total_keys`), memory Redis spends on the servers' caches.
+    #[serde(default)]
+    pub redis_tracking_keys: Option<u64>,
 }
 
 /// `shards.csv`: each data-holding Redis node's keys and `used_memory` at rest, per sweep level

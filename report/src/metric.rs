@@ -23,6 +23,8 @@ pub enum Unit {
     /// A number of one-second intervals in which a condition held (`seconds (count)`): a count,
     /// shown as a number, never rescaled to ms.
     SecondsCount,
+    /// Events per second other than requests (`/s`).
+    PerSecond,
 }
 
 impl Unit {
@@ -35,6 +37,7 @@ impl Unit {
             Unit::Bytes => "bytes",
             Unit::Requests => "requests",
             Unit::SecondsCount => "seconds (count)",
+            Unit::PerSecond => "/s",
         }
     }
 }
@@ -117,10 +120,14 @@ pub enum Metric {
     RefreshCpuRedis,
     /// JWT variants: server CPU per `POST /auth/refresh`, µs.
     RefreshCpuServer,
+    /// `session-tracked`: keys Redis told the servers to drop (invalidation pushes, summed over
+    /// replicas) per second of the ramp, whose mix logs out and refreshes (each a write to a
+    /// tracked key).
+    CacheInvalidationsPerSecond,
 }
 
 impl Metric {
-    pub const ALL: [Metric; 33] = [
+    pub const ALL: [Metric; 34] = [
         Metric::HealthzCpu,
         Metric::MeCpuServer,
         Metric::MeCpuRedis,
@@ -154,6 +161,7 @@ impl Metric {
         Metric::RefreshRedisCommands,
         Metric::RefreshCpuRedis,
         Metric::RefreshCpuServer,
+        Metric::CacheInvalidationsPerSecond,
     ];
 
     /// The `metric` column of `summary.csv`.
@@ -192,6 +200,7 @@ impl Metric {
             Metric::RefreshRedisCommands => "refresh_redis_commands_per_req",
             Metric::RefreshCpuRedis => "refresh_cpu_us_per_req_redis",
             Metric::RefreshCpuServer => "refresh_cpu_us_per_req_server",
+            Metric::CacheInvalidationsPerSecond => "cache_invalidations_per_s",
         }
     }
 
@@ -228,6 +237,7 @@ impl Metric {
             | Metric::DenylistBytesPerEntry => Unit::Bytes,
             Metric::LoadErrors | Metric::LoadRequests => Unit::Requests,
             Metric::GeneratorSaturatedSeconds => Unit::SecondsCount,
+            Metric::CacheInvalidationsPerSecond => Unit::PerSecond,
         }
     }
 
@@ -265,5 +275,6 @@ mod tests {
         assert_eq!(Metric::StoreBytesPerSessionR2.unit().as_str(), "r2");
         assert_eq!(Metric::LoadErrors.unit().as_str(), "requests");
         assert_eq!(Metric::GeneratorSaturatedSeconds.unit().as_str(), "seconds (count)");
+        assert_eq!(Metric::CacheInvalidationsPerSecond.unit().as_str(), "/s");
     }
 }

@@ -29,6 +29,9 @@ pub(super) fn claims(d: &mut Document, a: &Analysis<'_>) {
     if let Some(t) = claim_variants(a) {
         items.push(t);
     }
+    if let Some(t) = super::cache::claim_caches(a) {
+        items.push(t);
+    }
     if let Some(t) = claim_checks(a) {
         items.push(t);
     }
@@ -297,41 +300,13 @@ pub(super) fn claim_variants(a: &Analysis<'_>) -> Option<String> {
                 cpu(p),
                 bytes(v),
                 bytes(p),
-                hit_ratios(a, v),
+                super::cache::hit_ratio_text(a, v),
                 semantics(v)
             )
         })
         .collect();
     (!parts.is_empty())
         .then(|| format!("**The middle of the design space** (variants): {}.", parts.join("; ")))
-}
-
-/// ", cache hit ratio 0.95 at 0 stored sessions, 0.07 at 10k (…)": the mean over repeats per
-/// sweep level, for a scheme with a cache; empty for the others.
-fn hit_ratios(a: &Analysis<'_>, scheme: &str) -> String {
-    let mut levels: std::collections::BTreeMap<u64, Vec<f64>> = Default::default();
-    for row in a.results.sessions.iter().filter(|r| r.scheme == scheme) {
-        if let Some(h) = row.cache_hit_ratio {
-            levels.entry(row.sessions).or_default().push(h);
-        }
-    }
-    if levels.is_empty() {
-        return String::new();
-    }
-    let each: Vec<String> = levels
-        .iter()
-        .map(|(n, h)| {
-            format!(
-                "{:.2} at {} stored sessions",
-                h.iter().sum::<f64>() / h.len() as f64,
-                units::count(*n as f64)
-            )
-        })
-        .collect();
-    format!(
-        ", cache hit ratio {} (lookups uniform over all stored sessions: a large level defeats a cache)",
-        each.join(", ")
-    )
 }
 
 /// What a variant changes besides cost and window, stated once.

@@ -74,6 +74,7 @@ pub(super) fn format_unit(x: f64, unit: &str) -> String {
             if noun == "count" { units::count(x) } else { format!("{} {noun}", units::count(x)) }
         }
         "req/s" => format!("{} req/s", units::count(x)),
+        "/s" => format!("{}/s", units::count(x)),
         "" | "ratio" | "r2" | "1" | "x" => units::sig(x, 3),
         u => format!("{} {u}", units::sig(x, 3)),
     }

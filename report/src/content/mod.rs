@@ -6,9 +6,11 @@
 //! [`load`] (saturation and load), [`plots`] (with [`revocation_memory`] beside its chart), [`store`] (one Redis or a cluster, per shard),
 //! [`replicas`] (servers behind HAProxy),
 //! [`projection`], [`runtime`], [`appendix`];
-//! [`format`] holds the cell formatting they share.
+//! [`format`] holds the cell formatting they share; [`cache`] the cached schemes' cache figures
+//! (hit ratio, invalidations per second, cache memory) the variants' claim states.
 
 mod appendix;
+mod cache;
 mod claims;
 mod format;
 mod header;
