@@ -341,6 +341,67 @@ fn quick_compare_on_a_redis_cluster_behind_haproxy() {
     assert!(report.contains("## Replicas") && report.contains("HAProxy share"), "no replicas section");
 }
 
+/// `session-tracked` as two replicas: compare reads every replica's `/metrics` (directly, not
+/// through HAProxy) and records the invalidations Redis pushed per second of the ramp (its mix
+/// logs out and refreshes) and, per sweep level, the caches' entries, capacity and estimated
+/// bytes, summed, with Redis's tracking-table size; the report states them.
+#[test]
+fn quick_compare_records_session_trackeds_cache_across_replicas() {
+    require_redis();
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("run");
+    let o = Command::new(BIN)
+        .args(["compare", "--quick", "--no-progress", "--seed", "5", "--stages", "2s:20"])
+        .args(["--schemes", "session-tracked", "--replicas", "2", "--sessions", "0,2k", "--rate", "0.3k"])
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "compare failed: {}", String::from_utf8_lossy(&o.stderr));
+
+    let ramp: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(out.join("runs/session-tracked-r1/ramp/summary.json")).unwrap(),
+    )
+    .unwrap();
+    let writes = ["logout", "refresh"]
+        .iter()
+        .map(|e| ramp["endpoints"][e]["count"].as_u64().unwrap_or(0))
+        .sum::<u64>();
+    assert!(writes > 0, "the ramp's mix logged out or refreshed nobody: {}", ramp["endpoints"]);
+    let summary = csv_rows(&out.join("summary.csv"));
+    let per_s = summary_value(&summary, "session-tracked", "cache_invalidations_per_s");
+    // Each write of a record some replica read is pushed to it; the ramp's writes bound that.
+    let seconds = ramp["duration_s"].as_f64().unwrap();
+    assert!(per_s > 0.0 && per_s <= 2.0 * writes as f64 / seconds * 1.5, "{per_s}/s for {writes} writes");
+
+    let sessions = csv_rows(&out.join("sessions.csv"));
+    assert_eq!(sessions.len(), 2, "{sessions:?}");
+    for level in &sessions {
+        let num = |c: &str| -> f64 { level[c].parse().unwrap_or_else(|_| panic!("{c} = {:?}", level[c])) };
+        let (entries, capacity, bytes) = (num("cache_entries"), num("cache_capacity"), num("cache_bytes"));
+        assert_eq!(capacity, 200_000.0, "two replicas' --cache-capacity summed");
+        assert!(entries >= 1.0 && entries <= capacity, "{level:?}");
+        let per_entry = bytes / entries;
+        assert!((300.0..2_000.0).contains(&per_entry), "{per_entry} B per cached record");
+        // Redis tracks every key a replica read and nobody wrote since: at least what is cached.
+        assert!(num("redis_tracking_keys") >= 1.0, "{level:?}");
+    }
+    // Each replica caches at most the sessions looked up; Redis tracks those, plus the missing keys
+    // the checks' forged ids read (a read of a missing key is tracked too, and never written).
+    let top = sessions.iter().find(|s| s["sessions"] == "2000").unwrap();
+    let used: f64 = top["distinct_sessions_used"].parse().unwrap();
+    assert!(
+        top["cache_entries"].parse::<f64>().unwrap() <= 2.0 * used,
+        "more cached than looked up: {top:?}"
+    );
+    assert!(top["redis_tracking_keys"].parse::<f64>().unwrap() <= used + 500.0, "{top:?}");
+
+    let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(report.contains("**What the session caches cost**"), "no cache bullet");
+    assert!(report.contains("invalidations pushed by Redis during the ramp"), "no invalidations/s");
+    assert!(report.contains("per cached record") && report.contains("tracking table"), "no cache memory");
+}
+
 #[test]
 fn compare_bad_input_exits_2_and_writes_nothing() {
     let tmp = tempfile::tempdir().unwrap();

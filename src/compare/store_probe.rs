@@ -15,7 +15,8 @@
 //! - **command statistics**: `calls` and `usec` of one command from `INFO commandstats`; the
 //!   sweep takes them before and after a level and divides the deltas (Redis's own
 //!   `usec_per_call` is a running average since start, not the level's).
-//! - **keyspace hits**: `keyspace_hits` from `INFO stats`, for the same before/after delta.
+//! - **keyspace hits**: `keyspace_hits` from `INFO stats`, for the same before/after delta; and
+//!   `tracking_total_keys`, the size of Redis's table of keys tracked for client-side caches.
 //! - **memory of sampled keys**: mean `MEMORY USAGE` of a list of keys (the session records and
 //!   the per-user indexes, sampled apart).
 
@@ -155,13 +156,24 @@ impl StoreProbe {
 
     /// `keyspace_hits` (cumulative), summed.
     pub async fn keyspace_hits(&self) -> Result<u64> {
+        self.stats_field("keyspace_hits").await
+    }
+
+    /// `tracking_total_keys`: keys in Redis's tracking table (keys some `CLIENT TRACKING`
+    /// connection read and nobody has written since: Redis memory a tracked cache costs), summed.
+    pub async fn tracking_keys(&self) -> Result<u64> {
+        self.stats_field("tracking_total_keys").await
+    }
+
+    /// A numeric field of `INFO stats`, summed over the nodes.
+    async fn stats_field(&self, field: &str) -> Result<u64> {
         let mut sum = 0;
         for text in self.infos("stats").await? {
             sum += text
                 .lines()
-                .find_map(|l| l.strip_prefix("keyspace_hits:"))
+                .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
                 .and_then(|v| v.trim().parse::<u64>().ok())
-                .context("no keyspace_hits in INFO stats")?;
+                .with_context(|| format!("no {field} in INFO stats"))?;
         }
         Ok(sum)
     }

@@ -18,6 +18,10 @@
 //! - **The lookup's own cost.** `INFO commandstats` of the lookup command (`GETEX`) before and
 //!   after the level: Δusec ÷ Δcalls is Redis's time per lookup at this level; `keyspace_hits`
 //!   likewise. Nothing is reset.
+//! - **The cache, for the cached schemes.** After the level's lookups, every replica's `/metrics`
+//!   (entries held, their estimated bytes; summed) and Redis's `tracking_total_keys` (the keys its
+//!   tracking table holds for `session-tracked`'s servers). The table is not cleared by a level's
+//!   end: the next level's memory at rest carries it, so it is part of that level's `used_memory`.
 //! - **On a Redis Cluster** the same readings are summed over the primaries (memory per session is
 //!   the data's cost; each replica holds a copy on top), and each primary's keys and
 //!   `used_memory` at rest are kept per level: how evenly the hash-tagged keys spread.
@@ -34,6 +38,7 @@ use authbench_loadgen::credentials::{CredentialPool, CredentialsBuilder};
 use authbench_loadgen::ramp::{LoadModel, Ramp};
 use authbench_loadgen::summary::Summary;
 use authbench_servers::SchemeKind;
+use authbench_servers::metrics::CacheReading;
 use authbench_servers::session::SessionStore;
 use tokio_util::sync::CancellationToken;
 
@@ -69,6 +74,9 @@ pub struct Sweep<'a> {
     /// Further replicas behind a load balancer (summed with `server_pid`), and the balancer.
     pub replica_pids: &'a [u32],
     pub proxy_pid: Option<u32>,
+    /// Every server's own address (the one server's, or each replica's behind the proxy): where
+    /// `/metrics` is read.
+    pub replica_addrs: &'a [SocketAddr],
     pub store: &'a Store,
     /// This unit's key prefix: everything under it is this server's (cleared before the sweep).
     pub prefix: &'a str,
@@ -104,6 +112,10 @@ pub struct Level {
     pub redis_usec_per_call: Option<f64>,
     pub redis_lookup_calls: u64,
     pub redis_keyspace_hits: u64,
+    /// After the lookups: the servers' caches (summed over replicas; `None` without a cache), and
+    /// the keys in Redis's tracking table.
+    pub cache: Option<CacheReading>,
+    pub redis_tracking_keys: u64,
     /// The load run's summary (latency, CPU, generator health).
     pub summary: Summary,
 }
@@ -210,6 +222,8 @@ impl Sweep<'_> {
         }
         let calls_after = probe.command_stats(lookup_commands(self.scheme)).await?;
         let hits_after = probe.keyspace_hits().await?;
+        let cache = crate::harness::metrics::cache(self.replica_addrs).await?;
+        let redis_tracking_keys = probe.tracking_keys().await?;
 
         let distinct = match &pool {
             Some(pool) => pool.distinct_used(),
@@ -233,6 +247,8 @@ impl Sweep<'_> {
                 .flatten(),
             redis_lookup_calls: calls_after.calls.saturating_sub(calls_before.calls),
             redis_keyspace_hits: hits_after.saturating_sub(hits_before),
+            cache,
+            redis_tracking_keys,
             summary,
         })
     }

@@ -5,10 +5,12 @@
 //! - [`replicas`]: a scheme's server as one process or N replicas behind HAProxy.
 //! - [`redis`]: the private redis-server, Redis INFO readings, deleting a run's keys by prefix.
 //! - [`http`]: one-connection-per-call HTTP/1.1 requests for checks and probes.
+//! - [`metrics`]: the servers' `GET /metrics` cache readings, summed over replicas.
 //! - [`credential`]: [`credential::Cred`], the real login, and the `GET /api/me` probe.
 
 pub mod credential;
 pub mod http;
+pub mod metrics;
 pub mod redis;
 pub mod replicas;
 pub mod server;

@@ -19,6 +19,7 @@ pub async fn run(u: &Unit<'_>, health: &mut Health, r: &mut UnitResult) -> Resul
         server_pid: u.server.pid(),
         replica_pids: &u.server.other_pids(),
         proxy_pid: u.server.proxy_pid(),
+        replica_addrs: &u.server.replica_addrs(),
         store: &ctx.store,
         prefix: u.prefix,
         keys: &ctx.keys.issue,
@@ -79,6 +80,10 @@ fn sessions_row(scheme: SchemeKind, repeat: u32, level: &Level) -> SessionsRow {
         preload_s: Some(level.preload.as_secs_f64()),
         rest_wait_s: Some(level.rest_wait.as_secs_f64()),
         cache_hit_ratio: cache_hit_ratio(scheme, level),
+        cache_entries: level.cache.map(|c| c.entries),
+        cache_capacity: level.cache.map(|c| c.capacity),
+        cache_bytes: level.cache.map(|c| c.bytes as f64),
+        redis_tracking_keys: (scheme == SchemeKind::SessionTracked).then_some(level.redis_tracking_keys),
     }
 }
 
