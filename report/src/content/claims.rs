@@ -282,6 +282,10 @@ pub(super) fn claim_variants(a: &Analysis<'_>) -> Option<String> {
         a.metric_mean(s, Metric::MeCpuTotal).map_or("not measured".to_string(), |v| format!("{v:.1} µs"))
     };
     let bytes = |s: &str| {
+        // The JWT variants keep nothing per user: their store grows with revocations instead.
+        if let Some(b) = a.metric_mean(s, Metric::StoreBytesPerRevokedToken) {
+            return format!("nothing ({} per revoked token)", units::bytes(b));
+        }
         if !a.uses_store(s) {
             return "nothing".to_string();
         }

@@ -82,7 +82,7 @@ impl Chart for DesignSpace {
         let probes = self.points.iter().map(|p| p.probes).max().unwrap_or(0);
         let window = if probes > 1 {
             format!(
-                "vertical whiskers (window): 95% CI over {probes} cross-server probes after logout (t on log windows; geometric mean)"
+                "vertical whiskers: 95% CI of the window over {probes} cross-server probes (geometric mean)"
             )
         } else {
             "window: one cross-server probe per scheme after logout (not repeated): no interval".to_string()
@@ -126,6 +126,13 @@ impl Chart for DesignSpace {
                 )))?;
             }
             chart.draw_series(std::iter::once(Circle::new((p.cpu.mean, y), 7, color.filled())))?;
+            if label_ys[i] > y * 1.01 {
+                // A raised label: a thin leader back to its point.
+                chart.draw_series(std::iter::once(PathElement::new(
+                    vec![(p.cpu.mean, y), (p.cpu.mean, label_ys[i])],
+                    color.mix(0.5).stroke_width(1),
+                )))?;
+            }
             chart.draw_series(std::iter::once(Text::new(
                 Self::label(p),
                 (p.cpu.mean, label_ys[i]),
@@ -140,7 +147,7 @@ impl Chart for DesignSpace {
 }
 
 /// Where each point's label sits: at the point, or raised above labels that would overlap it
-/// (points within a factor 2 of window and a third of the CPU axis of each other; the schemes
+/// (labels within a factor 1.6 of window and a third of the CPU axis of each other; the schemes
 /// with a ~1 ms window crowd there).
 fn label_heights(points: &[Point], xmax: f64) -> Vec<f64> {
     let mut order: Vec<usize> = (0..points.len()).collect();
@@ -150,8 +157,9 @@ fn label_heights(points: &[Point], xmax: f64) -> Vec<f64> {
     for i in order {
         let x = points[i].cpu.mean;
         let mut y = points[i].window_s.max(1e-4);
-        while placed.iter().any(|&(px, py)| (px - x).abs() < xmax / 3.0 && (y / py).log2().abs() < 1.0) {
-            y *= 2.0;
+        while placed.iter().any(|&(px, py)| (px - x).abs() < xmax / 3.0 && (y / py).ln().abs() < 1.6f64.ln())
+        {
+            y *= 1.6;
         }
         placed.push((x, y));
         ys[i] = y;
