@@ -69,24 +69,41 @@ pub async fn clear_prefix(url: &str, prefix: &str) -> Result<()> {
     clear_prefix_on(url, prefix, Node::Single).await
 }
 
-/// Keys matching the glob `pattern` on one node (`SCAN MATCH`: never `KEYS`, which blocks Redis).
+/// Keys matching the glob `pattern` on one node.
 pub async fn count_matching(url: &str, pattern: &str) -> Result<u64> {
     let mut conn = probe_connection(url).await?;
-    let (mut cursor, mut n) = (0u64, 0u64);
-    loop {
+    let (mut scan, mut n) = (Scan::new(pattern), 0u64);
+    while let Some(keys) = scan.next(&mut conn).await? {
+        n += keys.len() as u64;
+    }
+    Ok(n)
+}
+
+/// One `SCAN MATCH` pass over a node, a batch of keys at a time (never `KEYS`, which blocks Redis).
+struct Scan {
+    pattern: String,
+    /// `None` once Redis has returned cursor 0: the pass is complete.
+    cursor: Option<u64>,
+}
+
+impl Scan {
+    fn new(pattern: &str) -> Scan {
+        Scan { pattern: pattern.to_owned(), cursor: Some(0) }
+    }
+
+    /// The next batch (possibly empty), or `None` when the pass is over.
+    async fn next(&mut self, conn: &mut redis::aio::MultiplexedConnection) -> Result<Option<Vec<String>>> {
+        let Some(cursor) = self.cursor else { return Ok(None) };
         let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
             .arg(cursor)
             .arg("MATCH")
-            .arg(pattern)
+            .arg(&self.pattern)
             .arg("COUNT")
             .arg(10_000)
-            .query_async(&mut conn)
+            .query_async(conn)
             .await?;
-        n += keys.len() as u64;
-        if next == 0 {
-            return Ok(n);
-        }
-        cursor = next;
+        self.cursor = (next != 0).then_some(next);
+        Ok(Some(keys))
     }
 }
 
@@ -103,16 +120,8 @@ pub enum Node {
 /// [`clear_prefix`] on one node of either kind.
 pub async fn clear_prefix_on(url: &str, prefix: &str, node: Node) -> Result<()> {
     let mut conn = probe_connection(url).await?;
-    let mut cursor: u64 = 0;
-    loop {
-        let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
-            .arg(cursor)
-            .arg("MATCH")
-            .arg(format!("{prefix}*"))
-            .arg("COUNT")
-            .arg(10_000)
-            .query_async(&mut conn)
-            .await?;
+    let mut scan = Scan::new(&format!("{prefix}*"));
+    while let Some(keys) = scan.next(&mut conn).await? {
         match node {
             _ if keys.is_empty() => {}
             Node::Single => {
@@ -126,11 +135,8 @@ pub async fn clear_prefix_on(url: &str, prefix: &str, node: Node) -> Result<()> 
                 let _: () = pipe.query_async(&mut conn).await?;
             }
         }
-        if next == 0 {
-            return Ok(());
-        }
-        cursor = next;
     }
+    Ok(())
 }
 
 #[cfg(test)]
