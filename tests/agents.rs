@@ -164,7 +164,8 @@ async fn three_agents_at_a_third_merge_to_one_generator_at_the_whole_rate() {
     // Tolerance: a request in flight when the clock stops may be unfinished — at most one per
     // pool member (6 in both runs).
     assert!(mm.count.abs_diff(sm.count) <= 6, "merged {} vs one generator {}", mm.count, sm.count);
-    assert_eq!(merged.endpoints["login"].count, 6, "the pools add up to the one pool");
+    // The pools' logins are set-up, not load (their CPU is not in the figures either).
+    assert_eq!(merged.endpoints["login"].count, 0, "pool logins counted as load");
     assert_eq!(merged.total.count, parts.iter().map(|p| p.total.count).sum::<u64>());
     assert!((merged.duration_s - 2.0).abs() < 0.3, "{}", merged.duration_s);
     assert!((mm.rps - sm.rps).abs() < 0.1 * sm.rps, "{} vs {}", mm.rps, sm.rps);

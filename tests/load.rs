@@ -273,3 +273,41 @@ fn session_run_samples_server_and_redis_cost() {
     let text = String::from_utf8_lossy(&o.stdout);
     assert!(text.contains("redis:") && text.contains("µs CPU/request"), "{text}");
 }
+
+/// Regression (issue 21): the knee's CPU percentages read 0.66× what the step's own µs/request ×
+/// achieved rate gives, because the percentage divided by the time to the summary (after the
+/// pool's logins and the drain) rather than the span its two CPU readings bound. Both figures come
+/// from the same two readings; they must agree.
+#[test]
+fn server_cpu_percent_agrees_with_cpu_per_request_times_rate() {
+    let server = Server::spawn("cookie", &[]);
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("run");
+    let o = load(&[
+        "--target",
+        &server.base,
+        "--scheme",
+        "cookie",
+        "--rate",
+        "1500",
+        "--vus",
+        "200",
+        "-d",
+        "2s",
+        "--server-pid",
+        &server.pid().to_string(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let s = summary(&out);
+    let per_req = s["server"]["cpu_us_per_req"].as_f64().unwrap();
+    let percent = s["server"]["cpu_percent"].as_f64().unwrap();
+    let rate = s["total"]["count"].as_f64().unwrap() / s["duration_s"].as_f64().unwrap();
+    let implied = per_req * rate / 1e4;
+    let ratio = percent / implied;
+    assert!(
+        (0.9..=1.1).contains(&ratio),
+        "cpu % {percent:.1} vs µs/req × rate {implied:.1} (ratio {ratio:.3}): {s}"
+    );
+}

@@ -46,7 +46,8 @@ pub struct LoadArgs {
     pub scheme: String,
 
     /// Closed model: this many virtual users (connections) for --duration. Open model: the pool of
-    /// logged-in users sharing the arrivals (default: max rate / 100, at least 10).
+    /// logged-in users sharing the arrivals (default: max rate / 100, at least 10); the pool logs
+    /// in before the clock starts, as set-up: its logins and their CPU are not in the figures.
     #[arg(long, short = 'c', visible_alias = "connections")]
     pub vus: Option<String>,
 

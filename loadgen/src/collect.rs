@@ -49,7 +49,11 @@ pub(crate) struct Sampler {
     redis_keys_max: Option<u64>,
     self_first: Option<Duration>,
     self_last: Option<Duration>,
+    /// When the first and the latest samples were read: the CPU percentages divide each process's
+    /// CPU delta by this span, the one its two readings bound. (Dividing by the time to the
+    /// summary, taken after the stop and the drain, read 0.66× the true figure on 2 s knee steps.)
     wall_first: Instant,
+    wall_last: Instant,
 }
 
 impl Sampler {
@@ -60,6 +64,7 @@ impl Sampler {
         mut redis: Option<RedisProbe>,
     ) -> Sampler {
         let pids: Vec<u32> = pid.into_iter().chain(replicas.iter().copied()).collect();
+        let wall_first = Instant::now();
         let server_first = pid.and_then(|_| sample::read_procs(&pids).ok());
         let proxy = proxy.and_then(|p| Some((p, sample::read_proc(p).ok()?)));
         let redis_first = match &mut redis {
@@ -83,8 +88,38 @@ impl Sampler {
             redis_keys_max: redis_first.map(|r| r.keys),
             self_first,
             self_last: self_first,
-            wall_first: Instant::now(),
+            wall_first,
+            wall_last: wall_first,
         }
+    }
+}
+
+impl Sampler {
+    /// Take every first reading again, just before the load starts: what happened since
+    /// [`Sampler::start`] (the open model's pool logging in, with its password hashing) is not
+    /// part of the load's cost per request.
+    pub(crate) async fn rebase(&mut self) {
+        self.wall_first = Instant::now();
+        if self.pid.is_some() {
+            self.server_first = sample::read_procs(&self.pids).ok().or(self.server_first);
+            self.server_last = self.server_first;
+            self.server_rss_max = self.server_first.map(|s| s.rss_bytes);
+        }
+        if let Some((pid, first)) = &mut self.proxy
+            && let Ok(p) = sample::read_proc(*pid)
+        {
+            *first = p;
+            self.proxy_last = Some(p);
+        }
+        if let Some(r) = &mut self.redis
+            && let Some(now) = r.sample(INFO_TIMEOUT).await
+        {
+            self.redis_first = Some(now);
+            self.redis_last = Some(now);
+        }
+        self.self_first = sample::self_cpu().or(self.self_first);
+        self.self_last = self.self_first;
+        self.wall_last = self.wall_first;
     }
 }
 
@@ -147,6 +182,7 @@ impl Collector {
         let secs = length.as_secs_f64().max(1e-6);
         let attempts: u64 = self.interval.endpoints.iter().map(|e| e.attempts()).sum();
         let s = &mut self.sampler;
+        s.wall_last = Instant::now();
 
         let mut server_cpu = None;
         let mut server_rss = None;
@@ -289,7 +325,7 @@ impl Collector {
         let attempts: u64 = t.endpoints.iter().map(|e| e.attempts()).sum();
         let (sent, received) = t.bytes();
         let s = &self.sampler;
-        let wall = s.wall_first.elapsed().as_secs_f64().max(1e-6);
+        let wall = s.wall_last.saturating_duration_since(s.wall_first).as_secs_f64().max(1e-6);
         let server_delta = match (s.server_first, s.server_last) {
             (Some(a), Some(b)) => Some(b.cpu.saturating_sub(a.cpu)),
             _ => None,
