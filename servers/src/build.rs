@@ -97,7 +97,8 @@ pub async fn build(args: &ServeArgs) -> Result<Built> {
             let store = SessionStore::connect_to(&target, &prefix, args.ttl, args.store_timeout)
                 .await?
                 .with_durable_logout(args.durable_logout.then_some(DURABLE_WAIT))
-                .with_max_age(args.max_age);
+                .with_max_age(args.max_age)
+                .with_max_sessions(args.max_sessions);
             let session = SessionScheme::new(users, store, args.same_site);
             match args.scheme {
                 SchemeKind::SessionCached => {

@@ -223,6 +223,12 @@ pub struct ServeArgs {
     #[arg(long, default_value = "24h", value_parser = parse_ttl)]
     pub max_age: Duration,
 
+    /// session schemes: most sessions one user may hold at once; a login beyond it ends the
+    /// user's oldest session. Each login also prunes the user's index of sessions that are gone,
+    /// so the index (and logout-all's work) stays bounded by this.
+    #[arg(long, default_value = "32", value_parser = parse_count)]
+    pub max_sessions: u64,
+
     /// Bound on one session-store call (Redis round trip included); past it the request answers
     /// 503 rather than wait. Raise it on an overloaded machine whose Redis replies late.
     #[arg(long, default_value = "400ms", value_parser = authbench_util::parse::parse_duration)]
@@ -285,6 +291,7 @@ impl ServeArgs {
             fast_login: false,
             ttl: Duration::from_secs(15 * 60),
             max_age: crate::session::DEFAULT_MAX_AGE,
+            max_sessions: crate::session::DEFAULT_MAX_SESSIONS,
             refresh_ttl: Duration::from_secs(7 * 24 * 3600),
             store_timeout: crate::session::STORE_TIMEOUT,
             cache_ttl: crate::session_cached::DEFAULT_CACHE_TTL,

@@ -4,8 +4,12 @@
 //! Redis layout (all keys under the server's prefix, `{tag}` the user's hash tag):
 //! - `{tag}s:<random>` → `{"uid":…,"iat":…}` with the idle TTL, refreshed by `GETEX … EX ttl` on
 //!   every authenticated request: one round trip, no extra `EXPIRE`.
-//! - `{tag}u:<uid>` → set of that user's session ids (random parts), for logout-all; its TTL
-//!   follows the newest session.
+//! - `{tag}u:<uid>` → that user's session ids (random parts), a sorted set scored by login time,
+//!   for logout-all; its TTL is the absolute lifetime from the newest login. At most
+//!   `--max-sessions` members: a login beyond it ends the oldest, and each login prunes members
+//!   that are gone, so logout-all's script never walks an unbounded index.
+//! - `{tag}r:<random>` → a rotated-away id's `<uid>:<family>` (reuse detection), `{tag}f:<family>`
+//!   → the family's current id: written by refresh only (see [`ROTATE_LUA`]).
 //!
 //! A new id on every login and refresh (no fixation); an id that is not in Redis is never adopted.
 //! Every store call is bounded by the store timeout (`serve --store-timeout`, default
@@ -102,16 +106,99 @@ pub struct SessionStore {
     /// Bound on one store call; past it the request answers 503.
     timeout: Duration,
     logout_all: redis::Script,
+    login: redis::Script,
+    rotate: redis::Script,
+    /// Sessions one user may hold (`serve --max-sessions`); a login beyond it ends the oldest.
+    max_sessions: u64,
     /// `--durable-logout`: logout and logout-all wait for one replica (`WAIT 1 <ms>`), sent in the
     /// same pipeline as the delete so that it reaches that key's primary.
     durable_wait: Option<Duration>,
 }
 
+/// Default of `serve --max-sessions`: sessions one user may hold at once; a login beyond it ends
+/// the user's oldest session.
+pub const DEFAULT_MAX_SESSIONS: u64 = 32;
+
 /// The logout-all script: KEYS[1] the user's index, ARGV[1] the key prefix of the user's sessions
 /// (same hash tag, same slot).
-const LOGOUT_ALL_LUA: &str = "local ids = redis.call('SMEMBERS', KEYS[1]) \
+const LOGOUT_ALL_LUA: &str = "local ids = redis.call('ZRANGE', KEYS[1], 0, -1) \
      for _, id in ipairs(ids) do redis.call('DEL', ARGV[1] .. id) end \
      redis.call('DEL', KEYS[1]) return #ids";
+
+/// The login script, one round trip: store the record, add it to the user's index (scored by login
+/// time), prune the index of sessions that are gone (expired, logged out) or past the absolute
+/// lifetime, end the oldest beyond the cap, and give the index the absolute lifetime.
+/// KEYS[1] the new session, KEYS[2] the index. ARGV: record, idle TTL, member, now (s), max age
+/// (s), cap, the user's session-key prefix. Pruning reads each member once (`EXISTS`): bounded by
+/// the cap, so a login's cost in Redis never grows with the user's history.
+const LOGIN_LUA: &str = "redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2]) \
+     local cutoff = tonumber(ARGV[4]) - tonumber(ARGV[5]) \
+     local all = redis.call('ZRANGE', KEYS[2], 0, -1, 'WITHSCORES') \
+     for i = 1, #all, 2 do \
+       local m, at = all[i], tonumber(all[i + 1]) \
+       if at <= cutoff or redis.call('EXISTS', ARGV[7] .. m) == 0 then \
+         redis.call('DEL', ARGV[7] .. m) redis.call('ZREM', KEYS[2], m) end \
+     end \
+     redis.call('ZADD', KEYS[2], ARGV[4], ARGV[3]) \
+     local over = redis.call('ZCARD', KEYS[2]) - tonumber(ARGV[6]) \
+     if over > 0 then \
+       for _, m in ipairs(redis.call('ZRANGE', KEYS[2], 0, over - 1)) do \
+         redis.call('DEL', ARGV[7] .. m) redis.call('ZREM', KEYS[2], m) end \
+     end \
+     redis.call('EXPIRE', KEYS[2], ARGV[5]) return 1";
+
+/// The rotation script, one atomic step: the old id's end, the new id's start and the index
+/// change in one script, so a logout-all can never run between them and miss the new id (it did
+/// when rotation was a `GETDEL` and then a `MULTI`: a thief refreshing in a loop survived the
+/// victim's logout-all in about a third of tries).
+/// KEYS[1] the presented session, KEYS[2] the new session, KEYS[3] the presented session's
+/// tombstone. ARGV: now (s), max age (s), idle TTL (s), presented member, new member, the user's
+/// key prefix `<prefix>{<tag>}` (the index, family and session keys are built on it: one slot).
+/// Returns the user id (a string) on success; 0 when refused (unknown, gone, or past the absolute
+/// lifetime, which it also ends); -1 when the presented id had already been rotated away: a copy
+/// is being replayed, so the family's current session ends too (reuse detection, RFC 9700
+/// §4.14.2, as the JWT variants do).
+/// The new record keeps the login's `iat`, so the absolute lifetime counts from the login however
+/// often the session is refreshed, and names its family (the first session's random part). The
+/// tombstone (`<uid>:<family>`) lives as long as the rotated-away session could have.
+const ROTATE_LUA: &str = "local raw = redis.call('GET', KEYS[1]) \
+     if not raw then \
+       local t = redis.call('GET', KEYS[3]) \
+       if not t then return 0 end \
+       local tuid, fam = string.match(t, '^(%d+):(%x+)$') \
+       if not fam then return 0 end \
+       local fk = ARGV[6] .. 'f:' .. fam \
+       local cur = redis.call('GET', fk) \
+       if cur then redis.call('DEL', ARGV[6] .. 's:' .. cur) \
+         redis.call('ZREM', ARGV[6] .. 'u:' .. tuid, cur) end \
+       redis.call('DEL', fk, KEYS[3]) return -1 end \
+     local uid = string.match(raw, '\"uid\":(%d+)') \
+     local iat = string.match(raw, '\"iat\":(%d+)') \
+     if not uid or not iat then return 0 end \
+     local index = ARGV[6] .. 'u:' .. uid \
+     redis.call('DEL', KEYS[1]) redis.call('ZREM', index, ARGV[4]) \
+     local left = tonumber(iat) + tonumber(ARGV[2]) - tonumber(ARGV[1]) \
+     if left <= 0 then return 0 end \
+     local fam = string.match(raw, '\"fam\":\"(%x+)\"') or ARGV[4] \
+     local rec = '{\"uid\":' .. uid .. ',\"iat\":' .. iat .. ',\"fam\":\"' .. fam .. '\"}' \
+     local ttl = math.min(tonumber(ARGV[3]), left) \
+     redis.call('SET', KEYS[2], rec, 'EX', ttl) \
+     redis.call('ZADD', index, iat, ARGV[5]) \
+     redis.call('SET', ARGV[6] .. 'f:' .. fam, ARGV[5], 'EX', left) \
+     redis.call('SET', KEYS[3], uid .. ':' .. fam, 'EX', ttl) \
+     return uid";
+
+/// What a refresh found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rotated {
+    /// The presented session was live: it is gone and `new` replaces it, for `uid`.
+    New { uid: u64, new: String },
+    /// Unknown, gone, or past the absolute lifetime: refused.
+    Refused,
+    /// The presented id had been rotated away already: a copy is being replayed, and the family's
+    /// current session was ended (reuse detection). Refused.
+    ReuseDetected,
+}
 
 impl SessionStore {
     /// Connect with a multiplexed, reconnecting connection, each store call bounded by `timeout`
@@ -167,6 +254,9 @@ impl SessionStore {
             max_age_secs: DEFAULT_MAX_AGE.as_secs().max(ttl.as_secs()),
             timeout: response_timeout,
             logout_all: redis::Script::new(LOGOUT_ALL_LUA),
+            login: redis::Script::new(LOGIN_LUA),
+            rotate: redis::Script::new(ROTATE_LUA),
+            max_sessions: DEFAULT_MAX_SESSIONS,
             durable_wait: None,
         })
     }
@@ -181,6 +271,12 @@ impl SessionStore {
     /// Set the absolute lifetime (`serve --max-age`; never below the idle TTL).
     pub fn with_max_age(mut self, max_age: Duration) -> SessionStore {
         self.max_age_secs = max_age.as_secs().max(self.ttl_secs);
+        self
+    }
+
+    /// Cap the sessions one user may hold (`serve --max-sessions`, at least 1).
+    pub fn with_max_sessions(mut self, cap: u64) -> SessionStore {
+        self.max_sessions = cap.max(1);
         self
     }
 
@@ -227,22 +323,39 @@ impl SessionStore {
         }
     }
 
+    fn record(uid: u64) -> String {
+        serde_json::to_string(&Record { uid, iat: api::now_secs() }).expect("record serializes")
+    }
+
+    /// A fresh user's first session as plain commands (preloading only: nothing to prune or cap).
     fn create_pipe(&self, pipe: &mut redis::Pipeline, uid: u64, sid: &str) {
-        let record = serde_json::to_string(&Record { uid, iat: api::now_secs() }).expect("record serializes");
         let user_key = self.user_key(uid);
-        pipe.cmd("SET").arg(self.session_key(sid)).arg(record).arg("EX").arg(self.ttl_secs).ignore();
-        pipe.cmd("SADD").arg(&user_key).arg(Layout::member(sid)).ignore();
+        pipe.cmd("SET")
+            .arg(self.session_key(sid))
+            .arg(Self::record(uid))
+            .arg("EX")
+            .arg(self.ttl_secs)
+            .ignore();
+        pipe.cmd("ZADD").arg(&user_key).arg(api::now_secs()).arg(Layout::member(sid)).ignore();
         pipe.cmd("EXPIRE").arg(&user_key).arg(self.max_age_secs).ignore();
     }
 
-    /// Create a session for `uid`: one atomic round trip, in the user's slot. Returns the new id.
+    /// Create a session for `uid`: one script in the user's slot (record, index, pruning, cap).
+    /// Returns the new id.
     pub async fn create(&self, uid: u64) -> Result<String> {
         let sid = self.layout.new_session_id(uid);
-        let mut pipe = redis::pipe();
-        pipe.atomic();
-        self.create_pipe(&mut pipe, uid, &sid);
+        let (tag, _) = Layout::split(&sid).expect("a new id is well formed");
+        let mut call = self.login.key(self.session_key(&sid));
+        call.key(self.user_key(uid));
+        call.arg(Self::record(uid))
+            .arg(self.ttl_secs)
+            .arg(Layout::member(&sid))
+            .arg(api::now_secs())
+            .arg(self.max_age_secs)
+            .arg(self.max_sessions)
+            .arg(self.layout.session_key_prefix(tag));
         let mut conn = self.conn.clone();
-        self.bounded(pipe.query_async::<()>(&mut conn)).await?;
+        self.bounded(call.invoke_async::<i64>(&mut conn)).await?;
         Ok(sid)
     }
 
@@ -292,24 +405,33 @@ impl SessionStore {
         serde_json::from_str(&raw).map_err(|_| Error::InvalidCredential)
     }
 
-    /// Replace a session by a new one for the same user; the old id is gone from then on.
-    pub async fn rotate(&self, sid: &str) -> Result<(u64, String)> {
+    /// Replace a session by a new one for the same user, in one script and one round trip: the
+    /// old id is gone from then on, the new one keeps the login's time (absolute lifetime), and a
+    /// replay of an id rotated away before ends the family (see [`ROTATE_LUA`]).
+    pub async fn rotate(&self, sid: &str) -> Result<Rotated> {
         let Some((tag, _)) = Layout::split(sid) else {
             return Err(Error::InvalidCredential);
         };
+        // Same user, same tag: the new id differs only in its random part.
+        let new = format!("{tag}{}", crate::id::new_sid());
+        let mut call = self.rotate.key(self.session_key(sid));
+        call.key(self.session_key(&new)).key(self.layout.tombstone_key(sid));
+        call.arg(api::now_secs())
+            .arg(self.max_age_secs)
+            .arg(self.ttl_secs)
+            .arg(Layout::member(sid))
+            .arg(Layout::member(&new))
+            .arg(self.layout.tag_prefix(tag));
         let mut conn = self.conn.clone();
-        // GETDEL makes rotation single-use: two concurrent refreshes of one id cannot both win.
-        let cmd = redis::cmd("GETDEL").arg(self.session_key(sid)).clone();
-        let raw: Option<String> = self.bounded(cmd.query_async(&mut conn)).await?;
-        let record: Record = serde_json::from_str(&raw.ok_or(Error::InvalidCredential)?)
-            .map_err(|_| Error::InvalidCredential)?;
-        let new = self.layout.new_session_id(record.uid);
-        let mut pipe = redis::pipe();
-        pipe.atomic();
-        pipe.cmd("SREM").arg(self.layout.user_key_tagged(tag, record.uid)).arg(Layout::member(sid)).ignore();
-        self.create_pipe(&mut pipe, record.uid, &new);
-        self.bounded(pipe.query_async::<()>(&mut conn)).await?;
-        Ok((record.uid, new))
+        let got: redis::Value = self.bounded(call.invoke_async(&mut conn)).await?;
+        Ok(match got {
+            redis::Value::Int(-1) => Rotated::ReuseDetected,
+            redis::Value::BulkString(b) => match std::str::from_utf8(&b).ok().and_then(|u| u.parse().ok()) {
+                Some(uid) => Rotated::New { uid, new },
+                None => Rotated::Refused,
+            },
+            _ => Rotated::Refused,
+        })
     }
 
     /// Append `WAIT 1 <ms>` when logout is durable: it follows the delete to that key's primary.
@@ -339,7 +461,7 @@ impl SessionStore {
         };
         let mut pipe = redis::pipe();
         pipe.cmd("DEL").arg(self.session_key(sid)).ignore();
-        pipe.cmd("SREM").arg(self.layout.user_key_tagged(tag, uid)).arg(Layout::member(sid)).ignore();
+        pipe.cmd("ZREM").arg(self.layout.user_key_tagged(tag, uid)).arg(Layout::member(sid)).ignore();
         let mut conn = self.conn.clone();
         if self.durable(&mut pipe) {
             let replies: Vec<redis::Value> = self.bounded(pipe.query_async(&mut conn)).await?;
@@ -428,8 +550,10 @@ impl Scheme for SessionScheme {
 
     async fn refresh(&self, headers: HeaderMap, _body: Bytes) -> Result<Response> {
         let sid = api::single_cookie(&headers, COOKIE_NAME)?;
-        let (_, new) = self.inner.store.rotate(sid).await?;
-        Ok(self.issued_response(new))
+        match self.inner.store.rotate(sid).await? {
+            Rotated::New { new, .. } => Ok(self.issued_response(new)),
+            Rotated::Refused | Rotated::ReuseDetected => Err(Error::InvalidCredential),
+        }
     }
 
     async fn logout(&self, who: SessionAuth) -> Result<Response> {

@@ -10,11 +10,16 @@
 //!
 //! Keys (all under the server's prefix, which may not contain `{` or `}`):
 //! - `<prefix>{<tag>}s:<random>` → the session record;
-//! - `<prefix>{<tag>}u:<uid>` → that user's set of session ids, for logout-all.
+//! - `<prefix>{<tag>}u:<uid>` → that user's sessions (random parts), a sorted set scored by login
+//!   time, for logout-all and the per-user cap;
+//! - `<prefix>{<tag>}r:<random>` → a rotated-away session's family (a tombstone), so a replay of
+//!   it at refresh ends the family (reuse detection); lives one idle TTL at most;
+//! - `<prefix>{<tag>}f:<family>` → the family's current session (random part), written from the
+//!   family's first refresh on; lives until the family's absolute lifetime ends.
 //!
-//! The `{<tag>}` hash tag puts every key of one user in one Cluster slot, so login (SET + SADD +
-//! EXPIRE in one MULTI), logout (DEL + SREM), rotation and logout-all (one Lua script over the
-//! user's index and sessions) never cross slots, and an authenticated request is still one
+//! The `{<tag>}` hash tag puts every key of one user in one Cluster slot, so login, rotation and
+//! logout-all (one Lua script each over the user's index and sessions) and logout (DEL + ZREM)
+//! never cross slots, and an authenticated request is still one
 //! `GETEX`. Two users whose tags collide (2^-64 per pair) share a slot, never an index: the uid is
 //! in the index key. The random part alone decides whether a session exists; a client that edits
 //! the tag names another key, which does not exist.
@@ -120,6 +125,20 @@ impl Layout {
     /// The key prefix of every session of the user whose tag is `tag` (for the logout-all script).
     pub fn session_key_prefix(&self, tag: &str) -> String {
         format!("{}{{{tag}}}s:", self.prefix)
+    }
+
+    /// The prefix every key of the user whose tag is `tag` starts with: `<prefix>{<tag>}` (the
+    /// rotation script appends `s:`, `f:` and `r:` keys to it).
+    pub fn tag_prefix(&self, tag: &str) -> String {
+        format!("{}{{{tag}}}", self.prefix)
+    }
+
+    /// The tombstone a rotation leaves for the rotated-away session `sid` (reuse detection).
+    pub fn tombstone_key(&self, sid: &str) -> String {
+        match Self::split(sid) {
+            Some((tag, random)) => format!("{}{{{tag}}}r:{random}", self.prefix),
+            None => format!("{}{{}}r:{sid}", self.prefix),
+        }
     }
 
     /// The key of user `uid`'s session index, under tag `tag`.
