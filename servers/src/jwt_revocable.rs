@@ -113,11 +113,11 @@ pub(crate) fn pair(c: &Codec, uid: u64, fid: &str, refresh_jti: String, now_ms: 
     Ok(Json(body).into_response())
 }
 
-/// Login with a new family: one `SET`, then the pair.
+/// Login with a new family: one script (a `SET`; the issue time from Redis), then the pair.
 pub(crate) async fn login(c: &Codec, store: &RevocationStore, uid: u64) -> Result<Response> {
-    let (fid, refresh_jti, now) = (new_sid(), new_sid(), now_ms());
-    store.open_family(&fid, &refresh_jti).await?;
-    pair(c, uid, &fid, refresh_jti, now)
+    let (fid, refresh_jti) = (new_sid(), new_sid());
+    let iat_ms = store.open_family(uid, &fid, &refresh_jti).await?;
+    pair(c, uid, &fid, refresh_jti, iat_ms)
 }
 
 /// Rotate the presented refresh token (`{"refresh_token"}` body): the new pair, or 401 with the
@@ -137,7 +137,9 @@ pub(crate) async fn refresh(
         .await
         .map_err(|e| (e, Rotation::Refused))?
     {
-        Rotation::Rotated => pair(c, ids.uid, &ids.fid, next, now_ms()).map_err(|e| (e, Rotation::Refused)),
+        Rotation::Rotated { iat_ms } => {
+            pair(c, ids.uid, &ids.fid, next, iat_ms).map_err(|e| (e, Rotation::Refused))
+        }
         other => Err((Error::InvalidCredential, other)),
     }
 }

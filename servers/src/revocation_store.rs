@@ -20,14 +20,30 @@ pub const REVOKED: &str = "revoked";
 /// What a refresh attempt found in the family.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Rotation {
-    /// The presented token was the family's current one; the family now holds the new one.
-    Rotated,
+    /// The presented token was the family's current one; the family now holds the new one, whose
+    /// tokens carry `iat_ms` (Redis's clock, after every logout-all of the user so far).
+    Rotated { iat_ms: u64 },
     /// Unknown, expired, logged-out or logout-all'd: refused, nothing changed.
     Refused,
     /// An already-rotated token: the family is revoked now (reuse detection); with announcements
     /// on, the entry that was published.
     ReuseDetected(Option<Entry>),
 }
+
+/// Lua: `now`, Redis's clock in milliseconds. Every time that decides revocation (a logout-all's
+/// epoch, a token's issue time) is read from the one Redis inside the script that writes it, so
+/// two servers' clocks, or a time read before a concurrent script ran, can never order them
+/// wrongly. (Issue times read on the server after the rotation script let a pair minted during a
+/// logout-all carry a later time than the epoch and pass every check.)
+const REDIS_NOW_MS: &str =
+    "local t = redis.call('TIME') local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)";
+
+/// Lua, ending a login's or a rotation's script: the new tokens' issue time, Redis's clock but
+/// always after the user's epoch `e` (so a logout-all in the same millisecond that ran first does
+/// not revoke a login that came after it), returned to the caller.
+const ISSUED_AT: &str = "local t = redis.call('TIME') \
+     local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) \
+     if e and tonumber(e) >= now then now = tonumber(e) + 1 end return now";
 
 /// Revocations and families in Redis.
 #[derive(Clone)]
@@ -39,6 +55,8 @@ pub struct RevocationStore {
     timeout: Duration,
     rotate: redis::Script,
     logout: redis::Script,
+    open: redis::Script,
+    logout_all: redis::Script,
     /// `jwt-pubsub`: the channel every revocation is published on, and the access-token lifetime.
     announce: Option<Announce>,
 }
@@ -66,7 +84,7 @@ impl RevocationStore {
             // KEYS: family, presented refresh jti's revocation, user epoch[, family marker].
             // ARGV: presented jti, new jti, presented iat_ms, family TTL[, channel, marker TTL,
             // message]: with the announce part, reuse also marks and publishes the family.
-            rotate: redis::Script::new(
+            rotate: redis::Script::new(&format!(
                 "local cur = redis.call('GET', KEYS[1]) \
                  if not cur or cur == 'revoked' then return 0 end \
                  if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end \
@@ -76,8 +94,8 @@ impl RevocationStore {
                    if ARGV[5] then redis.call('SET', KEYS[4], '1', 'EX', ARGV[6]) \
                      redis.call('PUBLISH', ARGV[5], ARGV[7]) end \
                    return -1 end \
-                 redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[4]) return 1",
-            ),
+                 redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[4]) {ISSUED_AT}"
+            )),
             // KEYS: access jti's revocation, family[, family marker]. ARGV: access TTL, leeway,
             // `j:` key prefix[, channel, marker TTL, message].
             logout: redis::Script::new(
@@ -91,6 +109,21 @@ impl RevocationStore {
                  if ARGV[4] then redis.call('SET', KEYS[3], '1', 'EX', ARGV[5]) \
                    redis.call('PUBLISH', ARGV[4], ARGV[6]) end return 1",
             ),
+            // KEYS: family, user epoch. ARGV: refresh jti, family TTL. Returns the issue time.
+            open: redis::Script::new(&format!(
+                "local e = redis.call('GET', KEYS[2]) \
+                 redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2]) {ISSUED_AT}"
+            )),
+            // KEYS: user epoch. ARGV: epoch TTL[, channel, access TTL + leeway, uid]. The epoch is
+            // Redis's clock now, never below a stored later one; returns it.
+            logout_all: redis::Script::new(&format!(
+                "{REDIS_NOW_MS} \
+                 local e = math.max(now, tonumber(redis.call('GET', KEYS[1]) or '0')) \
+                 redis.call('SET', KEYS[1], string.format('%d', e), 'EX', ARGV[1]) \
+                 if ARGV[2] then redis.call('PUBLISH', ARGV[2], 'e:' .. ARGV[4] .. ':' .. \
+                   string.format('%d', e) .. ':' .. string.format('%d', math.ceil(e / 1000) + tonumber(ARGV[3]))) end \
+                 return e"
+            )),
             announce: None,
         })
     }
@@ -131,16 +164,15 @@ impl RevocationStore {
         format!("{}f:{fid}", self.prefix)
     }
 
-    /// A new family whose current refresh token is `refresh_jti`: one `SET`.
-    pub async fn open_family(&self, fid: &str, refresh_jti: &str) -> Result<()> {
+    /// A new family for `uid` whose current refresh token is `refresh_jti` (one script: a `SET`,
+    /// and the issue time read from Redis after the user's latest logout-all). Returns that time,
+    /// in ms, for the login's tokens.
+    pub async fn open_family(&self, uid: u64, fid: &str, refresh_jti: &str) -> Result<u64> {
         let mut conn = self.conn.clone();
-        let cmd = redis::cmd("SET")
-            .arg(self.family_key(fid))
-            .arg(refresh_jti)
-            .arg("EX")
-            .arg(self.refresh_ttl)
-            .clone();
-        bounded(self.timeout, cmd.query_async::<()>(&mut conn)).await
+        let mut call = self.open.key(self.family_key(fid));
+        call.key(self.epoch_key(uid)).arg(refresh_jti).arg(self.refresh_ttl);
+        let iat_ms: u64 = bounded(self.timeout, call.invoke_async(&mut conn)).await?;
+        Ok(iat_ms)
     }
 
     /// The per-request check, exactly one `MGET` of the token's revocation, the user's epoch and
@@ -182,8 +214,8 @@ impl RevocationStore {
         });
         let r: i64 = bounded(self.timeout, call.invoke_async(&mut conn)).await?;
         Ok(match r {
-            1 => Rotation::Rotated,
             -1 => Rotation::ReuseDetected(announced),
+            iat_ms if iat_ms > 0 => Rotation::Rotated { iat_ms: iat_ms as u64 },
             _ => Rotation::Refused,
         })
     }
@@ -227,34 +259,22 @@ impl RevocationStore {
         Ok(tokens)
     }
 
-    /// Revoke every token of `uid` issued until now: one `SET` of the user's epoch (with
-    /// announcements on, `SET` + `PUBLISH` in one `MULTI`). Returns the entry announced, if any.
+    /// Revoke every token of `uid` issued until now: one script sets the user's epoch to Redis's
+    /// clock (never lowering a later one) and, with announcements on, publishes it in the same
+    /// atomic step. Returns the entry announced, if any.
     pub async fn logout_all(&self, uid: u64) -> Result<Option<Entry>> {
         let mut conn = self.conn.clone();
-        let epoch_ms = now_ms();
-        let mut pipe = redis::pipe();
-        pipe.atomic()
-            .cmd("SET")
-            .arg(self.epoch_key(uid))
-            .arg(epoch_ms)
-            .arg("EX")
-            .arg(self.refresh_ttl + LEEWAY_SECS);
-        let entry = self.announce.as_ref().map(|a| {
-            let entry = Entry::Epoch { uid, epoch_ms, until: epoch_entry_until(epoch_ms, a.access_ttl) };
-            pipe.cmd("PUBLISH").arg(&*a.channel).arg(entry.encode());
-            entry
-        });
-        if entry.is_none() {
-            // One plain SET, as before announcements existed.
-            let cmd = redis::cmd("SET")
-                .arg(self.epoch_key(uid))
-                .arg(epoch_ms)
-                .arg("EX")
-                .arg(self.refresh_ttl + LEEWAY_SECS)
-                .clone();
-            return bounded(self.timeout, cmd.query_async::<()>(&mut conn)).await.map(|_| None);
+        let mut call = self.logout_all.key(self.epoch_key(uid));
+        call.arg(self.refresh_ttl + LEEWAY_SECS);
+        if let Some(a) = &self.announce {
+            call.arg(&*a.channel).arg(a.access_ttl + LEEWAY_SECS).arg(uid);
         }
-        bounded(self.timeout, pipe.query_async::<()>(&mut conn)).await.map(|_| entry)
+        let epoch_ms: u64 = bounded(self.timeout, call.invoke_async(&mut conn)).await?;
+        Ok(self.announce.as_ref().map(|a| Entry::Epoch {
+            uid,
+            epoch_ms,
+            until: epoch_entry_until(epoch_ms, a.access_ttl),
+        }))
     }
 
     /// Every stored revocation (`jwt-pubsub`'s reload): `j:`, `x:` and `e:` keys under the prefix,

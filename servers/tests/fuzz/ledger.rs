@@ -141,15 +141,6 @@ impl Harness {
         for cred in &others {
             prop_assert_eq!(self.me(cred).status.as_u16(), 200, "revoking one family ended another");
         }
-        if all && self.rotates() {
-            // The logout-all epoch revokes tokens issued *at or before* its millisecond (the
-            // clock cannot order two tokens within one): a login in that millisecond would be
-            // born revoked, so the fresh login waits for the next one.
-            let t = authbench_servers::jwt_revocable::now_ms();
-            while authbench_servers::jwt_revocable::now_ms() <= t {
-                std::thread::sleep(Duration::from_micros(200));
-            }
-        }
         let slots: Vec<usize> = {
             let st = self.state.borrow();
             let gone = |c: &Cred| c.uid == uid && (all || c.family == family);
