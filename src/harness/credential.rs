@@ -64,3 +64,31 @@ pub async fn login(addr: SocketAddr, uid: u64) -> Result<Cred> {
 pub async fn me_status(addr: SocketAddr, cred: &Cred) -> Result<u16> {
     Ok(http::send(addr, "GET", path::ME, &cred.headers(), None).await?.status)
 }
+
+/// `POST /auth/refresh` with a credential as its scheme refreshes it (the cookie itself, or the
+/// JWT refresh token in the body). Returns the status and, on 200, the new credential.
+pub async fn refresh(addr: SocketAddr, cred: &Cred) -> Result<(u16, Option<Cred>)> {
+    let resp = match &cred.refresh_token {
+        Some(token) => {
+            let body = serde_json::json!({ "refresh_token": token }).to_string();
+            http::send(addr, "POST", path::REFRESH, &[], Some(&body)).await?
+        }
+        None => http::send(addr, "POST", path::REFRESH, &cred.headers(), None).await?,
+    };
+    if resp.status != 200 {
+        return Ok((resp.status, None));
+    }
+    if let Some(pair) = resp.cookie_pair() {
+        return Ok((200, Some(Cred { header: "cookie", value: pair, refresh_token: None })));
+    }
+    let j = resp.json()?;
+    let access = j["access_token"].as_str().context("no access_token in refresh response")?;
+    Ok((
+        200,
+        Some(Cred {
+            header: "authorization",
+            value: format!("{BEARER} {access}"),
+            refresh_token: j["refresh_token"].as_str().map(str::to_owned),
+        }),
+    ))
+}

@@ -4,8 +4,10 @@
 //!
 //! - [`attack`]: the attack battery (rows of `attacks.csv`, run by compare).
 //! - [`lost`]: the lost-request audit (rows of `lost.csv` by compare; each fault run's own files).
+//! - [`race`]: logout-all against a refreshing thief and against a login loop, in many trials.
 
 pub mod attack;
 pub mod lost;
+pub mod race;
 
 pub use authbench_report::reliability::{AttackRow, FaultRow, LostRow};
