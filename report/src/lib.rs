@@ -88,6 +88,7 @@
 //! [`reliability::render`]: `reliability.md` from `attacks.csv`, `lost.csv`, `faults.csv`.
 
 pub mod analysis;
+pub mod answer;
 pub mod capacity;
 pub mod collect;
 pub mod content;
