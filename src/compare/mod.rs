@@ -30,6 +30,7 @@ pub mod plan;
 pub mod preload;
 pub mod progress;
 pub mod rate_step;
+pub mod redis_direct;
 pub mod saturation;
 pub mod store;
 pub mod store_probe;

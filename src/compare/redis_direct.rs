@@ -1,0 +1,275 @@
+//! Redis driven directly, with a scheme's own per-request command over a key space of the
+//! scheme's shape and size, at a paced rate: what one Redis core spends per command *at the
+//! utilisation the capacity answer runs its shards at*. The schemes themselves drive Redis only
+//! to about 17% of a core at their knee on this machine, and Redis's cost per command falls as it
+//! gets busier (more commands per event-loop pass: 12.0 µs at ~15% busy, 5.6 at saturation in
+//! the last reference), so a shard's size read off the schemes' runs was too large.
+//!
+//! Many connections (as many app servers' multiplexed connections would be), each sending its
+//! share of the rate as single commands on redis-rs's multiplexed connection, the way the
+//! servers send theirs; Redis's CPU (`INFO`, µs resolution) and its command count
+//! (`INFO commandstats`) are read around a fixed window. Redis's own key reads and writes are the
+//! same as the schemes' (same key shapes, value sizes and TTLs), so the figure also serves as
+//! claim 4's control: the same command with no scheme around it, at each key-space size.
+
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::time::Instant;
+
+use crate::harness::redis::{RedisInfo, probe_connection};
+
+/// A scheme's per-request Redis work.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lookup {
+    /// `session`, `session-cached` (on a miss): `GETEX <session> EX <ttl>`.
+    Getex,
+    /// `jwt-revocable`: `MGET <jti> <epoch> <family>` (the first two absent, as for a live token).
+    Mget3,
+    /// `session-tracked` on a miss: `GET` + `PTTL` of the session.
+    GetPttl,
+}
+
+impl Lookup {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Lookup::Getex => "GETEX",
+            Lookup::Mget3 => "MGET x3",
+            Lookup::GetPttl => "GET+PTTL",
+        }
+    }
+
+    /// `INFO commandstats` names this lookup sends, and how many of them one lookup is.
+    fn commands(self) -> (&'static [&'static str], u64) {
+        match self {
+            Lookup::Getex => (&["getex"], 1),
+            Lookup::Mget3 => (&["mget"], 1),
+            Lookup::GetPttl => (&["get", "pttl"], 2),
+        }
+    }
+}
+
+/// What one paced window measured.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Reading {
+    pub lookup: Lookup,
+    pub keyspace: u64,
+    pub offered_rps: f64,
+    /// Lookups Redis executed per second of the window.
+    pub achieved_rps: f64,
+    /// Redis's CPU over the window, as a share of one core.
+    pub busy: f64,
+    /// Redis CPU per lookup (µs).
+    pub us_per_lookup: f64,
+}
+
+/// Keys of lookup number `i` under `prefix` (session-shaped: a 16-hex tag and a 32-hex id).
+fn keys(prefix: &str, i: u64) -> [String; 3] {
+    let tag = format!("{:016x}", i.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+    let id = format!("{:032x}", u128::from(i).wrapping_mul(0x2545_f491_4f6c_dd1d_9e37_79b9_7f4a_7c15));
+    [format!("{prefix}{{{tag}}}s:{id}"), format!("{prefix}j:{id}"), format!("{prefix}e:{i}")]
+}
+
+/// Write `keyspace` keys the lookups will find: session records (a record of the session
+/// scheme's size, idle TTL 15 min) which double as `jwt-revocable`'s family keys.
+pub async fn populate(url: &str, prefix: &str, keyspace: u64) -> Result<()> {
+    let mut conn = probe_connection(url).await?;
+    let record = r#"{"uid":1234567,"iat":1796000000}"#;
+    let mut i = 0;
+    while i < keyspace {
+        let mut pipe = redis::pipe();
+        for k in i..(i + 10_000).min(keyspace) {
+            pipe.cmd("SET").arg(&keys(prefix, k)[0]).arg(record).arg("EX").arg(900).ignore();
+        }
+        pipe.query_async::<()>(&mut conn).await.context("populate the key space")?;
+        i += 10_000;
+    }
+    Ok(())
+}
+
+/// Drive `lookup` over `keyspace` keys at `rate` lookups/s for `window` (after a 1 s warm-up),
+/// spread over `connections` connections, and read Redis's cost.
+pub async fn drive(
+    url: &str,
+    prefix: &str,
+    lookup: Lookup,
+    keyspace: u64,
+    rate: f64,
+    window: Duration,
+    connections: usize,
+) -> Result<Reading> {
+    if keyspace == 0 || rate <= 0.0 {
+        bail!("nothing to drive: key space {keyspace}, rate {rate}");
+    }
+    let info = RedisInfo::connect(url).await?;
+    let conns = connections.max(1);
+    let warm = Duration::from_secs(1);
+    let start = Instant::now();
+    let end = start + warm + window;
+    let (names, per_lookup) = lookup.commands();
+    let target = Target::of(url)?;
+    // Each connection paces its own share, phase-shifted so the connections interleave: at most
+    // one lookup per connection per millisecond when `connections` ≥ rate ÷ 1000, each written
+    // on its own, so Redis reads one command per read, as from many app servers' connections.
+    let period = Duration::from_secs_f64(conns as f64 / rate);
+    let senders = (0..conns).map(|c| {
+        let (prefix, target) = (prefix.to_owned(), target.clone());
+        async move {
+            let mut sock = target.connect().await?;
+            let (mut rd, mut wr) = sock.split();
+            let drain = async {
+                let mut buf = vec![0u8; 64 * 1024];
+                while matches!(rd.read(&mut buf).await, Ok(n) if n > 0) {}
+            };
+            let send = async {
+                let mut at = start + period.mul_f64(c as f64 / conns as f64);
+                let mut n = c as u64;
+                let mut out = Vec::with_capacity(256);
+                while at < end {
+                    tokio::time::sleep_until(at).await;
+                    n = n.wrapping_add(7_919 * conns as u64);
+                    out.clear();
+                    encode(lookup, &keys(&prefix, n % keyspace), &mut out);
+                    wr.write_all(&out).await?;
+                    at += period;
+                }
+                wr.shutdown().await
+            };
+            let (sent, ()) = tokio::join!(send, async {
+                // Stop draining once the window is over and the last replies had time to arrive.
+                let _ = tokio::time::timeout_at(end + Duration::from_millis(500), drain).await;
+            });
+            sent.context("send lookups")
+        }
+    });
+    let pacer = async { futures::future::try_join_all(senders).await.map(|_| ()) };
+    let readings = async {
+        tokio::time::sleep_until(start + warm).await;
+        let t0 = Instant::now();
+        let first = (info.sample().await?, info.commandstats().await?);
+        tokio::time::sleep_until(t0 + window).await;
+        let last = (info.sample().await?, info.commandstats().await?);
+        anyhow::Ok((t0.elapsed(), first, last))
+    };
+    let (sent, readings) = tokio::join!(pacer, readings);
+    sent?;
+    let (elapsed, (cpu_a, stats_a), (cpu_b, stats_b)) = readings?;
+    let calls = |s: &std::collections::HashMap<String, u64>| {
+        names.iter().map(|n| s.get(*n).copied().unwrap_or(0)).sum::<u64>()
+    };
+    let lookups = calls(&stats_b).saturating_sub(calls(&stats_a)) / per_lookup;
+    let secs = elapsed.as_secs_f64();
+    let cpu_s = cpu_b.cpu.saturating_sub(cpu_a.cpu).as_secs_f64();
+    if lookups == 0 {
+        bail!("Redis executed no {} in the window", lookup.as_str());
+    }
+    Ok(Reading {
+        lookup,
+        keyspace,
+        offered_rps: rate,
+        achieved_rps: lookups as f64 / secs,
+        busy: cpu_s / secs,
+        us_per_lookup: cpu_s * 1e6 / lookups as f64,
+    })
+}
+
+/// RESP for one lookup of `keys` (session, jti, epoch), appended to `out`.
+fn encode(lookup: Lookup, keys: &[String; 3], out: &mut Vec<u8>) {
+    let mut command = |args: &[&[u8]]| resp(args, out);
+    let [s, j, e] = keys;
+    match lookup {
+        Lookup::Getex => command(&[b"GETEX", s.as_bytes(), b"EX", b"900"]),
+        Lookup::Mget3 => command(&[b"MGET", j.as_bytes(), e.as_bytes(), s.as_bytes()]),
+        Lookup::GetPttl => {
+            command(&[b"GET", s.as_bytes()]);
+            command(&[b"PTTL", s.as_bytes()]);
+        }
+    }
+}
+
+/// One command as a RESP array of bulk strings, appended to `out`.
+fn resp(args: &[&[u8]], out: &mut Vec<u8>) {
+    out.extend_from_slice(format!("*{}\r\n", args.len()).as_bytes());
+    for a in args {
+        out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
+        out.extend_from_slice(a);
+        out.extend_from_slice(b"\r\n");
+    }
+}
+
+/// Where the lookups go, and the password to send first (a private Redis has one).
+///
+/// Hand-written RESP on a plain socket, not redis-rs, on purpose: pacing single commands through
+/// redis-rs's multiplexed connection cost this machine's client core so much that Redis could be
+/// driven only to ~20% busy (63k GETEX/s, 3.1 µs each, 400 connections, 2026-12-07); the plan's
+/// 60% needs a client that spends about one write per command. Replies are drained, not parsed:
+/// Redis's own counters (`INFO commandstats`) say what it executed.
+#[derive(Clone)]
+struct Target {
+    addr: String,
+    password: Option<String>,
+    username: Option<String>,
+}
+
+impl Target {
+    fn of(url: &str) -> Result<Target> {
+        let info = redis::Client::open(url).context("Redis URL")?.get_connection_info().clone();
+        let addr = match info.addr() {
+            redis::ConnectionAddr::Tcp(host, port) => format!("{host}:{port}"),
+            _ => bail!("Redis driven directly needs a TCP address"),
+        };
+        let settings = info.redis_settings();
+        Ok(Target {
+            addr,
+            password: settings.password().map(str::to_owned),
+            username: settings.username().map(str::to_owned),
+        })
+    }
+
+    async fn connect(&self) -> Result<tokio::net::TcpStream> {
+        let mut sock = tokio::net::TcpStream::connect(&self.addr).await.context("connect to Redis")?;
+        sock.set_nodelay(true)?;
+        if let Some(pass) = &self.password {
+            let mut out = Vec::new();
+            let mut args: Vec<&[u8]> = vec![b"AUTH"];
+            if let Some(user) = &self.username {
+                args.push(user.as_bytes());
+            }
+            args.push(pass.as_bytes());
+            resp(&args, &mut out);
+            sock.write_all(&out).await?;
+            let mut reply = [0u8; 5];
+            sock.read_exact(&mut reply).await?;
+            if &reply != b"+OK\r\n" {
+                bail!("Redis refused the password");
+            }
+        }
+        Ok(sock)
+    }
+}
+
+/// The reading nearest `target` busy (a share of one core): a short probe at a low rate gives
+/// the cost per lookup, the rate that cost predicts for `target` is driven, and once more
+/// corrected by what that run found (the cost falls as Redis gets busier).
+pub async fn at_utilisation(
+    url: &str,
+    prefix: &str,
+    lookup: Lookup,
+    keyspace: u64,
+    target: f64,
+    window: Duration,
+    connections: usize,
+) -> Result<Reading> {
+    let probe = drive(url, prefix, lookup, keyspace, 5_000.0, Duration::from_secs(1), connections).await?;
+    let mut rate = target * 1e6 / probe.us_per_lookup.max(0.1);
+    let mut best = probe;
+    for _ in 0..2 {
+        let r = drive(url, prefix, lookup, keyspace, rate, window, connections).await?;
+        if (r.busy - target).abs() < (best.busy - target).abs() {
+            best = r;
+        }
+        rate *= target / r.busy.max(1e-3);
+    }
+    Ok(best)
+}
