@@ -64,6 +64,8 @@ pub struct SchemeAnswer {
     pub meets_slo: Meets,
     /// Inputs missing in any repeat (counted as 0 there).
     pub missing: Vec<&'static str>,
+    /// Each repeat's answer, in repeat order (for differences paired by repeat).
+    pub answers: Vec<Answer>,
 }
 
 fn figure(answers: &[Answer], f: impl Fn(&Answer) -> f64) -> MeanCi {
@@ -109,6 +111,7 @@ pub fn across(scheme: &str, w: &Workload, repeats: &[Inputs]) -> Option<SchemeAn
         p99_us,
         cost_month: optional(&answers, |a| a.cost_month),
         missing,
+        answers,
     })
 }
 
