@@ -4,10 +4,12 @@
 //!
 //! - [`parse`]: the command-line grammar of counts (`10k`, `1m`) and durations (`500ms`, `15m`).
 //! - [`sys`]: the two libc calls std lacks (clock ticks, open-file limit).
+//! - [`affinity`]: CPU affinity — pin this process, or spawn a child pinned before its exec.
 //! - [`signal`]: the future that resolves on SIGINT or SIGTERM.
 //! - [`process`]: exit codes, the one `authbench: error:` line, the tokio runtime and the Ctrl-C
 //!   that cancels a run, shared by every subcommand.
 
+pub mod affinity;
 pub mod parse;
 pub mod process;
 pub mod signal;
