@@ -4,6 +4,7 @@
 //! - `servers/` (crate `authbench_servers`): `serve`.
 //! - [`compare`]: `compare`, the whole experiment, orchestrating both crates below.
 //! - [`faults`]: `faults`, the injected-fault scenarios; [`cluster_faults`] its Redis Cluster ones.
+//! - [`delay_proxy`]: `delay-proxy`, a TCP proxy holding each direction for half an RTT.
 //! - [`harness`]: server and Redis processes, HTTP probes, login and credentials, for the above.
 //! - [`reliability`]: attack battery, lost-request audit, `reliability.md`.
 //! - `loadgen/` (crate `authbench_loadgen`): `load`.
@@ -12,6 +13,7 @@
 pub mod cli;
 pub mod cluster_faults;
 pub mod compare;
+pub mod delay_proxy;
 pub mod faults;
 pub mod harness;
 pub mod reliability;
@@ -36,6 +38,7 @@ pub fn run(cli: Cli) -> i32 {
         }
         Command::Compare(args) => compare::run(args),
         Command::Faults(args) => faults::run(args),
+        Command::DelayProxy(args) => delay_proxy::run(args),
         Command::Report(args) => match authbench_report::render(&args.dir) {
             Ok(r) => {
                 eprintln!("rebuilt {} plots and {}", r.plots.len(), r.markdown.display());
