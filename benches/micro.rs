@@ -41,12 +41,12 @@ use std::hint::black_box;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use authbench_procs::redis_server::{self, RedisServer};
 use authbench_servers::api::{self, ME};
 use authbench_servers::build;
 use authbench_servers::cookie::{COOKIE_NAME, Claims, Sealer};
 use authbench_servers::id;
 use authbench_servers::jwt::{Codec, TokenType};
-use authbench_servers::redis_server::{self, RedisServer};
 use authbench_servers::session::{STORE_TIMEOUT, SessionStore};
 use authbench_servers::users::{PasswordCost, Users};
 use authbench_servers::{JwtAlg, SchemeKind, ServeArgs};

@@ -20,8 +20,8 @@ use authbench_loadgen::Scheme;
 use authbench_loadgen::config::LoadConfig;
 use authbench_loadgen::mix::Mix;
 use authbench_loadgen::ramp::{LoadModel, Ramp};
+use authbench_procs::redis_cluster::RedisCluster;
 use authbench_servers::SchemeKind;
-use authbench_servers::redis_cluster::RedisCluster;
 use authbench_servers::session_key::{TAG_LEN, key_slot};
 
 use crate::harness::credential::{Cred, login, me_status};

@@ -24,9 +24,9 @@ use authbench_loadgen::config::LoadConfig;
 use authbench_loadgen::mix::Mix;
 use authbench_loadgen::output::file as run_file;
 use authbench_loadgen::ramp::{LoadModel, Ramp};
+use authbench_procs::child::{self, Signal};
 use authbench_report::data::file;
 use authbench_servers::SchemeKind;
-use authbench_servers::child::{self, Signal};
 use authbench_util::process::{self, Threads, exit, fail};
 use clap::Args;
 

@@ -10,7 +10,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use authbench_servers::redis_cluster::RedisCluster;
+use authbench_procs::redis_cluster::RedisCluster;
 use authbench_servers::session::SessionStore;
 use authbench_servers::session_key::{TAG_LEN, key_slot};
 use authbench_servers::store_conn::StoreTarget;
@@ -32,7 +32,7 @@ fn commandstats(cluster: &RedisCluster, primaries: &[u16]) -> std::collections::
     for &port in primaries {
         let v = cluster.query(port, redis::cmd("INFO").arg("commandstats")).unwrap();
         let info: String = redis::from_redis_value(v).unwrap();
-        for (name, calls) in authbench_servers::redis_server::parse_commandstats(&info) {
+        for (name, calls) in authbench_procs::redis_server::parse_commandstats(&info) {
             *total.entry(name).or_insert(0) += calls;
         }
     }

@@ -135,7 +135,7 @@ fn bearer(resp: &Resp) -> (&'static str, String) {
 /// Redis's command counters: (command, calls).
 fn commandstats(conn: &mut redis::Connection) -> std::collections::HashMap<String, u64> {
     let info: String = redis::cmd("INFO").arg("commandstats").query(conn).unwrap();
-    authbench_servers::redis_server::parse_commandstats(&info)
+    authbench_procs::redis_server::parse_commandstats(&info)
 }
 
 #[test]

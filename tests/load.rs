@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use authbench_servers::child::Signal;
+use authbench_procs::child::Signal;
 use common::{BIN, RedisServer, Server, require_redis};
 
 fn load(args: &[&str]) -> Output {
@@ -26,7 +26,7 @@ fn spawn_load(args: &[&str]) -> std::process::Child {
 }
 
 fn signal(pid: u32, sig: Signal) {
-    authbench_servers::child::signal(pid, sig).unwrap_or_else(|e| panic!("kill {sig:?} {pid}: {e}"));
+    authbench_procs::child::signal(pid, sig).unwrap_or_else(|e| panic!("kill {sig:?} {pid}: {e}"));
 }
 
 fn summary(dir: &Path) -> serde_json::Value {

@@ -11,7 +11,7 @@ use authbench_loadgen::mix::Mix;
 use authbench_loadgen::output::read_hlog;
 use authbench_loadgen::ramp::{LoadModel, Ramp};
 use authbench_loadgen::{CancellationToken, Scheme, Summary, run};
-use authbench_servers::redis_server::RedisServer;
+use authbench_procs::redis_server::RedisServer;
 use authbench_servers::{SchemeKind, ServeArgs, build, serve};
 use tokio::sync::oneshot;
 

@@ -4,7 +4,7 @@
 
 mod common;
 
-use authbench_servers::haproxy::HaProxy;
+use authbench_procs::haproxy::HaProxy;
 use common::{RedisServer, Resp, Server, request, require_redis};
 
 fn me(addr: std::net::SocketAddr, cred: &(String, String)) -> Resp {
@@ -27,7 +27,7 @@ fn two_replicas_behind_haproxy_share_credentials_for_every_scheme() {
     use std::time::{Duration, Instant};
     require_redis();
     assert!(
-        authbench_servers::haproxy::find_binary().is_some(),
+        authbench_procs::haproxy::find_binary().is_some(),
         "haproxy is required (apt-get install haproxy)"
     );
     let redis = RedisServer::start().unwrap();

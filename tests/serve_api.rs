@@ -459,11 +459,11 @@ fn a_frozen_redis_gives_503_after_the_store_timeout() {
     let (cred, _) = login(&server, 3);
     assert_eq!(me(&server, &cred).status, 200);
     // SIGSTOP: the connection stays open and Redis never answers, so only the bound ends the wait.
-    authbench_servers::child::signal(redis.pid(), authbench_servers::child::Signal::STOP).unwrap();
+    authbench_procs::child::signal(redis.pid(), authbench_procs::child::Signal::STOP).unwrap();
     let started = Instant::now();
     let r = me(&server, &cred);
     let took = started.elapsed();
-    authbench_servers::child::signal(redis.pid(), authbench_servers::child::Signal::CONT).unwrap();
+    authbench_procs::child::signal(redis.pid(), authbench_procs::child::Signal::CONT).unwrap();
     assert_eq!(r.status, 503, "{}", r.body);
     assert!(took >= Duration::from_millis(250), "503 after {took:?}, before the 250 ms bound");
     assert!(took < Duration::from_millis(1500), "503 took {took:?} with a 250 ms bound");

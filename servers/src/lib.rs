@@ -38,10 +38,7 @@
 //! - [`serve`]: the hyper accept loop, limits, and `serve`'s start-up.
 //! - [`limits`]: body and credential size limits.
 //! - [`linger`]: request bodies read within the limit; oversized ones drained (bounded) before 413.
-//! - [`redis_server`]: a private `redis-server` child on a free loopback port.
-//! - [`haproxy`]: a private HAProxy (generated config, free loopback port) in front of replicas.
-//! - [`redis_cluster`]: a private 3-primary/3-replica Redis Cluster of such children.
-//! - [`child`]: child processes that die with authbench (parent-death signal), and `kill(2)`.
+//! - The processes `serve` starts (its own Redis) are `authbench_procs`'s.
 //! - [`error`]: the crate's one error enum and its mapping to HTTP status + JSON.
 //! - `testing` (feature `testing`, tests and `fuzz/` only): credential mutations, one copy shared by
 //!   the property tests and the cargo-fuzz targets.
@@ -51,12 +48,10 @@
 pub mod api;
 pub mod body;
 pub mod build;
-pub mod child;
 pub mod config;
 pub mod cookie;
 pub mod denylist;
 pub mod error;
-pub mod haproxy;
 pub mod id;
 pub mod jwt;
 pub mod jwt_pubsub;
@@ -65,8 +60,6 @@ pub mod limits;
 pub mod linger;
 pub mod metrics;
 pub mod record_cache;
-pub mod redis_cluster;
-pub mod redis_server;
 pub mod revocation_store;
 pub mod serve;
 pub mod session;

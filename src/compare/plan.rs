@@ -296,7 +296,7 @@ impl Plan {
             );
         }
         let workers = replica_workers(a.replicas, cores())?;
-        if a.replicas > 1 && authbench_servers::haproxy::find_binary().is_none() {
+        if a.replicas > 1 && authbench_procs::haproxy::find_binary().is_none() {
             bail!(
                 "--replicas {} needs haproxy, which is not installed (Debian: `apt-get install haproxy`, \
                  or set AUTHBENCH_HAPROXY to its path)",

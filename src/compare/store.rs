@@ -11,7 +11,7 @@
 use std::collections::HashMap;
 
 use anyhow::{Context, Result, bail};
-use authbench_servers::redis_cluster::RedisCluster;
+use authbench_procs::redis_cluster::RedisCluster;
 use authbench_servers::store_conn::StoreTarget;
 
 use crate::harness::redis::{self, RedisInfo, RedisServer};
@@ -64,7 +64,7 @@ impl StorePlan {
     }
 
     /// Start what the run owns (a redis-server or a cluster); nothing for an existing store.
-    pub fn start(&self) -> Result<Owned, authbench_servers::Error> {
+    pub fn start(&self) -> Result<Owned, authbench_procs::Error> {
         Ok(match self {
             StorePlan::OwnRedis => Owned::Redis(RedisServer::start()?),
             StorePlan::OwnCluster => Owned::Cluster(RedisCluster::start()?),
@@ -230,7 +230,7 @@ impl Store {
             (StoreTarget::Cluster(_), true) => format!(
                 "private Redis Cluster: {primaries} primaries + {replicas} replicas, persistence off, \
                  cluster-node-timeout {} ms",
-                authbench_servers::redis_cluster::NODE_TIMEOUT.as_millis()
+                authbench_procs::redis_cluster::NODE_TIMEOUT.as_millis()
             ),
             (StoreTarget::Cluster(_), false) => format!(
                 "external Redis Cluster (--redis-cluster-url): {primaries} primaries + {replicas} replicas, key prefix"

@@ -1,12 +1,12 @@
 //! Redis as the harness uses it: the private `redis-server` process (started and owned by
-//! `authbench_servers::redis_server`, re-exported here), Redis's own view of its work (INFO
+//! `authbench_procs::redis_server`, re-exported here), Redis's own view of its work (INFO
 //! sections read over a separate connection), and deleting a run's keys by prefix.
 
 use std::collections::HashMap;
 
 use anyhow::{Context, Result};
-pub use authbench_servers::redis_server::RedisServer;
-use authbench_servers::redis_server::parse_commandstats;
+pub use authbench_procs::redis_server::RedisServer;
+use authbench_procs::redis_server::parse_commandstats;
 
 /// How long the harness waits for one answer from Redis. redis-rs 1.x gives every connection a
 /// 500 ms response timeout by default; the harness's own commands (`DEBUG HTSTATS` walking a

@@ -1,13 +1,13 @@
 //! A scheme's server as the load generator sees it: one `authbench serve` process, or N replicas
-//! behind a private HAProxy (`servers::haproxy`: generated config, free loopback port, `mode
+//! behind a private HAProxy (`authbench_procs::haproxy`: generated config, free loopback port, `mode
 //! http`, round robin, no stickiness, `maxconn` from the fd limit; stopped on drop).
 
 use std::net::SocketAddr;
 use std::path::Path;
 
 use anyhow::{Context, Result};
+use authbench_procs::haproxy::HaProxy;
 use authbench_servers::SchemeKind;
-use authbench_servers::haproxy::HaProxy;
 
 use super::server::ServerProcess;
 

@@ -6,8 +6,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
+use authbench_procs::child::{self, Signal};
 use authbench_servers::SchemeKind;
-use authbench_servers::child::{self, Signal};
 
 /// A server child; SIGTERM and reaped on drop.
 pub struct ServerProcess {

@@ -9,7 +9,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 #[allow(unused_imports)]
-pub use authbench_servers::redis_server::RedisServer;
+pub use authbench_procs::redis_server::RedisServer;
 
 pub mod bad_target;
 
@@ -19,7 +19,7 @@ pub const BIN: &str = env!("CARGO_BIN_EXE_authbench");
 /// missing binary is a failure, not a skip.
 pub fn require_redis() {
     assert!(
-        authbench_servers::redis_server::find_binary().is_some(),
+        authbench_procs::redis_server::find_binary().is_some(),
         "redis-server is required (scripts/test.sh installs it: apt-get install redis-server)"
     );
 }
@@ -86,7 +86,7 @@ impl Server {
 
     /// Send SIGTERM and wait for a clean exit; returns the exit status.
     pub fn terminate(mut self) -> std::process::ExitStatus {
-        let _ = authbench_servers::child::signal(self.child.id(), authbench_servers::child::Signal::TERM);
+        let _ = authbench_procs::child::signal(self.child.id(), authbench_procs::child::Signal::TERM);
         let status = self.child.wait().expect("wait for server");
         std::mem::forget(self);
         status

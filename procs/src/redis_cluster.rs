@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
 use crate::redis_server::RedisServer;
-use crate::session_key::key_slot;
+use crate::slot::key_slot;
 
 /// `cluster-node-timeout` of a private cluster: how long a primary may be unreachable before its
 /// replica is promoted. Short, so a failover test is quick; long enough not to flap on a busy box.
