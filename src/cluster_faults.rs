@@ -21,12 +21,12 @@ use authbench_loadgen::config::LoadConfig;
 use authbench_loadgen::mix::Mix;
 use authbench_loadgen::ramp::{LoadModel, Ramp};
 use authbench_procs::redis_cluster::RedisCluster;
-use authbench_servers::SchemeKind;
 use authbench_servers::session_key::{TAG_LEN, key_slot};
+use authbench_servers::{SchemeKind, ServeArgs};
 
 use crate::harness::credential::{Cred, login, me_status};
 use crate::harness::http;
-use crate::harness::server::ServerProcess;
+use crate::harness::server::{ServerProcess, small};
 use crate::reliability::FaultRow;
 
 /// The primary serving `cred`'s session (the slot of its tag).
@@ -37,15 +37,12 @@ fn primary_of(cluster: &RedisCluster, cred: &Cred) -> Result<u16> {
 }
 
 fn session_server(cluster: &RedisCluster, prefix: &str, durable: bool) -> Result<ServerProcess> {
-    let mut args: Vec<String> = ["--fast-login", "--users", "1000", "--redis-cluster", &cluster.url_list()]
-        .into_iter()
-        .chain(["--redis-prefix", prefix])
-        .map(String::from)
-        .collect();
-    if durable {
-        args.push("--durable-logout".into());
-    }
-    ServerProcess::spawn(SchemeKind::Session, &args)
+    ServerProcess::spawn(&ServeArgs {
+        redis_cluster: Some(cluster.url_list()),
+        redis_prefix: Some(prefix.to_owned()),
+        durable_logout: durable,
+        ..small(SchemeKind::Session)
+    })
 }
 
 async fn logout(addr: SocketAddr, cred: &Cred) -> Result<u16> {

@@ -26,13 +26,13 @@ use authbench_loadgen::output::file as run_file;
 use authbench_loadgen::ramp::{LoadModel, Ramp};
 use authbench_procs::child::{self, Signal};
 use authbench_report::data::file;
-use authbench_servers::SchemeKind;
+use authbench_servers::{SchemeKind, ServeArgs};
 use authbench_util::process::{self, Threads, exit, fail};
 use clap::Args;
 
 use crate::harness::credential::{login, me_status};
 use crate::harness::redis::RedisServer;
-use crate::harness::server::ServerProcess;
+use crate::harness::server::{ServerProcess, small};
 use crate::reliability::FaultRow;
 use crate::reliability::lost::lost_in_run;
 
@@ -141,10 +141,8 @@ fn audit(dir: &Path) -> (bool, u64, String) {
 
 async fn redis_outage(redis: &mut RedisServer, work: &Path) -> Result<FaultRow> {
     let dir = work.join("redis-outage");
-    let server = ServerProcess::spawn(
-        SchemeKind::Session,
-        &["--fast-login", "--users", "1000", "--redis-url", &redis.url()].map(String::from),
-    )?;
+    let server =
+        ServerProcess::spawn(&ServeArgs { redis_url: Some(redis.url()), ..small(SchemeKind::Session) })?;
     let addr = server.addr;
     let mut config = LoadConfig::new(
         addr,
@@ -257,8 +255,7 @@ fn measured_requests(dir: &Path) -> u64 {
 
 fn target_dies(work: &Path) -> Result<FaultRow> {
     let dir = work.join("target-dies");
-    let server =
-        ServerProcess::spawn(SchemeKind::Cookie, &["--fast-login", "--users", "1000"].map(String::from))?;
+    let server = ServerProcess::spawn(&small(SchemeKind::Cookie))?;
     let child = load_child(&server, &dir, &["--vus", "20", "--duration", "12s"])?;
     std::thread::sleep(Duration::from_secs(3));
     let _ = child::signal(server.pid(), Signal::KILL);
@@ -292,8 +289,7 @@ fn target_dies(work: &Path) -> Result<FaultRow> {
 
 fn target_frozen(work: &Path) -> Result<FaultRow> {
     let dir = work.join("target-frozen");
-    let server =
-        ServerProcess::spawn(SchemeKind::Cookie, &["--fast-login", "--users", "1000"].map(String::from))?;
+    let server = ServerProcess::spawn(&small(SchemeKind::Cookie))?;
     let child = load_child(&server, &dir, &["--vus", "20", "--duration", "8s", "--timeout", "2s"])?;
     std::thread::sleep(Duration::from_secs(3));
     child::signal(server.pid(), Signal::STOP).context("SIGSTOP the server")?;
@@ -343,8 +339,7 @@ fn target_frozen(work: &Path) -> Result<FaultRow> {
 
 fn generator_interrupted(work: &Path) -> Result<FaultRow> {
     let dir = work.join("generator-interrupted");
-    let server =
-        ServerProcess::spawn(SchemeKind::Cookie, &["--fast-login", "--users", "1000"].map(String::from))?;
+    let server = ServerProcess::spawn(&small(SchemeKind::Cookie))?;
     let child = load_child(&server, &dir, &["--stages", "5s:40,10s:80"])?;
     std::thread::sleep(Duration::from_secs(3));
     let _ = child::signal(child.id(), Signal::INT);

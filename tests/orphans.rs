@@ -26,7 +26,7 @@ fn still_running_after(procs: &[Proc], limit: Duration) -> Vec<Proc> {
 #[test]
 fn kill_9_of_serve_stops_its_private_redis() {
     require_redis();
-    let mut server = Server::spawn("session", &[]);
+    let mut server = Server::spawn(&common::serve("session"));
     let children = descendants(server.pid());
     assert!(children.iter().any(|p| p.comm == "redis-server"), "no redis-server child: {children:?}");
     signal(server.pid(), Signal::KILL).unwrap();

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use authbench_servers::cookie::{Claims as CookieClaims, Sealer};
 use authbench_servers::jwt::{ACCESS_AUDIENCE, Claims as JwtClaims, ISSUER, REFRESH_AUDIENCE, TokenType};
-use common::{RedisServer, Resp, Server, require_redis};
+use common::{RedisServer, Resp, ServeArgs, Server, require_redis};
 
 const JSON: (&str, &str) = ("Content-Type", "application/json");
 
@@ -24,9 +24,9 @@ fn trio() -> Trio {
     require_redis();
     let redis = RedisServer::start().expect("start redis-server");
     Trio {
-        cookie: Server::spawn("cookie", &[]),
-        session: Server::spawn("session", &["--redis-url", &redis.url()]),
-        jwt: Server::spawn("jwt", &[]),
+        cookie: Server::spawn(&common::serve("cookie")),
+        session: Server::spawn(&ServeArgs { redis_url: Some(redis.url()), ..common::serve("session") }),
+        jwt: Server::spawn(&common::serve("jwt")),
         _redis: redis,
     }
 }
@@ -223,7 +223,8 @@ fn cookie_names_are_bound_and_duplicates_refused() {
 fn cookie_value_sealed_under_another_name_fails_with_the_servers_own_key() {
     let mut key = tempfile::NamedTempFile::new().unwrap();
     key.write_all(&[0x42u8; 64]).unwrap();
-    let server = Server::spawn("cookie", &["--key-file", key.path().to_str().unwrap()]);
+    let server =
+        Server::spawn(&ServeArgs { key_file: Some(key.path().to_owned()), ..common::serve("cookie") });
     let sealer = Sealer::from_bytes(&[0x42u8; 64]).unwrap();
     let now = authbench_servers::api::now_secs();
     let claims = CookieClaims { uid: 9, iat: now, exp: now + 600 };
@@ -308,7 +309,7 @@ fn jwt_server_with_known_key() -> (Server, tempfile::NamedTempFile, Vec<u8>) {
     let secret = b"0123456789abcdef0123456789abcdef-known-test-secret".to_vec();
     let mut key = tempfile::NamedTempFile::new().unwrap();
     key.write_all(&secret).unwrap();
-    let server = Server::spawn("jwt", &["--key-file", key.path().to_str().unwrap()]);
+    let server = Server::spawn(&ServeArgs { key_file: Some(key.path().to_owned()), ..common::serve("jwt") });
     (server, key, secret)
 }
 
@@ -392,7 +393,8 @@ fn jwt_forgeries_are_rejected() {
 #[test]
 fn jwt_payload_holds_no_secret_and_asymmetric_algorithms_work() {
     for alg in ["HS256", "EdDSA", "ES256", "RS256"] {
-        let server = Server::spawn("jwt", &["--jwt-alg", alg]);
+        let jwt_alg = clap::ValueEnum::from_str(alg, false).unwrap();
+        let server = Server::spawn(&ServeArgs { jwt_alg, ..common::serve("jwt") });
         let (cred, _) = login(&server, 4);
         let token = cred.value().to_owned();
         let header = token.split('.').next().unwrap();
@@ -419,7 +421,7 @@ fn jwt_payload_holds_no_secret_and_asymmetric_algorithms_work() {
 fn redis_outage_gives_fast_503_and_recovers_without_restart() {
     require_redis();
     let mut redis = RedisServer::start().unwrap();
-    let server = Server::spawn("session", &["--redis-url", &redis.url()]);
+    let server = Server::spawn(&ServeArgs { redis_url: Some(redis.url()), ..common::serve("session") });
     let (cred, _) = login(&server, 2);
     assert_eq!(me(&server, &cred).status, 200);
     redis.kill();
@@ -455,7 +457,11 @@ fn redis_outage_gives_fast_503_and_recovers_without_restart() {
 fn a_frozen_redis_gives_503_after_the_store_timeout() {
     require_redis();
     let redis = RedisServer::start().unwrap();
-    let server = Server::spawn("session", &["--redis-url", &redis.url(), "--store-timeout", "250ms"]);
+    let server = Server::spawn(&ServeArgs {
+        redis_url: Some(redis.url()),
+        store_timeout: Duration::from_millis(250),
+        ..common::serve("session")
+    });
     let (cred, _) = login(&server, 3);
     assert_eq!(me(&server, &cred).status, 200);
     // SIGSTOP: the connection stays open and Redis never answers, so only the bound ends the wait.
@@ -472,7 +478,7 @@ fn a_frozen_redis_gives_503_after_the_store_timeout() {
 #[test]
 fn sigterm_shuts_down_cleanly_and_stops_the_private_redis() {
     require_redis();
-    let server = Server::spawn("session", &[]);
+    let server = Server::spawn(&common::serve("session"));
     let (cred, _) = login(&server, 1);
     assert_eq!(me(&server, &cred).status, 200);
     let children = common::descendants(server.pid());
@@ -490,7 +496,11 @@ fn external_redis_keys_stay_under_the_prefix() {
     let client = redis::Client::open(redis.url()).unwrap();
     let mut conn = client.get_connection().unwrap();
     let _: () = redis::cmd("SET").arg("someone-elses-key").arg("keep me").query(&mut conn).unwrap();
-    let server = Server::spawn("session", &["--redis-url", &redis.url(), "--redis-prefix", "ab-test:"]);
+    let server = Server::spawn(&ServeArgs {
+        redis_url: Some(redis.url()),
+        redis_prefix: Some("ab-test:".into()),
+        ..common::serve("session")
+    });
     let (cred, _) = login(&server, 8);
     let _ = login(&server, 9);
     assert_eq!(post_with(&server, "/auth/logout-all", &cred, None).status, 204);
@@ -558,7 +568,7 @@ fn bad_serve_options_exit_2_with_one_clear_line() {
 #[test]
 fn idle_timeout_closes_an_idle_keep_alive_connection_when_set() {
     use std::io::Read;
-    let server = Server::spawn("jwt", &["--idle-timeout", "1s"]);
+    let server = Server::spawn(&ServeArgs { idle_timeout: Duration::from_secs(1), ..common::serve("jwt") });
     let mut idle = std::net::TcpStream::connect(server.addr).unwrap();
     idle.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
     let started = Instant::now();

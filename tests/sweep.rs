@@ -15,7 +15,7 @@ use authbench::compare::store::{Owned, Store, StorePlan};
 use authbench::compare::store_probe::RestSignal;
 use authbench::compare::sweep::Sweep;
 use authbench_servers::SchemeKind;
-use common::{BIN, RedisServer, require_redis};
+use common::{BIN, RedisServer, ServeArgs, require_redis};
 use tokio_util::sync::CancellationToken;
 
 struct Child_(Child);
@@ -36,14 +36,19 @@ fn serve(
     prefix: &str,
 ) -> (Child_, SocketAddr) {
     let key = keys.path().join(if scheme == "jwt" { "jwt.key" } else { "cookie.key" });
-    let mut cmd = Command::new(BIN);
-    cmd.args(["serve", scheme, "--addr", "127.0.0.1:0", "--fast-login", "--users", &users.to_string()]);
+    let mut args = ServeArgs { users, ..common::serve(scheme) };
     if scheme == "session" {
-        cmd.args(["--redis-url", redis, "--redis-prefix", prefix]);
+        (args.redis_url, args.redis_prefix) = (Some(redis.to_owned()), Some(prefix.to_owned()));
     } else {
-        cmd.arg("--key-file").arg(key);
+        args.key_file = Some(key);
     }
-    let mut child = cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn().unwrap();
+    let mut child = Command::new(BIN)
+        .args(args.to_argv())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
     let mut line = String::new();
     std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
     let addr = authbench_contract::listening::parse(&line).expect("listening line");

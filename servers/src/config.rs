@@ -163,7 +163,7 @@ pub fn parse_ttl(s: &str) -> Result<Duration, String> {
 }
 
 /// Options of `authbench serve`.
-#[derive(Debug, Clone, Args)]
+#[derive(Debug, Clone, PartialEq, Eq, Args)]
 #[command(
     about = "Run one auth server (cookie, session, jwt, jwt-revocable, jwt-pubsub, session-cached, session-tracked) on loopback (another address with a warning)",
     after_help = "Routes: GET /healthz, POST /auth/login, GET /api/me, POST /auth/refresh, POST /auth/logout, \

@@ -34,6 +34,7 @@
 //! - [`id`]: random 128-bit ids (session ids, refresh-token ids).
 //! - [`users`]: the synthetic user directory and argon2id password verification.
 //! - [`config`]: `authbench serve` options, typed at the edge; [`SchemeKind`] and its credential kind.
+//! - [`argv`]: those options back into the command line, for the parents that start `serve`.
 //! - [`build`]: the scheme dispatch — options to the chosen scheme's Router.
 //! - [`serve`]: the hyper accept loop, limits, and `serve`'s start-up.
 //! - [`limits`]: body and credential size limits.
@@ -46,6 +47,7 @@
 //! Imports go one way: `serve` → `build` → schemes → `api` → `body` → `linger`, `error` → `limits`.
 
 pub mod api;
+pub mod argv;
 pub mod body;
 pub mod build;
 pub mod config;
@@ -73,5 +75,6 @@ pub mod subscriber;
 pub mod testing;
 pub mod users;
 
+pub use argv::SERVE_COMMAND;
 pub use config::{JwtAlg, SchemeKind, ServeArgs};
 pub use error::{Error, Result};

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use anyhow::Result;
-use authbench_servers::SchemeKind;
+use authbench_servers::{SchemeKind, ServeArgs};
 
 use super::keys::Keys;
 use super::plan::Plan;
@@ -43,27 +43,21 @@ impl Ctx {
         Ok((ctx, redis_version))
     }
 
-    /// Server arguments shared by every run of a scheme.
-    pub fn server_args(&self, scheme: SchemeKind, prefix: &str, ttl: Option<Duration>) -> Vec<String> {
-        let mut args = vec!["--fast-login".to_owned(), "--users".to_owned(), self.plan.users.to_string()];
-        match scheme.parent() {
-            SchemeKind::Cookie => {
-                args.extend(["--key-file".to_owned(), self.keys.cookie_file.display().to_string()])
-            }
-            SchemeKind::Jwt => {
-                args.extend(["--key-file".to_owned(), self.keys.jwt_file.display().to_string()])
-            }
-            _ => {}
-        }
+    /// Server options shared by every run of a scheme; `ttl` in whole seconds (at least 1).
+    pub fn server_args(&self, scheme: SchemeKind, prefix: &str, ttl: Option<Duration>) -> ServeArgs {
+        let mut args = ServeArgs { fast_login: true, users: self.plan.users, ..ServeArgs::new(scheme) };
+        args.key_file = match scheme.parent() {
+            SchemeKind::Cookie => Some(self.keys.cookie_file.clone()),
+            SchemeKind::Jwt => Some(self.keys.jwt_file.clone()),
+            _ => None,
+        };
         if scheme.uses_store() {
-            args.extend(self.store.server_args());
-            args.extend(["--redis-prefix".to_owned(), prefix.to_owned()]);
+            self.store.point(&mut args);
+            args.redis_prefix = Some(prefix.to_owned());
         }
-        if let Some(workers) = self.plan.workers {
-            args.extend(["--workers".to_owned(), workers.to_string()]);
-        }
+        args.workers = self.plan.workers;
         if let Some(ttl) = ttl {
-            args.extend(["--ttl".to_owned(), format!("{}s", ttl.as_secs().max(1))]);
+            args.ttl = Duration::from_secs(ttl.as_secs().max(1));
         }
         args
     }

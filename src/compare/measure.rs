@@ -35,7 +35,7 @@ pub async fn unit(
     std::fs::create_dir_all(&dir)?;
     ctx.progress.phase(scheme, repeat, "start server");
     let args = ctx.server_args(scheme, &prefix, None);
-    let server = Replicated::spawn(scheme, &args, ctx.plan.replicas, &dir.join("haproxy"))?;
+    let server = Replicated::spawn(&args, ctx.plan.replicas, &dir.join("haproxy"))?;
     let u = Unit { ctx, scheme, repeat, server: &server, prefix: &prefix, dir, stop };
     let mut r = UnitResult::default();
 

@@ -2,7 +2,7 @@
 //! either private (started for the run, torn down after) or existing (`--redis-url`,
 //! `--redis-cluster-url`: only the run's key prefix is written and deleted, nothing flushed).
 //!
-//! [`Store`] is the one typed target every phase talks to: the arguments a server child gets, the
+//! [`Store`] is the one typed target every phase talks to: the options a server child gets, the
 //! nodes the load generator samples (CPU summed over every node, replicas included: replication
 //! is work the store does), the nodes that hold data (the one Redis, or the cluster's primaries:
 //! summed for command statistics and memory, read one by one for keys and memory per shard),
@@ -12,6 +12,7 @@ use std::collections::HashMap;
 
 use anyhow::{Context, Result, bail};
 use authbench_procs::redis_cluster::RedisCluster;
+use authbench_servers::ServeArgs;
 use authbench_servers::store_conn::StoreTarget;
 
 use crate::harness::redis::{self, RedisInfo, RedisServer};
@@ -149,12 +150,12 @@ impl Store {
         self.target.is_cluster()
     }
 
-    /// `serve` arguments that point a server at this store.
-    pub fn server_args(&self) -> [String; 2] {
-        match &self.target {
-            StoreTarget::Single(url) => ["--redis-url".to_owned(), url.clone()],
-            StoreTarget::Cluster(urls) => ["--redis-cluster".to_owned(), urls.join(",")],
-        }
+    /// Point a server's options at this store.
+    pub fn point(&self, args: &mut ServeArgs) {
+        (args.redis_url, args.redis_cluster) = match &self.target {
+            StoreTarget::Single(url) => (Some(url.clone()), None),
+            StoreTarget::Cluster(urls) => (None, Some(urls.join(","))),
+        };
     }
 
     /// The load generator's `redis_url`: every node, comma-separated (it sums their INFO).

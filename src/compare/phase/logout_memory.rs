@@ -101,9 +101,8 @@ pub fn entries_per_logout(scheme: SchemeKind) -> (u32, u32) {
 pub async fn run(ctx: &Ctx, scheme: SchemeKind, rows: &mut Vec<RevocationMemoryRow>) -> Result<()> {
     ctx.progress.phase(scheme, 0, "logout memory");
     let prefix = format!("{}{scheme}:logout-memory:", ctx.prefix);
-    let mut args = ctx.server_args(scheme, &prefix, Some(ACCESS_TTL));
-    args.extend(["--refresh-ttl".to_owned(), format!("{}s", REFRESH_TTL.as_secs())]);
-    let server = ServerProcess::spawn(scheme, &args)?;
+    let args = ServeArgs { refresh_ttl: REFRESH_TTL, ..ctx.server_args(scheme, &prefix, Some(ACCESS_TTL)) };
+    let server = ServerProcess::spawn(&args)?;
     let result = measure(ctx, scheme, server.addr, &prefix, rows).await;
     server.stop();
     ctx.store.clear_prefix(&prefix).await?;

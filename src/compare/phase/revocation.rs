@@ -63,8 +63,8 @@ pub async fn run(ctx: &Ctx, scheme: SchemeKind) -> Result<(Vec<Revocation>, Vec<
     // Repeat 0 (units count from 1), same length for every scheme: bytes per revoked token compare.
     let prefix = format!("{}rev:", crate::compare::measure::unit_prefix(&ctx.prefix, scheme, 0));
     let args = ctx.server_args(scheme, &prefix, Some(ttl));
-    let a = ServerProcess::spawn(scheme, &args)?;
-    let b = ServerProcess::spawn(scheme, &args)?;
+    let a = ServerProcess::spawn(&args)?;
+    let b = ServerProcess::spawn(&args)?;
     let rows = measure(scheme, a.addr, b.addr, ttl).await;
     let costs = match (&rows, super::revocation_cost::applies(scheme)) {
         (Ok(_), true) => {
