@@ -77,7 +77,7 @@ mod tests {
             refresh_ttl: Duration::from_secs(3600),
             jwt_alg: JwtAlg::EdDsa,
             key_file: Some("/tmp/some dir/key".into()),
-            same_site: authbench_servers::config::SameSite::Strict,
+            same_site: authbench_servers::SameSite::Strict,
             workers: Some(3),
         };
         assert_eq!(parsed(&every), every);

@@ -56,7 +56,7 @@ pub fn bench_session(cpu: &mut Bench, wall: &mut Bench, rt: &tokio::runtime::Run
 /// clock (GET + PTTL on the tracking connection; session-cached's miss is the session scheme's
 /// GETEX, benched as `end_to_end/api_me/session`).
 pub fn bench_session_check(cpu: &mut Bench, wall: &mut Bench, rt: &tokio::runtime::Runtime, url: &str) {
-    use authbench_servers::config::SameSite;
+    use authbench_servers::SameSite;
     use authbench_servers::session::{SessionAuth, SessionScheme};
     use authbench_servers::session_cached::CachedScheme;
     use authbench_servers::session_tracked::TrackedScheme;

@@ -5,12 +5,13 @@ use std::sync::Arc;
 
 use axum::Router;
 
-use crate::config::{SchemeKind, ServeArgs};
+use crate::config::ServeArgs;
 use crate::cookie::{CookieScheme, Sealer};
 use crate::error::{Error, Result};
 use crate::jwt::{Codec, JwtScheme};
 use crate::jwt_pubsub::PubsubScheme;
 use crate::jwt_revocable::{RevocableScheme, RevocationStore};
+use crate::kind::SchemeKind;
 use crate::session::{DURABLE_WAIT, SessionScheme, SessionStore};
 use crate::session_cached::CachedScheme;
 use crate::session_tracked::TrackedScheme;

@@ -33,11 +33,12 @@
 //! - [`store`]: the bounded, reconnecting Redis connection `jwt_revocable` and `jwt_pubsub` use.
 //! - [`id`]: random 128-bit ids (session ids, refresh-token ids).
 //! - [`users`]: the synthetic user directory and argon2id password verification.
-//! - [`config`]: `authbench serve` options, typed at the edge; [`SchemeKind`] and its credential kind.
+//! - [`kind`]: [`SchemeKind`] and its credential kind, [`JwtAlg`], [`SameSite`]: the options' basic types.
+//! - [`config`]: `authbench serve` options ([`ServeArgs`]), typed at the edge.
 //! - [`argv`]: those options back into the command line, for the parents that start `serve`.
 //! - [`build`]: the scheme dispatch — options to the chosen scheme's Router.
 //! - [`serve`]: the hyper accept loop, limits, and `serve`'s start-up.
-//! - [`limits`]: body and credential size limits.
+//! - [`limits`]: body, head and credential size limits; header and body read timeouts.
 //! - [`linger`]: request bodies read within the limit; oversized ones drained (bounded) before 413.
 //! - The processes `serve` starts (its own Redis) are `authbench_procs`'s.
 //! - [`error`]: the crate's one error enum and its mapping to HTTP status + JSON.
@@ -58,6 +59,7 @@ pub mod id;
 pub mod jwt;
 pub mod jwt_pubsub;
 pub mod jwt_revocable;
+pub mod kind;
 pub mod limits;
 pub mod linger;
 pub mod metrics;
@@ -76,5 +78,6 @@ pub mod testing;
 pub mod users;
 
 pub use argv::SERVE_COMMAND;
-pub use config::{JwtAlg, SchemeKind, ServeArgs};
+pub use config::ServeArgs;
 pub use error::{Error, Result};
+pub use kind::{JwtAlg, SameSite, SchemeKind};

@@ -60,8 +60,9 @@ use crate::api::{self, Scheme};
 use crate::error::{Error, Result};
 use crate::metrics::CacheReading;
 use crate::record_cache::{self, RecordCache};
-use crate::session::{COOKIE_NAME, Record, SessionAuth, SessionScheme, redact_url};
+use crate::session::{COOKIE_NAME, Record, SessionAuth, SessionScheme};
 use crate::session_key::{SESSION_ID_LEN, is_well_formed};
+use crate::store::redact_url;
 use crate::users::Users;
 
 /// Pause between two attempts to bring a lost tracking connection back.

@@ -16,7 +16,7 @@ use redis::cluster_async::ClusterConnection;
 use redis::{Cmd, Pipeline, RedisFuture, Value};
 
 use crate::error::{Error, Result};
-use crate::session::redact_url;
+use crate::store::redact_url;
 
 /// The session store's Redis: one server, or the seed nodes of a Cluster.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use authbench_procs::redis_server::RedisServer;
+use authbench_servers::SameSite;
 use authbench_servers::api;
-use authbench_servers::config::SameSite;
 use authbench_servers::metrics::{CONTENT_TYPE, CacheReading};
 use authbench_servers::session::{SessionScheme, SessionStore};
 use authbench_servers::session_cached::CachedScheme;

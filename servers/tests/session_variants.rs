@@ -16,8 +16,8 @@ use std::time::{Duration, Instant};
 
 use authbench_procs::child::Signal;
 use authbench_procs::redis_server::RedisServer;
+use authbench_servers::SameSite;
 use authbench_servers::api;
-use authbench_servers::config::SameSite;
 use authbench_servers::serve::ServeLimits;
 use authbench_servers::session::{COOKIE_NAME, SessionScheme, SessionStore};
 use authbench_servers::session_cached::CachedScheme;

@@ -134,7 +134,7 @@ impl Store {
                 format!(
                     "cannot reach Redis at {} (pass a reachable --redis-url / --redis-cluster-url, or omit \
                      it to start a private one)",
-                    authbench_servers::session::redact_url(&node.url)
+                    authbench_servers::store::redact_url(&node.url)
                 )
             })?;
             primaries.push((node.clone(), info));

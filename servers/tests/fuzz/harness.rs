@@ -6,8 +6,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use authbench_procs::redis_server::RedisServer;
+use authbench_servers::SameSite;
 use authbench_servers::api;
-use authbench_servers::config::SameSite;
 use authbench_servers::cookie::{CookieScheme, Sealer};
 use authbench_servers::jwt::{Codec, JwtScheme};
 use authbench_servers::session::{SessionScheme, SessionStore};
