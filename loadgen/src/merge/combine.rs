@@ -14,12 +14,13 @@ use std::collections::BTreeMap;
 
 use hdrhistogram::Histogram;
 
-use crate::agent::{AgentResult, Definition};
+use crate::agent::Definition;
 use crate::hlog::Series;
 use crate::output::{EndpointRow, Row};
 use crate::record::{Endpoint, new_histogram};
 use crate::summary::{
-    EndpointSummary, GeneratorCost, Latency, OpenStarts, RedisCost, ServerCost, Summary, Total, error_rate,
+    AgentResult, EndpointSummary, GeneratorCost, Latency, OpenStarts, RedisCost, ServerCost, Summary, Total,
+    error_rate,
 };
 use crate::threshold::Threshold;
 
