@@ -11,8 +11,10 @@
 //!   say "the target stopped answering" as for a killed one (exit 1), count the requests left
 //!   waiting as unfinished, and leave its files complete.
 //! - `generator_interrupted`: SIGINT to `authbench load` mid-ramp: exit 130, complete files.
-//! - `cluster_failover`, `revoked_after_failover`: the Redis Cluster cases, in
-//!   [`crate::cluster_faults`].
+//! - `cluster_failover`, `revoked_after_failover`: the Redis Cluster cases, in [`cluster`].
+//!
+//! [`evidence`]: what a fault run's load left behind — its errors by kind, the audit of its files.
+//! Imports go one way: this file → `cluster` → `evidence`.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -34,7 +36,11 @@ use crate::harness::credential::{login, me_status};
 use crate::harness::redis::RedisServer;
 use crate::harness::server::{ServerProcess, small};
 use crate::reliability::FaultRow;
-use crate::reliability::lost::lost_in_run;
+
+mod cluster;
+mod evidence;
+
+use evidence::{audit, errors_text};
 
 /// Options of `authbench faults`.
 #[derive(Debug, Clone, Args)]
@@ -76,8 +82,8 @@ pub fn run(args: FaultsArgs) -> i32 {
     let mut rows = Vec::new();
     let scenarios: [(&str, Scenario); 6] = [
         ("redis_outage", &|redis| runtime.block_on(redis_outage(redis, &work))),
-        ("cluster_failover", &|_| runtime.block_on(crate::cluster_faults::cluster_failover(&work))),
-        ("revoked_after_failover", &|_| runtime.block_on(crate::cluster_faults::revoked_after_failover())),
+        ("cluster_failover", &|_| runtime.block_on(cluster::cluster_failover(&work))),
+        ("revoked_after_failover", &|_| runtime.block_on(cluster::revoked_after_failover())),
         ("target_dies", &|_| target_dies(&work)),
         ("target_frozen", &|_| target_frozen(&work)),
         ("generator_interrupted", &|_| generator_interrupted(&work)),
@@ -107,36 +113,6 @@ pub fn run(args: FaultsArgs) -> i32 {
     }
     eprintln!("reliability report: {}", args.out.join(file::RELIABILITY).display());
     if rows.iter().all(|r| r.passed) { exit::OK } else { exit::FAILED }
-}
-
-pub(crate) fn errors_text(summary: &authbench_loadgen::Summary) -> String {
-    let mut kinds = std::collections::BTreeMap::<String, u64>::new();
-    for e in summary.endpoints.values() {
-        for (k, v) in &e.errors_by_kind {
-            *kinds.entry(k.clone()).or_default() += v;
-        }
-    }
-    let parts: Vec<String> = kinds.iter().filter(|(_, v)| **v > 0).map(|(k, v)| format!("{k} {v}")).collect();
-    if parts.is_empty() { "none".into() } else { parts.join(", ") }
-}
-
-/// Files of a load run: all parse and no measured request is missing from them.
-fn audit(dir: &Path) -> (bool, u64, String) {
-    match lost_in_run(dir, &dir.display().to_string()) {
-        Ok(rows) => {
-            let lost: u64 = rows.iter().map(|r| r.lost).sum();
-            let seconds = authbench_loadgen::output::read_timeseries(dir).map_or(0, |rows| rows.len());
-            (
-                true,
-                lost,
-                format!(
-                    "{seconds} seconds in {}, {lost} requests missing from the files",
-                    run_file::TIMESERIES
-                ),
-            )
-        }
-        Err(e) => (false, 0, format!("files do not parse: {e:#}")),
-    }
 }
 
 async fn redis_outage(redis: &mut RedisServer, work: &Path) -> Result<FaultRow> {

@@ -3,14 +3,13 @@
 //! - [`cli`]: the clap definitions.
 //! - `servers/` (crate `authbench_servers`): `serve`.
 //! - [`compare`]: `compare`, the whole experiment, orchestrating both crates below.
-//! - [`faults`]: `faults`, the injected-fault scenarios; [`cluster_faults`] its Redis Cluster ones.
+//! - [`faults`]: `faults`, the injected-fault scenarios (its Redis Cluster ones in `faults/cluster.rs`).
 //! - [`harness`]: server and Redis processes, HTTP probes, login and credentials, for the above.
 //! - [`reliability`]: attack battery, lost-request audit, `reliability.md`.
 //! - `loadgen/` (crate `authbench_loadgen`): `load`.
 //! - `report/` (crate `authbench_report`): the results folder, and the renderer behind `report`.
 
 pub mod cli;
-pub mod cluster_faults;
 pub mod compare;
 pub mod faults;
 pub mod harness;

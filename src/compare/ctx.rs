@@ -43,6 +43,16 @@ impl Ctx {
         Ok((ctx, redis_version))
     }
 
+    /// The Redis key prefix of one scheme × repeat (repeat 0: the phases after the repeats): the
+    /// same length for every scheme and repeat. Every stored key carries it (a session record and
+    /// its user's index: two keys per logged-in user), so a prefix that named the scheme made
+    /// `session-tracked`'s keys 16 bytes per user longer than `session`'s, and its Redis memory per
+    /// user came out ~33 B higher for no reason of its own (allocator size classes round the
+    /// longer keys up).
+    pub fn unit_prefix(&self, scheme: SchemeKind, repeat: u32) -> String {
+        unit_prefix(&self.prefix, scheme, repeat)
+    }
+
     /// Server options shared by every run of a scheme; `ttl` in whole seconds (at least 1).
     pub fn server_args(&self, scheme: SchemeKind, prefix: &str, ttl: Option<Duration>) -> ServeArgs {
         let mut args = ServeArgs { fast_login: true, users: self.plan.users, ..ServeArgs::new(scheme) };
@@ -60,5 +70,26 @@ impl Ctx {
             args.ttl = Duration::from_secs(ttl.as_secs().max(1));
         }
         args
+    }
+}
+
+fn unit_prefix(run: &str, scheme: SchemeKind, repeat: u32) -> String {
+    let index = SchemeKind::ALL.iter().position(|&s| s == scheme).unwrap_or(0);
+    format!("{run}s{index:02}:r{repeat:03}:")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unit_prefixes_have_one_length_and_differ() {
+        let all: Vec<String> = SchemeKind::ALL
+            .iter()
+            .flat_map(|&s| [1, 3, 42].map(|r| unit_prefix("authbench:cmp:x:", s, r)))
+            .collect();
+        assert!(all.iter().all(|p| p.len() == all[0].len()), "{all:?}");
+        let distinct: std::collections::HashSet<&String> = all.iter().collect();
+        assert_eq!(distinct.len(), all.len());
     }
 }

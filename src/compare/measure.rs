@@ -12,16 +12,6 @@ use super::phase::{self, Health, Unit, UnitResult};
 use super::plan::skips_sweep;
 use crate::harness::replicas::Replicated;
 
-/// The unit's Redis key prefix: the same length for every scheme and repeat. Every stored key
-/// carries it (a session record and its user's index: two keys per logged-in user), so a prefix
-/// that named the scheme made `session-tracked`'s keys 16 bytes per user longer than `session`'s,
-/// and its Redis memory per user came out ~33 B higher for no reason of its own (allocator size
-/// classes round the longer keys up).
-pub fn unit_prefix(run: &str, scheme: SchemeKind, repeat: u32) -> String {
-    let index = SchemeKind::ALL.iter().position(|&s| s == scheme).unwrap_or(0);
-    format!("{run}s{index:02}:r{repeat:03}:")
-}
-
 /// Measure one scheme once: one server through the phases in order. Stops early (with what it
 /// has) when `stop` fires.
 pub async fn unit(
@@ -30,7 +20,7 @@ pub async fn unit(
     repeat: u32,
     stop: &CancellationToken,
 ) -> Result<UnitResult> {
-    let prefix = unit_prefix(&ctx.prefix, scheme, repeat);
+    let prefix = ctx.unit_prefix(scheme, repeat);
     let dir = ctx.plan.out.join(file::RUNS).join(file::unit_runs(scheme.as_str(), repeat));
     std::fs::create_dir_all(&dir)?;
     ctx.progress.phase(scheme, repeat, "start server");
@@ -72,20 +62,4 @@ pub async fn unit(
     server.stop();
     ctx.store.clear_prefix(&prefix).await?;
     Ok(r)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn unit_prefixes_have_one_length_and_differ() {
-        let all: Vec<String> = SchemeKind::ALL
-            .iter()
-            .flat_map(|&s| [1, 3, 42].map(|r| unit_prefix("authbench:cmp:x:", s, r)))
-            .collect();
-        assert!(all.iter().all(|p| p.len() == all[0].len()), "{all:?}");
-        let distinct: std::collections::HashSet<&String> = all.iter().collect();
-        assert_eq!(distinct.len(), all.len());
-    }
 }

@@ -1,4 +1,5 @@
-//! `authbench compare` options and the resolved plan (defaults differ for `--quick`).
+//! `authbench compare` options and the resolved plan (defaults differ for `--quick`); [`logout`]
+//! the plan of memory against logout rate.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -9,9 +10,11 @@ use authbench_servers::SchemeKind;
 use authbench_util::parse::{parse_count, parse_duration};
 use clap::Args;
 
-use super::phase::logout_memory::{self, LogoutMemoryPlan};
 use super::saturation::SaturationPlan;
 use super::store::{StoreKind, StorePlan};
+use logout::{LogoutMemoryPlan, keeps_revocation_entries};
+
+pub mod logout;
 
 /// `--schemes`: the schemes named, in order.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -394,7 +397,7 @@ impl Plan {
         let unswept = self.schemes.iter().filter(|&&s| skips_sweep(s)).count() as f64;
         n * self.repeat as f64 * self.seconds_per_unit() - unswept * self.repeat as f64 * sweep
             + n * self.revocation_seconds()
-            + self.schemes.iter().filter(|&&s| logout_memory::applies(s)).count() as f64
+            + self.schemes.iter().filter(|&&s| keeps_revocation_entries(s)).count() as f64
                 * self.logout_memory.planned_seconds()
     }
 

@@ -159,7 +159,7 @@ pub async fn cluster_failover(work: &Path) -> Result<FaultRow> {
             killed_at.as_secs_f64()
         ),
         requests: summary.total.count + summary.total.errors + summary.total.unfinished,
-        errors: crate::faults::errors_text(&summary),
+        errors: super::evidence::errors_text(&summary),
         worst_latency_ms: None,
         recovery_s: recovery.map(|r| r.as_secs_f64()),
         exit_code: None,

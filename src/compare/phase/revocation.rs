@@ -61,7 +61,7 @@ pub async fn run(ctx: &Ctx, scheme: SchemeKind) -> Result<(Vec<Revocation>, Vec<
     ctx.progress.phase(scheme, 0, "revocation window");
     let ttl = ctx.plan.revocation_ttl;
     // Repeat 0 (units count from 1), same length for every scheme: bytes per revoked token compare.
-    let prefix = format!("{}rev:", crate::compare::measure::unit_prefix(&ctx.prefix, scheme, 0));
+    let prefix = format!("{}rev:", ctx.unit_prefix(scheme, 0));
     let args = ctx.server_args(scheme, &prefix, Some(ttl));
     let a = ServerProcess::spawn(&args)?;
     let b = ServerProcess::spawn(&args)?;

@@ -36,7 +36,7 @@ const FIRST_USER: u64 = 100;
 
 /// Whether `scheme` has revocation costs to measure.
 pub fn applies(scheme: SchemeKind) -> bool {
-    matches!(scheme, SchemeKind::JwtRevocable | SchemeKind::JwtPubsub)
+    crate::compare::plan::logout::keeps_revocation_entries(scheme)
 }
 
 /// The figures, as `summary.csv` metrics of the scheme.
