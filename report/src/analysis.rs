@@ -3,8 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use super::data::{CheckCategory, Results, RevocationRow, SessionsRow, SummaryRow};
+use super::data::{CheckCategory, RevocationRow, SessionsRow, SummaryRow};
 use super::metric::Metric;
+use super::results::Results;
 use super::stats::{LinearFit, MeanCi, linear_fit, mean, mean_ci};
 
 /// One concurrency level of the ramp: each repeat's figure for the level (percentiles of its

@@ -10,10 +10,10 @@ use std::path::PathBuf;
 
 use hdrhistogram::Histogram;
 
-use crate::Error;
 use crate::data::{
     CheckRow, CredentialsRow, RampRow, RevocationRow, SessionsRow, ShardRow, SpectrumRow, SummaryRow, file,
 };
+use crate::error::Error;
 use crate::metric::Metric;
 use crate::reliability::{AttackRow, LostRow};
 use crate::revocation_memory::RevocationMemoryRow;
@@ -318,7 +318,7 @@ mod tests {
         let verdict = c.finish(Vec::new()).unwrap();
         assert_eq!(verdict.not_equivalent, vec!["jwt".to_string()]);
         assert_eq!(verdict.lost, 0);
-        let results = crate::Results::read_dir(&dir).unwrap();
+        let results = crate::results::Results::read_dir(&dir).unwrap();
         let p100 = |s: &str| {
             results.spectrum.iter().find(|r| r.scheme == s && r.percentile == 100.0).unwrap().latency_us
         };

@@ -6,6 +6,13 @@
 //! (`authbench_loadgen::output`); this crate reads them through the generator's types.
 //!
 //! # Layout
+//! Imports go one way (`tests/layout.rs` checks it): [`render`] → [`content`] → [`plot`] →
+//! [`analysis`] → [`results`] → the rows ([`data`], [`saturation`], [`ramp_levels`],
+//! [`revocation_memory`]) → [`stats`], [`metric`], [`error`]; [`collect`] (compare's writer) and
+//! [`reliability`] → the rows.
+//!
+//! - [`render`]: `authbench report DIR` ([`render()`]): the files a folder holds → plots and report.
+//! - [`results`]: everything in one results folder, read at once ([`Results`]).
 //! - [`data`]: the file names ([`data::file`]), one typed row struct per CSV, readers and writers.
 //! - [`metric`]: the figures of `summary.csv`, each [`Metric`] with its name and unit.
 //! - [`collect`]: what `compare` measured ([`UnitRows`]) gathered into the files: summary means
@@ -31,6 +38,7 @@
 //! - [`doc`], [`content`]: the report as a small document model, built from the data, one file
 //!   per section.
 //! - [`markdown`], [`html`]: writers of that document (`impl Write`).
+//! - [`error`]: the crate's one [`Error`].
 //! - [`units`]: number formatting (µs, bytes, counts) shared by plots and text.
 //! - [`load`]: the per-run report of an `authbench load` folder (timeseries.csv + summary.json).
 //!
@@ -93,6 +101,7 @@ pub mod collect;
 pub mod content;
 pub mod data;
 pub mod doc;
+pub mod error;
 pub mod html;
 pub mod load;
 pub mod markdown;
@@ -100,6 +109,8 @@ pub mod metric;
 pub mod plot;
 pub mod ramp_levels;
 pub mod reliability;
+pub mod render;
+pub mod results;
 pub mod revocation;
 pub mod revocation_memory;
 pub mod run;
@@ -109,109 +120,10 @@ pub mod sweep;
 pub mod units;
 pub mod write;
 
-use std::path::{Path, PathBuf};
-
 pub use collect::{Collected, UnitRows, Verdict};
-pub use data::Results;
+pub use error::Error;
 pub use metric::{Metric, Unit};
+pub use plot::RenderedPlot;
 pub use reliability::Reliability;
-use write::write_file;
-
-/// What can go wrong reading or writing a results directory; missing input files are not errors.
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    #[error("results directory {0} does not exist or is not a directory")]
-    NotADirectory(PathBuf),
-    #[error("{path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
-    #[error("{path}: {source}")]
-    Csv { path: PathBuf, source: csv::Error },
-    #[error("{path}: {source}")]
-    Json { path: PathBuf, source: serde_json::Error },
-    #[error(
-        "{0} holds no results: neither a compare run (summary.csv, ramp.csv, ...) nor a load run (timeseries.csv + summary.json)"
-    )]
-    NoResults(PathBuf),
-    #[error("drawing plot {plot}: {message}")]
-    Plot { plot: String, message: String },
-    #[error("latency histogram: {0}")]
-    Histogram(String),
-}
-
-/// One chart written as `<name>.png` and `<name>.svg`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RenderedPlot {
-    pub name: String,
-    pub title: String,
-    pub png: PathBuf,
-    pub svg: PathBuf,
-}
-
-/// Everything [`render`] wrote.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RenderedReport {
-    pub markdown: PathBuf,
-    pub html: PathBuf,
-    pub plots: Vec<RenderedPlot>,
-    /// Input files that were absent (their sections say "not measured in this run").
-    pub missing: Vec<String>,
-}
-
-/// Files of which a compare run holds at least one.
-const COMPARE_FILES: [&str; 8] = [
-    data::file::SUMMARY,
-    data::file::RAMP,
-    data::file::SESSIONS,
-    data::file::SPECTRUM,
-    data::file::REVOCATION,
-    data::file::CREDENTIALS,
-    data::file::CHECKS,
-    data::file::ENVIRONMENT,
-];
-
-/// Read the CSVs in `dir` and write plots, `report.md` and `report.html` into it.
-pub fn render(dir: &Path) -> Result<RenderedReport, Error> {
-    if !dir.is_dir() {
-        return Err(Error::NotADirectory(dir.to_path_buf()));
-    }
-    if load::is_load_dir(dir) {
-        let (summary, ts, plots) = load::render_charts(dir)?;
-        let document = load::document(&summary, &ts, &plots);
-        let markdown_path = dir.join(data::file::REPORT_MD);
-        write_file(&markdown_path, |w| markdown::write(w, &document))?;
-        let html_path = dir.join(data::file::REPORT_HTML);
-        let svgs = plots.iter().map(|p| (p.plot.name.clone(), p.svg_text.clone())).collect();
-        write_file(&html_path, |w| html::write(w, &document, &svgs))?;
-        return Ok(RenderedReport {
-            markdown: markdown_path,
-            html: html_path,
-            plots: plots.into_iter().map(|p| p.plot).collect(),
-            missing: Vec::new(),
-        });
-    }
-    if !COMPARE_FILES.iter().any(|f| dir.join(f).is_file()) {
-        return Err(Error::NoResults(dir.to_path_buf()));
-    }
-    let results = Results::read_dir(dir)?;
-    let analysis = analysis::Analysis::new(&results);
-    if results.ramp_levels_source == ramp_levels::Source::Histograms {
-        let path = dir.join(data::file::RAMP_LEVELS);
-        write_file(&path, |w| data::write_csv(w, &results.ramp_levels).map_err(std::io::Error::other))?;
-    }
-    let plots = plot::render_all(&analysis, dir)?;
-    let document = content::build(&analysis, &plots);
-
-    let markdown_path = dir.join(data::file::REPORT_MD);
-    write_file(&markdown_path, |w| markdown::write(w, &document))?;
-
-    let html_path = dir.join(data::file::REPORT_HTML);
-    let svgs = plots.iter().map(|p| (p.plot.name.clone(), p.svg_text.clone())).collect();
-    write_file(&html_path, |w| html::write(w, &document, &svgs))?;
-
-    Ok(RenderedReport {
-        markdown: markdown_path,
-        html: html_path,
-        plots: plots.into_iter().map(|p| p.plot).collect(),
-        missing: results.missing.clone(),
-    })
-}
+pub use render::{RenderedReport, render};
+pub use results::Results;

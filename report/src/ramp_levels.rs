@@ -10,7 +10,7 @@ use std::path::Path;
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
-use crate::Error;
+use crate::error::Error;
 use authbench_loadgen::output::file as run_file;
 use authbench_loadgen::record::Endpoint;
 

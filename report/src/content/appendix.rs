@@ -1,6 +1,6 @@
 //! The checks table and the appendices (every summary figure, the environment).
 
-use super::NOT_MEASURED;
+use super::format::NOT_MEASURED;
 use super::format::{summary_ci, summary_value};
 use crate::analysis::Analysis;
 use crate::data::SummaryRow;

@@ -2,7 +2,7 @@
 //! open-model stepped search, who was busiest at the knee, throughput and latency against the
 //! offered rate past the knee, and CPU per request against load (saturation.csv, cpu_vs_load.csv).
 
-use super::NOT_MEASURED;
+use super::format::NOT_MEASURED;
 use super::format::metric_text;
 use crate::analysis::Analysis;
 use crate::doc::Document;
@@ -14,7 +14,7 @@ use crate::units;
 
 pub(super) fn load_section(d: &mut Document, a: &Analysis<'_>, plots: &[Rendered]) {
     d.h(2, "Saturation and load");
-    let loads = SchemeLoad::all(a.results, &a.schemes);
+    let loads = SchemeLoad::all(&a.results.saturation, &a.results.cpu_vs_load, &a.schemes);
     if loads.iter().all(|l| l.steps.is_empty()) {
         d.p(NOT_MEASURED);
         return;

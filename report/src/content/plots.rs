@@ -1,7 +1,7 @@
 //! The plots section: each chart with its "what this means" and the tables beside it.
 
-use super::NOT_MEASURED;
 use super::claims::{claim_revocation, extremes, lookup_vs_sessions_text};
+use super::format::NOT_MEASURED;
 use super::format::{mean_ci_us, metric_text};
 use super::revocation_memory;
 use crate::analysis::Analysis;

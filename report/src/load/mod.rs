@@ -13,8 +13,8 @@ use authbench_loadgen::output::file as run_file;
 use plotters::style::RGBColor;
 use serde_json::Value;
 
-use crate::Error;
 use crate::doc::Document;
+use crate::error::Error;
 use crate::plot::{Rendered, TimeLine, Timeline, register_font, render};
 use timeseries::Timeseries;
 

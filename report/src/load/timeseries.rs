@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use crate::Error;
+use crate::error::Error;
 
 /// The per-second rows of one load run, column by column.
 #[derive(Debug, Clone, Default, PartialEq)]

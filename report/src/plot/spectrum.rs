@@ -1,9 +1,9 @@
 //! The HdrHistogram percentile spectrum of `/api/me` (spectrum.csv).
 
+use super::chart::{Chart, DrawResult, scheme_color};
 use super::series::{Line, Spread, draw_lines};
 use super::spread::Estimate;
 use super::style::{draw_legend, frame, label_font, log_bounds, log_ticks, max_of};
-use super::{Chart, DrawResult, scheme_color};
 use crate::analysis::Analysis;
 use crate::units;
 use plotters::coord::Shift;
