@@ -8,6 +8,9 @@
 //! - [`reliability`]: attack battery, lost-request audit, `reliability.md`.
 //! - `loadgen/` (crate `authbench_loadgen`): `load`.
 //! - `report/` (crate `authbench_report`): the results folder, and the renderer behind `report`.
+//!
+//! Imports go one way, never back up (`tests/layout.rs` checks every crate): `cli` → `compare`,
+//! `faults` → `reliability` → `harness`; `compare`'s own order is in its module list.
 
 pub mod cli;
 pub mod compare;

@@ -45,6 +45,11 @@
 //! with `scheme: Option<Scheme>`, then set fields; `progress: false` to draw your own), then
 //! `run(config, CancellationToken).await -> Result<Summary, Error>` inside a multi-threaded
 //! tokio runtime, as many times as needed.
+//!
+//! Imports go one way (`tests/layout.rs` checks it): `command` → `load`, `merge` → `collect` →
+//! `output`, `text`, `threshold`, `progress`, `metrics`, `hlog` → `summary` → `agent`, `record`,
+//! `stall`; `load` → `vu` → `pace`, `client`, `credentials` → `scheme`, `mix`, `ramp`; every module
+//! → `error`, `failure`.
 
 pub mod agent;
 pub mod args;

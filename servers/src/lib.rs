@@ -45,7 +45,11 @@
 //! - `testing` (feature `testing`, tests and `fuzz/` only): credential mutations, one copy shared by
 //!   the property tests and the cargo-fuzz targets.
 //!
-//! Imports go one way: `serve` → `build` → schemes → `api` → `body` → `linger`, `error` → `limits`.
+//! Imports go one way (`tests/layout.rs` checks it): `serve` → `build` → `config`, `argv` → the
+//! schemes (`jwt_pubsub` → `subscriber` → `jwt_revocable` → `revocation_store` → `jwt`;
+//! `session_cached`, `session_tracked` → `record_cache` → `session` → `session_key`, `store_conn`
+//! → `store`; `cookie`) → `api` → `body` → `linger`, `users`; every module → `kind`, `limits`,
+//! `error`, `id`, `metrics`.
 
 pub mod api;
 pub mod argv;

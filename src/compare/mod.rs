@@ -18,6 +18,10 @@
 //! - [`phases`]: wall-clock time of every phase against its budget (rows of `phases.csv`, printed).
 //! - [`progress`]: one progress bar over the whole experiment.
 //! - `env`: `environment.json`.
+//!
+//! Imports go one way: this file (the run's order) → `measure` (one unit) → `phase::*` → `ctx` →
+//! `progress` → `phases` → `plan` → the engines: `sweep` → `preload`, `store_probe` → `store`,
+//! `keys`; `saturation` → `rate_step` → `knee`.
 
 pub mod ctx;
 pub mod env;
