@@ -27,11 +27,11 @@ pub fn run(cli: Cli) -> i32 {
         Command::Load(args) => authbench_loadgen::run_command(args),
         Command::Merge(args) => authbench_loadgen::run_merge_command(args),
         Command::Serve(args) => {
-            let runtime = match authbench_servers::serve::runtime(args.workers) {
+            let runtime = match authbench_servers::runtime(args.workers) {
                 Ok(rt) => rt,
                 Err(e) => return fail(&format!("cannot start the runtime: {e}"), exit::FAILED),
             };
-            match runtime.block_on(authbench_servers::serve::run(args)) {
+            match runtime.block_on(authbench_servers::run(args)) {
                 Ok(()) => exit::OK,
                 Err(e) => fail(&e.to_string(), e.exit_code()),
             }

@@ -339,6 +339,7 @@ impl JwtScheme {
         JwtScheme { inner: Arc::new(Inner { users, codec }) }
     }
 
+    #[cfg(feature = "testing")]
     pub fn codec(&self) -> &Codec {
         &self.inner.codec
     }

@@ -97,15 +97,18 @@ impl PubsubScheme {
         Ok(PubsubScheme { inner: Arc::new(Inner { users, codec, store, list }) })
     }
 
+    #[cfg(feature = "testing")]
     pub fn codec(&self) -> &Codec {
         &self.inner.codec
     }
 
+    #[cfg(feature = "testing")]
     pub fn store(&self) -> &RevocationStore {
         &self.inner.store
     }
 
     /// This server's denylist.
+    #[cfg(feature = "testing")]
     pub fn denylist(&self) -> &Arc<Denylist> {
         &self.inner.list
     }

@@ -44,44 +44,77 @@
 //! - [`error`]: the crate's one error enum and its mapping to HTTP status + JSON.
 //! - `testing` (feature `testing`, tests and `fuzz/` only): credential mutations, one copy shared by
 //!   the property tests and the cargo-fuzz targets.
+//! - [`facts`], [`direct`]: what a process outside the servers may rely on (below).
 //!
 //! Imports go one way (`tests/layout.rs` checks it): `serve` → `build` → `config`, `argv` → the
 //! schemes (`jwt_pubsub` → `subscriber` → `jwt_revocable` → `revocation_store` → `jwt`;
 //! `session_cached`, `session_tracked` → `record_cache` → `session` → `session_key`, `store_conn`
 //! → `store`; `cookie`) → `api` → `body` → `linger`, `users`; every module → `kind`, `limits`,
 //! `error`, `id`, `metrics`.
+//!
+//! # The face
+//! The modules are private; what other crates use is named here, on one screen.
+//! - `serve` and the benches: the [`Scheme`] trait, [`ServeArgs`] (and [`SERVE_COMMAND`], its
+//!   subcommand), [`SchemeKind`], [`JwtAlg`], [`SameSite`], the app builder [`build()`] /
+//!   [`Built`], `serve`'s start-up [`run`] / [`runtime`] and the accept loop [`serve()`] /
+//!   [`ServeLimits`], [`Error`].
+//! - [`facts`]: constants and readers a harness relies on (the verifier's leeway, the session id's
+//!   shape, the cache's default TTL, the `/metrics` reader, URL redaction).
+//! - [`direct`]: a scheme's credentials and store reached without HTTP, for `compare`'s
+//!   preloading and probes: the cookie sealer, the JWT codec, the session and revocation stores,
+//!   the denylist, the store's target and connection.
+//! - Feature `testing` (never in a normal build): every module public as well, for the crate's
+//!   white-box tests, the benches and `fuzz/`.
 
-pub mod api;
-pub mod argv;
-pub mod body;
-pub mod build;
-pub mod config;
-pub mod cookie;
-pub mod denylist;
-pub mod error;
-pub mod id;
-pub mod jwt;
-pub mod jwt_pubsub;
-pub mod jwt_revocable;
-pub mod kind;
-pub mod limits;
-pub mod linger;
-pub mod metrics;
-pub mod record_cache;
-pub mod revocation_store;
-pub mod serve;
-pub mod session;
-pub mod session_cached;
-pub mod session_key;
-pub mod session_tracked;
-pub mod store;
-pub mod store_conn;
-pub mod subscriber;
+/// Private modules, public only under feature `testing` (the crate's own tests, the benches and
+/// `fuzz/`), so that a normal build's face is the `pub use` list below.
+macro_rules! private_unless_testing {
+    ($($name:ident),* $(,)?) => {$(
+        #[cfg(feature = "testing")]
+        pub mod $name;
+        #[cfg(not(feature = "testing"))]
+        mod $name;
+    )*};
+}
+
+private_unless_testing!(
+    api,
+    argv,
+    body,
+    build,
+    config,
+    cookie,
+    denylist,
+    error,
+    id,
+    jwt,
+    jwt_pubsub,
+    jwt_revocable,
+    kind,
+    limits,
+    linger,
+    metrics,
+    record_cache,
+    revocation_store,
+    serve,
+    session,
+    session_cached,
+    session_key,
+    session_tracked,
+    store,
+    store_conn,
+    subscriber,
+    users,
+);
+pub mod direct;
+pub mod facts;
 #[cfg(feature = "testing")]
 pub mod testing;
-pub mod users;
 
+pub use api::Scheme;
 pub use argv::SERVE_COMMAND;
+pub use build::{Built, build};
 pub use config::ServeArgs;
 pub use error::{Error, Result};
 pub use kind::{JwtAlg, SameSite, SchemeKind};
+pub use serve::{ServeLimits, run, runtime, serve};

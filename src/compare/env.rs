@@ -50,7 +50,7 @@ pub fn collect(redis_version: Option<String>) -> Value {
         "rustc": RUSTC,
         // A --redis-url may carry a password: URLs are recorded with credentials replaced.
         "command_line": std::env::args()
-            .map(|a| if a.contains("://") { authbench_servers::store::redact_url(&a) } else { a })
+            .map(|a| if a.contains("://") { authbench_servers::facts::redact_url(&a) } else { a })
             .collect::<Vec<_>>(),
     })
 }

@@ -388,7 +388,7 @@ impl Plan {
 
     /// Planned seconds of the revocation phase per scheme.
     pub fn revocation_seconds(&self) -> f64 {
-        self.revocation_ttl.as_secs_f64() + authbench_servers::jwt::LEEWAY_SECS as f64 + 1.0
+        self.revocation_ttl.as_secs_f64() + authbench_servers::facts::JWT_LEEWAY_SECS as f64 + 1.0
     }
 
     pub fn total_seconds(&self) -> f64 {

@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use anyhow::{Context, Result, bail};
 use authbench_procs::redis_cluster::RedisCluster;
 use authbench_servers::ServeArgs;
-use authbench_servers::store_conn::StoreTarget;
+use authbench_servers::direct::StoreTarget;
 
 use crate::harness::redis::{self, RedisInfo, RedisServer};
 
@@ -134,7 +134,7 @@ impl Store {
                 format!(
                     "cannot reach Redis at {} (pass a reachable --redis-url / --redis-cluster-url, or omit \
                      it to start a private one)",
-                    authbench_servers::store::redact_url(&node.url)
+                    authbench_servers::facts::redact_url(&node.url)
                 )
             })?;
             primaries.push((node.clone(), info));

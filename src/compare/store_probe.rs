@@ -23,7 +23,7 @@
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use authbench_servers::store_conn::StoreConn;
+use authbench_servers::direct::StoreConn;
 use redis::aio::MultiplexedConnection;
 
 use super::store::Store;

@@ -38,8 +38,8 @@ use authbench_loadgen::credentials::{CredentialPool, CredentialsBuilder};
 use authbench_loadgen::ramp::{LoadModel, Ramp};
 use authbench_loadgen::summary::Summary;
 use authbench_servers::SchemeKind;
-use authbench_servers::metrics::CacheReading;
-use authbench_servers::session::SessionStore;
+use authbench_servers::direct::SessionStore;
+use authbench_servers::facts::CacheReading;
 use tokio_util::sync::CancellationToken;
 
 use super::keys::IssueKeys;
@@ -134,7 +134,7 @@ impl Sweep<'_> {
         };
         let revocable = match self.scheme {
             SchemeKind::JwtRevocable | SchemeKind::JwtPubsub => Some(
-                authbench_servers::jwt_revocable::RevocationStore::connect(
+                authbench_servers::direct::RevocationStore::connect(
                     single_url(self.store)?,
                     self.prefix,
                     self.keys.jwt.refresh_ttl(),
@@ -263,7 +263,7 @@ impl Sweep<'_> {
     ) -> Result<(Option<f64>, Option<f64>)> {
         let n = pool.len() as u64;
         let picks: Vec<u64> = (0..MEMORY_SAMPLES.min(n)).map(|k| k * n / MEMORY_SAMPLES.min(n)).collect();
-        let cookie = format!("{}=", authbench_servers::session::COOKIE_NAME);
+        let cookie = format!("{}=", authbench_contract::credential::SESSION_COOKIE);
         let records: Vec<String> = picks
             .iter()
             .filter_map(|&i| pool.value(i as usize))
@@ -278,8 +278,8 @@ impl Sweep<'_> {
 /// that combination before anything starts).
 fn single_url(store: &Store) -> Result<&str> {
     match &store.target {
-        authbench_servers::store_conn::StoreTarget::Single(url) => Ok(url),
-        authbench_servers::store_conn::StoreTarget::Cluster(_) => {
+        authbench_servers::direct::StoreTarget::Single(url) => Ok(url),
+        authbench_servers::direct::StoreTarget::Cluster(_) => {
             bail!("jwt-revocable's revocation store does not run on a Redis Cluster")
         }
     }

@@ -21,7 +21,8 @@ use authbench_loadgen::config::LoadConfig;
 use authbench_loadgen::mix::Mix;
 use authbench_loadgen::ramp::{LoadModel, Ramp};
 use authbench_procs::redis_cluster::RedisCluster;
-use authbench_servers::session_key::{TAG_LEN, key_slot};
+use authbench_procs::slot::key_slot;
+use authbench_servers::facts::SESSION_TAG_LEN as TAG_LEN;
 use authbench_servers::{SchemeKind, ServeArgs};
 
 use crate::harness::credential::{Cred, login, me_status};

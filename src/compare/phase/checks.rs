@@ -147,7 +147,7 @@ pub async fn check(
             SchemeKind::SessionCached => {
                 // One GETEX per miss: at most the first request (the record may be cached already
                 // from the checks above), then one per cache TTL elapsed.
-                let ttl = authbench_servers::session_cached::DEFAULT_CACHE_TTL.as_secs_f64();
+                let ttl = authbench_servers::facts::DEFAULT_CACHE_TTL.as_secs_f64();
                 let most = servers * (1 + (elapsed.as_secs_f64() / ttl).ceil() as u64);
                 let misses = delta("getex");
                 add(
@@ -165,7 +165,7 @@ pub async fn check(
                 // Per miss: GET + PTTL on the tracking connection, plus an EXPIRE when under half
                 // the idle TTL remains; per hit: nothing. Misses: at most the first request, then
                 // one per cache TTL (no invalidation happens here).
-                let ttl = authbench_servers::session_cached::DEFAULT_CACHE_TTL.as_secs_f64();
+                let ttl = authbench_servers::facts::DEFAULT_CACHE_TTL.as_secs_f64();
                 let most = servers * (1 + (elapsed.as_secs_f64() / ttl).ceil() as u64);
                 let (misses, pttl, expire) = (delta("get"), delta("pttl"), delta("expire"));
                 add(
@@ -231,14 +231,14 @@ pub async fn check(
         }
         SchemeKind::Session => {
             // The user's keyed tag (16 hex, opaque: HMAC of the user id) + 128 random bits (32 hex).
-            let opaque = authbench_servers::session_key::is_well_formed(&raw);
+            let opaque = authbench_servers::facts::is_session_id(&raw);
             add(
                 "session_id_opaque_128_bit",
                 opaque,
                 format!(
                     "session id is {} hex characters ({}-character keyed user tag + 128 random bits expected)",
                     raw.len(),
-                    authbench_servers::session_key::TAG_LEN
+                    authbench_servers::facts::SESSION_TAG_LEN
                 ),
             );
         }

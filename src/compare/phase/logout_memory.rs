@@ -25,8 +25,8 @@ use anyhow::{Context, Result, bail};
 use authbench_contract::path;
 use authbench_report::revocation_memory::{RevocationMemoryRow, live_entries};
 use authbench_servers::SchemeKind;
-use authbench_servers::config::ServeArgs;
-use authbench_servers::jwt::LEEWAY_SECS;
+use authbench_servers::ServeArgs;
+use authbench_servers::facts::JWT_LEEWAY_SECS as LEEWAY_SECS;
 use tokio::task::JoinSet;
 
 use crate::compare::ctx::Ctx;

@@ -97,7 +97,7 @@ fn probe_users(k: u32) -> (u64, u64) {
 /// promises no more than the store's round trip plus one invalidation push.
 pub fn promised_window(scheme: SchemeKind) -> Duration {
     match scheme {
-        SchemeKind::SessionCached => authbench_servers::session_cached::DEFAULT_CACHE_TTL,
+        SchemeKind::SessionCached => authbench_servers::facts::DEFAULT_CACHE_TTL,
         _ => Duration::ZERO,
     }
 }
@@ -148,7 +148,7 @@ async fn measure_pair(
     k: u32,
 ) -> Result<Vec<Revocation>> {
     // Stateless credentials die at exp; the JWT verifier adds its leeway on top.
-    let limit = ttl + Duration::from_secs(authbench_servers::jwt::LEEWAY_SECS + 3);
+    let limit = ttl + Duration::from_secs(authbench_servers::facts::JWT_LEEWAY_SECS + 3);
     let (single_user, devices_user) = probe_users(k);
     let single = login(act, single_user).await?;
     let device_a = login(act, devices_user).await?;
@@ -203,11 +203,11 @@ async fn measure_pair(
             note,
             ttl_s: ttl.as_secs_f64(),
             leeway_s: if scheme.parent() == SchemeKind::Jwt {
-                authbench_servers::jwt::LEEWAY_SECS as f64
+                authbench_servers::facts::JWT_LEEWAY_SECS as f64
             } else {
                 0.0
             },
-            default_ttl_s: authbench_servers::config::ServeArgs::new(scheme).ttl.as_secs_f64(),
+            default_ttl_s: authbench_servers::ServeArgs::new(scheme).ttl.as_secs_f64(),
         }
     };
     Ok(vec![row("logout", out.status, a?), row("logout_all", all.status, b?)])

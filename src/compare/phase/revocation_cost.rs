@@ -21,7 +21,7 @@ use anyhow::{Context, Result, bail};
 use authbench_contract::path;
 use authbench_report::metric::Metric;
 use authbench_servers::SchemeKind;
-use authbench_servers::denylist::{Denylist, Entry};
+use authbench_servers::direct::{Denylist, DenylistEntry as Entry};
 
 use crate::compare::ctx::Ctx;
 use crate::harness::credential::login;

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use anyhow::{Result, ensure};
 use authbench_servers::SchemeKind;
-use authbench_servers::jwt::LEEWAY_SECS;
+use authbench_servers::facts::JWT_LEEWAY_SECS as LEEWAY_SECS;
 
 /// Whether `scheme` keeps an entry in Redis per revoked token (the JWT variants): the schemes
 /// whose revocation cost and memory against logout rate are measured.
