@@ -87,8 +87,8 @@ async fn the_search_finds_the_knee_of_a_server_throttled_to_a_known_rate() {
             format!(
                 "{:.0} → {:.0} req/s p99 {:?} µs {}",
                 s.offered_rps,
-                s.achieved_rps,
-                s.p99_us,
+                s.achieved_rps(),
+                s.p99_us(),
                 s.limits.label()
             )
         })
@@ -106,9 +106,9 @@ async fn the_search_finds_the_knee_of_a_server_throttled_to_a_known_rate() {
         knee.offered_rps
     );
     assert!(
-        sustained.achieved_rps >= RATE * 0.65 && sustained.achieved_rps <= RATE * 1.05,
+        sustained.achieved_rps() >= RATE * 0.65 && sustained.achieved_rps() <= RATE * 1.05,
         "max sustainable {:.0} req/s, the server answers {RATE} req/s:\n{table}",
-        sustained.achieved_rps
+        sustained.achieved_rps()
     );
     for s in &found.steps {
         if s.offered_rps >= RATE * 1.3 {
@@ -118,7 +118,7 @@ async fn the_search_finds_the_knee_of_a_server_throttled_to_a_known_rate() {
                 "{:.0} req/s offered should not be sustained:\n{table}",
                 s.offered_rps
             );
-            assert!(s.achieved_rps <= RATE * 1.1, "achieved above the server's cap:\n{table}");
+            assert!(s.achieved_rps() <= RATE * 1.1, "achieved above the server's cap:\n{table}");
         }
         if s.offered_rps <= RATE * 0.6 {
             assert!(!s.limits.any(), "{:.0} req/s offered is well below the cap:\n{table}", s.offered_rps);

@@ -14,6 +14,7 @@ use authbench::compare::keys::IssueKeys;
 use authbench::compare::store::{Owned, Store, StorePlan};
 use authbench::compare::store_probe::RestSignal;
 use authbench::compare::sweep::Sweep;
+use authbench_loadgen::record::Endpoint;
 use authbench_servers::SchemeKind;
 use common::{BIN, RedisServer, ServeArgs, require_redis};
 use tokio_util::sync::CancellationToken;
@@ -118,7 +119,7 @@ fn small_sweep_stores_one_session_per_user_and_looks_up_nearly_all() {
         // Exactly one session per user: N session records and N user indexes, nothing else.
         assert_eq!(level.redis_keys, Some(2 * n), "level {n}: keys at rest");
         assert_eq!(level.rest, Some(RestSignal::NoRehashing), "level {n}");
-        let me = s.endpoints["me"].count;
+        let me = s.endpoints[&Endpoint::Me].count;
         assert!(me > 0, "level {n}: no lookups");
         // One GETEX per /api/me, counted by Redis over exactly this level (plus the few still in
         // flight when the run stopped, at most one per connection).
@@ -130,7 +131,7 @@ fn small_sweep_stores_one_session_per_user_and_looks_up_nearly_all() {
             assert!(level.redis_bytes_user_index.is_some_and(|b| b > 50.0), "level {n}");
             assert!(level.distinct_sessions_used <= n);
             // Only the preloaded sessions were used: nobody logged in.
-            assert_eq!(s.endpoints["login"].count, 0, "level {n}: logins");
+            assert_eq!(s.endpoints[&Endpoint::Login].count, 0, "level {n}: logins");
         }
     }
     let top = &result[2];
@@ -184,7 +185,7 @@ fn stateless_sweep_sends_only_credentials_the_server_accepts() {
     let result = rt.block_on(sweep.run(&CancellationToken::new(), |_| {})).unwrap();
     let level = &result[0];
     assert_eq!(level.summary.total.errors, 0, "every drawn JWT is accepted");
-    assert!(level.summary.endpoints["me"].count >= 3_000);
+    assert!(level.summary.endpoints[&Endpoint::Me].count >= 3_000);
     assert_eq!(level.redis_keys, Some(0), "jwt stores nothing");
     assert_eq!(level.redis_lookup_calls, 0);
     assert_eq!(level.redis_usec_per_call, None);

@@ -292,7 +292,7 @@ impl Collector {
         let endpoints = self
             .endpoints
             .iter()
-            .map(|e| (e.as_str().to_owned(), EndpointSummary::of(t.endpoint(*e), secs, self.open_model)))
+            .map(|&e| (e, EndpointSummary::of(t.endpoint(e), secs, self.open_model)))
             .collect();
         let total = Total {
             count: t.count(),
@@ -383,9 +383,7 @@ impl Collector {
             stalls,
             endpoints: endpoints
                 .iter()
-                .map(|e| {
-                    (e.as_str().to_owned(), EndpointSummary::of(t.endpoint(*e), duration_s, self.open_model))
-                })
+                .map(|&e| (e, EndpointSummary::of(t.endpoint(e), duration_s, self.open_model)))
                 .collect(),
             total: Total {
                 count: t.count(),

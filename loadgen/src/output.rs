@@ -228,7 +228,7 @@ pub fn write_summary_csv(w: &mut impl Write, s: &Summary) -> io::Result<()> {
         let cells = [
             s.scheme.clone(),
             s.model.clone(),
-            name.clone(),
+            name.as_str().to_owned(),
             e.count.to_string(),
             e.errors.to_string(),
             format!("{:.6}", e.error_rate),

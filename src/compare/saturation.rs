@@ -85,7 +85,7 @@ pub async fn search(
             interrupted = true;
             break;
         }
-        s.record(rate, step.achieved_rps, step.limits.any());
+        s.record(rate, step.achieved_rps(), step.limits.any());
         steps.push(step);
     }
     let knee = s.knee().and_then(|k| index_of(&steps, k.offered_rps));
@@ -254,7 +254,7 @@ impl Outcome {
     /// One line for the console: the knee, the maximum, and who was busiest at the knee.
     pub fn describe(&self) -> String {
         let s = &self.searched;
-        let max = s.sustained_step().map_or("none".to_owned(), |m| format!("{:.0} req/s", m.achieved_rps));
+        let max = s.sustained_step().map_or("none".to_owned(), |m| format!("{:.0} req/s", m.achieved_rps()));
         match s.knee_step() {
             None => format!(
                 "no knee up to {:.0} req/s offered; max sustained {max}",
@@ -266,12 +266,12 @@ impl Outcome {
                     "knee at {:.0} req/s offered ({}), max sustainable {max}; at the knee server {:.0}%, Redis {:.0}%, generator {:.0}% of a core (busiest: {who}, {pct:.0}%; whole machine {:.0}%), timer lag {:.1} ms{}",
                     k.offered_rps,
                     k.limits.label(),
-                    k.server_cpu_pct.unwrap_or(f64::NAN),
-                    k.redis_cpu_pct.unwrap_or(f64::NAN),
-                    k.generator_cpu_pct,
+                    k.summary.server.cpu_percent.unwrap_or(f64::NAN),
+                    authbench_report::run::redis_cpu_pct(&k.summary).unwrap_or(f64::NAN),
+                    k.summary.generator.cpu_percent,
                     k.machine_cpu_pct.unwrap_or(f64::NAN),
-                    k.generator_lag_ms,
-                    if k.generator_saturated { ", generator saturated" } else { "" }
+                    k.summary.generator.max_lag_us as f64 / 1000.0,
+                    if k.summary.generator.saturated { ", generator saturated" } else { "" }
                 )
             }
         }
@@ -295,7 +295,7 @@ pub async fn measure(
     })
     .await?;
     out.interrupted = searched.interrupted;
-    let max = searched.sustained_step().map(|s| s.achieved_rps);
+    let max = searched.sustained_step().map(RateStep::achieved_rps);
     out.searched = searched;
     if out.interrupted {
         return Ok(out);
@@ -350,21 +350,21 @@ impl Outcome {
     pub fn metrics(&self, scheme: SchemeKind, utilization: f64) -> Vec<(Metric, f64)> {
         let mut m = Vec::new();
         if let Some(s) = self.searched.sustained_step() {
-            m.push((Metric::MeRpsSustained, s.achieved_rps));
+            m.push((Metric::MeRpsSustained, s.achieved_rps()));
         }
         if let Some(k) = self.searched.knee_step() {
             m.push((Metric::MeKneeOffered, k.offered_rps));
         }
         if let Some((_, at)) = self.ladder.iter().find(|(share, _)| (share - utilization).abs() < 0.005) {
-            if let Some(server) = at.server_cpu_us_per_req {
+            if let Some(server) = at.summary.server.cpu_us_per_req {
                 m.push((Metric::MeCpuServerAtUtilization, server));
             }
-            let redis = if scheme.uses_store() { at.redis_cpu_us_per_req } else { Some(0.0) };
+            let redis = if scheme.uses_store() { at.summary.redis.cpu_us_per_req } else { Some(0.0) };
             if let Some(redis) = redis {
                 m.push((Metric::MeCpuRedisAtUtilization, redis));
             }
         }
-        if let Some(p99) = self.fixed.as_ref().and_then(|f| f.p99_us) {
+        if let Some(p99) = self.fixed.as_ref().and_then(RateStep::p99_us) {
             m.push((Metric::MeFixedRateP99, p99));
         }
         m

@@ -36,6 +36,7 @@ use authbench_loadgen::Scheme;
 use authbench_loadgen::config::LoadConfig;
 use authbench_loadgen::credentials::{CredentialPool, CredentialsBuilder};
 use authbench_loadgen::ramp::{LoadModel, Ramp};
+use authbench_loadgen::record::Endpoint;
 use authbench_loadgen::summary::Summary;
 use authbench_servers::SchemeKind;
 use authbench_servers::direct::SessionStore;
@@ -228,7 +229,7 @@ impl Sweep<'_> {
         let distinct = match &pool {
             Some(pool) => pool.distinct_used(),
             // Level 0: the pool's own logins are the sessions looked up.
-            None => summary.endpoints.get("login").map_or(0, |e| e.count),
+            None => summary.endpoint(Endpoint::Login).map_or(0, |e| e.count),
         };
         Ok(Level {
             sessions: n,

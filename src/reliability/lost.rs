@@ -30,18 +30,16 @@ pub fn lost_in_run(dir: &Path, run: &str) -> Result<Vec<LostRow>> {
     let rows = authbench_loadgen::output::read_timeseries(dir)?;
     let mut lost_rows = Vec::new();
     // Open model: the arrivals are for /api/me (or /healthz without a scheme).
-    let arrivals_for = if summary.endpoints.contains_key("me") { "me" } else { "healthz" };
-    for (name, e) in &summary.endpoints {
-        let i = Endpoint::ALL
-            .iter()
-            .position(|x| Some(*x) == Endpoint::parse(name))
-            .with_context(|| format!("{}: unknown endpoint `{name}`", dir.display()))?;
-        let hlog = dir.join(run_file::hlog(name));
+    let arrivals_for =
+        if summary.endpoint(Endpoint::Me).is_some() { Endpoint::Me } else { Endpoint::Healthz };
+    for (&endpoint, e) in &summary.endpoints {
+        let i = endpoint as usize;
+        let hlog = dir.join(run_file::hlog(endpoint.as_str()));
         let in_hlog = if hlog.exists() { hlog_count(&hlog)? } else { 0 };
         let errors_timeseries: u64 = rows.iter().map(|r| r.endpoints[i].errors).sum();
         let unfinished_timeseries: u64 = rows.iter().map(|r| r.endpoints[i].unfinished).sum();
         let (dropped_summary, dropped_timeseries, unscheduled) = match &summary.open {
-            Some(o) if name == arrivals_for => {
+            Some(o) if endpoint == arrivals_for => {
                 (o.dropped, rows.iter().map(|r| r.dropped).sum(), o.scheduled.abs_diff(o.started + o.dropped))
             }
             _ => (0, 0, 0),
@@ -53,7 +51,7 @@ pub fn lost_in_run(dir: &Path, run: &str) -> Result<Vec<LostRow>> {
             + unscheduled;
         lost_rows.push(LostRow {
             run: run.to_owned(),
-            endpoint: name.clone(),
+            endpoint: endpoint.as_str().to_owned(),
             measured: e.count,
             in_hlog,
             errors_summary: e.errors,

@@ -39,7 +39,7 @@ pub async fn run(u: &Unit<'_>, presented: Presented, health: &mut Health, r: &mu
             r.rows.metrics.push((Metric::MeCpuProxy, p));
         }
     }
-    if let Some(e) = me.endpoints.get("me") {
+    if let Some(e) = me.endpoint(Endpoint::Me) {
         if let Some(l) = &e.latency_us {
             r.rows.metrics.push((Metric::MeSteadyP50, l.p50 as f64));
             r.rows.metrics.push((Metric::MeSteadyP99, l.p99 as f64));

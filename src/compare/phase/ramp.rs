@@ -8,6 +8,7 @@ use std::time::Instant;
 
 use anyhow::Result;
 use authbench_loadgen::ramp::LoadModel;
+use authbench_loadgen::record::Endpoint;
 use authbench_report::Metric;
 use authbench_report::data::{RampRow, file};
 
@@ -42,12 +43,12 @@ pub async fn run(u: &Unit<'_>, health: &mut Health, r: &mut UnitResult) -> Resul
     if let Some(max) = me_rows.iter().map(|row| row.me_rps).reduce(f64::max) {
         r.rows.metrics.push((Metric::MeRpsMax, max));
     }
-    if let Some(l) = ramp.endpoints.get("me").and_then(|e| e.latency_us.as_ref()) {
+    if let Some(l) = ramp.endpoint(Endpoint::Me).and_then(|e| e.latency_us.as_ref()) {
         r.rows.metrics.push((Metric::MeP50, l.p50 as f64));
         r.rows.metrics.push((Metric::MeP99, l.p99 as f64));
     }
-    for (endpoint, metric) in [("login", Metric::LoginP50), ("refresh", Metric::RefreshP50)] {
-        if let Some(l) = ramp.endpoints.get(endpoint).and_then(|e| e.latency_us.as_ref()) {
+    for (endpoint, metric) in [(Endpoint::Login, Metric::LoginP50), (Endpoint::Refresh, Metric::RefreshP50)] {
+        if let Some(l) = ramp.endpoint(endpoint).and_then(|e| e.latency_us.as_ref()) {
             r.rows.metrics.push((metric, l.p50 as f64));
         }
     }

@@ -3,6 +3,7 @@
 //! `sessions.csv`.
 
 use anyhow::Result;
+use authbench_loadgen::record::Endpoint;
 use authbench_report::data::{SessionsRow, ShardRow};
 use authbench_servers::SchemeKind;
 
@@ -55,7 +56,7 @@ pub async fn run(u: &Unit<'_>, health: &mut Health, r: &mut UnitResult) -> Resul
 /// One `sessions.csv` row from a sweep level.
 fn sessions_row(scheme: SchemeKind, repeat: u32, level: &Level) -> SessionsRow {
     let s = &level.summary;
-    let me = s.endpoints.get("me").and_then(|e| e.latency_us.as_ref());
+    let me = s.endpoint(Endpoint::Me).and_then(|e| e.latency_us.as_ref());
     SessionsRow {
         scheme: scheme.to_string(),
         repeat,
@@ -94,6 +95,6 @@ fn cache_hit_ratio(scheme: SchemeKind, level: &Level) -> Option<f64> {
     if !matches!(scheme, SchemeKind::SessionCached | SchemeKind::SessionTracked) {
         return None;
     }
-    let requests = level.summary.endpoints.get("me").map(|e| e.count)?;
+    let requests = level.summary.endpoint(Endpoint::Me).map(|e| e.count)?;
     (requests > 0).then(|| 1.0 - (level.redis_lookup_calls as f64 / requests as f64).min(1.0))
 }
