@@ -9,6 +9,9 @@ use authbench_contract::path;
 use authbench_servers::SchemeKind;
 
 use authbench_report::data::{CheckRow, file};
+/// The credential the checks logged in with, as a request carries it: the CPU phase reports
+/// these bytes where the load run did not count them.
+pub use authbench_report::run::Presented;
 
 use super::{Unit, UnitResult};
 use crate::compare::store::Store;
@@ -23,14 +26,6 @@ pub struct Checked {
     /// `/api/me` body of user1, compared across schemes by the caller.
     pub me_body: Vec<u8>,
     pub presented: Presented,
-}
-
-/// The credential the checks logged in with, as a request carries it: the CPU phase reports
-/// these bytes where the load run did not count them.
-#[derive(Debug, Clone, Copy)]
-pub struct Presented {
-    pub header: &'static str,
-    pub bytes: usize,
 }
 
 /// The checks, then (first repeat) the attack battery, against the unit's server; their rows go

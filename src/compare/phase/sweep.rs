@@ -55,27 +55,16 @@ pub async fn run(u: &Unit<'_>, health: &mut Health, r: &mut UnitResult) -> Resul
 
 /// One `sessions.csv` row from a sweep level.
 fn sessions_row(scheme: SchemeKind, repeat: u32, level: &Level) -> SessionsRow {
-    let s = &level.summary;
-    let me = s.endpoint(Endpoint::Me).and_then(|e| e.latency_us.as_ref());
+    let from_run =
+        SessionsRow::from_run(scheme.as_str(), repeat, level.sessions, scheme.uses_store(), &level.summary);
     SessionsRow {
-        scheme: scheme.to_string(),
-        repeat,
-        sessions: level.sessions,
         distinct_sessions_used: Some(level.distinct_sessions_used),
-        me_p50_us: me.map(|l| l.p50 as f64).unwrap_or(f64::NAN),
-        me_p90_us: me.map(|l| l.p90 as f64),
-        me_p99_us: me.map(|l| l.p99 as f64).unwrap_or(f64::NAN),
-        me_p999_us: me.map(|l| l.p999 as f64),
-        server_cpu_us_per_req: s.server.cpu_us_per_req,
-        redis_cpu_us_per_req: if scheme.uses_store() { s.redis.cpu_us_per_req } else { Some(0.0) },
         redis_usec_per_call: level.redis_usec_per_call,
         redis_used_memory: level.redis_used_memory.map(|v| v as f64),
         redis_bytes_session_record: level.redis_bytes_session_record,
         redis_bytes_user_index: level.redis_bytes_user_index,
         redis_keys: level.redis_keys,
         server_rss_bytes: level.server_rss_bytes.map(|v| v as f64),
-        generator_cpu_pct: Some(s.generator.cpu_percent),
-        generator_lag_ms: Some(s.generator.max_lag_us as f64 / 1000.0),
         redis_lookup_calls: Some(level.redis_lookup_calls),
         redis_keyspace_hits: Some(level.redis_keyspace_hits),
         preload_s: Some(level.preload.as_secs_f64()),
@@ -85,6 +74,7 @@ fn sessions_row(scheme: SchemeKind, repeat: u32, level: &Level) -> SessionsRow {
         cache_capacity: level.cache.map(|c| c.capacity),
         cache_bytes: level.cache.map(|c| c.bytes as f64),
         redis_tracking_keys: (scheme == SchemeKind::SessionTracked).then_some(level.redis_tracking_keys),
+        ..from_run
     }
 }
 
