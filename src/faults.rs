@@ -21,11 +21,11 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
+use authbench_loadgen::LoadConfig;
+use authbench_loadgen::Mix;
 use authbench_loadgen::Scheme;
-use authbench_loadgen::config::LoadConfig;
-use authbench_loadgen::mix::Mix;
-use authbench_loadgen::output::file as run_file;
-use authbench_loadgen::ramp::{LoadModel, Ramp};
+use authbench_loadgen::run_file;
+use authbench_loadgen::{LoadModel, Ramp};
 use authbench_procs::child::{self, Signal};
 use authbench_report::data::file;
 use authbench_servers::{SchemeKind, ServeArgs};

@@ -7,15 +7,15 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, SystemTime};
 
-use authbench_loadgen::agent::Agent;
-use authbench_loadgen::config::LoadConfig;
-use authbench_loadgen::merge::merge;
-use authbench_loadgen::mix::Mix;
-use authbench_loadgen::output::{read_hlog, write_text_summary};
-use authbench_loadgen::ramp::{LoadModel, Ramp};
-use authbench_loadgen::record::Endpoint;
-use authbench_loadgen::threshold::Threshold;
+use authbench_loadgen::Agent;
+use authbench_loadgen::Endpoint;
+use authbench_loadgen::LoadConfig;
+use authbench_loadgen::Mix;
+use authbench_loadgen::Threshold;
+use authbench_loadgen::merge;
 use authbench_loadgen::{CancellationToken, Scheme, run};
+use authbench_loadgen::{LoadModel, Ramp};
+use authbench_loadgen::{read_hlog, write_text_summary};
 use authbench_servers::{SchemeKind, ServeArgs, build, serve};
 use tokio::sync::oneshot;
 
@@ -176,7 +176,7 @@ async fn three_agents_at_a_third_merge_to_one_generator_at_the_whole_rate() {
     assert!((mm.rps - sm.rps).abs() < 0.1 * sm.rps, "{} vs {}", mm.rps, sm.rps);
 
     // Percentiles come from the merged histograms: equal to the agents' hlogs added up.
-    let mut union = authbench_loadgen::record::new_histogram();
+    let mut union = authbench_loadgen::new_histogram();
     for d in &dirs {
         union.add(read_hlog(&std::fs::read(d.join("me.hlog")).unwrap()).unwrap()).unwrap();
     }

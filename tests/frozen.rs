@@ -80,7 +80,7 @@ fn files_are_intact(dir: &Path, endpoint: &str) -> serde_json::Value {
     let s = summary(dir);
     let e = &s["endpoints"][endpoint];
     let hlog = std::fs::read(dir.join(format!("{endpoint}.hlog"))).unwrap();
-    let in_hlog = authbench_loadgen::output::read_hlog(&hlog).unwrap().len();
+    let in_hlog = authbench_loadgen::read_hlog(&hlog).unwrap().len();
     assert_eq!(in_hlog, e["count"].as_u64().unwrap(), "{e}");
     let (header, rows) = timeseries(dir);
     let sum = |name: &str| column(&header, &rows, name).iter().sum::<f64>() as u64;

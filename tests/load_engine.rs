@@ -6,12 +6,12 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
 
-use authbench_loadgen::config::LoadConfig;
-use authbench_loadgen::mix::Mix;
-use authbench_loadgen::output::read_hlog;
-use authbench_loadgen::ramp::{LoadModel, Ramp};
-use authbench_loadgen::record::Endpoint;
+use authbench_loadgen::Endpoint;
+use authbench_loadgen::LoadConfig;
+use authbench_loadgen::Mix;
+use authbench_loadgen::read_hlog;
 use authbench_loadgen::{CancellationToken, Scheme, Summary, run};
+use authbench_loadgen::{LoadModel, Ramp};
 use authbench_procs::redis_server::RedisServer;
 use authbench_servers::{SchemeKind, ServeArgs, build, serve};
 use tokio::sync::oneshot;
@@ -184,7 +184,7 @@ async fn session_runs_sample_server_and_redis_and_can_repeat() {
         c.redis_url = Some(redis.url());
         c.first_user = first_user;
         c.mix = Mix { me: 90, refresh: 5, logout: 5 };
-        c.thresholds = vec![authbench_loadgen::threshold::Threshold::parse("me.p99<5s").unwrap()];
+        c.thresholds = vec![authbench_loadgen::Threshold::parse("me.p99<5s").unwrap()];
         let s = run(c, CancellationToken::new()).await.unwrap();
         assert_eq!(s.total.errors, 0, "{s:#?}");
         assert!(s.endpoints[&Endpoint::Refresh].count > 0 && s.endpoints[&Endpoint::Logout].count > 0);
@@ -219,7 +219,7 @@ async fn a_target_that_dies_is_counted_and_reported() {
     assert!(errors > 0, "the failures are counted");
     assert!(s.endpoints.values().any(|e| e.errors_by_kind.contains_key("connect_refused")), "{s:#?}");
     let stop = s.stopped_answering.as_ref().expect("says when it stopped answering");
-    assert_eq!(stop.cause, authbench_loadgen::stall::Cause::Gone);
+    assert_eq!(stop.cause, authbench_loadgen::Cause::Gone);
     assert!(stop.at_s > 0.9 && stop.at_s < 1.5, "stopped at {} s, killed at 1.2 s", stop.at_s);
     assert!(dir.path().join("summary.json").exists());
 }

@@ -14,7 +14,7 @@ use authbench::compare::keys::IssueKeys;
 use authbench::compare::store::{Owned, Store, StorePlan};
 use authbench::compare::store_probe::RestSignal;
 use authbench::compare::sweep::Sweep;
-use authbench_loadgen::record::Endpoint;
+use authbench_loadgen::Endpoint;
 use authbench_servers::SchemeKind;
 use common::{BIN, RedisServer, ServeArgs, require_redis};
 use tokio_util::sync::CancellationToken;

@@ -32,7 +32,7 @@ pub mod file {
         format!("{endpoint}.uncorrected.hlog")
     }
 }
-pub use crate::hlog::{HlogInterval, HlogWriter, Series, read_hlog, read_hlog_intervals};
+pub use crate::hlog::{HlogWriter, Series, read_hlog, read_hlog_intervals};
 use crate::record::{Endpoint, ErrorKind};
 pub use crate::row::{EndpointRow, Row};
 use crate::sink::{Second, Sink};

@@ -329,10 +329,6 @@ impl Recorder {
         Recorder { shards: (0..shards.max(1)).map(|_| Mutex::new(Stats::default())).collect() }
     }
 
-    pub fn shard_count(&self) -> usize {
-        self.shards.len()
-    }
-
     fn shard(&self, shard: usize) -> std::sync::MutexGuard<'_, Stats> {
         lock(&self.shards[shard % self.shards.len()])
     }

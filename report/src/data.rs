@@ -12,7 +12,7 @@ use crate::metric::Metric;
 use crate::stats::{MeanCi, mean_ci};
 
 /// File names inside a results directory (a run's own files, `runs/*/*/`, are loadgen's:
-/// `authbench_loadgen::output::file`).
+/// `authbench_loadgen::run_file`).
 pub mod file {
     pub const SUMMARY: &str = "summary.csv";
     pub const RAMP: &str = "ramp.csv";

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use authbench_contract::credential::BEARER;
-use authbench_loadgen::credentials::CredentialsBuilder;
+use authbench_loadgen::CredentialsBuilder;
 use authbench_servers::SchemeKind;
 use authbench_servers::direct::CookieClaims as Claims;
 use authbench_servers::direct::RevocationStore;

@@ -7,10 +7,10 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
+use authbench_loadgen::LoadConfig;
 use authbench_loadgen::Recorded;
-use authbench_loadgen::config::LoadConfig;
-use authbench_loadgen::ramp::{LoadModel, Ramp};
-use authbench_loadgen::summary::Summary;
+use authbench_loadgen::Summary;
+use authbench_loadgen::{LoadModel, Ramp};
 use authbench_report::run::{self, StepRun};
 use authbench_report::saturation::LoadStepRow;
 use authbench_servers::SchemeKind;

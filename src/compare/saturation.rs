@@ -16,8 +16,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use anyhow::Result;
-use authbench_loadgen::config::LoadConfig;
-use authbench_loadgen::record::Endpoint;
+use authbench_loadgen::Endpoint;
+use authbench_loadgen::LoadConfig;
 use authbench_report::Metric;
 use authbench_report::saturation::LoadStepRow;
 use authbench_servers::SchemeKind;

@@ -32,12 +32,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
+use authbench_loadgen::Endpoint;
+use authbench_loadgen::LoadConfig;
 use authbench_loadgen::Scheme;
-use authbench_loadgen::config::LoadConfig;
-use authbench_loadgen::credentials::{CredentialPool, CredentialsBuilder};
-use authbench_loadgen::ramp::{LoadModel, Ramp};
-use authbench_loadgen::record::Endpoint;
-use authbench_loadgen::summary::Summary;
+use authbench_loadgen::Summary;
+use authbench_loadgen::{CredentialPool, CredentialsBuilder};
+use authbench_loadgen::{LoadModel, Ramp};
 use authbench_servers::SchemeKind;
 use authbench_servers::direct::SessionStore;
 use authbench_servers::facts::CacheReading;
@@ -195,7 +195,7 @@ impl Sweep<'_> {
         // Every replica's RSS (with --replicas N each holds its own cache), as the load runs sum it.
         let pids: Vec<u32> =
             std::iter::once(self.server_pid).chain(self.replica_pids.iter().copied()).collect();
-        let rss = authbench_loadgen::sample::read_procs(&pids).ok().map(|p| p.rss_bytes);
+        let rss = authbench_loadgen::read_procs(&pids).ok().map(|p| p.rss_bytes);
         let redis = probe.sample().await?;
         let shards = self.store.shards().await?;
         let (record, index) = match (store, &pool) {

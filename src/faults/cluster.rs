@@ -16,10 +16,10 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use authbench_contract::path;
+use authbench_loadgen::LoadConfig;
+use authbench_loadgen::Mix;
 use authbench_loadgen::Scheme;
-use authbench_loadgen::config::LoadConfig;
-use authbench_loadgen::mix::Mix;
-use authbench_loadgen::ramp::{LoadModel, Ramp};
+use authbench_loadgen::{LoadModel, Ramp};
 use authbench_procs::redis_cluster::RedisCluster;
 use authbench_procs::slot::key_slot;
 use authbench_servers::facts::SESSION_TAG_LEN as TAG_LEN;
@@ -89,7 +89,7 @@ async fn login_on(
 
 /// Seconds (rows of `timeseries.csv`, from 0) with at least one error of any kind.
 fn error_seconds(dir: &Path) -> Result<Vec<usize>> {
-    let rows = authbench_loadgen::output::read_timeseries(dir)?;
+    let rows = authbench_loadgen::read_timeseries(dir)?;
     Ok(rows.iter().enumerate().filter(|(_, r)| r.errors.iter().any(|&n| n > 0)).map(|(i, _)| i).collect())
 }
 

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use authbench_loadgen::output::file as run_file;
+use authbench_loadgen::run_file;
 
 use crate::reliability::lost::lost_in_run;
 
@@ -24,7 +24,7 @@ pub fn audit(dir: &Path) -> (bool, u64, String) {
     match lost_in_run(dir, &dir.display().to_string()) {
         Ok(rows) => {
             let lost: u64 = rows.iter().map(|r| r.lost).sum();
-            let seconds = authbench_loadgen::output::read_timeseries(dir).map_or(0, |rows| rows.len());
+            let seconds = authbench_loadgen::read_timeseries(dir).map_or(0, |rows| rows.len());
             (
                 true,
                 lost,

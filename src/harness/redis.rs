@@ -48,10 +48,10 @@ impl RedisInfo {
     }
 
     /// CPU, `used_memory` and key count, parsed as the load generator's sampler does.
-    pub async fn sample(&self) -> Result<authbench_loadgen::sample::RedisSample> {
+    pub async fn sample(&self) -> Result<authbench_loadgen::RedisSample> {
         let mut conn = self.conn.clone();
         let text: String = redis::cmd("INFO").query_async(&mut conn).await?;
-        authbench_loadgen::sample::parse_info(&text).context("INFO lacks used_memory or CPU")
+        authbench_loadgen::parse_info(&text).context("INFO lacks used_memory or CPU")
     }
 
     /// `redis_version`.

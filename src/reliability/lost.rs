@@ -8,9 +8,9 @@
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use authbench_loadgen::output::file as run_file;
-use authbench_loadgen::record::Endpoint;
-use authbench_loadgen::summary::Summary;
+use authbench_loadgen::Endpoint;
+use authbench_loadgen::Summary;
+use authbench_loadgen::run_file;
 use authbench_report::data::file;
 
 use super::LostRow;
@@ -18,7 +18,7 @@ use super::LostRow;
 /// Count successful requests in a HdrHistogram interval log.
 pub fn hlog_count(path: &Path) -> Result<u64> {
     let bytes = std::fs::read(path).with_context(|| format!("read {}", path.display()))?;
-    let h = authbench_loadgen::output::read_hlog(&bytes).with_context(|| path.display().to_string())?;
+    let h = authbench_loadgen::read_hlog(&bytes).with_context(|| path.display().to_string())?;
     Ok(h.len())
 }
 
@@ -27,7 +27,7 @@ pub fn hlog_count(path: &Path) -> Result<u64> {
 pub fn lost_in_run(dir: &Path, run: &str) -> Result<Vec<LostRow>> {
     let summary: Summary = serde_json::from_slice(&std::fs::read(dir.join(run_file::SUMMARY_JSON))?)
         .with_context(|| format!("{}/{}", dir.display(), run_file::SUMMARY_JSON))?;
-    let rows = authbench_loadgen::output::read_timeseries(dir)?;
+    let rows = authbench_loadgen::read_timeseries(dir)?;
     let mut lost_rows = Vec::new();
     // Open model: the arrivals are for /api/me (or /healthz without a scheme).
     let arrivals_for =

@@ -9,7 +9,7 @@ pub mod timeseries;
 
 use std::path::Path;
 
-use authbench_loadgen::output::file as run_file;
+use authbench_loadgen::run_file;
 use plotters::style::RGBColor;
 use serde_json::Value;
 

@@ -1,9 +1,9 @@
 //! The ramp's rows and figures: one `ramp.csv` row per second of the run (as `timeseries.csv`
 //! rounds it), and the run's `summary.csv` metrics.
 
-use authbench_loadgen::output::Row;
-use authbench_loadgen::record::Endpoint;
-use authbench_loadgen::summary::Summary;
+use authbench_loadgen::Endpoint;
+use authbench_loadgen::Row;
+use authbench_loadgen::Summary;
 
 use crate::data::RampRow;
 use crate::metric::Metric;
@@ -64,8 +64,8 @@ pub fn ramp_metrics(rows: &[RampRow], s: &Summary) -> Vec<(Metric, f64)> {
 
 #[cfg(test)]
 mod tests {
-    use authbench_loadgen::output::{EndpointRow, timeseries_header, write_row};
-    use authbench_loadgen::summary::Latency;
+    use authbench_loadgen::Latency;
+    use authbench_loadgen::{EndpointRow, timeseries_header, write_row};
 
     use super::*;
 

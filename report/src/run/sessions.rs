@@ -1,8 +1,8 @@
 //! The part of a `sessions.csv` row a sweep level's load run gives: its `/api/me` latency and the
 //! CPU and generator figures; the level's store readings are compare's.
 
-use authbench_loadgen::record::Endpoint;
-use authbench_loadgen::summary::Summary;
+use authbench_loadgen::Endpoint;
+use authbench_loadgen::Summary;
 
 use crate::data::SessionsRow;
 

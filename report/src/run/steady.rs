@@ -1,8 +1,8 @@
 //! The CPU phase's figures: `/healthz` against `/api/me` on the same server (the cost of
 //! authentication), the steady `/api/me` latency and rate, and the bytes a credential adds.
 
-use authbench_loadgen::record::Endpoint;
-use authbench_loadgen::summary::Summary;
+use authbench_loadgen::Endpoint;
+use authbench_loadgen::Summary;
 
 use crate::data::CredentialsRow;
 use crate::metric::Metric;

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use authbench_loadgen::summary::{Latency, Summary};
+use authbench_loadgen::{Latency, Summary};
 
 use crate::saturation::LoadStepRow;
 

@@ -3,8 +3,8 @@
 //! steady `/api/me` latency, its histogram for the percentile spectrum, and the credential bytes.
 
 use anyhow::Result;
-use authbench_loadgen::ramp::{LoadModel, Ramp};
-use authbench_loadgen::record::Endpoint;
+use authbench_loadgen::Endpoint;
+use authbench_loadgen::{LoadModel, Ramp};
 use authbench_report::run;
 
 use super::checks::Presented;

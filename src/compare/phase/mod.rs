@@ -32,10 +32,10 @@ pub mod warmup;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
-use authbench_loadgen::config::LoadConfig;
-use authbench_loadgen::mix::Mix;
-use authbench_loadgen::ramp::LoadModel;
-use authbench_loadgen::summary::Summary;
+use authbench_loadgen::LoadConfig;
+use authbench_loadgen::LoadModel;
+use authbench_loadgen::Mix;
+use authbench_loadgen::Summary;
 use authbench_loadgen::{Recorded, Scheme};
 use authbench_report::data::file;
 use authbench_report::{Metric, UnitRows};
@@ -157,7 +157,7 @@ impl Health {
                 self.errors,
                 self.requests,
                 file::RUNS,
-                authbench_loadgen::output::file::TIMESERIES
+                authbench_loadgen::run_file::TIMESERIES
             ));
         }
     }

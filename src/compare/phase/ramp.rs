@@ -7,7 +7,7 @@
 use std::time::Instant;
 
 use anyhow::Result;
-use authbench_loadgen::ramp::LoadModel;
+use authbench_loadgen::LoadModel;
 use authbench_report::Metric;
 use authbench_report::data::{RampRow, file};
 use authbench_report::run;

@@ -101,7 +101,7 @@ pub async fn measure(
 }
 
 fn cpu(pid: u32) -> Result<std::time::Duration> {
-    Ok(authbench_loadgen::sample::read_proc(pid).context("read the server's CPU from /proc")?.cpu)
+    Ok(authbench_loadgen::read_proc(pid).context("read the server's CPU from /proc")?.cpu)
 }
 
 /// A string claim of a JWT's payload (no verification: our own server's token).

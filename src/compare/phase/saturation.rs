@@ -4,7 +4,7 @@
 //! closed-loop one as the spectrum's source).
 
 use anyhow::Result;
-use authbench_loadgen::ramp::{LoadModel, Ramp};
+use authbench_loadgen::{LoadModel, Ramp};
 
 use super::{Unit, UnitResult};
 use crate::compare::saturation;

@@ -3,7 +3,7 @@
 //! `sessions.csv`.
 
 use anyhow::Result;
-use authbench_loadgen::record::Endpoint;
+use authbench_loadgen::Endpoint;
 use authbench_report::data::{SessionsRow, ShardRow};
 use authbench_servers::SchemeKind;
 

@@ -2,7 +2,7 @@
 //! not recorded, so connections, lazily built state and caches settle before anything is measured.
 
 use anyhow::Result;
-use authbench_loadgen::ramp::{LoadModel, Ramp};
+use authbench_loadgen::{LoadModel, Ramp};
 
 use super::{Unit, me_only};
 
