@@ -88,8 +88,8 @@ pub fn describe(ctx: &Ctx, orders: &[Vec<SchemeKind>], redis_version: Option<Str
         "saturation_step_s": plan.saturation.step.as_secs_f64(),
         "cpu_vs_load_shares": plan.saturation.shares,
         // What the run time section holds the whole run against (it depends on the schemes).
-        "run_budget_s": super::phases::total_budget(plan),
-        "run_budget_basis": super::phases::budget_basis(plan),
+        "run_budget_s": super::schedule::total_budget(plan),
+        "run_budget_basis": super::schedule::budget_basis(plan),
         "date": env["date_utc"].clone(),
     });
     if let (Some(e), Some(x)) = (env.as_object_mut(), extra.as_object()) {

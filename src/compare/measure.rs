@@ -10,6 +10,7 @@ use tokio_util::sync::CancellationToken;
 use super::ctx::Ctx;
 use super::phase::{self, Health, Unit, UnitResult};
 use super::plan::skips_sweep;
+use super::schedule::Phase;
 use crate::harness::replicas::Replicated;
 
 /// Measure one scheme once: one server through the phases in order. Stops early (with what it
@@ -23,7 +24,7 @@ pub async fn unit(
     let prefix = ctx.unit_prefix(scheme, repeat);
     let dir = ctx.plan.out.join(file::RUNS).join(file::unit_runs(scheme.as_str(), repeat));
     std::fs::create_dir_all(&dir)?;
-    ctx.progress.phase(scheme, repeat, "start server");
+    ctx.progress.enter(scheme, repeat, Phase::StartServer, None);
     let args = ctx.server_args(scheme, &prefix, None);
     let server = Replicated::spawn(&args, ctx.plan.replicas, &dir.join("haproxy"))?;
     let u = Unit { ctx, scheme, repeat, server: &server, prefix: &prefix, dir, stop };

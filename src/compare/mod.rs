@@ -15,12 +15,14 @@
 //! - [`rate_step`]: one open-model run at a fixed arrival rate and what it measured ([`rate_step::RateStep`]).
 //! - [`saturation`]: fixed-rate open-model runs: the knee search, the CPU-per-request ladder and
 //!   the percentile spectrum's run at one rate for every scheme.
-//! - [`phases`]: wall-clock time of every phase against its budget (rows of `phases.csv`, printed).
-//! - [`progress`]: one progress bar over the whole experiment.
+//! - [`schedule`]: the phases ([`schedule::Phase`]: label and budget) and their wall-clock time
+//!   against the budget (rows of `phases.csv`, printed).
+//! - [`progress`]: one progress bar over the whole experiment, or a line per phase when stderr is
+//!   not a terminal.
 //! - `env`: `environment.json`.
 //!
 //! Imports go one way: this file (the run's order) → `measure` (one unit) → `phase::*` → `ctx` →
-//! `progress` → `phases` → `plan` → the engines: `sweep` → `preload`, `store_probe` → `store`,
+//! `progress` → `schedule` → `plan` → the engines: `sweep` → `preload`, `store_probe` → `store`,
 //! `keys`; `saturation` → `rate_step` → `knee`.
 
 pub mod ctx;
@@ -29,12 +31,12 @@ pub mod keys;
 pub mod knee;
 pub mod measure;
 pub mod phase;
-pub mod phases;
 pub mod plan;
 pub mod preload;
 pub mod progress;
 pub mod rate_step;
 pub mod saturation;
+pub mod schedule;
 pub mod store;
 pub mod store_probe;
 pub mod sweep;
@@ -140,8 +142,8 @@ async fn run_async(plan: Plan, owned: &Owned, stop: CancellationToken) -> Result
     }
     ctx.progress.clock.close();
     let timed = ctx.progress.clock.finished();
-    ctx.progress.note(&format!("phase timings (wall clock):\n{}", phases::table(plan, &timed)));
-    out.set_phases(phases::rows(plan, &timed));
+    ctx.progress.note(&format!("phase timings (wall clock):\n{}", schedule::table(plan, &timed)));
+    out.set_phases(schedule::rows(plan, &timed));
     let verdict = out.finish(crate::reliability::lost::lost_in_results(&plan.out)?)?;
     if !verdict.not_equivalent.is_empty() {
         bail!("schemes are not equivalent: /api/me differs for {}", verdict.not_equivalent.join(", "));

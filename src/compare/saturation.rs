@@ -237,6 +237,15 @@ impl Knees {
     }
 }
 
+/// Which of [`measure`]'s fixed-rate runs is starting (each at a rate): a step of the search for
+/// the knee, a point of CPU against load, or the spectrum's run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunKind {
+    Search,
+    Ladder,
+    Spectrum,
+}
+
 /// What the saturation phase of one scheme × repeat measured.
 #[derive(Debug, Clone, Default)]
 pub struct Outcome {
@@ -287,13 +296,12 @@ pub async fn measure(
     base: &LoadConfig,
     dir: &Path,
     stop: &CancellationToken,
-    mut progress: impl FnMut(&str),
+    mut progress: impl FnMut(RunKind, f64),
 ) -> Result<Outcome> {
     let mut out = Outcome::default();
-    let searched = search(base, &plan.search(prior_knee), Some(dir), stop, |rate| {
-        progress(&format!("saturation {rate:.0} req/s"))
-    })
-    .await?;
+    let searched =
+        search(base, &plan.search(prior_knee), Some(dir), stop, |rate| progress(RunKind::Search, rate))
+            .await?;
     out.interrupted = searched.interrupted;
     let max = searched.sustained_step().map(RateStep::achieved_rps);
     out.searched = searched;
@@ -301,16 +309,15 @@ pub async fn measure(
         return Ok(out);
     }
     if let Some(max) = max {
-        out.ladder = ladder(base, max, &plan.ladder(), Some(dir), stop, |rate| {
-            progress(&format!("cpu vs load {rate:.0} req/s"))
-        })
-        .await?;
+        out.ladder =
+            ladder(base, max, &plan.ladder(), Some(dir), stop, |rate| progress(RunKind::Ladder, rate))
+                .await?;
     }
     if stop.is_cancelled() {
         out.interrupted = true;
         return Ok(out);
     }
-    progress(&format!("spectrum {:.0} req/s", plan.spectrum_rps));
+    progress(RunKind::Spectrum, plan.spectrum_rps);
     let path = dir.join("spectrum");
     let slo = plan.slo_p99.as_secs_f64() * 1e6;
     let (fixed, recorded) =

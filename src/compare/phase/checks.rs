@@ -14,6 +14,7 @@ use authbench_report::data::{CheckRow, file};
 pub use authbench_report::run::Presented;
 
 use super::{Unit, UnitResult};
+use crate::compare::schedule::Phase;
 use crate::compare::store::Store;
 use crate::harness::credential::{login, me_status};
 use crate::harness::http;
@@ -33,14 +34,14 @@ pub struct Checked {
 /// commands); on a cluster they are summed over the primaries.
 pub async fn run(u: &Unit<'_>, r: &mut UnitResult) -> Result<Presented> {
     let (scheme, addr) = (u.scheme, u.server.addr);
-    u.phase("checks");
+    u.enter(Phase::Checks);
     let strict_store = u.ctx.store.owned.then_some(&u.ctx.store);
     let replicas = u.server.replica_addrs();
     // Behind HAProxy each replica keeps its own cache: a cached variant misses once per replica.
     let checked = check(scheme, addr, strict_store, replicas.len().max(1) as u64).await?;
     r.rows.checks = checked.rows;
     if replicas.len() > 1 {
-        u.phase("replica checks");
+        u.enter(Phase::ReplicaChecks);
         let rows = super::cross_replica::check(scheme, &replicas).await?;
         let failed: Vec<String> =
             rows.iter().filter(|c| !c.passed).map(|c| format!("{}: {}", c.check, c.detail)).collect();
@@ -51,7 +52,7 @@ pub async fn run(u: &Unit<'_>, r: &mut UnitResult) -> Result<Presented> {
     }
     r.rows.me_body = checked.me_body;
     if u.repeat == 1 {
-        u.phase("attack battery");
+        u.enter(Phase::AttackBattery);
         r.rows.attacks = attack::run(scheme, addr).await?;
         let bad: u64 = r.rows.attacks.iter().map(|a| a.accepted + a.server_errors).sum();
         if bad > 0 {

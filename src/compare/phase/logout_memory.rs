@@ -31,6 +31,7 @@ use tokio::task::JoinSet;
 
 use crate::compare::ctx::Ctx;
 use crate::compare::plan::logout::{ACCESS_TTL, REFRESH_TTL, keeps_revocation_entries};
+use crate::compare::schedule::Phase;
 use crate::harness::credential::login;
 use crate::harness::http;
 use crate::harness::server::ServerProcess;
@@ -57,7 +58,7 @@ pub fn entries_per_logout(scheme: SchemeKind) -> (u32, u32) {
 /// Measure `scheme` at every planned rate, pushing a row per rate into `rows` as it is measured
 /// (so a failure keeps the rates already done); the server's keys are deleted afterwards.
 pub async fn run(ctx: &Ctx, scheme: SchemeKind, rows: &mut Vec<RevocationMemoryRow>) -> Result<()> {
-    ctx.progress.phase(scheme, 0, "logout memory");
+    ctx.progress.enter(scheme, 0, Phase::LogoutMemory, None);
     let prefix = format!("{}{scheme}:logout-memory:", ctx.prefix);
     let args = ServeArgs { refresh_ttl: REFRESH_TTL, ..ctx.server_args(scheme, &prefix, Some(ACCESS_TTL)) };
     let server = ServerProcess::spawn(&args)?;
@@ -84,7 +85,7 @@ async fn measure(
     let mut logouts: Vec<Instant> = Vec::new();
     let mut next_user = 0;
     for &rate in &plan.rates {
-        ctx.progress.phase(scheme, 0, &format!("logout memory {rate} /s"));
+        ctx.progress.enter(scheme, 0, Phase::LogoutMemory, Some(&format!("{rate} /s")));
         let started = Instant::now();
         let (done, samples) = tokio::join!(
             pace(addr, scheme, rate, plan.level, ctx.plan.users.max(1), next_user),

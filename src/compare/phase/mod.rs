@@ -43,6 +43,7 @@ use authbench_servers::SchemeKind;
 use tokio_util::sync::CancellationToken;
 
 use super::ctx::Ctx;
+use super::schedule::Phase;
 use crate::harness::replicas::Replicated;
 
 /// One scheme × one repeat: the server every phase of it measures, where its runs are written.
@@ -77,9 +78,14 @@ pub struct Health {
 }
 
 impl Unit<'_> {
-    /// Show `phase` on the progress bar.
-    pub fn phase(&self, phase: &str) {
-        self.ctx.progress.phase(self.scheme, self.repeat, phase);
+    /// Enter `phase` (shown on the progress line, timed in `phases.csv`).
+    pub fn enter(&self, phase: Phase) {
+        self.ctx.progress.enter(self.scheme, self.repeat, phase, None);
+    }
+
+    /// Enter `phase` at a named step of it (`16000 req/s`, `100000 sessions`).
+    pub fn enter_at(&self, phase: Phase, detail: &str) {
+        self.ctx.progress.enter(self.scheme, self.repeat, phase, Some(detail));
     }
 
     /// Whether Ctrl-C asked the run to stop.
@@ -101,15 +107,15 @@ impl Unit<'_> {
         c
     }
 
-    /// Run `config`; a server that stopped answering fails the phase `what`. Recorded phases add
-    /// their requests, errors and saturated seconds to `health`.
+    /// Run `config` for `phase`; a server that stopped answering fails the phase. Recorded phases
+    /// add their requests, errors and saturated seconds to `health`.
     pub async fn run_load(
         &self,
         config: LoadConfig,
-        what: &str,
+        phase: Phase,
         health: Option<&mut Health>,
     ) -> Result<Summary> {
-        Ok(self.run_recorded(config, what, health).await?.summary)
+        Ok(self.run_recorded(config, phase, health).await?.summary)
     }
 
     /// [`Self::run_load`], also handing back what the run recorded (its per-second rows and
@@ -117,9 +123,10 @@ impl Unit<'_> {
     pub async fn run_recorded(
         &self,
         config: LoadConfig,
-        what: &str,
+        phase: Phase,
         health: Option<&mut Health>,
     ) -> Result<Recorded> {
+        let what = phase.label();
         let recorded = authbench_loadgen::run_recorded(config, self.stop.clone())
             .await
             .with_context(|| format!("load phase `{what}`"))?;

@@ -13,11 +13,12 @@ use authbench_report::data::{RampRow, file};
 use authbench_report::run;
 
 use super::{Health, Unit, UnitResult};
+use crate::compare::schedule::Phase;
 use crate::harness::metrics;
 
 pub async fn run(u: &Unit<'_>, health: &mut Health, r: &mut UnitResult) -> Result<()> {
     let plan = &u.ctx.plan;
-    u.phase("ramp");
+    u.enter(Phase::Ramp);
     let mut c =
         u.load(Some(u.scheme), LoadModel::Closed { stages: plan.stages.clone() }, Some(file::RAMP_RUN));
     c.think = plan.think;
@@ -25,7 +26,7 @@ pub async fn run(u: &Unit<'_>, health: &mut Health, r: &mut UnitResult) -> Resul
     let replicas = u.server.replica_addrs();
     let before = metrics::cache(&replicas).await?;
     let started = Instant::now();
-    let ramp_run = u.run_recorded(c, "ramp", Some(health)).await?;
+    let ramp_run = u.run_recorded(c, Phase::Ramp, Some(health)).await?;
     let after = metrics::cache(&replicas).await?;
     // Per second the generator ran (its setup adds no writes); the wall clock if it says none.
     let seconds = Some(ramp_run.summary.duration_s)

@@ -18,6 +18,7 @@ use authbench_report::metric::Metric;
 use authbench_servers::SchemeKind;
 
 use crate::compare::ctx::Ctx;
+use crate::compare::schedule::Phase;
 use crate::harness::credential::{Cred, login, me_status};
 use crate::harness::http;
 use crate::harness::server::ServerProcess;
@@ -58,7 +59,7 @@ impl Revocation {
 /// Measure one scheme's revocation window on a fresh server started with the plan's short TTL;
 /// its Redis keys are deleted afterwards.
 pub async fn run(ctx: &Ctx, scheme: SchemeKind) -> Result<(Vec<Revocation>, Vec<(Metric, f64)>)> {
-    ctx.progress.phase(scheme, 0, "revocation window");
+    ctx.progress.enter(scheme, 0, Phase::RevocationWindow, None);
     let ttl = ctx.plan.revocation_ttl;
     // Repeat 0 (units count from 1), same length for every scheme: bytes per revoked token compare.
     let prefix = format!("{}rev:", ctx.unit_prefix(scheme, 0));
@@ -68,7 +69,7 @@ pub async fn run(ctx: &Ctx, scheme: SchemeKind) -> Result<(Vec<Revocation>, Vec<
     let rows = measure(scheme, a.addr, b.addr, ttl).await;
     let costs = match (&rows, super::revocation_cost::applies(scheme)) {
         (Ok(_), true) => {
-            ctx.progress.phase(scheme, 0, "revocation cost");
+            ctx.progress.enter(scheme, 0, Phase::RevocationCost, None);
             super::revocation_cost::measure(ctx, scheme, a.addr, a.pid()).await
         }
         _ => Ok(Vec::new()),

@@ -8,6 +8,7 @@ use authbench_report::data::{SessionsRow, ShardRow};
 use authbench_servers::SchemeKind;
 
 use super::{Health, Unit, UnitResult};
+use crate::compare::schedule::Phase;
 use crate::compare::sweep::{Level, Sweep};
 
 /// Returns true when Ctrl-C cut the sweep short (it keeps the levels it measured).
@@ -30,7 +31,7 @@ pub async fn run(u: &Unit<'_>, health: &mut Health, r: &mut UnitResult) -> Resul
         vus: plan.steady_vus,
         out_dir: &u.dir,
     };
-    let levels = sweep.run(u.stop, |n| u.phase(&format!("sweep {n} sessions"))).await?;
+    let levels = sweep.run(u.stop, |n| u.enter_at(Phase::Sweep, &format!("{n} sessions"))).await?;
     for level in &levels {
         health.add(&level.summary);
         ctx.progress.note(&format!(
