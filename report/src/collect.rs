@@ -13,6 +13,7 @@ use hdrhistogram::Histogram;
 use crate::data::{
     CheckRow, CredentialsRow, RampRow, RevocationRow, SessionsRow, ShardRow, SpectrumRow, SummaryRow, file,
 };
+use crate::environment::Environment;
 use crate::error::Error;
 use crate::metric::Metric;
 use crate::reliability::{AttackRow, LostRow};
@@ -60,7 +61,7 @@ pub struct Verdict {
 /// Everything measured so far.
 pub struct Collected {
     dir: PathBuf,
-    env: serde_json::Value,
+    env: Environment,
     checks: Vec<CheckRow>,
     ramp: Vec<RampRow>,
     sessions: Vec<SessionsRow>,
@@ -81,7 +82,7 @@ pub struct Collected {
 
 impl Collected {
     /// Files go into `dir` (which must exist); `env` becomes `environment.json`.
-    pub fn new(dir: PathBuf, env: serde_json::Value) -> Collected {
+    pub fn new(dir: PathBuf, env: Environment) -> Collected {
         Collected {
             dir,
             env,
@@ -158,9 +159,7 @@ impl Collected {
     /// (`run_seconds` in `environment.json`, to 0.1 s).
     pub fn set_phases(&mut self, phases: Vec<PhaseRow>) {
         let total: f64 = phases.iter().map(|p| p.seconds).sum();
-        if let Some(env) = self.env.as_object_mut() {
-            env.insert("run_seconds".into(), serde_json::json!((total * 10.0).round() / 10.0));
-        }
+        self.env.run_seconds = Some((total * 10.0).round() / 10.0);
         self.phases = phases;
     }
 
@@ -249,7 +248,7 @@ impl Collected {
         write_atomic(&self.dir, file::SATURATION, &self.saturation)?;
         write_atomic(&self.dir, file::CPU_VS_LOAD, &self.cpu_vs_load)?;
         write_atomic(&self.dir, file::PHASES, &self.phases)?;
-        write_json_atomic(&self.dir, file::ENVIRONMENT, &self.env)
+        write_json_atomic(&self.dir, file::ENVIRONMENT, &self.env.to_json())
     }
 
     /// Final pass: the spectrum (needs every repeat's histograms), the lost-request audit's rows
@@ -280,7 +279,8 @@ mod tests {
     #[test]
     fn summary_has_mean_and_ci_per_metric_in_name_order() {
         let dir = scratch("summary");
-        let mut c = Collected::new(dir.clone(), serde_json::json!({"date": "x"}));
+        let mut c =
+            Collected::new(dir.clone(), Environment { date: Some("x".into()), ..Environment::default() });
         for v in [10.0, 12.0] {
             let rows = UnitRows {
                 metrics: vec![
@@ -306,7 +306,7 @@ mod tests {
     #[test]
     fn spectrum_merges_repeats_and_finish_reports_inequivalence() {
         let dir = scratch("spectrum");
-        let mut c = Collected::new(dir.clone(), serde_json::json!({}));
+        let mut c = Collected::new(dir.clone(), Environment::default());
         for (scheme, body, value) in [("cookie", "a", 100), ("jwt", "b", 300)] {
             let mut h = Histogram::<u64>::new(3).unwrap();
             h.record_n(value, 10).unwrap();

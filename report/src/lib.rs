@@ -38,6 +38,7 @@
 //! - [`doc`], [`content`]: the report as a small document model, built from the data, one file
 //!   per section.
 //! - [`markdown`], [`html`]: writers of that document (`impl Write`).
+//! - [`environment`]: `environment.json` as one type ([`Environment`]), written by compare.
 //! - [`error`]: the crate's one [`Error`].
 //! - [`units`]: number formatting (µs, bytes, counts) shared by plots and text.
 //! - [`load`]: the per-run report of an `authbench load` folder (timeseries.csv + summary.json).
@@ -61,7 +62,7 @@
 //! | `credentials.csv` | `scheme,header,credential_bytes,request_bytes` | bytes of the Cookie/Authorization header (`header` = its name) and of the whole `/api/me` request |
 //! | `checks.csv` | `scheme,check,passed,detail,category?` | facts tested before measuring; `category` ∈ `security`, `equivalence`, `store`, `revocation` (empty: inferred from the check name, see [`data::CheckRow::category`]) |
 //! | `saturation.csv`, `cpu_vs_load.csv`, `phases.csv` | see [`saturation`] | the knee search, CPU against load, phase timings |
-//! | `environment.json` | free-form JSON object | shown in the header/appendix; keys below are read |
+//! | `environment.json` | [`Environment`]: one typed field per key compare writes; unknown keys kept | header, sections and the appendix |
 //! | `attacks.csv` | `scheme,kind,tried,rejected_4xx,accepted,server_errors` | forged credentials per kind thrown at `/api/me` ([`reliability::AttackRow`]); read by `reliability.md` only |
 //! | `lost.csv` | `run,endpoint,measured,in_hlog,errors_summary,errors_timeseries,lost` | each run's counts against its files ([`reliability::LostRow`]); `reliability.md` only |
 //! | `faults.csv` | `scenario,injected,requests,errors,worst_latency_ms?,recovery_s?,exit_code?,files_parse,passed,detail` | one per injected fault, by `authbench faults` ([`reliability::FaultRow`]); `reliability.md` only |
@@ -78,12 +79,11 @@
 //! which the generator may have been the bottleneck: its unit is `seconds (count)` (written `s`
 //! before issue 10; both are shown as a count).
 //!
-//! `environment.json` keys with a meaning to the report (all optional): `date` or `date_utc` (shown
-//! as the run date; the report never reads the clock), `quick` (bool), `git_commit`, `cpu_model`,
-//! `cores`, `kernel`, `redis_version`, `build_profile` (header line),
-//! `rate_per_user_rps` (capacity projection, default 0.1 req/s per user),
-//! `redis_shard_memory_bytes` (per-shard memory budget, default 16 GiB),
-//! `redis_shard_utilisation` (default 0.7). Every key is listed in the appendix.
+//! `environment.json` is [`Environment`], the one type compare writes and the report reads: every
+//! key is optional (an older folder lacks some), unknown keys are kept in `other` and listed in
+//! the appendix with the rest. `redis_shard_memory_bytes` (default 16 GiB) and
+//! `redis_shard_utilisation` (default 0.7) are not written by compare; set by hand, they change
+//! the capacity projection.
 //!
 //! # Outputs (written into the same directory)
 //! [`render`]: `report.md`, `report.html`, and for each plot with data `<name>.png` and `<name>.svg`:
@@ -101,6 +101,7 @@ pub mod collect;
 pub mod content;
 pub mod data;
 pub mod doc;
+pub mod environment;
 pub mod error;
 pub mod html;
 pub mod load;
@@ -121,6 +122,7 @@ pub mod units;
 pub mod write;
 
 pub use collect::{Collected, UnitRows, Verdict};
+pub use environment::Environment;
 pub use error::Error;
 pub use metric::{Metric, Unit};
 pub use plot::RenderedPlot;

@@ -8,6 +8,7 @@ use crate::data::{
     CheckRow, CredentialsRow, RampRow, RevocationRow, SessionsRow, ShardRow, SpectrumRow, SummaryRow, file,
     read_optional,
 };
+use crate::environment::Environment;
 use crate::error::Error;
 use crate::metric::Metric;
 use crate::{ramp_levels, revocation_memory, saturation};
@@ -32,7 +33,7 @@ pub struct Results {
     pub saturation: Vec<saturation::LoadStepRow>,
     pub cpu_vs_load: Vec<saturation::LoadStepRow>,
     pub phases: Vec<saturation::PhaseRow>,
-    pub environment: serde_json::Map<String, serde_json::Value>,
+    pub environment: Environment,
     pub missing: Vec<String>,
 }
 
@@ -56,18 +57,20 @@ impl Results {
             saturation: read_optional(dir, file::SATURATION, &mut missing)?,
             cpu_vs_load: read_optional(dir, file::CPU_VS_LOAD, &mut missing)?,
             phases: read_optional(dir, file::PHASES, &mut missing)?,
-            environment: serde_json::Map::new(),
+            environment: Environment::default(),
             missing: Vec::new(),
         };
         let env_path = dir.join(file::ENVIRONMENT);
         match std::fs::read(&env_path) {
             Ok(bytes) => {
-                let value: serde_json::Value = serde_json::from_slice(&bytes)
-                    .map_err(|source| Error::Json { path: env_path.clone(), source })?;
+                let json = |source| Error::Json { path: env_path.clone(), source };
+                let value: serde_json::Value = serde_json::from_slice(&bytes).map_err(json)?;
                 match value {
-                    serde_json::Value::Object(map) => r.environment = map,
+                    serde_json::Value::Object(_) => {
+                        r.environment = serde_json::from_value(value).map_err(json)?
+                    }
                     other => {
-                        r.environment.insert("environment".to_string(), other);
+                        r.environment.other.insert("environment".to_string(), other);
                     }
                 }
             }
@@ -106,25 +109,6 @@ impl Results {
     /// The summary row for `scheme` × `metric`.
     pub fn metric(&self, scheme: &str, metric: Metric) -> Option<&SummaryRow> {
         self.summary.iter().find(|r| r.scheme == scheme && r.metric == metric.name() && r.mean.is_finite())
-    }
-
-    /// A string from environment.json (numbers and booleans are formatted).
-    pub fn env_str(&self, key: &str) -> Option<String> {
-        match self.environment.get(key)? {
-            serde_json::Value::String(s) => Some(s.clone()),
-            serde_json::Value::Null => None,
-            other => Some(other.to_string()),
-        }
-    }
-
-    /// A number from environment.json (a numeric string is accepted).
-    pub fn env_f64(&self, key: &str) -> Option<f64> {
-        match self.environment.get(key)? {
-            serde_json::Value::Number(n) => n.as_f64(),
-            serde_json::Value::String(s) => s.trim().parse().ok(),
-            _ => None,
-        }
-        .filter(|x| x.is_finite())
     }
 }
 

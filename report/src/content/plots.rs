@@ -180,15 +180,16 @@ fn meaning_throughput(a: &Analysis<'_>) -> Option<String> {
         return None;
     }
     let users = a.ramp.iter().flat_map(|r| r.levels.iter().map(|l| l.active_vus)).max().unwrap_or(0);
-    let pace = a.results.env_f64("think_ms").filter(|t| *t > 0.0).map_or(String::new(), |t| {
-        format!(
-            " With {} users each thinking {} between requests, the ramp can offer at most about {} req/s \
+    let pace =
+        a.results.environment.think_ms.map(|t| t as f64).filter(|t| *t > 0.0).map_or(String::new(), |t| {
+            format!(
+                " With {} users each thinking {} between requests, the ramp can offer at most about {} req/s \
              (users ÷ think time), whatever the server could do.",
-            units::count(users as f64),
-            units::seconds(t / 1e3),
-            units::count(users as f64 / (t / 1e3))
-        )
-    });
+                units::count(users as f64),
+                units::seconds(t / 1e3),
+                units::count(users as f64 / (t / 1e3))
+            )
+        });
     Some(format!(
         "Highest per-second throughput in the virtual-user ramp: {}. This is a closed model with realistic \
          think time: each user waits for its answer, then thinks, so throughput follows the number of users \
@@ -302,7 +303,7 @@ fn meaning_spectrum(a: &Analysis<'_>) -> Option<String> {
     if parts.is_empty() {
         return None;
     }
-    let source = a.results.env_f64("spectrum_rate_rps").map_or(String::new(), |r| {
+    let source = a.results.environment.spectrum_rate_rps.map_or(String::new(), |r| {
         format!(
             " Every scheme was measured at the same arrival rate, {} req/s of /api/me in the open model \
              (latency from the intended send, coordinated-omission corrected), all repeats' histograms merged, \

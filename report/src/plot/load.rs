@@ -139,7 +139,7 @@ pub struct LatencyVsLoad {
 impl LatencyVsLoad {
     pub fn new(a: &Analysis<'_>) -> Option<Self> {
         let series = runs(a, |x| x.me_p99_us);
-        let slo_us = a.results.env_f64("slo_p99_ms").map(|ms| ms * 1e3);
+        let slo_us = a.results.environment.slo_p99_ms.map(|ms| ms * 1e3);
         (!series.is_empty()).then_some(LatencyVsLoad { series, slo_us })
     }
 }

@@ -36,7 +36,7 @@ impl Spectrum {
                 Line { scheme: s.scheme.clone(), color: scheme_color(&s.scheme, i), points }
             })
             .collect();
-        let rate_rps = a.results.env_f64("spectrum_rate_rps");
+        let rate_rps = a.results.environment.spectrum_rate_rps;
         (!series.is_empty()).then_some(Spectrum { series, rate_rps })
     }
 }
