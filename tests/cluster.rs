@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use authbench_procs::redis_cluster::RedisCluster;
 use authbench_servers::session::SessionStore;
 use authbench_servers::session_key::{TAG_LEN, key_slot};
-use authbench_servers::store_conn::StoreTarget;
+use authbench_servers::store_target::StoreTarget;
 use common::{Resp, ServeArgs, Server, require_redis};
 
 fn me(server: &Server, cookie: &str) -> Resp {

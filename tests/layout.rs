@@ -140,3 +140,29 @@ fn the_checker_sees_paths_in_bodies_and_through_imported_modules() {
     assert!(!edges.iter().any(|&(f, _)| f == "b/c.rs"), "strings are no edges: {edges:?}");
     assert_eq!(circles(&krate.files, &krate.edges).len(), 1, "a.rs <-> b/mod.rs");
 }
+
+/// Folders whose files are one topic each, drawn or written for that room: the report's charts
+/// (`plot/`) and sections (`content/`) may share a topic's name, and nothing else may.
+const ROOMS: [&str; 2] = ["report/src/plot/", "report/src/content/"];
+
+#[test]
+fn no_two_modules_of_one_crate_share_a_name() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut failures = Vec::new();
+    for krate in crates(root) {
+        let mut by_name: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        for (module, file) in krate.modules.iter().zip(&krate.files) {
+            // `plan/tests.rs` and the like: a test module is named for what it tests.
+            if let Some(name) = module.last().filter(|n| *n != "tests") {
+                by_name.entry(name).or_default().push(file);
+            }
+        }
+        for (name, files) in by_name {
+            let in_rooms = files.iter().all(|f| ROOMS.iter().any(|r| f.starts_with(r)));
+            if files.len() > 1 && !in_rooms {
+                failures.push(format!("{}: `{name}` names {}", krate.name, files.join(" and ")));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "lookalike module names:\n{}", failures.join("\n"));
+}

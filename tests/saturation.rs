@@ -1,7 +1,7 @@
 //! The saturation search against a server whose capacity is known: a small in-process HTTP/1.1
 //! server on 127.0.0.1:0 that answers `GET /healthz` at most `RATE` times a second (one FIFO
 //! queue, one answer per 1/RATE), driven by the real open-model generator through
-//! `compare::saturation::search`.
+//! `compare::open_model::search`.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use authbench::compare::knee::SearchPlan;
-use authbench::compare::saturation::{SearchSettings, search};
+use authbench::compare::open_model::{SearchSettings, search};
 use authbench_loadgen::CancellationToken;
 use authbench_loadgen::LoadConfig;
 use authbench_loadgen::{LoadModel, Ramp};

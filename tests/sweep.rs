@@ -11,9 +11,9 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use authbench::compare::keys::IssueKeys;
-use authbench::compare::store::{Owned, Store, StorePlan};
+use authbench::compare::session_levels::Sweep;
+use authbench::compare::state_store::{Owned, Store, StorePlan};
 use authbench::compare::store_probe::RestSignal;
-use authbench::compare::sweep::Sweep;
 use authbench_loadgen::Endpoint;
 use authbench_servers::SchemeKind;
 use common::{BIN, RedisServer, ServeArgs, require_redis};

@@ -22,7 +22,7 @@ pub mod file {
     pub const SHARDS: &str = "shards.csv";
     pub const SPECTRUM: &str = "spectrum.csv";
     pub const REVOCATION: &str = "revocation.csv";
-    /// Row type in [`crate::revocation_memory`].
+    /// Row type in [`crate::revocation_entries`].
     pub const REVOCATION_MEMORY: &str = "revocation_memory.csv";
     pub const CREDENTIALS: &str = "credentials.csv";
     pub const CHECKS: &str = "checks.csv";

@@ -8,14 +8,14 @@
 //! # Layout
 //! Imports go one way (`tests/layout.rs` checks it): [`render`] → [`content`] → [`plot`] →
 //! [`analysis`] → [`results`] → the rows ([`data`], [`saturation`], [`ramp_levels`],
-//! [`revocation_memory`]) → [`stats`], [`metric`], [`error`]; [`collect`] (compare's writer) and
+//! [`revocation_entries`]) → [`stats`], [`metric`], [`error`]; [`unit_rows`] (compare's writer) and
 //! [`reliability`] → the rows.
 //!
 //! - [`render`]: `authbench report DIR` ([`render()`]): the files a folder holds → plots and report.
 //! - [`results`]: everything in one results folder, read at once ([`Results`]).
 //! - [`data`]: the file names ([`data::file`]), one typed row struct per CSV, readers and writers.
 //! - [`metric`]: the figures of `summary.csv`, each [`Metric`] with its name and unit.
-//! - [`collect`]: what `compare` measured ([`UnitRows`]) gathered into the files: summary means
+//! - [`unit_rows`]: what `compare` measured ([`UnitRows`]) gathered into the files: summary means
 //!   and CIs, per-session slopes, equivalence check, percentile spectrum, saturation and load rows,
 //!   phase timings and `environment.json` ([`Collected`]).
 //! - [`run`]: rows taken from one load run's typed output (`ramp.csv` from its per-second rows).
@@ -24,9 +24,9 @@
 //! - [`stats`]: mean and Student-t 95% CI, least-squares fit with R².
 //! - [`ramp_levels`]: the ramp per users level from merged per-second histograms of the run
 //!   folders (`ramp_levels.csv`).
-//! - [`revocation`]: what a revocation window is made of (TTL, leeway) and its projection for
+//! - [`revocation_window`]: what a revocation window is made of (TTL, leeway) and its projection for
 //!   the default TTL.
-//! - [`revocation_memory`]: the JWT variants' Redis memory against logout rate
+//! - [`revocation_entries`]: the JWT variants' Redis memory against logout rate
 //!   (`revocation_memory.csv`) and its projection for the default lifetimes.
 //! - [`analysis`]: aggregation of the raw rows (per level, per scheme, fits) shared by plots and text.
 //! - [`saturation`]: saturation and load — rows of `saturation.csv`, `cpu_vs_load.csv`, `phases.csv`
@@ -41,7 +41,7 @@
 //! - [`environment`]: `environment.json` as one type ([`Environment`]), written by compare.
 //! - [`error`]: the crate's one [`Error`].
 //! - [`units`]: number formatting (µs, bytes, counts) shared by plots and text.
-//! - [`load`]: the per-run report of an `authbench load` folder (timeseries.csv + summary.json).
+//! - [`load_run`]: the report of one `authbench load` folder (timeseries.csv + summary.json).
 //!
 //! # CSV contract (files in the results directory)
 //! All files are optional: a missing file (or one with no rows) makes its sections say
@@ -58,7 +58,7 @@
 //! | `shards.csv` | `scheme,repeat,sessions,node,keys,used_memory` | one per data-holding Redis node per sweep level per repeat, at rest: one row on one Redis, one per primary on a Redis Cluster ([`data::ShardRow`]) |
 //! | `spectrum.csv` | `scheme,percentile,latency_us` | HdrHistogram percentile spectrum of `/api/me`, merged across repeats; `percentile` in percent (0–100, e.g. `99.9`; values all ≤ 1 are read as fractions) |
 //! | `revocation.csv` | `scheme,action,window_s,rejected,note,ttl_s?,leeway_s?,default_ttl_s?` | `action` ∈ `logout`, `logout_all`; `rejected` `true`/`false`; when never rejected before expiry, `window_s` = remaining TTL and `note` says so |
-//! | `revocation_memory.csv` | see [`revocation_memory::RevocationMemoryRow`] | one per JWT variant × paced logout rate: Redis `used_memory` and keys above the baseline, revocation entries, the lifetimes used; one run each (no interval) |
+//! | `revocation_memory.csv` | see [`revocation_entries::RevocationMemoryRow`] | one per JWT variant × paced logout rate: Redis `used_memory` and keys above the baseline, revocation entries, the lifetimes used; one run each (no interval) |
 //! | `credentials.csv` | `scheme,header,credential_bytes,request_bytes` | bytes of the Cookie/Authorization header (`header` = its name) and of the whole `/api/me` request |
 //! | `checks.csv` | `scheme,check,passed,detail,category?` | facts tested before measuring; `category` ∈ `security`, `equivalence`, `store`, `revocation` (empty: inferred from the check name, see [`data::CheckRow::category`]) |
 //! | `saturation.csv`, `cpu_vs_load.csv`, `phases.csv` | see [`saturation`] | the knee search, CPU against load, phase timings |
@@ -97,14 +97,13 @@
 
 pub mod analysis;
 pub mod capacity;
-pub mod collect;
 pub mod content;
 pub mod data;
 pub mod doc;
 pub mod environment;
 pub mod error;
 pub mod html;
-pub mod load;
+pub mod load_run;
 pub mod markdown;
 pub mod metric;
 pub mod plot;
@@ -112,16 +111,16 @@ pub mod ramp_levels;
 pub mod reliability;
 pub mod render;
 pub mod results;
-pub mod revocation;
-pub mod revocation_memory;
+pub mod revocation_entries;
+pub mod revocation_window;
 pub mod run;
 pub mod saturation;
 pub mod stats;
 pub mod sweep;
+pub mod unit_rows;
 pub mod units;
 pub mod write;
 
-pub use collect::{Collected, UnitRows, Verdict};
 pub use environment::Environment;
 pub use error::Error;
 pub use metric::{Metric, Unit};
@@ -129,3 +128,4 @@ pub use plot::RenderedPlot;
 pub use reliability::Reliability;
 pub use render::{RenderedReport, render};
 pub use results::Results;
+pub use unit_rows::{Collected, UnitRows, Verdict};

@@ -8,7 +8,7 @@ use crate::error::Error;
 use crate::plot::RenderedPlot;
 use crate::results::Results;
 use crate::write::write_file;
-use crate::{analysis, content, html, load, markdown, plot, ramp_levels};
+use crate::{analysis, content, html, load_run, markdown, plot, ramp_levels};
 
 /// Everything [`render`] wrote.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,9 +37,9 @@ pub fn render(dir: &Path) -> Result<RenderedReport, Error> {
     if !dir.is_dir() {
         return Err(Error::NotADirectory(dir.to_path_buf()));
     }
-    if load::is_load_dir(dir) {
-        let (summary, ts, plots) = load::render_charts(dir)?;
-        let document = load::document(&summary, &ts, &plots);
+    if load_run::is_load_dir(dir) {
+        let (summary, ts, plots) = load_run::render_charts(dir)?;
+        let document = load_run::document(&summary, &ts, &plots);
         let markdown_path = dir.join(data::file::REPORT_MD);
         write_file(&markdown_path, |w| markdown::write(w, &document))?;
         let html_path = dir.join(data::file::REPORT_HTML);

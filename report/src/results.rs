@@ -11,7 +11,7 @@ use crate::data::{
 use crate::environment::Environment;
 use crate::error::Error;
 use crate::metric::Metric;
-use crate::{ramp_levels, revocation_memory, saturation};
+use crate::{ramp_levels, revocation_entries, saturation};
 
 /// Everything in one results directory. Missing files leave their vector empty and are named
 /// in `missing`.
@@ -27,7 +27,7 @@ pub struct Results {
     pub spectrum: Vec<SpectrumRow>,
     pub revocation: Vec<RevocationRow>,
     /// The JWT variants' Redis memory at paced logout rates.
-    pub revocation_memory: Vec<revocation_memory::RevocationMemoryRow>,
+    pub revocation_memory: Vec<revocation_entries::RevocationMemoryRow>,
     pub credentials: Vec<CredentialsRow>,
     pub checks: Vec<CheckRow>,
     pub saturation: Vec<saturation::LoadStepRow>,

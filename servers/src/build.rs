@@ -15,7 +15,7 @@ use crate::kind::SchemeKind;
 use crate::session::{DURABLE_WAIT, SessionScheme, SessionStore};
 use crate::session_cached::CachedScheme;
 use crate::session_tracked::TrackedScheme;
-use crate::store_conn::StoreTarget;
+use crate::store_target::StoreTarget;
 use crate::users::{PasswordCost, Users};
 use authbench_procs::redis_server::RedisServer;
 

@@ -7,4 +7,4 @@ pub use crate::denylist::{Denylist, Entry as DenylistEntry};
 pub use crate::jwt::{Codec, TokenType};
 pub use crate::revocation_store::RevocationStore;
 pub use crate::session::SessionStore;
-pub use crate::store_conn::{StoreConn, StoreTarget};
+pub use crate::store_target::{StoreConn, StoreTarget};

@@ -6,6 +6,6 @@
 pub use crate::api::now_secs;
 pub use crate::jwt::LEEWAY_SECS as JWT_LEEWAY_SECS;
 pub use crate::metrics::CacheReading;
+pub use crate::redis_conn::redact_url;
 pub use crate::session_cached::DEFAULT_CACHE_TTL;
 pub use crate::session_key::{TAG_LEN as SESSION_TAG_LEN, is_well_formed as is_session_id};
-pub use crate::store::redact_url;

@@ -83,7 +83,7 @@ impl PubsubScheme {
             .await?
             .with_announce(&channel, codec.access_ttl());
         let client = redis::Client::open(url)
-            .map_err(|source| Error::RedisConnect { url: crate::store::redact_url(url), source })?;
+            .map_err(|source| Error::RedisConnect { url: crate::redis_conn::redact_url(url), source })?;
         let list = Arc::new(Denylist::new());
         let sub = Subscriber {
             client,

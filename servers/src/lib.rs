@@ -9,7 +9,8 @@
 //! - [`session`]: Redis-backed session ([`session::SessionStore`] is every Redis call).
 //! - [`session_key`]: the session id (user tag + random part) and the hash-tagged key layout,
 //!   one for a single Redis and a Redis Cluster.
-//! - [`store_conn`]: the store's target (one Redis or a Cluster) and its one connection type.
+//! - [`store_target`]: the session store's target (one Redis or a Cluster) and its one connection
+//!   type.
 //! - [`jwt`]: stateless access + refresh JWTs ([`jwt::Codec`] signs and verifies).
 //! - [`jwt_revocable`]: JWT plus revocation in Redis (one `MGET` per request) and refresh-token
 //!   rotation with reuse detection.
@@ -30,7 +31,8 @@
 //!   estimated bytes (entries × a measured per-entry cost).
 //! - [`metrics`]: `GET /metrics`, the OpenMetrics exposition of a scheme's cache counters and
 //!   gauges (empty for schemes without a cache), and its parser for `compare`.
-//! - [`store`]: the bounded, reconnecting Redis connection `jwt_revocable` and `jwt_pubsub` use.
+//! - [`redis_conn`]: the bounded, reconnecting Redis connection `jwt_revocable` and `jwt_pubsub`
+//!   use, and the redaction of a store URL.
 //! - [`id`]: random 128-bit ids (session ids, refresh-token ids).
 //! - [`users`]: the synthetic user directory and argon2id password verification.
 //! - [`kind`]: [`SchemeKind`] and its credential kind, [`JwtAlg`], [`SameSite`]: the options' basic types.
@@ -48,8 +50,8 @@
 //!
 //! Imports go one way (`tests/layout.rs` checks it): `serve` → `build` → `config`, `argv` → the
 //! schemes (`jwt_pubsub` → `subscriber` → `jwt_revocable` → `revocation_store` → `jwt`;
-//! `session_cached`, `session_tracked` → `record_cache` → `session` → `session_key`, `store_conn`
-//! → `store`; `cookie`) → `api` → `body` → `linger`, `users`; every module → `kind`, `limits`,
+//! `session_cached`, `session_tracked` → `record_cache` → `session` → `session_key`, `store_target`
+//! → `redis_conn`; `cookie`) → `api` → `body` → `linger`, `users`; every module → `kind`, `limits`,
 //! `error`, `id`, `metrics`.
 //!
 //! # The face
@@ -101,8 +103,8 @@ private_unless_testing!(
     session_cached,
     session_key,
     session_tracked,
-    store,
-    store_conn,
+    redis_conn,
+    store_target,
     subscriber,
     users,
 );

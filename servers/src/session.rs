@@ -31,7 +31,7 @@ use crate::api::{self, Principal, Scheme};
 use crate::error::{Error, Result};
 use crate::kind::SameSite;
 use crate::session_key::{Layout, check_prefix, is_well_formed, key_slot};
-use crate::store_conn::{StoreConn, StoreTarget};
+use crate::store_target::{StoreConn, StoreTarget};
 use crate::users::Users;
 
 /// Name of the session-id cookie: the contract's session-cookie name.

@@ -10,7 +10,7 @@ use authbench_servers::{SchemeKind, ServeArgs};
 use super::keys::Keys;
 use super::plan::Plan;
 use super::progress::Progress;
-use super::store::{Owned, Store};
+use super::state_store::{Owned, Store};
 
 /// Shared state of one comparison.
 pub struct Ctx {
@@ -23,7 +23,7 @@ pub struct Ctx {
     pub keys: Keys,
     pub progress: Progress,
     /// Each scheme's last knee, where its next repeat starts the saturation search.
-    pub knees: super::saturation::Knees,
+    pub knees: super::open_model::Knees,
 }
 
 impl Ctx {

@@ -6,14 +6,16 @@
 //! - [`phase`]: the phases, one function each — checks (and the attack battery), warm-up, CPU
 //!   (healthz vs me), ramp, session sweep; revocation once per scheme after the repeats (and the
 //!   JWT variants' memory against logout rate).
-//! - [`sweep`]: the session-scaling sweep — one session per user, uniform lookups, memory at rest.
-//! - [`store`]: the store (`--store redis|cluster`, private or existing) as one typed target.
+//! - [`session_levels`]: the session-scaling sweep's engine — one session per user at each level,
+//!   uniform lookups, memory at rest (the phase that runs it is `phase::sweep`).
+//! - [`state_store`]: where the schemes keep state (`--store redis|cluster`, private or existing),
+//!   as one typed target.
 //! - [`store_probe`]: Redis readings around a sweep level (rehashing, commandstats, MEMORY USAGE).
 //! - [`preload`]: idle sessions through each scheme's real credential-issuing code.
 //! - [`keys`]: key material shared with the server children and the preloader.
 //! - [`knee`]: deciding the rates of the stepped search for the knee, and judging each step.
 //! - [`rate_step`]: one open-model run at a fixed arrival rate and what it measured ([`rate_step::RateStep`]).
-//! - [`saturation`]: fixed-rate open-model runs: the knee search, the CPU-per-request ladder and
+//! - [`open_model`]: the fixed-rate open-model runs of one unit: the knee search, the CPU ladder and
 //!   the percentile spectrum's run at one rate for every scheme.
 //! - [`schedule`]: the phases ([`schedule::Phase`]: label and budget) and their wall-clock time
 //!   against the budget (rows of `phases.csv`, printed).
@@ -22,24 +24,24 @@
 //! - `env`: `environment.json`.
 //!
 //! Imports go one way: this file (the run's order) → `measure` (one unit) → `phase::*` → `ctx` →
-//! `progress` → `schedule` → `plan` → the engines: `sweep` → `preload`, `store_probe` → `store`,
-//! `keys`; `saturation` → `rate_step` → `knee`.
+//! `progress` → `schedule` → `plan` → the engines: `session_levels` → `preload`, `store_probe` →
+//! `state_store`, `keys`; `open_model` → `rate_step` → `knee`.
 
 pub mod ctx;
 pub mod env;
 pub mod keys;
 pub mod knee;
 pub mod measure;
+pub mod open_model;
 pub mod phase;
 pub mod plan;
 pub mod preload;
 pub mod progress;
 pub mod rate_step;
-pub mod saturation;
 pub mod schedule;
-pub mod store;
+pub mod session_levels;
+pub mod state_store;
 pub mod store_probe;
-pub mod sweep;
 
 use anyhow::{Context, Result, bail};
 use authbench_report::Collected;
@@ -50,7 +52,7 @@ use tokio_util::sync::CancellationToken;
 pub use ctx::Ctx;
 pub use keys::Keys;
 pub use plan::{CompareArgs, Plan};
-use store::Owned;
+use state_store::Owned;
 
 /// Exit codes: 0 done, 1 failed, 2 bad input, 130 interrupted.
 pub fn run(args: CompareArgs) -> i32 {

@@ -10,8 +10,8 @@ use authbench_servers::SchemeKind;
 use authbench_util::parse::{parse_count, parse_duration};
 use clap::Args;
 
-use super::saturation::SaturationPlan;
-use super::store::{StoreKind, StorePlan};
+use super::open_model::SaturationPlan;
+use super::state_store::{StoreKind, StorePlan};
 use logout::{LogoutMemoryPlan, keeps_revocation_entries};
 
 pub mod logout;

@@ -1,6 +1,6 @@
 //! One open-model run at a fixed arrival rate against a running server, and what it measured
 //! ([`RateStep`]): the unit the knee search, the CPU-vs-load ladder and the spectrum's run are made
-//! of (see [`super::saturation`]). Also the whole machine's CPU from `/proc/stat`, so other
+//! of (see [`super::open_model`]). Also the whole machine's CPU from `/proc/stat`, so other
 //! processes' load shows beside the run's.
 
 use std::path::PathBuf;

@@ -26,7 +26,7 @@ use anyhow::{Context, Result};
 use authbench_servers::direct::StoreConn;
 use redis::aio::MultiplexedConnection;
 
-use super::store::Store;
+use super::state_store::Store;
 
 /// How "at rest" was established before memory was read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

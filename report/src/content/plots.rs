@@ -10,7 +10,7 @@ use crate::doc::Document;
 use crate::metric::Metric;
 use crate::plot::Rendered;
 use crate::stats::MeanCi;
-use crate::{revocation, units};
+use crate::{revocation_window, units};
 
 pub(super) fn plots_section(d: &mut Document, a: &Analysis<'_>, plots: &[Rendered]) {
     d.h(2, "Plots");
@@ -106,8 +106,8 @@ fn revocation_table(d: &mut Document, a: &Analysis<'_>) {
                 r.action.replace('_', "-"),
                 w.text(),
                 format!("{} of {}", w.rejected, w.n),
-                revocation::made_of(&r),
-                revocation::at_default_ttl(&r),
+                revocation_window::made_of(&r),
+                revocation_window::at_default_ttl(&r),
                 r.note.clone(),
             ]);
         }
@@ -377,7 +377,14 @@ fn meaning_revocation(a: &Analysis<'_>) -> Option<String> {
         .iter()
         .filter_map(|s| a.revocation_summary(s, "logout").map(|(r, _)| r).filter(|r| !r.rejected))
         .filter(|r| r.ttl_s.is_some())
-        .map(|r| format!("{}: {}, {}", r.scheme, revocation::made_of(&r), revocation::at_default_ttl(&r)))
+        .map(|r| {
+            format!(
+                "{}: {}, {}",
+                r.scheme,
+                revocation_window::made_of(&r),
+                revocation_window::at_default_ttl(&r)
+            )
+        })
         .collect();
     let makeup = if parts.is_empty() {
         String::new()

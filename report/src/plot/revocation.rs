@@ -6,7 +6,7 @@ use super::chart::{BAD, Chart, DrawResult, GOOD};
 use super::style::{category_label, centered, draw_legend, frame, label_font, max_of};
 use crate::analysis::Analysis;
 use crate::data::RevocationRow;
-use crate::revocation::{Makeup, Window};
+use crate::revocation_window::{Makeup, Window};
 use crate::units;
 use plotters::coord::Shift;
 use plotters::prelude::*;

@@ -6,7 +6,7 @@
 use super::chart::{Chart, DrawResult, scheme_color};
 use super::style::{draw_legend, frame, label_font, log_bounds, log_ticks};
 use crate::analysis::Analysis;
-use crate::revocation_memory::lifetime;
+use crate::revocation_entries::lifetime;
 use crate::units;
 use plotters::coord::Shift;
 use plotters::element::DashedPathElement;

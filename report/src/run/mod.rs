@@ -7,14 +7,14 @@
 //! - [`step`]: a fixed-rate run's `saturation.csv` / `cpu_vs_load.csv` row and the figures the
 //!   knee search judges.
 //! - [`steady`]: the CPU phase's metrics and the `credentials.csv` row.
-//! - [`sessions`]: a sweep level's `sessions.csv` row, as far as its run says.
+//! - [`sweep_level`]: a sweep level's `sessions.csv` row, as far as its run says.
 //!
 //! Imports go one way: this file re-exports; the four modules use none of each other.
 
 mod ramp;
-mod sessions;
 mod steady;
 mod step;
+mod sweep_level;
 
 pub use ramp::ramp_metrics;
 pub use steady::{Presented, steady_metrics};

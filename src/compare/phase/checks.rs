@@ -15,7 +15,7 @@ pub use authbench_report::run::Presented;
 
 use super::{Unit, UnitResult};
 use crate::compare::schedule::Phase;
-use crate::compare::store::Store;
+use crate::compare::state_store::Store;
 use crate::harness::credential::{login, me_status};
 use crate::harness::http;
 use crate::reliability::attack;

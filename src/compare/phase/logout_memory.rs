@@ -12,7 +12,7 @@
 //! while Redis `used_memory` is sampled; at the end of the rate, memory and key count above the
 //! pre-run baseline and the revocation entries under the server's prefix (`SCAN`) are recorded
 //! against what the logouts' times predict. The report projects each rate to the default
-//! lifetimes ([`authbench_report::revocation_memory`]).
+//! lifetimes ([`authbench_report::revocation_entries`]).
 //!
 //! Levels follow each other without a pause: with `--quick`'s short levels (no plateau) a level's
 //! figures include the previous level's entries still alive, which the expected count includes too.
@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use authbench_contract::path;
-use authbench_report::revocation_memory::{RevocationMemoryRow, live_entries};
+use authbench_report::revocation_entries::{RevocationMemoryRow, live_entries};
 use authbench_servers::SchemeKind;
 use authbench_servers::ServeArgs;
 use authbench_servers::facts::JWT_LEEWAY_SECS as LEEWAY_SECS;

@@ -7,9 +7,10 @@
 //! - [`cross_replica`]: with `--replicas N`, credentials and revocation across replicas.
 //! - [`warmup`]: primer and warm-up, not recorded.
 //! - [`cpu`]: CPU per request, `GET /healthz` (no auth) against `GET /api/me`, same server.
-//! - [`saturation`]: the open-model knee search, CPU against load, the spectrum's common-rate run.
+//! - [`saturation`]: the open-model knee search, CPU against load, the spectrum's common-rate run
+//!   ([`super::open_model`]).
 //! - [`ramp`]: the closed-model ramp of virtual users with the full mix.
-//! - [`sweep`]: the session-scaling sweep ([`super::sweep`]) folded into the unit's rows.
+//! - [`sweep`]: the session-scaling sweep ([`super::session_levels`]) folded into the unit's rows.
 //! - [`revocation`]: the logout / logout-all revocation window.
 //! - [`revocation_cost`]: the JWT variants' Redis bytes per revoked token, denylist bytes per
 //!   entry and cost per refresh, on the revocation phase's server A.

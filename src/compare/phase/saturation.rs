@@ -1,4 +1,4 @@
-//! Saturation and load against the unit's server ([`crate::compare::saturation`]): the stepped
+//! Saturation and load against the unit's server ([`crate::compare::open_model`]): the stepped
 //! search for the knee, CPU per request at shares of the maximum found, and the percentile
 //! spectrum's run at the same arrival rate for every scheme (its histogram replaces the steady
 //! closed-loop one as the spectrum's source).
@@ -7,7 +7,7 @@ use anyhow::Result;
 use authbench_loadgen::{LoadModel, Ramp};
 
 use super::{Unit, UnitResult};
-use crate::compare::saturation::{self, RunKind};
+use crate::compare::open_model::{self, RunKind};
 use crate::compare::schedule::Phase;
 
 pub async fn run(u: &Unit<'_>, r: &mut UnitResult) -> Result<()> {
@@ -16,7 +16,7 @@ pub async fn run(u: &Unit<'_>, r: &mut UnitResult) -> Result<()> {
     // The model is replaced by each run's fixed rate.
     let placeholder = LoadModel::Closed { stages: Ramp::constant(1.0, plan.step) };
     let base = u.load(Some(u.scheme), placeholder, None);
-    let sat = saturation::measure(plan, ctx.knees.get(u.scheme), &base, &u.dir, u.stop, |kind, rate| {
+    let sat = open_model::measure(plan, ctx.knees.get(u.scheme), &base, &u.dir, u.stop, |kind, rate| {
         let phase = match kind {
             RunKind::Search => Phase::Saturation,
             RunKind::Ladder => Phase::CpuVsLoad,

@@ -1,4 +1,4 @@
-//! The sweep phase: the session-scaling sweep ([`crate::compare::sweep`]: one session per user,
+//! The sweep phase: the session-scaling sweep ([`crate::compare::session_levels`]: one session per user,
 //! lookups drawn uniformly, memory read at rest) against the unit's server, each level a row of
 //! `sessions.csv`.
 
@@ -9,7 +9,7 @@ use authbench_servers::SchemeKind;
 
 use super::{Health, Unit, UnitResult};
 use crate::compare::schedule::Phase;
-use crate::compare::sweep::{Level, Sweep};
+use crate::compare::session_levels::{Level, Sweep};
 
 /// Returns true when Ctrl-C cut the sweep short (it keeps the levels it measured).
 pub async fn run(u: &Unit<'_>, health: &mut Health, r: &mut UnitResult) -> Result<bool> {

@@ -17,7 +17,7 @@ use crate::environment::Environment;
 use crate::error::Error;
 use crate::metric::Metric;
 use crate::reliability::{AttackRow, LostRow};
-use crate::revocation_memory::RevocationMemoryRow;
+use crate::revocation_entries::RevocationMemoryRow;
 use crate::saturation::{LoadStepRow, PhaseRow};
 use crate::stats::linear_fit;
 use crate::write::{write_atomic, write_json_atomic};

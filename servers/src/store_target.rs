@@ -16,7 +16,7 @@ use redis::cluster_async::ClusterConnection;
 use redis::{Cmd, Pipeline, RedisFuture, Value};
 
 use crate::error::{Error, Result};
-use crate::store::redact_url;
+use crate::redis_conn::redact_url;
 
 /// The session store's Redis: one server, or the seed nodes of a Cluster.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,7 +86,7 @@ impl StoreConn {
         match target {
             StoreTarget::Single(url) => {
                 // The same multiplexed, bounded connection as every single-Redis store.
-                Ok(StoreConn::Single(crate::store::connect(url, response_timeout).await?))
+                Ok(StoreConn::Single(crate::redis_conn::connect(url, response_timeout).await?))
             }
             StoreTarget::Cluster(urls) => {
                 // Retries are short and few: a request is bounded by the store timeout anyway, and

@@ -45,7 +45,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::keys::IssueKeys;
 use super::preload;
-use super::store::{Shard, Store};
+use super::state_store::{Shard, Store};
 use super::store_probe::{RestSignal, StoreProbe};
 
 /// The Redis command one session lookup is (see the `one_store_lookup_per_request` check).
