@@ -166,3 +166,78 @@ fn no_two_modules_of_one_crate_share_a_name() {
     }
     assert!(failures.is_empty(), "lookalike module names:\n{}", failures.join("\n"));
 }
+
+/// Every path `text` names that starts at one of the repository's top-level entries (`roots`),
+/// brace groups expanded: `servers/src/{api,kind}.rs` names two files.
+fn paths_named(text: &str, roots: &[String]) -> std::collections::BTreeSet<String> {
+    let mut tokens = Vec::new();
+    let (mut current, mut depth) = (String::new(), 0);
+    for c in text.chars().chain(std::iter::once(' ')) {
+        let keep = c.is_ascii_alphanumeric()
+            || matches!(c, '_' | '.' | '-' | '/' | '{' | '}')
+            || (c == ',' && depth > 0);
+        if keep {
+            depth += usize::from(c == '{');
+            depth = depth.saturating_sub(usize::from(c == '}'));
+            current.push(c);
+        } else {
+            tokens.push(std::mem::take(&mut current));
+            depth = 0;
+        }
+    }
+    fn expand(t: &str) -> Vec<String> {
+        let (Some(open), Some(close)) = (t.find('{'), t.find('}')) else { return vec![t.to_owned()] };
+        t[open + 1..close]
+            .split(',')
+            .flat_map(|alt| expand(&format!("{}{alt}{}", &t[..open], &t[close + 1..])))
+            .collect()
+    }
+    tokens
+        .iter()
+        .map(|t| t.trim_end_matches(['.', ',', ':']))
+        .filter(|t| roots.iter().any(|r| t.split('/').next() == Some(r.as_str())))
+        .filter(|t| t.contains('/') || t.contains('.'))
+        .flat_map(expand)
+        .collect()
+}
+
+#[test]
+fn the_readme_is_short_names_every_top_level_module_and_only_paths_that_exist() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let lines = readme.lines().count();
+    assert!(lines <= 210, "README.md is {lines} lines: a newcomer reads it in five minutes (~200)");
+    let roots: Vec<String> = std::fs::read_dir(root)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n != "target" && !n.starts_with('.'))
+        .collect();
+    // An HTML comment marks what a later change fills in (the answer table): not a path yet.
+    let mut prose = readme.clone();
+    while let (Some(a), Some(b)) = (prose.find("<!--"), prose.find("-->")) {
+        prose.replace_range(a..b + 3, "");
+    }
+    let named = paths_named(&prose, &roots);
+    let missing: Vec<&String> = named.iter().filter(|p| !root.join(p).exists()).collect();
+    assert!(missing.is_empty(), "README.md names paths that do not exist: {missing:?}");
+    let mut unnamed = Vec::new();
+    for krate in crates(root) {
+        for (_, file) in krate.top_level() {
+            // A module in a folder (`plot/mod.rs`) is named by its folder.
+            let folder = file.strip_suffix("mod.rs");
+            if !named.contains(&file) && !folder.is_some_and(|f| named.contains(f)) {
+                unnamed.push(file);
+            }
+        }
+    }
+    assert!(unnamed.is_empty(), "README.md's \"Where things are\" does not name: {unnamed:?}");
+}
+
+#[test]
+fn readme_paths_expand_brace_groups_and_skip_prose() {
+    let roots = ["servers".to_owned(), "docs".to_owned()];
+    let named = paths_named("see `servers/src/{api,kind}.rs`, docs/faults.md. I/O and login/me", &roots);
+    let named: Vec<&str> = named.iter().map(String::as_str).collect();
+    assert_eq!(named, ["docs/faults.md", "servers/src/api.rs", "servers/src/kind.rs"]);
+}
