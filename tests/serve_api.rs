@@ -520,7 +520,7 @@ fn external_redis_keys_stay_under_the_prefix() {
 fn bad_serve_options_exit_2_with_one_clear_line() {
     // A missing redis-server binary (AUTHBENCH_REDIS_SERVER is authoritative when set).
     let out = std::process::Command::new(common::BIN)
-        .args(["serve", "session"])
+        .args(common::serve("session").to_argv())
         .env("AUTHBENCH_REDIS_SERVER", "/nonexistent/redis-server")
         .output()
         .unwrap();
@@ -528,6 +528,7 @@ fn bad_serve_options_exit_2_with_one_clear_line() {
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("apt-get install redis-server") && err.contains("--redis-url"), "{err}");
     assert_eq!(err.trim().lines().count(), 1, "one clear line: {err}");
+    // What a person might type: values no ServeArgs can hold, so spelled as strings.
     for args in [
         vec!["serve", "nosuch"],
         vec!["serve", "jwt", "--ttl", "soon"],
@@ -558,9 +559,8 @@ fn bad_serve_options_exit_2_with_one_clear_line() {
     }
     // Port in use.
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = taken.local_addr().unwrap().to_string();
-    let out =
-        std::process::Command::new(common::BIN).args(["serve", "cookie", "--addr", &addr]).output().unwrap();
+    let args = ServeArgs { addr: taken.local_addr().unwrap(), ..common::serve("cookie") };
+    let out = std::process::Command::new(common::BIN).args(args.to_argv()).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot listen"));
 }
