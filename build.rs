@@ -26,6 +26,7 @@ fn main() {
         "src",
         "contract",
         "util",
+        "procs",
         "servers",
         "loadgen",
         "report",

@@ -22,8 +22,9 @@
 //!   `build::build`, via `tower::ServiceExt::oneshot` (no network), and `GET /healthz` as baseline.
 //! - `json`: encoding the `/api/me` body.
 //!
-//! Files: this one (clock, cookie, jwt, password, end_to_end, json), `micro/session.rs` (session,
-//! session_check), `micro/revocation.rs` (revocation).
+//! Files: this one (cookie, jwt, password, end_to_end, json), `micro/session.rs` (session,
+//! session_check), `micro/revocation.rs` (revocation), `micro/clock.rs` (the clocks and the
+//! durations every group shares). Imports go one way: this file → the groups → `clock`.
 //!
 //! Defaults keep a full run near four minutes on a 2-core machine: 1 s warm-up, 4 s measurement
 //! (the command line's `--warm-up-time` / `--measurement-time` override them). Everything runs on
@@ -39,31 +40,36 @@
 
 use std::hint::black_box;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use authbench_procs::redis_server::{self, RedisServer};
 use authbench_servers::api::{self, ME};
 use authbench_servers::build;
 use authbench_servers::cookie::{COOKIE_NAME, Claims, Sealer};
-use authbench_servers::id;
 use authbench_servers::jwt::{Codec, TokenType};
-use authbench_servers::redis_server::{self, RedisServer};
-use authbench_servers::session::{STORE_TIMEOUT, SessionStore};
 use authbench_servers::users::{PasswordCost, Users};
 use authbench_servers::{JwtAlg, SchemeKind, ServeArgs};
 use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderValue, Request, StatusCode, header};
 use axum::response::IntoResponse;
-use criterion::measurement::{Measurement, ValueFormatter, WallTime};
 use criterion::{BenchmarkId, Criterion, SamplingMode};
 use http_body_util::BodyExt;
 use tower::ServiceExt;
 
+// session, session_check, revocation: one file each; the clocks they share.
+#[path = "micro/clock.rs"]
+mod clock;
+#[path = "micro/revocation.rs"]
+mod revocation;
+#[path = "micro/session.rs"]
+mod session;
+
+use clock::{Bench, Clock, REFRESH_TTL, TTL, USERS};
+use revocation::bench_revocation;
+use session::{bench_session, bench_session_check};
+
 const ALGS: [JwtAlg; 4] = [JwtAlg::Hs256, JwtAlg::EdDsa, JwtAlg::Es256, JwtAlg::Rs256];
-const TTL: Duration = Duration::from_secs(15 * 60);
-const REFRESH_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
-/// Users in the directory of every bench; the benches use `user1`.
-const USERS: u64 = 1_000;
 
 fn alg_name(alg: JwtAlg) -> &'static str {
     match alg {
@@ -125,69 +131,6 @@ fn main() {
     wall.final_summary();
     drop(redis);
 }
-
-// ---------------------------------------------------------------------------------------------
-// clock
-
-/// A criterion [`Measurement`] over one of two `clock_gettime` clocks, reported as a duration.
-#[derive(Clone, Copy)]
-enum Clock {
-    /// CPU time of every thread of this process.
-    ProcessCpu,
-    /// `CLOCK_MONOTONIC`, what criterion's `WallTime` measures.
-    Wall,
-}
-
-impl Clock {
-    fn name(self) -> &'static str {
-        match self {
-            Clock::ProcessCpu => "process CPU time (CLOCK_PROCESS_CPUTIME_ID)",
-            Clock::Wall => "wall time (CLOCK_MONOTONIC)",
-        }
-    }
-
-    #[allow(unsafe_code)]
-    fn now(self) -> Duration {
-        let id = match self {
-            Clock::ProcessCpu => libc::CLOCK_PROCESS_CPUTIME_ID,
-            Clock::Wall => libc::CLOCK_MONOTONIC,
-        };
-        let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
-        // SAFETY: `ts` is a valid, writable timespec; both clock ids exist on every Linux.
-        let rc = unsafe { libc::clock_gettime(id, &mut ts) };
-        assert_eq!(rc, 0, "clock_gettime({id})");
-        Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
-    }
-}
-
-/// Criterion's own duration formatter (ns / µs / ms), borrowed from its `WallTime`.
-static DURATION_FORMAT: WallTime = WallTime;
-
-impl Measurement for Clock {
-    type Intermediate = Duration;
-    type Value = Duration;
-
-    fn start(&self) -> Duration {
-        self.now()
-    }
-    fn end(&self, started: Duration) -> Duration {
-        self.now().saturating_sub(started)
-    }
-    fn add(&self, a: &Duration, b: &Duration) -> Duration {
-        *a + *b
-    }
-    fn zero(&self) -> Duration {
-        Duration::ZERO
-    }
-    fn to_f64(&self, value: &Duration) -> f64 {
-        value.as_nanos() as f64
-    }
-    fn formatter(&self) -> &dyn ValueFormatter {
-        DURATION_FORMAT.formatter()
-    }
-}
-
-type Bench = Criterion<Clock>;
 
 // ---------------------------------------------------------------------------------------------
 // cookie
@@ -273,16 +216,6 @@ fn bench_jwt(c: &mut Bench) {
     }
     g.finish();
 }
-
-// ---------------------------------------------------------------------------------------------
-// session, session_check, revocation: one file each
-
-#[path = "micro/revocation.rs"]
-mod revocation;
-#[path = "micro/session.rs"]
-mod session;
-use revocation::bench_revocation;
-use session::{bench_session, bench_session_check};
 
 // ---------------------------------------------------------------------------------------------
 // password

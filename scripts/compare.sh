@@ -7,7 +7,9 @@
 #   scripts/compare.sh --out results/mine --repeat 5 --sessions 0,100k,1m
 #
 # Every argument goes to `authbench compare` (see `authbench compare --help`); `--help` prints this
-# without installing or building anything.
+# without installing or building anything. At the end the raw per-run folders (runs/, faults/) are
+# packed into runs.tar.xz in the results folder (`tar xJf runs.tar.xz` unpacks them): the folder
+# keeps its CSVs, plots, reports and environment.json, and `authbench report` needs nothing more.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib/deps.sh
@@ -45,4 +47,10 @@ target/release/authbench compare "${args[@]}"
 log "authbench faults --out $out"
 target/release/authbench faults --out "$out"
 
-log "done: $out/report.md, $out/report.html, $out/reliability.md"
+# One archive of every raw run, reproducible byte for byte from the same files.
+log "packing $out/runs and $out/faults into $out/runs.tar.xz"
+tar --sort=name --owner=0 --group=0 --numeric-owner --mtime='2026-01-01 00:00Z' -C "$out" -cf - runs faults |
+    xz -9 -T1 >"$out/runs.tar.xz"
+rm -rf "${out:?}/runs" "${out:?}/faults"
+
+log "done: $out/report.md, $out/report.html, $out/reliability.md, $out/runs.tar.xz"

@@ -16,6 +16,7 @@ pub struct Cli {
 #[allow(clippy::large_enum_variant)]
 pub enum Command {
     /// Run one auth server (cookie, session or jwt) on loopback.
+    #[command(name = authbench_servers::SERVE_COMMAND)]
     Serve(authbench_servers::ServeArgs),
     /// Load one server with ramping virtual users or a fixed arrival rate; record latency and cost.
     Load(authbench_loadgen::LoadArgs),
@@ -36,4 +37,64 @@ pub enum Command {
 pub struct ReportArgs {
     /// A results folder written by `authbench compare`.
     pub dir: std::path::PathBuf,
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use authbench_servers::{JwtAlg, SchemeKind, ServeArgs};
+    use clap::Parser;
+
+    use super::{Cli, Command};
+
+    /// What `authbench serve` parses from `args.to_argv()`.
+    fn parsed(args: &ServeArgs) -> ServeArgs {
+        let argv = std::iter::once("authbench".into()).chain(args.to_argv());
+        match Cli::try_parse_from(argv).expect("to_argv parses").command {
+            Command::Serve(back) => back,
+            other => panic!("not serve: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn serve_args_round_trip_through_the_parser() {
+        // Every field away from its default (a struct literal: a new field must be added here).
+        let every = ServeArgs {
+            scheme: SchemeKind::SessionTracked,
+            addr: "127.0.0.2:4321".parse().unwrap(),
+            redis_url: Some("redis://127.0.0.1:7000/3".into()),
+            redis_cluster: None,
+            durable_logout: true,
+            redis_prefix: Some("t:round trip:".into()),
+            users: 123_457,
+            fast_login: true,
+            ttl: Duration::from_secs(61),
+            max_age: Duration::from_secs(2 * 86400 + 1),
+            max_sessions: 7,
+            store_timeout: Duration::from_millis(1250),
+            cache_ttl: Duration::from_micros(1500),
+            cache_capacity: 999,
+            idle_timeout: Duration::from_secs(3),
+            refresh_ttl: Duration::from_secs(3600),
+            jwt_alg: JwtAlg::EdDsa,
+            key_file: Some("/tmp/some dir/key".into()),
+            same_site: authbench_servers::SameSite::Strict,
+            workers: Some(3),
+        };
+        assert_eq!(parsed(&every), every);
+        let cluster = ServeArgs {
+            redis_url: None,
+            redis_cluster: Some("redis://127.0.0.1:7001,redis://127.0.0.1:7002".into()),
+            ..every.clone()
+        };
+        assert_eq!(parsed(&cluster), cluster);
+        for scheme in SchemeKind::ALL {
+            let defaults = ServeArgs::new(scheme);
+            assert_eq!(parsed(&defaults), defaults, "{scheme}");
+            // `ServeArgs::new` and the parser's defaults agree.
+            let bare = Cli::try_parse_from(["authbench", "serve", scheme.as_str()]).unwrap().command;
+            assert!(matches!(bare, Command::Serve(a) if a == defaults), "{scheme}");
+        }
+    }
 }

@@ -11,30 +11,36 @@
 //!   say "the target stopped answering" as for a killed one (exit 1), count the requests left
 //!   waiting as unfinished, and leave its files complete.
 //! - `generator_interrupted`: SIGINT to `authbench load` mid-ramp: exit 130, complete files.
-//! - `cluster_failover`, `revoked_after_failover`: the Redis Cluster cases, in
-//!   [`crate::cluster_faults`].
+//! - `cluster_failover`, `revoked_after_failover`: the Redis Cluster cases, in [`cluster`].
+//!
+//! [`evidence`]: what a fault run's load left behind — its errors by kind, the audit of its files.
+//! Imports go one way: this file → `cluster` → `evidence`.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
+use authbench_loadgen::LoadConfig;
+use authbench_loadgen::Mix;
 use authbench_loadgen::Scheme;
-use authbench_loadgen::config::LoadConfig;
-use authbench_loadgen::mix::Mix;
-use authbench_loadgen::output::file as run_file;
-use authbench_loadgen::ramp::{LoadModel, Ramp};
+use authbench_loadgen::run_file;
+use authbench_loadgen::{LoadModel, Ramp};
+use authbench_procs::child::{self, Signal};
 use authbench_report::data::file;
-use authbench_servers::SchemeKind;
-use authbench_servers::child::{self, Signal};
+use authbench_servers::{SchemeKind, ServeArgs};
 use authbench_util::process::{self, Threads, exit, fail};
 use clap::Args;
 
 use crate::harness::credential::{login, me_status};
 use crate::harness::redis::RedisServer;
-use crate::harness::server::ServerProcess;
+use crate::harness::server::{ServerProcess, small};
 use crate::reliability::FaultRow;
-use crate::reliability::lost::lost_in_run;
+
+mod cluster;
+mod evidence;
+
+use evidence::{audit, errors_text};
 
 /// Options of `authbench faults`.
 #[derive(Debug, Clone, Args)]
@@ -76,8 +82,8 @@ pub fn run(args: FaultsArgs) -> i32 {
     let mut rows = Vec::new();
     let scenarios: [(&str, Scenario); 6] = [
         ("redis_outage", &|redis| runtime.block_on(redis_outage(redis, &work))),
-        ("cluster_failover", &|_| runtime.block_on(crate::cluster_faults::cluster_failover(&work))),
-        ("revoked_after_failover", &|_| runtime.block_on(crate::cluster_faults::revoked_after_failover())),
+        ("cluster_failover", &|_| runtime.block_on(cluster::cluster_failover(&work))),
+        ("revoked_after_failover", &|_| runtime.block_on(cluster::revoked_after_failover())),
         ("target_dies", &|_| target_dies(&work)),
         ("target_frozen", &|_| target_frozen(&work)),
         ("generator_interrupted", &|_| generator_interrupted(&work)),
@@ -109,42 +115,10 @@ pub fn run(args: FaultsArgs) -> i32 {
     if rows.iter().all(|r| r.passed) { exit::OK } else { exit::FAILED }
 }
 
-pub(crate) fn errors_text(summary: &authbench_loadgen::Summary) -> String {
-    let mut kinds = std::collections::BTreeMap::<String, u64>::new();
-    for e in summary.endpoints.values() {
-        for (k, v) in &e.errors_by_kind {
-            *kinds.entry(k.clone()).or_default() += v;
-        }
-    }
-    let parts: Vec<String> = kinds.iter().filter(|(_, v)| **v > 0).map(|(k, v)| format!("{k} {v}")).collect();
-    if parts.is_empty() { "none".into() } else { parts.join(", ") }
-}
-
-/// Files of a load run: all parse and no measured request is missing from them.
-fn audit(dir: &Path) -> (bool, u64, String) {
-    match lost_in_run(dir, &dir.display().to_string()) {
-        Ok(rows) => {
-            let lost: u64 = rows.iter().map(|r| r.lost).sum();
-            let seconds = authbench_loadgen::output::read_timeseries(dir).map_or(0, |rows| rows.len());
-            (
-                true,
-                lost,
-                format!(
-                    "{seconds} seconds in {}, {lost} requests missing from the files",
-                    run_file::TIMESERIES
-                ),
-            )
-        }
-        Err(e) => (false, 0, format!("files do not parse: {e:#}")),
-    }
-}
-
 async fn redis_outage(redis: &mut RedisServer, work: &Path) -> Result<FaultRow> {
     let dir = work.join("redis-outage");
-    let server = ServerProcess::spawn(
-        SchemeKind::Session,
-        &["--fast-login", "--users", "1000", "--redis-url", &redis.url()].map(String::from),
-    )?;
+    let server =
+        ServerProcess::spawn(&ServeArgs { redis_url: Some(redis.url()), ..small(SchemeKind::Session) })?;
     let addr = server.addr;
     let mut config = LoadConfig::new(
         addr,
@@ -257,8 +231,7 @@ fn measured_requests(dir: &Path) -> u64 {
 
 fn target_dies(work: &Path) -> Result<FaultRow> {
     let dir = work.join("target-dies");
-    let server =
-        ServerProcess::spawn(SchemeKind::Cookie, &["--fast-login", "--users", "1000"].map(String::from))?;
+    let server = ServerProcess::spawn(&small(SchemeKind::Cookie))?;
     let child = load_child(&server, &dir, &["--vus", "20", "--duration", "12s"])?;
     std::thread::sleep(Duration::from_secs(3));
     let _ = child::signal(server.pid(), Signal::KILL);
@@ -292,8 +265,7 @@ fn target_dies(work: &Path) -> Result<FaultRow> {
 
 fn target_frozen(work: &Path) -> Result<FaultRow> {
     let dir = work.join("target-frozen");
-    let server =
-        ServerProcess::spawn(SchemeKind::Cookie, &["--fast-login", "--users", "1000"].map(String::from))?;
+    let server = ServerProcess::spawn(&small(SchemeKind::Cookie))?;
     let child = load_child(&server, &dir, &["--vus", "20", "--duration", "8s", "--timeout", "2s"])?;
     std::thread::sleep(Duration::from_secs(3));
     child::signal(server.pid(), Signal::STOP).context("SIGSTOP the server")?;
@@ -343,8 +315,7 @@ fn target_frozen(work: &Path) -> Result<FaultRow> {
 
 fn generator_interrupted(work: &Path) -> Result<FaultRow> {
     let dir = work.join("generator-interrupted");
-    let server =
-        ServerProcess::spawn(SchemeKind::Cookie, &["--fast-login", "--users", "1000"].map(String::from))?;
+    let server = ServerProcess::spawn(&small(SchemeKind::Cookie))?;
     let child = load_child(&server, &dir, &["--stages", "5s:40,10s:80"])?;
     std::thread::sleep(Duration::from_secs(3));
     let _ = child::signal(child.id(), Signal::INT);

@@ -3,15 +3,17 @@
 //! - [`cli`]: the clap definitions.
 //! - `servers/` (crate `authbench_servers`): `serve`.
 //! - [`compare`]: `compare`, the whole experiment, orchestrating both crates below.
-//! - [`faults`]: `faults`, the injected-fault scenarios; [`cluster_faults`] its Redis Cluster ones.
+//! - [`faults`]: `faults`, the injected-fault scenarios (its Redis Cluster ones in `faults/cluster.rs`).
 //! - [`delay_proxy`]: `delay-proxy`, a TCP proxy holding each direction for half an RTT.
 //! - [`harness`]: server and Redis processes, HTTP probes, login and credentials, for the above.
 //! - [`reliability`]: attack battery, lost-request audit, `reliability.md`.
 //! - `loadgen/` (crate `authbench_loadgen`): `load`.
 //! - `report/` (crate `authbench_report`): the results folder, and the renderer behind `report`.
+//!
+//! Imports go one way, never back up (`tests/layout.rs` checks every crate): `cli` → `compare`,
+//! `faults` → `reliability` → `harness`; `compare`'s own order is in its module list.
 
 pub mod cli;
-pub mod cluster_faults;
 pub mod compare;
 pub mod delay_proxy;
 pub mod faults;
@@ -27,11 +29,11 @@ pub fn run(cli: Cli) -> i32 {
         Command::Load(args) => authbench_loadgen::run_command(args),
         Command::Merge(args) => authbench_loadgen::run_merge_command(args),
         Command::Serve(args) => {
-            let runtime = match authbench_servers::serve::runtime(args.workers) {
+            let runtime = match authbench_servers::runtime(args.workers) {
                 Ok(rt) => rt,
                 Err(e) => return fail(&format!("cannot start the runtime: {e}"), exit::FAILED),
             };
-            match runtime.block_on(authbench_servers::serve::run(args)) {
+            match runtime.block_on(authbench_servers::run(args)) {
                 Ok(()) => exit::OK,
                 Err(e) => fail(&e.to_string(), e.exit_code()),
             }

@@ -7,14 +7,15 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, SystemTime};
 
-use authbench_loadgen::agent::Agent;
-use authbench_loadgen::config::LoadConfig;
-use authbench_loadgen::merge::merge;
-use authbench_loadgen::mix::Mix;
-use authbench_loadgen::output::{read_hlog, write_text_summary};
-use authbench_loadgen::ramp::{LoadModel, Ramp};
-use authbench_loadgen::threshold::Threshold;
+use authbench_loadgen::Agent;
+use authbench_loadgen::Endpoint;
+use authbench_loadgen::LoadConfig;
+use authbench_loadgen::Mix;
+use authbench_loadgen::Threshold;
+use authbench_loadgen::merge;
 use authbench_loadgen::{CancellationToken, Scheme, run};
+use authbench_loadgen::{LoadModel, Ramp};
+use authbench_loadgen::{read_hlog, write_text_summary};
 use authbench_servers::{SchemeKind, ServeArgs, build, serve};
 use tokio::sync::oneshot;
 
@@ -100,8 +101,12 @@ async fn agents_log_in_disjoint_users_and_a_late_start_is_said() {
     let mut c = config(four.addr, model(), agent(3, 3), None);
     c.thresholds.clear();
     let s = run(c, CancellationToken::new()).await.unwrap();
-    assert_eq!(s.endpoints["login"].count, 0, "{:?}", s.endpoints["login"]);
-    assert!(s.endpoints["login"].errors_by_status.contains_key("401"), "{:?}", s.endpoints["login"]);
+    assert_eq!(s.endpoints[&Endpoint::Login].count, 0, "{:?}", s.endpoints[&Endpoint::Login]);
+    assert!(
+        s.endpoints[&Endpoint::Login].errors_by_status.contains_key("401"),
+        "{:?}",
+        s.endpoints[&Endpoint::Login]
+    );
     // --first-user composes: agent 1 of 3 from user 3 logs in users 3-4.
     let mut c = config(four.addr, model(), None, None);
     c.first_user = 3;
@@ -152,7 +157,7 @@ async fn three_agents_at_a_third_merge_to_one_generator_at_the_whole_rate() {
     let (m, s) = (merged.open.clone().unwrap(), single.open.clone().unwrap());
     assert_eq!(m.scheduled, s.scheduled, "merged {m:?} vs one generator {s:?}");
     assert_eq!(m.scheduled, 601);
-    let (mm, sm) = (&merged.endpoints["me"], &single.endpoints["me"]);
+    let (mm, sm) = (&merged.endpoints[&Endpoint::Me], &single.endpoints[&Endpoint::Me]);
     for (e, o) in [(mm, &m), (sm, &s)] {
         assert_eq!(e.errors, 0, "{e:?}");
         assert_eq!(
@@ -165,13 +170,13 @@ async fn three_agents_at_a_third_merge_to_one_generator_at_the_whole_rate() {
     // pool member (6 in both runs).
     assert!(mm.count.abs_diff(sm.count) <= 6, "merged {} vs one generator {}", mm.count, sm.count);
     // The pools' logins are set-up, not load (their CPU is not in the figures either).
-    assert_eq!(merged.endpoints["login"].count, 0, "pool logins counted as load");
+    assert_eq!(merged.endpoints[&Endpoint::Login].count, 0, "pool logins counted as load");
     assert_eq!(merged.total.count, parts.iter().map(|p| p.total.count).sum::<u64>());
     assert!((merged.duration_s - 2.0).abs() < 0.3, "{}", merged.duration_s);
     assert!((mm.rps - sm.rps).abs() < 0.1 * sm.rps, "{} vs {}", mm.rps, sm.rps);
 
     // Percentiles come from the merged histograms: equal to the agents' hlogs added up.
-    let mut union = authbench_loadgen::record::new_histogram();
+    let mut union = authbench_loadgen::new_histogram();
     for d in &dirs {
         union.add(read_hlog(&std::fs::read(d.join("me.hlog")).unwrap()).unwrap()).unwrap();
     }

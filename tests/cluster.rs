@@ -10,11 +10,11 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use authbench_servers::redis_cluster::RedisCluster;
+use authbench_procs::redis_cluster::RedisCluster;
 use authbench_servers::session::SessionStore;
 use authbench_servers::session_key::{TAG_LEN, key_slot};
-use authbench_servers::store_conn::StoreTarget;
-use common::{Resp, Server, require_redis};
+use authbench_servers::store_target::StoreTarget;
+use common::{Resp, ServeArgs, Server, require_redis};
 
 fn me(server: &Server, cookie: &str) -> Resp {
     server.get("/api/me", &[("Cookie", cookie)])
@@ -32,7 +32,7 @@ fn commandstats(cluster: &RedisCluster, primaries: &[u16]) -> std::collections::
     for &port in primaries {
         let v = cluster.query(port, redis::cmd("INFO").arg("commandstats")).unwrap();
         let info: String = redis::from_redis_value(v).unwrap();
-        for (name, calls) in authbench_servers::redis_server::parse_commandstats(&info) {
+        for (name, calls) in authbench_procs::redis_server::parse_commandstats(&info) {
             *total.entry(name).or_insert(0) += calls;
         }
     }
@@ -97,11 +97,13 @@ fn session_store_on_a_redis_cluster() {
     require_redis();
     let mut cluster = RedisCluster::start().expect("start a 3+3 Redis Cluster");
     let list = cluster.url_list();
-    let plain = Server::spawn("session", &["--redis-cluster", &list, "--redis-prefix", "t:plain:"]);
-    let durable = Server::spawn(
-        "session",
-        &["--redis-cluster", &list, "--redis-prefix", "t:durable:", "--durable-logout"],
-    );
+    let on_cluster = |prefix: &str| ServeArgs {
+        redis_cluster: Some(list.clone()),
+        redis_prefix: Some(prefix.to_owned()),
+        ..common::serve("session")
+    };
+    let plain = Server::spawn(&on_cluster("t:plain:"));
+    let durable = Server::spawn(&ServeArgs { durable_logout: true, ..on_cluster("t:durable:") });
 
     // One authenticated request = one command, summed over the primaries.
     let cookie = plain.login(1).cookie_pair();
@@ -153,7 +155,7 @@ fn session_store_on_a_redis_cluster() {
         assert_eq!(me(&plain, &format!("ab_sid={sid}")).status, 200, "preloaded session {sid}");
     }
     // Another server on the same cluster and prefix accepts the same credential (shared tag key).
-    let twin = Server::spawn("session", &["--redis-cluster", &list, "--redis-prefix", "t:plain:"]);
+    let twin = Server::spawn(&on_cluster("t:plain:"));
     assert_eq!(me(&twin, &other).status, 200);
     drop(twin);
 

@@ -32,17 +32,23 @@ fn quick_compare_writes_every_file_and_report_rebuilds_identically() {
     require_redis();
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("run");
-    let status = Command::new(BIN)
-        .args(["compare", "--quick", "--no-progress", "--seed", "7", "--stages", "2s:20"])
+    // No --no-progress: stderr is a pipe here, not a terminal, so the phases must still be logged,
+    // one line each (a bar would be hidden and a redirected log would say nothing for the run).
+    let o = Command::new(BIN)
+        .args(["compare", "--quick", "--seed", "7", "--stages", "2s:20"])
         // The originals: the variants have their own end-to-end tests (CI's time budget).
         .args(["--schemes", "cookie,session,jwt"])
         .args(["--sessions", "0,2k", "--rate", "0.3k", "--out"])
         .arg(&out)
         // Outside the checkout: environment.json must still name the commit that built the binary.
         .current_dir(tmp.path())
-        .status()
+        .output()
         .unwrap();
-    assert!(status.success(), "compare --quick failed: {status}");
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "compare --quick failed: {}: {stderr}", o.status);
+    for line in ["jwt r1: checks", "session r1: sweep 2000 sessions", "cookie: revocation window"] {
+        assert!(stderr.contains(line), "no `{line}` on a redirected stderr:\n{stderr}");
+    }
 
     for f in [
         "summary.csv",

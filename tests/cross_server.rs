@@ -6,9 +6,10 @@
 mod common;
 
 use std::io::Write;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
-use common::{RedisServer, Resp, Server, require_redis};
+use common::{RedisServer, Resp, ServeArgs, Server, require_redis};
 
 /// Two servers of `scheme` on one store (own Redis, one prefix) and one key file.
 struct Pair {
@@ -17,16 +18,24 @@ struct Pair {
     _key: tempfile::NamedTempFile,
 }
 
-fn pair(scheme: &str, redis: &RedisServer, extra: &[&str]) -> Pair {
+/// The options of a pair's server: this key file, this Redis, one prefix per scheme, `--ttl 60s`.
+fn pair_args(scheme: &str, redis: &RedisServer, key: &Path) -> ServeArgs {
+    ServeArgs {
+        key_file: Some(key.to_owned()),
+        redis_url: Some(redis.url()),
+        redis_prefix: Some(format!("cross:{scheme}:")),
+        ttl: Duration::from_secs(60),
+        ..common::serve(scheme)
+    }
+}
+
+/// `cache_ttl`: `--cache-ttl`, for the cached scheme.
+fn pair(scheme: &str, redis: &RedisServer, cache_ttl: Option<Duration>) -> Pair {
     let mut key = tempfile::NamedTempFile::new().unwrap();
     key.write_all(&[0x5a; 64]).unwrap();
-    let key_path = key.path().to_str().unwrap().to_owned();
-    let url = redis.url();
-    let prefix = format!("cross:{scheme}:");
-    let mut args: Vec<&str> =
-        vec!["--key-file", &key_path, "--redis-url", &url, "--redis-prefix", &prefix, "--ttl", "60s"];
-    args.extend_from_slice(extra);
-    Pair { a: Server::spawn(scheme, &args), b: Server::spawn(scheme, &args), _key: key }
+    let mut args = pair_args(scheme, redis, key.path());
+    args.cache_ttl = cache_ttl.unwrap_or(args.cache_ttl);
+    Pair { a: Server::spawn(&args), b: Server::spawn(&args), _key: key }
 }
 
 /// The credential header a login answered with.
@@ -69,28 +78,22 @@ fn window(p: &Pair, user: u64, action: &str, within: Duration) -> Option<Duratio
 fn revocation_through_one_server_reaches_the_other() {
     require_redis();
     let redis = RedisServer::start().expect("start redis-server");
-    // (scheme, extra serve options, revokes on logout and logout-all, promised window across
+    // (scheme, --cache-ttl, revokes on logout and logout-all, promised window across
     // servers, shortest window: a cache that really serves the other server's stale copy)
     let cached_ttl = Duration::from_millis(400);
-    let cases: &[(&str, &[&str], bool, Duration, Duration)] = &[
-        ("cookie", &[], false, Duration::ZERO, Duration::ZERO),
-        ("jwt", &[], false, Duration::ZERO, Duration::ZERO),
-        ("session", &[], true, Duration::from_millis(250), Duration::ZERO),
-        ("jwt-revocable", &[], true, Duration::from_millis(250), Duration::ZERO),
+    let cases: &[(&str, Option<Duration>, bool, Duration, Duration)] = &[
+        ("cookie", None, false, Duration::ZERO, Duration::ZERO),
+        ("jwt", None, false, Duration::ZERO, Duration::ZERO),
+        ("session", None, true, Duration::from_millis(250), Duration::ZERO),
+        ("jwt-revocable", None, true, Duration::from_millis(250), Duration::ZERO),
         // One pub/sub delivery to B's in-memory denylist.
-        ("jwt-pubsub", &[], true, Duration::from_millis(250), Duration::ZERO),
-        (
-            "session-cached",
-            &["--cache-ttl", "400ms"],
-            true,
-            cached_ttl + Duration::from_millis(250),
-            cached_ttl / 2,
-        ),
+        ("jwt-pubsub", None, true, Duration::from_millis(250), Duration::ZERO),
+        ("session-cached", Some(cached_ttl), true, cached_ttl + Duration::from_millis(250), cached_ttl / 2),
         // Redis pushes the invalidation: about a millisecond, far under its (default 1 s) TTL.
-        ("session-tracked", &[], true, Duration::from_millis(250), Duration::ZERO),
+        ("session-tracked", None, true, Duration::from_millis(250), Duration::ZERO),
     ];
-    for &(scheme, extra, revokes, promised, at_least) in cases {
-        let p = pair(scheme, &redis, extra);
+    for &(scheme, cache_ttl, revokes, promised, at_least) in cases {
+        let p = pair(scheme, &redis, cache_ttl);
         for (user, action) in [(41, "/auth/logout"), (42, "/auth/logout-all")] {
             // Stateless schemes: the copy lives on; 300 ms of probing is enough to see that.
             let w = window(&p, user, action, promised.max(Duration::from_millis(300)));
@@ -135,14 +138,14 @@ fn bearer(resp: &Resp) -> (&'static str, String) {
 /// Redis's command counters: (command, calls).
 fn commandstats(conn: &mut redis::Connection) -> std::collections::HashMap<String, u64> {
     let info: String = redis::cmd("INFO").arg("commandstats").query(conn).unwrap();
-    authbench_servers::redis_server::parse_commandstats(&info)
+    authbench_procs::redis_server::parse_commandstats(&info)
 }
 
 #[test]
 fn jwt_revocable_checks_with_one_mget_and_a_replayed_refresh_token_kills_its_family() {
     require_redis();
     let redis = RedisServer::start().expect("start redis-server");
-    let p = pair("jwt-revocable", &redis, &[]);
+    let p = pair("jwt-revocable", &redis, None);
     rotation_and_store_calls(&p, &redis, Some("mget"));
 }
 
@@ -154,7 +157,7 @@ fn jwt_revocable_checks_with_one_mget_and_a_replayed_refresh_token_kills_its_fam
 fn jwt_pubsub_sends_nothing_per_request_and_a_missed_message_never_lets_a_revoked_token_through() {
     require_redis();
     let redis = RedisServer::start().expect("start redis-server");
-    let p = pair("jwt-pubsub", &redis, &[]);
+    let p = pair("jwt-pubsub", &redis, None);
     rotation_and_store_calls(&p, &redis, None);
     let mut conn = redis::Client::open(redis.url()).unwrap().get_connection().unwrap();
     let channel = "cross:jwt-pubsub:revocations";
@@ -206,21 +209,7 @@ fn jwt_pubsub_sends_nothing_per_request_and_a_missed_message_never_lets_a_revoke
     // A server started after the logout loads the stored revocations before it listens.
     let revoked = bearer(&p.a.login(81));
     assert_eq!(p.a.post("/auth/logout", &[(revoked.0, revoked.1.as_str())], None).status, 204);
-    let key_path = p._key.path().to_str().unwrap().to_owned();
-    let url = redis.url();
-    let c = Server::spawn(
-        "jwt-pubsub",
-        &[
-            "--key-file",
-            &key_path,
-            "--redis-url",
-            &url,
-            "--redis-prefix",
-            "cross:jwt-pubsub:",
-            "--ttl",
-            "60s",
-        ],
-    );
+    let c = Server::spawn(&pair_args("jwt-pubsub", &redis, p._key.path()));
     assert_eq!(me(&c, &revoked), 401, "a new server knows revocations made before it started");
     assert_eq!(me(&c, &fresh), 200);
 }
@@ -292,7 +281,7 @@ fn rotation_and_store_calls(p: &Pair, redis: &RedisServer, per_request: Option<&
 fn session_cached_sends_one_getex_per_miss_and_evicts_its_own_copy_on_logout() {
     require_redis();
     let redis = RedisServer::start().expect("start redis-server");
-    let p = pair("session-cached", &redis, &["--cache-ttl", "300ms"]);
+    let p = pair("session-cached", &redis, Some(Duration::from_millis(300)));
     let mut conn = redis::Client::open(redis.url()).unwrap().get_connection().unwrap();
     let cred = credential(&p.a.login(61));
     let before = commandstats(&mut conn);

@@ -80,7 +80,7 @@ fn files_are_intact(dir: &Path, endpoint: &str) -> serde_json::Value {
     let s = summary(dir);
     let e = &s["endpoints"][endpoint];
     let hlog = std::fs::read(dir.join(format!("{endpoint}.hlog"))).unwrap();
-    let in_hlog = authbench_loadgen::output::read_hlog(&hlog).unwrap().len();
+    let in_hlog = authbench_loadgen::read_hlog(&hlog).unwrap().len();
     assert_eq!(in_hlog, e["count"].as_u64().unwrap(), "{e}");
     let (header, rows) = timeseries(dir);
     let sum = |name: &str| column(&header, &rows, name).iter().sum::<f64>() as u64;
@@ -99,7 +99,7 @@ fn files_are_intact(dir: &Path, endpoint: &str) -> serde_json::Value {
 
 #[test]
 fn a_freeze_shorter_than_the_timeout_is_latency_and_a_named_stall() {
-    let server = Server::spawn("cookie", &[]);
+    let server = Server::spawn(&common::serve("cookie"));
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("run");
     let load = spawn_load(&server, &out, &["--vus", "4", "--duration", "4s", "--timeout", "5s"]);
@@ -125,7 +125,7 @@ fn a_freeze_shorter_than_the_timeout_is_latency_and_a_named_stall() {
 
 #[test]
 fn a_freeze_longer_than_the_timeout_is_timeouts_then_stopped_answering() {
-    let server = Server::spawn("cookie", &[]);
+    let server = Server::spawn(&common::serve("cookie"));
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("run");
     let load = spawn_load(&server, &out, &["--vus", "4", "--duration", "4s", "--timeout", "1s"]);
@@ -149,7 +149,7 @@ fn a_freeze_longer_than_the_timeout_is_timeouts_then_stopped_answering() {
 
 #[test]
 fn open_model_frozen_to_the_end_leaves_unfinished_and_dropped_and_stops() {
-    let server = Server::spawn("cookie", &[]);
+    let server = Server::spawn(&common::serve("cookie"));
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("run");
     let load = spawn_load(&server, &out, &["--rate", "200", "--vus", "10", "--duration", "4s"]);

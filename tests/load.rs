@@ -7,8 +7,8 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use authbench_servers::child::Signal;
-use common::{BIN, RedisServer, Server, require_redis};
+use authbench_procs::child::Signal;
+use common::{BIN, RedisServer, ServeArgs, Server, require_redis};
 
 fn load(args: &[&str]) -> Output {
     Command::new(BIN).arg("load").args(args).arg("--no-progress").output().expect("run authbench load")
@@ -26,7 +26,7 @@ fn spawn_load(args: &[&str]) -> std::process::Child {
 }
 
 fn signal(pid: u32, sig: Signal) {
-    authbench_servers::child::signal(pid, sig).unwrap_or_else(|e| panic!("kill {sig:?} {pid}: {e}"));
+    authbench_procs::child::signal(pid, sig).unwrap_or_else(|e| panic!("kill {sig:?} {pid}: {e}"));
 }
 
 fn summary(dir: &Path) -> serde_json::Value {
@@ -51,7 +51,7 @@ fn wait_with_timeout(child: &mut std::process::Child, limit: Duration) -> std::p
 
 #[test]
 fn bad_input_is_one_clear_line_exit_2_and_nothing_written() {
-    let server = Server::spawn("cookie", &[]);
+    let server = Server::spawn(&common::serve("cookie"));
     let closed_port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let dead = format!("http://127.0.0.1:{closed_port}");
     let tmp = tempfile::tempdir().unwrap();
@@ -90,7 +90,7 @@ fn bad_input_is_one_clear_line_exit_2_and_nothing_written() {
 
 #[test]
 fn thresholds_set_the_exit_code() {
-    let server = Server::spawn("jwt", &[]);
+    let server = Server::spawn(&common::serve("jwt"));
     let ok = load(&[
         "--target",
         &server.base,
@@ -129,7 +129,7 @@ fn thresholds_set_the_exit_code() {
 
 #[test]
 fn ctrl_c_finishes_writing_and_exits_130() {
-    let server = Server::spawn("cookie", &[]);
+    let server = Server::spawn(&common::serve("cookie"));
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("run");
     let mut child = spawn_load(&[
@@ -158,7 +158,7 @@ fn ctrl_c_finishes_writing_and_exits_130() {
 
 #[test]
 fn a_target_dying_mid_run_is_counted_on_disk_and_fails_the_run() {
-    let server = Server::spawn("jwt", &[]);
+    let server = Server::spawn(&common::serve("jwt"));
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("run");
     let mut child = spawn_load(&[
@@ -199,7 +199,7 @@ fn a_target_dying_mid_run_is_counted_on_disk_and_fails_the_run() {
 
 #[test]
 fn open_model_shows_a_frozen_server_in_corrected_latency() {
-    let server = Server::spawn("jwt", &[]);
+    let server = Server::spawn(&common::serve("jwt"));
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("run");
     let mut child = spawn_load(&[
@@ -242,7 +242,7 @@ fn session_run_samples_server_and_redis_cost() {
     require_redis();
     let redis = RedisServer::start().unwrap();
     let url = redis.url();
-    let server = Server::spawn("session", &["--redis-url", &url]);
+    let server = Server::spawn(&ServeArgs { redis_url: Some(url.clone()), ..common::serve("session") });
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("run");
     let o = load(&[
@@ -280,7 +280,7 @@ fn session_run_samples_server_and_redis_cost() {
 /// from the same two readings; they must agree.
 #[test]
 fn server_cpu_percent_agrees_with_cpu_per_request_times_rate() {
-    let server = Server::spawn("cookie", &[]);
+    let server = Server::spawn(&common::serve("cookie"));
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("run");
     let o = load(&[

@@ -8,7 +8,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{BIN, Server};
+use common::{BIN, ServeArgs, Server};
 
 fn load(args: &[&str]) -> Output {
     Command::new(BIN).arg("load").args(args).arg("--no-progress").output().expect("run authbench load")
@@ -21,7 +21,7 @@ fn json(bytes: &[u8]) -> serde_json::Value {
 
 #[test]
 fn abort_on_fail_stops_at_the_first_broken_threshold_keeps_the_files_and_exits_99() {
-    let server = Server::spawn("cookie", &[]);
+    let server = Server::spawn(&common::serve("cookie"));
     let url = format!("{}/healthz", server.base);
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("run");
@@ -104,7 +104,7 @@ fn abort_on_fail_stops_at_the_first_broken_threshold_keeps_the_files_and_exits_9
 
 #[test]
 fn json_on_stdout_summary_export_and_extra_headers() {
-    let server = Server::spawn("cookie", &[]);
+    let server = Server::spawn(&common::serve("cookie"));
     let tmp = tempfile::tempdir().unwrap();
     let export = tmp.path().join("export.json");
     let plain =
@@ -131,7 +131,7 @@ fn json_on_stdout_summary_export_and_extra_headers() {
 
 #[test]
 fn prometheus_metrics_are_scraped_during_a_run() {
-    let server = Server::spawn("cookie", &[]);
+    let server = Server::spawn(&common::serve("cookie"));
     let mut child = Command::new(BIN)
         .args(["load", &server.base, "-c", "3", "-d", "6s", "--no-progress", "--metrics-addr", "127.0.0.1:0"])
         .stdout(Stdio::null())
@@ -179,9 +179,9 @@ fn remote_targets_need_allow_remote_and_refuse_server_pid() {
         eprintln!("no non-loopback address on this machine: the guard is covered by config.rs's unit test");
         return;
     };
+    let args = ServeArgs { users: 10, addr: std::net::SocketAddr::new(ip, 0), ..common::serve("jwt") };
     let mut child = Command::new(BIN)
-        .args(["serve", "jwt", "--fast-login", "--users", "10", "--addr"])
-        .arg(format!("{ip}:0"))
+        .args(args.to_argv())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -219,7 +219,7 @@ fn limited(limit: u32, args: &str) -> Command {
 #[test]
 fn generator_and_server_stop_at_their_open_file_limit_and_say_so() {
     // Generator: 300 files allow 300 - 128 (its own files) = 172 connections; 400 users asked.
-    let server = Server::spawn("jwt", &[]);
+    let server = Server::spawn(&common::serve("jwt"));
     let out = limited(
         300,
         &format!("load {} --scheme jwt -c 400 -d 2s --think 100ms --json --no-progress", server.base),

@@ -35,7 +35,7 @@ fn load(target: &BadTarget, duration: &str, timeout: &str, dir: &Path) -> Run {
 fn files_are_intact(dir: &Path, s: &serde_json::Value) {
     let me = &s["endpoints"]["healthz"];
     let hlog = std::fs::read(dir.join("healthz.hlog")).expect("healthz.hlog");
-    let in_hlog = authbench_loadgen::output::read_hlog(&hlog).expect("hlog parses").len();
+    let in_hlog = authbench_loadgen::read_hlog(&hlog).expect("hlog parses").len();
     assert_eq!(in_hlog, me["count"].as_u64().unwrap(), "hlog holds every success: {s}");
     let mut ts = csv::Reader::from_path(dir.join("timeseries.csv")).unwrap();
     let header = ts.headers().unwrap().clone();

@@ -1,6 +1,6 @@
 //! Children die with their parent: a `kill -9` of `authbench serve` or of a running
 //! `authbench compare --quick` leaves no server and no redis-server behind (the parent-death
-//! signal of `servers/src/child.rs`). Children are found through /proc by parent pid while the
+//! signal of `procs/src/child.rs`). Children are found through /proc by parent pid while the
 //! parent runs, then must stop running (or be zombies awaiting a reaper) within a few seconds.
 
 mod common;
@@ -8,7 +8,7 @@ mod common;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use authbench_servers::child::{Signal, signal};
+use authbench_procs::child::{Signal, signal};
 use common::{BIN, Proc, Server, descendants, require_redis};
 
 /// Wait until none of `procs` is running; returns those still running after `limit`.
@@ -26,7 +26,7 @@ fn still_running_after(procs: &[Proc], limit: Duration) -> Vec<Proc> {
 #[test]
 fn kill_9_of_serve_stops_its_private_redis() {
     require_redis();
-    let mut server = Server::spawn("session", &[]);
+    let mut server = Server::spawn(&common::serve("session"));
     let children = descendants(server.pid());
     assert!(children.iter().any(|p| p.comm == "redis-server"), "no redis-server child: {children:?}");
     signal(server.pid(), Signal::KILL).unwrap();

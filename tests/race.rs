@@ -8,8 +8,10 @@
 
 mod common;
 
+use std::time::Duration;
+
 use authbench::reliability::race::{self, Race};
-use common::{RedisServer, Server, require_redis};
+use common::{RedisServer, ServeArgs, Server, require_redis};
 
 const TRIALS: u64 = 200;
 const CONCURRENCY: usize = 20;
@@ -19,7 +21,11 @@ fn run(scheme: &str) {
     let redis = RedisServer::start().unwrap();
     let url = redis.url();
     // 1000 users: the thief race uses 1..=200, the login race 501..=700.
-    let server = Server::spawn(scheme, &["--redis-url", &url, "--store-timeout", "5s"]);
+    let server = Server::spawn(&ServeArgs {
+        redis_url: Some(url.clone()),
+        store_timeout: Duration::from_secs(5),
+        ..common::serve(scheme)
+    });
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     for (race, first_user) in [(Race::RefreshingThief, 1), (Race::Login, 501)] {
         let out = rt.block_on(race::run(server.addr, race, TRIALS, CONCURRENCY, first_user, |_| {}));

@@ -4,8 +4,8 @@
 
 mod common;
 
-use authbench_servers::haproxy::HaProxy;
-use common::{RedisServer, Resp, Server, request, require_redis};
+use authbench_procs::haproxy::HaProxy;
+use common::{RedisServer, Resp, ServeArgs, Server, request, require_redis};
 
 fn me(addr: std::net::SocketAddr, cred: &(String, String)) -> Resp {
     request(addr, "GET", "/api/me", &[(cred.0.as_str(), cred.1.as_str())], None)
@@ -27,7 +27,7 @@ fn two_replicas_behind_haproxy_share_credentials_for_every_scheme() {
     use std::time::{Duration, Instant};
     require_redis();
     assert!(
-        authbench_servers::haproxy::find_binary().is_some(),
+        authbench_procs::haproxy::find_binary().is_some(),
         "haproxy is required (apt-get install haproxy)"
     );
     let redis = RedisServer::start().unwrap();
@@ -49,25 +49,24 @@ fn two_replicas_behind_haproxy_share_credentials_for_every_scheme() {
         ("session-tracked", Some(ms(0))),
     ] {
         let revocable = window.is_some();
-        let mut extra: Vec<String> = vec!["--workers".into(), "1".into()];
+        let mut args = ServeArgs { workers: Some(1), ..common::serve(scheme) };
         match scheme {
-            "cookie" => extra.extend(["--key-file".into(), cookie_key.display().to_string()]),
-            "jwt" => extra.extend(["--key-file".into(), jwt_key.display().to_string()]),
+            "cookie" => args.key_file = Some(cookie_key.clone()),
+            "jwt" => args.key_file = Some(jwt_key.clone()),
             _ => {}
         }
         if revocable {
-            let prefix = format!("replicas:{scheme}:");
-            extra.extend(["--redis-url".into(), redis.url(), "--redis-prefix".into(), prefix]);
+            args.redis_url = Some(redis.url());
+            args.redis_prefix = Some(format!("replicas:{scheme}:"));
             if scheme.starts_with("jwt-") {
-                extra.extend(["--key-file".into(), jwt_key.display().to_string()]);
+                args.key_file = Some(jwt_key.clone());
             }
             if scheme == "session-cached" {
-                extra.extend(["--cache-ttl".into(), "200ms".into()]);
+                args.cache_ttl = Duration::from_millis(200);
             }
         }
-        let extra: Vec<&str> = extra.iter().map(String::as_str).collect();
-        let a = Server::spawn(scheme, &extra);
-        let b = Server::spawn(scheme, &extra);
+        let a = Server::spawn(&args);
+        let b = Server::spawn(&args);
         let proxy = HaProxy::start(&[a.addr, b.addr], scratch.path()).expect("start haproxy");
 
         // Issued by A, accepted by B; and through the proxy, whichever replica answers.

@@ -1,7 +1,7 @@
 //! The saturation search against a server whose capacity is known: a small in-process HTTP/1.1
 //! server on 127.0.0.1:0 that answers `GET /healthz` at most `RATE` times a second (one FIFO
 //! queue, one answer per 1/RATE), driven by the real open-model generator through
-//! `compare::saturation::search`.
+//! `compare::open_model::search`.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -9,10 +9,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use authbench::compare::knee::SearchPlan;
-use authbench::compare::saturation::{SearchSettings, search};
+use authbench::compare::open_model::{SearchSettings, search};
 use authbench_loadgen::CancellationToken;
-use authbench_loadgen::config::LoadConfig;
-use authbench_loadgen::ramp::{LoadModel, Ramp};
+use authbench_loadgen::LoadConfig;
+use authbench_loadgen::{LoadModel, Ramp};
 use hyper::service::service_fn;
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
@@ -87,8 +87,8 @@ async fn the_search_finds_the_knee_of_a_server_throttled_to_a_known_rate() {
             format!(
                 "{:.0} → {:.0} req/s p99 {:?} µs {}",
                 s.offered_rps,
-                s.achieved_rps,
-                s.p99_us,
+                s.achieved_rps(),
+                s.p99_us(),
                 s.limits.label()
             )
         })
@@ -106,9 +106,9 @@ async fn the_search_finds_the_knee_of_a_server_throttled_to_a_known_rate() {
         knee.offered_rps
     );
     assert!(
-        sustained.achieved_rps >= RATE * 0.65 && sustained.achieved_rps <= RATE * 1.05,
+        sustained.achieved_rps() >= RATE * 0.65 && sustained.achieved_rps() <= RATE * 1.05,
         "max sustainable {:.0} req/s, the server answers {RATE} req/s:\n{table}",
-        sustained.achieved_rps
+        sustained.achieved_rps()
     );
     for s in &found.steps {
         if s.offered_rps >= RATE * 1.3 {
@@ -118,7 +118,7 @@ async fn the_search_finds_the_knee_of_a_server_throttled_to_a_known_rate() {
                 "{:.0} req/s offered should not be sustained:\n{table}",
                 s.offered_rps
             );
-            assert!(s.achieved_rps <= RATE * 1.1, "achieved above the server's cap:\n{table}");
+            assert!(s.achieved_rps() <= RATE * 1.1, "achieved above the server's cap:\n{table}");
         }
         if s.offered_rps <= RATE * 0.6 {
             assert!(!s.limits.any(), "{:.0} req/s offered is well below the cap:\n{table}", s.offered_rps);

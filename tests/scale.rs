@@ -9,21 +9,22 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
-use common::{BIN, RedisServer, require_redis};
+use common::{BIN, RedisServer, ServeArgs, require_redis};
 
 #[test]
 fn session_server_holds_10k_users_with_bounded_redis_connections() {
     require_redis();
     let redis = RedisServer::start().unwrap();
-    let mut server = Command::new(BIN)
-        .args(["serve", "session", "--fast-login", "--users", "10000", "--redis-url", &redis.url()])
+    let args = ServeArgs {
+        users: 10_000,
+        redis_url: Some(redis.url()),
         // The test is about connections, not latency: a loaded CI machine can delay a Redis reply past
         // the default 400 ms bound at the 10k-user login burst (seen once: 958 logins answered 503).
-        .args(["--store-timeout", "5s"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+        store_timeout: Duration::from_secs(5),
+        ..common::serve("session")
+    };
+    let mut server =
+        Command::new(BIN).args(args.to_argv()).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
     let mut line = String::new();
     std::io::BufRead::read_line(&mut std::io::BufReader::new(server.stdout.take().unwrap()), &mut line)
         .unwrap();

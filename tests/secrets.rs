@@ -10,7 +10,7 @@ use std::net::TcpStream;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use common::{BIN, RedisServer, Resp, Server};
+use common::{BIN, RedisServer, Resp, ServeArgs, Server};
 
 /// Random bytes from the OS, for key material nobody could guess appears by chance.
 fn random_bytes(n: usize) -> Vec<u8> {
@@ -173,14 +173,13 @@ fn exercise(server: &Server, scheme: &str) -> (Vec<Resp>, Vec<(String, Vec<u8>)>
     (errors, secrets)
 }
 
-fn run_scheme(scheme: &str, key_len: usize, extra: &[&str]) {
+fn run_scheme(scheme: &str, key_len: usize) {
     let dir = tempfile::tempdir().unwrap();
     let key = random_bytes(key_len);
     let key_path = dir.path().join("key.bin");
     std::fs::write(&key_path, &key).unwrap();
-    let mut args = vec!["--key-file", key_path.to_str().unwrap()];
-    args.extend_from_slice(extra);
-    let (server, captured, threads) = Server::spawn_captured(scheme, &args);
+    let (server, captured, threads) =
+        Server::spawn_captured(&ServeArgs { key_file: Some(key_path), ..common::serve(scheme) });
 
     let (errors, mut secrets) = exercise(&server, scheme);
     assert!(errors.len() >= 15, "{scheme}: only {} error responses", errors.len());
@@ -216,19 +215,19 @@ fn run_scheme(scheme: &str, key_len: usize, extra: &[&str]) {
 
 #[test]
 fn cookie_server_leaks_no_key_cookie_or_password() {
-    run_scheme("cookie", 96, &[]);
+    run_scheme("cookie", 96);
 }
 
 #[test]
 fn jwt_server_leaks_no_key_token_or_password() {
-    run_scheme("jwt", 48, &[]);
+    run_scheme("jwt", 48);
 }
 
 #[test]
 fn session_server_leaks_no_session_id_or_password() {
     common::require_redis();
     // The key file is not used by the session scheme; it must not be printed either.
-    run_scheme("session", 64, &[]);
+    run_scheme("session", 64);
 }
 
 /// `authbench serve ...` expected to fail at start-up: (exit code, stdout + stderr).
@@ -314,7 +313,8 @@ fn redis_passwords_stay_out_of_errors_and_logs() {
 
     // The right password: serves, and says nothing about it.
     let url = format!("redis://:{right}@127.0.0.1:{port}/");
-    let (server, captured, threads) = Server::spawn_captured("session", &["--redis-url", &url]);
+    let (server, captured, threads) =
+        Server::spawn_captured(&ServeArgs { redis_url: Some(url.clone()), ..common::serve("session") });
     let (errors, _) = exercise(&server, "session");
     for r in &errors {
         assert_clean("session error response", r.body.as_bytes(), &secrets);

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use authbench_servers::cookie::{Claims as CookieClaims, Sealer};
 use authbench_servers::jwt::{ACCESS_AUDIENCE, Claims as JwtClaims, ISSUER, REFRESH_AUDIENCE, TokenType};
-use common::{RedisServer, Resp, Server, require_redis};
+use common::{RedisServer, Resp, ServeArgs, Server, require_redis};
 
 const JSON: (&str, &str) = ("Content-Type", "application/json");
 
@@ -24,9 +24,9 @@ fn trio() -> Trio {
     require_redis();
     let redis = RedisServer::start().expect("start redis-server");
     Trio {
-        cookie: Server::spawn("cookie", &[]),
-        session: Server::spawn("session", &["--redis-url", &redis.url()]),
-        jwt: Server::spawn("jwt", &[]),
+        cookie: Server::spawn(&common::serve("cookie")),
+        session: Server::spawn(&ServeArgs { redis_url: Some(redis.url()), ..common::serve("session") }),
+        jwt: Server::spawn(&common::serve("jwt")),
         _redis: redis,
     }
 }
@@ -223,7 +223,8 @@ fn cookie_names_are_bound_and_duplicates_refused() {
 fn cookie_value_sealed_under_another_name_fails_with_the_servers_own_key() {
     let mut key = tempfile::NamedTempFile::new().unwrap();
     key.write_all(&[0x42u8; 64]).unwrap();
-    let server = Server::spawn("cookie", &["--key-file", key.path().to_str().unwrap()]);
+    let server =
+        Server::spawn(&ServeArgs { key_file: Some(key.path().to_owned()), ..common::serve("cookie") });
     let sealer = Sealer::from_bytes(&[0x42u8; 64]).unwrap();
     let now = authbench_servers::api::now_secs();
     let claims = CookieClaims { uid: 9, iat: now, exp: now + 600 };
@@ -308,7 +309,7 @@ fn jwt_server_with_known_key() -> (Server, tempfile::NamedTempFile, Vec<u8>) {
     let secret = b"0123456789abcdef0123456789abcdef-known-test-secret".to_vec();
     let mut key = tempfile::NamedTempFile::new().unwrap();
     key.write_all(&secret).unwrap();
-    let server = Server::spawn("jwt", &["--key-file", key.path().to_str().unwrap()]);
+    let server = Server::spawn(&ServeArgs { key_file: Some(key.path().to_owned()), ..common::serve("jwt") });
     (server, key, secret)
 }
 
@@ -392,7 +393,8 @@ fn jwt_forgeries_are_rejected() {
 #[test]
 fn jwt_payload_holds_no_secret_and_asymmetric_algorithms_work() {
     for alg in ["HS256", "EdDSA", "ES256", "RS256"] {
-        let server = Server::spawn("jwt", &["--jwt-alg", alg]);
+        let jwt_alg = clap::ValueEnum::from_str(alg, false).unwrap();
+        let server = Server::spawn(&ServeArgs { jwt_alg, ..common::serve("jwt") });
         let (cred, _) = login(&server, 4);
         let token = cred.value().to_owned();
         let header = token.split('.').next().unwrap();
@@ -419,7 +421,7 @@ fn jwt_payload_holds_no_secret_and_asymmetric_algorithms_work() {
 fn redis_outage_gives_fast_503_and_recovers_without_restart() {
     require_redis();
     let mut redis = RedisServer::start().unwrap();
-    let server = Server::spawn("session", &["--redis-url", &redis.url()]);
+    let server = Server::spawn(&ServeArgs { redis_url: Some(redis.url()), ..common::serve("session") });
     let (cred, _) = login(&server, 2);
     assert_eq!(me(&server, &cred).status, 200);
     redis.kill();
@@ -455,15 +457,19 @@ fn redis_outage_gives_fast_503_and_recovers_without_restart() {
 fn a_frozen_redis_gives_503_after_the_store_timeout() {
     require_redis();
     let redis = RedisServer::start().unwrap();
-    let server = Server::spawn("session", &["--redis-url", &redis.url(), "--store-timeout", "250ms"]);
+    let server = Server::spawn(&ServeArgs {
+        redis_url: Some(redis.url()),
+        store_timeout: Duration::from_millis(250),
+        ..common::serve("session")
+    });
     let (cred, _) = login(&server, 3);
     assert_eq!(me(&server, &cred).status, 200);
     // SIGSTOP: the connection stays open and Redis never answers, so only the bound ends the wait.
-    authbench_servers::child::signal(redis.pid(), authbench_servers::child::Signal::STOP).unwrap();
+    authbench_procs::child::signal(redis.pid(), authbench_procs::child::Signal::STOP).unwrap();
     let started = Instant::now();
     let r = me(&server, &cred);
     let took = started.elapsed();
-    authbench_servers::child::signal(redis.pid(), authbench_servers::child::Signal::CONT).unwrap();
+    authbench_procs::child::signal(redis.pid(), authbench_procs::child::Signal::CONT).unwrap();
     assert_eq!(r.status, 503, "{}", r.body);
     assert!(took >= Duration::from_millis(250), "503 after {took:?}, before the 250 ms bound");
     assert!(took < Duration::from_millis(1500), "503 took {took:?} with a 250 ms bound");
@@ -472,7 +478,7 @@ fn a_frozen_redis_gives_503_after_the_store_timeout() {
 #[test]
 fn sigterm_shuts_down_cleanly_and_stops_the_private_redis() {
     require_redis();
-    let server = Server::spawn("session", &[]);
+    let server = Server::spawn(&common::serve("session"));
     let (cred, _) = login(&server, 1);
     assert_eq!(me(&server, &cred).status, 200);
     let children = common::descendants(server.pid());
@@ -490,7 +496,11 @@ fn external_redis_keys_stay_under_the_prefix() {
     let client = redis::Client::open(redis.url()).unwrap();
     let mut conn = client.get_connection().unwrap();
     let _: () = redis::cmd("SET").arg("someone-elses-key").arg("keep me").query(&mut conn).unwrap();
-    let server = Server::spawn("session", &["--redis-url", &redis.url(), "--redis-prefix", "ab-test:"]);
+    let server = Server::spawn(&ServeArgs {
+        redis_url: Some(redis.url()),
+        redis_prefix: Some("ab-test:".into()),
+        ..common::serve("session")
+    });
     let (cred, _) = login(&server, 8);
     let _ = login(&server, 9);
     assert_eq!(post_with(&server, "/auth/logout-all", &cred, None).status, 204);
@@ -510,7 +520,7 @@ fn external_redis_keys_stay_under_the_prefix() {
 fn bad_serve_options_exit_2_with_one_clear_line() {
     // A missing redis-server binary (AUTHBENCH_REDIS_SERVER is authoritative when set).
     let out = std::process::Command::new(common::BIN)
-        .args(["serve", "session"])
+        .args(common::serve("session").to_argv())
         .env("AUTHBENCH_REDIS_SERVER", "/nonexistent/redis-server")
         .output()
         .unwrap();
@@ -518,6 +528,7 @@ fn bad_serve_options_exit_2_with_one_clear_line() {
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("apt-get install redis-server") && err.contains("--redis-url"), "{err}");
     assert_eq!(err.trim().lines().count(), 1, "one clear line: {err}");
+    // What a person might type: values no ServeArgs can hold, so spelled as strings.
     for args in [
         vec!["serve", "nosuch"],
         vec!["serve", "jwt", "--ttl", "soon"],
@@ -548,9 +559,8 @@ fn bad_serve_options_exit_2_with_one_clear_line() {
     }
     // Port in use.
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = taken.local_addr().unwrap().to_string();
-    let out =
-        std::process::Command::new(common::BIN).args(["serve", "cookie", "--addr", &addr]).output().unwrap();
+    let args = ServeArgs { addr: taken.local_addr().unwrap(), ..common::serve("cookie") };
+    let out = std::process::Command::new(common::BIN).args(args.to_argv()).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot listen"));
 }
@@ -558,7 +568,7 @@ fn bad_serve_options_exit_2_with_one_clear_line() {
 #[test]
 fn idle_timeout_closes_an_idle_keep_alive_connection_when_set() {
     use std::io::Read;
-    let server = Server::spawn("jwt", &["--idle-timeout", "1s"]);
+    let server = Server::spawn(&ServeArgs { idle_timeout: Duration::from_secs(1), ..common::serve("jwt") });
     let mut idle = std::net::TcpStream::connect(server.addr).unwrap();
     idle.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
     let started = Instant::now();

@@ -1,7 +1,13 @@
 //! The `revocation` group: each JWT variant's per-request revocation check and one refresh
 //! rotation. Part of `micro.rs`.
 
-use super::*;
+use std::hint::black_box;
+
+use authbench_servers::id;
+use authbench_servers::session::STORE_TIMEOUT;
+use criterion::BenchmarkId;
+
+use super::clock::{Bench, REFRESH_TTL};
 
 pub fn bench_revocation(
     cpu: &mut Bench,

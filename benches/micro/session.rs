@@ -1,7 +1,17 @@
 //! The `session` group (store create/lookup/delete against a private redis-server) and the
 //! `session_check` group (each session variant's per-request check). Part of `micro.rs`.
 
-use super::*;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use authbench_servers::api::ME;
+use authbench_servers::id;
+use authbench_servers::session::{STORE_TIMEOUT, SessionStore};
+use authbench_servers::users::{PasswordCost, Users};
+use axum::http::{Request, header};
+use criterion::BenchmarkId;
+
+use super::clock::{Bench, TTL, USERS};
 
 pub fn bench_session(cpu: &mut Bench, wall: &mut Bench, rt: &tokio::runtime::Runtime, url: &str) {
     let store = rt
@@ -56,7 +66,7 @@ pub fn bench_session(cpu: &mut Bench, wall: &mut Bench, rt: &tokio::runtime::Run
 /// clock (GET + PTTL on the tracking connection; session-cached's miss is the session scheme's
 /// GETEX, benched as `end_to_end/api_me/session`).
 pub fn bench_session_check(cpu: &mut Bench, wall: &mut Bench, rt: &tokio::runtime::Runtime, url: &str) {
-    use authbench_servers::config::SameSite;
+    use authbench_servers::SameSite;
     use authbench_servers::session::{SessionAuth, SessionScheme};
     use authbench_servers::session_cached::CachedScheme;
     use authbench_servers::session_tracked::TrackedScheme;

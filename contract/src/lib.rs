@@ -9,6 +9,8 @@
 //! - [`body`]: the JSON bodies on the wire — login request, the answers that issue a credential,
 //!   the refresh request, the error body.
 //! - [`listening`]: the `listening on http://IP:PORT` line a server prints first, and its parser.
+//!
+//! Imports go one way: the modules use none of each other; `lib.rs` re-exports their types.
 
 pub mod body;
 pub mod credential;

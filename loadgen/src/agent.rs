@@ -59,26 +59,6 @@ pub struct AgentRun {
     pub late_by_s: Option<f64>,
 }
 
-/// One agent's part of a merged result (`authbench merge`'s summary lists them in agent order).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct AgentResult {
-    /// The folder it came from.
-    pub dir: String,
-    pub index: u64,
-    pub target: String,
-    pub users: Option<[u64; 2]>,
-    /// Its load clock's start by its own wall clock, seconds since the Unix epoch.
-    pub load_started_at: f64,
-    /// How much later than the earliest agent's its load clock started, by each agent's own
-    /// wall clock (a clock skew between hosts is in it too).
-    pub clock_offset_s: f64,
-    pub late_by_s: Option<f64>,
-    /// Successful requests and failures it recorded.
-    pub count: u64,
-    pub errors: u64,
-    pub generator: crate::summary::GeneratorCost,
-}
-
 /// Later than this after `--start-at` is called late in the summary.
 pub const LATE_AFTER: Duration = Duration::from_millis(100);
 

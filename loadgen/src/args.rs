@@ -148,7 +148,8 @@ pub struct LoadArgs {
 }
 
 /// Parse `http://127.0.0.1:8080[/]`, `localhost:8080` or `[::1]:8080`; refuse anything off loopback.
-pub fn parse_target(s: &str) -> Result<SocketAddr> {
+#[cfg(test)]
+fn parse_target(s: &str) -> Result<SocketAddr> {
     parse_target_with(s, false)
 }
 
@@ -367,12 +368,8 @@ sample the server on its own host"
 }
 
 /// The positional target, as wrk and oha take it: a base URL, or the `/healthz` URL of the
-/// no-auth baseline (authbench sends its own API paths, so no other path is accepted).
-pub fn parse_url(s: &str) -> Result<SocketAddr> {
-    parse_url_with(s, false)
-}
-
-/// [`parse_url`], off loopback too with `allow_remote`.
+/// no-auth baseline (authbench sends its own API paths, so no other path is accepted); off
+/// loopback too with `allow_remote`.
 pub fn parse_url_with(s: &str, allow_remote: bool) -> Result<SocketAddr> {
     let t = s.trim();
     let base = ["/healthz", "/healthz/"].iter().find_map(|p| t.strip_suffix(p)).unwrap_or(t);

@@ -279,11 +279,6 @@ impl Client {
         (self.counters.sent.load(Ordering::Relaxed), self.counters.received.load(Ordering::Relaxed))
     }
 
-    /// Close the connection (after a failure the next call reconnects).
-    pub fn close(&mut self) {
-        self.conn = None;
-    }
-
     async fn connect(&mut self, deadline: Instant) -> Result<(), ErrorKind> {
         let limit = CONNECT_TIMEOUT.min(deadline.saturating_duration_since(Instant::now()));
         let stream = match tokio::time::timeout(limit, self.open()).await {

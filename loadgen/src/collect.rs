@@ -10,12 +10,11 @@ use tokio::time::Instant;
 use crate::config::LoadConfig;
 use crate::error::Result;
 use crate::inflight::Snapshot;
-use crate::metrics::Metrics;
-use crate::output::{EndpointRow, Outputs, Row};
-use crate::progress::Progress;
 use crate::ramp::{LoadModel, Ramp};
 use crate::record::{Endpoint, ErrorKind, Stats};
+use crate::row::{EndpointRow, Row};
 use crate::sample::{self, LagProbe, ProcSample, RedisProbe, RedisSample};
+use crate::sink::{Second, Sink};
 use crate::stall::{Cause, StallWatch, StoppedAnswering};
 use crate::summary::{
     EndpointSummary, GeneratorCost, Latency, OpenStarts, ProxyCost, RedisCost, ServerCost, Summary, Total,
@@ -128,8 +127,8 @@ pub(crate) struct Collector {
     pub shared: Arc<Shared>,
     pub sampler: Sampler,
     pub lag: Arc<LagProbe>,
-    pub outputs: Option<Outputs>,
-    pub progress: Progress,
+    /// Where each second goes, in order: `--out`'s files, the progress line, `--metrics-addr`.
+    pub sinks: Vec<Box<dyn Sink>>,
     pub ramp: Ramp,
     /// The share of `ramp` this generator applies (`--agent` in the open model: 1/N), for the
     /// `target` column.
@@ -143,8 +142,6 @@ pub(crate) struct Collector {
     pub saturated_seconds: u64,
     /// Set when the load starts.
     pub watch: Option<StallWatch>,
-    /// `--metrics-addr`: folded from each second's snapshot.
-    pub metrics: Option<Arc<Metrics>>,
     pub endpoints: Vec<Endpoint>,
     /// `--abort-on-fail`: the rules judged every second on everything measured so far.
     pub live_thresholds: Vec<Threshold>,
@@ -268,13 +265,10 @@ impl Collector {
             unfinished: self.interval.unfinished(),
             dropped: self.interval.dropped,
         };
-        if let Some(out) = &mut self.outputs {
-            out.second(&row, &self.interval, from.saturating_duration_since(t0), length)?;
-        }
-        let main = if self.shared.scheme.is_some() { Endpoint::Me } else { Endpoint::Healthz };
-        self.progress.update(&row, self.ramp.total(), main);
-        if let Some(m) = &self.metrics {
-            m.update(&self.interval, &self.endpoints, active, lag_us, gen_cpu);
+        let second =
+            Second { row: &row, stats: &self.interval, offset: from.saturating_duration_since(t0), length };
+        for sink in &mut self.sinks {
+            sink.second(&second)?;
         }
         self.totals.add(&self.interval);
         self.interval.reset();
@@ -292,7 +286,7 @@ impl Collector {
         let endpoints = self
             .endpoints
             .iter()
-            .map(|e| (e.as_str().to_owned(), EndpointSummary::of(t.endpoint(*e), secs, self.open_model)))
+            .map(|&e| (e, EndpointSummary::of(t.endpoint(e), secs, self.open_model)))
             .collect();
         let total = Total {
             count: t.count(),
@@ -383,9 +377,7 @@ impl Collector {
             stalls,
             endpoints: endpoints
                 .iter()
-                .map(|e| {
-                    (e.as_str().to_owned(), EndpointSummary::of(t.endpoint(*e), duration_s, self.open_model))
-                })
+                .map(|&e| (e, EndpointSummary::of(t.endpoint(e), duration_s, self.open_model)))
                 .collect(),
             total: Total {
                 count: t.count(),

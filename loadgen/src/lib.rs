@@ -22,8 +22,12 @@
 //! - [`sample`]: `/proc/PID` (server CPU, RSS), Redis `INFO`, the generator's own CPU and lag.
 //! - [`load`]: one run — pre-flight, the model's driver, the collector's clock; [`run`].
 //! - [`capacity`]: how many connections this process can hold and which limit says so.
-//! - [`collect`]: the per-second collector: rows, cost samples, the stall watch, the summary.
+//! - [`collect`]: the per-second collector: rows, cost samples, the stall watch, the summary; it
+//!   hands each second to the sinks.
 //! - [`stall`]: silences with requests outstanding, and "the target stopped answering".
+//! - [`row`]: one second of the run as `timeseries.csv` holds it.
+//! - [`sink`]: where each closed second and the summary go ([`sink::Sink`]: `--out`'s files, the
+//!   progress line, `--metrics-addr`), k6's output model.
 //! - [`output`]: `timeseries.csv`, `summary.json`/`.csv` writers over `impl Write`, and the files.
 //! - [`hlog`]: HdrHistogram interval logs (`.hlog`), written and read.
 //! - [`text`]: the summary printed on stdout.
@@ -45,47 +49,79 @@
 //! with `scheme: Option<Scheme>`, then set fields; `progress: false` to draw your own), then
 //! `run(config, CancellationToken).await -> Result<Summary, Error>` inside a multi-threaded
 //! tokio runtime, as many times as needed.
+//!
+//! Imports go one way (`tests/layout.rs` checks it): `command` → `load`, `merge` → `collect` →
+//! `output`, `progress` → `sink` → `metrics`, `row` → `text`, `threshold`, `hlog` → `summary` →
+//! `agent`, `record`, `stall`; `load` → `vu` → `pace`, `client`, `credentials` → `scheme`, `mix`, `ramp`; every module
+//! → `error`, `failure`.
+//!
+//! # The face
+//! The modules are private; what other crates use is named here:
+//! - run entry points: [`run`], [`run_recorded`], [`run_command`] and [`LoadArgs`] (`load`),
+//!   [`merge()`], [`run_merge_command`] and [`MergeArgs`] (`merge`);
+//! - what a run is given: [`LoadConfig`] with [`LoadModel`], [`Ramp`], [`Stage`], [`Mix`],
+//!   [`Scheme`], [`Threshold`], [`Agent`], a prebuilt [`CredentialPool`] ([`CredentialsBuilder`]),
+//!   and a [`CancellationToken`];
+//! - what it returns: [`Summary`] (with [`EndpointSummary`], [`Latency`], [`Cause`]), keyed by
+//!   [`Endpoint`], and [`Recorded`] (its per-second [`Row`]s and whole-run histograms);
+//! - the output readers: [`run_file`] (the file names), [`read_timeseries`], [`read_hlog`],
+//!   [`read_hlog_intervals`], and the writers they mirror ([`timeseries_header`], [`write_row`],
+//!   [`write_text_summary`]); [`new_histogram`], the histograms' bounds;
+//! - the process and Redis samplers compare reuses between runs: [`read_proc`], [`read_procs`],
+//!   [`parse_info`] and [`RedisSample`].
 
-pub mod agent;
-pub mod args;
-pub mod capacity;
-pub mod client;
-pub mod collect;
-pub mod command;
-pub mod config;
-pub mod credentials;
-pub mod error;
-pub mod failure;
-pub mod hlog;
-pub mod inflight;
-pub mod load;
-pub mod merge;
-pub mod metrics;
-pub mod mix;
-pub mod output;
-pub mod pace;
-pub mod progress;
-pub mod ramp;
-pub mod record;
-pub mod recorded;
-pub mod sample;
-pub mod scheme;
-pub mod stall;
-pub mod summary;
-pub mod text;
-pub mod threshold;
-pub mod vu;
-pub mod workers;
+mod agent;
+mod args;
+mod capacity;
+mod client;
+mod collect;
+mod command;
+mod config;
+mod credentials;
+mod error;
+mod failure;
+mod hlog;
+mod inflight;
+mod load;
+mod merge;
+mod metrics;
+mod mix;
+mod output;
+mod pace;
+mod progress;
+mod ramp;
+mod record;
+mod recorded;
+mod row;
+mod sample;
+mod scheme;
+mod sink;
+mod stall;
+mod summary;
+mod text;
+mod threshold;
+mod vu;
+mod workers;
 
+pub use agent::Agent;
 pub use args::LoadArgs;
 pub use command::{run_command, run_merge_command};
 pub use config::LoadConfig;
+pub use credentials::{CredentialPool, CredentialsBuilder};
 pub use error::Error;
 pub use load::{run, run_recorded};
-pub use merge::MergeArgs;
+pub use merge::{MergeArgs, merge};
 pub use mix::Mix;
+pub use output::file as run_file;
+pub use output::{read_hlog, read_hlog_intervals, read_timeseries, timeseries_header, write_row};
 pub use ramp::{LoadModel, Ramp, Stage};
+pub use record::{Endpoint, new_histogram};
 pub use recorded::Recorded;
+pub use row::{EndpointRow, Row};
+pub use sample::{RedisSample, parse_info, read_proc, read_procs};
 pub use scheme::Scheme;
-pub use summary::Summary;
+pub use stall::Cause;
+pub use summary::{EndpointSummary, Latency, Summary};
+pub use text::write_text_summary;
+pub use threshold::Threshold;
 pub use tokio_util::sync::CancellationToken;

@@ -29,6 +29,7 @@ use crate::ramp::{LoadModel, Ramp};
 use crate::record::{Endpoint, ErrorKind, Recorder, Stats};
 use crate::recorded::Recorded;
 use crate::sample::{self, LagProbe, RedisProbe};
+use crate::sink::{MetricsSink, Sink};
 use crate::stall::{StallWatch, WATCH_PERIOD};
 use crate::summary::Summary;
 use crate::vu::{Pace, Retire, Shared, Vu};
@@ -82,15 +83,25 @@ capped there (run more processes with --agent I/N to go beyond)",
             let metrics = Arc::new(Metrics::new());
             let bound = crate::metrics::serve(addr, metrics.clone(), background.clone()).await?;
             eprintln!("authbench load: metrics on http://{bound}/metrics");
-            Some(metrics)
+            Some(MetricsSink { metrics, endpoints: endpoints.clone() })
         }
         None => None,
     };
     let started_wall = SystemTime::now();
-    let outputs = match &config.out_dir {
-        Some(dir) => Some(Outputs::create(dir, &endpoints, open_model, started_wall)?),
-        None => None,
-    };
+    let mut sinks: Vec<Box<dyn Sink>> = Vec::new();
+    if let Some(dir) = &config.out_dir {
+        sinks.push(Box::new(Outputs::create(dir, &endpoints, open_model, started_wall)?));
+    }
+    sinks.push(Box::new(Progress::new(
+        config.progress,
+        config.model.duration(),
+        config.model.ramp().stages.len(),
+        open_model,
+        if config.scheme.is_some() { Endpoint::Me } else { Endpoint::Healthz },
+    )));
+    if let Some(m) = metrics {
+        sinks.push(Box::new(m));
+    }
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let workers =
         Workers::start(cores).map_err(|source| Error::Os { what: "start the worker threads", source })?;
@@ -111,7 +122,6 @@ capped there (run more processes with --agent I/N to go beyond)",
         limits: Arc::default(),
     });
     let mut collector = Collector {
-        metrics,
         endpoints: endpoints.clone(),
         live_thresholds: if config.abort_on_fail {
             config.thresholds.iter().filter(|t| t.judged_during_run()).cloned().collect()
@@ -121,13 +131,7 @@ capped there (run more processes with --agent I/N to go beyond)",
         lag: LagProbe::spawn(background.clone(), workers.handles()),
         sampler: Sampler::start(config.server_pid, &config.replica_pids, config.proxy_pid, redis).await,
         shared: shared.clone(),
-        outputs,
-        progress: Progress::new(
-            config.progress,
-            config.model.duration(),
-            config.model.ramp().stages.len(),
-            open_model,
-        ),
+        sinks,
         ramp: config.model.ramp().clone(),
         ramp_share: match (&config.agent, open_model) {
             (Some(a), true) => 1.0 / a.agent.count as f64,
@@ -206,15 +210,17 @@ capped there (run more processes with --agent I/N to go beyond)",
     let _ = driver.await;
     background.cancel();
     drop(workers);
-    collector.progress.finish();
+    for sink in &mut collector.sinks {
+        sink.load_ended();
+    }
     let end = result?;
     let mut summary = collector.summary(&config, &endpoints, t0, end, started_wall, interrupted).await;
     summary.aborted_by_threshold = aborted;
     summary.agent = config.agent.as_ref().map(|a| agent_run(&config, a, load_started));
     summary.limits = capacity::limits_hit(&shared.limits, capacity, summary.vus_max);
     summary.thresholds = config.thresholds.iter().map(|t| t.check(&summary)).collect();
-    if let Some(out) = &mut collector.outputs {
-        out.finish(&summary)?;
+    for sink in &mut collector.sinks {
+        sink.stop(&summary)?;
     }
     let latency = endpoints.iter().map(|&e| (e, collector.totals.endpoint(e).latency.clone())).collect();
     Ok(Recorded { summary, seconds: std::mem::take(&mut collector.seconds), latency })

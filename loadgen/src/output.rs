@@ -12,7 +12,7 @@
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use crate::error::{Error, Result};
 
@@ -32,65 +32,16 @@ pub mod file {
         format!("{endpoint}.uncorrected.hlog")
     }
 }
-pub use crate::hlog::{HlogInterval, HlogWriter, Series, read_hlog, read_hlog_intervals};
+pub use crate::hlog::{HlogWriter, Series, read_hlog, read_hlog_intervals};
 use crate::record::{Endpoint, ErrorKind};
-use crate::summary::{Latency, Summary};
+pub use crate::row::{EndpointRow, Row};
+use crate::sink::{Second, Sink};
+use crate::summary::Summary;
 pub use crate::text::write_text_summary;
 
 /// Error kinds whose `err_*` columns sit among the endpoint columns, as they always did; the
 /// kinds added later get theirs at the end of the row.
 const FIRST_KINDS: usize = 6;
-
-/// One endpoint within one second.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct EndpointRow {
-    /// Successful requests in the interval.
-    pub count: u64,
-    /// Successful requests per second.
-    pub rps: f64,
-    /// Latency percentiles of the second (None if no request finished).
-    pub latency: Option<Latency>,
-    /// Open model: uncorrected p99.
-    pub p99_uncorrected: Option<u64>,
-    pub errors: u64,
-    /// Requests of this endpoint abandoned unanswered when the run ended (only in the last row).
-    pub unfinished: u64,
-}
-
-/// One second of the run.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Row {
-    /// Seconds since the load started, at the end of this interval.
-    pub t_s: f64,
-    pub interval_s: f64,
-    /// 1-based stage number.
-    pub stage: usize,
-    /// The load model's target at `t_s`: virtual users (closed) or requests/s (open).
-    pub target: f64,
-    pub active_vus: u64,
-    pub endpoints: [EndpointRow; 5],
-    pub errors: [u64; ErrorKind::COUNT],
-    pub late_starts: u64,
-    pub bytes_sent_per_req: Option<f64>,
-    pub bytes_received_per_req: Option<f64>,
-    pub server_rss_bytes: Option<u64>,
-    pub server_cpu_us_per_req: Option<f64>,
-    pub redis_used_memory: Option<u64>,
-    pub redis_keys: Option<u64>,
-    pub redis_cpu_us_per_req: Option<f64>,
-    pub gen_cpu_percent: Option<f64>,
-    pub gen_lag_max_us: u64,
-    pub gen_saturated: bool,
-    /// Requests in flight at the end of the second, and how long the oldest had waited.
-    pub in_flight: u64,
-    pub oldest_in_flight_ms: Option<f64>,
-    /// Requests outstanding and no answer all second.
-    pub stalled: bool,
-    /// Requests abandoned unanswered when the run ended (only in the last row).
-    pub unfinished: u64,
-    /// Open model: arrivals due and never sent when the run ended (only in the last row).
-    pub dropped: u64,
-}
 
 /// The header line of `timeseries.csv` (no trailing newline).
 pub fn timeseries_header() -> String {
@@ -228,7 +179,7 @@ pub fn write_summary_csv(w: &mut impl Write, s: &Summary) -> io::Result<()> {
         let cells = [
             s.scheme.clone(),
             s.model.clone(),
-            name.clone(),
+            name.as_str().to_owned(),
             e.count.to_string(),
             e.errors.to_string(),
             format!("{:.6}", e.error_rate),
@@ -314,13 +265,8 @@ impl Outputs {
     }
 
     /// Append a second: its row and each endpoint's interval histogram; then flush everything.
-    pub fn second(
-        &mut self,
-        row: &Row,
-        stats: &crate::record::Stats,
-        offset: Duration,
-        length: Duration,
-    ) -> Result<()> {
+    fn write_second(&mut self, s: &Second<'_>) -> Result<()> {
+        let (row, stats, offset, length) = (s.row, s.stats, s.offset, s.length);
         let ts = self.dir.join(file::TIMESERIES);
         write_row(&mut self.timeseries, row)
             .and_then(|()| self.timeseries.flush())
@@ -338,7 +284,7 @@ impl Outputs {
     }
 
     /// Write summary.json (via a temporary file and rename: never half-written) and summary.csv.
-    pub fn finish(&mut self, summary: &Summary) -> Result<()> {
+    fn finish(&mut self, summary: &Summary) -> Result<()> {
         let tmp = self.dir.join(format!(".{}.tmp", file::SUMMARY_JSON));
         let path = self.dir.join(file::SUMMARY_JSON);
         let mut w = BufWriter::new(File::create(&tmp).map_err(Error::output(&tmp))?);
@@ -348,6 +294,16 @@ impl Outputs {
         let path = self.dir.join(file::SUMMARY_CSV);
         let mut w = BufWriter::new(File::create(&path).map_err(Error::output(&path))?);
         write_summary_csv(&mut w, summary).and_then(|()| w.flush()).map_err(Error::output(&path))
+    }
+}
+
+impl Sink for Outputs {
+    fn second(&mut self, second: &Second<'_>) -> Result<()> {
+        self.write_second(second)
+    }
+
+    fn stop(&mut self, summary: &Summary) -> Result<()> {
+        self.finish(summary)
     }
 }
 
@@ -395,7 +351,7 @@ pub fn read_timeseries(dir: &Path) -> Result<Vec<Row>> {
             endpoints[i] = EndpointRow {
                 count: int(&format!("{e}_count"))?,
                 rps: num(&format!("{e}_rps"))?,
-                latency: None::<Latency>,
+                latency: None::<crate::summary::Latency>,
                 p99_uncorrected: None,
                 errors: int(&format!("{e}_errors"))?,
                 unfinished: int(&format!("{e}_unfinished"))?,
@@ -444,7 +400,7 @@ mod tests {
         let mut row =
             Row { t_s: 1.0, interval_s: 1.0, stage: 1, target: 10.0, active_vus: 10, ..Row::default() };
         row.endpoints[2].latency =
-            Some(Latency { p50: 1, p90: 2, p95: 9, p99: 3, p999: 4, max: 5, mean: 1.5 });
+            Some(crate::summary::Latency { p50: 1, p90: 2, p95: 9, p99: 3, p999: 4, max: 5, mean: 1.5 });
         row.server_rss_bytes = Some(4096);
         let mut buf = Vec::new();
         write_row(&mut buf, &row).unwrap();

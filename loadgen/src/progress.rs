@@ -5,17 +5,23 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::output::Row;
+use crate::error::Result;
 use crate::record::Endpoint;
+use crate::row::Row;
+use crate::sink::{Second, Sink};
 
 pub struct Progress {
     bar: ProgressBar,
     stages: usize,
     open: bool,
+    /// The load's planned length.
+    total: Duration,
+    /// The endpoint whose p99 is shown: `/api/me`, or `/healthz` without credentials.
+    main: Endpoint,
 }
 
 impl Progress {
-    pub fn new(enabled: bool, total: Duration, stages: usize, open: bool) -> Progress {
+    pub fn new(enabled: bool, total: Duration, stages: usize, open: bool, main: Endpoint) -> Progress {
         let target = if enabled { ProgressDrawTarget::stderr() } else { ProgressDrawTarget::hidden() };
         let bar = ProgressBar::with_draw_target(Some(total.as_secs().max(1)), target);
         bar.set_style(
@@ -23,11 +29,12 @@ impl Progress {
                 .expect("static template")
                 .progress_chars("=> "),
         );
-        Progress { bar, stages, open }
+        Progress { bar, stages, open, total, main }
     }
 
     /// Show one second's row.
-    pub fn update(&self, row: &Row, total: Duration, main: Endpoint) {
+    fn update(&self, row: &Row) {
+        let (total, main) = (self.total, self.main);
         let rps: f64 = row.endpoints.iter().map(|e| e.rps).sum();
         let errors: u64 = row.errors.iter().sum();
         let p99 = row.endpoints[main as usize]
@@ -56,8 +63,15 @@ impl Progress {
             total.as_secs()
         ));
     }
+}
 
-    pub fn finish(&self) {
+impl Sink for Progress {
+    fn second(&mut self, second: &Second<'_>) -> Result<()> {
+        self.update(second.row);
+        Ok(())
+    }
+
+    fn load_ended(&mut self) {
         self.bar.finish_and_clear();
     }
 }

@@ -17,7 +17,8 @@ pub const MAX_LATENCY_US: u64 = 600_000_000;
 /// Significant digits of every histogram.
 pub const SIGFIG: u8 = 3;
 
-/// Tagged endpoints, one histogram each.
+/// Tagged endpoints, one histogram each. Ordered by name ([`Endpoint::as_str`]), the order
+/// `summary.json` and `summary.csv` have always listed them in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Endpoint {
@@ -44,6 +45,24 @@ impl Endpoint {
 
     pub fn parse(s: &str) -> Option<Endpoint> {
         Endpoint::ALL.into_iter().find(|e| e.as_str() == s)
+    }
+}
+
+impl std::fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Ord for Endpoint {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.as_str().cmp(other.as_str())
+    }
+}
+
+impl PartialOrd for Endpoint {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
     }
 }
 
@@ -308,10 +327,6 @@ impl Recorder {
     /// `shards` mutex-protected [`Stats`]; a few per core keeps them uncontended.
     pub fn new(shards: usize) -> Recorder {
         Recorder { shards: (0..shards.max(1)).map(|_| Mutex::new(Stats::default())).collect() }
-    }
-
-    pub fn shard_count(&self) -> usize {
-        self.shards.len()
     }
 
     fn shard(&self, shard: usize) -> std::sync::MutexGuard<'_, Stats> {

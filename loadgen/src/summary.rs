@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
-use crate::record::{EndpointStats, ErrorKind};
+use crate::record::{Endpoint, EndpointStats, ErrorKind};
 use crate::stall::{Stall, StoppedAnswering};
 
 /// Latency percentiles, µs.
@@ -204,7 +204,8 @@ pub struct Summary {
     /// Every second or more with requests outstanding and no answer.
     #[serde(default)]
     pub stalls: Vec<Stall>,
-    pub endpoints: BTreeMap<String, EndpointSummary>,
+    /// Keyed by endpoint; in JSON by its name (`"me"`), in name order.
+    pub endpoints: BTreeMap<Endpoint, EndpointSummary>,
     pub total: Total,
     pub open: Option<OpenStarts>,
     /// With replicas: `server` sums every replica's CPU and RSS.
@@ -226,7 +227,27 @@ pub struct Summary {
     pub limits: Option<LimitHit>,
     /// Written by `authbench merge`: each agent's slice, generator cost and clock (absent otherwise).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub agents: Vec<crate::agent::AgentResult>,
+    pub agents: Vec<AgentResult>,
+}
+
+/// One agent's part of a merged result (`authbench merge`'s summary lists them in agent order).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AgentResult {
+    /// The folder it came from.
+    pub dir: String,
+    pub index: u64,
+    pub target: String,
+    pub users: Option<[u64; 2]>,
+    /// Its load clock's start by its own wall clock, seconds since the Unix epoch.
+    pub load_started_at: f64,
+    /// How much later than the earliest agent's its load clock started, by each agent's own
+    /// wall clock (a clock skew between hosts is in it too).
+    pub clock_offset_s: f64,
+    pub late_by_s: Option<f64>,
+    /// Successful requests and failures it recorded.
+    pub count: u64,
+    pub errors: u64,
+    pub generator: GeneratorCost,
 }
 
 /// The generator ran into a limit of its process or system while opening connections.
@@ -263,6 +284,22 @@ pub const EXIT_THRESHOLDS: i32 = authbench_util::process::exit::THRESHOLDS;
 pub const EXIT_TARGET_LOST: i32 = authbench_util::process::exit::FAILED;
 
 impl Summary {
+    /// One endpoint's figures, if the run called it.
+    pub fn endpoint(&self, e: Endpoint) -> Option<&EndpointSummary> {
+        self.endpoints.get(&e)
+    }
+
+    /// The endpoint the load was about: `/api/me`, or `/healthz` in a run without credentials.
+    pub fn main(&self) -> Option<&EndpointSummary> {
+        self.endpoint(Endpoint::Me).or_else(|| self.endpoint(Endpoint::Healthz))
+    }
+
+    /// Requests that failed, those left unanswered at the end included (they fail like
+    /// timeouts, as in [`error_rate`]).
+    pub fn failed(&self) -> u64 {
+        self.total.errors + self.total.unfinished
+    }
+
     /// Violated thresholds.
     pub fn failed_thresholds(&self) -> impl Iterator<Item = &Verdict> {
         self.thresholds.iter().filter(|v| !v.ok)

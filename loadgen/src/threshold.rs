@@ -178,7 +178,7 @@ impl Threshold {
 
     /// Judge the rule against per-endpoint and all-endpoint figures (of a whole run or of the
     /// part measured so far).
-    pub fn check_on(&self, endpoints: &BTreeMap<String, EndpointSummary>, total: &Total) -> Verdict {
+    pub fn check_on(&self, endpoints: &BTreeMap<Endpoint, EndpointSummary>, total: &Total) -> Verdict {
         let actual = match self.endpoint {
             None => match self.metric {
                 Metric::Rps => Some(total.rps),
@@ -186,7 +186,7 @@ impl Threshold {
                 Metric::ErrorRate => Some(total.error_rate),
                 m => total.latency_us.as_ref().map(|l| m.of_latency(l)),
             },
-            Some(e) => endpoints.get(e.as_str()).and_then(|ep| match self.metric {
+            Some(e) => endpoints.get(&e).and_then(|ep| match self.metric {
                 Metric::Rps => Some(ep.rps),
                 Metric::Errors => Some(ep.errors as f64),
                 Metric::ErrorRate => (ep.count + ep.errors + ep.unfinished > 0).then_some(ep.error_rate),
@@ -272,9 +272,8 @@ mod tests {
 
     #[test]
     fn a_bare_rule_judges_all_endpoints_together_and_a_prefixed_one_its_endpoint() {
-        let endpoints: BTreeMap<String, EndpointSummary> =
-            [("me".to_owned(), endpoint(90, 10, 1_000)), ("login".to_owned(), endpoint(10, 0, 100_000))]
-                .into();
+        let endpoints: BTreeMap<Endpoint, EndpointSummary> =
+            [(Endpoint::Me, endpoint(90, 10, 1_000)), (Endpoint::Login, endpoint(10, 0, 100_000))].into();
         let total = Total {
             count: 100,
             errors: 10,

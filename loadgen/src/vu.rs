@@ -97,7 +97,6 @@ impl Drop for ActiveGuard {
 
 /// One virtual user.
 pub struct Vu {
-    index: u64,
     /// The worker thread (and histogram shard) this user lives on.
     worker: usize,
     shared: Arc<Shared>,
@@ -147,7 +146,6 @@ impl Vu {
         let login = LoginRequest { username: format!("user{user}"), password: format!("password{user}") };
         let login_body = Bytes::from(serde_json::to_vec(&login).expect("a login request serializes"));
         Vu {
-            index,
             worker,
             client: Client::new(shared.target, shared.timeout)
                 .with_headers(shared.headers.clone())
@@ -166,17 +164,8 @@ impl Vu {
         }
     }
 
-    /// 0-based; the user is `user{first_user + seed_base + index}`.
-    pub fn index(&self) -> u64 {
-        self.index
-    }
-
     pub fn worker(&self) -> usize {
         self.worker
-    }
-
-    pub fn is_logged_in(&self) -> bool {
-        self.session.is_some()
     }
 
     /// Run until retired (closed) or the schedule ends (open). Aborting the task is the hard stop.

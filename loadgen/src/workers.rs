@@ -41,10 +41,6 @@ impl Workers {
         self.handles.len()
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.handles.is_empty()
-    }
-
     /// The runtime of worker `i % len`.
     pub fn handle(&self, i: usize) -> &Handle {
         &self.handles[i % self.handles.len()]

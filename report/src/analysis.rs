@@ -3,8 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use super::data::{CheckCategory, Results, RevocationRow, SessionsRow, SummaryRow};
+use super::data::{CheckCategory, RevocationRow, SessionsRow, SummaryRow};
 use super::metric::Metric;
+use super::results::Results;
 use super::stats::{LinearFit, MeanCi, linear_fit, mean, mean_ci};
 
 /// One concurrency level of the ramp: each repeat's figure for the level (percentiles of its
@@ -162,7 +163,7 @@ impl<'a> Analysis<'a> {
         &self,
         scheme: &str,
         action: &str,
-    ) -> Option<(RevocationRow, crate::revocation::Window)> {
+    ) -> Option<(RevocationRow, crate::revocation_window::Window)> {
         let w = self.revocation_window(scheme, action)?;
         let mut row = self.revocation(scheme, action)?.clone();
         row.window_s = w.mean_s;
@@ -171,10 +172,10 @@ impl<'a> Analysis<'a> {
     }
 
     /// The window of a scheme and action over all its probes, with its interval.
-    pub fn revocation_window(&self, scheme: &str, action: &str) -> Option<crate::revocation::Window> {
+    pub fn revocation_window(&self, scheme: &str, action: &str) -> Option<crate::revocation_window::Window> {
         let rows: Vec<&RevocationRow> =
             self.results.revocation.iter().filter(|r| r.scheme == scheme && r.action == action).collect();
-        crate::revocation::Window::of(&rows)
+        crate::revocation_window::Window::of(&rows)
     }
 
     /// From `summary.csv` (server + Redis metrics), else the mean of the ramp's per-second values.

@@ -34,19 +34,21 @@ pub struct Assumptions {
 impl Assumptions {
     pub fn from_analysis(a: &Analysis<'_>) -> Self {
         let r = a.results;
-        let rate = r.env_f64("rate_per_user_rps").filter(|x| *x > 0.0);
-        let utilization = r.env_f64("utilization").filter(|x| *x > 0.0 && *x <= 1.0);
+        let rate = r.environment.rate_per_user_rps.filter(|x| *x > 0.0);
+        let utilization = r.environment.utilization.filter(|x| *x > 0.0 && *x <= 1.0);
         Assumptions {
             utilization: utilization.unwrap_or(1.0),
             utilization_from_environment: utilization.is_some(),
             rate_per_user_rps: rate.unwrap_or(DEFAULT_RATE_PER_USER_RPS),
             rate_from_environment: rate.is_some(),
             shard_memory_bytes: r
-                .env_f64("redis_shard_memory_bytes")
+                .environment
+                .redis_shard_memory_bytes
                 .filter(|x| *x > 0.0)
                 .unwrap_or(DEFAULT_SHARD_MEMORY_BYTES),
             shard_utilisation: r
-                .env_f64("redis_shard_utilisation")
+                .environment
+                .redis_shard_utilisation
                 .filter(|x| *x > 0.0 && *x <= 1.0)
                 .or(utilization)
                 .unwrap_or(DEFAULT_SHARD_UTILISATION),

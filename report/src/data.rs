@@ -1,19 +1,18 @@
 //! Typed rows of the results files (the CSV contract in `report/mod.rs`), their readers and
 //! writers. `compare` writes with [`write_csv`] and these structs, so the column names cannot drift.
 
-use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::Path;
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use crate::Error;
+use crate::error::Error;
 use crate::metric::Metric;
 use crate::stats::{MeanCi, mean_ci};
 
 /// File names inside a results directory (a run's own files, `runs/*/*/`, are loadgen's:
-/// `authbench_loadgen::output::file`).
+/// `authbench_loadgen::run_file`).
 pub mod file {
     pub const SUMMARY: &str = "summary.csv";
     pub const RAMP: &str = "ramp.csv";
@@ -23,7 +22,7 @@ pub mod file {
     pub const SHARDS: &str = "shards.csv";
     pub const SPECTRUM: &str = "spectrum.csv";
     pub const REVOCATION: &str = "revocation.csv";
-    /// Row type in [`crate::revocation_memory`].
+    /// Row type in [`crate::revocation_entries`].
     pub const REVOCATION_MEMORY: &str = "revocation_memory.csv";
     pub const CREDENTIALS: &str = "credentials.csv";
     pub const CHECKS: &str = "checks.csv";
@@ -272,131 +271,6 @@ impl CheckRow {
         } else {
             CheckCategory::Equivalence
         }
-    }
-}
-
-/// Everything in one results directory. Missing files leave their vector empty and are named
-/// in `missing`.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Results {
-    pub summary: Vec<SummaryRow>,
-    pub ramp: Vec<RampRow>,
-    /// The ramp per users level, percentiles of merged histograms where the folder has them.
-    pub ramp_levels: Vec<crate::ramp_levels::RampLevelRow>,
-    pub ramp_levels_source: crate::ramp_levels::Source,
-    pub sessions: Vec<SessionsRow>,
-    pub shards: Vec<ShardRow>,
-    pub spectrum: Vec<SpectrumRow>,
-    pub revocation: Vec<RevocationRow>,
-    /// The JWT variants' Redis memory at paced logout rates.
-    pub revocation_memory: Vec<crate::revocation_memory::RevocationMemoryRow>,
-    pub credentials: Vec<CredentialsRow>,
-    pub checks: Vec<CheckRow>,
-    pub saturation: Vec<crate::saturation::LoadStepRow>,
-    pub cpu_vs_load: Vec<crate::saturation::LoadStepRow>,
-    pub phases: Vec<crate::saturation::PhaseRow>,
-    pub environment: serde_json::Map<String, serde_json::Value>,
-    pub missing: Vec<String>,
-}
-
-impl Results {
-    pub fn read_dir(dir: &Path) -> Result<Self, Error> {
-        let mut missing = Vec::new();
-        let mut r = Results {
-            summary: read_optional(dir, file::SUMMARY, &mut missing)?,
-            ramp: read_optional(dir, file::RAMP, &mut missing)?,
-            ramp_levels: Vec::new(),
-            ramp_levels_source: Default::default(),
-            sessions: read_optional(dir, file::SESSIONS, &mut missing)?,
-            // Written by compare since the cluster store; older folders lack it (not "missing").
-            shards: read_optional(dir, file::SHARDS, &mut Vec::new())?,
-            spectrum: read_optional(dir, file::SPECTRUM, &mut missing)?,
-            revocation: read_optional(dir, file::REVOCATION, &mut missing)?,
-            // Written since issue 12's memory against logout rate; older folders lack it.
-            revocation_memory: read_optional(dir, file::REVOCATION_MEMORY, &mut Vec::new())?,
-            credentials: read_optional(dir, file::CREDENTIALS, &mut missing)?,
-            checks: read_optional(dir, file::CHECKS, &mut missing)?,
-            saturation: read_optional(dir, file::SATURATION, &mut missing)?,
-            cpu_vs_load: read_optional(dir, file::CPU_VS_LOAD, &mut missing)?,
-            phases: read_optional(dir, file::PHASES, &mut missing)?,
-            environment: serde_json::Map::new(),
-            missing: Vec::new(),
-        };
-        let env_path = dir.join(file::ENVIRONMENT);
-        match std::fs::read(&env_path) {
-            Ok(bytes) => {
-                let value: serde_json::Value = serde_json::from_slice(&bytes)
-                    .map_err(|source| Error::Json { path: env_path.clone(), source })?;
-                match value {
-                    serde_json::Value::Object(map) => r.environment = map,
-                    other => {
-                        r.environment.insert("environment".to_string(), other);
-                    }
-                }
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => missing.push(file::ENVIRONMENT.to_string()),
-            Err(source) => return Err(Error::Io { path: env_path, source }),
-        }
-        // Derived by a previous render; absent is normal (not listed as missing).
-        let previous = read_optional(dir, file::RAMP_LEVELS, &mut Vec::new())?;
-        (r.ramp_levels, r.ramp_levels_source) = crate::ramp_levels::load(dir, &r.ramp, previous)?;
-        // Percentiles given as fractions (0–1) are turned into percent once, here.
-        if !r.spectrum.is_empty() && r.spectrum.iter().all(|s| s.percentile <= 1.0) {
-            for s in &mut r.spectrum {
-                s.percentile *= 100.0;
-            }
-        }
-        r.missing = missing;
-        Ok(r)
-    }
-
-    /// Schemes seen in any file: `cookie`, `session`, `jwt` first, then the others sorted.
-    pub fn schemes(&self) -> Vec<String> {
-        let mut set = BTreeSet::new();
-        set.extend(self.summary.iter().map(|r| r.scheme.clone()));
-        set.extend(self.ramp.iter().map(|r| r.scheme.clone()));
-        set.extend(self.sessions.iter().map(|r| r.scheme.clone()));
-        set.extend(self.spectrum.iter().map(|r| r.scheme.clone()));
-        set.extend(self.revocation.iter().map(|r| r.scheme.clone()));
-        set.extend(self.credentials.iter().map(|r| r.scheme.clone()));
-        set.extend(self.checks.iter().map(|r| r.scheme.clone()));
-        set.extend(self.saturation.iter().map(|r| r.scheme.clone()));
-        let mut v: Vec<String> = set.into_iter().collect();
-        v.sort_by_key(|s| (scheme_rank(s), s.clone()));
-        v
-    }
-
-    /// The summary row for `scheme` × `metric`.
-    pub fn metric(&self, scheme: &str, metric: Metric) -> Option<&SummaryRow> {
-        self.summary.iter().find(|r| r.scheme == scheme && r.metric == metric.name() && r.mean.is_finite())
-    }
-
-    /// A string from environment.json (numbers and booleans are formatted).
-    pub fn env_str(&self, key: &str) -> Option<String> {
-        match self.environment.get(key)? {
-            serde_json::Value::String(s) => Some(s.clone()),
-            serde_json::Value::Null => None,
-            other => Some(other.to_string()),
-        }
-    }
-
-    /// A number from environment.json (a numeric string is accepted).
-    pub fn env_f64(&self, key: &str) -> Option<f64> {
-        match self.environment.get(key)? {
-            serde_json::Value::Number(n) => n.as_f64(),
-            serde_json::Value::String(s) => s.trim().parse().ok(),
-            _ => None,
-        }
-        .filter(|x| x.is_finite())
-    }
-}
-
-fn scheme_rank(s: &str) -> usize {
-    match s {
-        "cookie" => 0,
-        "session" => 1,
-        "jwt" => 2,
-        _ => 3,
     }
 }
 

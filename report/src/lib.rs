@@ -6,9 +6,16 @@
 //! (`authbench_loadgen::output`); this crate reads them through the generator's types.
 //!
 //! # Layout
+//! Imports go one way (`tests/layout.rs` checks it): [`render`] → [`content`] → [`plot`] →
+//! [`analysis`] → [`results`] → the rows ([`data`], [`saturation`], [`ramp_levels`],
+//! [`revocation_entries`]) → [`stats`], [`metric`], [`error`]; [`unit_rows`] (compare's writer) and
+//! [`reliability`] → the rows.
+//!
+//! - [`render`]: `authbench report DIR` ([`render()`]): the files a folder holds → plots and report.
+//! - [`results`]: everything in one results folder, read at once ([`Results`]).
 //! - [`data`]: the file names ([`data::file`]), one typed row struct per CSV, readers and writers.
 //! - [`metric`]: the figures of `summary.csv`, each [`Metric`] with its name and unit.
-//! - [`collect`]: what `compare` measured ([`UnitRows`]) gathered into the files: summary means
+//! - [`unit_rows`]: what `compare` measured ([`UnitRows`]) gathered into the files: summary means
 //!   and CIs, per-session slopes, equivalence check, percentile spectrum, saturation and load rows,
 //!   phase timings and `environment.json` ([`Collected`]).
 //! - [`run`]: rows taken from one load run's typed output (`ramp.csv` from its per-second rows).
@@ -17,9 +24,9 @@
 //! - [`stats`]: mean and Student-t 95% CI, least-squares fit with R².
 //! - [`ramp_levels`]: the ramp per users level from merged per-second histograms of the run
 //!   folders (`ramp_levels.csv`).
-//! - [`revocation`]: what a revocation window is made of (TTL, leeway) and its projection for
+//! - [`revocation_window`]: what a revocation window is made of (TTL, leeway) and its projection for
 //!   the default TTL.
-//! - [`revocation_memory`]: the JWT variants' Redis memory against logout rate
+//! - [`revocation_entries`]: the JWT variants' Redis memory against logout rate
 //!   (`revocation_memory.csv`) and its projection for the default lifetimes.
 //! - [`analysis`]: aggregation of the raw rows (per level, per scheme, fits) shared by plots and text.
 //! - [`saturation`]: saturation and load — rows of `saturation.csv`, `cpu_vs_load.csv`, `phases.csv`
@@ -31,8 +38,10 @@
 //! - [`doc`], [`content`]: the report as a small document model, built from the data, one file
 //!   per section.
 //! - [`markdown`], [`html`]: writers of that document (`impl Write`).
+//! - [`environment`]: `environment.json` as one type ([`Environment`]), written by compare.
+//! - [`error`]: the crate's one [`Error`].
 //! - [`units`]: number formatting (µs, bytes, counts) shared by plots and text.
-//! - [`load`]: the per-run report of an `authbench load` folder (timeseries.csv + summary.json).
+//! - [`load_run`]: the report of one `authbench load` folder (timeseries.csv + summary.json).
 //!
 //! # CSV contract (files in the results directory)
 //! All files are optional: a missing file (or one with no rows) makes its sections say
@@ -49,11 +58,11 @@
 //! | `shards.csv` | `scheme,repeat,sessions,node,keys,used_memory` | one per data-holding Redis node per sweep level per repeat, at rest: one row on one Redis, one per primary on a Redis Cluster ([`data::ShardRow`]) |
 //! | `spectrum.csv` | `scheme,percentile,latency_us` | HdrHistogram percentile spectrum of `/api/me`, merged across repeats; `percentile` in percent (0–100, e.g. `99.9`; values all ≤ 1 are read as fractions) |
 //! | `revocation.csv` | `scheme,action,window_s,rejected,note,ttl_s?,leeway_s?,default_ttl_s?` | `action` ∈ `logout`, `logout_all`; `rejected` `true`/`false`; when never rejected before expiry, `window_s` = remaining TTL and `note` says so |
-//! | `revocation_memory.csv` | see [`revocation_memory::RevocationMemoryRow`] | one per JWT variant × paced logout rate: Redis `used_memory` and keys above the baseline, revocation entries, the lifetimes used; one run each (no interval) |
+//! | `revocation_memory.csv` | see [`revocation_entries::RevocationMemoryRow`] | one per JWT variant × paced logout rate: Redis `used_memory` and keys above the baseline, revocation entries, the lifetimes used; one run each (no interval) |
 //! | `credentials.csv` | `scheme,header,credential_bytes,request_bytes` | bytes of the Cookie/Authorization header (`header` = its name) and of the whole `/api/me` request |
 //! | `checks.csv` | `scheme,check,passed,detail,category?` | facts tested before measuring; `category` ∈ `security`, `equivalence`, `store`, `revocation` (empty: inferred from the check name, see [`data::CheckRow::category`]) |
 //! | `saturation.csv`, `cpu_vs_load.csv`, `phases.csv` | see [`saturation`] | the knee search, CPU against load, phase timings |
-//! | `environment.json` | free-form JSON object | shown in the header/appendix; keys below are read |
+//! | `environment.json` | [`Environment`]: one typed field per key compare writes; unknown keys kept | header, sections and the appendix |
 //! | `attacks.csv` | `scheme,kind,tried,rejected_4xx,accepted,server_errors` | forged credentials per kind thrown at `/api/me` ([`reliability::AttackRow`]); read by `reliability.md` only |
 //! | `lost.csv` | `run,endpoint,measured,in_hlog,errors_summary,errors_timeseries,lost` | each run's counts against its files ([`reliability::LostRow`]); `reliability.md` only |
 //! | `faults.csv` | `scenario,injected,requests,errors,worst_latency_ms?,recovery_s?,exit_code?,files_parse,passed,detail` | one per injected fault, by `authbench faults` ([`reliability::FaultRow`]); `reliability.md` only |
@@ -70,12 +79,11 @@
 //! which the generator may have been the bottleneck: its unit is `seconds (count)` (written `s`
 //! before issue 10; both are shown as a count).
 //!
-//! `environment.json` keys with a meaning to the report (all optional): `date` or `date_utc` (shown
-//! as the run date; the report never reads the clock), `quick` (bool), `git_commit`, `cpu_model`,
-//! `cores`, `kernel`, `redis_version`, `build_profile` (header line),
-//! `rate_per_user_rps` (capacity projection, default 0.1 req/s per user),
-//! `redis_shard_memory_bytes` (per-shard memory budget, default 16 GiB),
-//! `redis_shard_utilisation` (default 0.7). Every key is listed in the appendix.
+//! `environment.json` is [`Environment`], the one type compare writes and the report reads: every
+//! key is optional (an older folder lacks some), unknown keys are kept in `other` and listed in
+//! the appendix with the rest. `redis_shard_memory_bytes` (default 16 GiB) and
+//! `redis_shard_utilisation` (default 0.7) are not written by compare; set by hand, they change
+//! the capacity projection.
 //!
 //! # Outputs (written into the same directory)
 //! [`render`]: `report.md`, `report.html`, and for each plot with data `<name>.png` and `<name>.svg`:
@@ -90,129 +98,35 @@
 pub mod analysis;
 pub mod answer;
 pub mod capacity;
-pub mod collect;
 pub mod content;
 pub mod data;
 pub mod doc;
+pub mod environment;
+pub mod error;
 pub mod html;
-pub mod load;
+pub mod load_run;
 pub mod markdown;
 pub mod metric;
 pub mod plot;
 pub mod ramp_levels;
 pub mod reliability;
-pub mod revocation;
-pub mod revocation_memory;
+pub mod render;
+pub mod results;
+pub mod revocation_entries;
+pub mod revocation_window;
 pub mod run;
 pub mod saturation;
 pub mod stats;
 pub mod sweep;
+pub mod unit_rows;
 pub mod units;
 pub mod write;
 
-use std::path::{Path, PathBuf};
-
-pub use collect::{Collected, UnitRows, Verdict};
-pub use data::Results;
+pub use environment::Environment;
+pub use error::Error;
 pub use metric::{Metric, Unit};
+pub use plot::RenderedPlot;
 pub use reliability::Reliability;
-use write::write_file;
-
-/// What can go wrong reading or writing a results directory; missing input files are not errors.
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    #[error("results directory {0} does not exist or is not a directory")]
-    NotADirectory(PathBuf),
-    #[error("{path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
-    #[error("{path}: {source}")]
-    Csv { path: PathBuf, source: csv::Error },
-    #[error("{path}: {source}")]
-    Json { path: PathBuf, source: serde_json::Error },
-    #[error(
-        "{0} holds no results: neither a compare run (summary.csv, ramp.csv, ...) nor a load run (timeseries.csv + summary.json)"
-    )]
-    NoResults(PathBuf),
-    #[error("drawing plot {plot}: {message}")]
-    Plot { plot: String, message: String },
-    #[error("latency histogram: {0}")]
-    Histogram(String),
-}
-
-/// One chart written as `<name>.png` and `<name>.svg`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RenderedPlot {
-    pub name: String,
-    pub title: String,
-    pub png: PathBuf,
-    pub svg: PathBuf,
-}
-
-/// Everything [`render`] wrote.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RenderedReport {
-    pub markdown: PathBuf,
-    pub html: PathBuf,
-    pub plots: Vec<RenderedPlot>,
-    /// Input files that were absent (their sections say "not measured in this run").
-    pub missing: Vec<String>,
-}
-
-/// Files of which a compare run holds at least one.
-const COMPARE_FILES: [&str; 8] = [
-    data::file::SUMMARY,
-    data::file::RAMP,
-    data::file::SESSIONS,
-    data::file::SPECTRUM,
-    data::file::REVOCATION,
-    data::file::CREDENTIALS,
-    data::file::CHECKS,
-    data::file::ENVIRONMENT,
-];
-
-/// Read the CSVs in `dir` and write plots, `report.md` and `report.html` into it.
-pub fn render(dir: &Path) -> Result<RenderedReport, Error> {
-    if !dir.is_dir() {
-        return Err(Error::NotADirectory(dir.to_path_buf()));
-    }
-    if load::is_load_dir(dir) {
-        let (summary, ts, plots) = load::render_charts(dir)?;
-        let document = load::document(&summary, &ts, &plots);
-        let markdown_path = dir.join(data::file::REPORT_MD);
-        write_file(&markdown_path, |w| markdown::write(w, &document))?;
-        let html_path = dir.join(data::file::REPORT_HTML);
-        let svgs = plots.iter().map(|p| (p.plot.name.clone(), p.svg_text.clone())).collect();
-        write_file(&html_path, |w| html::write(w, &document, &svgs))?;
-        return Ok(RenderedReport {
-            markdown: markdown_path,
-            html: html_path,
-            plots: plots.into_iter().map(|p| p.plot).collect(),
-            missing: Vec::new(),
-        });
-    }
-    if !COMPARE_FILES.iter().any(|f| dir.join(f).is_file()) {
-        return Err(Error::NoResults(dir.to_path_buf()));
-    }
-    let results = Results::read_dir(dir)?;
-    let analysis = analysis::Analysis::new(&results);
-    if results.ramp_levels_source == ramp_levels::Source::Histograms {
-        let path = dir.join(data::file::RAMP_LEVELS);
-        write_file(&path, |w| data::write_csv(w, &results.ramp_levels).map_err(std::io::Error::other))?;
-    }
-    let plots = plot::render_all(&analysis, dir)?;
-    let document = content::build(&analysis, &plots);
-
-    let markdown_path = dir.join(data::file::REPORT_MD);
-    write_file(&markdown_path, |w| markdown::write(w, &document))?;
-
-    let html_path = dir.join(data::file::REPORT_HTML);
-    let svgs = plots.iter().map(|p| (p.plot.name.clone(), p.svg_text.clone())).collect();
-    write_file(&html_path, |w| html::write(w, &document, &svgs))?;
-
-    Ok(RenderedReport {
-        markdown: markdown_path,
-        html: html_path,
-        plots: plots.into_iter().map(|p| p.plot).collect(),
-        missing: results.missing.clone(),
-    })
-}
+pub use render::{RenderedReport, render};
+pub use results::Results;
+pub use unit_rows::{Collected, UnitRows, Verdict};

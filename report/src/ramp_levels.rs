@@ -10,9 +10,9 @@ use std::path::Path;
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
-use crate::Error;
-use authbench_loadgen::output::file as run_file;
-use authbench_loadgen::record::Endpoint;
+use crate::error::Error;
+use authbench_loadgen::Endpoint;
+use authbench_loadgen::run_file;
 
 use crate::data::{RampRow, file};
 
@@ -71,7 +71,7 @@ pub fn load(
         for ((scheme, repeat), rows) in &runs {
             let path = hlog(scheme, *repeat);
             let bytes = std::fs::read(&path).map_err(|source| Error::Io { path: path.clone(), source })?;
-            let intervals = authbench_loadgen::output::read_hlog_intervals(&bytes)
+            let intervals = authbench_loadgen::read_hlog_intervals(&bytes)
                 .map_err(|source| Error::Io { path: path.clone(), source })?;
             let seconds: Vec<(f64, &Histogram<u64>)> =
                 intervals.iter().map(|i| (i.end_s(), &i.histogram)).collect();

@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::Error;
 use crate::data::{file, read_optional};
+use crate::error::Error;
 use crate::write::{write_atomic, write_file};
 
 /// One family of bad credentials against one scheme.

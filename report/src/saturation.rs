@@ -10,7 +10,6 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::data::Results;
 use crate::stats::{MeanCi, mean_ci};
 
 /// One fixed-rate open-model run (a search step or a point of CPU against load).
@@ -92,14 +91,19 @@ pub struct SchemeLoad<'a> {
 }
 
 impl<'a> SchemeLoad<'a> {
-    /// Every scheme with search steps or ladder runs, in the report's scheme order.
-    pub fn all(r: &'a Results, schemes: &[String]) -> Vec<SchemeLoad<'a>> {
+    /// Every scheme with search steps (`saturation.csv`) or ladder runs (`cpu_vs_load.csv`), in
+    /// the report's scheme order.
+    pub fn all(
+        saturation: &'a [LoadStepRow],
+        cpu_vs_load: &'a [LoadStepRow],
+        schemes: &[String],
+    ) -> Vec<SchemeLoad<'a>> {
         schemes
             .iter()
             .map(|s| SchemeLoad {
                 scheme: s.clone(),
-                steps: r.saturation.iter().filter(|x| &x.scheme == s).collect(),
-                ladder: r.cpu_vs_load.iter().filter(|x| &x.scheme == s).collect(),
+                steps: saturation.iter().filter(|x| &x.scheme == s).collect(),
+                ladder: cpu_vs_load.iter().filter(|x| &x.scheme == s).collect(),
             })
             .filter(|l| !l.steps.is_empty() || !l.ladder.is_empty())
             .collect()
@@ -186,16 +190,10 @@ mod tests {
 
     #[test]
     fn busiest_at_the_knee_is_the_largest_mean_share() {
-        let mut r = Results {
-            saturation: vec![
-                row("jwt", 1, 1000.0, false),
-                row("jwt", 1, 2000.0, true),
-                row("jwt", 2, 2100.0, true),
-            ],
-            ..Results::default()
-        };
-        r.saturation[2].server_cpu_pct = Some(110.0);
-        let all = SchemeLoad::all(&r, &["cookie".into(), "jwt".into()]);
+        let mut saturation =
+            vec![row("jwt", 1, 1000.0, false), row("jwt", 1, 2000.0, true), row("jwt", 2, 2100.0, true)];
+        saturation[2].server_cpu_pct = Some(110.0);
+        let all = SchemeLoad::all(&saturation, &[], &["cookie".into(), "jwt".into()]);
         assert_eq!(all.len(), 1);
         assert_eq!(all[0].knees().len(), 2);
         let (who, pct) = all[0].busiest_at_knee().unwrap();

@@ -12,7 +12,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::data::{Results, SessionsRow};
+use crate::data::SessionsRow;
+use crate::results::Results;
 use crate::stats::{self, MeanCi, SlopeCi, Verdict, mean};
 use crate::units;
 

@@ -7,8 +7,8 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::Error;
 use crate::data::write_csv;
+use crate::error::Error;
 
 /// Write `rows` as CSV to `dir/name` through `dir/.name.tmp` and a rename.
 pub fn write_atomic<T: Serialize>(dir: &Path, name: &str, rows: &[T]) -> Result<(), Error> {

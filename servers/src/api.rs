@@ -184,15 +184,15 @@ pub fn now_secs() -> u64 {
 pub fn cookie_attrs(
     name: &'static str,
     value: String,
-    same_site: crate::config::SameSite,
+    same_site: crate::kind::SameSite,
     max_age: Option<std::time::Duration>,
 ) -> cookie::Cookie<'static> {
     let mut c = cookie::Cookie::build((name, value))
         .path("/")
         .http_only(true)
         .same_site(match same_site {
-            crate::config::SameSite::Lax => cookie::SameSite::Lax,
-            crate::config::SameSite::Strict => cookie::SameSite::Strict,
+            crate::kind::SameSite::Lax => cookie::SameSite::Lax,
+            crate::kind::SameSite::Strict => cookie::SameSite::Strict,
         })
         .build();
     if let Some(age) = max_age {
@@ -202,7 +202,7 @@ pub fn cookie_attrs(
 }
 
 /// The deletion of a credential cookie: same name, path and attributes, empty value, already expired.
-pub fn removal_cookie(name: &'static str, same_site: crate::config::SameSite) -> cookie::Cookie<'static> {
+pub fn removal_cookie(name: &'static str, same_site: crate::kind::SameSite) -> cookie::Cookie<'static> {
     let mut c = cookie_attrs(name, String::new(), same_site, None);
     c.make_removal();
     c
@@ -276,7 +276,7 @@ mod tests {
 
     #[test]
     fn removal_keeps_attributes_and_expires() {
-        let c = removal_cookie("sid", crate::config::SameSite::Strict).to_string();
+        let c = removal_cookie("sid", crate::kind::SameSite::Strict).to_string();
         assert!(c.starts_with("sid=;"), "{c}");
         for attr in ["HttpOnly", "SameSite=Strict", "Path=/", "Max-Age=0"] {
             assert!(c.contains(attr), "{c} lacks {attr}");

@@ -5,18 +5,19 @@ use std::sync::Arc;
 
 use axum::Router;
 
-use crate::config::{SchemeKind, ServeArgs};
+use crate::config::ServeArgs;
 use crate::cookie::{CookieScheme, Sealer};
 use crate::error::{Error, Result};
 use crate::jwt::{Codec, JwtScheme};
 use crate::jwt_pubsub::PubsubScheme;
 use crate::jwt_revocable::{RevocableScheme, RevocationStore};
-use crate::redis_server::RedisServer;
+use crate::kind::SchemeKind;
 use crate::session::{DURABLE_WAIT, SessionScheme, SessionStore};
 use crate::session_cached::CachedScheme;
 use crate::session_tracked::TrackedScheme;
-use crate::store_conn::StoreTarget;
+use crate::store_target::StoreTarget;
 use crate::users::{PasswordCost, Users};
+use authbench_procs::redis_server::RedisServer;
 
 /// How long `jwt-pubsub` may take to subscribe and load the stored revocations before `serve`
 /// gives up (it listens only after that).

@@ -16,8 +16,8 @@ use cookie::{Cookie, CookieJar, Key};
 use serde::{Deserialize, Serialize};
 
 use crate::api::{self, Principal, Scheme};
-use crate::config::SameSite;
 use crate::error::{Error, Result};
+use crate::kind::SameSite;
 use crate::users::Users;
 
 /// Name of the credential cookie: the contract's sealed-cookie name.

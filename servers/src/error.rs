@@ -52,12 +52,9 @@ pub enum Error {
     Internal,
 
     // ---- start-up ----
-    #[error(
-        "redis-server not found on PATH: install it (Debian: `apt-get install redis-server`) or pass --redis-url redis://127.0.0.1:6379"
-    )]
-    RedisServerMissing,
-    #[error("redis-server did not start: {0}")]
-    RedisServerStart(String),
+    /// A process `serve` starts (its own redis-server) was not found or did not start.
+    #[error(transparent)]
+    Process(#[from] authbench_procs::Error),
     #[error("cannot connect to Redis at {url}: {source}")]
     RedisConnect { url: String, source: redis::RedisError },
     #[error("cannot listen on {addr}: {source}")]
@@ -95,8 +92,8 @@ impl Error {
     /// Process exit code for start-up errors: 2 for anything the user can fix by changing the command.
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::RedisServerMissing
-            | Error::RedisConnect { .. }
+            Error::Process(e) => e.exit_code(),
+            Error::RedisConnect { .. }
             | Error::Bind { .. }
             | Error::NotLoopback(_)
             | Error::KeyFile { .. }

@@ -17,14 +17,14 @@ pub fn new_sid() -> String {
     s
 }
 
-/// Whether `sid` has the shape [`new_sid`] gives: 32 lowercase hex characters.
-pub fn is_well_formed_sid(sid: &str) -> bool {
-    sid.len() == SID_LEN && sid.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Whether `sid` has the shape [`new_sid`] gives: 32 lowercase hex characters.
+    fn is_well_formed_sid(sid: &str) -> bool {
+        sid.len() == SID_LEN && sid.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+    }
 
     #[test]
     fn sids_are_128_bit_hex_and_distinct() {

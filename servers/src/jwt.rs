@@ -32,8 +32,8 @@ use jsonwebtoken::{DecodingKey, EncodingKey, Header};
 use serde::{Deserialize, Serialize};
 
 use crate::api::{self, Principal, Scheme};
-use crate::config::JwtAlg;
 use crate::error::{Error, Result};
+use crate::kind::JwtAlg;
 use crate::users::Users;
 
 pub const ISSUER: &str = "authbench";
@@ -339,6 +339,7 @@ impl JwtScheme {
         JwtScheme { inner: Arc::new(Inner { users, codec }) }
     }
 
+    #[cfg(feature = "testing")]
     pub fn codec(&self) -> &Codec {
         &self.inner.codec
     }

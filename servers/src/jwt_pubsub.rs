@@ -83,7 +83,7 @@ impl PubsubScheme {
             .await?
             .with_announce(&channel, codec.access_ttl());
         let client = redis::Client::open(url)
-            .map_err(|source| Error::RedisConnect { url: crate::session::redact_url(url), source })?;
+            .map_err(|source| Error::RedisConnect { url: crate::redis_conn::redact_url(url), source })?;
         let list = Arc::new(Denylist::new());
         let sub = Subscriber {
             client,
@@ -97,15 +97,18 @@ impl PubsubScheme {
         Ok(PubsubScheme { inner: Arc::new(Inner { users, codec, store, list }) })
     }
 
+    #[cfg(feature = "testing")]
     pub fn codec(&self) -> &Codec {
         &self.inner.codec
     }
 
+    #[cfg(feature = "testing")]
     pub fn store(&self) -> &RevocationStore {
         &self.inner.store
     }
 
     /// This server's denylist.
+    #[cfg(feature = "testing")]
     pub fn denylist(&self) -> &Arc<Denylist> {
         &self.inner.list
     }

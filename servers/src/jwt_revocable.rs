@@ -42,7 +42,7 @@ use crate::id::new_sid;
 use crate::jwt::{Claims, Codec, TokenType, bearer};
 use crate::users::Users;
 
-pub use crate::revocation_store::{Announce, REVOKED, RevocationStore, Rotation, now_ms, token};
+pub use crate::revocation_store::{RevocationStore, Rotation, token};
 
 /// An authenticated, unrevoked access token.
 #[derive(Debug, Clone)]
@@ -93,10 +93,12 @@ impl RevocableScheme {
         RevocableScheme { inner: Arc::new(Inner { users, codec, store }) }
     }
 
+    #[cfg(feature = "testing")]
     pub fn codec(&self) -> &Codec {
         &self.inner.codec
     }
 
+    #[cfg(feature = "testing")]
     pub fn store(&self) -> &RevocationStore {
         &self.inner.store
     }

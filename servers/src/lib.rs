@@ -9,7 +9,8 @@
 //! - [`session`]: Redis-backed session ([`session::SessionStore`] is every Redis call).
 //! - [`session_key`]: the session id (user tag + random part) and the hash-tagged key layout,
 //!   one for a single Redis and a Redis Cluster.
-//! - [`store_conn`]: the store's target (one Redis or a Cluster) and its one connection type.
+//! - [`store_target`]: the session store's target (one Redis or a Cluster) and its one connection
+//!   type.
 //! - [`jwt`]: stateless access + refresh JWTs ([`jwt::Codec`] signs and verifies).
 //! - [`jwt_revocable`]: JWT plus revocation in Redis (one `MGET` per request) and refresh-token
 //!   rotation with reuse detection.
@@ -30,55 +31,92 @@
 //!   estimated bytes (entries × a measured per-entry cost).
 //! - [`metrics`]: `GET /metrics`, the OpenMetrics exposition of a scheme's cache counters and
 //!   gauges (empty for schemes without a cache), and its parser for `compare`.
-//! - [`store`]: the bounded, reconnecting Redis connection `jwt_revocable` and `jwt_pubsub` use.
+//! - [`redis_conn`]: the bounded, reconnecting Redis connection `jwt_revocable` and `jwt_pubsub`
+//!   use, and the redaction of a store URL.
 //! - [`id`]: random 128-bit ids (session ids, refresh-token ids).
 //! - [`users`]: the synthetic user directory and argon2id password verification.
-//! - [`config`]: `authbench serve` options, typed at the edge; [`SchemeKind`] and its credential kind.
+//! - [`kind`]: [`SchemeKind`] and its credential kind, [`JwtAlg`], [`SameSite`]: the options' basic types.
+//! - [`config`]: `authbench serve` options ([`ServeArgs`]), typed at the edge.
+//! - [`argv`]: those options back into the command line, for the parents that start `serve`.
 //! - [`build`]: the scheme dispatch — options to the chosen scheme's Router.
 //! - [`serve`]: the hyper accept loop, limits, and `serve`'s start-up.
-//! - [`limits`]: body and credential size limits.
+//! - [`limits`]: body, head and credential size limits; header and body read timeouts.
 //! - [`linger`]: request bodies read within the limit; oversized ones drained (bounded) before 413.
-//! - [`redis_server`]: a private `redis-server` child on a free loopback port.
-//! - [`haproxy`]: a private HAProxy (generated config, free loopback port) in front of replicas.
-//! - [`redis_cluster`]: a private 3-primary/3-replica Redis Cluster of such children.
-//! - [`child`]: child processes that die with authbench (parent-death signal), and `kill(2)`.
+//! - The processes `serve` starts (its own Redis) are `authbench_procs`'s.
 //! - [`error`]: the crate's one error enum and its mapping to HTTP status + JSON.
 //! - `testing` (feature `testing`, tests and `fuzz/` only): credential mutations, one copy shared by
 //!   the property tests and the cargo-fuzz targets.
+//! - [`facts`], [`direct`]: what a process outside the servers may rely on (below).
 //!
-//! Imports go one way: `serve` → `build` → schemes → `api` → `body` → `linger`, `error` → `limits`.
+//! Imports go one way (`tests/layout.rs` checks it): `serve` → `build` → `config`, `argv` → the
+//! schemes (`jwt_pubsub` → `subscriber` → `jwt_revocable` → `revocation_store` → `jwt`;
+//! `session_cached`, `session_tracked` → `record_cache` → `session` → `session_key`, `store_target`
+//! → `redis_conn`; `cookie`) → `api` → `body` → `linger`, `users`; every module → `kind`, `limits`,
+//! `error`, `id`, `metrics`.
+//!
+//! # The face
+//! The modules are private; what other crates use is named here, on one screen.
+//! - `serve` and the benches: the [`Scheme`] trait, [`ServeArgs`] (and [`SERVE_COMMAND`], its
+//!   subcommand), [`SchemeKind`], [`JwtAlg`], [`SameSite`], the app builder [`build()`] /
+//!   [`Built`], `serve`'s start-up [`run`] / [`runtime`] and the accept loop [`serve()`] /
+//!   [`ServeLimits`], [`Error`].
+//! - [`facts`]: constants and readers a harness relies on (the verifier's leeway, the session id's
+//!   shape, the cache's default TTL, the `/metrics` reader, URL redaction).
+//! - [`direct`]: a scheme's credentials and store reached without HTTP, for `compare`'s
+//!   preloading and probes: the cookie sealer, the JWT codec, the session and revocation stores,
+//!   the denylist, the store's target and connection.
+//! - Feature `testing` (never in a normal build): every module public as well, for the crate's
+//!   white-box tests, the benches and `fuzz/`.
 
-pub mod api;
-pub mod body;
-pub mod build;
-pub mod child;
-pub mod config;
-pub mod cookie;
-pub mod denylist;
-pub mod error;
-pub mod haproxy;
-pub mod id;
-pub mod jwt;
-pub mod jwt_pubsub;
-pub mod jwt_revocable;
-pub mod limits;
-pub mod linger;
-pub mod metrics;
-pub mod record_cache;
-pub mod redis_cluster;
-pub mod redis_server;
-pub mod revocation_store;
-pub mod serve;
-pub mod session;
-pub mod session_cached;
-pub mod session_key;
-pub mod session_tracked;
-pub mod store;
-pub mod store_conn;
-pub mod subscriber;
+/// Private modules, public only under feature `testing` (the crate's own tests, the benches and
+/// `fuzz/`), so that a normal build's face is the `pub use` list below.
+macro_rules! private_unless_testing {
+    ($($name:ident),* $(,)?) => {$(
+        #[cfg(feature = "testing")]
+        pub mod $name;
+        #[cfg(not(feature = "testing"))]
+        mod $name;
+    )*};
+}
+
+private_unless_testing!(
+    api,
+    argv,
+    body,
+    build,
+    config,
+    cookie,
+    denylist,
+    error,
+    id,
+    jwt,
+    jwt_pubsub,
+    jwt_revocable,
+    kind,
+    limits,
+    linger,
+    metrics,
+    record_cache,
+    revocation_store,
+    serve,
+    session,
+    session_cached,
+    session_key,
+    session_tracked,
+    redis_conn,
+    store_target,
+    subscriber,
+    users,
+);
+pub mod direct;
+pub mod facts;
 #[cfg(feature = "testing")]
 pub mod testing;
-pub mod users;
 
-pub use config::{JwtAlg, SchemeKind, ServeArgs};
+pub use api::Scheme;
+pub use argv::SERVE_COMMAND;
+pub use build::{Built, build};
+pub use config::ServeArgs;
 pub use error::{Error, Result};
+pub use kind::{JwtAlg, SameSite, SchemeKind};
+pub use serve::{ServeLimits, run, runtime, serve};

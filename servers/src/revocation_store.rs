@@ -12,7 +12,7 @@ use crate::denylist::{Entry, message};
 use crate::error::{Error, Result};
 use crate::id::new_sid;
 use crate::jwt::{ACCESS_AUDIENCE, Claims, Codec, ISSUER, LEEWAY_SECS, REFRESH_AUDIENCE, TokenType};
-use crate::store::bounded;
+use crate::redis_conn::bounded;
 
 /// The value of `f:<fid>` once the family is revoked.
 pub const REVOKED: &str = "revoked";
@@ -77,7 +77,7 @@ impl RevocationStore {
         timeout: Duration,
     ) -> Result<RevocationStore> {
         Ok(RevocationStore {
-            conn: crate::store::connect(url, timeout).await?,
+            conn: crate::redis_conn::connect(url, timeout).await?,
             prefix: prefix.into(),
             refresh_ttl,
             timeout,

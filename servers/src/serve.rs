@@ -23,14 +23,7 @@ use crate::body::TimedBody;
 use crate::build::build;
 use crate::config::ServeArgs;
 use crate::error::{Error, Result};
-
-/// Largest request head (request line + headers) accepted; above it hyper answers 431.
-pub const MAX_HEAD_BYTES: usize = 8 * 1024;
-/// A connection that has not sent a complete request head within this time is closed.
-pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
-/// A request whose body has not fully arrived this long after its head is answered 408 and its
-/// connection closed. Bodies are at most 16 KiB, so an honest client needs milliseconds.
-pub const BODY_READ_TIMEOUT: Duration = Duration::from_secs(10);
+use crate::limits::{BODY_READ_TIMEOUT, HEADER_READ_TIMEOUT, MAX_HEAD_BYTES};
 
 /// Per-connection time limits of [`serve_with`]. `Default` is what [`serve`] and `authbench serve`
 /// use; tests shorten them to watch slow connections being closed without waiting 10 s.

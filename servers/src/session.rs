@@ -28,10 +28,10 @@ use axum::response::Response;
 use serde::{Deserialize, Serialize};
 
 use crate::api::{self, Principal, Scheme};
-use crate::config::SameSite;
 use crate::error::{Error, Result};
+use crate::kind::SameSite;
 use crate::session_key::{Layout, check_prefix, is_well_formed, key_slot};
-use crate::store_conn::{StoreConn, StoreTarget};
+use crate::store_target::{StoreConn, StoreTarget};
 use crate::users::Users;
 
 /// Name of the session-id cookie: the contract's session-cookie name.
@@ -57,30 +57,6 @@ impl Principal for SessionAuth {
     fn user_id(&self) -> u64 {
         self.uid
     }
-}
-
-/// A Redis URL fit for an error message or a log line: the credentials in it — everything between
-/// `://` and the last `@` (`user:password@`), and a `pass=`/`password=` query parameter
-/// (`redis+unix:///sock?pass=...`) — are replaced by `***`. Unparseable input is redacted the same way.
-pub fn redact_url(url: &str) -> String {
-    let (scheme, rest) = match url.find("://") {
-        Some(i) => url.split_at(i + 3),
-        None => ("", url),
-    };
-    let mut out = match rest.rfind('@') {
-        Some(at) => format!("{scheme}***{}", &rest[at..]),
-        None => url.to_owned(),
-    };
-    for key in ["pass=", "password="] {
-        let mut from = 0;
-        while let Some(i) = out[from..].find(key) {
-            let start = from + i + key.len();
-            let end = out[start..].find('&').map_or(out.len(), |j| start + j);
-            out.replace_range(start..end, "***");
-            from = start + 3;
-        }
-    }
-    out
 }
 
 /// How long a `--durable-logout` logout waits for one replica to acknowledge the delete (`WAIT 1`)
@@ -566,27 +542,5 @@ impl Scheme for SessionScheme {
         self.inner.store.delete_all(&who.sid, who.uid).await?;
         let removal = api::removal_cookie(COOKIE_NAME, self.inner.same_site);
         Ok(api::with_cookie(StatusCode::NO_CONTENT, &removal, None))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn redacted_urls_keep_no_credentials() {
-        assert_eq!(redact_url("redis://127.0.0.1:6379/"), "redis://127.0.0.1:6379/");
-        assert_eq!(redact_url("redis://:hunter2@127.0.0.1:6379/0"), "redis://***@127.0.0.1:6379/0");
-        assert_eq!(redact_url("rediss://alice:hun@ter2@host/"), "rediss://***@host/");
-        assert_eq!(redact_url("redis://:pa/ss@host/"), "redis://***@host/");
-        assert_eq!(redact_url("hunter2@host"), "***@host");
-        assert_eq!(
-            redact_url("redis+unix:///tmp/r.sock?db=1&pass=hunter2"),
-            "redis+unix:///tmp/r.sock?db=1&pass=***"
-        );
-        assert_eq!(
-            redact_url("redis+unix:///s?password=a&pass=b&x=1"),
-            "redis+unix:///s?password=***&pass=***&x=1"
-        );
     }
 }

@@ -60,8 +60,9 @@ use crate::api::{self, Scheme};
 use crate::error::{Error, Result};
 use crate::metrics::CacheReading;
 use crate::record_cache::{self, RecordCache};
-use crate::session::{COOKIE_NAME, Record, SessionAuth, SessionScheme, redact_url};
+use crate::session::{COOKIE_NAME, Record, SessionAuth, SessionScheme};
 use crate::session_key::{SESSION_ID_LEN, is_well_formed};
+use crate::redis_conn::redact_url;
 use crate::users::Users;
 
 /// Pause between two attempts to bring a lost tracking connection back.
@@ -250,14 +251,14 @@ impl Inner {
         let mut pipe = redis::pipe();
         pipe.cmd("GET").arg(&key).cmd("PTTL").arg(&key);
         let (raw, pttl): (Option<String>, i64) =
-            crate::store::bounded(self.timeout, pipe.query_async(&mut conn)).await?;
+            crate::redis_conn::bounded(self.timeout, pipe.query_async(&mut conn)).await?;
         let record: Record = serde_json::from_str(&raw.ok_or(Error::InvalidCredential)?)
             .map_err(|_| Error::InvalidCredential)?;
         let ttl_ms = self.ttl_secs as i64 * 1000;
         if pttl >= 0 && pttl < ttl_ms / 2 {
             // A write: Redis invalidates every copy of the key, this server's too. Not cached now.
             let cmd = redis::cmd("EXPIRE").arg(&key).arg(self.ttl_secs).clone();
-            crate::store::bounded(self.timeout, cmd.query_async::<i64>(&mut conn)).await?;
+            crate::redis_conn::bounded(self.timeout, cmd.query_async::<i64>(&mut conn)).await?;
             return Ok(record);
         }
         self.cache.insert(key.clone(), record).await;

@@ -8,8 +8,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use authbench_servers::JwtAlg;
+use authbench_servers::SameSite;
 use authbench_servers::api;
-use authbench_servers::config::SameSite;
 use authbench_servers::cookie::{CookieScheme, Sealer};
 use authbench_servers::jwt::{Codec, JwtScheme};
 use authbench_servers::users::{PasswordCost, Users};

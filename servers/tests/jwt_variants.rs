@@ -14,11 +14,11 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use authbench_procs::redis_server::RedisServer;
 use authbench_servers::api;
 use authbench_servers::jwt::{Codec, JwtScheme};
 use authbench_servers::jwt_pubsub::PubsubScheme;
 use authbench_servers::jwt_revocable::{RevocableScheme, RevocationStore};
-use authbench_servers::redis_server::RedisServer;
 use authbench_servers::serve::ServeLimits;
 use authbench_servers::users::{PasswordCost, Users};
 use authbench_servers::{JwtAlg, SchemeKind, ServeArgs};
@@ -33,7 +33,7 @@ const KEY: [u8; 32] = [0x5a; 32];
 
 fn redis() -> RedisServer {
     assert!(
-        authbench_servers::redis_server::find_binary().is_some(),
+        authbench_procs::redis_server::find_binary().is_some(),
         "redis-server is required (scripts/test.sh installs it)"
     );
     RedisServer::start().expect("start redis-server")
@@ -118,7 +118,7 @@ async fn rejected_within(router: &Router, token: &str, since: Instant, limit: Du
 }
 
 fn commandstats(url: &str) -> HashMap<String, u64> {
-    authbench_servers::redis_server::commandstats(url).expect("INFO commandstats")
+    authbench_procs::redis_server::commandstats(url).expect("INFO commandstats")
 }
 
 /// Flip one character of the signature.

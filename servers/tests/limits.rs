@@ -7,7 +7,8 @@ mod common;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use authbench_servers::serve::{BODY_READ_TIMEOUT, HEADER_READ_TIMEOUT, MAX_HEAD_BYTES, ServeLimits};
+use authbench_servers::limits::{BODY_READ_TIMEOUT, HEADER_READ_TIMEOUT, MAX_HEAD_BYTES};
+use authbench_servers::serve::ServeLimits;
 use authbench_servers::{SchemeKind, ServeArgs};
 use common::Running;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};

@@ -6,10 +6,10 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use authbench_procs::redis_server::RedisServer;
+use authbench_servers::SameSite;
 use authbench_servers::api;
-use authbench_servers::config::SameSite;
 use authbench_servers::metrics::{CONTENT_TYPE, CacheReading};
-use authbench_servers::redis_server::RedisServer;
 use authbench_servers::session::{SessionScheme, SessionStore};
 use authbench_servers::session_cached::CachedScheme;
 use authbench_servers::session_tracked::TrackedScheme;
@@ -26,7 +26,7 @@ const CAPACITY: u64 = 1000;
 
 fn redis() -> RedisServer {
     assert!(
-        authbench_servers::redis_server::find_binary().is_some(),
+        authbench_procs::redis_server::find_binary().is_some(),
         "redis-server is required (scripts/test.sh installs it)"
     );
     RedisServer::start().expect("start redis-server")

@@ -14,10 +14,10 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use authbench_procs::child::Signal;
+use authbench_procs::redis_server::RedisServer;
+use authbench_servers::SameSite;
 use authbench_servers::api;
-use authbench_servers::child::Signal;
-use authbench_servers::config::SameSite;
-use authbench_servers::redis_server::RedisServer;
 use authbench_servers::serve::ServeLimits;
 use authbench_servers::session::{COOKIE_NAME, SessionScheme, SessionStore};
 use authbench_servers::session_cached::CachedScheme;
@@ -35,7 +35,7 @@ const STORE_TIMEOUT: Duration = Duration::from_millis(150);
 
 fn redis() -> RedisServer {
     assert!(
-        authbench_servers::redis_server::find_binary().is_some(),
+        authbench_procs::redis_server::find_binary().is_some(),
         "redis-server is required (scripts/test.sh installs it)"
     );
     RedisServer::start().expect("start redis-server")
@@ -100,7 +100,7 @@ async fn rejected_within(router: &Router, cookie: &str, since: Instant, limit: D
 }
 
 fn commandstats(url: &str) -> HashMap<String, u64> {
-    authbench_servers::redis_server::commandstats(url).expect("INFO commandstats")
+    authbench_procs::redis_server::commandstats(url).expect("INFO commandstats")
 }
 
 fn delta(before: &HashMap<String, u64>, after: &HashMap<String, u64>, cmd: &str) -> u64 {

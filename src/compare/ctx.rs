@@ -5,12 +5,12 @@
 use std::time::Duration;
 
 use anyhow::Result;
-use authbench_servers::SchemeKind;
+use authbench_servers::{SchemeKind, ServeArgs};
 
 use super::keys::Keys;
 use super::plan::Plan;
 use super::progress::Progress;
-use super::store::{Owned, Store};
+use super::state_store::{Owned, Store};
 
 /// Shared state of one comparison.
 pub struct Ctx {
@@ -23,7 +23,7 @@ pub struct Ctx {
     pub keys: Keys,
     pub progress: Progress,
     /// Each scheme's last knee, where its next repeat starts the saturation search.
-    pub knees: super::saturation::Knees,
+    pub knees: super::open_model::Knees,
 }
 
 impl Ctx {
@@ -43,28 +43,53 @@ impl Ctx {
         Ok((ctx, redis_version))
     }
 
-    /// Server arguments shared by every run of a scheme.
-    pub fn server_args(&self, scheme: SchemeKind, prefix: &str, ttl: Option<Duration>) -> Vec<String> {
-        let mut args = vec!["--fast-login".to_owned(), "--users".to_owned(), self.plan.users.to_string()];
-        match scheme.parent() {
-            SchemeKind::Cookie => {
-                args.extend(["--key-file".to_owned(), self.keys.cookie_file.display().to_string()])
-            }
-            SchemeKind::Jwt => {
-                args.extend(["--key-file".to_owned(), self.keys.jwt_file.display().to_string()])
-            }
-            _ => {}
-        }
+    /// The Redis key prefix of one scheme × repeat (repeat 0: the phases after the repeats): the
+    /// same length for every scheme and repeat. Every stored key carries it (a session record and
+    /// its user's index: two keys per logged-in user), so a prefix that named the scheme made
+    /// `session-tracked`'s keys 16 bytes per user longer than `session`'s, and its Redis memory per
+    /// user came out ~33 B higher for no reason of its own (allocator size classes round the
+    /// longer keys up).
+    pub fn unit_prefix(&self, scheme: SchemeKind, repeat: u32) -> String {
+        unit_prefix(&self.prefix, scheme, repeat)
+    }
+
+    /// Server options shared by every run of a scheme; `ttl` in whole seconds (at least 1).
+    pub fn server_args(&self, scheme: SchemeKind, prefix: &str, ttl: Option<Duration>) -> ServeArgs {
+        let mut args = ServeArgs { fast_login: true, users: self.plan.users, ..ServeArgs::new(scheme) };
+        args.key_file = match scheme.parent() {
+            SchemeKind::Cookie => Some(self.keys.cookie_file.clone()),
+            SchemeKind::Jwt => Some(self.keys.jwt_file.clone()),
+            _ => None,
+        };
         if scheme.uses_store() {
-            args.extend(self.store.server_args());
-            args.extend(["--redis-prefix".to_owned(), prefix.to_owned()]);
+            self.store.point(&mut args);
+            args.redis_prefix = Some(prefix.to_owned());
         }
-        if let Some(workers) = self.plan.workers {
-            args.extend(["--workers".to_owned(), workers.to_string()]);
-        }
+        args.workers = self.plan.workers;
         if let Some(ttl) = ttl {
-            args.extend(["--ttl".to_owned(), format!("{}s", ttl.as_secs().max(1))]);
+            args.ttl = Duration::from_secs(ttl.as_secs().max(1));
         }
         args
+    }
+}
+
+fn unit_prefix(run: &str, scheme: SchemeKind, repeat: u32) -> String {
+    let index = SchemeKind::ALL.iter().position(|&s| s == scheme).unwrap_or(0);
+    format!("{run}s{index:02}:r{repeat:03}:")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unit_prefixes_have_one_length_and_differ() {
+        let all: Vec<String> = SchemeKind::ALL
+            .iter()
+            .flat_map(|&s| [1, 3, 42].map(|r| unit_prefix("authbench:cmp:x:", s, r)))
+            .collect();
+        assert!(all.iter().all(|p| p.len() == all[0].len()), "{all:?}");
+        let distinct: std::collections::HashSet<&String> = all.iter().collect();
+        assert_eq!(distinct.len(), all.len());
     }
 }

@@ -1,7 +1,7 @@
 //! `environment.json`: the machine, build and command line a run's numbers belong to.
 
+use authbench_report::environment::{Environment, StoreNode};
 use authbench_servers::SchemeKind;
-use serde_json::{Value, json};
 
 use super::ctx::Ctx;
 
@@ -32,70 +32,76 @@ pub const GIT_DIRTY: Option<&str> = option_env!("AUTHBENCH_GIT_DIRTY");
 /// `rustc --version` of the compiler that built this binary.
 pub const RUSTC: Option<&str> = option_env!("AUTHBENCH_RUSTC");
 
-/// Everything but the run-specific fields, which the caller merges in.
-pub fn collect(redis_version: Option<String>) -> Value {
-    json!({
-        "date_utc": humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
-        "cpu_model": cpu_model(),
-        "cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
-        "memory_bytes": mem_total_bytes(),
-        "kernel": read("/proc/sys/kernel/osrelease").map(|s| s.trim().to_owned()),
-        "os": read("/etc/os-release").and_then(|t| t.lines().find_map(|l| l.strip_prefix("PRETTY_NAME=").map(|v| v.trim_matches('"').to_owned()))),
-        "redis_version": redis_version,
-        "build_profile": if cfg!(debug_assertions) { "debug" } else { "release" },
-        "authbench_version": env!("CARGO_PKG_VERSION"),
+/// The machine and the build: everything but the run's plan.
+pub fn collect(redis_version: Option<String>) -> Environment {
+    let date = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
+    Environment {
+        date_utc: Some(date),
+        cpu_model: Some(cpu_model()),
+        cores: Some(std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0) as u64),
+        memory_bytes: mem_total_bytes(),
+        kernel: read("/proc/sys/kernel/osrelease").map(|s| s.trim().to_owned()),
+        os: read("/etc/os-release").and_then(|t| {
+            t.lines().find_map(|l| l.strip_prefix("PRETTY_NAME=").map(|v| v.trim_matches('"').to_owned()))
+        }),
+        redis_version,
+        build_profile: Some(if cfg!(debug_assertions) { "debug" } else { "release" }.into()),
+        authbench_version: Some(env!("CARGO_PKG_VERSION").into()),
         // The build, not the directory the binary runs in (build.rs).
-        "git_commit": GIT_COMMIT,
-        "git_dirty": GIT_DIRTY.map(|d| d == "true"),
-        "rustc": RUSTC,
+        git_commit: GIT_COMMIT.map(str::to_owned),
+        git_dirty: GIT_DIRTY.map(|d| d == "true"),
+        rustc: RUSTC.map(str::to_owned),
         // A --redis-url may carry a password: URLs are recorded with credentials replaced.
-        "command_line": std::env::args()
-            .map(|a| if a.contains("://") { authbench_servers::session::redact_url(&a) } else { a })
-            .collect::<Vec<_>>(),
-    })
+        command_line: Some(
+            std::env::args()
+                .map(|a| if a.contains("://") { authbench_servers::facts::redact_url(&a) } else { a })
+                .collect(),
+        ),
+        ..Environment::default()
+    }
 }
 
 /// The whole `environment.json` of a comparison: [`collect`] plus the plan and scheme orders.
-pub fn describe(ctx: &Ctx, orders: &[Vec<SchemeKind>], redis_version: Option<String>) -> Value {
+pub fn describe(ctx: &Ctx, orders: &[Vec<SchemeKind>], redis_version: Option<String>) -> Environment {
     let plan = &ctx.plan;
-    let mut env = collect(redis_version);
-    let extra = json!({
-        "seed": plan.seed,
-        "quick": plan.quick,
-        "schemes": plan.schemes.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
-        "scheme_order_per_repeat": orders.iter().map(|o| o.iter().map(|s| s.as_str()).collect::<Vec<_>>()).collect::<Vec<_>>(),
-        "repeats": plan.repeat,
-        "stages": plan.stages_text,
-        "think_ms": plan.think.as_millis() as u64,
-        "session_levels": plan.levels,
-        "sweep_rate_rps": plan.rate,
-        "sweep_duration_s": plan.sweep.as_secs_f64(),
-        "steady_vus": plan.steady_vus,
-        "steady_duration_s": plan.steady.as_secs_f64(),
-        "users": plan.users,
-        "login_cost": "argon2id m=64 KiB t=1 p=1 (--fast-login)",
-        "redis": ctx.store.describe(),
-        "replicas": plan.replicas,
-        "workers_per_replica": plan.workers,
-        "cores": super::plan::cores(),
-        "load_balancer": (plan.replicas > 1).then_some("haproxy: mode http, round robin, no stickiness"),
-        "store": if ctx.store.is_cluster() { "cluster" } else { "redis" },
-        "store_nodes": ctx.store.nodes.iter().map(|n| json!({"node": n.name, "primary": n.primary})).collect::<Vec<_>>(),
-        "rate_per_user_rps": plan.rate_per_user,
-        "slo_p99_ms": plan.saturation.slo_p99.as_secs_f64() * 1e3,
-        "utilization": plan.saturation.utilization,
-        "spectrum_rate_rps": plan.saturation.spectrum_rps,
-        "saturation_step_s": plan.saturation.step.as_secs_f64(),
-        "cpu_vs_load_shares": plan.saturation.shares,
+    let names = |schemes: &[SchemeKind]| schemes.iter().map(|s| s.as_str().to_owned()).collect::<Vec<_>>();
+    let machine = collect(redis_version);
+    Environment {
+        seed: Some(plan.seed),
+        quick: Some(plan.quick),
+        schemes: Some(names(&plan.schemes)),
+        scheme_order_per_repeat: Some(orders.iter().map(|o| names(o)).collect()),
+        repeats: Some(plan.repeat),
+        stages: Some(plan.stages_text.clone()),
+        think_ms: Some(plan.think.as_millis() as u64),
+        session_levels: Some(plan.levels.clone()),
+        sweep_rate_rps: Some(plan.rate),
+        sweep_duration_s: Some(plan.sweep.as_secs_f64()),
+        steady_vus: Some(plan.steady_vus),
+        steady_duration_s: Some(plan.steady.as_secs_f64()),
+        users: Some(plan.users),
+        login_cost: Some("argon2id m=64 KiB t=1 p=1 (--fast-login)".into()),
+        redis: Some(ctx.store.describe()),
+        replicas: Some(plan.replicas),
+        workers_per_replica: plan.workers.map(|w| w as u64),
+        cores: Some(super::plan::cores() as u64),
+        load_balancer: (plan.replicas > 1).then(|| "haproxy: mode http, round robin, no stickiness".into()),
+        store: Some(if ctx.store.is_cluster() { "cluster" } else { "redis" }.into()),
+        store_nodes: Some(
+            ctx.store.nodes.iter().map(|n| StoreNode { node: n.name.clone(), primary: n.primary }).collect(),
+        ),
+        rate_per_user_rps: Some(plan.rate_per_user),
+        slo_p99_ms: Some(plan.saturation.slo_p99.as_secs_f64() * 1e3),
+        utilization: Some(plan.saturation.utilization),
+        spectrum_rate_rps: Some(plan.saturation.spectrum_rps),
+        saturation_step_s: Some(plan.saturation.step.as_secs_f64()),
+        cpu_vs_load_shares: Some(plan.saturation.shares.clone()),
         // What the run time section holds the whole run against (it depends on the schemes).
-        "run_budget_s": super::phases::total_budget(plan),
-        "run_budget_basis": super::phases::budget_basis(plan),
-        "date": env["date_utc"].clone(),
-    });
-    if let (Some(e), Some(x)) = (env.as_object_mut(), extra.as_object()) {
-        e.extend(x.clone());
+        run_budget_s: Some(super::schedule::total_budget(plan)),
+        run_budget_basis: Some(super::schedule::budget_basis(plan).into()),
+        date: machine.date_utc.clone(),
+        ..machine
     }
-    env
 }
 
 #[cfg(test)]
@@ -110,7 +116,7 @@ mod tests {
         }
         assert!(RUSTC.is_some_and(|r| r.starts_with("rustc ")), "{RUSTC:?}");
         let env = collect(None);
-        assert_eq!(env["git_commit"].as_str(), GIT_COMMIT);
-        assert_eq!(env["rustc"].as_str(), RUSTC);
+        assert_eq!(env.git_commit.as_deref(), GIT_COMMIT);
+        assert_eq!(env.rustc.as_deref(), RUSTC);
     }
 }

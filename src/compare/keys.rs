@@ -5,8 +5,8 @@
 use std::path::PathBuf;
 
 use anyhow::Result;
-use authbench_servers::cookie::Sealer;
-use authbench_servers::jwt::Codec;
+use authbench_servers::direct::Codec;
+use authbench_servers::direct::Sealer;
 
 /// Keys shared with the server child through `--key-file`, so issued credentials are ones the
 /// server would accept.

@@ -10,17 +10,8 @@ use tokio_util::sync::CancellationToken;
 use super::ctx::Ctx;
 use super::phase::{self, Health, Unit, UnitResult};
 use super::plan::skips_sweep;
+use super::schedule::Phase;
 use crate::harness::replicas::Replicated;
-
-/// The unit's Redis key prefix: the same length for every scheme and repeat. Every stored key
-/// carries it (a session record and its user's index: two keys per logged-in user), so a prefix
-/// that named the scheme made `session-tracked`'s keys 16 bytes per user longer than `session`'s,
-/// and its Redis memory per user came out ~33 B higher for no reason of its own (allocator size
-/// classes round the longer keys up).
-pub fn unit_prefix(run: &str, scheme: SchemeKind, repeat: u32) -> String {
-    let index = SchemeKind::ALL.iter().position(|&s| s == scheme).unwrap_or(0);
-    format!("{run}s{index:02}:r{repeat:03}:")
-}
 
 /// Measure one scheme once: one server through the phases in order. Stops early (with what it
 /// has) when `stop` fires.
@@ -30,12 +21,12 @@ pub async fn unit(
     repeat: u32,
     stop: &CancellationToken,
 ) -> Result<UnitResult> {
-    let prefix = unit_prefix(&ctx.prefix, scheme, repeat);
+    let prefix = ctx.unit_prefix(scheme, repeat);
     let dir = ctx.plan.out.join(file::RUNS).join(file::unit_runs(scheme.as_str(), repeat));
     std::fs::create_dir_all(&dir)?;
-    ctx.progress.phase(scheme, repeat, "start server");
+    ctx.progress.enter(scheme, repeat, Phase::StartServer, None);
     let args = ctx.server_args(scheme, &prefix, None);
-    let server = Replicated::spawn(scheme, &args, ctx.plan.replicas, &dir.join("haproxy"))?;
+    let server = Replicated::spawn(&args, ctx.plan.replicas, &dir.join("haproxy"))?;
     let u = Unit { ctx, scheme, repeat, server: &server, prefix: &prefix, dir, stop };
     let mut r = UnitResult::default();
 
@@ -72,20 +63,4 @@ pub async fn unit(
     server.stop();
     ctx.store.clear_prefix(&prefix).await?;
     Ok(r)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn unit_prefixes_have_one_length_and_differ() {
-        let all: Vec<String> = SchemeKind::ALL
-            .iter()
-            .flat_map(|&s| [1, 3, 42].map(|r| unit_prefix("authbench:cmp:x:", s, r)))
-            .collect();
-        assert!(all.iter().all(|p| p.len() == all[0].len()), "{all:?}");
-        let distinct: std::collections::HashSet<&String> = all.iter().collect();
-        assert_eq!(distinct.len(), all.len());
-    }
 }

@@ -6,35 +6,45 @@
 //! - [`phase`]: the phases, one function each — checks (and the attack battery), warm-up, CPU
 //!   (healthz vs me), ramp, session sweep; revocation once per scheme after the repeats (and the
 //!   JWT variants' memory against logout rate).
-//! - [`sweep`]: the session-scaling sweep — one session per user, uniform lookups, memory at rest.
-//! - [`store`]: the store (`--store redis|cluster`, private or existing) as one typed target.
+//! - [`session_levels`]: the session-scaling sweep's engine — one session per user at each level,
+//!   uniform lookups, memory at rest (the phase that runs it is `phase::sweep`).
+//! - [`state_store`]: where the schemes keep state (`--store redis|cluster`, private or existing),
+//!   as one typed target.
 //! - [`store_probe`]: Redis readings around a sweep level (rehashing, commandstats, MEMORY USAGE).
+//! - [`redis_direct`]: Redis driven directly with a scheme's lookup at a paced rate (its CPU per
+//!   lookup at the capacity answer's Redis utilisation).
 //! - [`preload`]: idle sessions through each scheme's real credential-issuing code.
 //! - [`keys`]: key material shared with the server children and the preloader.
 //! - [`knee`]: deciding the rates of the stepped search for the knee, and judging each step.
 //! - [`rate_step`]: one open-model run at a fixed arrival rate and what it measured ([`rate_step::RateStep`]).
-//! - [`saturation`]: fixed-rate open-model runs: the knee search, the CPU-per-request ladder and
+//! - [`open_model`]: the fixed-rate open-model runs of one unit: the knee search, the CPU ladder and
 //!   the percentile spectrum's run at one rate for every scheme.
-//! - [`phases`]: wall-clock time of every phase against its budget (rows of `phases.csv`, printed).
-//! - [`progress`]: one progress bar over the whole experiment.
+//! - [`schedule`]: the phases ([`schedule::Phase`]: label and budget) and their wall-clock time
+//!   against the budget (rows of `phases.csv`, printed).
+//! - [`progress`]: one progress bar over the whole experiment, or a line per phase when stderr is
+//!   not a terminal.
 //! - `env`: `environment.json`.
+//!
+//! Imports go one way: this file (the run's order) → `measure` (one unit) → `phase::*` → `ctx` →
+//! `progress` → `schedule` → `plan` → the engines: `session_levels` → `preload`, `store_probe` →
+//! `state_store`, `keys`; `open_model` → `rate_step` → `knee`; `redis_direct` stands alone.
 
 pub mod ctx;
 pub mod env;
 pub mod keys;
 pub mod knee;
 pub mod measure;
+pub mod open_model;
 pub mod phase;
-pub mod phases;
 pub mod plan;
 pub mod preload;
 pub mod progress;
 pub mod rate_step;
 pub mod redis_direct;
-pub mod saturation;
-pub mod store;
+pub mod schedule;
+pub mod session_levels;
+pub mod state_store;
 pub mod store_probe;
-pub mod sweep;
 
 use anyhow::{Context, Result, bail};
 use authbench_report::Collected;
@@ -45,7 +55,7 @@ use tokio_util::sync::CancellationToken;
 pub use ctx::Ctx;
 pub use keys::Keys;
 pub use plan::{CompareArgs, Plan};
-use store::Owned;
+use state_store::Owned;
 
 /// Exit codes: 0 done, 1 failed, 2 bad input, 130 interrupted.
 pub fn run(args: CompareArgs) -> i32 {
@@ -137,8 +147,8 @@ async fn run_async(plan: Plan, owned: &Owned, stop: CancellationToken) -> Result
     }
     ctx.progress.clock.close();
     let timed = ctx.progress.clock.finished();
-    ctx.progress.note(&format!("phase timings (wall clock):\n{}", phases::table(plan, &timed)));
-    out.set_phases(phases::rows(plan, &timed));
+    ctx.progress.note(&format!("phase timings (wall clock):\n{}", schedule::table(plan, &timed)));
+    out.set_phases(schedule::rows(plan, &timed));
     let verdict = out.finish(crate::reliability::lost::lost_in_results(&plan.out)?)?;
     if !verdict.not_equivalent.is_empty() {
         bail!("schemes are not equivalent: /api/me differs for {}", verdict.not_equivalent.join(", "));

@@ -1,17 +1,20 @@
-//! `authbench compare` options and the resolved plan (defaults differ for `--quick`).
+//! `authbench compare` options and the resolved plan (defaults differ for `--quick`); [`logout`]
+//! the plan of memory against logout rate.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
-use authbench_loadgen::ramp::Ramp;
+use authbench_loadgen::Ramp;
 use authbench_servers::SchemeKind;
 use authbench_util::parse::{parse_count, parse_duration};
 use clap::Args;
 
-use super::phase::logout_memory::{self, LogoutMemoryPlan};
-use super::saturation::SaturationPlan;
-use super::store::{StoreKind, StorePlan};
+use super::open_model::SaturationPlan;
+use super::state_store::{StoreKind, StorePlan};
+use logout::{LogoutMemoryPlan, keeps_revocation_entries};
+
+pub mod logout;
 
 /// `--schemes`: the schemes named, in order.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -296,7 +299,7 @@ impl Plan {
             );
         }
         let workers = replica_workers(a.replicas, cores())?;
-        if a.replicas > 1 && authbench_servers::haproxy::find_binary().is_none() {
+        if a.replicas > 1 && authbench_procs::haproxy::find_binary().is_none() {
             bail!(
                 "--replicas {} needs haproxy, which is not installed (Debian: `apt-get install haproxy`, \
                  or set AUTHBENCH_HAPROXY to its path)",
@@ -385,7 +388,7 @@ impl Plan {
 
     /// Planned seconds of the revocation phase per scheme.
     pub fn revocation_seconds(&self) -> f64 {
-        self.revocation_ttl.as_secs_f64() + authbench_servers::jwt::LEEWAY_SECS as f64 + 1.0
+        self.revocation_ttl.as_secs_f64() + authbench_servers::facts::JWT_LEEWAY_SECS as f64 + 1.0
     }
 
     pub fn total_seconds(&self) -> f64 {
@@ -394,7 +397,7 @@ impl Plan {
         let unswept = self.schemes.iter().filter(|&&s| skips_sweep(s)).count() as f64;
         n * self.repeat as f64 * self.seconds_per_unit() - unswept * self.repeat as f64 * sweep
             + n * self.revocation_seconds()
-            + self.schemes.iter().filter(|&&s| logout_memory::applies(s)).count() as f64
+            + self.schemes.iter().filter(|&&s| keeps_revocation_entries(s)).count() as f64
                 * self.logout_memory.planned_seconds()
     }
 

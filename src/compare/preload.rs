@@ -7,12 +7,12 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use authbench_contract::credential::BEARER;
-use authbench_loadgen::credentials::CredentialsBuilder;
+use authbench_loadgen::CredentialsBuilder;
 use authbench_servers::SchemeKind;
-use authbench_servers::cookie::Claims;
-use authbench_servers::jwt::TokenType;
-use authbench_servers::jwt_revocable::RevocationStore;
-use authbench_servers::session::SessionStore;
+use authbench_servers::direct::CookieClaims as Claims;
+use authbench_servers::direct::RevocationStore;
+use authbench_servers::direct::SessionStore;
+use authbench_servers::direct::TokenType;
 
 use super::keys::IssueKeys;
 
@@ -57,7 +57,7 @@ pub async fn grow(
     match scheme {
         SchemeKind::Session | SchemeKind::SessionCached | SchemeKind::SessionTracked => {
             let store = stores.session.context("session preload needs the session store")?;
-            let prefix = format!("{}=", authbench_servers::session::COOKIE_NAME);
+            let prefix = format!("{}=", authbench_contract::credential::SESSION_COOKIE);
             let mut starts = (from..to).step_by(BATCH as usize).peekable();
             while starts.peek().is_some() {
                 let wave: Vec<u64> = starts.by_ref().take(IN_FLIGHT).collect();
@@ -73,9 +73,9 @@ pub async fn grow(
         }
         SchemeKind::Cookie => {
             let sealer = keys.cookie.clone();
-            let name = authbench_servers::cookie::COOKIE_NAME;
+            let name = authbench_contract::credential::SEALED_COOKIE;
             let batch = tokio::task::spawn_blocking(move || {
-                let now = authbench_servers::api::now_secs();
+                let now = authbench_servers::facts::now_secs();
                 let prefix = format!("{name}=");
                 let mut out = CredentialsBuilder::new();
                 for uid in from + 1..=to {
@@ -90,7 +90,7 @@ pub async fn grow(
         SchemeKind::Jwt => {
             let codec = keys.jwt.clone();
             let batch = tokio::task::spawn_blocking(move || -> Result<CredentialsBuilder> {
-                let now = authbench_servers::api::now_secs();
+                let now = authbench_servers::facts::now_secs();
                 let prefix = format!("{BEARER} ");
                 let mut out = CredentialsBuilder::new();
                 for uid in from + 1..=to {

@@ -1,24 +1,35 @@
-//! One progress bar over the whole experiment: scheme, repeat, phase and an ETA from the plan.
+//! One progress bar over the whole experiment: scheme, repeat, phase and an ETA from the plan —
+//! or, when there is no terminal to draw it on (stderr redirected to a file or a pipe, or
+//! `--no-progress`), one line per phase, so a person reading the log still sees where the run is.
 
+use std::io::IsTerminal;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use authbench_servers::SchemeKind;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use super::schedule::{Phase, PhaseClock};
+
 pub struct Progress {
     bar: Option<ProgressBar>,
     /// Every phase entered, timed (`phases.csv`).
-    pub clock: super::phases::PhaseClock,
+    pub clock: PhaseClock,
     started: Instant,
     last: Arc<Mutex<String>>,
 }
 
+/// Whether to draw a bar: asked for (no `--no-progress`) and stderr is a terminal. indicatif
+/// hides a bar on anything else, which left a redirected log silent for a whole run.
+pub fn draws_bar(asked: bool, stderr_is_terminal: bool) -> bool {
+    asked && stderr_is_terminal
+}
+
 impl Progress {
-    /// A bar of `planned_seconds` that advances with the clock; hidden when `visible` is false
-    /// (phases are then logged one line each).
-    pub fn new(planned_seconds: f64, visible: bool) -> Progress {
-        let bar = visible.then(|| {
+    /// A bar of `planned_seconds` that advances with the clock when `bar` is asked for and stderr
+    /// is a terminal; otherwise each phase is logged on a line of its own.
+    pub fn new(planned_seconds: f64, bar: bool) -> Progress {
+        let bar = draws_bar(bar, std::io::stderr().is_terminal()).then(|| {
             let bar = ProgressBar::with_draw_target(
                 Some(planned_seconds.ceil() as u64),
                 ProgressDrawTarget::stderr(),
@@ -34,11 +45,16 @@ impl Progress {
         Progress { bar, clock: Default::default(), started: Instant::now(), last: Arc::default() }
     }
 
-    /// Enter a phase; the position follows elapsed time (capped below the end until finish).
-    pub fn phase(&self, scheme: SchemeKind, repeat: u32, phase: &str) {
+    /// Enter `phase` of `scheme`'s `repeat` (0: after the repeats); `detail` names the step within
+    /// it (`16000 req/s`, `100000 sessions`). The bar's position follows elapsed time.
+    pub fn enter(&self, scheme: SchemeKind, repeat: u32, phase: Phase, detail: Option<&str>) {
         self.clock.enter(scheme.as_str(), repeat, phase);
+        let what = match detail {
+            Some(d) => format!("{} {d}", phase.label()),
+            None => phase.label().to_owned(),
+        };
         let msg =
-            if repeat == 0 { format!("{scheme}: {phase}") } else { format!("{scheme} r{repeat}: {phase}") };
+            if repeat == 0 { format!("{scheme}: {what}") } else { format!("{scheme} r{repeat}: {what}") };
         *self.last.lock().expect("progress lock") = msg.clone();
         match &self.bar {
             Some(bar) => {
@@ -62,5 +78,17 @@ impl Progress {
         if let Some(bar) = &self.bar {
             bar.finish_with_message(format!("done in {:.0} s", self.started.elapsed().as_secs_f64()));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_bar_needs_a_terminal_else_lines() {
+        assert!(draws_bar(true, true));
+        assert!(!draws_bar(true, false), "redirected stderr: one line per phase");
+        assert!(!draws_bar(false, true), "--no-progress");
     }
 }

@@ -1,16 +1,17 @@
 //! One open-model run at a fixed arrival rate against a running server, and what it measured
 //! ([`RateStep`]): the unit the knee search, the CPU-vs-load ladder and the spectrum's run are made
-//! of (see [`super::saturation`]). Also the whole machine's CPU from `/proc/stat`, so other
+//! of (see [`super::open_model`]). Also the whole machine's CPU from `/proc/stat`, so other
 //! processes' load shows beside the run's.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
+use authbench_loadgen::LoadConfig;
 use authbench_loadgen::Recorded;
-use authbench_loadgen::config::LoadConfig;
-use authbench_loadgen::ramp::{LoadModel, Ramp};
-use authbench_loadgen::summary::Summary;
+use authbench_loadgen::Summary;
+use authbench_loadgen::{LoadModel, Ramp};
+use authbench_report::run::{self, StepRun};
 use authbench_report::saturation::LoadStepRow;
 use authbench_servers::SchemeKind;
 use tokio_util::sync::CancellationToken;
@@ -30,33 +31,15 @@ pub fn pool_size(rate_rps: f64) -> u64 {
     ((rate_rps * PER_CONNECTION_BUDGET.as_secs_f64()).ceil() as u64).clamp(MIN_POOL, MAX_POOL)
 }
 
-/// What one fixed-rate run measured.
+/// One fixed-rate run: what it was asked, the generator's [`Summary`] of it (every figure is
+/// read from there, through `authbench_report::run`), and how the knee search judged it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RateStep {
     pub offered_rps: f64,
-    /// Successful requests of the main endpoint (`/api/me`, `/healthz` without a scheme) per second.
-    pub achieved_rps: f64,
     pub vus: u64,
-    /// Corrected latency of the main endpoint, µs.
-    pub p50_us: Option<f64>,
-    pub p90_us: Option<f64>,
-    pub p99_us: Option<f64>,
-    pub p999_us: Option<f64>,
-    /// The same p99 timed from the actual send (what an uncorrected tool would say).
-    pub p99_uncorrected_us: Option<f64>,
-    pub errors: u64,
-    /// Arrivals scheduled but never sent before the run ended.
-    pub dropped: u64,
-    pub server_cpu_us_per_req: Option<f64>,
-    /// redis-server CPU per request as measured (INFO); includes Redis's own background work.
-    pub redis_cpu_us_per_req: Option<f64>,
-    /// Busy share of one core over the run, %.
-    pub server_cpu_pct: Option<f64>,
-    pub redis_cpu_pct: Option<f64>,
-    pub generator_cpu_pct: f64,
-    pub generator_lag_ms: f64,
-    /// The generator may have been the bottleneck in at least one second of the run.
-    pub generator_saturated: bool,
+    /// The step's scheduled length (the achieved rate is answers over it).
+    pub planned: Duration,
+    pub summary: Summary,
     /// Which knee limits the run broke (judged against the SLO it was run with).
     pub limits: Limits,
     /// Every process on the machine together (`/proc/stat`), % of one core: what server, Redis
@@ -65,64 +48,54 @@ pub struct RateStep {
 }
 
 impl RateStep {
-    /// `planned` is the step's scheduled length. The achieved rate is answers over that length,
-    /// not over `duration_s`, which also holds the end-of-run wait for users to retire: on a 1-2 s
-    /// step a few tens of ms of that wait pushed a sustained rate below 95% of the offered one.
-    pub fn from_summary(
-        offered_rps: f64,
-        vus: u64,
-        s: &Summary,
-        slo_p99_us: f64,
-        planned: Duration,
-    ) -> RateStep {
-        let main = s.endpoints.get("me").or_else(|| s.endpoints.get("healthz"));
-        let latency = main.and_then(|e| e.latency_us.as_ref());
-        let pct = |f: fn(&authbench_loadgen::summary::Latency) -> u64| latency.map(|l| f(l) as f64);
-        let count = main.map_or(0, |e| e.count);
-        let planned_s = planned.as_secs_f64();
-        let achieved_rps = if planned_s > 0.0 { count as f64 / planned_s } else { 0.0 };
-        let attempts = s.total.count + s.total.errors + s.total.unfinished;
-        let redis_cpu_pct = s
-            .redis
-            .cpu_us_per_req
-            .filter(|_| s.duration_s > 0.0)
-            .map(|us| us * attempts as f64 / s.duration_s / 1e4);
-        let p99_us = pct(|l| l.p99);
-        // Unfinished requests (left unanswered at the end) fail like timeouts, as in error_rate.
-        let errors = s.total.errors + s.total.unfinished;
-        let limits = Limits::judge(&Observed { offered_rps, achieved_rps, p99_us, errors }, slo_p99_us);
-        RateStep {
+    /// Judge the run of `summary` at `offered_rps` against the knee's limits.
+    pub fn new(offered_rps: f64, vus: u64, summary: Summary, slo_p99_us: f64, planned: Duration) -> RateStep {
+        let observed = Observed {
             offered_rps,
-            achieved_rps,
-            vus,
-            p50_us: pct(|l| l.p50),
-            p90_us: pct(|l| l.p90),
-            p99_us,
-            p999_us: pct(|l| l.p999),
-            p99_uncorrected_us: main.and_then(|e| e.uncorrected_latency_us.as_ref()).map(|l| l.p99 as f64),
-            errors,
-            dropped: s.open.as_ref().map_or(0, |o| o.dropped),
-            server_cpu_us_per_req: s.server.cpu_us_per_req,
-            redis_cpu_us_per_req: s.redis.cpu_us_per_req,
-            server_cpu_pct: s.server.cpu_percent,
-            redis_cpu_pct,
-            generator_cpu_pct: s.generator.cpu_percent,
-            generator_lag_ms: s.generator.max_lag_us as f64 / 1000.0,
-            generator_saturated: s.generator.saturated,
-            limits,
-            machine_cpu_pct: None,
-        }
+            achieved_rps: run::achieved_rps(&summary, planned),
+            p99_us: run::main_latency_us(&summary, |l| l.p99),
+            errors: summary.failed(),
+        };
+        let limits = Limits::judge(&observed, slo_p99_us);
+        RateStep { offered_rps, vus, planned, summary, limits, machine_cpu_pct: None }
+    }
+
+    /// Successful requests of the main endpoint (`/api/me`, `/healthz` without a scheme) per second.
+    pub fn achieved_rps(&self) -> f64 {
+        run::achieved_rps(&self.summary, self.planned)
+    }
+
+    /// Corrected p99 of the main endpoint, µs.
+    pub fn p99_us(&self) -> Option<f64> {
+        run::main_latency_us(&self.summary, |l| l.p99)
     }
 
     /// Who used the most CPU during the run: `server`, `Redis` or `generator`, with its % of a core.
     pub fn busiest(&self) -> (&'static str, f64) {
         [
-            ("server", self.server_cpu_pct.unwrap_or(0.0)),
-            ("Redis", self.redis_cpu_pct.unwrap_or(0.0)),
-            ("generator", self.generator_cpu_pct),
+            ("server", self.summary.server.cpu_percent.unwrap_or(0.0)),
+            ("Redis", run::redis_cpu_pct(&self.summary).unwrap_or(0.0)),
+            ("generator", self.summary.generator.cpu_percent),
         ]
         .into_iter()
         .fold(("server", f64::NEG_INFINITY), |best, c| if c.1 > best.1 { c } else { best })
+    }
+
+    /// The `saturation.csv` / `cpu_vs_load.csv` row of this run.
+    pub fn row(&self, scheme: SchemeKind, repeat: u32, step: usize, share: Option<f64>) -> LoadStepRow {
+        let at = StepRun {
+            scheme: scheme.as_str(),
+            repeat,
+            step: step as u32,
+            share,
+            uses_store: scheme.uses_store(),
+            offered_rps: self.offered_rps,
+            vus: self.vus,
+            planned: self.planned,
+            limits: self.limits.label(),
+            machine_cpu_pct: self.machine_cpu_pct,
+        };
+        LoadStepRow::from_run(at, &self.summary)
     }
 }
 
@@ -163,7 +136,7 @@ pub async fn run_rate_recorded(
     }
     let after = machine_cpu();
     tokio::time::sleep(BETWEEN_RUNS).await;
-    let mut step = RateStep::from_summary(rate_rps, vus, &recorded.summary, slo_p99_us, duration);
+    let mut step = RateStep::new(rate_rps, vus, recorded.summary.clone(), slo_p99_us, duration);
     step.machine_cpu_pct = before.zip(after).and_then(|(a, b)| machine_busy_pct(a, b));
     Ok((step, recorded))
 }
@@ -187,41 +160,6 @@ fn machine_busy_pct(a: (u64, u64), b: (u64, u64)) -> Option<f64> {
     let (busy, total) = (b.0.checked_sub(a.0)?, b.1.checked_sub(a.1)?);
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
     (total > 0).then(|| busy as f64 / total as f64 * cores * 100.0)
-}
-
-impl RateStep {
-    /// The `saturation.csv` / `cpu_vs_load.csv` row of this run. Redis CPU is 0 for a scheme that
-    /// does not use Redis (what Redis did meanwhile was its own background work).
-    pub fn row(&self, scheme: SchemeKind, repeat: u32, step: usize, share: Option<f64>) -> LoadStepRow {
-        let redis = |v: Option<f64>| if scheme.uses_store() { v } else { v.map(|_| 0.0) };
-        LoadStepRow {
-            scheme: scheme.to_string(),
-            repeat,
-            step: step as u32,
-            share,
-            offered_rps: self.offered_rps,
-            achieved_rps: self.achieved_rps,
-            vus: self.vus,
-            me_p50_us: self.p50_us,
-            me_p90_us: self.p90_us,
-            me_p99_us: self.p99_us,
-            me_p999_us: self.p999_us,
-            me_p99_uncorrected_us: self.p99_uncorrected_us,
-            errors: self.errors,
-            dropped: self.dropped,
-            server_cpu_us_per_req: self.server_cpu_us_per_req,
-            redis_cpu_us_per_req: redis(self.redis_cpu_us_per_req),
-            server_cpu_pct: self.server_cpu_pct,
-            redis_cpu_pct: redis(self.redis_cpu_pct),
-            generator_cpu_pct: self.generator_cpu_pct,
-            generator_lag_ms: self.generator_lag_ms,
-            generator_saturated: self.generator_saturated,
-            limits: self.limits.label(),
-            knee: false,
-            sustained: false,
-            machine_cpu_pct: self.machine_cpu_pct,
-        }
-    }
 }
 
 #[cfg(test)]

@@ -23,10 +23,10 @@
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use authbench_servers::store_conn::StoreConn;
+use authbench_servers::direct::StoreConn;
 use redis::aio::MultiplexedConnection;
 
-use super::store::Store;
+use super::state_store::Store;
 
 /// How "at rest" was established before memory was read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -120,13 +120,13 @@ impl StoreProbe {
 
     /// CPU, `used_memory` and key count, parsed as the load generator's sampler does, summed over
     /// the data-holding nodes.
-    pub async fn sample(&self) -> Result<authbench_loadgen::sample::RedisSample> {
-        let mut sum: Option<authbench_loadgen::sample::RedisSample> = None;
+    pub async fn sample(&self) -> Result<authbench_loadgen::RedisSample> {
+        let mut sum: Option<authbench_loadgen::RedisSample> = None;
         for text in self.infos("default").await? {
-            let s = authbench_loadgen::sample::parse_info(&text).context("INFO lacks used_memory or CPU")?;
+            let s = authbench_loadgen::parse_info(&text).context("INFO lacks used_memory or CPU")?;
             sum = Some(match sum {
                 None => s,
-                Some(a) => authbench_loadgen::sample::RedisSample {
+                Some(a) => authbench_loadgen::RedisSample {
                     cpu: a.cpu + s.cpu,
                     used_memory: a.used_memory + s.used_memory,
                     keys: a.keys + s.keys,

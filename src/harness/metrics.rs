@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 
 use anyhow::{Context, Result, anyhow};
 use authbench_contract::path;
-use authbench_servers::metrics::CacheReading;
+use authbench_servers::facts::CacheReading;
 
 use super::http;
 

@@ -1,12 +1,12 @@
 //! Redis as the harness uses it: the private `redis-server` process (started and owned by
-//! `authbench_servers::redis_server`, re-exported here), Redis's own view of its work (INFO
+//! `authbench_procs::redis_server`, re-exported here), Redis's own view of its work (INFO
 //! sections read over a separate connection), and deleting a run's keys by prefix.
 
 use std::collections::HashMap;
 
 use anyhow::{Context, Result};
-pub use authbench_servers::redis_server::RedisServer;
-use authbench_servers::redis_server::parse_commandstats;
+pub use authbench_procs::redis_server::RedisServer;
+use authbench_procs::redis_server::parse_commandstats;
 
 /// How long the harness waits for one answer from Redis. redis-rs 1.x gives every connection a
 /// 500 ms response timeout by default; the harness's own commands (`DEBUG HTSTATS` walking a
@@ -48,10 +48,10 @@ impl RedisInfo {
     }
 
     /// CPU, `used_memory` and key count, parsed as the load generator's sampler does.
-    pub async fn sample(&self) -> Result<authbench_loadgen::sample::RedisSample> {
+    pub async fn sample(&self) -> Result<authbench_loadgen::RedisSample> {
         let mut conn = self.conn.clone();
         let text: String = redis::cmd("INFO").query_async(&mut conn).await?;
-        authbench_loadgen::sample::parse_info(&text).context("INFO lacks used_memory or CPU")
+        authbench_loadgen::parse_info(&text).context("INFO lacks used_memory or CPU")
     }
 
     /// `redis_version`.

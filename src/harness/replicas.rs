@@ -1,13 +1,13 @@
 //! A scheme's server as the load generator sees it: one `authbench serve` process, or N replicas
-//! behind a private HAProxy (`servers::haproxy`: generated config, free loopback port, `mode
+//! behind a private HAProxy (`authbench_procs::haproxy`: generated config, free loopback port, `mode
 //! http`, round robin, no stickiness, `maxconn` from the fd limit; stopped on drop).
 
 use std::net::SocketAddr;
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use authbench_servers::SchemeKind;
-use authbench_servers::haproxy::HaProxy;
+use authbench_procs::haproxy::HaProxy;
+use authbench_servers::ServeArgs;
 
 use super::server::ServerProcess;
 
@@ -23,9 +23,8 @@ pub struct Replicated {
 impl Replicated {
     /// `n` servers started with the same `args` (so the same keys and store); with `n > 1` an
     /// HAProxy in front of them, its files in `scratch`.
-    pub fn spawn(scheme: SchemeKind, args: &[String], n: u32, scratch: &Path) -> Result<Replicated> {
-        let replicas =
-            (0..n.max(1)).map(|_| ServerProcess::spawn(scheme, args)).collect::<Result<Vec<_>>>()?;
+    pub fn spawn(args: &ServeArgs, n: u32, scratch: &Path) -> Result<Replicated> {
+        let replicas = (0..n.max(1)).map(|_| ServerProcess::spawn(args)).collect::<Result<Vec<_>>>()?;
         let proxy = if replicas.len() > 1 {
             let backends: Vec<SocketAddr> = replicas.iter().map(|r| r.addr).collect();
             Some(HaProxy::start(&backends, scratch).context("start haproxy in front of the replicas")?)

@@ -6,8 +6,13 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
-use authbench_servers::SchemeKind;
-use authbench_servers::child::{self, Signal};
+use authbench_procs::child::{self, Signal};
+use authbench_servers::{SchemeKind, ServeArgs};
+
+/// The fault scenarios' server: 1,000 users with the cheap password hash, on a free loopback port.
+pub fn small(scheme: SchemeKind) -> ServeArgs {
+    ServeArgs { fast_login: true, users: 1000, ..ServeArgs::new(scheme) }
+}
 
 /// A server child; SIGTERM and reaped on drop.
 pub struct ServerProcess {
@@ -17,17 +22,13 @@ pub struct ServerProcess {
 }
 
 impl ServerProcess {
-    /// Spawn this very binary as `serve <scheme> --addr 127.0.0.1:0 <extra>` and wait for its
+    /// Spawn this very binary as `serve` with `args` ([`ServeArgs::to_argv`]) and wait for its
     /// `listening on http://IP:PORT` line (30 s at most: a million users take a few seconds).
-    pub fn spawn(scheme: SchemeKind, extra: &[String]) -> Result<ServerProcess> {
+    pub fn spawn(args: &ServeArgs) -> Result<ServerProcess> {
+        let scheme = args.scheme;
         let exe = std::env::current_exe().context("locate the authbench binary")?;
         let mut command = Command::new(exe);
-        command
-            .args(["serve", scheme.as_str(), "--addr", "127.0.0.1:0"])
-            .args(extra)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+        command.args(args.to_argv()).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
         // SIGTERM (a graceful stop) if this process dies without stopping it.
         let mut child = child::spawn(command, Signal::TERM)
             .with_context(|| format!("spawn `authbench serve {scheme}`"))?;

@@ -8,9 +8,9 @@
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use authbench_loadgen::output::file as run_file;
-use authbench_loadgen::record::Endpoint;
-use authbench_loadgen::summary::Summary;
+use authbench_loadgen::Endpoint;
+use authbench_loadgen::Summary;
+use authbench_loadgen::run_file;
 use authbench_report::data::file;
 
 use super::LostRow;
@@ -18,7 +18,7 @@ use super::LostRow;
 /// Count successful requests in a HdrHistogram interval log.
 pub fn hlog_count(path: &Path) -> Result<u64> {
     let bytes = std::fs::read(path).with_context(|| format!("read {}", path.display()))?;
-    let h = authbench_loadgen::output::read_hlog(&bytes).with_context(|| path.display().to_string())?;
+    let h = authbench_loadgen::read_hlog(&bytes).with_context(|| path.display().to_string())?;
     Ok(h.len())
 }
 
@@ -27,21 +27,19 @@ pub fn hlog_count(path: &Path) -> Result<u64> {
 pub fn lost_in_run(dir: &Path, run: &str) -> Result<Vec<LostRow>> {
     let summary: Summary = serde_json::from_slice(&std::fs::read(dir.join(run_file::SUMMARY_JSON))?)
         .with_context(|| format!("{}/{}", dir.display(), run_file::SUMMARY_JSON))?;
-    let rows = authbench_loadgen::output::read_timeseries(dir)?;
+    let rows = authbench_loadgen::read_timeseries(dir)?;
     let mut lost_rows = Vec::new();
     // Open model: the arrivals are for /api/me (or /healthz without a scheme).
-    let arrivals_for = if summary.endpoints.contains_key("me") { "me" } else { "healthz" };
-    for (name, e) in &summary.endpoints {
-        let i = Endpoint::ALL
-            .iter()
-            .position(|x| Some(*x) == Endpoint::parse(name))
-            .with_context(|| format!("{}: unknown endpoint `{name}`", dir.display()))?;
-        let hlog = dir.join(run_file::hlog(name));
+    let arrivals_for =
+        if summary.endpoint(Endpoint::Me).is_some() { Endpoint::Me } else { Endpoint::Healthz };
+    for (&endpoint, e) in &summary.endpoints {
+        let i = endpoint as usize;
+        let hlog = dir.join(run_file::hlog(endpoint.as_str()));
         let in_hlog = if hlog.exists() { hlog_count(&hlog)? } else { 0 };
         let errors_timeseries: u64 = rows.iter().map(|r| r.endpoints[i].errors).sum();
         let unfinished_timeseries: u64 = rows.iter().map(|r| r.endpoints[i].unfinished).sum();
         let (dropped_summary, dropped_timeseries, unscheduled) = match &summary.open {
-            Some(o) if name == arrivals_for => {
+            Some(o) if endpoint == arrivals_for => {
                 (o.dropped, rows.iter().map(|r| r.dropped).sum(), o.scheduled.abs_diff(o.started + o.dropped))
             }
             _ => (0, 0, 0),
@@ -53,7 +51,7 @@ pub fn lost_in_run(dir: &Path, run: &str) -> Result<Vec<LostRow>> {
             + unscheduled;
         lost_rows.push(LostRow {
             run: run.to_owned(),
-            endpoint: name.clone(),
+            endpoint: endpoint.as_str().to_owned(),
             measured: e.count,
             in_hlog,
             errors_summary: e.errors,

@@ -9,7 +9,9 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 #[allow(unused_imports)]
-pub use authbench_servers::redis_server::RedisServer;
+pub use authbench_procs::redis_server::RedisServer;
+#[allow(unused_imports)]
+pub use authbench_servers::{SchemeKind, ServeArgs};
 
 pub mod bad_target;
 
@@ -19,7 +21,7 @@ pub const BIN: &str = env!("CARGO_BIN_EXE_authbench");
 /// missing binary is a failure, not a skip.
 pub fn require_redis() {
     assert!(
-        authbench_servers::redis_server::find_binary().is_some(),
+        authbench_procs::redis_server::find_binary().is_some(),
         "redis-server is required (scripts/test.sh installs it: apt-get install redis-server)"
     );
 }
@@ -31,15 +33,18 @@ pub struct Server {
     pub base: String,
 }
 
+/// The tests' server options: `scheme` on a free loopback port, 1,000 users, the cheap password
+/// hash. Change fields with `ServeArgs { redis_url: …, ..serve("session") }`.
+pub fn serve(scheme: &str) -> ServeArgs {
+    let scheme = <SchemeKind as clap::ValueEnum>::from_str(scheme, false).expect("a scheme name");
+    ServeArgs { fast_login: true, users: 1000, ..ServeArgs::new(scheme) }
+}
+
 impl Server {
-    /// `authbench serve <scheme> --addr 127.0.0.1:0 --fast-login --users 1000 <extra...>`.
-    fn command(scheme: &str, extra: &[&str]) -> Command {
+    /// `authbench serve` with `args`, stdout piped.
+    fn command(args: &ServeArgs) -> Command {
         let mut command = Command::new(BIN);
-        command
-            .args(["serve", scheme, "--addr", "127.0.0.1:0", "--fast-login", "--users", "1000"])
-            .args(extra)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped());
+        command.args(args.to_argv()).stdin(Stdio::null()).stdout(Stdio::piped());
         command
     }
 
@@ -57,10 +62,9 @@ impl Server {
         (Server { child, addr, base }, stdout, line)
     }
 
-    /// Start the server with the tests' defaults; its stderr goes to the test's.
-    pub fn spawn(scheme: &str, extra: &[&str]) -> Server {
-        let child =
-            Self::command(scheme, extra).stderr(Stdio::inherit()).spawn().expect("spawn authbench serve");
+    /// Start a server with `args` (usually [`serve`]'s); its stderr goes to the test's.
+    pub fn spawn(args: &ServeArgs) -> Server {
+        let child = Self::command(args).stderr(Stdio::inherit()).spawn().expect("spawn authbench serve");
         Self::listening(child).0
     }
 
@@ -86,7 +90,7 @@ impl Server {
 
     /// Send SIGTERM and wait for a clean exit; returns the exit status.
     pub fn terminate(mut self) -> std::process::ExitStatus {
-        let _ = authbench_servers::child::signal(self.child.id(), authbench_servers::child::Signal::TERM);
+        let _ = authbench_procs::child::signal(self.child.id(), authbench_procs::child::Signal::TERM);
         let status = self.child.wait().expect("wait for server");
         std::mem::forget(self);
         status
@@ -269,12 +273,8 @@ impl Server {
     /// Like [`Server::spawn`], but stdout (after the listening line, which is kept too) and stderr
     /// are captured for inspection instead of inherited. Returns the server, the capture, and the
     /// threads that finish once the child has exited.
-    pub fn spawn_captured(
-        scheme: &str,
-        extra: &[&str],
-    ) -> (Server, Captured, Vec<std::thread::JoinHandle<()>>) {
-        let mut child =
-            Self::command(scheme, extra).stderr(Stdio::piped()).spawn().expect("spawn authbench serve");
+    pub fn spawn_captured(args: &ServeArgs) -> (Server, Captured, Vec<std::thread::JoinHandle<()>>) {
+        let mut child = Self::command(args).stderr(Stdio::piped()).spawn().expect("spawn authbench serve");
         let captured = Captured::default();
         // Drain stderr before waiting for the listening line, so start-up output can never block.
         let stderr = captured.drain(child.stderr.take().expect("stderr piped"));

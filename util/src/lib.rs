@@ -8,6 +8,8 @@
 //! - [`signal`]: the future that resolves on SIGINT or SIGTERM.
 //! - [`process`]: exit codes, the one `authbench: error:` line, the tokio runtime and the Ctrl-C
 //!   that cancels a run, shared by every subcommand.
+//!
+//! Imports go one way: `process` → `signal`; the others stand alone.
 
 pub mod affinity;
 pub mod parse;

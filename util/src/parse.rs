@@ -9,6 +9,11 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
         .map_err(|e| format!("`{s}` is not a duration like 500ms, 30s, 15m, 7d ({e})"))
 }
 
+/// The inverse of [`parse_duration`]: "15m", "1s 500ms"; parses back to the same duration.
+pub fn format_duration(d: Duration) -> String {
+    humantime::format_duration(d).to_string()
+}
+
 /// Parse "100000", "100k", "1m" (million) into a count.
 pub fn parse_count(s: &str) -> Result<u64, String> {
     let t = s.trim().to_ascii_lowercase().replace('_', "");
@@ -42,6 +47,9 @@ mod tests {
     fn durations_parse_and_explain_errors() {
         assert_eq!(parse_duration("15m").unwrap(), Duration::from_secs(900));
         assert_eq!(parse_duration("500ms").unwrap(), Duration::from_millis(500));
+        for d in [Duration::ZERO, Duration::from_millis(1500), Duration::from_secs(7 * 86400 + 1)] {
+            assert_eq!(parse_duration(&format_duration(d)).unwrap(), d);
+        }
         let err = parse_duration("soon").unwrap_err();
         assert!(err.contains("500ms"), "{err}");
     }

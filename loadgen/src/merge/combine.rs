@@ -14,12 +14,13 @@ use std::collections::BTreeMap;
 
 use hdrhistogram::Histogram;
 
-use crate::agent::{AgentResult, Definition};
+use crate::agent::Definition;
 use crate::hlog::Series;
 use crate::output::{EndpointRow, Row};
 use crate::record::{Endpoint, new_histogram};
 use crate::summary::{
-    EndpointSummary, GeneratorCost, Latency, OpenStarts, RedisCost, ServerCost, Summary, Total, error_rate,
+    AgentResult, EndpointSummary, GeneratorCost, Latency, OpenStarts, RedisCost, ServerCost, Summary, Total,
+    error_rate,
 };
 use crate::threshold::Threshold;
 
@@ -179,13 +180,12 @@ pub fn summary(agents: &[AgentFolder], test: &Definition, t0: f64) -> Summary {
     let duration_s = end - t0;
     let names: Vec<Endpoint> = Endpoint::ALL
         .into_iter()
-        .filter(|e| agents.iter().any(|a| a.summary.endpoints.contains_key(e.as_str())))
+        .filter(|e| agents.iter().any(|a| a.summary.endpoints.contains_key(e)))
         .collect();
     let mut all = new_histogram();
     let mut endpoints = BTreeMap::new();
     for e in &names {
-        let parts: Vec<&EndpointSummary> =
-            agents.iter().filter_map(|a| a.summary.endpoints.get(e.as_str())).collect();
+        let parts: Vec<&EndpointSummary> = agents.iter().filter_map(|a| a.summary.endpoints.get(e)).collect();
         let mut latency = new_histogram();
         let mut uncorrected = new_histogram();
         for a in agents {
@@ -218,7 +218,7 @@ pub fn summary(agents: &[AgentFolder], test: &Definition, t0: f64) -> Summary {
             m
         };
         endpoints.insert(
-            e.as_str().to_owned(),
+            *e,
             EndpointSummary {
                 count,
                 errors,

@@ -43,9 +43,8 @@ impl AgentFolder {
         let rows = read_timeseries(dir)?;
         let open = summary.open.is_some();
         let mut hlogs = Vec::new();
-        for (name, e) in &summary.endpoints {
-            let endpoint = Endpoint::parse(name)
-                .ok_or_else(|| bad(dir, "summary.json", format!("unknown endpoint `{name}`")))?;
+        for (&endpoint, e) in &summary.endpoints {
+            let name = endpoint.as_str();
             let series: &[Series] =
                 if open { &[Series::Latency, Series::Uncorrected] } else { &[Series::Latency] };
             for &s in series {

@@ -1,10 +1,11 @@
 //! The checks table and the appendices (every summary figure, the environment).
 
-use super::NOT_MEASURED;
+use super::format::NOT_MEASURED;
 use super::format::{summary_ci, summary_value};
 use crate::analysis::Analysis;
 use crate::data::SummaryRow;
 use crate::doc::Document;
+use crate::environment::Environment;
 
 pub(super) fn checks_section(d: &mut Document, a: &Analysis<'_>) {
     d.h(2, "Checks");
@@ -54,14 +55,16 @@ pub(super) fn appendix(d: &mut Document, a: &Analysis<'_>) {
         );
     }
     d.h(2, "Appendix: environment");
-    if a.results.environment.is_empty() {
+    let env = &a.results.environment;
+    if *env == Environment::default() {
         d.p(NOT_MEASURED);
     } else {
+        let json = env.to_json();
         d.table(
             vec!["key".into(), "value".into()],
-            a.results
-                .environment
-                .iter()
+            json.as_object()
+                .into_iter()
+                .flatten()
                 .map(|(k, v)| {
                     let v = match v {
                         serde_json::Value::String(s) => s.clone(),

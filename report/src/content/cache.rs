@@ -141,7 +141,8 @@ fn tracking(levels: &BTreeMap<u64, Vec<&SessionsRow>>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::data::{Results, SummaryRow};
+    use crate::data::SummaryRow;
+    use crate::results::Results;
 
     fn row(repeat: u32, sessions: u64, entries: u64, tracking: u64) -> SessionsRow {
         SessionsRow {

@@ -1,6 +1,6 @@
 //! The explainer's claims, each checked against the measurements.
 
-use super::NOT_MEASURED;
+use super::format::NOT_MEASURED;
 use super::format::{differs, join_or, mean_ci_us, metric_text, revocation_text};
 use crate::analysis::{Analysis, SchemeSessions};
 use crate::data::CheckCategory;

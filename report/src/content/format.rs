@@ -8,6 +8,9 @@ use crate::plot::spread::{Domain, Estimate};
 use crate::stats::MeanCi;
 use crate::units;
 
+/// What a section says when the run has no figure for it.
+pub const NOT_MEASURED: &str = "Not measured in this run.";
+
 /// A summary value in its unit, with the CI half width when there is one: "1.11 ms ± 128 µs",
 /// "1.62M requests ± 48.7k"; a per-session slope inside its own noise reads "≈ 0 B/session".
 pub(super) fn summary_value(row: &SummaryRow) -> String {

@@ -6,14 +6,14 @@ use crate::doc::Document;
 pub(super) fn header(d: &mut Document, a: &Analysis<'_>) {
     let r = a.results;
     let mut facts = Vec::new();
-    let date = r.env_str("date").or_else(|| r.env_str("date_utc"));
+    let date = r.environment.date.clone().or_else(|| r.environment.date_utc.clone());
     facts.push(format!("Run date: {}", date.unwrap_or_else(|| "not recorded".into())));
     let machine: Vec<String> = [
-        r.env_str("cpu_model"),
-        r.env_str("cores").map(|c| format!("{c} cores")),
-        r.env_str("kernel").map(|k| format!("Linux {k}")),
-        r.env_str("redis_version").map(|v| format!("Redis {v}")),
-        r.env_str("build_profile").map(|b| format!("{b} build")),
+        r.environment.cpu_model.clone(),
+        r.environment.cores.map(|c| format!("{c} cores")),
+        r.environment.kernel.clone().map(|k| format!("Linux {k}")),
+        r.environment.redis_version.clone().map(|v| format!("Redis {v}")),
+        r.environment.build_profile.clone().map(|b| format!("{b} build")),
     ]
     .into_iter()
     .flatten()
@@ -21,10 +21,10 @@ pub(super) fn header(d: &mut Document, a: &Analysis<'_>) {
     if !machine.is_empty() {
         facts.push(format!("machine: {}", machine.join(", ")));
     }
-    if let Some(c) = r.env_str("git_commit") {
+    if let Some(c) = r.environment.git_commit.clone() {
         facts.push(format!("git commit `{c}`"));
     }
-    let quick = r.environment.get("quick").and_then(|v| v.as_bool()).unwrap_or(false);
+    let quick = r.environment.quick.unwrap_or(false);
     facts.push(if quick {
         "**quick run**: short stages and few repeats; treat the figures as indicative".into()
     } else {

@@ -2,7 +2,7 @@
 //! open-model stepped search, who was busiest at the knee, throughput and latency against the
 //! offered rate past the knee, and CPU per request against load (saturation.csv, cpu_vs_load.csv).
 
-use super::NOT_MEASURED;
+use super::format::NOT_MEASURED;
 use super::format::metric_text;
 use crate::analysis::Analysis;
 use crate::doc::Document;
@@ -14,16 +14,16 @@ use crate::units;
 
 pub(super) fn load_section(d: &mut Document, a: &Analysis<'_>, plots: &[Rendered]) {
     d.h(2, "Saturation and load");
-    let loads = SchemeLoad::all(a.results, &a.schemes);
+    let loads = SchemeLoad::all(&a.results.saturation, &a.results.cpu_vs_load, &a.schemes);
     if loads.iter().all(|l| l.steps.is_empty()) {
         d.p(NOT_MEASURED);
         return;
     }
-    let env = |k: &str| a.results.env_f64(k);
-    let slo = env("slo_p99_ms")
-        .map_or("the SLO".to_string(), |ms| format!("{} (`--slo-p99`)", units::us(ms * 1e3)));
-    let step = env("saturation_step_s")
-        .map_or("a few seconds".into(), |s| format!("{} per step", units::seconds(s)));
+    let env = &a.results.environment;
+    let slo =
+        env.slo_p99_ms.map_or("the SLO".to_string(), |ms| format!("{} (`--slo-p99`)", units::us(ms * 1e3)));
+    let step =
+        env.saturation_step_s.map_or("a few seconds".into(), |s| format!("{} per step", units::seconds(s)));
     d.p(format!(
         "**Maximum sustainable throughput**, found by a stepped search in the open model: `/api/me` is sent at \
          a fixed arrival rate for {step} (latency timed from each request's intended send, so a \
@@ -131,7 +131,7 @@ fn knee_row(a: &Analysis<'_>, l: &SchemeLoad<'_>) -> Vec<String> {
 
 /// Server, Redis and generator share the cores: say so, with the figures at the knee.
 fn shared_cores_text(a: &Analysis<'_>, loads: &[SchemeLoad<'_>]) -> String {
-    let cores = a.results.env_f64("cores").unwrap_or(0.0);
+    let cores = a.results.environment.cores.map(|c| c as f64).unwrap_or(0.0);
     let capacity = if cores > 0.0 { format!("{:.0}%", cores * 100.0) } else { "all cores".into() };
     let mut parts = Vec::new();
     let mut others = Vec::new();
@@ -204,7 +204,7 @@ fn meaning_latency(a: &Analysis<'_>, loads: &[SchemeLoad<'_>]) -> Option<String>
             ))
         })
         .collect();
-    let slo = a.results.env_f64("slo_p99_ms")?;
+    let slo = a.results.environment.slo_p99_ms?;
     (!at.is_empty()).then(|| {
         format!(
             "Latency is timed from the intended send (coordinated-omission corrected), so once arrivals outpace \
@@ -241,7 +241,7 @@ fn meaning_cpu(a: &Analysis<'_>, loads: &[SchemeLoad<'_>]) -> Option<String> {
     if parts.is_empty() {
         return None;
     }
-    let util = a.results.env_f64("utilization");
+    let util = a.results.environment.utilization;
     Some(format!(
         "A server at partial load spends more CPU per request than a saturated one (idle wake-ups, smaller \
          batches per system call): {}. The capacity projection uses the figure at {} of the maximum \

@@ -37,8 +37,6 @@ use runtime::run_time_section;
 use store::store_section;
 use table::comparison_table;
 
-const NOT_MEASURED: &str = "Not measured in this run.";
-
 /// Build the whole report.
 pub fn build(a: &Analysis<'_>, plots: &[Rendered]) -> Document {
     let mut d = Document::new("authbench: encrypted cookie vs Redis session vs JWT");

@@ -1,7 +1,7 @@
 //! The plots section: each chart with its "what this means" and the tables beside it.
 
-use super::NOT_MEASURED;
 use super::claims::{claim_revocation, extremes, lookup_vs_sessions_text};
+use super::format::NOT_MEASURED;
 use super::format::{mean_ci_us, metric_text};
 use super::revocation_memory;
 use crate::analysis::Analysis;
@@ -10,7 +10,7 @@ use crate::doc::Document;
 use crate::metric::Metric;
 use crate::plot::Rendered;
 use crate::stats::MeanCi;
-use crate::{revocation, units};
+use crate::{revocation_window, units};
 
 pub(super) fn plots_section(d: &mut Document, a: &Analysis<'_>, plots: &[Rendered]) {
     d.h(2, "Plots");
@@ -106,8 +106,8 @@ fn revocation_table(d: &mut Document, a: &Analysis<'_>) {
                 r.action.replace('_', "-"),
                 w.text(),
                 format!("{} of {}", w.rejected, w.n),
-                revocation::made_of(&r),
-                revocation::at_default_ttl(&r),
+                revocation_window::made_of(&r),
+                revocation_window::at_default_ttl(&r),
                 r.note.clone(),
             ]);
         }
@@ -180,15 +180,16 @@ fn meaning_throughput(a: &Analysis<'_>) -> Option<String> {
         return None;
     }
     let users = a.ramp.iter().flat_map(|r| r.levels.iter().map(|l| l.active_vus)).max().unwrap_or(0);
-    let pace = a.results.env_f64("think_ms").filter(|t| *t > 0.0).map_or(String::new(), |t| {
-        format!(
-            " With {} users each thinking {} between requests, the ramp can offer at most about {} req/s \
+    let pace =
+        a.results.environment.think_ms.map(|t| t as f64).filter(|t| *t > 0.0).map_or(String::new(), |t| {
+            format!(
+                " With {} users each thinking {} between requests, the ramp can offer at most about {} req/s \
              (users ÷ think time), whatever the server could do.",
-            units::count(users as f64),
-            units::seconds(t / 1e3),
-            units::count(users as f64 / (t / 1e3))
-        )
-    });
+                units::count(users as f64),
+                units::seconds(t / 1e3),
+                units::count(users as f64 / (t / 1e3))
+            )
+        });
     Some(format!(
         "Highest per-second throughput in the virtual-user ramp: {}. This is a closed model with realistic \
          think time: each user waits for its answer, then thinks, so throughput follows the number of users \
@@ -302,7 +303,7 @@ fn meaning_spectrum(a: &Analysis<'_>) -> Option<String> {
     if parts.is_empty() {
         return None;
     }
-    let source = a.results.env_f64("spectrum_rate_rps").map_or(String::new(), |r| {
+    let source = a.results.environment.spectrum_rate_rps.map_or(String::new(), |r| {
         format!(
             " Every scheme was measured at the same arrival rate, {} req/s of /api/me in the open model \
              (latency from the intended send, coordinated-omission corrected), all repeats' histograms merged, \
@@ -376,7 +377,14 @@ fn meaning_revocation(a: &Analysis<'_>) -> Option<String> {
         .iter()
         .filter_map(|s| a.revocation_summary(s, "logout").map(|(r, _)| r).filter(|r| !r.rejected))
         .filter(|r| r.ttl_s.is_some())
-        .map(|r| format!("{}: {}, {}", r.scheme, revocation::made_of(&r), revocation::at_default_ttl(&r)))
+        .map(|r| {
+            format!(
+                "{}: {}, {}",
+                r.scheme,
+                revocation_window::made_of(&r),
+                revocation_window::at_default_ttl(&r)
+            )
+        })
         .collect();
     let makeup = if parts.is_empty() {
         String::new()

@@ -1,6 +1,6 @@
 //! The capacity projection section: cores, Redis memory and shards for 1M/10M/100M users.
 
-use super::NOT_MEASURED;
+use super::format::NOT_MEASURED;
 use crate::analysis::Analysis;
 use crate::capacity::{self, Assumptions};
 use crate::doc::Document;

@@ -8,13 +8,13 @@ use crate::units;
 
 pub(super) fn replicas_section(d: &mut Document, a: &Analysis<'_>) {
     let r = a.results;
-    let replicas = r.env_f64("replicas").unwrap_or(1.0);
+    let replicas = r.environment.replicas.map_or(1.0, f64::from);
     if replicas <= 1.0 {
         return;
     }
     d.h(2, "Replicas");
-    let workers = r.env_str("workers_per_replica").unwrap_or_else(|| "?".into());
-    let cores = r.env_str("cores").unwrap_or_else(|| "?".into());
+    let workers = r.environment.workers_per_replica.map_or_else(|| "?".into(), |w| w.to_string());
+    let cores = r.environment.cores.map_or_else(|| "?".into(), |c| c.to_string());
     d.p(format!(
         "Each scheme ran as {replicas} server processes behind HAProxy (mode http, round robin, no \
          stickiness: one client connection's requests are spread over the replicas), each capped to \

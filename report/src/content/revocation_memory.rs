@@ -5,7 +5,7 @@
 
 use crate::analysis::Analysis;
 use crate::doc::Document;
-use crate::revocation_memory::{RevocationMemoryRow, lifetime, rate};
+use crate::revocation_entries::{RevocationMemoryRow, lifetime, rate};
 use crate::units;
 
 /// "at 250 logouts/s, Redis holds ≈ 12.3 GiB": the projection of a row, if it has one.

@@ -25,13 +25,12 @@ pub(super) fn run_time_section(d: &mut Document, a: &Analysis<'_>) {
     }
     let total: f64 = phases.iter().map(|p| p.seconds).sum();
     let env = &a.results.environment;
-    let quick = env.get("quick").and_then(|v| v.as_bool()).unwrap_or(false);
+    let quick = env.quick.unwrap_or(false);
     // Results written before compare recorded its budget: the three-scheme budgets it had then.
-    let cap = env.get("run_budget_s").and_then(|v| v.as_f64()).unwrap_or(if quick { 120.0 } else { 1200.0 });
-    let basis =
-        env.get("run_budget_basis").and_then(|v| v.as_str()).map(str::to_owned).unwrap_or_else(|| {
-            if quick { "`--quick`" } else { "the default comparison of three schemes" }.to_owned()
-        });
+    let cap = env.run_budget_s.unwrap_or(if quick { 120.0 } else { 1200.0 });
+    let basis = env.run_budget_basis.clone().unwrap_or_else(|| {
+        if quick { "`--quick`" } else { "the default comparison of three schemes" }.to_owned()
+    });
     d.p(format!(
         "Wall-clock time of every phase, summed over schemes and repeats (`phases.csv`), against the budget the \
          plan gives it. The whole run took {} against a budget of {} ({}).",

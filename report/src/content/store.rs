@@ -10,14 +10,14 @@ use crate::units;
 
 pub(super) fn store_section(d: &mut Document, a: &Analysis<'_>) {
     let r = a.results;
-    let cluster = r.env_str("store").as_deref() == Some("cluster");
+    let cluster = r.environment.store.as_deref() == Some("cluster");
     if !cluster {
         // One Redis: the comparison table and the sweep already say all there is.
         return;
     }
     d.h(2, "Session store");
-    let described = r.env_str("redis").unwrap_or_else(|| "not recorded".into());
-    let nodes = r.environment.get("store_nodes").and_then(|v| v.as_array()).map_or(0, Vec::len);
+    let described = r.environment.redis.clone().unwrap_or_else(|| "not recorded".into());
+    let nodes = r.environment.store_nodes.as_ref().map_or(0, Vec::len);
     d.p(format!(
         "Store: {described}. Redis CPU per request is summed over {} (replicas included: replication is \
          work the store does); command counts, `used_memory` and keys over the data-holding node{}. \
@@ -46,7 +46,7 @@ pub(super) fn store_section(d: &mut Document, a: &Analysis<'_>) {
                 "; Redis CPU {} per request at the largest sweep level (at its fixed arrival rate{}: the \
                  nodes' own background work — cluster bus, replication — is in it, and weighs more the lower the rate)",
                 units::us(c),
-                r.env_f64("sweep_rate_rps").map_or(String::new(), |x| format!(" of {} req/s", units::count(x)))
+                r.environment.sweep_rate_rps.map_or(String::new(), |x| format!(" of {} req/s", units::count(x)))
             ))
         ));
     }

@@ -1,6 +1,6 @@
 //! The explainer's comparison table, every cell a measured figure or a tested check.
 
-use super::NOT_MEASURED;
+use super::format::NOT_MEASURED;
 use super::format::{checks_cell, join_or, mean_ci_us, metric_text, revocation_text};
 use crate::analysis::Analysis;
 use crate::capacity;

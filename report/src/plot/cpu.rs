@@ -1,9 +1,9 @@
 //! CPU per request: server + redis-server (+ HAProxy in front of replicas), stacked, against the
 //! `/healthz` baseline (summary.csv).
 
+use super::chart::{Chart, DrawResult, PROXY_COLOR, REDIS_COLOR, SERVER_COLOR};
 use super::spread::{Domain, Estimate, draw_whiskers, interval_note};
 use super::style::{category_label, centered, draw_legend, frame, label_font, max_of};
-use super::{Chart, DrawResult, PROXY_COLOR, REDIS_COLOR, SERVER_COLOR};
 use crate::analysis::Analysis;
 use crate::metric::Metric;
 use crate::units;

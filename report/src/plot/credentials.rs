@@ -1,8 +1,8 @@
 //! Bytes of the credential and of the whole request, per scheme (credentials.csv).
 
+use super::chart::{Chart, DrawResult, scheme_color};
 use super::spread::{Domain, Estimate};
 use super::style::{category_label, centered, draw_legend, frame, label_font, max_of};
-use super::{Chart, DrawResult, scheme_color};
 use crate::analysis::Analysis;
 use crate::metric::Metric;
 use crate::units;

@@ -2,9 +2,9 @@
 //! its CI across repeats) against the revocation window after logout (log scale), labelled with
 //! the store bytes per logged-in user. Which design buys which property, at what cost.
 
+use super::chart::{Chart, DrawResult, scheme_color};
 use super::spread::{Domain, Estimate, interval_note};
 use super::style::{frame, label_font, max_of};
-use super::{Chart, DrawResult, scheme_color};
 use crate::analysis::Analysis;
 use crate::metric::Metric;
 use crate::units;

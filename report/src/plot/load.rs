@@ -5,8 +5,8 @@
 //! so the spread shows as the lines' scatter); CPU per request has the same shares in every
 //! repeat and is drawn as the mean with 95% CI whiskers.
 
+use super::chart::{Chart, DrawResult, scheme_color};
 use super::style::{draw_legend, frame, label_font, log_bounds, log_ticks, max_of};
-use super::{Chart, DrawResult, scheme_color};
 use crate::analysis::Analysis;
 use crate::saturation::{LoadStepRow, SchemeLoad};
 use crate::units;
@@ -24,7 +24,7 @@ struct Runs {
 }
 
 fn runs(a: &Analysis<'_>, value: fn(&LoadStepRow) -> Option<f64>) -> Vec<Runs> {
-    SchemeLoad::all(a.results, &a.schemes)
+    SchemeLoad::all(&a.results.saturation, &a.results.cpu_vs_load, &a.schemes)
         .into_iter()
         .enumerate()
         .filter_map(|(i, l)| {
@@ -139,7 +139,7 @@ pub struct LatencyVsLoad {
 impl LatencyVsLoad {
     pub fn new(a: &Analysis<'_>) -> Option<Self> {
         let series = runs(a, |x| x.me_p99_us);
-        let slo_us = a.results.env_f64("slo_p99_ms").map(|ms| ms * 1e3);
+        let slo_us = a.results.environment.slo_p99_ms.map(|ms| ms * 1e3);
         (!series.is_empty()).then_some(LatencyVsLoad { series, slo_us })
     }
 }
@@ -200,7 +200,7 @@ pub struct CpuVsLoad {
 
 impl CpuVsLoad {
     pub fn new(a: &Analysis<'_>) -> Option<Self> {
-        let loads = SchemeLoad::all(a.results, &a.schemes);
+        let loads = SchemeLoad::all(&a.results.saturation, &a.results.cpu_vs_load, &a.schemes);
         let mut single = true;
         let lines: Vec<CpuLine> = loads
             .iter()

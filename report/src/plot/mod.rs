@@ -8,9 +8,10 @@
 //! [`revocation_memory`] (the JWT variants' Redis memory against logout rate),
 //! [`timeline`] (one `authbench load` run over time), [`design`] (CPU per request against
 //! revocation window, a point per scheme);
-//! [`style`] and [`series`] hold what they share; [`spread`] draws the spread across repeats
+//! [`chart`], [`style`] and [`series`] hold what they share; [`spread`] draws the spread across repeats
 //! (CI bands and whiskers) and words the footnote that says what it is, or that there is none.
 
+mod chart;
 mod cpu;
 mod credentials;
 mod design;
@@ -25,6 +26,7 @@ mod style;
 mod timeline;
 mod users;
 
+pub use chart::{Chart, Rendered, RenderedPlot, register_font, scheme_color};
 pub use cpu::CpuPerRequest;
 pub use credentials::CredentialBytes;
 pub use design::DesignSpace;
@@ -36,48 +38,13 @@ pub use spectrum::Spectrum;
 pub use timeline::{TimeLine, Timeline};
 pub use users::{LatencyVsUsers, ThroughputVsUsers};
 
+use chart::{DrawResult, SIZE};
+
 use crate::analysis::Analysis;
-use crate::{Error, RenderedPlot};
+use crate::error::Error;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::path::Path;
-use std::sync::Once;
-
-const SIZE: (u32, u32) = (1100, 640);
-const FONT: &str = "sans-serif";
-static DEJAVU_SANS: &[u8] = include_bytes!("../fonts/DejaVuSans.ttf");
-
-/// Register the embedded font under the family name plotters uses by default.
-pub fn register_font() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        for style in [FontStyle::Normal, FontStyle::Bold] {
-            let ok = plotters::style::register_font(FONT, style, DEJAVU_SANS).is_ok();
-            debug_assert!(ok, "embedded DejaVu Sans must parse");
-        }
-    });
-}
-
-/// A chart and its SVG text (inlined into report.html).
-#[derive(Debug, Clone)]
-pub struct Rendered {
-    pub plot: RenderedPlot,
-    pub svg_text: String,
-}
-
-type DrawResult<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
-
-/// A chart that can draw itself on any plotters backend.
-pub trait Chart {
-    fn name(&self) -> &'static str;
-    fn title(&self) -> String;
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB>;
-    /// A footnote under the chart: what its whiskers or bands are ([`spread::interval_note`]),
-    /// that one repeat has no interval, or why a figure has no spread. Empty: no footnote.
-    fn note(&self) -> String {
-        String::new()
-    }
-}
 
 /// Height of the footnote strip under a chart that has one.
 const NOTE_HEIGHT: u32 = 30;
@@ -164,22 +131,3 @@ pub fn render<C: Chart>(chart: &C, dir: &Path) -> Result<Rendered, Error> {
     std::fs::write(&svg, &svg_text).map_err(|source| Error::Io { path: svg.clone(), source })?;
     Ok(Rendered { plot: RenderedPlot { name: name.to_string(), title: chart.title(), png, svg }, svg_text })
 }
-
-/// Colour of a scheme, stable across charts.
-pub fn scheme_color(scheme: &str, index: usize) -> RGBColor {
-    match scheme {
-        "cookie" => RGBColor(31, 119, 180),
-        "session" => RGBColor(214, 39, 40),
-        "jwt" => RGBColor(44, 160, 44),
-        _ => {
-            [RGBColor(148, 103, 189), RGBColor(140, 86, 75), RGBColor(227, 119, 194), RGBColor(127, 127, 127)]
-                [index % 4]
-        }
-    }
-}
-
-const SERVER_COLOR: RGBColor = RGBColor(70, 110, 170);
-const REDIS_COLOR: RGBColor = RGBColor(220, 90, 60);
-const PROXY_COLOR: RGBColor = RGBColor(120, 170, 90);
-const GOOD: RGBColor = RGBColor(60, 160, 90);
-const BAD: RGBColor = RGBColor(200, 70, 60);

@@ -2,11 +2,11 @@
 //! is made of (the rest of the test TTL, the verifier's leeway) and, outlined, what it would be
 //! at the default TTL.
 
+use super::chart::{BAD, Chart, DrawResult, GOOD};
 use super::style::{category_label, centered, draw_legend, frame, label_font, max_of};
-use super::{BAD, Chart, DrawResult, GOOD};
 use crate::analysis::Analysis;
 use crate::data::RevocationRow;
-use crate::revocation::{Makeup, Window};
+use crate::revocation_window::{Makeup, Window};
 use crate::units;
 use plotters::coord::Shift;
 use plotters::prelude::*;

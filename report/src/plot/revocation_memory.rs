@@ -3,10 +3,10 @@
 //! over to the default lifetimes (dashed line, projected). Both scale linearly with the rate;
 //! the gap between them is the ratio of the lifetimes.
 
+use super::chart::{Chart, DrawResult, scheme_color};
 use super::style::{draw_legend, frame, label_font, log_bounds, log_ticks};
-use super::{Chart, DrawResult, scheme_color};
 use crate::analysis::Analysis;
-use crate::revocation_memory::lifetime;
+use crate::revocation_entries::lifetime;
 use crate::units;
 use plotters::coord::Shift;
 use plotters::element::DashedPathElement;

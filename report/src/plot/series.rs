@@ -1,7 +1,7 @@
 //! Per-scheme series and how they are drawn: p50/p99 curves, single lines, memory points. Every
 //! point is an [`Estimate`] (mean across repeats with its CI), so every series draws its spread.
 
-use super::DrawResult;
+use super::chart::DrawResult;
 use super::spread::{Estimate, draw_band, draw_whiskers};
 use plotters::element::DashedPathElement;
 use plotters::prelude::*;

@@ -1,11 +1,11 @@
 //! The session-scaling sweep: latency and memory against stored sessions (sessions.csv).
 
+use super::chart::{Chart, DrawResult, scheme_color};
 use super::series::{Curves, MemorySeries, Spread, dodge, draw_curves, draw_spread, means};
 use super::spread::{Domain, Estimate, interval_note};
 use super::style::{
     caption_font, category_label, draw_legend, frame, label_font, log_bounds, log_ticks, max_of,
 };
-use super::{Chart, DrawResult, scheme_color};
 use crate::analysis::Analysis;
 use crate::stats::MeanCi;
 use crate::units;

@@ -1,9 +1,9 @@
 //! The HdrHistogram percentile spectrum of `/api/me` (spectrum.csv).
 
+use super::chart::{Chart, DrawResult, scheme_color};
 use super::series::{Line, Spread, draw_lines};
 use super::spread::Estimate;
 use super::style::{draw_legend, frame, label_font, log_bounds, log_ticks, max_of};
-use super::{Chart, DrawResult, scheme_color};
 use crate::analysis::Analysis;
 use crate::units;
 use plotters::coord::Shift;
@@ -36,7 +36,7 @@ impl Spectrum {
                 Line { scheme: s.scheme.clone(), color: scheme_color(&s.scheme, i), points }
             })
             .collect();
-        let rate_rps = a.results.env_f64("spectrum_rate_rps");
+        let rate_rps = a.results.environment.spectrum_rate_rps;
         (!series.is_empty()).then_some(Spectrum { series, rate_rps })
     }
 }

@@ -2,13 +2,13 @@
 //! (Student t across repeats, [`crate::stats::mean_ci`]) is an [`Estimate`]; dense x (one point
 //! per second or per users level) draws a shaded [`draw_band`], sparse or categorical x draws
 //! [`draw_whiskers`]; every chart with repeats says what its spread is in a footnote
-//! ([`interval_note`], returned by [`super::Chart::note`] and drawn by [`super::render`]), and
+//! ([`interval_note`], returned by [`super::chart::Chart::note`] and drawn by [`super::render`]), and
 //! with one repeat says that there is no interval.
 
 use plotters::element::{EmptyElement, PathElement, Polygon};
 use plotters::prelude::*;
 
-use super::DrawResult;
+use super::chart::DrawResult;
 use crate::stats::MeanCi;
 
 /// Which values a quantity can take; a CI is clamped to it (a latency is never below 0).

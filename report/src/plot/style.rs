@@ -1,6 +1,6 @@
 //! What every chart shares: fonts, the frame, the legend, log axes, category labels.
 
-use super::{DrawResult, FONT};
+use super::chart::{DrawResult, FONT};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};

@@ -1,8 +1,8 @@
 //! One load run over time (`authbench load`'s timeseries.csv): any number of named lines against
 //! seconds since the start, solid or dashed, linear or log y axis.
 
+use super::chart::{Chart, DrawResult};
 use super::style::{draw_legend, frame, label_font, log_bounds, log_ticks, max_of};
-use super::{Chart, DrawResult};
 use crate::units;
 use plotters::coord::Shift;
 use plotters::element::DashedPathElement;

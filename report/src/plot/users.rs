@@ -1,9 +1,9 @@
 //! The closed-model ramp: latency and throughput against concurrent virtual users (ramp.csv).
 
+use super::chart::{Chart, DrawResult, scheme_color};
 use super::series::{Curves, Line, Spread, draw_curves, draw_lines};
 use super::spread::{Domain, Estimate, interval_note};
 use super::style::{draw_legend, frame, label_font, log_bounds, log_ticks, max_of};
-use super::{Chart, DrawResult, scheme_color};
 use crate::analysis::Analysis;
 use crate::ramp_levels::Source;
 use crate::stats::MeanCi;

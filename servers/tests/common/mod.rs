@@ -3,7 +3,7 @@
 
 use std::net::SocketAddr;
 
-use authbench_servers::redis_server::RedisServer;
+use authbench_procs::redis_server::RedisServer;
 use authbench_servers::serve::{self, ServeLimits};
 use authbench_servers::{ServeArgs, build};
 use tokio::sync::oneshot;

@@ -5,11 +5,11 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use authbench_procs::redis_server::RedisServer;
+use authbench_servers::SameSite;
 use authbench_servers::api;
-use authbench_servers::config::SameSite;
 use authbench_servers::cookie::{CookieScheme, Sealer};
 use authbench_servers::jwt::{Codec, JwtScheme};
-use authbench_servers::redis_server::RedisServer;
 use authbench_servers::session::{SessionScheme, SessionStore};
 use authbench_servers::users::{PasswordCost, Users};
 use authbench_servers::{JwtAlg, SchemeKind};

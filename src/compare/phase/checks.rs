@@ -9,9 +9,13 @@ use authbench_contract::path;
 use authbench_servers::SchemeKind;
 
 use authbench_report::data::{CheckRow, file};
+/// The credential the checks logged in with, as a request carries it: the CPU phase reports
+/// these bytes where the load run did not count them.
+pub use authbench_report::run::Presented;
 
 use super::{Unit, UnitResult};
-use crate::compare::store::Store;
+use crate::compare::schedule::Phase;
+use crate::compare::state_store::Store;
 use crate::harness::credential::{login, me_status};
 use crate::harness::http;
 use crate::reliability::attack;
@@ -25,27 +29,19 @@ pub struct Checked {
     pub presented: Presented,
 }
 
-/// The credential the checks logged in with, as a request carries it: the CPU phase reports
-/// these bytes where the load run did not count them.
-#[derive(Debug, Clone, Copy)]
-pub struct Presented {
-    pub header: &'static str,
-    pub bytes: usize,
-}
-
 /// The checks, then (first repeat) the attack battery, against the unit's server; their rows go
 /// into `r`. Strict Redis command counts only when compare owns the store (nobody else sends it
 /// commands); on a cluster they are summed over the primaries.
 pub async fn run(u: &Unit<'_>, r: &mut UnitResult) -> Result<Presented> {
     let (scheme, addr) = (u.scheme, u.server.addr);
-    u.phase("checks");
+    u.enter(Phase::Checks);
     let strict_store = u.ctx.store.owned.then_some(&u.ctx.store);
     let replicas = u.server.replica_addrs();
     // Behind HAProxy each replica keeps its own cache: a cached variant misses once per replica.
     let checked = check(scheme, addr, strict_store, replicas.len().max(1) as u64).await?;
     r.rows.checks = checked.rows;
     if replicas.len() > 1 {
-        u.phase("replica checks");
+        u.enter(Phase::ReplicaChecks);
         let rows = super::cross_replica::check(scheme, &replicas).await?;
         let failed: Vec<String> =
             rows.iter().filter(|c| !c.passed).map(|c| format!("{}: {}", c.check, c.detail)).collect();
@@ -56,7 +52,7 @@ pub async fn run(u: &Unit<'_>, r: &mut UnitResult) -> Result<Presented> {
     }
     r.rows.me_body = checked.me_body;
     if u.repeat == 1 {
-        u.phase("attack battery");
+        u.enter(Phase::AttackBattery);
         r.rows.attacks = attack::run(scheme, addr).await?;
         let bad: u64 = r.rows.attacks.iter().map(|a| a.accepted + a.server_errors).sum();
         if bad > 0 {
@@ -147,7 +143,7 @@ pub async fn check(
             SchemeKind::SessionCached => {
                 // One GETEX per miss: at most the first request (the record may be cached already
                 // from the checks above), then one per cache TTL elapsed.
-                let ttl = authbench_servers::session_cached::DEFAULT_CACHE_TTL.as_secs_f64();
+                let ttl = authbench_servers::facts::DEFAULT_CACHE_TTL.as_secs_f64();
                 let most = servers * (1 + (elapsed.as_secs_f64() / ttl).ceil() as u64);
                 let misses = delta("getex");
                 add(
@@ -165,7 +161,7 @@ pub async fn check(
                 // Per miss: GET + PTTL on the tracking connection, plus an EXPIRE when under half
                 // the idle TTL remains; per hit: nothing. Misses: at most the first request, then
                 // one per cache TTL (no invalidation happens here).
-                let ttl = authbench_servers::session_cached::DEFAULT_CACHE_TTL.as_secs_f64();
+                let ttl = authbench_servers::facts::DEFAULT_CACHE_TTL.as_secs_f64();
                 let most = servers * (1 + (elapsed.as_secs_f64() / ttl).ceil() as u64);
                 let (misses, pttl, expire) = (delta("get"), delta("pttl"), delta("expire"));
                 add(
@@ -231,14 +227,14 @@ pub async fn check(
         }
         SchemeKind::Session => {
             // The user's keyed tag (16 hex, opaque: HMAC of the user id) + 128 random bits (32 hex).
-            let opaque = authbench_servers::session_key::is_well_formed(&raw);
+            let opaque = authbench_servers::facts::is_session_id(&raw);
             add(
                 "session_id_opaque_128_bit",
                 opaque,
                 format!(
                     "session id is {} hex characters ({}-character keyed user tag + 128 random bits expected)",
                     raw.len(),
-                    authbench_servers::session_key::TAG_LEN
+                    authbench_servers::facts::SESSION_TAG_LEN
                 ),
             );
         }

@@ -12,7 +12,7 @@
 //! while Redis `used_memory` is sampled; at the end of the rate, memory and key count above the
 //! pre-run baseline and the revocation entries under the server's prefix (`SCAN`) are recorded
 //! against what the logouts' times predict. The report projects each rate to the default
-//! lifetimes ([`authbench_report::revocation_memory`]).
+//! lifetimes ([`authbench_report::revocation_entries`]).
 //!
 //! Levels follow each other without a pause: with `--quick`'s short levels (no plateau) a level's
 //! figures include the previous level's entries still alive, which the expected count includes too.
@@ -21,70 +21,29 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result, bail, ensure};
+use anyhow::{Context, Result, bail};
 use authbench_contract::path;
-use authbench_report::revocation_memory::{RevocationMemoryRow, live_entries};
+use authbench_report::revocation_entries::{RevocationMemoryRow, live_entries};
 use authbench_servers::SchemeKind;
-use authbench_servers::config::ServeArgs;
-use authbench_servers::jwt::LEEWAY_SECS;
+use authbench_servers::ServeArgs;
+use authbench_servers::facts::JWT_LEEWAY_SECS as LEEWAY_SECS;
 use tokio::task::JoinSet;
 
 use crate::compare::ctx::Ctx;
+use crate::compare::plan::logout::{ACCESS_TTL, REFRESH_TTL, keeps_revocation_entries};
+use crate::compare::schedule::Phase;
 use crate::harness::credential::login;
 use crate::harness::http;
 use crate::harness::server::ServerProcess;
 
-/// Lifetimes of the measuring server's access and refresh tokens: the shortest a server takes.
-pub const ACCESS_TTL: Duration = Duration::from_secs(1);
-pub const REFRESH_TTL: Duration = Duration::from_secs(1);
-/// Highest rate accepted: each logout is also a login (two connections, a fast argon2 hash),
-/// which on a 2-core machine shared with the server and Redis must not become the bottleneck.
-pub const MAX_RATE: f64 = 1000.0;
 /// Login + logout pairs in flight at once (a slow answer must not hold the pacing back).
 const IN_FLIGHT: usize = 16;
 /// How often Redis `used_memory` is read during a level.
 const SAMPLE_EVERY: Duration = Duration::from_millis(200);
 
-/// Which rates, held how long.
-#[derive(Debug, Clone, PartialEq)]
-pub struct LogoutMemoryPlan {
-    /// Logouts per second, rising.
-    pub rates: Vec<f64>,
-    /// How long each rate is held: the entries' longest lifetime (plateau), `--quick` less.
-    pub level: Duration,
-}
-
-impl LogoutMemoryPlan {
-    /// `--logout-rates` or the default (`25,250`: ten times apart, well below what the machine
-    /// can pace; `--quick`: `100`), held `--logout-hold` or the entries' lifetime (`--quick`: 2 s).
-    pub fn new(quick: bool, rates: Option<Vec<f64>>, hold: Option<Duration>) -> Result<LogoutMemoryPlan> {
-        let rates = rates.unwrap_or_else(|| if quick { vec![100.0] } else { vec![25.0, 250.0] });
-        ensure!(!rates.is_empty(), "--logout-rates: at least one rate");
-        for r in &rates {
-            ensure!(
-                *r >= 1.0 && *r <= MAX_RATE,
-                "--logout-rates: {r} is not between 1 and {MAX_RATE} logouts/s"
-            );
-        }
-        ensure!(rates.windows(2).all(|w| w[0] < w[1]), "--logout-rates must rise: {rates:?}");
-        let lifetime = ACCESS_TTL.max(REFRESH_TTL) + Duration::from_secs(LEEWAY_SECS);
-        let level = hold.unwrap_or(if quick { Duration::from_secs(2) } else { lifetime });
-        ensure!(
-            level >= Duration::from_millis(500) && level <= Duration::from_secs(60),
-            "--logout-hold: {level:?} is not between 0.5 s and 60 s"
-        );
-        Ok(LogoutMemoryPlan { rates, level })
-    }
-
-    /// Seconds the phase takes per scheme: its levels, the server's start and the key counts.
-    pub fn planned_seconds(&self) -> f64 {
-        self.rates.len() as f64 * self.level.as_secs_f64() + 1.0
-    }
-}
-
-/// Whether `scheme` keeps revocation entries in Redis.
+/// Whether `scheme` keeps revocation entries in Redis (the JWT variants).
 pub fn applies(scheme: SchemeKind) -> bool {
-    super::revocation_cost::applies(scheme)
+    keeps_revocation_entries(scheme)
 }
 
 /// Entries one logout stores that live the access token's lifetime (its `jti`; `jwt-pubsub` also
@@ -99,11 +58,10 @@ pub fn entries_per_logout(scheme: SchemeKind) -> (u32, u32) {
 /// Measure `scheme` at every planned rate, pushing a row per rate into `rows` as it is measured
 /// (so a failure keeps the rates already done); the server's keys are deleted afterwards.
 pub async fn run(ctx: &Ctx, scheme: SchemeKind, rows: &mut Vec<RevocationMemoryRow>) -> Result<()> {
-    ctx.progress.phase(scheme, 0, "logout memory");
+    ctx.progress.enter(scheme, 0, Phase::LogoutMemory, None);
     let prefix = format!("{}{scheme}:logout-memory:", ctx.prefix);
-    let mut args = ctx.server_args(scheme, &prefix, Some(ACCESS_TTL));
-    args.extend(["--refresh-ttl".to_owned(), format!("{}s", REFRESH_TTL.as_secs())]);
-    let server = ServerProcess::spawn(scheme, &args)?;
+    let args = ServeArgs { refresh_ttl: REFRESH_TTL, ..ctx.server_args(scheme, &prefix, Some(ACCESS_TTL)) };
+    let server = ServerProcess::spawn(&args)?;
     let result = measure(ctx, scheme, server.addr, &prefix, rows).await;
     server.stop();
     ctx.store.clear_prefix(&prefix).await?;
@@ -127,7 +85,7 @@ async fn measure(
     let mut logouts: Vec<Instant> = Vec::new();
     let mut next_user = 0;
     for &rate in &plan.rates {
-        ctx.progress.phase(scheme, 0, &format!("logout memory {rate} /s"));
+        ctx.progress.enter(scheme, 0, Phase::LogoutMemory, Some(&format!("{rate} /s")));
         let started = Instant::now();
         let (done, samples) = tokio::join!(
             pace(addr, scheme, rate, plan.level, ctx.plan.users.max(1), next_user),
@@ -243,26 +201,4 @@ async fn pair(addr: SocketAddr, scheme: SchemeKind, rate: f64, uid: u64) -> Resu
         bail!("{scheme}: POST /auth/logout answered {} (not 204) at {rate} logouts/s", r.status);
     }
     Ok(Instant::now())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn rates_default_rise_and_are_bounded() {
-        let p = LogoutMemoryPlan::new(false, None, None).unwrap();
-        assert_eq!(p.rates, vec![25.0, 250.0]);
-        assert_eq!(p.level, Duration::from_secs(6), "a level lasts the entries' longest lifetime");
-        assert_eq!(p.planned_seconds(), 13.0);
-        let q = LogoutMemoryPlan::new(true, None, None).unwrap();
-        assert_eq!((q.rates.len(), q.planned_seconds()), (1, 3.0));
-        assert!(LogoutMemoryPlan::new(false, Some(vec![200.0, 20.0]), None).is_err());
-        assert!(LogoutMemoryPlan::new(false, Some(vec![5000.0]), None).is_err());
-        assert!(LogoutMemoryPlan::new(false, Some(vec![]), None).is_err());
-        assert!(LogoutMemoryPlan::new(true, None, Some(Duration::from_secs(600))).is_err());
-        let held =
-            LogoutMemoryPlan::new(true, Some(vec![50.0, 200.0]), Some(Duration::from_secs(6))).unwrap();
-        assert_eq!(held.planned_seconds(), 13.0);
-    }
 }

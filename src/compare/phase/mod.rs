@@ -7,9 +7,10 @@
 //! - [`cross_replica`]: with `--replicas N`, credentials and revocation across replicas.
 //! - [`warmup`]: primer and warm-up, not recorded.
 //! - [`cpu`]: CPU per request, `GET /healthz` (no auth) against `GET /api/me`, same server.
-//! - [`saturation`]: the open-model knee search, CPU against load, the spectrum's common-rate run.
+//! - [`saturation`]: the open-model knee search, CPU against load, the spectrum's common-rate run
+//!   ([`super::open_model`]).
 //! - [`ramp`]: the closed-model ramp of virtual users with the full mix.
-//! - [`sweep`]: the session-scaling sweep ([`super::sweep`]) folded into the unit's rows.
+//! - [`sweep`]: the session-scaling sweep ([`super::session_levels`]) folded into the unit's rows.
 //! - [`revocation`]: the logout / logout-all revocation window.
 //! - [`revocation_cost`]: the JWT variants' Redis bytes per revoked token, denylist bytes per
 //!   entry and cost per refresh, on the revocation phase's server A.
@@ -32,10 +33,10 @@ pub mod warmup;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
-use authbench_loadgen::config::LoadConfig;
-use authbench_loadgen::mix::Mix;
-use authbench_loadgen::ramp::LoadModel;
-use authbench_loadgen::summary::Summary;
+use authbench_loadgen::LoadConfig;
+use authbench_loadgen::LoadModel;
+use authbench_loadgen::Mix;
+use authbench_loadgen::Summary;
 use authbench_loadgen::{Recorded, Scheme};
 use authbench_report::data::file;
 use authbench_report::{Metric, UnitRows};
@@ -43,6 +44,7 @@ use authbench_servers::SchemeKind;
 use tokio_util::sync::CancellationToken;
 
 use super::ctx::Ctx;
+use super::schedule::Phase;
 use crate::harness::replicas::Replicated;
 
 /// One scheme × one repeat: the server every phase of it measures, where its runs are written.
@@ -77,9 +79,14 @@ pub struct Health {
 }
 
 impl Unit<'_> {
-    /// Show `phase` on the progress bar.
-    pub fn phase(&self, phase: &str) {
-        self.ctx.progress.phase(self.scheme, self.repeat, phase);
+    /// Enter `phase` (shown on the progress line, timed in `phases.csv`).
+    pub fn enter(&self, phase: Phase) {
+        self.ctx.progress.enter(self.scheme, self.repeat, phase, None);
+    }
+
+    /// Enter `phase` at a named step of it (`16000 req/s`, `100000 sessions`).
+    pub fn enter_at(&self, phase: Phase, detail: &str) {
+        self.ctx.progress.enter(self.scheme, self.repeat, phase, Some(detail));
     }
 
     /// Whether Ctrl-C asked the run to stop.
@@ -101,15 +108,15 @@ impl Unit<'_> {
         c
     }
 
-    /// Run `config`; a server that stopped answering fails the phase `what`. Recorded phases add
-    /// their requests, errors and saturated seconds to `health`.
+    /// Run `config` for `phase`; a server that stopped answering fails the phase. Recorded phases
+    /// add their requests, errors and saturated seconds to `health`.
     pub async fn run_load(
         &self,
         config: LoadConfig,
-        what: &str,
+        phase: Phase,
         health: Option<&mut Health>,
     ) -> Result<Summary> {
-        Ok(self.run_recorded(config, what, health).await?.summary)
+        Ok(self.run_recorded(config, phase, health).await?.summary)
     }
 
     /// [`Self::run_load`], also handing back what the run recorded (its per-second rows and
@@ -117,9 +124,10 @@ impl Unit<'_> {
     pub async fn run_recorded(
         &self,
         config: LoadConfig,
-        what: &str,
+        phase: Phase,
         health: Option<&mut Health>,
     ) -> Result<Recorded> {
+        let what = phase.label();
         let recorded = authbench_loadgen::run_recorded(config, self.stop.clone())
             .await
             .with_context(|| format!("load phase `{what}`"))?;
@@ -157,7 +165,7 @@ impl Health {
                 self.errors,
                 self.requests,
                 file::RUNS,
-                authbench_loadgen::output::file::TIMESERIES
+                authbench_loadgen::run_file::TIMESERIES
             ));
         }
     }

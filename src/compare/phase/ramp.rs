@@ -7,16 +7,18 @@
 use std::time::Instant;
 
 use anyhow::Result;
-use authbench_loadgen::ramp::LoadModel;
+use authbench_loadgen::LoadModel;
 use authbench_report::Metric;
 use authbench_report::data::{RampRow, file};
+use authbench_report::run;
 
 use super::{Health, Unit, UnitResult};
+use crate::compare::schedule::Phase;
 use crate::harness::metrics;
 
 pub async fn run(u: &Unit<'_>, health: &mut Health, r: &mut UnitResult) -> Result<()> {
     let plan = &u.ctx.plan;
-    u.phase("ramp");
+    u.enter(Phase::Ramp);
     let mut c =
         u.load(Some(u.scheme), LoadModel::Closed { stages: plan.stages.clone() }, Some(file::RAMP_RUN));
     c.think = plan.think;
@@ -24,7 +26,7 @@ pub async fn run(u: &Unit<'_>, health: &mut Health, r: &mut UnitResult) -> Resul
     let replicas = u.server.replica_addrs();
     let before = metrics::cache(&replicas).await?;
     let started = Instant::now();
-    let ramp_run = u.run_recorded(c, "ramp", Some(health)).await?;
+    let ramp_run = u.run_recorded(c, Phase::Ramp, Some(health)).await?;
     let after = metrics::cache(&replicas).await?;
     // Per second the generator ran (its setup adds no writes); the wall clock if it says none.
     let seconds = Some(ramp_run.summary.duration_s)
@@ -37,25 +39,6 @@ pub async fn run(u: &Unit<'_>, health: &mut Health, r: &mut UnitResult) -> Resul
     let scheme = u.scheme.to_string();
     r.rows.ramp =
         ramp_run.seconds.iter().filter_map(|s| RampRow::from_second(&scheme, u.repeat, s)).collect();
-    let ramp = ramp_run.summary;
-    let me_rows: Vec<&RampRow> = r.rows.ramp.iter().filter(|row| row.active_vus > 0).collect();
-    if let Some(max) = me_rows.iter().map(|row| row.me_rps).reduce(f64::max) {
-        r.rows.metrics.push((Metric::MeRpsMax, max));
-    }
-    if let Some(l) = ramp.endpoints.get("me").and_then(|e| e.latency_us.as_ref()) {
-        r.rows.metrics.push((Metric::MeP50, l.p50 as f64));
-        r.rows.metrics.push((Metric::MeP99, l.p99 as f64));
-    }
-    for (endpoint, metric) in [("login", Metric::LoginP50), ("refresh", Metric::RefreshP50)] {
-        if let Some(l) = ramp.endpoints.get(endpoint).and_then(|e| e.latency_us.as_ref()) {
-            r.rows.metrics.push((metric, l.p50 as f64));
-        }
-    }
-    if let Some(rss) = ramp.server.rss_bytes_max {
-        r.rows.metrics.push((Metric::ServerRssMax, rss as f64));
-    }
-    if let Some(m) = ramp.redis.used_memory_max {
-        r.rows.metrics.push((Metric::RedisMemoryMax, m as f64));
-    }
+    r.rows.metrics.extend(run::ramp_metrics(&r.rows.ramp, &ramp_run.summary));
     Ok(())
 }

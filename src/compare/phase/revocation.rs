@@ -18,6 +18,7 @@ use authbench_report::metric::Metric;
 use authbench_servers::SchemeKind;
 
 use crate::compare::ctx::Ctx;
+use crate::compare::schedule::Phase;
 use crate::harness::credential::{Cred, login, me_status};
 use crate::harness::http;
 use crate::harness::server::ServerProcess;
@@ -58,17 +59,17 @@ impl Revocation {
 /// Measure one scheme's revocation window on a fresh server started with the plan's short TTL;
 /// its Redis keys are deleted afterwards.
 pub async fn run(ctx: &Ctx, scheme: SchemeKind) -> Result<(Vec<Revocation>, Vec<(Metric, f64)>)> {
-    ctx.progress.phase(scheme, 0, "revocation window");
+    ctx.progress.enter(scheme, 0, Phase::RevocationWindow, None);
     let ttl = ctx.plan.revocation_ttl;
     // Repeat 0 (units count from 1), same length for every scheme: bytes per revoked token compare.
-    let prefix = format!("{}rev:", crate::compare::measure::unit_prefix(&ctx.prefix, scheme, 0));
+    let prefix = format!("{}rev:", ctx.unit_prefix(scheme, 0));
     let args = ctx.server_args(scheme, &prefix, Some(ttl));
-    let a = ServerProcess::spawn(scheme, &args)?;
-    let b = ServerProcess::spawn(scheme, &args)?;
+    let a = ServerProcess::spawn(&args)?;
+    let b = ServerProcess::spawn(&args)?;
     let rows = measure(scheme, a.addr, b.addr, ttl).await;
     let costs = match (&rows, super::revocation_cost::applies(scheme)) {
         (Ok(_), true) => {
-            ctx.progress.phase(scheme, 0, "revocation cost");
+            ctx.progress.enter(scheme, 0, Phase::RevocationCost, None);
             super::revocation_cost::measure(ctx, scheme, a.addr, a.pid()).await
         }
         _ => Ok(Vec::new()),
@@ -97,7 +98,7 @@ fn probe_users(k: u32) -> (u64, u64) {
 /// promises no more than the store's round trip plus one invalidation push.
 pub fn promised_window(scheme: SchemeKind) -> Duration {
     match scheme {
-        SchemeKind::SessionCached => authbench_servers::session_cached::DEFAULT_CACHE_TTL,
+        SchemeKind::SessionCached => authbench_servers::facts::DEFAULT_CACHE_TTL,
         _ => Duration::ZERO,
     }
 }
@@ -148,7 +149,7 @@ async fn measure_pair(
     k: u32,
 ) -> Result<Vec<Revocation>> {
     // Stateless credentials die at exp; the JWT verifier adds its leeway on top.
-    let limit = ttl + Duration::from_secs(authbench_servers::jwt::LEEWAY_SECS + 3);
+    let limit = ttl + Duration::from_secs(authbench_servers::facts::JWT_LEEWAY_SECS + 3);
     let (single_user, devices_user) = probe_users(k);
     let single = login(act, single_user).await?;
     let device_a = login(act, devices_user).await?;
@@ -203,11 +204,11 @@ async fn measure_pair(
             note,
             ttl_s: ttl.as_secs_f64(),
             leeway_s: if scheme.parent() == SchemeKind::Jwt {
-                authbench_servers::jwt::LEEWAY_SECS as f64
+                authbench_servers::facts::JWT_LEEWAY_SECS as f64
             } else {
                 0.0
             },
-            default_ttl_s: authbench_servers::config::ServeArgs::new(scheme).ttl.as_secs_f64(),
+            default_ttl_s: authbench_servers::ServeArgs::new(scheme).ttl.as_secs_f64(),
         }
     };
     Ok(vec![row("logout", out.status, a?), row("logout_all", all.status, b?)])

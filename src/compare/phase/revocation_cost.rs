@@ -21,7 +21,7 @@ use anyhow::{Context, Result, bail};
 use authbench_contract::path;
 use authbench_report::metric::Metric;
 use authbench_servers::SchemeKind;
-use authbench_servers::denylist::{Denylist, Entry};
+use authbench_servers::direct::{Denylist, DenylistEntry as Entry};
 
 use crate::compare::ctx::Ctx;
 use crate::harness::credential::login;
@@ -36,7 +36,7 @@ const FIRST_USER: u64 = 100;
 
 /// Whether `scheme` has revocation costs to measure.
 pub fn applies(scheme: SchemeKind) -> bool {
-    matches!(scheme, SchemeKind::JwtRevocable | SchemeKind::JwtPubsub)
+    crate::compare::plan::logout::keeps_revocation_entries(scheme)
 }
 
 /// The figures, as `summary.csv` metrics of the scheme.
@@ -101,7 +101,7 @@ pub async fn measure(
 }
 
 fn cpu(pid: u32) -> Result<std::time::Duration> {
-    Ok(authbench_loadgen::sample::read_proc(pid).context("read the server's CPU from /proc")?.cpu)
+    Ok(authbench_loadgen::read_proc(pid).context("read the server's CPU from /proc")?.cpu)
 }
 
 /// A string claim of a JWT's payload (no verification: our own server's token).

@@ -1,13 +1,15 @@
-//! The sweep phase: the session-scaling sweep ([`crate::compare::sweep`]: one session per user,
+//! The sweep phase: the session-scaling sweep ([`crate::compare::session_levels`]: one session per user,
 //! lookups drawn uniformly, memory read at rest) against the unit's server, each level a row of
 //! `sessions.csv`.
 
 use anyhow::Result;
+use authbench_loadgen::Endpoint;
 use authbench_report::data::{SessionsRow, ShardRow};
 use authbench_servers::SchemeKind;
 
 use super::{Health, Unit, UnitResult};
-use crate::compare::sweep::{Level, Sweep};
+use crate::compare::schedule::Phase;
+use crate::compare::session_levels::{Level, Sweep};
 
 /// Returns true when Ctrl-C cut the sweep short (it keeps the levels it measured).
 pub async fn run(u: &Unit<'_>, health: &mut Health, r: &mut UnitResult) -> Result<bool> {
@@ -29,7 +31,7 @@ pub async fn run(u: &Unit<'_>, health: &mut Health, r: &mut UnitResult) -> Resul
         vus: plan.steady_vus,
         out_dir: &u.dir,
     };
-    let levels = sweep.run(u.stop, |n| u.phase(&format!("sweep {n} sessions"))).await?;
+    let levels = sweep.run(u.stop, |n| u.enter_at(Phase::Sweep, &format!("{n} sessions"))).await?;
     for level in &levels {
         health.add(&level.summary);
         ctx.progress.note(&format!(
@@ -54,27 +56,16 @@ pub async fn run(u: &Unit<'_>, health: &mut Health, r: &mut UnitResult) -> Resul
 
 /// One `sessions.csv` row from a sweep level.
 fn sessions_row(scheme: SchemeKind, repeat: u32, level: &Level) -> SessionsRow {
-    let s = &level.summary;
-    let me = s.endpoints.get("me").and_then(|e| e.latency_us.as_ref());
+    let from_run =
+        SessionsRow::from_run(scheme.as_str(), repeat, level.sessions, scheme.uses_store(), &level.summary);
     SessionsRow {
-        scheme: scheme.to_string(),
-        repeat,
-        sessions: level.sessions,
         distinct_sessions_used: Some(level.distinct_sessions_used),
-        me_p50_us: me.map(|l| l.p50 as f64).unwrap_or(f64::NAN),
-        me_p90_us: me.map(|l| l.p90 as f64),
-        me_p99_us: me.map(|l| l.p99 as f64).unwrap_or(f64::NAN),
-        me_p999_us: me.map(|l| l.p999 as f64),
-        server_cpu_us_per_req: s.server.cpu_us_per_req,
-        redis_cpu_us_per_req: if scheme.uses_store() { s.redis.cpu_us_per_req } else { Some(0.0) },
         redis_usec_per_call: level.redis_usec_per_call,
         redis_used_memory: level.redis_used_memory.map(|v| v as f64),
         redis_bytes_session_record: level.redis_bytes_session_record,
         redis_bytes_user_index: level.redis_bytes_user_index,
         redis_keys: level.redis_keys,
         server_rss_bytes: level.server_rss_bytes.map(|v| v as f64),
-        generator_cpu_pct: Some(s.generator.cpu_percent),
-        generator_lag_ms: Some(s.generator.max_lag_us as f64 / 1000.0),
         redis_lookup_calls: Some(level.redis_lookup_calls),
         redis_keyspace_hits: Some(level.redis_keyspace_hits),
         preload_s: Some(level.preload.as_secs_f64()),
@@ -84,6 +75,7 @@ fn sessions_row(scheme: SchemeKind, repeat: u32, level: &Level) -> SessionsRow {
         cache_capacity: level.cache.map(|c| c.capacity),
         cache_bytes: level.cache.map(|c| c.bytes as f64),
         redis_tracking_keys: (scheme == SchemeKind::SessionTracked).then_some(level.redis_tracking_keys),
+        ..from_run
     }
 }
 
@@ -94,6 +86,6 @@ fn cache_hit_ratio(scheme: SchemeKind, level: &Level) -> Option<f64> {
     if !matches!(scheme, SchemeKind::SessionCached | SchemeKind::SessionTracked) {
         return None;
     }
-    let requests = level.summary.endpoints.get("me").map(|e| e.count)?;
+    let requests = level.summary.endpoint(Endpoint::Me).map(|e| e.count)?;
     (requests > 0).then(|| 1.0 - (level.redis_lookup_calls as f64 / requests as f64).min(1.0))
 }

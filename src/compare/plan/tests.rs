@@ -1,7 +1,7 @@
 //! Tests of the compare plan: parsing, defaults, budgets and the memory check.
 
 use super::*;
-use crate::compare::phases;
+use crate::compare::schedule;
 use clap::Parser;
 
 #[derive(Parser)]
@@ -50,9 +50,9 @@ fn schemes_take_all_and_every_variant() {
     assert_eq!(plan("--out x").unwrap().schemes, SchemeKind::ALL.to_vec(), "default: every scheme");
     let originals = plan("--schemes cookie,session,jwt --out x").unwrap();
     assert!(originals.originals_only() && !plan("--out x").unwrap().originals_only());
-    assert_eq!(phases::total_budget(&plan("--quick --out x").unwrap()), 240.0);
-    assert_eq!(phases::total_budget(&plan("--quick --schemes jwt,cookie --out x").unwrap()), 120.0);
-    assert_eq!(phases::total_budget(&plan("--out x").unwrap()), 1800.0);
+    assert_eq!(schedule::total_budget(&plan("--quick --out x").unwrap()), 240.0);
+    assert_eq!(schedule::total_budget(&plan("--quick --schemes jwt,cookie --out x").unwrap()), 120.0);
+    assert_eq!(schedule::total_budget(&plan("--out x").unwrap()), 1800.0);
     // JWT variants skip the sweep; the originals and the session variants do not.
     let swept: Vec<SchemeKind> = SchemeKind::ALL.into_iter().filter(|&s| !skips_sweep(s)).collect();
     assert!(swept.contains(&SchemeKind::Jwt) && swept.contains(&SchemeKind::SessionCached));

@@ -1,0 +1,88 @@
+//! The way back from typed [`ServeArgs`] to the command line `authbench serve` parses: the one
+//! place that spells its options for a parent process (compare, faults, the tests).
+//!
+//! Every option is stated, so the child never depends on a default agreeing with
+//! [`ServeArgs::new`]; the destructuring below does not compile when a field is added until the
+//! field is spelled here too. `authbench`'s `cli` tests parse the result back through clap.
+
+use std::ffi::OsString;
+
+use authbench_util::parse::format_duration;
+use clap::ValueEnum;
+
+use crate::config::ServeArgs;
+
+/// The subcommand that runs one server: `authbench serve <scheme> [options]`.
+pub const SERVE_COMMAND: &str = "serve";
+
+/// The name clap gives a value of a `ValueEnum` on the command line.
+fn value_name(v: &impl ValueEnum) -> String {
+    v.to_possible_value().expect("no variant is skipped").get_name().to_owned()
+}
+
+impl ServeArgs {
+    /// The arguments after the program name that start a server with exactly these options:
+    /// `serve <scheme> --addr … --users … …`.
+    pub fn to_argv(&self) -> Vec<OsString> {
+        let ServeArgs {
+            scheme,
+            addr,
+            redis_url,
+            redis_cluster,
+            durable_logout,
+            redis_prefix,
+            users,
+            fast_login,
+            ttl,
+            max_age,
+            max_sessions,
+            store_timeout,
+            cache_ttl,
+            cache_capacity,
+            idle_timeout,
+            refresh_ttl,
+            jwt_alg,
+            key_file,
+            same_site,
+            workers,
+        } = self;
+        let mut argv: Vec<OsString> = vec![SERVE_COMMAND.into(), value_name(scheme).into()];
+        let mut option = |name: &str, value: OsString| {
+            argv.push(format!("--{name}").into());
+            argv.push(value);
+        };
+        option("addr", addr.to_string().into());
+        if let Some(url) = redis_url {
+            option("redis-url", url.into());
+        }
+        if let Some(urls) = redis_cluster {
+            option("redis-cluster", urls.into());
+        }
+        if let Some(prefix) = redis_prefix {
+            option("redis-prefix", prefix.into());
+        }
+        option("users", users.to_string().into());
+        option("ttl", format_duration(*ttl).into());
+        option("max-age", format_duration(*max_age).into());
+        option("max-sessions", max_sessions.to_string().into());
+        option("store-timeout", format_duration(*store_timeout).into());
+        option("cache-ttl", format_duration(*cache_ttl).into());
+        option("cache-capacity", cache_capacity.to_string().into());
+        option("idle-timeout", format_duration(*idle_timeout).into());
+        option("refresh-ttl", format_duration(*refresh_ttl).into());
+        option("jwt-alg", value_name(jwt_alg).into());
+        if let Some(path) = key_file {
+            option("key-file", path.into());
+        }
+        option("same-site", value_name(same_site).into());
+        if let Some(n) = workers {
+            option("workers", n.to_string().into());
+        }
+        for (flag, on) in [("durable-logout", durable_logout), ("fast-login", fast_login)] {
+            if *on {
+                argv.push(format!("--{flag}").into());
+            }
+        }
+        argv
+    }
+}
