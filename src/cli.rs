@@ -28,6 +28,8 @@ pub enum Command {
     Merge(authbench_loadgen::MergeArgs),
     /// Rebuild plots, report.md and report.html of a results folder from its CSV files.
     Report(ReportArgs),
+    /// Answer a design review from a results folder: cores, Redis shards, memory, window, cost.
+    Capacity(crate::capacity::CapacityArgs),
     /// A TCP proxy that adds a round-trip time between a server and its Redis.
     DelayProxy(crate::delay_proxy::DelayProxyArgs),
 }

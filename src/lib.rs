@@ -4,6 +4,7 @@
 //! - `servers/` (crate `authbench_servers`): `serve`.
 //! - [`compare`]: `compare`, the whole experiment, orchestrating both crates below.
 //! - [`faults`]: `faults`, the injected-fault scenarios (its Redis Cluster ones in `faults/cluster.rs`).
+//! - [`capacity`]: `capacity`, the design review's answer from a results folder (`report::answer`).
 //! - [`delay_proxy`]: `delay-proxy`, a TCP proxy holding each direction for half an RTT.
 //! - [`harness`]: server and Redis processes, HTTP probes, login and credentials, for the above.
 //! - [`reliability`]: attack battery, lost-request audit, `reliability.md`.
@@ -13,6 +14,7 @@
 //! Imports go one way, never back up (`tests/layout.rs` checks every crate): `cli` → `compare`,
 //! `faults` → `reliability` → `harness`; `compare`'s own order is in its module list.
 
+pub mod capacity;
 pub mod cli;
 pub mod compare;
 pub mod delay_proxy;
@@ -41,6 +43,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Compare(args) => compare::run(args),
         Command::Faults(args) => faults::run(args),
         Command::DelayProxy(args) => delay_proxy::run(args),
+        Command::Capacity(args) => capacity::run(args),
         Command::Report(args) => match authbench_report::render(&args.dir) {
             Ok(r) => {
                 eprintln!("rebuilt {} plots and {}", r.plots.len(), r.markdown.display());

@@ -31,6 +31,18 @@ pub mod file {
     pub const SATURATION: &str = "saturation.csv";
     pub const CPU_VS_LOAD: &str = "cpu_vs_load.csv";
     pub const PHASES: &str = "phases.csv";
+    /// Row types in [`crate::plan_inputs`]: the capacity answer's inputs, each measured at the
+    /// condition the answer uses it for.
+    pub const REDIS_DIRECT: &str = "redis_direct.csv";
+    pub const HIT_RATIO: &str = "hit_ratio.csv";
+    pub const LOGIN_COST: &str = "login_cost.csv";
+    pub const STORE_BYTES: &str = "store_bytes.csv";
+    pub const HEALTHZ_PAIRS: &str = "healthz_pairs.csv";
+    pub const VALIDATION: &str = "validation.csv";
+    /// Written by `authbench report` (and `authbench capacity`): the answer for the default
+    /// workload, as CSV and as the Markdown the README includes.
+    pub const ANSWER_CSV: &str = "answer.csv";
+    pub const ANSWER_MD: &str = "answer.md";
     pub const ATTACKS: &str = "attacks.csv";
     pub const LOST: &str = "lost.csv";
     pub const FAULTS: &str = "faults.csv";
@@ -229,6 +241,10 @@ pub struct CredentialsRow {
     pub header: String,
     pub credential_bytes: u64,
     pub request_bytes: u64,
+    /// Bytes of the `/api/me` response on the wire (headers and body), as the generator read
+    /// them; absent in folders written before the capacity answer needed bytes both ways.
+    #[serde(default)]
+    pub response_bytes: Option<u64>,
 }
 
 /// `checks.csv`: a fact tested before measuring.

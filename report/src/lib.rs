@@ -7,8 +7,8 @@
 //!
 //! # Layout
 //! Imports go one way (`tests/layout.rs` checks it): [`render`] → [`content`] → [`plot`] →
-//! [`analysis`] → [`results`] → the rows ([`data`], [`saturation`], [`ramp_levels`],
-//! [`revocation_entries`]) → [`stats`], [`metric`], [`error`]; [`unit_rows`] (compare's writer) and
+//! [`answer`] → [`analysis`] → [`results`] → the rows ([`data`], [`saturation`], [`ramp_levels`],
+//! [`revocation_entries`], [`plan_inputs`]) → [`stats`], [`metric`], [`error`]; [`unit_rows`] (compare's writer) and
 //! [`reliability`] → the rows.
 //!
 //! - [`render`]: `authbench report DIR` ([`render()`]): the files a folder holds → plots and report.
@@ -26,6 +26,9 @@
 //!   folders (`ramp_levels.csv`).
 //! - [`revocation_window`]: what a revocation window is made of (TTL, leeway) and its projection for
 //!   the default TTL.
+//! - [`plan_inputs`]: rows of the capacity answer's own measurements (Redis driven directly, hit
+//!   ratio at the workload's rate, production login, bytes per stored item, `/healthz` pairs,
+//!   the validation run).
 //! - [`revocation_entries`]: the JWT variants' Redis memory against logout rate
 //!   (`revocation_memory.csv`) and its projection for the default lifetimes.
 //! - [`analysis`]: aggregation of the raw rows (per level, per scheme, fits) shared by plots and text.
@@ -107,6 +110,7 @@ pub mod html;
 pub mod load_run;
 pub mod markdown;
 pub mod metric;
+pub mod plan_inputs;
 pub mod plot;
 pub mod ramp_levels;
 pub mod reliability;

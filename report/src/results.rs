@@ -11,6 +11,9 @@ use crate::data::{
 use crate::environment::Environment;
 use crate::error::Error;
 use crate::metric::Metric;
+use crate::plan_inputs::{
+    HealthzPairRow, HitRatioRow, LoginCostRow, RedisDirectRow, StoreBytesRow, ValidationRow,
+};
 use crate::{ramp_levels, revocation_entries, saturation};
 
 /// Everything in one results directory. Missing files leave their vector empty and are named
@@ -33,6 +36,13 @@ pub struct Results {
     pub saturation: Vec<saturation::LoadStepRow>,
     pub cpu_vs_load: Vec<saturation::LoadStepRow>,
     pub phases: Vec<saturation::PhaseRow>,
+    /// The capacity answer's own measurements (older folders lack them: not "missing").
+    pub redis_direct: Vec<RedisDirectRow>,
+    pub hit_ratio: Vec<HitRatioRow>,
+    pub login_cost: Vec<LoginCostRow>,
+    pub store_bytes: Vec<StoreBytesRow>,
+    pub healthz_pairs: Vec<HealthzPairRow>,
+    pub validation: Vec<ValidationRow>,
     pub environment: Environment,
     pub missing: Vec<String>,
 }
@@ -57,6 +67,12 @@ impl Results {
             saturation: read_optional(dir, file::SATURATION, &mut missing)?,
             cpu_vs_load: read_optional(dir, file::CPU_VS_LOAD, &mut missing)?,
             phases: read_optional(dir, file::PHASES, &mut missing)?,
+            redis_direct: read_optional(dir, file::REDIS_DIRECT, &mut Vec::new())?,
+            hit_ratio: read_optional(dir, file::HIT_RATIO, &mut Vec::new())?,
+            login_cost: read_optional(dir, file::LOGIN_COST, &mut Vec::new())?,
+            store_bytes: read_optional(dir, file::STORE_BYTES, &mut Vec::new())?,
+            healthz_pairs: read_optional(dir, file::HEALTHZ_PAIRS, &mut Vec::new())?,
+            validation: read_optional(dir, file::VALIDATION, &mut Vec::new())?,
             environment: Environment::default(),
             missing: Vec::new(),
         };

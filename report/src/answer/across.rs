@@ -79,8 +79,14 @@ fn optional(answers: &[Answer], f: impl Fn(&Answer) -> Option<f64>) -> Option<Me
 }
 
 /// The answer for `scheme` under `w` from its repeats' inputs (`None` for an unknown scheme or
-/// no repeat).
-pub fn across(scheme: &str, w: &Workload, repeats: &[Inputs]) -> Option<SchemeAnswer> {
+/// no repeat). `measured_window`: a server-side scheme's logout window with its own interval
+/// (over its probes), which then stands for the window figure as measured.
+pub fn across(
+    scheme: &str,
+    w: &Workload,
+    repeats: &[Inputs],
+    measured_window: Option<MeanCi>,
+) -> Option<SchemeAnswer> {
     let design = Design::of(scheme)?;
     if repeats.is_empty() {
         return None;
@@ -89,7 +95,13 @@ pub fn across(scheme: &str, w: &Workload, repeats: &[Inputs]) -> Option<SchemeAn
     let mut missing: Vec<&'static str> = answers.iter().flat_map(|a| a.missing.iter().copied()).collect();
     missing.sort_unstable();
     missing.dedup();
-    let window_s = optional(&answers, |a| a.window_s);
+    let window_s = match (design, measured_window) {
+        (Design::Session | Design::SessionTracked | Design::JwtRevocable | Design::JwtPubsub, Some(m)) => {
+            Some(m)
+        }
+        (Design::SessionCached, Some(m)) if m.mean > w.cache_ttl.as_secs_f64() => Some(m),
+        _ => optional(&answers, |a| a.window_s),
+    };
     let p99_us = optional(&answers, |a| a.p99_us);
     Some(SchemeAnswer {
         scheme: scheme.to_owned(),
@@ -129,7 +141,7 @@ mod tests {
             window_s: Some(window_s),
             ..Inputs::default()
         };
-        let a = across("session", &w, &[at(30.0, 0.002), at(33.0, 0.003), at(36.0, 0.004)]).unwrap();
+        let a = across("session", &w, &[at(30.0, 0.002), at(33.0, 0.003), at(36.0, 0.004)], None).unwrap();
         assert_eq!(a.repeats, 3);
         // app cores are linear in server_us: mean of 30/33/36 µs → 33 µs × 1e6 req/s ÷ 0.6
         assert!((a.app_cores.mean - 55.0).abs() < 1e-9, "{:?}", a.app_cores);

@@ -118,8 +118,23 @@ impl AnswerSet {
         let revokers: Vec<&SchemeAnswer> =
             answers.iter().filter(|a| a.revokes_in_time == Meets::Yes).collect();
         if let Some(best) = revokers.iter().min_by(|a, b| cost(a).total_cmp(&cost(b))) {
+            // Others whose app-core interval reaches the best one's: not told apart (a tie).
+            let reach = |a: &SchemeAnswer| a.app_cores.ci95_low.unwrap_or(a.app_cores.mean);
+            let best_high = best.app_cores.ci95_high.unwrap_or(best.app_cores.mean);
+            let ties: Vec<&str> = revokers
+                .iter()
+                .filter(|a| {
+                    a.scheme != best.scheme && reach(a) <= best_high && a.shards.mean <= best.shards.mean
+                })
+                .map(|a| a.scheme.as_str())
+                .collect();
+            let tie = if ties.is_empty() {
+                String::new()
+            } else {
+                format!(" (tied, within the intervals, with {})", ties.join(", "))
+            };
             out.push(format!(
-                "Cheapest design that revokes within {within}: **{}**, {} app cores and {} Redis shards at {mid_s} users.",
+                "Cheapest design that revokes within {within}: **{}**, {} app cores and {} Redis shard(s) at {mid_s} users{tie}.",
                 best.scheme,
                 ci(&best.app_cores, cores),
                 ci(&best.shards, cores)
@@ -152,7 +167,7 @@ impl AnswerSet {
             && let Some(win) = &f.window_s
         {
             out.push(format!(
-                "{} revokes in {} for {} more app cores and {} Redis shards than jwt at {mid_s} users.",
+                "{} revokes in {} for {} more app cores and {} Redis shard(s) than jwt at {mid_s} users.",
                 f.scheme,
                 ci(win, units::seconds),
                 cores(f.app_cores.mean - jwt.app_cores.mean),
@@ -282,9 +297,9 @@ mod tests {
             .map(|u| {
                 let w = w.with_users(u);
                 let a = vec![
-                    across("session", &w, &inputs(30.0, Some(0.002))).unwrap(),
-                    across("jwt", &w, &inputs(20.0, None)).unwrap(),
-                    across("session-tracked", &w, &inputs(25.0, Some(0.003))).unwrap(),
+                    across("session", &w, &inputs(30.0, Some(0.002)), None).unwrap(),
+                    across("jwt", &w, &inputs(20.0, None), None).unwrap(),
+                    across("session-tracked", &w, &inputs(25.0, Some(0.003)), None).unwrap(),
                 ];
                 (u, a)
             })

@@ -158,7 +158,7 @@ impl Workload {
         let d = |x: Duration| humantime::format_duration(x).to_string();
         let mut out = vec![
             format!(
-                "{} users, {} requests/s each ({:.0} req/s in all), {} logins and {} logouts per user per day",
+                "{} users, {} requests/s each ({:.0} req/s in all); per user per day {} login(s), {} logout(s)",
                 self.users,
                 self.requests_per_user_s,
                 self.requests_s(),

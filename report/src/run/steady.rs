@@ -55,6 +55,7 @@ pub fn steady_metrics(
         header: presented.header.to_owned(),
         credential_bytes: cred.round() as u64,
         request_bytes: e.bytes_sent_per_req.round() as u64,
+        response_bytes: Some(e.bytes_received_per_req.round() as u64),
     };
     (m, Some(row))
 }

@@ -1,0 +1,112 @@
+//! `authbench capacity`: the answer's arithmetic on a synthetic results folder, checked by hand,
+//! and bad input.
+
+mod common;
+
+use std::process::Command;
+
+use common::BIN;
+
+fn write(dir: &std::path::Path, name: &str, text: &str) {
+    std::fs::write(dir.join(name), text).unwrap();
+}
+
+#[test]
+fn the_answer_from_a_synthetic_folder_matches_the_arithmetic_by_hand() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let mut cpu = String::from(
+        "scheme,repeat,step,share,offered_rps,achieved_rps,vus,me_p99_us,errors,dropped,server_cpu_us_per_req,\
+         generator_cpu_pct,generator_lag_ms,generator_saturated,limits\n",
+    );
+    // session at 60%: 30, 33, 36 µs in repeats 1–3; jwt: 20 µs each time. p99 800 µs at 60%.
+    for (scheme, us) in [("session", [30.0, 33.0, 36.0]), ("jwt", [20.0, 20.0, 20.0])] {
+        for (r, u) in us.iter().enumerate() {
+            cpu.push_str(&format!(
+                "{scheme},{},1,0.25,1000,1000,10,500,0,0,{},10,1,false,ok\n",
+                r + 1,
+                u * 1.5
+            ));
+            cpu.push_str(&format!("{scheme},{},2,0.6,2400,2400,10,800,0,0,{u},10,1,false,ok\n", r + 1));
+            cpu.push_str(&format!(
+                "{scheme},{},3,0.75,3000,3000,10,2000,0,0,{},10,1,false,ok\n",
+                r + 1,
+                u * 0.9
+            ));
+        }
+    }
+    write(d, "cpu_vs_load.csv", &cpu);
+    write(
+        d,
+        "redis_direct.csv",
+        "lookup,repeat,keyspace,target_busy,busy,offered_rps,achieved_rps,us_per_lookup,connections\n\
+         GETEX,1,1000000,0.6,0.6,200000,200000,3.0,300\nGETEX,2,1000000,0.6,0.6,200000,200000,3.0,300\n",
+    );
+    write(
+        d,
+        "store_bytes.csv",
+        "scheme,item,repeat,items,bytes_per_item\nsession,session,1,1000000,400\nsession,session,1,10000000,400\n",
+    );
+    write(
+        d,
+        "credentials.csv",
+        "scheme,header,credential_bytes,request_bytes,response_bytes\nsession,cookie,55,112,188\njwt,authorization,223,287,188\n",
+    );
+    write(
+        d,
+        "revocation.csv",
+        "scheme,action,probe,window_s,rejected,note\nsession,logout,0,0.002,true,x\nsession,logout,1,0.003,true,x\nsession,logout,2,0.004,true,x\n",
+    );
+    let out = d.join("answer");
+    let o = Command::new(BIN)
+        .args([
+            "capacity",
+            d.to_str().unwrap(),
+            "--users",
+            "10m",
+            "--logins-per-day",
+            "0",
+            "--logouts-per-day",
+            "0",
+        ])
+        .args(["--out", out.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let rows: Vec<csv::StringRecord> =
+        csv::Reader::from_path(out.join("answer.csv")).unwrap().records().map(Result::unwrap).collect();
+    let header = csv::Reader::from_path(out.join("answer.csv")).unwrap().headers().unwrap().clone();
+    let get = |scheme: &str, col: &str| -> f64 {
+        let i = header.iter().position(|h| h == col).unwrap_or_else(|| panic!("no column {col}"));
+        rows.iter().find(|r| &r[1] == scheme).unwrap()[i].parse().unwrap()
+    };
+    // 1e6 req/s × 33 µs (the mean of 30/33/36) ÷ 0.6 = 55 cores; the interval is across repeats.
+    assert!((get("session", "app_cores") - 55.0).abs() < 1e-6);
+    assert!(get("session", "app_cores_low") < 55.0 && get("session", "app_cores_high") > 55.0);
+    // Redis: 1e6 × 3 µs = 3 cores ÷ 0.6 → 5 shards by CPU; 1e7 × 400 B = 3.7 GiB → 1 by memory.
+    assert!((get("session", "redis_cores") - 3.0).abs() < 1e-6);
+    assert_eq!(get("session", "shards"), 5.0);
+    assert_eq!(get("session", "redis_memory_bytes"), 4e9);
+    assert_eq!(get("session", "redis_memory_total_bytes"), 8e9, "one replica by default");
+    // Wire: 1e6 × (112 + 188) B.
+    assert_eq!(get("session", "bytes_s"), 3e8);
+    assert!((get("session", "window_s") - 0.003).abs() < 1e-9);
+    assert_eq!(get("session", "p99_us"), 800.0);
+    // jwt: 1e6 × 20 ÷ 0.6, no Redis, the access lifetime + 5 s leeway.
+    assert!((get("jwt", "app_cores") - 1e6 * 20.0 / 1e6 / 0.6).abs() < 1e-6);
+    assert_eq!(get("jwt", "shards"), 0.0);
+    assert_eq!(get("jwt", "window_s"), 905.0);
+    assert!(stdout.contains("| **session** |") && stdout.contains("Assumptions"), "{stdout}");
+    assert!(std::fs::read_to_string(out.join("answer.md")).unwrap().contains("| **jwt** |"));
+
+    // A workload out of range, and a folder with nothing to answer from: exit 2, one clear line.
+    let bad =
+        Command::new(BIN).args(["capacity", d.to_str().unwrap(), "--utilisation", "1.5"]).output().unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("utilisation must be in (0, 1]"));
+    let empty = tempfile::tempdir().unwrap();
+    let none = Command::new(BIN).args(["capacity", empty.path().to_str().unwrap()]).output().unwrap();
+    assert_eq!(none.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&none.stderr).contains("nothing to answer from"));
+}
