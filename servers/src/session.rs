@@ -155,9 +155,10 @@ const LOGIN_LUA: &str = "redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2]) \
 /// tombstone. ARGV: now (s), max age (s), idle TTL (s), presented member, new member, the user's
 /// key prefix `<prefix>{<tag>}` (the index, family and session keys are built on it: one slot).
 /// Returns the user id (a string) on success; 0 when refused (unknown, gone, or past the absolute
-/// lifetime, which it also ends); -1 when the presented id had already been rotated away: a copy
-/// is being replayed, so the family's current session ends too (reuse detection, RFC 9700
-/// §4.14.2, as the JWT variants do).
+/// lifetime, which it also ends); `{-1, <member>}` when the presented id had already been rotated
+/// away: a copy is being replayed, so the family's current session (`<member>`, empty if none)
+/// ends too (reuse detection, RFC 9700 §4.14.2, as the JWT variants do). The member is returned
+/// so that a server with a cache of its own drops its copy of that session at once.
 /// The new record keeps the login's `iat`, so the absolute lifetime counts from the login however
 /// often the session is refreshed, and names its family (the first session's random part). The
 /// tombstone (`<uid>:<family>`) lives as long as the rotated-away session could have.
@@ -171,7 +172,7 @@ const ROTATE_LUA: &str = "local raw = redis.call('GET', KEYS[1]) \
        local cur = redis.call('GET', fk) \
        if cur then redis.call('DEL', ARGV[6] .. 's:' .. cur) \
          redis.call('ZREM', ARGV[6] .. 'u:' .. tuid, cur) end \
-       redis.call('DEL', fk, KEYS[3]) return -1 end \
+       redis.call('DEL', fk, KEYS[3]) return {-1, cur or ''} end \
      local uid = string.match(raw, '\"uid\":(%d+)') \
      local iat = string.match(raw, '\"iat\":(%d+)') \
      if not uid or not iat then return 0 end \
@@ -196,8 +197,8 @@ pub enum Rotated {
     /// Unknown, gone, or past the absolute lifetime: refused.
     Refused,
     /// The presented id had been rotated away already: a copy is being replayed, and the family's
-    /// current session was ended (reuse detection). Refused.
-    ReuseDetected,
+    /// current session (`ended`, if it had one) was ended (reuse detection). Refused.
+    ReuseDetected { ended: Option<String> },
 }
 
 impl SessionStore {
@@ -425,7 +426,15 @@ impl SessionStore {
         let mut conn = self.conn.clone();
         let got: redis::Value = self.bounded(call.invoke_async(&mut conn)).await?;
         Ok(match got {
-            redis::Value::Int(-1) => Rotated::ReuseDetected,
+            redis::Value::Array(reply) if matches!(reply.first(), Some(redis::Value::Int(-1))) => {
+                let ended = match reply.get(1) {
+                    Some(redis::Value::BulkString(m)) if !m.is_empty() => {
+                        std::str::from_utf8(m).ok().map(|m| format!("{tag}{m}"))
+                    }
+                    _ => None,
+                };
+                Rotated::ReuseDetected { ended }
+            }
             redis::Value::BulkString(b) => match std::str::from_utf8(&b).ok().and_then(|u| u.parse().ok()) {
                 Some(uid) => Rotated::New { uid, new },
                 None => Rotated::Refused,
@@ -518,6 +527,27 @@ impl SessionScheme {
         &self.inner.store
     }
 
+    /// `POST /auth/refresh`: rotate the presented session. Also returns the session ids this
+    /// ended — the presented one, and on a detected reuse the family's current one — so that the
+    /// cached variants drop their own copies of them at once.
+    pub async fn rotate(&self, headers: &HeaderMap) -> (Result<Response>, Vec<String>) {
+        let sid = match api::single_cookie(headers, COOKIE_NAME) {
+            Ok(sid) => sid,
+            Err(e) => return (Err(e), Vec::new()),
+        };
+        let mut ended = vec![sid.to_owned()];
+        let answer = match self.inner.store.rotate(sid).await {
+            Ok(Rotated::New { new, .. }) => Ok(self.issued_response(new)),
+            Ok(Rotated::Refused) => Err(Error::InvalidCredential),
+            Ok(Rotated::ReuseDetected { ended: current }) => {
+                ended.extend(current);
+                Err(Error::InvalidCredential)
+            }
+            Err(e) => Err(e),
+        };
+        (answer, ended)
+    }
+
     fn issued_response(&self, sid: String) -> Response {
         // A browser-session cookie: the server, not the browser, enforces the idle expiry.
         let cookie = api::cookie_attrs(COOKIE_NAME, sid, self.inner.same_site, None);
@@ -549,11 +579,7 @@ impl Scheme for SessionScheme {
     }
 
     async fn refresh(&self, headers: HeaderMap, _body: Bytes) -> Result<Response> {
-        let sid = api::single_cookie(&headers, COOKIE_NAME)?;
-        match self.inner.store.rotate(sid).await? {
-            Rotated::New { new, .. } => Ok(self.issued_response(new)),
-            Rotated::Refused | Rotated::ReuseDetected => Err(Error::InvalidCredential),
-        }
+        self.rotate(&headers).await.0
     }
 
     async fn logout(&self, who: SessionAuth) -> Result<Response> {

@@ -104,12 +104,12 @@ impl Scheme for CachedScheme {
         self.inner.base.login(user_id).await
     }
 
-    async fn refresh(&self, headers: HeaderMap, body: Bytes) -> Result<Response> {
-        // Whatever id was presented: invalidating an id that is not cached is a no-op.
-        let old = api::single_cookie(&headers, COOKIE_NAME).ok().map(str::to_owned);
-        let resp = self.inner.base.refresh(headers, body).await;
-        if let Some(old) = old {
-            self.inner.cache.invalidate(&old).await;
+    async fn refresh(&self, headers: HeaderMap, _body: Bytes) -> Result<Response> {
+        // Whatever id was presented (invalidating an id that is not cached is a no-op), and on a
+        // detected reuse the family's current session, which this server may hold too.
+        let (resp, ended) = self.inner.base.rotate(&headers).await;
+        for sid in &ended {
+            self.inner.cache.invalidate(sid).await;
         }
         resp
     }

@@ -44,7 +44,8 @@ pub struct State {
     pub issued: HashMap<String, u64>,
     /// Refresh tokens that must refresh now → their user (`jwt`: every one issued).
     pub issued_refresh: HashMap<String, u64>,
-    /// Refresh tokens rotated out of a still-live family → their user (rotating schemes).
+    /// Refresh tokens (session ids) rotated out of a still-live family → their user (rotating
+    /// schemes and the session schemes).
     pub stale_refresh: HashMap<String, u64>,
     /// Credentials revoked here (logged out, rotated session ids, revoked families): replayed by
     /// cases, they must never be accepted again.
@@ -243,10 +244,20 @@ impl Harness {
     /// Live credentials (and their users) that occur intact, as a whole token, in these header
     /// values.
     pub fn presented(&self, values: &[&[u8]]) -> Vec<(String, u64)> {
+        self.presented_among(values, |st| &st.issued)
+    }
+
+    /// The credentials of one of the [`State`]'s maps (live, stale...) that occur intact, as a
+    /// whole token, in these header values.
+    pub fn presented_among(
+        &self,
+        values: &[&[u8]],
+        map: impl Fn(&State) -> &HashMap<String, u64>,
+    ) -> Vec<(String, u64)> {
         let st = self.state.borrow();
         let mut found = Vec::new();
         for value in values {
-            for (cred, uid) in &st.issued {
+            for (cred, uid) in map(&st) {
                 let c = cred.as_bytes();
                 let mut from = 0;
                 while let Some(pos) = find(&value[from..], c) {
@@ -267,6 +278,7 @@ impl Harness {
                 }
             }
         }
+        found.sort(); // HashMap order is random per run; a case must act the same on replay
         found
     }
 

@@ -24,6 +24,9 @@
 //!   exactly or edited, and it must never be accepted again (the caches of `session-cached` and
 //!   `session-tracked` included). Each pool user has two logins: logout and a detected reuse end
 //!   one and must leave the other standing, logout-all ends both.
+//! - Session refresh (rotation with reuse detection): a rotated-away id replayed at refresh is 401
+//!   and ends the session its family holds now — on this server at once, the caches included —
+//!   and leaves the user's other session standing; at `/api/me` it is just 401.
 //! - Refresh for `jwt-revocable`/`jwt-pubsub` (rotation with reuse detection): only the current
 //!   refresh token refreshes, once; a mutated one is 400/401 and leaves its family standing; a
 //!   replay of a rotated one is 401 and revokes the family — its current refresh token and every
