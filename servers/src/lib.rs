@@ -22,7 +22,8 @@
 //! - [`subscriber`]: the task that subscribes, reloads the stored revocations, and marks the
 //!   denylist not ready while it cannot know it.
 //! - [`session_cached`]: the session scheme behind an in-process moka cache (`--cache-ttl`,
-//!   `--cache-capacity`): a record is served from the cache for up to T.
+//!   `--cache-capacity`): a record is served from the cache for up to T; a miss racing this
+//!   server's own logout keeps no copy (an eviction generation).
 //! - [`session_tracked`]: the session scheme with Redis server-assisted client-side caching
 //!   (RESP3 `CLIENT TRACKING`, invalidation pushes, a bounded moka cache; stated expiry and
 //!   failure semantics).
