@@ -20,7 +20,7 @@
 //! - [`denylist`]: `jwt_pubsub`'s in-process list of revocations (jti, family, epoch), pruned at
 //!   expiry, and whether it is known complete.
 //! - [`subscriber`]: the task that subscribes, reloads the stored revocations, and marks the
-//!   denylist not ready while it cannot know it.
+//!   denylist not ready while it cannot know it — and for good should the task end or panic.
 //! - [`session_cached`]: the session scheme behind an in-process moka cache (`--cache-ttl`,
 //!   `--cache-capacity`): a record is served from the cache for up to T; a miss racing this
 //!   server's own logout keeps no copy (an eviction generation).

@@ -271,6 +271,37 @@ async fn a_dropped_subscription_answers_503_and_a_missed_revocation_is_reloaded(
     assert_eq!(me(&b, &fresh).await.0, 200, "B serves again once resubscribed");
 }
 
+/// Issue 22, finding 11: a panic in `jwt-pubsub`'s subscriber task ended the task with the list
+/// still marked ready, so the server kept answering from a denylist nobody updated any more
+/// (a revocation published afterwards was never applied). Now it fails closed: 503.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panicked_subscriber_fails_closed() {
+    let r = redis();
+    let url = r.url();
+    let a = pubsub(&url, "panic:").await;
+    let (access, _) = login(&a, 40).await;
+    assert_eq!(me(&a, &access).await.0, 200);
+    let mut conn = redis::Client::open(url.as_str()).unwrap().get_connection().unwrap();
+    let _: u64 = redis::cmd("PUBLISH")
+        .arg("panic:revocations")
+        .arg(authbench_servers::subscriber::PANIC_MESSAGE)
+        .query(&mut conn)
+        .unwrap();
+    let at = Instant::now();
+    loop {
+        match me(&a, &access).await.0 {
+            503 => break,
+            200 => {
+                assert!(at.elapsed() < Duration::from_secs(2), "still 200 2 s after the subscriber panicked")
+            }
+            s => panic!("unexpected {s}"),
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(me(&a, &access).await.0, 503, "the server serves again without a subscriber");
+}
+
 /// A minimal HTTP/1.1 exchange on a fresh connection: (status, body).
 async fn wire(addr: std::net::SocketAddr, method: &str, path: &str, headers: &str) -> (u16, String) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
