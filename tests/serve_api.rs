@@ -269,10 +269,15 @@ fn refresh_logout_and_replay_follow_each_schemes_documented_behaviour() {
     let s1b = Cred::Cookie(r.cookie_pair());
     assert_ne!(s1b.value(), s1.value(), "refresh must rotate the session id");
     assert_eq!(me(&t.session, &s1).status, 401, "old id after refresh");
-    assert_eq!(post_with(&t.session, "/auth/refresh", &s1, None).status, 401, "refresh is single-use");
     assert_eq!(me(&t.session, &s1b).status, 200);
-    assert_eq!(post_with(&t.session, "/auth/logout", &s1b, None).status, 204);
-    assert_eq!(me(&t.session, &s1b).status, 401, "session replay after logout must be rejected");
+    assert_eq!(post_with(&t.session, "/auth/refresh", &s1, None).status, 401, "refresh is single-use");
+    // The replay of a rotated-away id is a reuse: the session its login holds now ends too, the
+    // user's other device stands.
+    assert_eq!(me(&t.session, &s1b).status, 401, "reuse detection ends the family's current session");
+    assert_eq!(me(&t.session, &s2).status, 200, "reuse detection ends that family only");
+    let (s4, _) = login(&t.session, 12);
+    assert_eq!(post_with(&t.session, "/auth/logout", &s4, None).status, 204);
+    assert_eq!(me(&t.session, &s4).status, 401, "session replay after logout must be rejected");
     let unknown = s1.with_value(&authbench_servers::id::new_sid());
     assert_eq!(me(&t.session, &unknown).status, 401, "unknown session id must not be adopted");
     assert!(post_with(&t.session, "/auth/refresh", &unknown, None).header("set-cookie").is_none());
