@@ -19,7 +19,7 @@ struct Pair {
 
 fn pair(scheme: &str, redis: &RedisServer, extra: &[&str]) -> Pair {
     let mut key = tempfile::NamedTempFile::new().unwrap();
-    key.write_all(&[0x5a; 64]).unwrap();
+    key.write_all(&[0xa5; 64]).unwrap();
     let key_path = key.path().to_str().unwrap().to_owned();
     let url = redis.url();
     let prefix = format!("cross:{scheme}:");

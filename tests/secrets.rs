@@ -258,15 +258,30 @@ fn bad_key_files_are_refused_without_echoing_them() {
     secrets.push(("PEM body".into(), pem_body[..24].to_vec()));
     let short = short_path.to_str().unwrap();
     let pem = pem_path.to_str().unwrap();
-    for args in [
-        vec!["jwt", "--key-file", short],
-        vec!["cookie", "--key-file", short],
-        vec!["jwt", "--jwt-alg", "EdDSA", "--key-file", pem],
-        vec!["jwt", "--jwt-alg", "ES256", "--key-file", short],
+    // Issue 22, finding 10: a passphrase (all printable ASCII, here 64 bytes, which the cookie
+    // scheme used to take as raw key bytes) and a file one byte short of 32 (HKDF's input).
+    let passphrase = format!("correct horse battery staple {} of the team\n", hex(&random_bytes(12)));
+    let passphrase_path = dir.path().join("passphrase.txt");
+    std::fs::write(&passphrase_path, &passphrase).unwrap();
+    secrets.push(("passphrase".into(), passphrase.trim().as_bytes().to_vec()));
+    let just_short = random_bytes(31);
+    let just_short_path = dir.path().join("31.key");
+    std::fs::write(&just_short_path, &just_short).unwrap();
+    secrets.extend(key_forms(&just_short).into_iter().map(|f| ("31-byte key form".to_owned(), f)));
+    let (phrase, just_short) = (passphrase_path.to_str().unwrap(), just_short_path.to_str().unwrap());
+    for (args, says) in [
+        (vec!["jwt", "--key-file", short], "fewer than 32"),
+        (vec!["cookie", "--key-file", short], "fewer than 32"),
+        (vec!["jwt", "--jwt-alg", "EdDSA", "--key-file", pem], "PKCS#8"),
+        (vec!["jwt", "--jwt-alg", "ES256", "--key-file", short], "PEM"),
+        (vec!["cookie", "--key-file", phrase], "printable ASCII"),
+        (vec!["jwt", "--key-file", phrase], "printable ASCII"),
+        (vec!["jwt-revocable", "--key-file", just_short], "fewer than 32"),
     ] {
         let (code, output) = failed_start(&args);
-        assert_eq!(code, Some(2), "{args:?}: {}", String::from_utf8_lossy(&output));
-        assert!(output.len() > 10, "{args:?}: no error line");
+        let text = String::from_utf8_lossy(&output);
+        assert_eq!(code, Some(2), "{args:?}: {text}");
+        assert!(text.contains(says), "{args:?}: the error does not say {says:?}: {text}");
         assert_clean(&format!("{args:?}"), &output, &secrets);
     }
 }

@@ -222,9 +222,9 @@ fn cookie_names_are_bound_and_duplicates_refused() {
 #[test]
 fn cookie_value_sealed_under_another_name_fails_with_the_servers_own_key() {
     let mut key = tempfile::NamedTempFile::new().unwrap();
-    key.write_all(&[0x42u8; 64]).unwrap();
+    key.write_all(&[0xc2u8; 64]).unwrap();
     let server = Server::spawn("cookie", &["--key-file", key.path().to_str().unwrap()]);
-    let sealer = Sealer::from_bytes(&[0x42u8; 64]).unwrap();
+    let sealer = Sealer::from_key_file(&[0xc2u8; 64]).unwrap();
     let now = authbench_servers::api::now_secs();
     let claims = CookieClaims { uid: 9, iat: now, exp: now + 600 };
     // Same key, right name: accepted — proves the key file is used, so the next rejection is the name.
@@ -309,12 +309,15 @@ fn refresh_logout_and_replay_follow_each_schemes_documented_behaviour() {
     );
 }
 
+/// A jwt server given a known key file, and the HS256 secret it derives from it (HKDF).
 fn jwt_server_with_known_key() -> (Server, tempfile::NamedTempFile, Vec<u8>) {
-    let secret = b"0123456789abcdef0123456789abcdef-known-test-secret".to_vec();
+    let file: Vec<u8> = (0u8..48).map(|i| i.wrapping_mul(37) ^ 0xb5).collect();
     let mut key = tempfile::NamedTempFile::new().unwrap();
-    key.write_all(&secret).unwrap();
+    key.write_all(&file).unwrap();
     let server = Server::spawn("jwt", &["--key-file", key.path().to_str().unwrap()]);
-    (server, key, secret)
+    let secret: [u8; 32] =
+        authbench_servers::key_file::derive(&file, authbench_servers::key_file::Purpose::JwtHs256).unwrap();
+    (server, key, secret.to_vec())
 }
 
 fn forge(secret: &[u8], alg: jsonwebtoken::Algorithm, claims: &JwtClaims) -> String {

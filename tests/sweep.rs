@@ -57,8 +57,8 @@ fn issue_keys(dir: &tempfile::TempDir) -> IssueKeys {
     std::fs::write(dir.path().join("jwt.key"), jwt).unwrap();
     let ttl = Duration::from_secs(900);
     IssueKeys {
-        cookie: authbench_servers::cookie::Sealer::from_bytes(&cookie).unwrap(),
-        jwt: authbench_servers::jwt::Codec::from_key_material(
+        cookie: authbench_servers::cookie::Sealer::from_key_file(&cookie).unwrap(),
+        jwt: authbench_servers::jwt::Codec::from_key_file(
             authbench_servers::JwtAlg::Hs256,
             &jwt,
             ttl,

@@ -11,7 +11,7 @@ use authbench_servers::cookie::{COOKIE_NAME, Claims, Sealer};
 use libfuzzer_sys::fuzz_target;
 
 const NOW: u64 = 1_700_000_000;
-static SEALER: LazyLock<Sealer> = LazyLock::new(|| Sealer::from_bytes(&[0x5a; 64]).expect("64-byte key"));
+static SEALER: LazyLock<Sealer> = LazyLock::new(|| Sealer::from_key_file(&[0xa5; 64]).expect("a 64-byte key file"));
 static ISSUED: LazyLock<String> =
     LazyLock::new(|| SEALER.seal(COOKIE_NAME, &Claims { uid: 42, iat: NOW, exp: NOW + 900 }));
 

@@ -46,6 +46,13 @@ pub async fn build(args: &ServeArgs) -> Result<Built> {
         ),
         None => None,
     };
+    // A refused key file's error names the file (the key code knows only its bytes).
+    let named = |e: Error| match (e, &args.key_file) {
+        (Error::KeyFile { reason, .. }, Some(path)) => {
+            Error::KeyFile { path: path.display().to_string(), reason }
+        }
+        (e, _) => e,
+    };
     let mut built = Built {
         router: Router::new(),
         scheme: args.scheme,
@@ -57,14 +64,16 @@ pub async fn build(args: &ServeArgs) -> Result<Built> {
     built.router = match args.scheme {
         SchemeKind::Cookie => {
             let sealer = match &key_material {
-                Some(m) => Sealer::from_bytes(m)?,
+                Some(m) => Sealer::from_key_file(m).map_err(named)?,
                 None => Sealer::generate(),
             };
             crate::api::router(CookieScheme::new(users, sealer, args.ttl, args.same_site))
         }
         SchemeKind::Jwt => {
             let codec = match &key_material {
-                Some(m) => Codec::from_key_material(args.jwt_alg, m, args.ttl, args.refresh_ttl)?,
+                Some(m) => {
+                    Codec::from_key_file(args.jwt_alg, m, args.ttl, args.refresh_ttl).map_err(named)?
+                }
                 None => Codec::generate(args.jwt_alg, args.ttl, args.refresh_ttl)?,
             };
             crate::api::router(JwtScheme::new(users, codec))
@@ -134,7 +143,9 @@ pub async fn build(args: &ServeArgs) -> Result<Built> {
                 ));
             }
             let codec = match &key_material {
-                Some(m) => Codec::from_key_material(args.jwt_alg, m, args.ttl, args.refresh_ttl)?,
+                Some(m) => {
+                    Codec::from_key_file(args.jwt_alg, m, args.ttl, args.refresh_ttl).map_err(named)?
+                }
                 None => Codec::generate(args.jwt_alg, args.ttl, args.refresh_ttl)?,
             };
             let (url, prefix) = store_location(args, &mut built)?;

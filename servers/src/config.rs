@@ -263,8 +263,10 @@ pub struct ServeArgs {
     #[arg(long, value_enum, default_value_t)]
     pub jwt_alg: JwtAlg,
 
-    /// Key material instead of a key generated at start-up. cookie: >= 64 bytes; jwt HS256: >= 32
-    /// bytes; jwt EdDSA/ES256/RS256: a PKCS#8 PEM private key.
+    /// Key material instead of a key generated at start-up. cookie, jwt HS256: a secret of at
+    /// least 32 random bytes (`head -c 32 /dev/urandom > key`), from which the key is derived with
+    /// HKDF-SHA256; a shorter file, or one that is all printable ASCII (a passphrase), is refused.
+    /// jwt EdDSA/ES256/RS256: a PKCS#8 PEM private key.
     #[arg(long)]
     pub key_file: Option<PathBuf>,
 

@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use crate::api::{self, Principal, Scheme};
 use crate::config::SameSite;
 use crate::error::{Error, Result};
+use crate::key_file::{self, Purpose};
 use crate::users::Users;
 
 /// Name of the credential cookie: the contract's sealed-cookie name.
@@ -49,11 +50,11 @@ impl Sealer {
         Sealer { key: Key::generate() }
     }
 
-    /// A key from >= 64 bytes of material (the first 64 are used).
-    pub fn from_bytes(material: &[u8]) -> Result<Sealer> {
-        Key::try_from(material)
-            .map(|key| Sealer { key })
-            .map_err(|_| Error::Config("cookie key material must be at least 64 bytes".into()))
+    /// The key derived from a `--key-file`'s bytes (HKDF, [`crate::key_file`]; a file under 32
+    /// bytes or all printable ASCII is refused).
+    pub fn from_key_file(material: &[u8]) -> Result<Sealer> {
+        let key: [u8; 64] = key_file::derive(material, Purpose::Cookie)?;
+        Ok(Sealer { key: Key::from(&key) })
     }
 
     /// Encrypt claims into a cookie value bound to `name`.
@@ -189,8 +190,24 @@ mod tests {
     }
 
     #[test]
-    fn short_key_material_is_refused() {
-        assert!(Sealer::from_bytes(&[1u8; 32]).is_err());
-        assert!(Sealer::from_bytes(&[1u8; 64]).is_ok());
+    fn key_files_are_derived_not_used_raw_and_short_or_typed_ones_refused() {
+        assert!(Sealer::from_key_file(&[1u8; 31]).is_err());
+        assert!(Sealer::from_key_file(&[b'k'; 64]).is_err(), "a passphrase");
+        let a = Sealer::from_key_file(&[1u8; 32]).unwrap();
+        let claims = Claims { uid: 7, iat: 100, exp: 200 };
+        let value = a.seal(COOKIE_NAME, &claims);
+        assert_eq!(
+            Sealer::from_key_file(&[1u8; 32]).unwrap().open(COOKIE_NAME, &value, 150).unwrap(),
+            claims
+        );
+        // The file's first 64 bytes used raw (as before HKDF) do not open it.
+        let raw = Sealer { key: Key::from(&[1u8; 64]) };
+        assert!(raw.open(COOKIE_NAME, &raw.seal(COOKIE_NAME, &claims), 150).is_ok());
+        assert!(
+            Sealer::from_key_file(&[1u8; 64])
+                .unwrap()
+                .open(COOKIE_NAME, &raw.seal(COOKIE_NAME, &claims), 150)
+                .is_err()
+        );
     }
 }

@@ -34,6 +34,7 @@ use serde::{Deserialize, Serialize};
 use crate::api::{self, Principal, Scheme};
 use crate::config::JwtAlg;
 use crate::error::{Error, Result};
+use crate::key_file::{self, Purpose};
 use crate::users::Users;
 
 pub const ISSUER: &str = "authbench";
@@ -117,16 +118,20 @@ impl Codec {
         }
     }
 
-    /// Keys from `--key-file`: HS256 takes >= 32 raw bytes; the others a PKCS#8 PEM private key.
-    pub fn from_key_material(
+    /// Keys from `--key-file`: HS256's secret derived from the file (HKDF, [`crate::key_file`]:
+    /// a file under 32 bytes or all printable ASCII is refused); the others a PKCS#8 PEM private
+    /// key.
+    pub fn from_key_file(
         alg: JwtAlg,
         material: &[u8],
         access_ttl: Duration,
         refresh_ttl: Duration,
     ) -> Result<Codec> {
         match alg {
-            JwtAlg::Hs256 if material.len() >= 32 => Ok(Codec::hmac(material, access_ttl, refresh_ttl)),
-            JwtAlg::Hs256 => Err(Error::Config("HS256 secret must be at least 32 bytes".into())),
+            JwtAlg::Hs256 => {
+                let secret: [u8; 32] = key_file::derive(material, Purpose::JwtHs256)?;
+                Ok(Codec::hmac(&secret, access_ttl, refresh_ttl))
+            }
             _ => {
                 let (encoding, decoding) = asymmetric_keys(alg, &pem_to_der(material)?)?;
                 Ok(Codec::with_keys(alg, encoding, Verifier::Asymmetric(decoding), access_ttl, refresh_ttl))
@@ -478,11 +483,19 @@ mod tests {
     #[test]
     fn key_file_material_is_checked() {
         let ttl = Duration::from_secs(60);
-        assert!(Codec::from_key_material(JwtAlg::Hs256, &[7u8; 16], ttl, ttl).is_err());
-        assert!(Codec::from_key_material(JwtAlg::Hs256, &[7u8; 32], ttl, ttl).is_ok());
-        assert!(Codec::from_key_material(JwtAlg::EdDsa, b"not a pem", ttl, ttl).is_err());
+        assert!(Codec::from_key_file(JwtAlg::Hs256, &[7u8; 16], ttl, ttl).is_err());
+        assert!(
+            Codec::from_key_file(JwtAlg::Hs256, b"a passphrase of more than 32 bytes", ttl, ttl).is_err()
+        );
+        let c = Codec::from_key_file(JwtAlg::Hs256, &[7u8; 32], ttl, ttl).unwrap();
+        let t = c.issue(5, TokenType::Access, api::now_secs()).unwrap();
+        // Signed with the derived secret, not with the file's bytes.
+        assert!(Codec::hmac(&[7u8; 32], ttl, ttl).verify(&t, TokenType::Access).is_err());
+        let derived: [u8; 32] = key_file::derive(&[7u8; 32], Purpose::JwtHs256).unwrap();
+        assert_eq!(Codec::hmac(&derived, ttl, ttl).verify(&t, TokenType::Access).unwrap(), 5);
+        assert!(Codec::from_key_file(JwtAlg::EdDsa, b"not a pem", ttl, ttl).is_err());
         let pem = der_to_pem(&generate_pkcs8(JwtAlg::Es256).unwrap());
-        let c = Codec::from_key_material(JwtAlg::Es256, pem.as_bytes(), ttl, ttl).unwrap();
+        let c = Codec::from_key_file(JwtAlg::Es256, pem.as_bytes(), ttl, ttl).unwrap();
         let t = c.issue(5, TokenType::Access, api::now_secs()).unwrap();
         assert_eq!(c.verify(&t, TokenType::Access).unwrap(), 5);
     }

@@ -33,6 +33,8 @@
 //!   gauges (empty for schemes without a cache), and its parser for `compare`.
 //! - [`store`]: the bounded, reconnecting Redis connection `jwt_revocable` and `jwt_pubsub` use.
 //! - [`id`]: random 128-bit ids (session ids, refresh-token ids).
+//! - [`key_file`]: `--key-file` checked (32 bytes at least, not a passphrase) and the symmetric
+//!   keys derived from it with HKDF, one function for the servers and the credential issuers.
 //! - [`users`]: the synthetic user directory and argon2id password verification.
 //! - [`config`]: `authbench serve` options, typed at the edge; [`SchemeKind`] and its credential kind.
 //! - [`build`]: the scheme dispatch — options to the chosen scheme's Router.
@@ -62,6 +64,7 @@ pub mod id;
 pub mod jwt;
 pub mod jwt_pubsub;
 pub mod jwt_revocable;
+pub mod key_file;
 pub mod limits;
 pub mod linger;
 pub mod metrics;

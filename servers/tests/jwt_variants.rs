@@ -29,7 +29,7 @@ use http_body_util::BodyExt;
 use tower::ServiceExt;
 
 const STORE_TIMEOUT: Duration = Duration::from_millis(150);
-const KEY: [u8; 32] = [0x5a; 32];
+const KEY: [u8; 32] = [0xa5; 32];
 
 fn redis() -> RedisServer {
     assert!(
@@ -44,7 +44,7 @@ fn users() -> Arc<Users> {
 }
 
 fn codec(key: &[u8]) -> Codec {
-    Codec::from_key_material(JwtAlg::Hs256, key, Duration::from_secs(60), Duration::from_secs(3600)).unwrap()
+    Codec::from_key_file(JwtAlg::Hs256, key, Duration::from_secs(60), Duration::from_secs(3600)).unwrap()
 }
 
 async fn revocable(url: &str, prefix: &str) -> Router {
