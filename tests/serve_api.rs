@@ -226,13 +226,14 @@ fn cookie_value_sealed_under_another_name_fails_with_the_servers_own_key() {
     let server = Server::spawn("cookie", &["--key-file", key.path().to_str().unwrap()]);
     let sealer = Sealer::from_key_file(&[0xc2u8; 64]).unwrap();
     let now = authbench_servers::api::now_secs();
-    let claims = CookieClaims { uid: 9, iat: now, exp: now + 600 };
+    let claims = CookieClaims { uid: 9, iat: now, exp: now + 600, auth_time: now };
     // Same key, right name: accepted — proves the key file is used, so the next rejection is the name.
     let right = sealer.seal("ab_auth", &claims);
     assert_eq!(server.get("/api/me", &[("Cookie", &format!("ab_auth={right}"))]).status, 200);
     let moved = sealer.seal("ab_other", &claims);
     assert_eq!(server.get("/api/me", &[("Cookie", &format!("ab_auth={moved}"))]).status, 401);
-    let expired = sealer.seal("ab_auth", &CookieClaims { uid: 9, iat: now - 100, exp: now - 1 });
+    let expired =
+        sealer.seal("ab_auth", &CookieClaims { uid: 9, iat: now - 100, exp: now - 1, auth_time: now - 100 });
     let r = server.get("/api/me", &[("Cookie", &format!("ab_auth={expired}"))]);
     assert_eq!(r.status, 401);
     assert_eq!(r.json()["error"], "credential expired");
@@ -348,6 +349,7 @@ fn jwt_forgeries_are_rejected() {
         jti: None,
         fid: None,
         iat_ms: None,
+        auth_time: None,
     };
     let bearer = |t: &str| server.get("/api/me", &[("Authorization", &format!("Bearer {t}"))]);
     // Control: a token with the right key and claims is accepted, so each rejection below is about

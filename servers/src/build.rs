@@ -53,6 +53,13 @@ pub async fn build(args: &ServeArgs) -> Result<Built> {
         }
         (e, _) => e,
     };
+    if args.max_age() < args.ttl {
+        return Err(Error::Config(format!(
+            "--max-age {:?} is below --ttl {:?}: a credential cannot outlive its absolute lifetime",
+            args.max_age(),
+            args.ttl
+        )));
+    }
     let mut built = Built {
         router: Router::new(),
         scheme: args.scheme,
@@ -67,15 +74,12 @@ pub async fn build(args: &ServeArgs) -> Result<Built> {
                 Some(m) => Sealer::from_key_file(m).map_err(named)?,
                 None => Sealer::generate(),
             };
-            crate::api::router(CookieScheme::new(users, sealer, args.ttl, args.same_site))
+            let scheme =
+                CookieScheme::new(users, sealer, args.ttl, args.same_site).with_max_age(args.max_age());
+            crate::api::router(scheme)
         }
         SchemeKind::Jwt => {
-            let codec = match &key_material {
-                Some(m) => {
-                    Codec::from_key_file(args.jwt_alg, m, args.ttl, args.refresh_ttl).map_err(named)?
-                }
-                None => Codec::generate(args.jwt_alg, args.ttl, args.refresh_ttl)?,
-            };
+            let codec = jwt_codec(args, key_material.as_deref()).map_err(named)?;
             crate::api::router(JwtScheme::new(users, codec))
         }
         SchemeKind::Session | SchemeKind::SessionCached | SchemeKind::SessionTracked => {
@@ -97,16 +101,10 @@ pub async fn build(args: &ServeArgs) -> Result<Built> {
                     (StoreTarget::Single(url), prefix)
                 }
             };
-            if args.max_age < args.ttl {
-                return Err(Error::Config(format!(
-                    "--max-age {:?} is below --ttl {:?}: a session cannot outlive its absolute lifetime",
-                    args.max_age, args.ttl
-                )));
-            }
             let store = SessionStore::connect_to(&target, &prefix, args.ttl, args.store_timeout)
                 .await?
                 .with_durable_logout(args.durable_logout.then_some(DURABLE_WAIT))
-                .with_max_age(args.max_age)
+                .with_max_age(args.max_age())
                 .with_max_sessions(args.max_sessions);
             let session = SessionScheme::new(users, store, args.same_site);
             match args.scheme {
@@ -142,12 +140,7 @@ pub async fn build(args: &ServeArgs) -> Result<Built> {
                     "--redis-cluster and --durable-logout are options of the session scheme".into(),
                 ));
             }
-            let codec = match &key_material {
-                Some(m) => {
-                    Codec::from_key_file(args.jwt_alg, m, args.ttl, args.refresh_ttl).map_err(named)?
-                }
-                None => Codec::generate(args.jwt_alg, args.ttl, args.refresh_ttl)?,
-            };
+            let codec = jwt_codec(args, key_material.as_deref()).map_err(named)?;
             let (url, prefix) = store_location(args, &mut built)?;
             if args.scheme == SchemeKind::JwtPubsub {
                 let scheme =
@@ -155,11 +148,21 @@ pub async fn build(args: &ServeArgs) -> Result<Built> {
                 return Ok(Built { router: crate::api::router(scheme), ..built });
             }
             let store =
-                RevocationStore::connect(&url, &prefix, codec.refresh_ttl(), args.store_timeout).await?;
+                RevocationStore::connect(&url, &prefix, codec.family_ttl(), args.store_timeout).await?;
             crate::api::router(RevocableScheme::new(users, codec, store))
         }
     };
     Ok(built)
+}
+
+/// The JWT schemes' keys (generated, or derived from `--key-file`), lifetimes and absolute
+/// lifetime.
+fn jwt_codec(args: &ServeArgs, key_material: Option<&[u8]>) -> Result<Codec> {
+    let codec = match key_material {
+        Some(m) => Codec::from_key_file(args.jwt_alg, m, args.ttl, args.refresh_ttl)?,
+        None => Codec::generate(args.jwt_alg, args.ttl, args.refresh_ttl)?,
+    };
+    Ok(codec.with_max_age(args.max_age()))
 }
 
 /// The Redis URL and key prefix of a scheme with a store, starting a private redis-server when no

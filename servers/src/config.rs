@@ -217,11 +217,15 @@ pub struct ServeArgs {
     #[arg(long, default_value = "15m", value_parser = parse_ttl)]
     pub ttl: Duration,
 
-    /// session schemes: absolute lifetime of a session, however active (OWASP's absolute
-    /// timeout): refused this long after login. Also how long a user's session index lives after
-    /// their last login, so that logout-all reaches every session still in use. At least --ttl.
-    #[arg(long, default_value = "24h", value_parser = parse_ttl)]
-    pub max_age: Duration,
+    /// Absolute lifetime of a login, however often it is refreshed (OWASP's absolute timeout):
+    /// nothing it issued is accepted, nor refreshed, this long after the login. Every scheme: the
+    /// session record, the cookie and the JWT refresh token keep the login's time through each
+    /// refresh. Default: 24h for cookie and the session schemes; for the JWT schemes the
+    /// refresh-token lifetime (--refresh-ttl, default 7d). Session schemes: also how long a
+    /// user's session index lives after their last login, so that logout-all reaches every
+    /// session still in use. At least --ttl.
+    #[arg(long, value_parser = parse_ttl)]
+    pub max_age: Option<Duration>,
 
     /// session schemes: most sessions one user may hold at once; a login beyond it ends the
     /// user's oldest session. Each login also prunes the user's index of sessions that are gone,
@@ -280,6 +284,15 @@ pub struct ServeArgs {
 }
 
 impl ServeArgs {
+    /// `--max-age`, or the scheme's default: the refresh-token lifetime for the JWT schemes,
+    /// [`crate::session::DEFAULT_MAX_AGE`] (24 h) for the others.
+    pub fn max_age(&self) -> Duration {
+        self.max_age.unwrap_or(match self.scheme.parent() {
+            SchemeKind::Jwt => self.refresh_ttl,
+            _ => crate::session::DEFAULT_MAX_AGE,
+        })
+    }
+
     /// Options with defaults, for tests and the harness.
     pub fn new(scheme: SchemeKind) -> Self {
         ServeArgs {
@@ -292,7 +305,7 @@ impl ServeArgs {
             users: 10_000,
             fast_login: false,
             ttl: Duration::from_secs(15 * 60),
-            max_age: crate::session::DEFAULT_MAX_AGE,
+            max_age: None,
             max_sessions: crate::session::DEFAULT_MAX_SESSIONS,
             refresh_ttl: Duration::from_secs(7 * 24 * 3600),
             store_timeout: crate::session::STORE_TIMEOUT,

@@ -13,6 +13,11 @@
 //! the header bytes, then the signature (a precomputed aws-lc HMAC key for HS256;
 //! `jsonwebtoken::crypto::verify` for the others), and only then parses the claims and checks
 //! `exp` (with leeway), `iss`, `aud` and `typ` — the same rules `Validation` applied.
+//!
+//! Absolute lifetime: the refresh token carries the login time (`auth_time`) through every
+//! rotation; no token's `exp` goes past `auth_time + --max-age` (default: the refresh lifetime,
+//! `--refresh-ttl`), and a refresh at or after it is refused, so a stolen refresh token refreshed
+//! in a loop still dies then.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -68,6 +73,11 @@ pub struct Claims {
     /// `jwt-revocable`: issue time in milliseconds, compared with the user's logout-all epoch.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub iat_ms: Option<u64>,
+    /// Refresh tokens: when the user logged in (Unix s, OIDC's `auth_time`), kept through every
+    /// rotation; a refresh at or after `auth_time + --max-age` is refused. Access tokens do not
+    /// carry it (their `exp` is already capped at that moment).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_time: Option<u64>,
 }
 
 /// An authenticated access token.
@@ -100,6 +110,9 @@ pub struct Codec {
     header_b64: String,
     access_ttl: u64,
     refresh_ttl: u64,
+    /// Absolute lifetime of a login's tokens, refresh chain included (`serve --max-age`; by
+    /// default the refresh-token lifetime), in seconds.
+    max_age: u64,
 }
 
 impl Codec {
@@ -160,7 +173,39 @@ impl Codec {
             header_b64: B64.encode(header),
             access_ttl: access_ttl.as_secs(),
             refresh_ttl: refresh_ttl.as_secs(),
+            max_age: refresh_ttl.as_secs(),
         }
+    }
+
+    /// Set the absolute lifetime of a login (`serve --max-age`): no token of it expires, and no
+    /// refresh of it succeeds, past login + `max_age`. Default: the refresh-token lifetime.
+    pub fn with_max_age(mut self, max_age: Duration) -> Codec {
+        self.max_age = max_age.as_secs();
+        self
+    }
+
+    pub fn max_age(&self) -> u64 {
+        self.max_age
+    }
+
+    /// How long a login's refresh family can live: the refresh lifetime, at most the absolute one.
+    pub fn family_ttl(&self) -> u64 {
+        self.refresh_ttl.min(self.max_age)
+    }
+
+    /// A token's `exp`: `ttl` after `now`, but never past `auth_time + max_age`.
+    pub fn capped_exp(&self, now: u64, ttl: u64, auth_time: u64) -> u64 {
+        (now + ttl).min(auth_time.saturating_add(self.max_age))
+    }
+
+    /// The login time a verified refresh token carries, if a refresh may still happen now:
+    /// 401 when it carries none, or when the login is `--max-age` old (the chain ends).
+    pub fn refreshable(&self, refresh: &Claims) -> Result<u64> {
+        let auth_time = refresh.auth_time.ok_or(Error::InvalidCredential)?;
+        if api::now_secs() >= auth_time.saturating_add(self.max_age) {
+            return Err(Error::Expired);
+        }
+        Ok(auth_time)
     }
 
     pub fn alg(&self) -> JwtAlg {
@@ -175,8 +220,14 @@ impl Codec {
         self.refresh_ttl
     }
 
-    /// Sign a token of the given type for `uid`, valid from `now`.
+    /// Sign a token of the given type for `uid`, valid from `now`, for a login made now.
     pub fn issue(&self, uid: u64, typ: TokenType, now: u64) -> Result<String> {
+        self.issue_for(uid, typ, now, now)
+    }
+
+    /// Sign a token of the given type for `uid`, valid from `now`, for a login made at
+    /// `auth_time` (its `exp` capped at the absolute lifetime).
+    pub fn issue_for(&self, uid: u64, typ: TokenType, now: u64, auth_time: u64) -> Result<String> {
         let (aud, ttl, jti) = match typ {
             TokenType::Access => (ACCESS_AUDIENCE, self.access_ttl, None),
             TokenType::Refresh => (REFRESH_AUDIENCE, self.refresh_ttl, Some(crate::id::new_sid())),
@@ -184,13 +235,14 @@ impl Codec {
         let claims = Claims {
             sub: uid.to_string(),
             iat: now,
-            exp: now + ttl,
+            exp: self.capped_exp(now, ttl, auth_time),
             iss: ISSUER.to_owned(),
             aud: aud.to_owned(),
             typ,
             jti,
             fid: None,
             iat_ms: None,
+            auth_time: (typ == TokenType::Refresh).then_some(auth_time),
         };
         self.sign(&claims)
     }
@@ -249,12 +301,12 @@ impl Codec {
         Ok(claims)
     }
 
-    fn pair(&self, uid: u64) -> Result<Response> {
+    fn pair(&self, uid: u64, auth_time: u64) -> Result<Response> {
         let now = api::now_secs();
         let body = TokenPair {
-            access_token: self.issue(uid, TokenType::Access, now)?,
-            expires_in: self.access_ttl,
-            refresh_token: self.issue(uid, TokenType::Refresh, now)?,
+            access_token: self.issue_for(uid, TokenType::Access, now, auth_time)?,
+            expires_in: self.capped_exp(now, self.access_ttl, auth_time).saturating_sub(now),
+            refresh_token: self.issue_for(uid, TokenType::Refresh, now, auth_time)?,
             token_type: authbench_contract::credential::BEARER.into(),
         };
         Ok(Json(body).into_response())
@@ -382,13 +434,16 @@ impl Scheme for JwtScheme {
     }
 
     async fn login(&self, user_id: u64) -> Result<Response> {
-        self.inner.codec.pair(user_id)
+        self.inner.codec.pair(user_id, api::now_secs())
     }
 
+    /// A new pair for the same login, unless it is `--max-age` old (401: the chain ends).
     async fn refresh(&self, headers: HeaderMap, body: Bytes) -> Result<Response> {
         let request: RefreshRequest = api::parse_json(&headers, &body)?;
-        let uid = self.inner.codec.verify(&request.refresh_token, TokenType::Refresh)?;
-        self.inner.codec.pair(uid)
+        let claims = self.inner.codec.verify_claims(&request.refresh_token, TokenType::Refresh)?;
+        let uid = claims.sub.parse().map_err(|_| Error::InvalidCredential)?;
+        let auth_time = self.inner.codec.refreshable(&claims)?;
+        self.inner.codec.pair(uid, auth_time)
     }
 
     async fn logout(&self, _who: AccessAuth) -> Result<Response> {
@@ -438,6 +493,7 @@ mod tests {
             jti: None,
             fid: None,
             iat_ms: None,
+            auth_time: None,
         };
         let within = c.sign(&claims(now - 1)).unwrap();
         assert!(c.verify(&within, TokenType::Access).is_ok());
@@ -472,6 +528,7 @@ mod tests {
             jti: None,
             fid: None,
             iat_ms: None,
+            auth_time: None,
         };
         assert!(c.verify(&c.sign(&claims).unwrap(), TokenType::Access).is_err());
         claims.sub = "9".into();

@@ -24,6 +24,7 @@ fn cookie_headers(scheme: SchemeKind) {
         h.count(resp.status, intact.is_none(), intact.is_some() && canonical && ep == Endpoint::Me);
         judge_cookie_case(h, ep, &value, &refs, &resp, intact.as_ref(), canonical)
     });
+    h.check_aged_replayed("Cookie headers");
 }
 
 #[test]
@@ -77,4 +78,5 @@ fn authorization_headers(scheme: SchemeKind) {
         h.count(resp.status, intact.is_none(), intact.is_some() && canonical && ep == Endpoint::Me);
         judge_credential_case(h, ep, &refs, &resp, intact.as_ref(), canonical)
     });
+    h.check_aged_replayed("Authorization headers");
 }

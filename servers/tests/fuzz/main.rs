@@ -35,13 +35,18 @@
 //! Case counts (per credential kind, summed over schemes, >= 10,000 each; every scheme has a
 //! share) are the `*_CASES` constants; `AUTHBENCH_FUZZ_MULT=<n>` multiplies them for a longer local run.
 //!
-//! Layout: [`budget`] (case counts), [`harness`] (the Router under test and what it issued),
+//! - Past the maximum age ([`aged`]): sessions and refresh tokens of a login older than
+//!   `--max-age`, minted as the server issued them, are replayed with the revoked credentials and
+//!   must never be accepted (at `/api/me` nor at refresh).
+//!
+//! Layout: [`aged`] (credentials past the maximum age), [`budget`] (case counts), [`harness`] (the Router under test and what it issued),
 //! [`mutation`] (where a case's credential comes from; the edits themselves are
 //! `authbench_servers::testing`, shared with the cargo-fuzz targets), [`frame`] (credentials
 //! framed into headers), [`oracle`] (endpoints, requests and the response oracle), [`ledger`]
 //! (which credentials are live, and what a refresh, logout or reuse revokes), then the cases:
 //! [`headers`], [`login`], [`refresh`].
 
+mod aged;
 mod budget;
 mod frame;
 mod harness;

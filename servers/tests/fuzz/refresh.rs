@@ -154,6 +154,7 @@ fn refresh_bodies_bearer_schemes(scheme: SchemeKind) {
         let replays = h.state.borrow().replays;
         assert!(replays >= 3, "{scheme} refresh bodies: only {replays} reuses detected and checked");
     }
+    h.check_aged_replayed("refresh bodies");
 }
 
 #[test]
@@ -202,6 +203,7 @@ fn refresh_bodies_cookie_schemes(scheme: SchemeKind) {
         let replays = h.state.borrow().replays;
         assert!(replays >= 3, "{scheme} refresh bodies: only {replays} session reuses detected and checked");
     }
+    h.check_aged_replayed("refresh bodies");
 }
 
 #[test]
