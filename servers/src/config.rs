@@ -233,6 +233,32 @@ pub struct ServeArgs {
     #[arg(long, default_value = "32", value_parser = parse_count)]
     pub max_sessions: u64,
 
+    /// Logins that may wait for a password-hashing slot (one hash per core runs at once); a login
+    /// beyond it answers 503 with Retry-After at once, so a login flood holds bounded memory.
+    #[arg(long, default_value = "1024", value_parser = parse_count)]
+    pub login_queue: u64,
+
+    /// Longest one login request may take, hashing queue and store included; past it 503 with
+    /// Retry-After.
+    #[arg(long, default_value = "10s", value_parser = authbench_util::parse::parse_duration)]
+    pub login_timeout: Duration,
+
+    /// Failed logins (wrong password or unknown user) per account within --login-window; past it
+    /// every login for that account answers 429 with Retry-After until the window ends, before any
+    /// hashing. 0: no limit. Counted in process for cookie and jwt, in Redis (shared by replicas)
+    /// for the schemes with a store. Successful logins (the load generator's) count nothing.
+    #[arg(long, default_value = "10")]
+    pub login_failures: u32,
+
+    /// Failed logins per source address within --login-window; past it 429 as above. Every local
+    /// client shares 127.0.0.1, hence a higher default. 0: no limit.
+    #[arg(long, default_value = "100")]
+    pub login_source_failures: u32,
+
+    /// The login throttle's window, counted from a key's first failure.
+    #[arg(long, default_value = "15m", value_parser = authbench_util::parse::parse_duration)]
+    pub login_window: Duration,
+
     /// Bound on one session-store call (Redis round trip included); past it the request answers
     /// 503 rather than wait. Raise it on an overloaded machine whose Redis replies late.
     #[arg(long, default_value = "400ms", value_parser = authbench_util::parse::parse_duration)]
@@ -293,6 +319,20 @@ impl ServeArgs {
         })
     }
 
+    /// `--login-queue`, `--login-timeout`.
+    pub fn login_limits(&self) -> crate::users::LoginLimits {
+        crate::users::LoginLimits { queue: self.login_queue as usize, timeout: self.login_timeout }
+    }
+
+    /// `--login-failures`, `--login-source-failures`, `--login-window`.
+    pub fn throttle_limits(&self) -> crate::throttle::Limits {
+        crate::throttle::Limits {
+            account_failures: self.login_failures,
+            source_failures: self.login_source_failures,
+            window: self.login_window,
+        }
+    }
+
     /// Options with defaults, for tests and the harness.
     pub fn new(scheme: SchemeKind) -> Self {
         ServeArgs {
@@ -307,6 +347,11 @@ impl ServeArgs {
             ttl: Duration::from_secs(15 * 60),
             max_age: None,
             max_sessions: crate::session::DEFAULT_MAX_SESSIONS,
+            login_queue: crate::users::DEFAULT_QUEUE as u64,
+            login_timeout: crate::users::DEFAULT_TIMEOUT,
+            login_failures: crate::throttle::DEFAULT_ACCOUNT_FAILURES,
+            login_source_failures: crate::throttle::DEFAULT_SOURCE_FAILURES,
+            login_window: crate::throttle::DEFAULT_WINDOW,
             refresh_ttl: Duration::from_secs(7 * 24 * 3600),
             store_timeout: crate::session::STORE_TIMEOUT,
             cache_ttl: crate::session_cached::DEFAULT_CACHE_TTL,

@@ -35,7 +35,10 @@
 //! - [`id`]: random 128-bit ids (session ids, refresh-token ids).
 //! - [`key_file`]: `--key-file` checked (32 bytes at least, not a passphrase) and the symmetric
 //!   keys derived from it with HKDF, one function for the servers and the credential issuers.
-//! - [`users`]: the synthetic user directory and argon2id password verification.
+//! - [`users`]: the synthetic user directory, argon2id password verification, and the login's
+//!   bounds (hashing queue, timeout).
+//! - [`throttle`]: failed logins counted per account and per source address (in process, or in
+//!   Redis where the scheme has a store): 429 past the limit.
 //! - [`config`]: `authbench serve` options, typed at the edge; [`SchemeKind`] and its credential kind.
 //! - [`build`]: the scheme dispatch — options to the chosen scheme's Router.
 //! - [`serve`]: the hyper accept loop, limits, and `serve`'s start-up.
@@ -82,6 +85,7 @@ pub mod store_conn;
 pub mod subscriber;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod throttle;
 pub mod users;
 
 pub use config::{JwtAlg, SchemeKind, ServeArgs};

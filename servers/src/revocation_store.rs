@@ -138,6 +138,11 @@ impl RevocationStore {
         self.announce.as_ref()
     }
 
+    /// The store's one multiplexed connection (the login throttle shares it).
+    pub fn conn(&self) -> &ConnectionManager {
+        &self.conn
+    }
+
     /// `x:<fid>`: a revoked family's marker (`jwt-pubsub`).
     pub fn family_revoked_key(&self, fid: &str) -> String {
         format!("{}x:{fid}", self.prefix)

@@ -285,6 +285,11 @@ impl SessionStore {
         self.max_age_secs
     }
 
+    /// The store's one multiplexed connection (the login throttle shares it).
+    pub fn conn(&self) -> &StoreConn {
+        &self.conn
+    }
+
     /// The request's session from the record found for `sid` (in Redis or a cache): refused
     /// (401) once older than the absolute lifetime. Every session scheme's extractor ends here.
     pub fn admit(&self, sid: &str, record: &Record) -> Result<SessionAuth> {

@@ -39,15 +39,21 @@
 //!   `--max-age`, minted as the server issued them, are replayed with the revoked credentials and
 //!   must never be accepted (at `/api/me` nor at refresh).
 //!
-//! Layout: [`aged`] (credentials past the maximum age), [`budget`] (case counts), [`harness`] (the Router under test and what it issued),
+//! - An oversize login flood ([`flood`]): 503 with `Retry-After` past the hashing queue's bound,
+//!   the queue never longer than it; a login past its timeout: 503 with `Retry-After`.
+//! - Login throttling ([`throttle`]): 429 with `Retry-After` exactly when the oracle's own count
+//!   of failures per account or per source address is over the limit.
+//!
+//! Layout: [`aged`] (credentials past the maximum age), [`budget`] (case counts), [`flood`] (the login flood), [`harness`] (the Router under test and what it issued),
 //! [`mutation`] (where a case's credential comes from; the edits themselves are
 //! `authbench_servers::testing`, shared with the cargo-fuzz targets), [`frame`] (credentials
 //! framed into headers), [`oracle`] (endpoints, requests and the response oracle), [`ledger`]
 //! (which credentials are live, and what a refresh, logout or reuse revokes), then the cases:
-//! [`headers`], [`login`], [`refresh`].
+//! [`headers`], [`login`], [`refresh`], [`throttle`].
 
 mod aged;
 mod budget;
+mod flood;
 mod frame;
 mod harness;
 mod headers;
@@ -56,3 +62,4 @@ mod login;
 mod mutation;
 mod oracle;
 mod refresh;
+mod throttle;
