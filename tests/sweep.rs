@@ -52,7 +52,7 @@ fn serve(
 
 fn issue_keys(dir: &tempfile::TempDir) -> IssueKeys {
     let cookie = [7u8; 64];
-    let jwt = [9u8; 48];
+    let jwt = [0x99u8; 48];
     std::fs::write(dir.path().join("cookie.key"), cookie).unwrap();
     std::fs::write(dir.path().join("jwt.key"), jwt).unwrap();
     let ttl = Duration::from_secs(900);
