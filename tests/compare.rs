@@ -43,6 +43,8 @@ fn quick_compare_writes_every_file_and_report_rebuilds_identically() {
         .status()
         .unwrap();
     assert!(status.success(), "compare --quick failed: {status}");
+    // The private Redis's password is in no results file.
+    common::assert_no_redis_password_in(&out);
 
     for f in [
         "summary.csv",
@@ -291,6 +293,9 @@ fn quick_compare_on_a_redis_cluster_behind_haproxy() {
         .output()
         .unwrap();
     assert!(o.status.success(), "compare --store cluster failed: {}", String::from_utf8_lossy(&o.stderr));
+    // The private cluster's password: in no results file, nor in what compare printed.
+    common::assert_no_redis_password_in(&out);
+    common::assert_no_redis_password("compare's stderr", &o.stderr);
 
     let env: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("environment.json")).unwrap()).unwrap();

@@ -12,6 +12,9 @@ fn every_fault_scenario_passes_and_is_reported() {
     let tmp = tempfile::tempdir().unwrap();
     let out = Command::new(common::BIN).args(["faults", "--out"]).arg(tmp.path()).output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
+    // The private Redis's (and cluster's) password: in no results file, nor in what faults printed.
+    common::assert_no_redis_password_in(tmp.path());
+    common::assert_no_redis_password("faults' stderr", &out.stderr);
     let mut r = csv::Reader::from_path(tmp.path().join("faults.csv")).unwrap();
     let headers = r.headers().unwrap().clone();
     let rows: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();

@@ -185,13 +185,15 @@ pub struct ServeArgs {
     pub addr: SocketAddr,
 
     /// Redis for the schemes with a store (session, jwt-revocable, jwt-pubsub). Without it, they start their
-    /// own redis-server on a free loopback port with persistence off, and stop it on exit.
+    /// own redis-server on a free loopback port with persistence off and a generated password,
+    /// and stop it on exit. A URL with a password (`redis://:PASS@host:port/`) is better given in
+    /// the environment, which other users cannot read, than on the command line, which they can.
     #[arg(long, env = "AUTHBENCH_REDIS_URL")]
     pub redis_url: Option<String>,
 
     /// A Redis Cluster for the session scheme instead: `URL[,URL…]`, any of its nodes (several
     /// survive one being down). Same key layout as a single Redis; keys hash-tagged per user.
-    #[arg(long, value_name = "URL[,URL…]", conflicts_with = "redis_url")]
+    #[arg(long, value_name = "URL[,URL…]", conflicts_with = "redis_url", env = "AUTHBENCH_REDIS_CLUSTER")]
     pub redis_cluster: Option<String>,
 
     /// Session logout and logout-all wait for one replica to acknowledge the delete (`WAIT 1`)

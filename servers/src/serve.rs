@@ -180,7 +180,7 @@ pub async fn run(args: ServeArgs) -> Result<()> {
         if args.fast_login { " (--fast-login)" } else { "" },
         started.elapsed().as_secs_f64() * 1e3,
         match (&built.redis_url, &built.redis) {
-            (Some(url), Some(_)) => format!(", private redis-server at {url}"),
+            (Some(url), Some(_)) => format!(", private redis-server at {}", crate::session::redact_url(url)),
             // The URL may carry a password: say only which prefix is ours.
             (Some(_), None) =>
                 format!(", external redis, key prefix {}", built.redis_prefix.as_deref().unwrap_or("")),

@@ -9,6 +9,10 @@ use anyhow::{Context, Result, bail};
 use authbench_servers::SchemeKind;
 use authbench_servers::child::{self, Signal};
 
+/// `serve --redis-url`'s and `--redis-cluster`'s environment variables.
+const REDIS_URL_ENV: &str = "AUTHBENCH_REDIS_URL";
+const REDIS_CLUSTER_ENV: &str = "AUTHBENCH_REDIS_CLUSTER";
+
 /// A server child; SIGTERM and reaped on drop.
 pub struct ServerProcess {
     child: Child,
@@ -19,12 +23,31 @@ pub struct ServerProcess {
 impl ServerProcess {
     /// Spawn this very binary as `serve <scheme> --addr 127.0.0.1:0 <extra>` and wait for its
     /// `listening on http://IP:PORT` line (30 s at most: a million users take a few seconds).
+    /// A `--redis-url` or `--redis-cluster` in `extra` goes to the child in its environment
+    /// (`AUTHBENCH_REDIS_URL`, `AUTHBENCH_REDIS_CLUSTER`) rather than its command line: the URLs
+    /// carry the private Redis's password, and any local user can read a command line.
     pub fn spawn(scheme: SchemeKind, extra: &[String]) -> Result<ServerProcess> {
         let exe = std::env::current_exe().context("locate the authbench binary")?;
         let mut command = Command::new(exe);
+        command.env_remove(REDIS_URL_ENV).env_remove(REDIS_CLUSTER_ENV);
+        let mut args = Vec::with_capacity(extra.len());
+        let mut it = extra.iter();
+        while let Some(arg) = it.next() {
+            match (arg.as_str(), it.as_slice().first()) {
+                ("--redis-url", Some(url)) => {
+                    command.env(REDIS_URL_ENV, url);
+                    it.next();
+                }
+                ("--redis-cluster", Some(urls)) => {
+                    command.env(REDIS_CLUSTER_ENV, urls);
+                    it.next();
+                }
+                _ => args.push(arg.clone()),
+            }
+        }
         command
             .args(["serve", scheme.as_str(), "--addr", "127.0.0.1:0"])
-            .args(extra)
+            .args(&args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());

@@ -5,10 +5,12 @@
 //! - [`parse`]: the command-line grammar of counts (`10k`, `1m`) and durations (`500ms`, `15m`).
 //! - [`sys`]: the two libc calls std lacks (clock ticks, open-file limit).
 //! - [`signal`]: the future that resolves on SIGINT or SIGTERM.
+//! - [`redact`]: credentials out of a URL before it is printed.
 //! - [`process`]: exit codes, the one `authbench: error:` line, the tokio runtime and the Ctrl-C
 //!   that cancels a run, shared by every subcommand.
 
 pub mod parse;
 pub mod process;
+pub mod redact;
 pub mod signal;
 pub mod sys;
