@@ -3,7 +3,9 @@
 //! - [`cli`]: the clap definitions.
 //! - `servers/` (crate `authbench_servers`): `serve`.
 //! - [`compare`]: `compare`, the whole experiment, orchestrating both crates below.
-//! - [`faults`]: `faults`, the injected-fault scenarios; [`cluster_faults`] its Redis Cluster ones.
+//! - [`faults`]: `faults`, the injected-fault scenarios; [`cluster_faults`] its Redis Cluster ones,
+//!   [`crash_faults`] Redis killed mid-load by persistence mode, [`race_faults`] the logout-all
+//!   races as fault rows.
 //! - [`harness`]: server and Redis processes, HTTP probes, login and credentials, for the above.
 //! - [`reliability`]: attack battery, lost-request audit, `reliability.md`.
 //! - `loadgen/` (crate `authbench_loadgen`): `load`.
@@ -12,8 +14,10 @@
 pub mod cli;
 pub mod cluster_faults;
 pub mod compare;
+pub mod crash_faults;
 pub mod faults;
 pub mod harness;
+pub mod race_faults;
 pub mod reliability;
 
 use authbench_util::process::{exit, fail};

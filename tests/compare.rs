@@ -424,6 +424,9 @@ fn compare_bad_input_exits_2_and_writes_nothing() {
         vec!["--store", "sharded"],
         vec!["--replicas", "0"],
         vec!["--replicas", "100000"],
+        vec!["--redis-persistence", "aof", "--store", "cluster"],
+        vec!["--redis-persistence", "aof", "--redis-url", "redis://127.0.0.1:1"],
+        vec!["--redis-persistence", "rdb"],
     ] {
         let o = Command::new(BIN).arg("compare").args(&args).arg("--out").arg(&out).output().unwrap();
         let err = String::from_utf8_lossy(&o.stderr);

@@ -549,6 +549,9 @@ fn bad_serve_options_exit_2_with_one_clear_line() {
         vec!["serve", "session", "--redis-cluster", " , "],
         vec!["serve", "jwt-revocable", "--redis-cluster", "redis://127.0.0.1:1/"],
         vec!["serve", "session", "--redis-prefix", "a{b}:"],
+        // Persistence is the private Redis's: not with a Redis serve does not start.
+        vec!["serve", "session", "--redis-persistence", "aof", "--redis-url", "redis://127.0.0.1:1/"],
+        vec!["serve", "session", "--redis-persistence", "sometimes"],
     ] {
         let out = std::process::Command::new(common::BIN).args(&args).output().unwrap();
         let err = String::from_utf8_lossy(&out.stderr);

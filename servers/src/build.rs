@@ -159,6 +159,14 @@ fn check(args: &ServeArgs) -> Result<()> {
             args.cache_ttl, args.ttl
         )));
     }
+    if args.redis_persistence != crate::redis_server::Persistence::None
+        && (args.redis_url.is_some() || args.redis_cluster.is_some())
+    {
+        return Err(Error::Config(
+            "--redis-persistence applies to the private redis-server serve starts: not with --redis-url or --redis-cluster"
+                .into(),
+        ));
+    }
     if matches!(args.scheme, SchemeKind::JwtRevocable | SchemeKind::JwtPubsub)
         && (args.redis_cluster.is_some() || args.durable_logout)
     {
@@ -191,7 +199,7 @@ fn store_location(args: &ServeArgs, built: &mut Built) -> Result<(StoreTarget, S
     let url = match &args.redis_url {
         Some(url) => url.clone(),
         None => {
-            let server = RedisServer::start()?;
+            let server = RedisServer::start_with(args.redis_persistence)?;
             let url = server.url();
             built.redis = Some(server);
             url

@@ -196,6 +196,13 @@ pub struct ServeArgs {
     #[arg(long, value_name = "URL[,URL…]", conflicts_with = "redis_url", env = "AUTHBENCH_REDIS_CLUSTER")]
     pub redis_cluster: Option<String>,
 
+    /// Persistence of the private redis-server `serve` starts without --redis-url: none (in memory
+    /// only: a crash or restart loses every session) or aof (appendonly yes, appendfsync
+    /// everysec, in its own directory: a crash of the Redis process loses nothing it answered; an
+    /// OS crash or power loss could lose the last second of writes).
+    #[arg(long, value_enum, default_value = "none")]
+    pub redis_persistence: crate::redis_server::Persistence,
+
     /// Session logout and logout-all wait for one replica to acknowledge the delete (`WAIT 1`)
     /// before answering; no acknowledgement within 250 ms answers 503. Needs replicas.
     #[arg(long)]
@@ -342,6 +349,7 @@ impl ServeArgs {
             addr: "127.0.0.1:0".parse().expect("literal address"),
             redis_url: None,
             redis_cluster: None,
+            redis_persistence: crate::redis_server::Persistence::None,
             durable_logout: false,
             redis_prefix: None,
             users: 10_000,

@@ -80,6 +80,7 @@ pub fn describe(ctx: &Ctx, orders: &[Vec<SchemeKind>], redis_version: Option<Str
         "cores": super::plan::cores(),
         "load_balancer": (plan.replicas > 1).then_some("haproxy: mode http, round robin, no stickiness"),
         "store": if ctx.store.is_cluster() { "cluster" } else { "redis" },
+        "redis_persistence": if ctx.store.owned && !ctx.store.is_cluster() { Some(plan.persistence.as_str()) } else { None },
         "store_nodes": ctx.store.nodes.iter().map(|n| json!({"node": n.name, "primary": n.primary})).collect::<Vec<_>>(),
         "rate_per_user_rps": plan.rate_per_user,
         "slo_p99_ms": plan.saturation.slo_p99.as_secs_f64() * 1e3,

@@ -12,6 +12,7 @@ use std::collections::HashMap;
 
 use anyhow::{Context, Result, bail};
 use authbench_servers::redis_cluster::RedisCluster;
+use authbench_servers::redis_server::Persistence;
 use authbench_servers::store_conn::StoreTarget;
 
 use crate::harness::redis::{self, RedisInfo, RedisServer};
@@ -63,10 +64,11 @@ impl StorePlan {
         matches!(self, StorePlan::OwnCluster | StorePlan::Cluster(_))
     }
 
-    /// Start what the run owns (a redis-server or a cluster); nothing for an existing store.
-    pub fn start(&self) -> Result<Owned, authbench_servers::Error> {
+    /// Start what the run owns (a redis-server, with `persistence`, or a cluster); nothing for an
+    /// existing store.
+    pub fn start(&self, persistence: Persistence) -> Result<Owned, authbench_servers::Error> {
         Ok(match self {
-            StorePlan::OwnRedis => Owned::Redis(RedisServer::start()?),
+            StorePlan::OwnRedis => Owned::Redis(RedisServer::start_with(persistence)?),
             StorePlan::OwnCluster => Owned::Cluster(RedisCluster::start()?),
             StorePlan::Redis(_) | StorePlan::Cluster(_) => Owned::Nothing,
         })
