@@ -130,7 +130,7 @@ pub async fn build(args: &ServeArgs) -> Result<Built> {
         (SchemeKind::JwtRevocable, Some((StoreTarget::Single(url), prefix)), _, Some(codec)) => {
             let store =
                 RevocationStore::connect(&url, &prefix, codec.family_ttl(), args.store_timeout).await?;
-            users.throttle_with(in_store(StoreConn::Single(store.conn().clone()), &prefix));
+            users.throttle_with(in_store(store.conn().clone(), &prefix));
             crate::api::router(RevocableScheme::new(users, codec, store))
         }
         _ => unreachable!("the scheme's parts are built above, and check() refused the rest"),

@@ -31,7 +31,9 @@
 //!   estimated bytes (entries × a measured per-entry cost).
 //! - [`metrics`]: `GET /metrics`, the OpenMetrics exposition of a scheme's cache counters and
 //!   gauges (empty for schemes without a cache), and its parser for `compare`.
-//! - [`store`]: the bounded, reconnecting Redis connection `jwt_revocable` and `jwt_pubsub` use.
+//! - [`store`]: the bounded, reconnecting connection to one Redis (session store, JWT variants).
+//! - [`store_io`]: the thread every store connection's I/O runs on, apart from the request
+//!   workers, so a burst of requests cannot delay Redis's replies past the store bound.
 //! - [`id`]: random 128-bit ids (session ids, refresh-token ids).
 //! - [`key_file`]: `--key-file` checked (32 bytes at least, not a passphrase) and the symmetric
 //!   keys derived from it with HKDF, one function for the servers and the credential issuers.
@@ -82,6 +84,7 @@ pub mod session_key;
 pub mod session_tracked;
 pub mod store;
 pub mod store_conn;
+pub mod store_io;
 pub mod subscriber;
 #[cfg(feature = "testing")]
 pub mod testing;

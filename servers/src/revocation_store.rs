@@ -5,14 +5,13 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use redis::aio::ConnectionManager;
-
 use crate::api;
 use crate::denylist::{Entry, message};
 use crate::error::{Error, Result};
 use crate::id::new_sid;
 use crate::jwt::{ACCESS_AUDIENCE, Claims, Codec, ISSUER, LEEWAY_SECS, REFRESH_AUDIENCE, TokenType};
 use crate::store::bounded;
+use crate::store_conn::StoreConn;
 
 /// The value of `f:<fid>` once the family is revoked.
 pub const REVOKED: &str = "revoked";
@@ -48,7 +47,7 @@ const ISSUED_AT: &str = "local t = redis.call('TIME') \
 /// Revocations and families in Redis.
 #[derive(Clone)]
 pub struct RevocationStore {
-    conn: ConnectionManager,
+    conn: StoreConn,
     prefix: Arc<str>,
     refresh_ttl: u64,
     /// Bound on one store call (`serve --store-timeout`); past it the request answers 503.
@@ -77,7 +76,7 @@ impl RevocationStore {
         timeout: Duration,
     ) -> Result<RevocationStore> {
         Ok(RevocationStore {
-            conn: crate::store::connect(url, timeout).await?,
+            conn: StoreConn::Single(crate::store::connect(url, timeout).await?),
             prefix: prefix.into(),
             refresh_ttl,
             timeout,
@@ -139,7 +138,7 @@ impl RevocationStore {
     }
 
     /// The store's one multiplexed connection (the login throttle shares it).
-    pub fn conn(&self) -> &ConnectionManager {
+    pub fn conn(&self) -> &StoreConn {
         &self.conn
     }
 

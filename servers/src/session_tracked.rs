@@ -199,7 +199,12 @@ impl Inner {
             .set_connection_timeout(Some(Duration::from_millis(300)))
             .set_response_timeout(Some(self.timeout))
             .set_push_sender(sender);
-        let mut conn = self.client.get_multiplexed_async_connection_with_config(&config).await?;
+        // Made on the store's I/O thread, where its driver reads replies and pushes.
+        let client = self.client.clone();
+        let mut conn = crate::store_io::spawn(async move {
+            client.get_multiplexed_async_connection_with_config(&config).await
+        })
+        .await?;
         redis::cmd("CLIENT").arg("TRACKING").arg("ON").exec_async(&mut conn).await?;
         self.flush();
         self.set(Some((conn, up)));

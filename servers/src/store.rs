@@ -1,5 +1,6 @@
-//! A bounded, reconnecting Redis connection for the schemes that keep state beside a JWT
-//! (`jwt-revocable`): the same connection settings and store timeout as the session scheme.
+//! A bounded, reconnecting Redis connection for one Redis (the session store's, and the JWT
+//! variants'): the connection settings and the store timeout, its I/O on the store's own thread
+//! ([`crate::store_io`]).
 
 use std::time::Duration;
 
@@ -19,7 +20,8 @@ pub async fn connect(url: &str, response_timeout: Duration) -> Result<Connection
         .set_number_of_retries(1)
         .set_min_delay(Duration::from_millis(10))
         .set_max_delay(Duration::from_millis(100));
-    ConnectionManager::new_with_config(client, config)
+    // Made on the store's I/O thread, where its driver then reads Redis's replies.
+    crate::store_io::spawn(ConnectionManager::new_with_config(client, config))
         .await
         .map_err(|source| Error::RedisConnect { url: redact_url(url), source })
 }
