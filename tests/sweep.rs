@@ -144,7 +144,7 @@ fn small_sweep_stores_one_session_per_user_and_looks_up_nearly_all() {
     assert_eq!(uids, (1..=4_000u64).collect::<Vec<_>>(), "one index per user");
     let mut pipe = redis::pipe();
     for key in &indexes {
-        pipe.cmd("SCARD").arg(key);
+        pipe.cmd("ZCARD").arg(key);
     }
     let cards: Vec<u64> = pipe.query(&mut conn).unwrap();
     assert!(cards.iter().all(|&c| c == 1), "a user without exactly one session");
