@@ -159,7 +159,7 @@ impl Signer {
 
 fn claims() -> Claims {
     let now = api::now_secs();
-    Claims { uid: 1, iat: now, exp: now + TTL.as_secs() }
+    Claims { uid: 1, iat: now, exp: now + TTL.as_secs(), auth_time: now }
 }
 
 fn bench_cookie(c: &mut Bench) {

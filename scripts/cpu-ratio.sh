@@ -36,14 +36,18 @@ trap cleanup EXIT
 : >"$OUT/credential-bytes.txt"
 
 for scheme in cookie session jwt; do
-    # `serve session` starts its own private redis-server and names its port on stderr.
+    # `serve session` starts its own private redis-server (with a generated password) and names
+    # its port on stderr.
     fifo=$(mktemp -u); mkfifo "$fifo"; errlog=$(mktemp)
     "$BIN" serve "$scheme" --fast-login --users 1000 >"$fifo" 2>"$errlog" &
     SERVER_PID=$!
     read -r line <"$fifo"; rm -f "$fifo"
     base=${line#listening on }
     sleep 0.2
-    REDIS_PORT=$(sed -n 's/.*private redis-server at redis:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$errlog")
+    REDIS_PORT=$(sed -n 's/.*private redis-server at redis:\/\/[^ ]*@127.0.0.1:\([0-9]*\).*/\1/p' "$errlog")
+    # Its password (printed nowhere): the config file in its private directory, ours to read.
+    [ -n "$REDIS_PORT" ] && REDISCLI_AUTH=$(sed -n 's/^requirepass //p' \
+        "${TMPDIR:-/tmp}/authbench-redis-$SERVER_PID-$REDIS_PORT/auth.conf") && export REDISCLI_AUTH
     login=$(curl -s -i -H 'Content-Type: application/json' -d '{"username":"user1","password":"password1"}' "$base/auth/login")
     if [ "$scheme" = jwt ]; then
         token=$(printf '%s' "$login" | sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p')

@@ -67,12 +67,13 @@ mod tests {
             addr: "127.0.0.2:4321".parse().unwrap(),
             redis_url: Some("redis://127.0.0.1:7000/3".into()),
             redis_cluster: None,
+            redis_persistence: authbench_procs::redis_server::Persistence::Aof,
             durable_logout: true,
             redis_prefix: Some("t:round trip:".into()),
             users: 123_457,
             fast_login: true,
             ttl: Duration::from_secs(61),
-            max_age: Duration::from_secs(2 * 86400 + 1),
+            max_age: Some(Duration::from_secs(2 * 86400 + 1)),
             max_sessions: 7,
             store_timeout: Duration::from_millis(1250),
             cache_ttl: Duration::from_micros(1500),
@@ -83,6 +84,11 @@ mod tests {
             key_file: Some("/tmp/some dir/key".into()),
             same_site: authbench_servers::SameSite::Strict,
             workers: Some(3),
+            login_queue: 17,
+            login_timeout: Duration::from_millis(2500),
+            login_failures: 4,
+            login_source_failures: 44,
+            login_window: Duration::from_secs(90),
         };
         assert_eq!(parsed(&every), every);
         let cluster = ServeArgs {

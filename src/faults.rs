@@ -12,10 +12,19 @@
 //!   waiting as unfinished, and leave its files complete.
 //! - `generator_interrupted`: SIGINT to `authbench load` mid-ramp: exit 130, complete files.
 //! - `cluster_failover`, `revoked_after_failover`: the Redis Cluster cases, in [`cluster`].
+//! - `redis_killed_none`, `redis_killed_aof`: redis-server SIGKILLed mid-load and restarted on the
+//!   same port and directory, without persistence and with AOF: sessions lost, logged-out
+//!   sessions resurrected, recovery, re-logins ([`crash`]).
+//! - `race_<scheme>_<race>`: logout-all against a refreshing thief and against a login loop, for
+//!   every scheme with a logout-all, `--race-trials` trials each ([`logout_races`]).
+//!
+//! Progress: on a terminal, each case's name when it starts and its result when it ends (and a
+//! race's trials as they finish); otherwise one line per case, when it ends.
 //!
 //! [`evidence`]: what a fault run's load left behind — its errors by kind, the audit of its files.
-//! Imports go one way: this file → `cluster` → `evidence`.
+//! Imports go one way: this file → `cluster`, `crash`, `logout_races` → `evidence`.
 
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -27,6 +36,7 @@ use authbench_loadgen::Scheme;
 use authbench_loadgen::run_file;
 use authbench_loadgen::{LoadModel, Ramp};
 use authbench_procs::child::{self, Signal};
+use authbench_procs::redis_server::Persistence;
 use authbench_report::data::file;
 use authbench_servers::{SchemeKind, ServeArgs};
 use authbench_util::process::{self, Threads, exit, fail};
@@ -38,7 +48,9 @@ use crate::harness::server::{ServerProcess, small};
 use crate::reliability::FaultRow;
 
 mod cluster;
+mod crash;
 mod evidence;
+mod logout_races;
 
 use evidence::{audit, errors_text};
 
@@ -52,10 +64,76 @@ pub struct FaultsArgs {
     /// a compare run: its attack and lost-request sections are kept).
     #[arg(long, default_value = "results/faults")]
     pub out: PathBuf,
+
+    /// Trials of each logout-all race per scheme (session, session-cached, session-tracked,
+    /// jwt-revocable, jwt-pubsub; 20 at a time, one user each).
+    #[arg(long, default_value_t = logout_races::DEFAULT_TRIALS, value_parser = authbench_util::parse::parse_count)]
+    pub race_trials: u64,
 }
 
-/// One fault scenario; the Redis outage needs the private redis-server to kill and restart.
-type Scenario<'a> = &'a dyn Fn(&mut RedisServer) -> Result<FaultRow>;
+/// One fault case; it yields one row, the races two.
+#[derive(Debug, Clone, Copy)]
+enum Case {
+    RedisOutage,
+    ClusterFailover,
+    RevokedAfterFailover,
+    TargetDies,
+    TargetFrozen,
+    GeneratorInterrupted,
+    RedisKilled(Persistence),
+    Races(SchemeKind),
+}
+
+impl Case {
+    fn all() -> Vec<Case> {
+        let mut all = vec![
+            Case::RedisOutage,
+            Case::ClusterFailover,
+            Case::RevokedAfterFailover,
+            Case::TargetDies,
+            Case::TargetFrozen,
+            Case::GeneratorInterrupted,
+            Case::RedisKilled(Persistence::None),
+            Case::RedisKilled(Persistence::Aof),
+        ];
+        all.extend(logout_races::SCHEMES.map(Case::Races));
+        all
+    }
+
+    fn name(self) -> String {
+        match self {
+            Case::RedisOutage => "redis_outage".into(),
+            Case::ClusterFailover => "cluster_failover".into(),
+            Case::RevokedAfterFailover => "revoked_after_failover".into(),
+            Case::TargetDies => "target_dies".into(),
+            Case::TargetFrozen => "target_frozen".into(),
+            Case::GeneratorInterrupted => "generator_interrupted".into(),
+            Case::RedisKilled(p) => crash::scenario(p),
+            Case::Races(s) => format!("race_{}", s.as_str().replace('-', "_")),
+        }
+    }
+
+    /// Run it; the Redis outage needs the private redis-server to kill and restart.
+    fn run(
+        self,
+        redis: &mut RedisServer,
+        rt: &tokio::runtime::Runtime,
+        work: &Path,
+        trials: u64,
+    ) -> Result<Vec<FaultRow>> {
+        let row = match self {
+            Case::RedisOutage => rt.block_on(redis_outage(redis, work)),
+            Case::ClusterFailover => rt.block_on(cluster::cluster_failover(work)),
+            Case::RevokedAfterFailover => rt.block_on(cluster::revoked_after_failover()),
+            Case::TargetDies => target_dies(work),
+            Case::TargetFrozen => target_frozen(work),
+            Case::GeneratorInterrupted => generator_interrupted(work),
+            Case::RedisKilled(p) => rt.block_on(crash::redis_killed(p, work)),
+            Case::Races(s) => return rt.block_on(logout_races::races(s, trials)),
+        };
+        row.map(|r| vec![r])
+    }
+}
 
 pub fn run(args: FaultsArgs) -> i32 {
     let work = args.out.join(file::FAULTS_DIR);
@@ -80,30 +158,28 @@ pub fn run(args: FaultsArgs) -> i32 {
         Err(code) => return code,
     };
     let mut rows = Vec::new();
-    let scenarios: [(&str, Scenario); 6] = [
-        ("redis_outage", &|redis| runtime.block_on(redis_outage(redis, &work))),
-        ("cluster_failover", &|_| runtime.block_on(cluster::cluster_failover(&work))),
-        ("revoked_after_failover", &|_| runtime.block_on(cluster::revoked_after_failover())),
-        ("target_dies", &|_| target_dies(&work)),
-        ("target_frozen", &|_| target_frozen(&work)),
-        ("generator_interrupted", &|_| generator_interrupted(&work)),
-    ];
-    for (name, scenario) in scenarios {
-        eprintln!("fault: {name}");
-        let row = scenario(&mut redis).unwrap_or_else(|e| FaultRow {
-            scenario: name.into(),
-            injected: "–".into(),
-            requests: 0,
-            errors: String::new(),
-            worst_latency_ms: None,
-            recovery_s: None,
-            exit_code: None,
-            files_parse: false,
-            passed: false,
-            detail: format!("scenario failed to run: {e:#}"),
+    let terminal = std::io::stderr().is_terminal();
+    for case in Case::all() {
+        let name = case.name();
+        if terminal {
+            eprintln!("fault: {name}");
+        }
+        let found = case.run(&mut redis, &runtime, &work, args.race_trials).unwrap_or_else(|e| {
+            vec![FaultRow {
+                scenario: name.clone(),
+                injected: "–".into(),
+                detail: format!("scenario failed to run: {e:#}"),
+                ..FaultRow::default()
+            }]
         });
-        eprintln!("  {} — {}", if row.passed { "pass" } else { "FAIL" }, row.detail);
-        rows.push(row);
+        for row in found {
+            let verdict = if row.passed { "pass" } else { "FAIL" };
+            match terminal {
+                true => eprintln!("  {verdict} — {}", row.detail),
+                false => eprintln!("fault {}: {verdict} — {}", row.scenario, row.detail),
+            }
+            rows.push(row);
+        }
         // Written after each scenario so an interrupted fault run keeps what it found.
         if let Err(e) = authbench_report::reliability::write_faults(&args.out, &rows)
             .and_then(|()| authbench_report::reliability::render(&args.out))
@@ -192,6 +268,7 @@ async fn redis_outage(redis: &mut RedisServer, work: &Path) -> Result<FaultRow> 
                 .map(|r| format!("{:.0} ms", r.as_secs_f64() * 1e3))
                 .unwrap_or_else(|| "never (10 s)".into())
         ),
+        ..FaultRow::default()
     })
 }
 
@@ -260,6 +337,7 @@ fn target_dies(work: &Path) -> Result<FaultRow> {
             "authbench load exited {code:?} {:.1} s after the kill, saying: \"{said}\"; {files}",
             took.as_secs_f64()
         ),
+        ..FaultRow::default()
     })
 }
 
@@ -310,6 +388,7 @@ fn target_frozen(work: &Path) -> Result<FaultRow> {
              {unfinished} requests left unfinished; {files}",
             took.as_secs_f64()
         ),
+        ..FaultRow::default()
     })
 }
 
@@ -342,5 +421,6 @@ fn generator_interrupted(work: &Path) -> Result<FaultRow> {
         files_parse: parse,
         passed,
         detail: format!("exit {code:?}, summary marked interrupted: {interrupted}; {files}"),
+        ..FaultRow::default()
     })
 }

@@ -3,7 +3,9 @@
 //! - [`cli`]: the clap definitions.
 //! - `servers/` (crate `authbench_servers`): `serve`.
 //! - [`compare`]: `compare`, the whole experiment, orchestrating both crates below.
-//! - [`faults`]: `faults`, the injected-fault scenarios (its Redis Cluster ones in `faults/cluster.rs`).
+//! - [`faults`]: `faults`, the injected-fault scenarios (its Redis Cluster ones in `faults/cluster.rs`,
+//!   Redis killed mid-load by persistence mode in `faults/crash.rs`, the logout-all races as fault
+//!   rows in `faults/logout_races.rs`).
 //! - [`capacity`]: `capacity`, the design review's answer from a results folder (`report::answer`).
 //! - [`delay_proxy`]: `delay-proxy`, a TCP proxy holding each direction for half an RTT.
 //! - [`harness`]: server and Redis processes, HTTP probes, login and credentials, for the above.

@@ -96,6 +96,19 @@ fn settled(server: &Server, cookie: &str) -> Resp {
 fn session_store_on_a_redis_cluster() {
     require_redis();
     let mut cluster = RedisCluster::start().expect("start a 3+3 Redis Cluster");
+    // Issue 22, finding 9: every node has the cluster's generated password (replicas replicate
+    // with it: the cluster came up); a client without it is refused.
+    for node in cluster.nodes() {
+        let unauthenticated = redis::Client::open(format!("redis://127.0.0.1:{}/", node.port())).unwrap();
+        let refused = unauthenticated
+            .get_connection()
+            .and_then(|mut c| redis::cmd("GET").arg("k").query::<Option<String>>(&mut c));
+        assert!(
+            refused.is_err_and(|e| e.to_string().contains("NOAUTH")),
+            "node {} answered without a password",
+            node.port()
+        );
+    }
     let list = cluster.url_list();
     let on_cluster = |prefix: &str| ServeArgs {
         redis_cluster: Some(list.clone()),

@@ -49,6 +49,8 @@ fn quick_compare_writes_every_file_and_report_rebuilds_identically() {
     for line in ["jwt r1: checks", "session r1: sweep 2000 sessions", "cookie: revocation window"] {
         assert!(stderr.contains(line), "no `{line}` on a redirected stderr:\n{stderr}");
     }
+    // The private Redis's password is in no results file.
+    common::assert_no_redis_password_in(&out);
 
     for f in [
         "summary.csv",
@@ -297,6 +299,9 @@ fn quick_compare_on_a_redis_cluster_behind_haproxy() {
         .output()
         .unwrap();
     assert!(o.status.success(), "compare --store cluster failed: {}", String::from_utf8_lossy(&o.stderr));
+    // The private cluster's password: in no results file, nor in what compare printed.
+    common::assert_no_redis_password_in(&out);
+    common::assert_no_redis_password("compare's stderr", &o.stderr);
 
     let env: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("environment.json")).unwrap()).unwrap();
@@ -425,6 +430,9 @@ fn compare_bad_input_exits_2_and_writes_nothing() {
         vec!["--store", "sharded"],
         vec!["--replicas", "0"],
         vec!["--replicas", "100000"],
+        vec!["--redis-persistence", "aof", "--store", "cluster"],
+        vec!["--redis-persistence", "aof", "--redis-url", "redis://127.0.0.1:1"],
+        vec!["--redis-persistence", "rdb"],
     ] {
         let o = Command::new(BIN).arg("compare").args(&args).arg("--out").arg(&out).output().unwrap();
         let err = String::from_utf8_lossy(&o.stderr);

@@ -32,7 +32,7 @@ fn pair_args(scheme: &str, redis: &RedisServer, key: &Path) -> ServeArgs {
 /// `cache_ttl`: `--cache-ttl`, for the cached scheme.
 fn pair(scheme: &str, redis: &RedisServer, cache_ttl: Option<Duration>) -> Pair {
     let mut key = tempfile::NamedTempFile::new().unwrap();
-    key.write_all(&[0x5a; 64]).unwrap();
+    key.write_all(&[0xa5; 64]).unwrap();
     let mut args = pair_args(scheme, redis, key.path());
     args.cache_ttl = cache_ttl.unwrap_or(args.cache_ttl);
     Pair { a: Server::spawn(&args), b: Server::spawn(&args), _key: key }

@@ -1,6 +1,7 @@
 //! `authbench faults` end to end: Redis killed and restarted under a session load, the target
-//! killed mid-run, the target frozen (SIGSTOP) mid-run, the generator interrupted — each must
-//! pass, with its files on disk.
+//! killed mid-run, the target frozen (SIGSTOP) mid-run, the generator interrupted, Redis
+//! SIGKILLed without and with AOF, and the logout-all races (a few trials: the full 1,000 are the
+//! default) — each must pass, with its files on disk.
 
 mod common;
 
@@ -10,14 +11,24 @@ use std::process::Command;
 fn every_fault_scenario_passes_and_is_reported() {
     common::require_redis();
     let tmp = tempfile::tempdir().unwrap();
-    let out = Command::new(common::BIN).args(["faults", "--out"]).arg(tmp.path()).output().unwrap();
+    let out = Command::new(common::BIN)
+        .args(["faults", "--race-trials", "40", "--out"])
+        .arg(tmp.path())
+        .output()
+        .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
+    // The private Redis's (and cluster's) password: in no results file, nor in what faults printed.
+    common::assert_no_redis_password_in(tmp.path());
+    common::assert_no_redis_password("faults' stderr", &out.stderr);
     let mut r = csv::Reader::from_path(tmp.path().join("faults.csv")).unwrap();
     let headers = r.headers().unwrap().clone();
     let rows: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
     let get =
         |row: &csv::StringRecord, col: &str| row[headers.iter().position(|h| h == col).unwrap()].to_owned();
-    assert_eq!(rows.len(), 6, "{err}");
+    // 6 faults, 2 Redis crashes (none, aof), 5 schemes x 2 races.
+    assert_eq!(rows.len(), 18, "{err}");
+    // Not a terminal: one line per case.
+    assert_eq!(err.lines().filter(|l| l.starts_with("fault ")).count(), 18, "{err}");
     for row in &rows {
         assert_eq!(get(row, "passed"), "true", "{} failed: {}", get(row, "scenario"), get(row, "detail"));
         assert_eq!(get(row, "files_parse"), "true");
@@ -57,9 +68,28 @@ fn every_fault_scenario_passes_and_is_reported() {
     let revoked = rows.iter().find(|r| get(r, "scenario") == "revoked_after_failover").unwrap();
     let detail = get(revoked, "detail");
     assert!(detail.contains("came back: 1 of 1 without") && detail.contains("0 with it"), "{detail}");
+    // Redis SIGKILLed mid-load: without persistence every session goes (stated), with AOF none;
+    // a session logged out before the kill never comes back.
+    for (scenario, lost) in [("redis_killed_none", "40"), ("redis_killed_aof", "0")] {
+        let row = rows.iter().find(|r| get(r, "scenario") == scenario).unwrap();
+        assert_eq!(get(row, "sessions_lost"), lost, "{}", get(row, "detail"));
+        assert_eq!(get(row, "resurrected"), "0", "{}", get(row, "detail"));
+        assert!(!get(row, "relogins").is_empty() && !get(row, "recovery_s").is_empty());
+    }
+    for scheme in ["session", "session_cached", "session_tracked", "jwt_revocable", "jwt_pubsub"] {
+        for race in ["logout_all_vs_refresh", "logout_all_vs_login"] {
+            let name = format!("race_{scheme}_{race}");
+            let row = rows.iter().find(|r| get(r, "scenario") == name).unwrap_or_else(|| panic!("no {name}"));
+            assert_eq!((get(row, "trials").as_str(), get(row, "survivors").as_str()), ("40", "0"), "{name}");
+            assert_eq!(get(row, "server_errors"), "0", "{name}");
+        }
+    }
     let int = rows.iter().find(|r| get(r, "scenario") == "generator_interrupted").unwrap();
     assert_eq!(get(int, "exit_code"), "130");
     assert!(out.status.success(), "{err}");
     let md = std::fs::read_to_string(tmp.path().join("reliability.md")).unwrap();
     assert!(md.contains("| redis_outage |") && md.contains("pass"), "{md}");
+    assert!(md.contains("| redis_killed_aof | 0 | 0 |"), "{md}");
+    assert!(md.contains("only a crash of the OS or a power loss could lose the last second"), "{md}");
+    assert!(md.contains("| race_jwt_pubsub_logout_all_vs_refresh | 40 | 0 |"), "{md}");
 }

@@ -36,7 +36,7 @@ fn two_replicas_behind_haproxy_share_credentials_for_every_scheme() {
     let cookie_key = scratch.path().join("cookie.key");
     std::fs::write(&cookie_key, [7u8; 64]).unwrap();
     let jwt_key = scratch.path().join("jwt.key");
-    std::fs::write(&jwt_key, [9u8; 32]).unwrap();
+    std::fs::write(&jwt_key, [0x99u8; 32]).unwrap();
     // The scheme and its promised revocation window across replicas (None: valid until expiry).
     let ms = Duration::from_millis;
     for (scheme, window) in [

@@ -5,7 +5,7 @@
 
 mod common;
 
-use std::io::{Read, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -257,40 +257,98 @@ fn bad_key_files_are_refused_without_echoing_them() {
     secrets.push(("PEM body".into(), pem_body[..24].to_vec()));
     let short = short_path.to_str().unwrap();
     let pem = pem_path.to_str().unwrap();
-    for args in [
-        vec!["jwt", "--key-file", short],
-        vec!["cookie", "--key-file", short],
-        vec!["jwt", "--jwt-alg", "EdDSA", "--key-file", pem],
-        vec!["jwt", "--jwt-alg", "ES256", "--key-file", short],
+    // Issue 22, finding 10: a passphrase (all printable ASCII, here 64 bytes, which the cookie
+    // scheme used to take as raw key bytes) and a file one byte short of 32 (HKDF's input).
+    let passphrase = format!("correct horse battery staple {} of the team\n", hex(&random_bytes(12)));
+    let passphrase_path = dir.path().join("passphrase.txt");
+    std::fs::write(&passphrase_path, &passphrase).unwrap();
+    secrets.push(("passphrase".into(), passphrase.trim().as_bytes().to_vec()));
+    let just_short = random_bytes(31);
+    let just_short_path = dir.path().join("31.key");
+    std::fs::write(&just_short_path, &just_short).unwrap();
+    secrets.extend(key_forms(&just_short).into_iter().map(|f| ("31-byte key form".to_owned(), f)));
+    let (phrase, just_short) = (passphrase_path.to_str().unwrap(), just_short_path.to_str().unwrap());
+    for (args, says) in [
+        (vec!["jwt", "--key-file", short], "fewer than 32"),
+        (vec!["cookie", "--key-file", short], "fewer than 32"),
+        (vec!["jwt", "--jwt-alg", "EdDSA", "--key-file", pem], "PKCS#8"),
+        (vec!["jwt", "--jwt-alg", "ES256", "--key-file", short], "PEM"),
+        (vec!["cookie", "--key-file", phrase], "printable ASCII"),
+        (vec!["jwt", "--key-file", phrase], "printable ASCII"),
+        (vec!["jwt-revocable", "--key-file", just_short], "fewer than 32"),
     ] {
         let (code, output) = failed_start(&args);
-        assert_eq!(code, Some(2), "{args:?}: {}", String::from_utf8_lossy(&output));
-        assert!(output.len() > 10, "{args:?}: no error line");
+        let text = String::from_utf8_lossy(&output);
+        assert_eq!(code, Some(2), "{args:?}: {text}");
+        assert!(text.contains(says), "{args:?}: the error does not say {says:?}: {text}");
         assert_clean(&format!("{args:?}"), &output, &secrets);
     }
 }
 
-/// Set a password on a private redis-server with one raw RESP command.
-fn require_pass(redis: &RedisServer, password: &str) {
-    let mut s = TcpStream::connect(("127.0.0.1", redis.port())).unwrap();
+/// One raw RESP command to the Redis on `port`, on a connection that never authenticated: the
+/// first line of the answer.
+fn unauthenticated(port: u16, command: &str) -> String {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-    let cmd = format!(
-        "*4\r\n$6\r\nCONFIG\r\n$3\r\nSET\r\n$11\r\nrequirepass\r\n${}\r\n{password}\r\n",
-        password.len()
-    );
-    s.write_all(cmd.as_bytes()).unwrap();
-    let mut reply = [0u8; 5];
-    s.read_exact(&mut reply).unwrap();
-    assert_eq!(&reply, b"+OK\r\n");
+    let words: Vec<&str> = command.split(' ').collect();
+    let mut raw = format!("*{}\r\n", words.len());
+    for w in &words {
+        raw.push_str(&format!("${}\r\n{w}\r\n", w.len()));
+    }
+    s.write_all(raw.as_bytes()).unwrap();
+    let mut line = String::new();
+    BufReader::new(s).read_line(&mut line).unwrap();
+    line.trim().to_owned()
+}
+
+/// Issue 22, finding 9: every private redis-server gets a generated password. One started by the
+/// harness, and the one `serve session` starts for itself (its password read from the config file
+/// in its private directory, as only this user can), refuse a client without it — at 934d605 any
+/// local process could forge session records in them — and the server's output never shows it.
+#[test]
+fn private_redis_servers_refuse_unauthenticated_clients_and_never_print_their_password() {
+    common::require_redis();
+    let redis = RedisServer::start().unwrap();
+    for command in ["PING", "SET authbench:forged 1", "PUBLISH authbench:revocations x"] {
+        let answer = unauthenticated(redis.port(), command);
+        assert!(answer.starts_with("-NOAUTH"), "{command}: {answer}");
+    }
+    let mut conn = redis::Client::open(redis.url()).unwrap().get_connection().unwrap();
+    assert_eq!(redis::cmd("PING").query::<String>(&mut conn).unwrap(), "PONG", "with the password");
+
+    let (server, captured, threads) = Server::spawn_captured(&common::serve("session"));
+    let own = common::descendants(server.pid()).into_iter().find(|p| p.comm == "redis-server").unwrap();
+    // redis-server retitles itself `redis-server 127.0.0.1:<port>`: the config file, and so the
+    // password, never shows on its command line.
+    let title =
+        String::from_utf8_lossy(&std::fs::read(format!("/proc/{}/cmdline", own.pid)).unwrap()).into_owned();
+    let port: u16 = title.trim_end_matches('\0').rsplit(':').next().unwrap().trim().parse().unwrap();
+    let dir = std::env::temp_dir().join(format!("authbench-redis-{}-{port}", server.pid()));
+    let conf = std::fs::read_to_string(dir.join("auth.conf")).unwrap();
+    let password = conf.lines().find_map(|l| l.strip_prefix("requirepass ")).unwrap().to_owned();
+    assert!(!title.contains(&password), "the password is on redis-server's command line: {title}");
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777, 0o700, "{}", dir.display());
+    assert_eq!(std::fs::metadata(dir.join("auth.conf")).unwrap().permissions().mode() & 0o777, 0o600);
+    assert!(unauthenticated(port, "PING").starts_with("-NOAUTH"), "serve's own Redis: no password needed");
+    let (errors, _) = exercise(&server, "session");
+    let secrets = vec![("private redis password".to_owned(), password.into_bytes())];
+    for r in &errors {
+        assert_clean("session error response", r.body.as_bytes(), &secrets);
+    }
+    assert!(server.terminate().success());
+    for t in threads {
+        t.join().unwrap();
+    }
+    assert_clean("session with its private Redis: stdout/stderr", &captured.bytes(), &secrets);
 }
 
 #[test]
 fn redis_passwords_stay_out_of_errors_and_logs() {
     common::require_redis();
     let redis = RedisServer::start().expect("private redis-server");
-    let right = "right-redis-pw-93b1c0";
+    let right = redis.password().to_owned();
     let wrong = "wrong-redis-pw-5e77aa";
-    require_pass(&redis, right);
     let port = redis.port();
     let secrets = vec![
         ("right redis password".to_owned(), right.as_bytes().to_vec()),

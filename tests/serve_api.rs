@@ -222,18 +222,19 @@ fn cookie_names_are_bound_and_duplicates_refused() {
 #[test]
 fn cookie_value_sealed_under_another_name_fails_with_the_servers_own_key() {
     let mut key = tempfile::NamedTempFile::new().unwrap();
-    key.write_all(&[0x42u8; 64]).unwrap();
+    key.write_all(&[0xc2u8; 64]).unwrap();
     let server =
         Server::spawn(&ServeArgs { key_file: Some(key.path().to_owned()), ..common::serve("cookie") });
-    let sealer = Sealer::from_bytes(&[0x42u8; 64]).unwrap();
+    let sealer = Sealer::from_key_file(&[0xc2u8; 64]).unwrap();
     let now = authbench_servers::api::now_secs();
-    let claims = CookieClaims { uid: 9, iat: now, exp: now + 600 };
+    let claims = CookieClaims { uid: 9, iat: now, exp: now + 600, auth_time: now };
     // Same key, right name: accepted — proves the key file is used, so the next rejection is the name.
     let right = sealer.seal("ab_auth", &claims);
     assert_eq!(server.get("/api/me", &[("Cookie", &format!("ab_auth={right}"))]).status, 200);
     let moved = sealer.seal("ab_other", &claims);
     assert_eq!(server.get("/api/me", &[("Cookie", &format!("ab_auth={moved}"))]).status, 401);
-    let expired = sealer.seal("ab_auth", &CookieClaims { uid: 9, iat: now - 100, exp: now - 1 });
+    let expired =
+        sealer.seal("ab_auth", &CookieClaims { uid: 9, iat: now - 100, exp: now - 1, auth_time: now - 100 });
     let r = server.get("/api/me", &[("Cookie", &format!("ab_auth={expired}"))]);
     assert_eq!(r.status, 401);
     assert_eq!(r.json()["error"], "credential expired");
@@ -270,10 +271,15 @@ fn refresh_logout_and_replay_follow_each_schemes_documented_behaviour() {
     let s1b = Cred::Cookie(r.cookie_pair());
     assert_ne!(s1b.value(), s1.value(), "refresh must rotate the session id");
     assert_eq!(me(&t.session, &s1).status, 401, "old id after refresh");
-    assert_eq!(post_with(&t.session, "/auth/refresh", &s1, None).status, 401, "refresh is single-use");
     assert_eq!(me(&t.session, &s1b).status, 200);
-    assert_eq!(post_with(&t.session, "/auth/logout", &s1b, None).status, 204);
-    assert_eq!(me(&t.session, &s1b).status, 401, "session replay after logout must be rejected");
+    assert_eq!(post_with(&t.session, "/auth/refresh", &s1, None).status, 401, "refresh is single-use");
+    // The replay of a rotated-away id is a reuse: the session its login holds now ends too, the
+    // user's other device stands.
+    assert_eq!(me(&t.session, &s1b).status, 401, "reuse detection ends the family's current session");
+    assert_eq!(me(&t.session, &s2).status, 200, "reuse detection ends that family only");
+    let (s4, _) = login(&t.session, 12);
+    assert_eq!(post_with(&t.session, "/auth/logout", &s4, None).status, 204);
+    assert_eq!(me(&t.session, &s4).status, 401, "session replay after logout must be rejected");
     let unknown = s1.with_value(&authbench_servers::id::new_sid());
     assert_eq!(me(&t.session, &unknown).status, 401, "unknown session id must not be adopted");
     assert!(post_with(&t.session, "/auth/refresh", &unknown, None).header("set-cookie").is_none());
@@ -305,12 +311,15 @@ fn refresh_logout_and_replay_follow_each_schemes_documented_behaviour() {
     );
 }
 
+/// A jwt server given a known key file, and the HS256 secret it derives from it (HKDF).
 fn jwt_server_with_known_key() -> (Server, tempfile::NamedTempFile, Vec<u8>) {
-    let secret = b"0123456789abcdef0123456789abcdef-known-test-secret".to_vec();
+    let file: Vec<u8> = (0u8..48).map(|i| i.wrapping_mul(37) ^ 0xb5).collect();
     let mut key = tempfile::NamedTempFile::new().unwrap();
-    key.write_all(&secret).unwrap();
+    key.write_all(&file).unwrap();
     let server = Server::spawn(&ServeArgs { key_file: Some(key.path().to_owned()), ..common::serve("jwt") });
-    (server, key, secret)
+    let secret: [u8; 32] =
+        authbench_servers::key_file::derive(&file, authbench_servers::key_file::Purpose::JwtHs256).unwrap();
+    (server, key, secret.to_vec())
 }
 
 fn forge(secret: &[u8], alg: jsonwebtoken::Algorithm, claims: &JwtClaims) -> String {
@@ -341,6 +350,7 @@ fn jwt_forgeries_are_rejected() {
         jti: None,
         fid: None,
         iat_ms: None,
+        auth_time: None,
     };
     let bearer = |t: &str| server.get("/api/me", &[("Authorization", &format!("Bearer {t}"))]);
     // Control: a token with the right key and claims is accepted, so each rejection below is about
@@ -550,6 +560,9 @@ fn bad_serve_options_exit_2_with_one_clear_line() {
         vec!["serve", "session", "--redis-cluster", " , "],
         vec!["serve", "jwt-revocable", "--redis-cluster", "redis://127.0.0.1:1/"],
         vec!["serve", "session", "--redis-prefix", "a{b}:"],
+        // Persistence is the private Redis's: not with a Redis serve does not start.
+        vec!["serve", "session", "--redis-persistence", "aof", "--redis-url", "redis://127.0.0.1:1/"],
+        vec!["serve", "session", "--redis-persistence", "sometimes"],
     ] {
         let out = std::process::Command::new(common::BIN).args(&args).output().unwrap();
         let err = String::from_utf8_lossy(&out.stderr);

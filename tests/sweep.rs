@@ -58,13 +58,13 @@ fn serve(
 
 fn issue_keys(dir: &tempfile::TempDir) -> IssueKeys {
     let cookie = [7u8; 64];
-    let jwt = [9u8; 48];
+    let jwt = [0x99u8; 48];
     std::fs::write(dir.path().join("cookie.key"), cookie).unwrap();
     std::fs::write(dir.path().join("jwt.key"), jwt).unwrap();
     let ttl = Duration::from_secs(900);
     IssueKeys {
-        cookie: authbench_servers::cookie::Sealer::from_bytes(&cookie).unwrap(),
-        jwt: authbench_servers::jwt::Codec::from_key_material(
+        cookie: authbench_servers::cookie::Sealer::from_key_file(&cookie).unwrap(),
+        jwt: authbench_servers::jwt::Codec::from_key_file(
             authbench_servers::JwtAlg::Hs256,
             &jwt,
             ttl,

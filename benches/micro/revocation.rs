@@ -55,7 +55,7 @@ pub fn bench_revocation(
         b.to_async(rt).iter(|| async move {
             let next = id::new_sid();
             let presented = current.replace(next.clone());
-            let r = store.rotate(1, fid, &presented, 1, &next).await.expect("rotate");
+            let r = store.rotate(1, fid, &presented, 1, &next, u64::MAX).await.expect("rotate");
             assert!(matches!(r, Rotation::Rotated { .. }), "{r:?}");
         })
     });

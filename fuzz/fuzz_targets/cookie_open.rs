@@ -11,9 +11,9 @@ use authbench_servers::cookie::{COOKIE_NAME, Claims, Sealer};
 use libfuzzer_sys::fuzz_target;
 
 const NOW: u64 = 1_700_000_000;
-static SEALER: LazyLock<Sealer> = LazyLock::new(|| Sealer::from_bytes(&[0x5a; 64]).expect("64-byte key"));
+static SEALER: LazyLock<Sealer> = LazyLock::new(|| Sealer::from_key_file(&[0xa5; 64]).expect("a 64-byte key file"));
 static ISSUED: LazyLock<String> =
-    LazyLock::new(|| SEALER.seal(COOKIE_NAME, &Claims { uid: 42, iat: NOW, exp: NOW + 900 }));
+    LazyLock::new(|| SEALER.seal(COOKIE_NAME, &Claims { uid: 42, iat: NOW, exp: NOW + 900, auth_time: NOW }));
 
 fn u64_at(b: &[u8], i: usize) -> u64 {
     u64::from_le_bytes(b[i..i + 8].try_into().expect("8 bytes"))
@@ -33,7 +33,7 @@ fuzz_target!(|data: &[u8]| {
             if rest.len() < 24 {
                 return;
             }
-            let claims = Claims { uid: u64_at(rest, 0), iat: u64_at(rest, 8), exp: u64_at(rest, 16) };
+            let claims = Claims { uid: u64_at(rest, 0), iat: u64_at(rest, 8), exp: u64_at(rest, 16), auth_time: u64_at(rest, 8) };
             let sealed = SEALER.seal(COOKIE_NAME, &claims);
             match SEALER.open(COOKIE_NAME, &sealed, NOW) {
                 Ok(opened) => assert_eq!(opened, claims),

@@ -14,9 +14,9 @@ use libfuzzer_sys::fuzz_target;
 
 const UID: u64 = 7;
 static CODEC: LazyLock<Codec> = LazyLock::new(|| {
-    Codec::from_key_material(
+    Codec::from_key_file(
         JwtAlg::Hs256,
-        &[0x42; 32],
+        &[0xc2; 32],
         Duration::from_secs(900),
         Duration::from_secs(86_400),
     )

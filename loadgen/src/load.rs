@@ -346,10 +346,12 @@ async fn preflight(config: &LoadConfig) -> Result<Option<RedisProbe>> {
         sample::read_proc(pid).map_err(|e| Error::NoSuchProcess { pid, reason: e.to_string() })?;
     }
     match &config.redis_url {
-        Some(url) => RedisProbe::connect(url, PROBE_TIMEOUT)
-            .await
-            .map(Some)
-            .map_err(|reason| Error::RedisUnreachable { url: url.clone(), reason }),
+        Some(url) => RedisProbe::connect(url, PROBE_TIMEOUT).await.map(Some).map_err(|reason| {
+            Error::RedisUnreachable {
+                url: authbench_util::redact::redact_url(url),
+                reason: authbench_util::redact::redact_url(&reason),
+            }
+        }),
         None => Ok(None),
     }
 }

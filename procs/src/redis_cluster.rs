@@ -3,7 +3,8 @@
 //!
 //! Each node is a [`RedisServer`] child (persistence off, dies with authbench) started with
 //! `cluster-enabled yes` and a short `cluster-node-timeout`, on a port whose bus port (+10000) is
-//! free too. [`RedisCluster::start`] returns once every node reports `cluster_state:ok`.
+//! free too; all share one generated password (`requirepass`, and `masterauth` for replication),
+//! which `redis-cli --cluster create` gets in its environment and every URL carries. [`RedisCluster::start`] returns once every node reports `cluster_state:ok`.
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -20,6 +21,8 @@ pub const NODE_TIMEOUT: Duration = Duration::from_millis(1500);
 /// A running Redis Cluster owned by this process.
 pub struct RedisCluster {
     nodes: Vec<RedisServer>,
+    /// Every node's `requirepass` and `masterauth`.
+    password: String,
     node_timeout: Duration,
     /// Ports of nodes killed on purpose (fault cases): not waited for, not queried.
     killed: Vec<u16>,
@@ -52,9 +55,9 @@ pub fn find_cli() -> Option<PathBuf> {
 }
 
 /// A short-lived probe connection to the node on `port`.
-fn connect(port: u16) -> Result<redis::Connection> {
-    let client = redis::Client::open(format!("redis://127.0.0.1:{port}/"))
-        .map_err(|e| Error::RedisServerStart(e.to_string()))?;
+fn connect(password: &str, port: u16) -> Result<redis::Connection> {
+    let client = redis::Client::open(crate::redis_server::url(port, password))
+        .map_err(|e| Error::RedisServerStart(authbench_util::redact::redact_url(&e.to_string())))?;
     let conn = client
         .get_connection_with_timeout(Duration::from_millis(500))
         .map_err(|e| Error::RedisServerStart(e.to_string()))?;
@@ -63,12 +66,12 @@ fn connect(port: u16) -> Result<redis::Connection> {
     Ok(conn)
 }
 
-fn query(port: u16, cmd: &redis::Cmd) -> Result<redis::Value> {
-    cmd.query(&mut connect(port)?).map_err(|e| Error::RedisServerStart(e.to_string()))
+fn query(password: &str, port: u16, cmd: &redis::Cmd) -> Result<redis::Value> {
+    cmd.query(&mut connect(password, port)?).map_err(|e| Error::RedisServerStart(e.to_string()))
 }
 
-fn pipe_query<T: redis::FromRedisValue>(port: u16, pipe: &redis::Pipeline) -> Result<T> {
-    pipe.query(&mut connect(port)?).map_err(|e| Error::RedisServerStart(e.to_string()))
+fn pipe_query<T: redis::FromRedisValue>(password: &str, port: u16, pipe: &redis::Pipeline) -> Result<T> {
+    pipe.query(&mut connect(password, port)?).map_err(|e| Error::RedisServerStart(e.to_string()))
 }
 
 fn text(v: redis::Value) -> String {
@@ -85,12 +88,16 @@ impl RedisCluster {
     pub fn start_with(primaries: usize, replicas: usize, node_timeout: Duration) -> Result<RedisCluster> {
         let cli = find_cli().ok_or(Error::RedisServerMissing)?;
         let n = primaries * (1 + replicas);
+        let password = crate::redis_server::new_password();
         let mut nodes = Vec::with_capacity(n);
         for _ in 0..n {
-            nodes.push(RedisServer::start_cluster_node(node_timeout)?);
+            nodes.push(RedisServer::start_cluster_node(node_timeout, &password)?);
         }
-        let cluster = RedisCluster { nodes, node_timeout, killed: Vec::new() };
+        let cluster = RedisCluster { nodes, node_timeout, killed: Vec::new(), password };
+        // The password in redis-cli's environment (REDISCLI_AUTH, as `-a` would give it), not on
+        // its command line where any local user could read it.
         let output = Command::new(&cli)
+            .env("REDISCLI_AUTH", &cluster.password)
             .arg("--cluster")
             .arg("create")
             .args(cluster.nodes.iter().map(|s| format!("127.0.0.1:{}", s.port())))
@@ -137,9 +144,11 @@ impl RedisCluster {
             });
             let ok = served
                 && self.live().all(|node| {
-                    query(node.port(), redis::cmd("CLUSTER").arg("INFO")).map(text).is_ok_and(|info| {
-                        info.contains("cluster_state:ok") && info.contains("cluster_slots_assigned:16384")
-                    })
+                    query(&self.password, node.port(), redis::cmd("CLUSTER").arg("INFO")).map(text).is_ok_and(
+                        |info| {
+                            info.contains("cluster_state:ok") && info.contains("cluster_slots_assigned:16384")
+                        },
+                    )
                 });
             if ok {
                 return Ok(());
@@ -170,7 +179,7 @@ impl RedisCluster {
     fn replicas_synced(&self) -> bool {
         let Ok(roles) = self.roles() else { return false };
         let live = |port: u16| !self.killed.contains(&port);
-        let info = |port: u16| query(port, redis::cmd("INFO").arg("replication")).map(text);
+        let info = |port: u16| query(&self.password, port, redis::cmd("INFO").arg("replication")).map(text);
         let replicas: Vec<&NodeRole> =
             roles.iter().filter(|r| !r.primary && !r.failed && live(r.port)).collect();
         let replicas_up = replicas.iter().all(|r| {
@@ -201,7 +210,7 @@ impl RedisCluster {
             let mut pipe = redis::pipe();
             pipe.cmd("SET").arg(&key).arg(1).arg("PX").arg(1000).ignore();
             pipe.cmd("WAIT").arg(expected).arg(100);
-            pipe_query(p.port, &pipe)
+            pipe_query(&self.password, p.port, &pipe)
                 .is_ok_and(|v: Vec<i64>| v.first().is_some_and(|&n| n >= expected as i64))
         })
     }
@@ -263,7 +272,7 @@ impl RedisCluster {
         let replica = self.replica_of(primary)?;
         self.wait_caught_up(primary, replica, Duration::from_secs(10))?;
         self.pause_node(replica, true)?;
-        query(primary, redis::cmd("CLIENT").arg("KILL").arg("TYPE").arg("replica"))?;
+        query(&self.password, primary, redis::cmd("CLIENT").arg("KILL").arg("TYPE").arg("replica"))?;
         Ok(replica)
     }
 
@@ -271,7 +280,7 @@ impl RedisCluster {
     /// `slave_repl_offset` reaches the primary's `master_repl_offset`).
     pub fn wait_caught_up(&self, primary: u16, replica: u16, limit: Duration) -> Result<()> {
         let offset = |port: u16, field: &str| -> Result<i64> {
-            let info = text(query(port, redis::cmd("INFO").arg("replication"))?);
+            let info = text(query(&self.password, port, redis::cmd("INFO").arg("replication"))?);
             info.lines()
                 .find_map(|l| l.strip_prefix(field)?.strip_prefix(':')?.trim().parse().ok())
                 .ok_or_else(|| Error::Config(format!("node {port}: no {field} in INFO replication")))
@@ -301,7 +310,7 @@ impl RedisCluster {
 
     /// Run one command on the node on `port` (a test's or the harness's probe).
     pub fn query(&self, port: u16, cmd: &redis::Cmd) -> Result<redis::Value> {
-        query(port, cmd)
+        query(&self.password, port, cmd)
     }
 
     /// Ports of the live primaries.
@@ -318,7 +327,7 @@ impl RedisCluster {
     pub fn roles(&self) -> Result<Vec<NodeRole>> {
         let mut last = Error::RedisServerStart("no node answered CLUSTER NODES".into());
         for node in self.live() {
-            match query(node.port(), redis::cmd("CLUSTER").arg("NODES")).map(text) {
+            match query(&self.password, node.port(), redis::cmd("CLUSTER").arg("NODES")).map(text) {
                 Ok(listing) => return Ok(parse_nodes(&listing)),
                 Err(e) => last = e,
             }

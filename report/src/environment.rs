@@ -61,6 +61,10 @@ pub struct Environment {
     pub load_balancer: Option<String>,
     /// `redis` or `cluster`.
     pub store: Option<String>,
+    /// The private redis-server's persistence (`none` or `aof`); absent for a store compare did
+    /// not start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redis_persistence: Option<String>,
     pub store_nodes: Option<Vec<StoreNode>>,
     /// Requests per second per logged-in user, for the capacity projection.
     pub rate_per_user_rps: Option<f64>,

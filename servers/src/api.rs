@@ -6,6 +6,7 @@
 //! are `authbench_contract`'s, shared with the load generator.
 
 use std::future::Future;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -14,7 +15,8 @@ use authbench_contract::{CookieIssued, LoginRequest};
 use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, FromRequestParts, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequestParts, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -91,10 +93,36 @@ async fn method_not_allowed() -> Error {
     Error::MethodNotAllowed
 }
 
-async fn login<S: Scheme>(State(scheme): State<S>, headers: HeaderMap, Body(body): Body) -> Result<Response> {
+/// The client's address when the server knows it: the `ConnectInfo` [`crate::serve`] puts on
+/// every request (a Router called without it, as by `oneshot`, has none).
+pub struct Source(pub Option<IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for Source {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> std::result::Result<Self, Self::Rejection> {
+        Ok(Source(parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip())))
+    }
+}
+
+/// Login: throttled, hashed within the bounded queue, the whole request within the login
+/// timeout (503 with `Retry-After` past it; see [`crate::users`]).
+async fn login<S: Scheme>(
+    State(scheme): State<S>,
+    Source(source): Source,
+    headers: HeaderMap,
+    Body(body): Body,
+) -> Result<Response> {
     let request: LoginRequest = parse_json(&headers, &body)?;
-    let user_id = scheme.users().verify(&request.username, &request.password).await?;
-    scheme.login(user_id).await
+    let users = scheme.users().clone();
+    let timeout = users.login_limits().timeout;
+    let login = async {
+        let user_id = users.authenticate(&request.username, &request.password, source).await?;
+        scheme.login(user_id).await
+    };
+    tokio::time::timeout(timeout, login)
+        .await
+        .unwrap_or(Err(Error::Busy { retry_after: crate::users::BUSY_RETRY_AFTER }))
 }
 
 async fn me<S: Scheme>(State(scheme): State<S>, who: S::Principal) -> Result<Response> {

@@ -20,7 +20,24 @@ fn value_name(v: &impl ValueEnum) -> String {
     v.to_possible_value().expect("no variant is skipped").get_name().to_owned()
 }
 
+use crate::config::{REDIS_CLUSTER_ENV, REDIS_URL_ENV};
+
 impl ServeArgs {
+    /// [`to_argv`](Self::to_argv) with the store's URLs moved to the environment: they may carry a
+    /// password, and any local user can read a process's command line. The way a parent starts
+    /// `serve`.
+    pub fn to_command(&self) -> (Vec<OsString>, Vec<(&'static str, String)>) {
+        let mut env = Vec::new();
+        if let Some(url) = &self.redis_url {
+            env.push((REDIS_URL_ENV, url.clone()));
+        }
+        if let Some(urls) = &self.redis_cluster {
+            env.push((REDIS_CLUSTER_ENV, urls.clone()));
+        }
+        let argv = ServeArgs { redis_url: None, redis_cluster: None, ..self.clone() }.to_argv();
+        (argv, env)
+    }
+
     /// The arguments after the program name that start a server with exactly these options:
     /// `serve <scheme> --addr … --users … …`.
     pub fn to_argv(&self) -> Vec<OsString> {
@@ -29,6 +46,7 @@ impl ServeArgs {
             addr,
             redis_url,
             redis_cluster,
+            redis_persistence,
             durable_logout,
             redis_prefix,
             users,
@@ -45,6 +63,11 @@ impl ServeArgs {
             key_file,
             same_site,
             workers,
+            login_queue,
+            login_timeout,
+            login_failures,
+            login_source_failures,
+            login_window,
         } = self;
         let mut argv: Vec<OsString> = vec![SERVE_COMMAND.into(), value_name(scheme).into()];
         let mut option = |name: &str, value: OsString| {
@@ -63,7 +86,10 @@ impl ServeArgs {
         }
         option("users", users.to_string().into());
         option("ttl", format_duration(*ttl).into());
-        option("max-age", format_duration(*max_age).into());
+        option("redis-persistence", value_name(redis_persistence).into());
+        if let Some(age) = max_age {
+            option("max-age", format_duration(*age).into());
+        }
         option("max-sessions", max_sessions.to_string().into());
         option("store-timeout", format_duration(*store_timeout).into());
         option("cache-ttl", format_duration(*cache_ttl).into());
@@ -75,6 +101,11 @@ impl ServeArgs {
             option("key-file", path.into());
         }
         option("same-site", value_name(same_site).into());
+        option("login-queue", login_queue.to_string().into());
+        option("login-timeout", format_duration(*login_timeout).into());
+        option("login-failures", login_failures.to_string().into());
+        option("login-source-failures", login_source_failures.to_string().into());
+        option("login-window", format_duration(*login_window).into());
         if let Some(n) = workers {
             option("workers", n.to_string().into());
         }

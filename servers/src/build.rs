@@ -15,7 +15,8 @@ use crate::kind::SchemeKind;
 use crate::session::{DURABLE_WAIT, SessionScheme, SessionStore};
 use crate::session_cached::CachedScheme;
 use crate::session_tracked::TrackedScheme;
-use crate::store_target::StoreTarget;
+use crate::store_target::{StoreConn, StoreTarget};
+use crate::throttle::Throttle;
 use crate::users::{PasswordCost, Users};
 use authbench_procs::redis_server::RedisServer;
 
@@ -38,8 +39,7 @@ pub struct Built {
 /// (starting a private redis-server when no URL is given; it is kept in [`Built::redis`] and
 /// stops when that is dropped, or with authbench: see [`crate::child`]).
 pub async fn build(args: &ServeArgs) -> Result<Built> {
-    let cost = if args.fast_login { PasswordCost::FAST } else { PasswordCost::OWASP };
-    let users = Arc::new(Users::synthetic(args.users, cost));
+    check(args)?;
     let key_material = match &args.key_file {
         Some(path) => Some(
             std::fs::read(path)
@@ -47,6 +47,25 @@ pub async fn build(args: &ServeArgs) -> Result<Built> {
         ),
         None => None,
     };
+    // A refused key file's error names the file (the key code knows only its bytes).
+    let named = |e: Error| match (e, &args.key_file) {
+        (Error::KeyFile { reason, .. }, Some(path)) => {
+            Error::KeyFile { path: path.display().to_string(), reason }
+        }
+        (e, _) => e,
+    };
+    // Keys first: a bad key file is refused before a private redis-server is started.
+    let sealer = match (args.scheme, &key_material) {
+        (SchemeKind::Cookie, Some(m)) => Some(Sealer::from_key_file(m).map_err(named)?),
+        (SchemeKind::Cookie, None) => Some(Sealer::generate()),
+        _ => None,
+    };
+    let codec = match args.scheme.parent() {
+        SchemeKind::Jwt => Some(jwt_codec(args, key_material.as_deref()).map_err(named)?),
+        _ => None,
+    };
+    let cost = if args.fast_login { PasswordCost::FAST } else { PasswordCost::OWASP };
+    let users = Arc::new(Users::synthetic(args.users, cost).with_login(args.login_limits()));
     let mut built = Built {
         router: Router::new(),
         scheme: args.scheme,
@@ -55,65 +74,41 @@ pub async fn build(args: &ServeArgs) -> Result<Built> {
         redis_prefix: None,
         redis: None,
     };
-    built.router = match args.scheme {
-        SchemeKind::Cookie => {
-            let sealer = match &key_material {
-                Some(m) => Sealer::from_bytes(m)?,
-                None => Sealer::generate(),
-            };
-            crate::api::router(CookieScheme::new(users, sealer, args.ttl, args.same_site))
+    let store = match args.scheme.uses_store() {
+        true => Some(store_location(args, &mut built)?),
+        false => None,
+    };
+    // The login throttle: in process, or in Redis on the store's own connection.
+    let limits = args.throttle_limits();
+    let in_store = |conn: StoreConn, prefix: &str| Throttle::redis(conn, prefix, args.store_timeout, limits);
+    built.router = match (args.scheme, store, sealer, codec) {
+        (SchemeKind::Cookie, _, Some(sealer), _) => {
+            users.throttle_with(Throttle::local(limits));
+            let scheme =
+                CookieScheme::new(users, sealer, args.ttl, args.same_site).with_max_age(args.max_age());
+            crate::api::router(scheme)
         }
-        SchemeKind::Jwt => {
-            let codec = match &key_material {
-                Some(m) => Codec::from_key_material(args.jwt_alg, m, args.ttl, args.refresh_ttl)?,
-                None => Codec::generate(args.jwt_alg, args.ttl, args.refresh_ttl)?,
-            };
+        (SchemeKind::Jwt, _, _, Some(codec)) => {
+            users.throttle_with(Throttle::local(limits));
             crate::api::router(JwtScheme::new(users, codec))
         }
-        SchemeKind::Session | SchemeKind::SessionCached | SchemeKind::SessionTracked => {
-            if args.scheme == SchemeKind::SessionTracked && args.redis_cluster.is_some() {
-                return Err(Error::Config(
-                    "session-tracked tracks keys on one Redis connection: --redis-cluster is not supported"
-                        .into(),
-                ));
-            }
-            let (target, prefix) = match &args.redis_cluster {
-                Some(list) => {
-                    let prefix = default_prefix(args);
-                    built.redis_url = Some(list.clone());
-                    built.redis_prefix = Some(prefix.clone());
-                    (StoreTarget::cluster_from_list(list)?, prefix)
-                }
-                None => {
-                    let (url, prefix) = store_location(args, &mut built)?;
-                    (StoreTarget::Single(url), prefix)
-                }
-            };
-            if args.max_age < args.ttl {
-                return Err(Error::Config(format!(
-                    "--max-age {:?} is below --ttl {:?}: a session cannot outlive its absolute lifetime",
-                    args.max_age, args.ttl
-                )));
-            }
+        (
+            SchemeKind::Session | SchemeKind::SessionCached | SchemeKind::SessionTracked,
+            Some((target, prefix)),
+            ..,
+        ) => {
             let store = SessionStore::connect_to(&target, &prefix, args.ttl, args.store_timeout)
                 .await?
                 .with_durable_logout(args.durable_logout.then_some(DURABLE_WAIT))
-                .with_max_age(args.max_age)
+                .with_max_age(args.max_age())
                 .with_max_sessions(args.max_sessions);
+            users.throttle_with(in_store(store.conn().clone(), &prefix));
             let session = SessionScheme::new(users, store, args.same_site);
-            match args.scheme {
-                SchemeKind::SessionCached => {
+            match (args.scheme, &target) {
+                (SchemeKind::SessionCached, _) => {
                     crate::api::router(CachedScheme::new(session, args.cache_ttl, args.cache_capacity))
                 }
-                SchemeKind::SessionTracked => {
-                    let StoreTarget::Single(url) = &target else { unreachable!("refused above") };
-                    if args.cache_ttl * 2 >= args.ttl {
-                        return Err(Error::Config(format!(
-                            "session-tracked: --cache-ttl {:?} must be below half of --ttl {:?} (the \
-                             expiry is refreshed only when a miss finds less than half of it left)",
-                            args.cache_ttl, args.ttl
-                        )));
-                    }
+                (SchemeKind::SessionTracked, StoreTarget::Single(url)) => {
                     let tracked = TrackedScheme::connect(
                         session,
                         url,
@@ -128,46 +123,91 @@ pub async fn build(args: &ServeArgs) -> Result<Built> {
                 _ => crate::api::router(session),
             }
         }
-        SchemeKind::JwtRevocable | SchemeKind::JwtPubsub => {
-            if args.redis_cluster.is_some() || args.durable_logout {
-                return Err(Error::Config(
-                    "--redis-cluster and --durable-logout are options of the session scheme".into(),
-                ));
-            }
-            let codec = match &key_material {
-                Some(m) => Codec::from_key_material(args.jwt_alg, m, args.ttl, args.refresh_ttl)?,
-                None => Codec::generate(args.jwt_alg, args.ttl, args.refresh_ttl)?,
-            };
-            let (url, prefix) = store_location(args, &mut built)?;
-            if args.scheme == SchemeKind::JwtPubsub {
-                let scheme =
-                    PubsubScheme::connect(users, codec, &url, &prefix, args.store_timeout, SYNC_WAIT).await?;
-                return Ok(Built { router: crate::api::router(scheme), ..built });
-            }
+        (SchemeKind::JwtPubsub, Some((StoreTarget::Single(url), prefix)), _, Some(codec)) => {
+            let scheme =
+                PubsubScheme::connect(users, codec, &url, &prefix, args.store_timeout, SYNC_WAIT).await?;
+            crate::api::router(scheme)
+        }
+        (SchemeKind::JwtRevocable, Some((StoreTarget::Single(url), prefix)), _, Some(codec)) => {
             let store =
-                RevocationStore::connect(&url, &prefix, codec.refresh_ttl(), args.store_timeout).await?;
+                RevocationStore::connect(&url, &prefix, codec.family_ttl(), args.store_timeout).await?;
+            users.throttle_with(in_store(store.conn().clone(), &prefix));
             crate::api::router(RevocableScheme::new(users, codec, store))
         }
+        _ => unreachable!("the scheme's parts are built above, and check() refused the rest"),
     };
     Ok(built)
 }
 
-/// The Redis URL and key prefix of a scheme with a store, starting a private redis-server when no
-/// URL is given; both are recorded in `built`.
-fn store_location(args: &ServeArgs, built: &mut Built) -> Result<(String, String)> {
+/// Combinations of options refused before anything starts.
+fn check(args: &ServeArgs) -> Result<()> {
+    if args.max_age() < args.ttl {
+        return Err(Error::Config(format!(
+            "--max-age {:?} is below --ttl {:?}: a credential cannot outlive its absolute lifetime",
+            args.max_age(),
+            args.ttl
+        )));
+    }
+    if args.scheme == SchemeKind::SessionTracked && args.redis_cluster.is_some() {
+        return Err(Error::Config(
+            "session-tracked tracks keys on one Redis connection: --redis-cluster is not supported".into(),
+        ));
+    }
+    if args.scheme == SchemeKind::SessionTracked && args.cache_ttl * 2 >= args.ttl {
+        return Err(Error::Config(format!(
+            "session-tracked: --cache-ttl {:?} must be below half of --ttl {:?} (the expiry is refreshed \
+             only when a miss finds less than half of it left)",
+            args.cache_ttl, args.ttl
+        )));
+    }
+    if args.redis_persistence != authbench_procs::redis_server::Persistence::None
+        && (args.redis_url.is_some() || args.redis_cluster.is_some())
+    {
+        return Err(Error::Config(
+            "--redis-persistence applies to the private redis-server serve starts: not with --redis-url or --redis-cluster"
+                .into(),
+        ));
+    }
+    if matches!(args.scheme, SchemeKind::JwtRevocable | SchemeKind::JwtPubsub)
+        && (args.redis_cluster.is_some() || args.durable_logout)
+    {
+        return Err(Error::Config(
+            "--redis-cluster and --durable-logout are options of the session scheme".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// The JWT schemes' keys (generated, or derived from `--key-file`), lifetimes and absolute
+/// lifetime.
+fn jwt_codec(args: &ServeArgs, key_material: Option<&[u8]>) -> Result<Codec> {
+    let codec = match key_material {
+        Some(m) => Codec::from_key_file(args.jwt_alg, m, args.ttl, args.refresh_ttl)?,
+        None => Codec::generate(args.jwt_alg, args.ttl, args.refresh_ttl)?,
+    };
+    Ok(codec.with_max_age(args.max_age()))
+}
+
+/// Where a scheme with a store keeps it: `--redis-cluster`, `--redis-url`, or a private
+/// redis-server started now (kept in `built`); and the key prefix. Both are recorded in `built`.
+fn store_location(args: &ServeArgs, built: &mut Built) -> Result<(StoreTarget, String)> {
+    let prefix = default_prefix(args);
+    built.redis_prefix = Some(prefix.clone());
+    if let Some(list) = &args.redis_cluster {
+        built.redis_url = Some(list.clone());
+        return Ok((StoreTarget::cluster_from_list(list)?, prefix));
+    }
     let url = match &args.redis_url {
         Some(url) => url.clone(),
         None => {
-            let server = RedisServer::start()?;
+            let server = RedisServer::start_with(args.redis_persistence)?;
             let url = server.url();
             built.redis = Some(server);
             url
         }
     };
-    let prefix = default_prefix(args);
     built.redis_url = Some(url.clone());
-    built.redis_prefix = Some(prefix.clone());
-    Ok((url, prefix))
+    Ok((StoreTarget::Single(url), prefix))
 }
 
 /// `--redis-prefix`, or `authbench:<pid>:`.

@@ -18,6 +18,11 @@ pub fn parse_ttl(s: &str) -> Result<Duration, String> {
     Ok(d)
 }
 
+/// `serve --redis-url`'s and `--redis-cluster`'s environment variables: a parent passes the
+/// store's URLs (which may carry a password) there, not on the command line.
+pub const REDIS_URL_ENV: &str = "AUTHBENCH_REDIS_URL";
+pub const REDIS_CLUSTER_ENV: &str = "AUTHBENCH_REDIS_CLUSTER";
+
 /// Options of `authbench serve`.
 #[derive(Debug, Clone, PartialEq, Eq, Args)]
 #[command(
@@ -41,14 +46,23 @@ pub struct ServeArgs {
     pub addr: SocketAddr,
 
     /// Redis for the schemes with a store (session, jwt-revocable, jwt-pubsub). Without it, they start their
-    /// own redis-server on a free loopback port with persistence off, and stop it on exit.
-    #[arg(long, env = "AUTHBENCH_REDIS_URL")]
+    /// own redis-server on a free loopback port with persistence off and a generated password,
+    /// and stop it on exit. A URL with a password (`redis://:PASS@host:port/`) is better given in
+    /// the environment, which other users cannot read, than on the command line, which they can.
+    #[arg(long, env = REDIS_URL_ENV)]
     pub redis_url: Option<String>,
 
     /// A Redis Cluster for the session scheme instead: `URL[,URL…]`, any of its nodes (several
     /// survive one being down). Same key layout as a single Redis; keys hash-tagged per user.
-    #[arg(long, value_name = "URL[,URL…]", conflicts_with = "redis_url")]
+    #[arg(long, value_name = "URL[,URL…]", conflicts_with = "redis_url", env = REDIS_CLUSTER_ENV)]
     pub redis_cluster: Option<String>,
+
+    /// Persistence of the private redis-server `serve` starts without --redis-url: none (in memory
+    /// only: a crash or restart loses every session) or aof (appendonly yes, appendfsync
+    /// everysec, in its own directory: a crash of the Redis process loses nothing it answered; an
+    /// OS crash or power loss could lose the last second of writes).
+    #[arg(long, value_enum, default_value = "none")]
+    pub redis_persistence: authbench_procs::redis_server::Persistence,
 
     /// Session logout and logout-all wait for one replica to acknowledge the delete (`WAIT 1`)
     /// before answering; no acknowledgement within 250 ms answers 503. Needs replicas.
@@ -73,17 +87,47 @@ pub struct ServeArgs {
     #[arg(long, default_value = "15m", value_parser = parse_ttl)]
     pub ttl: Duration,
 
-    /// session schemes: absolute lifetime of a session, however active (OWASP's absolute
-    /// timeout): refused this long after login. Also how long a user's session index lives after
-    /// their last login, so that logout-all reaches every session still in use. At least --ttl.
-    #[arg(long, default_value = "24h", value_parser = parse_ttl)]
-    pub max_age: Duration,
+    /// Absolute lifetime of a login, however often it is refreshed (OWASP's absolute timeout):
+    /// nothing it issued is accepted, nor refreshed, this long after the login. Every scheme: the
+    /// session record, the cookie and the JWT refresh token keep the login's time through each
+    /// refresh. Default: 24h for cookie and the session schemes; for the JWT schemes the
+    /// refresh-token lifetime (--refresh-ttl, default 7d). Session schemes: also how long a
+    /// user's session index lives after their last login, so that logout-all reaches every
+    /// session still in use. At least --ttl.
+    #[arg(long, value_parser = parse_ttl)]
+    pub max_age: Option<Duration>,
 
     /// session schemes: most sessions one user may hold at once; a login beyond it ends the
     /// user's oldest session. Each login also prunes the user's index of sessions that are gone,
     /// so the index (and logout-all's work) stays bounded by this.
     #[arg(long, default_value = "32", value_parser = parse_count)]
     pub max_sessions: u64,
+
+    /// Logins that may wait for a password-hashing slot (one hash per core runs at once); a login
+    /// beyond it answers 503 with Retry-After at once, so a login flood holds bounded memory.
+    #[arg(long, default_value = "1024", value_parser = parse_count)]
+    pub login_queue: u64,
+
+    /// Longest one login request may take, hashing queue and store included; past it 503 with
+    /// Retry-After.
+    #[arg(long, default_value = "10s", value_parser = authbench_util::parse::parse_duration)]
+    pub login_timeout: Duration,
+
+    /// Failed logins (wrong password or unknown user) per account within --login-window; past it
+    /// every login for that account answers 429 with Retry-After until the window ends, before any
+    /// hashing. 0: no limit. Counted in process for cookie and jwt, in Redis (shared by replicas)
+    /// for the schemes with a store. Successful logins (the load generator's) count nothing.
+    #[arg(long, default_value = "10")]
+    pub login_failures: u32,
+
+    /// Failed logins per source address within --login-window; past it 429 as above. Every local
+    /// client shares 127.0.0.1, hence a higher default. 0: no limit.
+    #[arg(long, default_value = "100")]
+    pub login_source_failures: u32,
+
+    /// The login throttle's window, counted from a key's first failure.
+    #[arg(long, default_value = "15m", value_parser = authbench_util::parse::parse_duration)]
+    pub login_window: Duration,
 
     /// Bound on one session-store call (Redis round trip included); past it the request answers
     /// 503 rather than wait. Raise it on an overloaded machine whose Redis replies late.
@@ -119,8 +163,10 @@ pub struct ServeArgs {
     #[arg(long, value_enum, default_value_t)]
     pub jwt_alg: JwtAlg,
 
-    /// Key material instead of a key generated at start-up. cookie: >= 64 bytes; jwt HS256: >= 32
-    /// bytes; jwt EdDSA/ES256/RS256: a PKCS#8 PEM private key.
+    /// Key material instead of a key generated at start-up. cookie, jwt HS256: a secret of at
+    /// least 32 random bytes (`head -c 32 /dev/urandom > key`), from which the key is derived with
+    /// HKDF-SHA256; a shorter file, or one that is all printable ASCII (a passphrase), is refused.
+    /// jwt EdDSA/ES256/RS256: a PKCS#8 PEM private key.
     #[arg(long)]
     pub key_file: Option<PathBuf>,
 
@@ -134,6 +180,29 @@ pub struct ServeArgs {
 }
 
 impl ServeArgs {
+    /// `--max-age`, or the scheme's default: the refresh-token lifetime for the JWT schemes,
+    /// [`crate::session::DEFAULT_MAX_AGE`] (24 h) for the others.
+    pub fn max_age(&self) -> Duration {
+        self.max_age.unwrap_or(match self.scheme.parent() {
+            SchemeKind::Jwt => self.refresh_ttl,
+            _ => crate::session::DEFAULT_MAX_AGE,
+        })
+    }
+
+    /// `--login-queue`, `--login-timeout`.
+    pub fn login_limits(&self) -> crate::users::LoginLimits {
+        crate::users::LoginLimits { queue: self.login_queue as usize, timeout: self.login_timeout }
+    }
+
+    /// `--login-failures`, `--login-source-failures`, `--login-window`.
+    pub fn throttle_limits(&self) -> crate::throttle::Limits {
+        crate::throttle::Limits {
+            account_failures: self.login_failures,
+            source_failures: self.login_source_failures,
+            window: self.login_window,
+        }
+    }
+
     /// Options with defaults, for tests and the harness.
     pub fn new(scheme: SchemeKind) -> Self {
         ServeArgs {
@@ -141,13 +210,19 @@ impl ServeArgs {
             addr: "127.0.0.1:0".parse().expect("literal address"),
             redis_url: None,
             redis_cluster: None,
+            redis_persistence: authbench_procs::redis_server::Persistence::None,
             durable_logout: false,
             redis_prefix: None,
             users: 10_000,
             fast_login: false,
             ttl: Duration::from_secs(15 * 60),
-            max_age: crate::session::DEFAULT_MAX_AGE,
+            max_age: None,
             max_sessions: crate::session::DEFAULT_MAX_SESSIONS,
+            login_queue: crate::users::DEFAULT_QUEUE as u64,
+            login_timeout: crate::users::DEFAULT_TIMEOUT,
+            login_failures: crate::throttle::DEFAULT_ACCOUNT_FAILURES,
+            login_source_failures: crate::throttle::DEFAULT_SOURCE_FAILURES,
+            login_window: crate::throttle::DEFAULT_WINDOW,
             refresh_ttl: Duration::from_secs(7 * 24 * 3600),
             store_timeout: crate::session::STORE_TIMEOUT,
             cache_ttl: crate::session_cached::DEFAULT_CACHE_TTL,

@@ -2,6 +2,10 @@
 //! private jar, the same one axum-extra's `PrivateCookieJar` uses). The cookie name is the AEAD's
 //! associated data, so a value moved under another name fails to open. No server state at all:
 //! logout can only ask the browser to forget; a copied cookie stays valid until it expires.
+//!
+//! The sealed claims carry the login's time (`at`) through every refresh: a refresh re-issues
+//! the cookie for `--ttl` but never past login + `--max-age` (default 24 h), and a cookie older
+//! than that is not refreshed (401), so a copied cookie refreshed in a loop still dies then.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,6 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::api::{self, Principal, Scheme};
 use crate::error::{Error, Result};
+use crate::key_file::{self, Purpose};
 use crate::kind::SameSite;
 use crate::users::Users;
 
@@ -29,6 +34,10 @@ pub struct Claims {
     pub uid: u64,
     pub iat: u64,
     pub exp: u64,
+    /// When the user logged in (Unix s), kept through refreshes: the absolute lifetime counts
+    /// from it. Absent (0) is refused at refresh.
+    #[serde(rename = "at", default)]
+    pub auth_time: u64,
 }
 
 impl Principal for Claims {
@@ -49,11 +58,11 @@ impl Sealer {
         Sealer { key: Key::generate() }
     }
 
-    /// A key from >= 64 bytes of material (the first 64 are used).
-    pub fn from_bytes(material: &[u8]) -> Result<Sealer> {
-        Key::try_from(material)
-            .map(|key| Sealer { key })
-            .map_err(|_| Error::Config("cookie key material must be at least 64 bytes".into()))
+    /// The key derived from a `--key-file`'s bytes (HKDF, [`crate::key_file`]; a file under 32
+    /// bytes or all printable ASCII is refused).
+    pub fn from_key_file(material: &[u8]) -> Result<Sealer> {
+        let key: [u8; 64] = key_file::derive(material, Purpose::Cookie)?;
+        Ok(Sealer { key: Key::from(&key) })
     }
 
     /// Encrypt claims into a cookie value bound to `name`.
@@ -83,6 +92,8 @@ impl Sealer {
 #[derive(Clone)]
 pub struct CookieScheme {
     inner: Arc<Inner>,
+    /// Absolute lifetime from login (`serve --max-age`), in seconds.
+    max_age: u64,
 }
 
 struct Inner {
@@ -93,29 +104,44 @@ struct Inner {
 }
 
 impl CookieScheme {
+    /// The scheme with the default absolute lifetime ([`crate::session::DEFAULT_MAX_AGE`]).
     pub fn new(users: Arc<Users>, sealer: Sealer, ttl: Duration, same_site: SameSite) -> Self {
-        CookieScheme { inner: Arc::new(Inner { users, sealer, ttl, same_site }) }
+        let max_age = crate::session::DEFAULT_MAX_AGE.as_secs();
+        CookieScheme { inner: Arc::new(Inner { users, sealer, ttl, same_site }), max_age }
+    }
+
+    /// Set the absolute lifetime (`serve --max-age`): no cookie lives, nor is refreshed, past
+    /// login + this.
+    pub fn with_max_age(mut self, max_age: Duration) -> Self {
+        self.max_age = max_age.as_secs();
+        self
     }
 
     pub fn sealer(&self) -> &Sealer {
         &self.inner.sealer
     }
 
-    /// Claims for a user, valid from now for the configured TTL.
-    pub fn claims_for(&self, uid: u64) -> Claims {
+    /// Claims for a user who logged in at `auth_time`, valid from now for the configured TTL but
+    /// never past the absolute lifetime.
+    pub fn claims_for(&self, uid: u64, auth_time: u64) -> Claims {
         let iat = api::now_secs();
-        Claims { uid, iat, exp: iat + self.inner.ttl.as_secs() }
+        let exp = (iat + self.inner.ttl.as_secs()).min(auth_time.saturating_add(self.max_age));
+        Claims { uid, iat, exp, auth_time }
     }
 
-    /// The `Set-Cookie` value a login issues for `uid` (also used to preload credentials).
-    pub fn issue(&self, uid: u64) -> Cookie<'static> {
-        let value = self.inner.sealer.seal(COOKIE_NAME, &self.claims_for(uid));
-        api::cookie_attrs(COOKIE_NAME, value, self.inner.same_site, Some(self.inner.ttl))
+    /// The `Set-Cookie` value issued for `uid`, logged in at `auth_time`.
+    pub fn issue(&self, uid: u64, auth_time: u64) -> Cookie<'static> {
+        let claims = self.claims_for(uid, auth_time);
+        let value = self.inner.sealer.seal(COOKIE_NAME, &claims);
+        let lifetime = Duration::from_secs(claims.exp.saturating_sub(claims.iat));
+        api::cookie_attrs(COOKIE_NAME, value, self.inner.same_site, Some(lifetime))
     }
 
-    fn issued_response(&self, uid: u64) -> Response {
-        let body = CookieIssued { expires_in: self.inner.ttl.as_secs(), token_type: "cookie".into() };
-        api::with_cookie(StatusCode::OK, &self.issue(uid), Some(body))
+    fn issued_response(&self, uid: u64, auth_time: u64) -> Response {
+        let cookie = self.issue(uid, auth_time);
+        let expires_in = cookie.max_age().map_or(0, |d| d.whole_seconds().max(0) as u64);
+        let body = CookieIssued { expires_in, token_type: "cookie".into() };
+        api::with_cookie(StatusCode::OK, &cookie, Some(body))
     }
 }
 
@@ -136,13 +162,18 @@ impl Scheme for CookieScheme {
     }
 
     async fn login(&self, user_id: u64) -> Result<Response> {
-        Ok(self.issued_response(user_id))
+        Ok(self.issued_response(user_id, api::now_secs()))
     }
 
+    /// A new cookie for the same login, unless the login is `--max-age` old (401).
     async fn refresh(&self, headers: HeaderMap, _body: Bytes) -> Result<Response> {
         let value = api::single_cookie(&headers, COOKIE_NAME)?;
-        let claims = self.inner.sealer.open(COOKIE_NAME, value, api::now_secs())?;
-        Ok(self.issued_response(claims.uid))
+        let now = api::now_secs();
+        let claims = self.inner.sealer.open(COOKIE_NAME, value, now)?;
+        if now >= claims.auth_time.saturating_add(self.max_age) {
+            return Err(Error::Expired);
+        }
+        Ok(self.issued_response(claims.uid, claims.auth_time))
     }
 
     async fn logout(&self, _who: Claims) -> Result<Response> {
@@ -162,7 +193,7 @@ mod tests {
     #[test]
     fn seal_open_round_trip_and_tamper() {
         let sealer = Sealer::generate();
-        let claims = Claims { uid: 7, iat: 100, exp: 200 };
+        let claims = Claims { uid: 7, iat: 100, exp: 200, auth_time: 100 };
         let value = sealer.seal(COOKIE_NAME, &claims);
         assert_eq!(sealer.open(COOKIE_NAME, &value, 150).unwrap(), claims);
         assert!(matches!(sealer.open(COOKIE_NAME, &value, 200), Err(Error::Expired)));
@@ -183,14 +214,30 @@ mod tests {
     #[test]
     fn value_is_bound_to_the_cookie_name() {
         let sealer = Sealer::generate();
-        let claims = Claims { uid: 7, iat: 100, exp: 200 };
+        let claims = Claims { uid: 7, iat: 100, exp: 200, auth_time: 100 };
         let moved = sealer.seal("other", &claims);
         assert!(matches!(sealer.open(COOKIE_NAME, &moved, 150), Err(Error::InvalidCredential)));
     }
 
     #[test]
-    fn short_key_material_is_refused() {
-        assert!(Sealer::from_bytes(&[1u8; 32]).is_err());
-        assert!(Sealer::from_bytes(&[1u8; 64]).is_ok());
+    fn key_files_are_derived_not_used_raw_and_short_or_typed_ones_refused() {
+        assert!(Sealer::from_key_file(&[1u8; 31]).is_err());
+        assert!(Sealer::from_key_file(&[b'k'; 64]).is_err(), "a passphrase");
+        let a = Sealer::from_key_file(&[1u8; 32]).unwrap();
+        let claims = Claims { uid: 7, iat: 100, exp: 200, auth_time: 100 };
+        let value = a.seal(COOKIE_NAME, &claims);
+        assert_eq!(
+            Sealer::from_key_file(&[1u8; 32]).unwrap().open(COOKIE_NAME, &value, 150).unwrap(),
+            claims
+        );
+        // The file's first 64 bytes used raw (as before HKDF) do not open it.
+        let raw = Sealer { key: Key::from(&[1u8; 64]) };
+        assert!(raw.open(COOKIE_NAME, &raw.seal(COOKIE_NAME, &claims), 150).is_ok());
+        assert!(
+            Sealer::from_key_file(&[1u8; 64])
+                .unwrap()
+                .open(COOKIE_NAME, &raw.seal(COOKIE_NAME, &claims), 150)
+                .is_err()
+        );
     }
 }

@@ -4,7 +4,8 @@
 //! with `Content-Type: application/json`: credential and login failures (401), malformed or
 //! mistyped bodies (400), an unread body (408), an oversized body (413, see `linger`), an unknown
 //! route (404) and a known route with another method (405, with `Allow`), a stateless
-//! `logout-all` (501), a failed store (503). Documented exceptions — hyper answers these itself,
+//! `logout-all` (501), a throttled login (429, with `Retry-After`), a failed store (503), a login
+//! refused because too many wait for a hashing slot or it took too long (503, with `Retry-After`). Documented exceptions — hyper answers these itself,
 //! before any of our code runs, and offers no hook: a request head over 8 KiB (431, empty body),
 //! a request that is not HTTP/1.1 (400, empty body), and a request head that does not arrive
 //! within the header read timeout (the connection is closed without an answer).
@@ -42,9 +43,19 @@ pub enum Error {
     MethodNotAllowed,
     #[error("a stateless credential cannot be revoked before it expires")]
     CannotRevoke,
+    #[error("too many failed logins: try again later")]
+    Throttled {
+        /// Seconds until the window that tripped ends (`Retry-After`).
+        retry_after: u64,
+    },
     // ---- request time: the store, not the client, failed ----
     #[error("session store unavailable")]
     StoreUnavailable,
+    #[error("too many logins waiting: try again shortly")]
+    Busy {
+        /// Seconds to say in `Retry-After`.
+        retry_after: u64,
+    },
     /// Bulk work outside the request path (preloading): the Redis error itself, for the operator.
     #[error("Redis: {0}")]
     Redis(#[source] redis::RedisError),
@@ -84,7 +95,8 @@ impl Error {
             Error::NotFound => StatusCode::NOT_FOUND,
             Error::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Error::CannotRevoke => StatusCode::NOT_IMPLEMENTED,
-            Error::StoreUnavailable | Error::Redis(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Error::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Error::StoreUnavailable | Error::Redis(_) | Error::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -106,7 +118,14 @@ impl Error {
 impl IntoResponse for Error {
     fn into_response(self) -> Response {
         let status = self.status();
+        let retry_after = match self {
+            Error::Throttled { retry_after } | Error::Busy { retry_after } => Some(retry_after),
+            _ => None,
+        };
         let mut response = (status, Json(ErrorBody { error: self.to_string() })).into_response();
+        if let Some(secs) = retry_after {
+            response.headers_mut().insert(http::header::RETRY_AFTER, http::HeaderValue::from(secs));
+        }
         if status == StatusCode::UNAUTHORIZED {
             response
                 .headers_mut()

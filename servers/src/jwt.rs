@@ -13,6 +13,11 @@
 //! the header bytes, then the signature (a precomputed aws-lc HMAC key for HS256;
 //! `jsonwebtoken::crypto::verify` for the others), and only then parses the claims and checks
 //! `exp` (with leeway), `iss`, `aud` and `typ` — the same rules `Validation` applied.
+//!
+//! Absolute lifetime: the refresh token carries the login time (`auth_time`) through every
+//! rotation; no token's `exp` goes past `auth_time + --max-age` (default: the refresh lifetime,
+//! `--refresh-ttl`), and a refresh at or after it is refused, so a stolen refresh token refreshed
+//! in a loop still dies then.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -33,6 +38,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::api::{self, Principal, Scheme};
 use crate::error::{Error, Result};
+use crate::key_file::{self, Purpose};
 use crate::kind::JwtAlg;
 use crate::users::Users;
 
@@ -67,6 +73,11 @@ pub struct Claims {
     /// `jwt-revocable`: issue time in milliseconds, compared with the user's logout-all epoch.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub iat_ms: Option<u64>,
+    /// Refresh tokens: when the user logged in (Unix s, OIDC's `auth_time`), kept through every
+    /// rotation; a refresh at or after `auth_time + --max-age` is refused. Access tokens do not
+    /// carry it (their `exp` is already capped at that moment).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_time: Option<u64>,
 }
 
 /// An authenticated access token.
@@ -99,6 +110,9 @@ pub struct Codec {
     header_b64: String,
     access_ttl: u64,
     refresh_ttl: u64,
+    /// Absolute lifetime of a login's tokens, refresh chain included (`serve --max-age`; by
+    /// default the refresh-token lifetime), in seconds.
+    max_age: u64,
 }
 
 impl Codec {
@@ -117,16 +131,20 @@ impl Codec {
         }
     }
 
-    /// Keys from `--key-file`: HS256 takes >= 32 raw bytes; the others a PKCS#8 PEM private key.
-    pub fn from_key_material(
+    /// Keys from `--key-file`: HS256's secret derived from the file (HKDF, [`crate::key_file`]:
+    /// a file under 32 bytes or all printable ASCII is refused); the others a PKCS#8 PEM private
+    /// key.
+    pub fn from_key_file(
         alg: JwtAlg,
         material: &[u8],
         access_ttl: Duration,
         refresh_ttl: Duration,
     ) -> Result<Codec> {
         match alg {
-            JwtAlg::Hs256 if material.len() >= 32 => Ok(Codec::hmac(material, access_ttl, refresh_ttl)),
-            JwtAlg::Hs256 => Err(Error::Config("HS256 secret must be at least 32 bytes".into())),
+            JwtAlg::Hs256 => {
+                let secret: [u8; 32] = key_file::derive(material, Purpose::JwtHs256)?;
+                Ok(Codec::hmac(&secret, access_ttl, refresh_ttl))
+            }
             _ => {
                 let (encoding, decoding) = asymmetric_keys(alg, &pem_to_der(material)?)?;
                 Ok(Codec::with_keys(alg, encoding, Verifier::Asymmetric(decoding), access_ttl, refresh_ttl))
@@ -155,7 +173,39 @@ impl Codec {
             header_b64: B64.encode(header),
             access_ttl: access_ttl.as_secs(),
             refresh_ttl: refresh_ttl.as_secs(),
+            max_age: refresh_ttl.as_secs(),
         }
+    }
+
+    /// Set the absolute lifetime of a login (`serve --max-age`): no token of it expires, and no
+    /// refresh of it succeeds, past login + `max_age`. Default: the refresh-token lifetime.
+    pub fn with_max_age(mut self, max_age: Duration) -> Codec {
+        self.max_age = max_age.as_secs();
+        self
+    }
+
+    pub fn max_age(&self) -> u64 {
+        self.max_age
+    }
+
+    /// How long a login's refresh family can live: the refresh lifetime, at most the absolute one.
+    pub fn family_ttl(&self) -> u64 {
+        self.refresh_ttl.min(self.max_age)
+    }
+
+    /// A token's `exp`: `ttl` after `now`, but never past `auth_time + max_age`.
+    pub fn capped_exp(&self, now: u64, ttl: u64, auth_time: u64) -> u64 {
+        (now + ttl).min(auth_time.saturating_add(self.max_age))
+    }
+
+    /// The login time a verified refresh token carries, if a refresh may still happen now:
+    /// 401 when it carries none, or when the login is `--max-age` old (the chain ends).
+    pub fn refreshable(&self, refresh: &Claims) -> Result<u64> {
+        let auth_time = refresh.auth_time.ok_or(Error::InvalidCredential)?;
+        if api::now_secs() >= auth_time.saturating_add(self.max_age) {
+            return Err(Error::Expired);
+        }
+        Ok(auth_time)
     }
 
     pub fn alg(&self) -> JwtAlg {
@@ -170,8 +220,14 @@ impl Codec {
         self.refresh_ttl
     }
 
-    /// Sign a token of the given type for `uid`, valid from `now`.
+    /// Sign a token of the given type for `uid`, valid from `now`, for a login made now.
     pub fn issue(&self, uid: u64, typ: TokenType, now: u64) -> Result<String> {
+        self.issue_for(uid, typ, now, now)
+    }
+
+    /// Sign a token of the given type for `uid`, valid from `now`, for a login made at
+    /// `auth_time` (its `exp` capped at the absolute lifetime).
+    pub fn issue_for(&self, uid: u64, typ: TokenType, now: u64, auth_time: u64) -> Result<String> {
         let (aud, ttl, jti) = match typ {
             TokenType::Access => (ACCESS_AUDIENCE, self.access_ttl, None),
             TokenType::Refresh => (REFRESH_AUDIENCE, self.refresh_ttl, Some(crate::id::new_sid())),
@@ -179,13 +235,14 @@ impl Codec {
         let claims = Claims {
             sub: uid.to_string(),
             iat: now,
-            exp: now + ttl,
+            exp: self.capped_exp(now, ttl, auth_time),
             iss: ISSUER.to_owned(),
             aud: aud.to_owned(),
             typ,
             jti,
             fid: None,
             iat_ms: None,
+            auth_time: (typ == TokenType::Refresh).then_some(auth_time),
         };
         self.sign(&claims)
     }
@@ -244,12 +301,12 @@ impl Codec {
         Ok(claims)
     }
 
-    fn pair(&self, uid: u64) -> Result<Response> {
+    fn pair(&self, uid: u64, auth_time: u64) -> Result<Response> {
         let now = api::now_secs();
         let body = TokenPair {
-            access_token: self.issue(uid, TokenType::Access, now)?,
-            expires_in: self.access_ttl,
-            refresh_token: self.issue(uid, TokenType::Refresh, now)?,
+            access_token: self.issue_for(uid, TokenType::Access, now, auth_time)?,
+            expires_in: self.capped_exp(now, self.access_ttl, auth_time).saturating_sub(now),
+            refresh_token: self.issue_for(uid, TokenType::Refresh, now, auth_time)?,
             token_type: authbench_contract::credential::BEARER.into(),
         };
         Ok(Json(body).into_response())
@@ -378,13 +435,16 @@ impl Scheme for JwtScheme {
     }
 
     async fn login(&self, user_id: u64) -> Result<Response> {
-        self.inner.codec.pair(user_id)
+        self.inner.codec.pair(user_id, api::now_secs())
     }
 
+    /// A new pair for the same login, unless it is `--max-age` old (401: the chain ends).
     async fn refresh(&self, headers: HeaderMap, body: Bytes) -> Result<Response> {
         let request: RefreshRequest = api::parse_json(&headers, &body)?;
-        let uid = self.inner.codec.verify(&request.refresh_token, TokenType::Refresh)?;
-        self.inner.codec.pair(uid)
+        let claims = self.inner.codec.verify_claims(&request.refresh_token, TokenType::Refresh)?;
+        let uid = claims.sub.parse().map_err(|_| Error::InvalidCredential)?;
+        let auth_time = self.inner.codec.refreshable(&claims)?;
+        self.inner.codec.pair(uid, auth_time)
     }
 
     async fn logout(&self, _who: AccessAuth) -> Result<Response> {
@@ -434,6 +494,7 @@ mod tests {
             jti: None,
             fid: None,
             iat_ms: None,
+            auth_time: None,
         };
         let within = c.sign(&claims(now - 1)).unwrap();
         assert!(c.verify(&within, TokenType::Access).is_ok());
@@ -468,6 +529,7 @@ mod tests {
             jti: None,
             fid: None,
             iat_ms: None,
+            auth_time: None,
         };
         assert!(c.verify(&c.sign(&claims).unwrap(), TokenType::Access).is_err());
         claims.sub = "9".into();
@@ -479,11 +541,19 @@ mod tests {
     #[test]
     fn key_file_material_is_checked() {
         let ttl = Duration::from_secs(60);
-        assert!(Codec::from_key_material(JwtAlg::Hs256, &[7u8; 16], ttl, ttl).is_err());
-        assert!(Codec::from_key_material(JwtAlg::Hs256, &[7u8; 32], ttl, ttl).is_ok());
-        assert!(Codec::from_key_material(JwtAlg::EdDsa, b"not a pem", ttl, ttl).is_err());
+        assert!(Codec::from_key_file(JwtAlg::Hs256, &[7u8; 16], ttl, ttl).is_err());
+        assert!(
+            Codec::from_key_file(JwtAlg::Hs256, b"a passphrase of more than 32 bytes", ttl, ttl).is_err()
+        );
+        let c = Codec::from_key_file(JwtAlg::Hs256, &[7u8; 32], ttl, ttl).unwrap();
+        let t = c.issue(5, TokenType::Access, api::now_secs()).unwrap();
+        // Signed with the derived secret, not with the file's bytes.
+        assert!(Codec::hmac(&[7u8; 32], ttl, ttl).verify(&t, TokenType::Access).is_err());
+        let derived: [u8; 32] = key_file::derive(&[7u8; 32], Purpose::JwtHs256).unwrap();
+        assert_eq!(Codec::hmac(&derived, ttl, ttl).verify(&t, TokenType::Access).unwrap(), 5);
+        assert!(Codec::from_key_file(JwtAlg::EdDsa, b"not a pem", ttl, ttl).is_err());
         let pem = der_to_pem(&generate_pkcs8(JwtAlg::Es256).unwrap());
-        let c = Codec::from_key_material(JwtAlg::Es256, pem.as_bytes(), ttl, ttl).unwrap();
+        let c = Codec::from_key_file(JwtAlg::Es256, pem.as_bytes(), ttl, ttl).unwrap();
         let t = c.issue(5, TokenType::Access, api::now_secs()).unwrap();
         assert_eq!(c.verify(&t, TokenType::Access).unwrap(), 5);
     }

@@ -79,7 +79,7 @@ impl PubsubScheme {
         wait: Duration,
     ) -> Result<PubsubScheme> {
         let channel = channel(prefix);
-        let store = RevocationStore::connect(url, prefix, codec.refresh_ttl(), timeout)
+        let store = RevocationStore::connect(url, prefix, codec.family_ttl(), timeout)
             .await?
             .with_announce(&channel, codec.access_ttl());
         let client = redis::Client::open(url)

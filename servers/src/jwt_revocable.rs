@@ -8,8 +8,9 @@
 //! - `e:<uid>` → logout-all epoch in ms: every token of the user issued at or before it is revoked;
 //!   TTL the refresh lifetime (+ leeway), after which no such token can still be valid.
 //! - `f:<fid>` → the family's current refresh `jti`, or `revoked`; TTL the refresh lifetime,
-//!   renewed on each rotation. Memory grows with logged-in users (one family per login) *and*
-//!   with revocations (`j:` keys).
+//!   renewed on each rotation but never past the login's absolute end (`auth_time + --max-age`,
+//!   which the refresh token carries; a refresh at or after it is refused). Memory grows with
+//!   logged-in users (one family per login) *and* with revocations (`j:` keys).
 //!
 //! - `x:<fid>` → `1` (`jwt-pubsub` only): a revoked family, kept for the access-token lifetime
 //!   (+ leeway) so a server that reloads its denylist finds it without scanning live families.
@@ -105,11 +106,19 @@ impl RevocableScheme {
 }
 
 /// The pair a login or a rotation answers with; `refresh_jti` is already the family's current one.
-pub(crate) fn pair(c: &Codec, uid: u64, fid: &str, refresh_jti: String, now_ms: u64) -> Result<Response> {
+pub(crate) fn pair(
+    c: &Codec,
+    uid: u64,
+    fid: &str,
+    refresh_jti: String,
+    now_ms: u64,
+    auth_time: u64,
+) -> Result<Response> {
+    let now = now_ms / 1000;
     let body = TokenPair {
-        access_token: token(c, uid, TokenType::Access, fid, new_sid(), now_ms)?,
-        expires_in: c.access_ttl(),
-        refresh_token: token(c, uid, TokenType::Refresh, fid, refresh_jti, now_ms)?,
+        access_token: token(c, uid, TokenType::Access, fid, new_sid(), now_ms, auth_time)?,
+        expires_in: c.capped_exp(now, c.access_ttl(), auth_time).saturating_sub(now),
+        refresh_token: token(c, uid, TokenType::Refresh, fid, refresh_jti, now_ms, auth_time)?,
         token_type: authbench_contract::credential::BEARER.into(),
     };
     Ok(Json(body).into_response())
@@ -119,7 +128,7 @@ pub(crate) fn pair(c: &Codec, uid: u64, fid: &str, refresh_jti: String, now_ms: 
 pub(crate) async fn login(c: &Codec, store: &RevocationStore, uid: u64) -> Result<Response> {
     let (fid, refresh_jti) = (new_sid(), new_sid());
     let iat_ms = store.open_family(uid, &fid, &refresh_jti).await?;
-    pair(c, uid, &fid, refresh_jti, iat_ms)
+    pair(c, uid, &fid, refresh_jti, iat_ms, iat_ms / 1000)
 }
 
 /// Rotate the presented refresh token (`{"refresh_token"}` body): the new pair, or 401 with the
@@ -130,17 +139,22 @@ pub(crate) async fn refresh(
     headers: &HeaderMap,
     body: &Bytes,
 ) -> std::result::Result<Response, (Error, Rotation)> {
-    let parsed = api::parse_json::<RefreshRequest>(headers, body)
-        .and_then(|r: RefreshRequest| ids(c.verify_claims(&r.refresh_token, TokenType::Refresh)?));
-    let ids = parsed.map_err(|e| (e, Rotation::Refused))?;
+    let parsed = api::parse_json::<RefreshRequest>(headers, body).and_then(|r: RefreshRequest| {
+        let claims = c.verify_claims(&r.refresh_token, TokenType::Refresh)?;
+        // The chain ends at login + --max-age: refused before the family is looked at.
+        let auth_time = c.refreshable(&claims)?;
+        Ok((ids(claims)?, auth_time))
+    });
+    let (ids, auth_time) = parsed.map_err(|e| (e, Rotation::Refused))?;
     let next = new_sid();
+    let ends_at = auth_time.saturating_add(c.max_age());
     match store
-        .rotate(ids.uid, &ids.fid, &ids.jti, ids.iat_ms, &next)
+        .rotate(ids.uid, &ids.fid, &ids.jti, ids.iat_ms, &next, ends_at)
         .await
         .map_err(|e| (e, Rotation::Refused))?
     {
         Rotation::Rotated { iat_ms } => {
-            pair(c, ids.uid, &ids.fid, next, iat_ms).map_err(|e| (e, Rotation::Refused))
+            pair(c, ids.uid, &ids.fid, next, iat_ms, auth_time).map_err(|e| (e, Rotation::Refused))
         }
         other => Err((Error::InvalidCredential, other)),
     }

@@ -21,9 +21,10 @@
 //! - [`denylist`]: `jwt_pubsub`'s in-process list of revocations (jti, family, epoch), pruned at
 //!   expiry, and whether it is known complete.
 //! - [`subscriber`]: the task that subscribes, reloads the stored revocations, and marks the
-//!   denylist not ready while it cannot know it.
+//!   denylist not ready while it cannot know it — and for good should the task end or panic.
 //! - [`session_cached`]: the session scheme behind an in-process moka cache (`--cache-ttl`,
-//!   `--cache-capacity`): a record is served from the cache for up to T.
+//!   `--cache-capacity`): a record is served from the cache for up to T; a miss racing this
+//!   server's own logout keeps no copy (an eviction generation).
 //! - [`session_tracked`]: the session scheme with Redis server-assisted client-side caching
 //!   (RESP3 `CLIENT TRACKING`, invalidation pushes, a bounded moka cache; stated expiry and
 //!   failure semantics).
@@ -32,9 +33,16 @@
 //! - [`metrics`]: `GET /metrics`, the OpenMetrics exposition of a scheme's cache counters and
 //!   gauges (empty for schemes without a cache), and its parser for `compare`.
 //! - [`redis_conn`]: the bounded, reconnecting Redis connection `jwt_revocable` and `jwt_pubsub`
-//!   use, and the redaction of a store URL.
+//!   use (its I/O on the store's own thread), and the redaction of a store URL.
+//! - [`store_io`]: the thread every store connection's I/O runs on, apart from the request
+//!   workers, so a burst of requests cannot delay Redis's replies past the store bound.
 //! - [`id`]: random 128-bit ids (session ids, refresh-token ids).
-//! - [`users`]: the synthetic user directory and argon2id password verification.
+//! - [`key_file`]: `--key-file` checked (32 bytes at least, not a passphrase) and the symmetric
+//!   keys derived from it with HKDF, one function for the servers and the credential issuers.
+//! - [`users`]: the synthetic user directory, argon2id password verification, and the login's
+//!   bounds (hashing queue, timeout).
+//! - [`throttle`]: failed logins counted per account and per source address (in process, or in
+//!   Redis where the scheme has a store): 429 past the limit.
 //! - [`kind`]: [`SchemeKind`] and its credential kind, [`JwtAlg`], [`SameSite`]: the options' basic types.
 //! - [`config`]: `authbench serve` options ([`ServeArgs`]), typed at the edge.
 //! - [`argv`]: those options back into the command line, for the parents that start `serve`.
@@ -92,6 +100,7 @@ private_unless_testing!(
     jwt,
     jwt_pubsub,
     jwt_revocable,
+    key_file,
     kind,
     limits,
     linger,
@@ -105,7 +114,9 @@ private_unless_testing!(
     session_tracked,
     redis_conn,
     store_target,
+    store_io,
     subscriber,
+    throttle,
     users,
 );
 pub mod direct;
@@ -116,7 +127,7 @@ pub mod testing;
 pub use api::Scheme;
 pub use argv::SERVE_COMMAND;
 pub use build::{Built, build};
-pub use config::ServeArgs;
+pub use config::{REDIS_CLUSTER_ENV, REDIS_URL_ENV, ServeArgs};
 pub use error::{Error, Result};
 pub use kind::{JwtAlg, SameSite, SchemeKind};
 pub use serve::{ServeLimits, run, runtime, serve};

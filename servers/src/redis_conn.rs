@@ -1,6 +1,6 @@
-//! A bounded, reconnecting Redis connection for the schemes that keep state beside a JWT
-//! (`jwt-revocable`): the same connection settings and store timeout as the session scheme; and
-//! [`redact_url`], a store URL fit for an error message.
+//! A bounded, reconnecting Redis connection for one Redis (the session store's, and the JWT
+//! variants'): the connection settings and the store timeout, its I/O on the store's own thread
+//! ([`crate::store_io`]); and [`redact_url`], a store URL fit for an error message.
 
 use std::time::Duration;
 
@@ -19,7 +19,8 @@ pub async fn connect(url: &str, response_timeout: Duration) -> Result<Connection
         .set_number_of_retries(1)
         .set_min_delay(Duration::from_millis(10))
         .set_max_delay(Duration::from_millis(100));
-    ConnectionManager::new_with_config(client, config)
+    // Made on the store's I/O thread, where its driver then reads Redis's replies.
+    crate::store_io::spawn(ConnectionManager::new_with_config(client, config))
         .await
         .map_err(|source| Error::RedisConnect { url: redact_url(url), source })
 }
@@ -32,48 +33,6 @@ pub async fn bounded<T>(timeout: Duration, fut: impl Future<Output = redis::Redi
     }
 }
 
-/// A Redis URL fit for an error message or a log line: the credentials in it — everything between
-/// `://` and the last `@` (`user:password@`), and a `pass=`/`password=` query parameter
-/// (`redis+unix:///sock?pass=...`) — are replaced by `***`. Unparseable input is redacted the same way.
-pub fn redact_url(url: &str) -> String {
-    let (scheme, rest) = match url.find("://") {
-        Some(i) => url.split_at(i + 3),
-        None => ("", url),
-    };
-    let mut out = match rest.rfind('@') {
-        Some(at) => format!("{scheme}***{}", &rest[at..]),
-        None => url.to_owned(),
-    };
-    for key in ["pass=", "password="] {
-        let mut from = 0;
-        while let Some(i) = out[from..].find(key) {
-            let start = from + i + key.len();
-            let end = out[start..].find('&').map_or(out.len(), |j| start + j);
-            out.replace_range(start..end, "***");
-            from = start + 3;
-        }
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn redacted_urls_keep_no_credentials() {
-        assert_eq!(redact_url("redis://127.0.0.1:6379/"), "redis://127.0.0.1:6379/");
-        assert_eq!(redact_url("redis://:hunter2@127.0.0.1:6379/0"), "redis://***@127.0.0.1:6379/0");
-        assert_eq!(redact_url("rediss://alice:hun@ter2@host/"), "rediss://***@host/");
-        assert_eq!(redact_url("redis://:pa/ss@host/"), "redis://***@host/");
-        assert_eq!(redact_url("hunter2@host"), "***@host");
-        assert_eq!(
-            redact_url("redis+unix:///tmp/r.sock?db=1&pass=hunter2"),
-            "redis+unix:///tmp/r.sock?db=1&pass=***"
-        );
-        assert_eq!(
-            redact_url("redis+unix:///s?password=a&pass=b&x=1"),
-            "redis+unix:///s?password=***&pass=***&x=1"
-        );
-    }
-}
+/// A Redis URL fit for an error message or a log line (credentials replaced by `***`): one
+/// function for every crate, in `authbench_util`.
+pub use authbench_util::redact::redact_url;

@@ -5,14 +5,13 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use redis::aio::ConnectionManager;
-
 use crate::api;
 use crate::denylist::{Entry, message};
 use crate::error::{Error, Result};
 use crate::id::new_sid;
 use crate::jwt::{ACCESS_AUDIENCE, Claims, Codec, ISSUER, LEEWAY_SECS, REFRESH_AUDIENCE, TokenType};
 use crate::redis_conn::bounded;
+use crate::store_target::StoreConn;
 
 /// The value of `f:<fid>` once the family is revoked.
 pub const REVOKED: &str = "revoked";
@@ -48,7 +47,7 @@ const ISSUED_AT: &str = "local t = redis.call('TIME') \
 /// Revocations and families in Redis.
 #[derive(Clone)]
 pub struct RevocationStore {
-    conn: ConnectionManager,
+    conn: StoreConn,
     prefix: Arc<str>,
     refresh_ttl: u64,
     /// Bound on one store call (`serve --store-timeout`); past it the request answers 503.
@@ -77,7 +76,7 @@ impl RevocationStore {
         timeout: Duration,
     ) -> Result<RevocationStore> {
         Ok(RevocationStore {
-            conn: crate::redis_conn::connect(url, timeout).await?,
+            conn: StoreConn::Single(crate::redis_conn::connect(url, timeout).await?),
             prefix: prefix.into(),
             refresh_ttl,
             timeout,
@@ -138,6 +137,11 @@ impl RevocationStore {
         self.announce.as_ref()
     }
 
+    /// The store's one multiplexed connection (the login throttle shares it).
+    pub fn conn(&self) -> &StoreConn {
+        &self.conn
+    }
+
     /// `x:<fid>`: a revoked family's marker (`jwt-pubsub`).
     pub fn family_revoked_key(&self, fid: &str) -> String {
         format!("{}x:{fid}", self.prefix)
@@ -164,7 +168,8 @@ impl RevocationStore {
         format!("{}f:{fid}", self.prefix)
     }
 
-    /// A new family for `uid` whose current refresh token is `refresh_jti` (one script: a `SET`,
+    /// A new family for `uid` whose current refresh token is `refresh_jti`, living the store's
+    /// family lifetime (the refresh lifetime, at most the absolute one) (one script: a `SET`,
     /// and the issue time read from Redis after the user's latest logout-all). Returns that time,
     /// in ms, for the login's tokens.
     pub async fn open_family(&self, uid: u64, fid: &str, refresh_jti: &str) -> Result<u64> {
@@ -193,7 +198,9 @@ impl RevocationStore {
         }
     }
 
-    /// Rotate a family from `presented` to `next` (one script call).
+    /// Rotate a family from `presented` to `next` (one script call). `ends_at` (Unix s) is the
+    /// login's absolute end: the family's expiry is renewed for the refresh lifetime but never
+    /// past it, and a family at or past it is not rotated (refused).
     pub async fn rotate(
         &self,
         uid: u64,
@@ -201,11 +208,16 @@ impl RevocationStore {
         presented: &str,
         iat_ms: u64,
         next: &str,
+        ends_at: u64,
     ) -> Result<Rotation> {
+        let left = ends_at.saturating_sub(api::now_secs());
+        if left == 0 {
+            return Ok(Rotation::Refused);
+        }
         let mut conn = self.conn.clone();
         let mut call = self.rotate.key(self.family_key(fid));
         call.key(self.revoked_key(presented)).key(self.epoch_key(uid));
-        call.arg(presented).arg(next).arg(iat_ms).arg(self.refresh_ttl);
+        call.arg(presented).arg(next).arg(iat_ms).arg(self.refresh_ttl.min(left));
         let announced = self.announce.as_ref().map(|a| {
             let entry = Self::family_entry(a, fid);
             call.key(self.family_revoked_key(fid));
@@ -252,7 +264,7 @@ impl RevocationStore {
                 .arg("EX")
                 .arg(self.refresh_ttl)
                 .ignore();
-            tokens.push(token(codec, uid, TokenType::Access, &fid, new_sid(), now)?);
+            tokens.push(token(codec, uid, TokenType::Access, &fid, new_sid(), now, now / 1000)?);
         }
         let mut conn = self.conn.clone();
         pipe.query_async::<()>(&mut conn).await.map_err(Error::Redis)?;
@@ -347,8 +359,17 @@ fn glob_escape(s: &str) -> String {
     out
 }
 
-/// Sign a token of family `fid` with its own `jti`, issued at `now_ms`.
-pub fn token(c: &Codec, uid: u64, typ: TokenType, fid: &str, jti: String, now_ms: u64) -> Result<String> {
+/// Sign a token of family `fid` with its own `jti`, issued at `now_ms`, of a login made at
+/// `auth_time` (Unix s: the refresh token carries it; no `exp` goes past the absolute lifetime).
+pub fn token(
+    c: &Codec,
+    uid: u64,
+    typ: TokenType,
+    fid: &str,
+    jti: String,
+    now_ms: u64,
+    auth_time: u64,
+) -> Result<String> {
     let (aud, ttl) = match typ {
         TokenType::Access => (ACCESS_AUDIENCE, c.access_ttl()),
         TokenType::Refresh => (REFRESH_AUDIENCE, c.refresh_ttl()),
@@ -357,13 +378,14 @@ pub fn token(c: &Codec, uid: u64, typ: TokenType, fid: &str, jti: String, now_ms
     c.sign(&Claims {
         sub: uid.to_string(),
         iat,
-        exp: iat + ttl,
+        exp: c.capped_exp(iat, ttl, auth_time),
         iss: ISSUER.to_owned(),
         aud: aud.to_owned(),
         typ,
         jti: Some(jti),
         fid: Some(fid.to_owned()),
         iat_ms: Some(now_ms),
+        auth_time: (typ == TokenType::Refresh).then_some(auth_time),
     })
 }
 

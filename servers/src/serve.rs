@@ -90,8 +90,8 @@ pub async fn serve_with(
     loop {
         tokio::select! {
             accepted = listener.accept() => {
-                let stream = match accepted {
-                    Ok((stream, _)) => stream,
+                let (stream, peer) = match accepted {
+                    Ok(accepted) => accepted,
                     Err(e) => {
                         // Linux ENFILE 23 / EMFILE 24: the open-file limit. Said once per 10 s.
                         if matches!(e.raw_os_error(), Some(23 | 24))
@@ -114,7 +114,11 @@ pub async fn serve_with(
                 let body_timeout = limits.body_read_timeout;
                 let service = TowerToHyperService::new(tower::ServiceExt::map_request(
                     router.clone(),
-                    move |req: http::Request<Incoming>| req.map(|body| TimedBody::new(body, body_timeout)),
+                    move |mut req: http::Request<Incoming>| {
+                        // The client's address, for the login throttle's per-source count.
+                        req.extensions_mut().insert(axum::extract::ConnectInfo(peer));
+                        req.map(|body| TimedBody::new(body, body_timeout))
+                    },
                 ));
                 let conn = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
                 let open = open.clone();
@@ -169,7 +173,7 @@ pub async fn run(args: ServeArgs) -> Result<()> {
         if args.fast_login { " (--fast-login)" } else { "" },
         started.elapsed().as_secs_f64() * 1e3,
         match (&built.redis_url, &built.redis) {
-            (Some(url), Some(_)) => format!(", private redis-server at {url}"),
+            (Some(url), Some(_)) => format!(", private redis-server at {}", crate::redis_conn::redact_url(url)),
             // The URL may carry a password: say only which prefix is ours.
             (Some(_), None) =>
                 format!(", external redis, key prefix {}", built.redis_prefix.as_deref().unwrap_or("")),

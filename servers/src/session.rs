@@ -4,8 +4,8 @@
 //! Redis layout (all keys under the server's prefix, `{tag}` the user's hash tag):
 //! - `{tag}s:<random>` → `{"uid":…,"iat":…}` with the idle TTL, refreshed by `GETEX … EX ttl` on
 //!   every authenticated request: one round trip, no extra `EXPIRE`.
-//! - `{tag}u:<uid>` → that user's session ids (random parts), a sorted set scored by login time,
-//!   for logout-all; its TTL is the absolute lifetime from the newest login. At most
+//! - `{tag}u:<uid>` → that user's session ids (random parts), a sorted set scored by login time
+//!   (µs, Redis's clock), for logout-all; its TTL is the absolute lifetime from the newest login. At most
 //!   `--max-sessions` members: a login beyond it ends the oldest, and each login prunes members
 //!   that are gone, so logout-all's script never walks an unbounded index.
 //! - `{tag}r:<random>` → a rotated-away id's `<uid>:<family>` (reuse detection), `{tag}f:<family>`
@@ -102,20 +102,23 @@ const LOGOUT_ALL_LUA: &str = "local ids = redis.call('ZRANGE', KEYS[1], 0, -1) \
      redis.call('DEL', KEYS[1]) return #ids";
 
 /// The login script, one round trip: store the record, add it to the user's index (scored by login
-/// time), prune the index of sessions that are gone (expired, logged out) or past the absolute
-/// lifetime, end the oldest beyond the cap, and give the index the absolute lifetime.
-/// KEYS[1] the new session, KEYS[2] the index. ARGV: record, idle TTL, member, now (s), max age
+/// time in microseconds, Redis's clock: logins in the same second keep their order), prune the
+/// index of sessions that are gone (expired, logged out) or past the absolute lifetime, end the
+/// oldest beyond the cap, and give the index the absolute lifetime.
+/// KEYS[1] the new session, KEYS[2] the index. ARGV: record, idle TTL, member, (unused), max age
 /// (s), cap, the user's session-key prefix. Pruning reads each member once (`EXISTS`): bounded by
 /// the cap, so a login's cost in Redis never grows with the user's history.
 const LOGIN_LUA: &str = "redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2]) \
-     local cutoff = tonumber(ARGV[4]) - tonumber(ARGV[5]) \
+     local t = redis.call('TIME') \
+     local now = tonumber(t[1]) * 1000000 + tonumber(t[2]) \
+     local cutoff = now - tonumber(ARGV[5]) * 1000000 \
      local all = redis.call('ZRANGE', KEYS[2], 0, -1, 'WITHSCORES') \
      for i = 1, #all, 2 do \
        local m, at = all[i], tonumber(all[i + 1]) \
        if at <= cutoff or redis.call('EXISTS', ARGV[7] .. m) == 0 then \
          redis.call('DEL', ARGV[7] .. m) redis.call('ZREM', KEYS[2], m) end \
      end \
-     redis.call('ZADD', KEYS[2], ARGV[4], ARGV[3]) \
+     redis.call('ZADD', KEYS[2], string.format('%d', now), ARGV[3]) \
      local over = redis.call('ZCARD', KEYS[2]) - tonumber(ARGV[6]) \
      if over > 0 then \
        for _, m in ipairs(redis.call('ZRANGE', KEYS[2], 0, over - 1)) do \
@@ -131,11 +134,13 @@ const LOGIN_LUA: &str = "redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2]) \
 /// tombstone. ARGV: now (s), max age (s), idle TTL (s), presented member, new member, the user's
 /// key prefix `<prefix>{<tag>}` (the index, family and session keys are built on it: one slot).
 /// Returns the user id (a string) on success; 0 when refused (unknown, gone, or past the absolute
-/// lifetime, which it also ends); -1 when the presented id had already been rotated away: a copy
-/// is being replayed, so the family's current session ends too (reuse detection, RFC 9700
-/// §4.14.2, as the JWT variants do).
+/// lifetime, which it also ends); `{-1, <member>}` when the presented id had already been rotated
+/// away: a copy is being replayed, so the family's current session (`<member>`, empty if none)
+/// ends too (reuse detection, RFC 9700 §4.14.2, as the JWT variants do). The member is returned
+/// so that a server with a cache of its own drops its copy of that session at once.
 /// The new record keeps the login's `iat`, so the absolute lifetime counts from the login however
-/// often the session is refreshed, and names its family (the first session's random part). The
+/// often the session is refreshed, and names its family (the first session's random part); the
+/// new member keeps the old one's place (score) in the index. The
 /// tombstone (`<uid>:<family>`) lives as long as the rotated-away session could have.
 const ROTATE_LUA: &str = "local raw = redis.call('GET', KEYS[1]) \
      if not raw then \
@@ -147,11 +152,12 @@ const ROTATE_LUA: &str = "local raw = redis.call('GET', KEYS[1]) \
        local cur = redis.call('GET', fk) \
        if cur then redis.call('DEL', ARGV[6] .. 's:' .. cur) \
          redis.call('ZREM', ARGV[6] .. 'u:' .. tuid, cur) end \
-       redis.call('DEL', fk, KEYS[3]) return -1 end \
+       redis.call('DEL', fk, KEYS[3]) return {-1, cur or ''} end \
      local uid = string.match(raw, '\"uid\":(%d+)') \
      local iat = string.match(raw, '\"iat\":(%d+)') \
      if not uid or not iat then return 0 end \
      local index = ARGV[6] .. 'u:' .. uid \
+     local score = redis.call('ZSCORE', index, ARGV[4]) or string.format('%d', tonumber(iat) * 1000000) \
      redis.call('DEL', KEYS[1]) redis.call('ZREM', index, ARGV[4]) \
      local left = tonumber(iat) + tonumber(ARGV[2]) - tonumber(ARGV[1]) \
      if left <= 0 then return 0 end \
@@ -159,7 +165,7 @@ const ROTATE_LUA: &str = "local raw = redis.call('GET', KEYS[1]) \
      local rec = '{\"uid\":' .. uid .. ',\"iat\":' .. iat .. ',\"fam\":\"' .. fam .. '\"}' \
      local ttl = math.min(tonumber(ARGV[3]), left) \
      redis.call('SET', KEYS[2], rec, 'EX', ttl) \
-     redis.call('ZADD', index, iat, ARGV[5]) \
+     redis.call('ZADD', index, score, ARGV[5]) \
      redis.call('SET', ARGV[6] .. 'f:' .. fam, ARGV[5], 'EX', left) \
      redis.call('SET', KEYS[3], uid .. ':' .. fam, 'EX', ttl) \
      return uid";
@@ -172,8 +178,8 @@ pub enum Rotated {
     /// Unknown, gone, or past the absolute lifetime: refused.
     Refused,
     /// The presented id had been rotated away already: a copy is being replayed, and the family's
-    /// current session was ended (reuse detection). Refused.
-    ReuseDetected,
+    /// current session (`ended`, if it had one) was ended (reuse detection). Refused.
+    ReuseDetected { ended: Option<String> },
 }
 
 impl SessionStore {
@@ -260,6 +266,11 @@ impl SessionStore {
         self.max_age_secs
     }
 
+    /// The store's one multiplexed connection (the login throttle shares it).
+    pub fn conn(&self) -> &StoreConn {
+        &self.conn
+    }
+
     /// The request's session from the record found for `sid` (in Redis or a cache): refused
     /// (401) once older than the absolute lifetime. Every session scheme's extractor ends here.
     pub fn admit(&self, sid: &str, record: &Record) -> Result<SessionAuth> {
@@ -312,7 +323,10 @@ impl SessionStore {
             .arg("EX")
             .arg(self.ttl_secs)
             .ignore();
-        pipe.cmd("ZADD").arg(&user_key).arg(api::now_secs()).arg(Layout::member(sid)).ignore();
+        let micros = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_micros() as u64);
+        pipe.cmd("ZADD").arg(&user_key).arg(micros).arg(Layout::member(sid)).ignore();
         pipe.cmd("EXPIRE").arg(&user_key).arg(self.max_age_secs).ignore();
     }
 
@@ -401,7 +415,15 @@ impl SessionStore {
         let mut conn = self.conn.clone();
         let got: redis::Value = self.bounded(call.invoke_async(&mut conn)).await?;
         Ok(match got {
-            redis::Value::Int(-1) => Rotated::ReuseDetected,
+            redis::Value::Array(reply) if matches!(reply.first(), Some(redis::Value::Int(-1))) => {
+                let ended = match reply.get(1) {
+                    Some(redis::Value::BulkString(m)) if !m.is_empty() => {
+                        std::str::from_utf8(m).ok().map(|m| format!("{tag}{m}"))
+                    }
+                    _ => None,
+                };
+                Rotated::ReuseDetected { ended }
+            }
             redis::Value::BulkString(b) => match std::str::from_utf8(&b).ok().and_then(|u| u.parse().ok()) {
                 Some(uid) => Rotated::New { uid, new },
                 None => Rotated::Refused,
@@ -494,6 +516,27 @@ impl SessionScheme {
         &self.inner.store
     }
 
+    /// `POST /auth/refresh`: rotate the presented session. Also returns the session ids this
+    /// ended — the presented one, and on a detected reuse the family's current one — so that the
+    /// cached variants drop their own copies of them at once.
+    pub async fn rotate(&self, headers: &HeaderMap) -> (Result<Response>, Vec<String>) {
+        let sid = match api::single_cookie(headers, COOKIE_NAME) {
+            Ok(sid) => sid,
+            Err(e) => return (Err(e), Vec::new()),
+        };
+        let mut ended = vec![sid.to_owned()];
+        let answer = match self.inner.store.rotate(sid).await {
+            Ok(Rotated::New { new, .. }) => Ok(self.issued_response(new)),
+            Ok(Rotated::Refused) => Err(Error::InvalidCredential),
+            Ok(Rotated::ReuseDetected { ended: current }) => {
+                ended.extend(current);
+                Err(Error::InvalidCredential)
+            }
+            Err(e) => Err(e),
+        };
+        (answer, ended)
+    }
+
     fn issued_response(&self, sid: String) -> Response {
         // A browser-session cookie: the server, not the browser, enforces the idle expiry.
         let cookie = api::cookie_attrs(COOKIE_NAME, sid, self.inner.same_site, None);
@@ -525,11 +568,7 @@ impl Scheme for SessionScheme {
     }
 
     async fn refresh(&self, headers: HeaderMap, _body: Bytes) -> Result<Response> {
-        let sid = api::single_cookie(&headers, COOKIE_NAME)?;
-        match self.inner.store.rotate(sid).await? {
-            Rotated::New { new, .. } => Ok(self.issued_response(new)),
-            Rotated::Refused | Rotated::ReuseDetected => Err(Error::InvalidCredential),
-        }
+        self.rotate(&headers).await.0
     }
 
     async fn logout(&self, who: SessionAuth) -> Result<Response> {

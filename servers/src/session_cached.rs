@@ -12,6 +12,13 @@
 //! user who keeps making requests, so with T far below the idle TTL nothing changes for them.
 //! Lookups per request: one `GETEX` per miss, none per hit; the hit ratio is the share of
 //! authenticated requests that sent no command (`1 - GETEX calls / requests`).
+//!
+//! A miss races this server's own evictions: it can read a record from Redis just before a
+//! concurrent logout (refresh, logout-all) deletes it and drops this server's copy, and insert it
+//! after. A generation counter closes that, as `session-tracked`'s push counter does: every
+//! eviction bumps it after its Redis write and before dropping the copy, and a miss that sees it
+//! moved between its read and its insert removes what it inserted ([`CachedScheme::read`],
+//! [`Miss::keep`]).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -21,7 +28,7 @@ use crate::api::{self, Scheme};
 use crate::error::Result;
 use crate::metrics::CacheReading;
 use crate::record_cache::{self, RecordCache};
-use crate::session::{COOKIE_NAME, SessionAuth, SessionScheme};
+use crate::session::{COOKIE_NAME, Record, SessionAuth, SessionScheme};
 use crate::session_key::SESSION_ID_LEN;
 use crate::users::Users;
 use axum::body::Bytes;
@@ -54,12 +61,42 @@ struct Inner {
     cache: RecordCache,
     capacity: u64,
     stats: CacheStats,
+    /// Bumped by every eviction of this server's (after its Redis write, before the copy is
+    /// dropped): a miss that saw it move cannot keep what it read.
+    evictions: AtomicU64,
+}
+
+/// A cache miss between its read of Redis and its insert: [`CachedScheme::read`], then
+/// [`Miss::keep`]. Two steps so that a test can run a logout between them.
+pub struct Miss {
+    sid: String,
+    record: Record,
+    /// The eviction generation before Redis was read.
+    seen: u64,
 }
 
 impl CachedScheme {
     pub fn new(base: SessionScheme, ttl: Duration, capacity: u64) -> Self {
         let cache = record_cache::build(capacity, ttl, true);
-        CachedScheme { inner: Arc::new(Inner { base, cache, capacity, stats: CacheStats::default() }) }
+        let stats = CacheStats::default();
+        CachedScheme { inner: Arc::new(Inner { base, cache, capacity, stats, evictions: AtomicU64::new(0) }) }
+    }
+
+    /// The first half of a cache miss: read `sid`'s record from Redis (one `GETEX`), noting the
+    /// eviction generation before.
+    pub async fn read(&self, sid: &str) -> Result<Miss> {
+        let seen = self.inner.evictions.load(Ordering::SeqCst);
+        let record = self.inner.base.store().lookup(sid).await?;
+        Ok(Miss { sid: sid.to_owned(), record, seen })
+    }
+
+    /// Drop this server's copies of `sids` after a Redis write ended them: the generation first,
+    /// so a miss that read them before the write cannot put them back after.
+    async fn evict(&self, sids: &[String]) {
+        self.inner.evictions.fetch_add(1, Ordering::SeqCst);
+        for sid in sids {
+            self.inner.cache.invalidate(sid).await;
+        }
     }
 
     pub fn base(&self) -> &SessionScheme {
@@ -87,9 +124,21 @@ impl FromRequestParts<CachedScheme> for SessionAuth {
             return inner.base.store().admit(sid, &record);
         }
         inner.stats.misses.fetch_add(1, Ordering::Relaxed);
-        let record = inner.base.store().lookup(sid).await?;
-        inner.cache.insert(sid.to_owned(), record).await;
-        inner.base.store().admit(sid, &record)
+        scheme.read(sid).await?.keep(scheme).await
+    }
+}
+
+impl Miss {
+    /// The second half of a cache miss: cache the record read, unless one of this server's
+    /// evictions ran since the read (it may have ended this very session: the copy is removed
+    /// again, the next request reads Redis); then admit the request as the record allows.
+    pub async fn keep(self, scheme: &CachedScheme) -> Result<SessionAuth> {
+        let inner = &scheme.inner;
+        inner.cache.insert(self.sid.clone(), self.record).await;
+        if inner.evictions.load(Ordering::SeqCst) != self.seen {
+            inner.cache.invalidate(&self.sid).await;
+        }
+        inner.base.store().admit(&self.sid, &self.record)
     }
 }
 
@@ -104,20 +153,18 @@ impl Scheme for CachedScheme {
         self.inner.base.login(user_id).await
     }
 
-    async fn refresh(&self, headers: HeaderMap, body: Bytes) -> Result<Response> {
-        // Whatever id was presented: invalidating an id that is not cached is a no-op.
-        let old = api::single_cookie(&headers, COOKIE_NAME).ok().map(str::to_owned);
-        let resp = self.inner.base.refresh(headers, body).await;
-        if let Some(old) = old {
-            self.inner.cache.invalidate(&old).await;
-        }
+    async fn refresh(&self, headers: HeaderMap, _body: Bytes) -> Result<Response> {
+        // Whatever id was presented (invalidating an id that is not cached is a no-op), and on a
+        // detected reuse the family's current session, which this server may hold too.
+        let (resp, ended) = self.inner.base.rotate(&headers).await;
+        self.evict(&ended).await;
         resp
     }
 
     async fn logout(&self, who: SessionAuth) -> Result<Response> {
         let sid = who.sid.clone();
         let resp = self.inner.base.logout(who).await;
-        self.inner.cache.invalidate(&sid).await;
+        self.evict(&[sid]).await;
         resp
     }
 
@@ -125,6 +172,7 @@ impl Scheme for CachedScheme {
         let uid = who.uid;
         let resp = self.inner.base.logout_all(who).await;
         // This server's copies of the user's other sessions; other servers keep theirs up to T.
+        self.evict(&[]).await;
         let _ = self.inner.cache.invalidate_entries_if(move |_, r| r.uid == uid);
         resp
     }

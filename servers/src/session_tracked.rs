@@ -200,7 +200,12 @@ impl Inner {
             .set_connection_timeout(Some(Duration::from_millis(300)))
             .set_response_timeout(Some(self.timeout))
             .set_push_sender(sender);
-        let mut conn = self.client.get_multiplexed_async_connection_with_config(&config).await?;
+        // Made on the store's I/O thread, where its driver reads replies and pushes.
+        let client = self.client.clone();
+        let mut conn = crate::store_io::spawn(async move {
+            client.get_multiplexed_async_connection_with_config(&config).await
+        })
+        .await?;
         redis::cmd("CLIENT").arg("TRACKING").arg("ON").exec_async(&mut conn).await?;
         self.flush();
         self.set(Some((conn, up)));
@@ -341,13 +346,12 @@ impl Scheme for TrackedScheme {
 
     // Every write below also makes Redis push an invalidation to every tracking server; this
     // server drops its own copy at once as well, without waiting for the push.
-    async fn refresh(&self, headers: HeaderMap, body: Bytes) -> Result<Response> {
-        let old = api::single_cookie(&headers, COOKIE_NAME)
-            .ok()
-            .map(|sid| self.inner.base.store().session_key(sid));
-        let resp = self.inner.base.refresh(headers, body).await;
-        if let Some(old) = old {
-            self.inner.cache.invalidate(&old).await;
+    async fn refresh(&self, headers: HeaderMap, _body: Bytes) -> Result<Response> {
+        // The presented id, and on a detected reuse the family's current session: this server's
+        // copy goes now, not when Redis's push for the script's DEL comes back.
+        let (resp, ended) = self.inner.base.rotate(&headers).await;
+        for sid in &ended {
+            self.inner.cache.invalidate(&self.inner.base.store().session_key(sid)).await;
         }
         resp
     }

@@ -4,6 +4,10 @@
 //! (authenticated requests answer 503), reconnect and reload. Subscribing before loading means a
 //! revocation published during the load is either in the load or in the stream: none is missed.
 //! Expired entries are pruned every [`PRUNE_EVERY`].
+//!
+//! The task never returns while the runtime runs; should it end anyway — a panic in it, the
+//! runtime shutting down — a guard it holds marks the list not ready as it unwinds
+//! ([`watched`]), so the server fails closed (503) rather than trust a list nobody keeps.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -87,16 +91,44 @@ impl Subscriber {
 
     fn apply(&self, msg: &redis::Msg) {
         if let Ok(payload) = std::str::from_utf8(msg.get_payload_bytes()) {
+            #[cfg(feature = "testing")]
+            if payload == PANIC_MESSAGE {
+                panic!("subscriber: {PANIC_MESSAGE} received (test builds only)");
+            }
             self.list.apply_message(payload);
         }
     }
+}
+
+/// Test builds only (feature `testing`): a message that makes the subscriber task panic, so a
+/// test can watch the server fail closed.
+#[cfg(feature = "testing")]
+pub const PANIC_MESSAGE: &str = "testing:panic";
+
+/// Marks the list not ready when dropped: on any exit of the task that holds it, a panic's
+/// unwinding included.
+struct NotReadyOnExit(Arc<Denylist>);
+
+impl Drop for NotReadyOnExit {
+    fn drop(&mut self) {
+        self.0.set_ready(false);
+        if std::thread::panicking() {
+            eprintln!("authbench serve: jwt-pubsub's subscriber task panicked: answering 503 from now on");
+        }
+    }
+}
+
+/// `task` with a guard that marks `list` not ready however it ends (returns or panics).
+pub async fn watched(list: Arc<Denylist>, task: impl Future<Output = ()>) {
+    let _guard = NotReadyOnExit(list);
+    task.await;
 }
 
 /// Start the task and wait (up to `wait`) until the list is first complete: a server accepts
 /// requests only after it has loaded the stored revocations.
 pub async fn start(sub: Subscriber, wait: Duration) -> Result<()> {
     let list = sub.list.clone();
-    tokio::spawn(sub.run());
+    tokio::spawn(watched(list.clone(), sub.run()));
     let deadline = tokio::time::Instant::now() + wait;
     while !list.is_ready() {
         if tokio::time::Instant::now() > deadline {
@@ -105,4 +137,25 @@ pub async fn start(sub: Subscriber, wait: Duration) -> Result<()> {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_task_that_panics_or_returns_leaves_the_list_not_ready() {
+        for panics in [true, false] {
+            let list = Arc::new(Denylist::new());
+            let l = list.clone();
+            let task = tokio::spawn(watched(list.clone(), async move {
+                l.set_ready(true);
+                if panics {
+                    panic!("boom");
+                }
+            }));
+            assert_eq!(task.await.is_err(), panics);
+            assert!(!list.is_ready(), "ready after the task ended (panicked: {panics})");
+        }
+    }
 }

@@ -7,9 +7,20 @@
 //! hash; later logins verify against the stored hash. Either way a login costs exactly one argon2id
 //! computation, which is what a real server pays, and wrong passwords are rejected exactly as a real
 //! verifier would. This is the one place the directory knows plaintext, and it is a test fixture.
+//!
+//! A login ([`Users::authenticate`]) is bounded three ways (issue 22, finding 5):
+//! - the argon2 computations run at most one per core at once, and at most `--login-queue`
+//!   logins ([`DEFAULT_QUEUE`]) wait for one; past that a login answers 503 with `Retry-After`
+//!   at once, so a login flood costs neither unbounded memory nor unbounded waits;
+//! - the whole login request is bounded by `--login-timeout` ([`DEFAULT_TIMEOUT`], applied by the
+//!   handler in [`crate::api`]): 503 with `Retry-After` past it;
+//! - failed logins are throttled per account and per source address ([`crate::throttle`]): 429.
 
 use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 use argon2::{Algorithm, Argon2, Params, Version};
 use rand::RngCore;
@@ -17,9 +28,42 @@ use serde::Serialize;
 use tokio::sync::Semaphore;
 
 use crate::error::{Error, Result};
+use crate::throttle::Throttle;
 
 /// Longest username or password accepted; longer ones are rejected before any hashing.
 pub const MAX_FIELD_BYTES: usize = 256;
+
+/// Default of `--login-queue`: logins that may wait for a hashing slot (beyond the one per core
+/// computing). At the default cost (~20-40 ms per hash, one per core) the last of them waits a
+/// few seconds; each holds its request (at most 16 KiB).
+pub const DEFAULT_QUEUE: usize = 1024;
+/// Default of `--login-timeout`: the longest one login request may take, queue included.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+/// `Retry-After` of a login refused for a full queue or a timeout.
+pub const BUSY_RETRY_AFTER: u64 = 1;
+
+/// How logins are bounded (`serve --login-queue`, `--login-timeout`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoginLimits {
+    /// Logins that may wait for a hashing slot; past it 503.
+    pub queue: usize,
+    /// Bound on one login request.
+    pub timeout: Duration,
+}
+
+impl Default for LoginLimits {
+    fn default() -> Self {
+        LoginLimits { queue: DEFAULT_QUEUE, timeout: DEFAULT_TIMEOUT }
+    }
+}
+
+/// The hashing queue now: logins waiting for a slot, the most seen at once, and the bound.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QueueReading {
+    pub waiting: usize,
+    pub peak: usize,
+    pub bound: usize,
+}
 
 /// argon2id cost.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -87,6 +131,21 @@ pub struct Users {
     /// Bounds concurrent argon2 computations so a login burst cannot allocate m_kib per request
     /// without limit; permits = cores.
     hashing: Arc<Semaphore>,
+    /// Logins waiting for a permit now, and the most at once.
+    waiting: AtomicUsize,
+    peak: AtomicUsize,
+    limits: LoginLimits,
+    /// Set once, when the scheme's store is up ([`Users::throttle_with`]); none until then.
+    throttle: OnceLock<Throttle>,
+}
+
+/// One login waiting for a hashing slot: counted while it lives.
+struct Waiting<'a>(&'a AtomicUsize);
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 impl Users {
@@ -110,7 +169,61 @@ impl Users {
             });
         }
         let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
-        Users { by_id, by_name, cost, argon2: cost.argon2(), hashing: Arc::new(Semaphore::new(cores)) }
+        Users {
+            by_id,
+            by_name,
+            cost,
+            argon2: cost.argon2(),
+            hashing: Arc::new(Semaphore::new(cores)),
+            waiting: AtomicUsize::new(0),
+            peak: AtomicUsize::new(0),
+            limits: LoginLimits::default(),
+            throttle: OnceLock::new(),
+        }
+    }
+
+    /// Bound the hashing queue and the login time (`serve` sets both).
+    pub fn with_login(mut self, limits: LoginLimits) -> Users {
+        self.limits = limits;
+        self
+    }
+
+    /// Throttle failed logins with `throttle` (once; a second call is ignored). `serve` sets it
+    /// when the scheme's store is up, its counters on the store's connection.
+    pub fn throttle_with(&self, throttle: Throttle) {
+        let _ = self.throttle.set(throttle);
+    }
+
+    fn throttle(&self) -> &Throttle {
+        self.throttle.get().unwrap_or(&Throttle::Off)
+    }
+
+    pub fn login_limits(&self) -> LoginLimits {
+        self.limits
+    }
+
+    pub fn queue(&self) -> QueueReading {
+        QueueReading {
+            waiting: self.waiting.load(Ordering::SeqCst),
+            peak: self.peak.load(Ordering::SeqCst),
+            bound: self.limits.queue,
+        }
+    }
+
+    /// A login: throttled first (429, no hashing), then [`verify`](Self::verify), a failure
+    /// counted against the account and the source address.
+    pub async fn authenticate(
+        self: &Arc<Self>,
+        username: &str,
+        password: &str,
+        source: Option<IpAddr>,
+    ) -> Result<u64> {
+        self.throttle().check(username, source).await?;
+        let verdict = self.verify(username, password).await;
+        if let Err(Error::BadLogin) = verdict {
+            self.throttle().failed(username, source).await;
+        }
+        verdict
     }
 
     pub fn len(&self) -> usize {
@@ -136,7 +249,18 @@ impl Users {
             return Err(Error::BadLogin);
         }
         let id = self.by_name.get(username).copied();
-        let permit = self.hashing.clone().acquire_owned().await.map_err(|_| Error::Internal)?;
+        let permit = match self.hashing.clone().try_acquire_owned() {
+            Ok(permit) => permit,
+            Err(_) => {
+                let now = self.waiting.fetch_add(1, Ordering::SeqCst) + 1;
+                let _waiting = Waiting(&self.waiting);
+                if now > self.limits.queue {
+                    return Err(Error::Busy { retry_after: BUSY_RETRY_AFTER });
+                }
+                self.peak.fetch_max(now, Ordering::SeqCst);
+                self.hashing.clone().acquire_owned().await.map_err(|_| Error::Internal)?
+            }
+        };
         let users = Arc::clone(self);
         let password = password.to_owned();
         tokio::task::spawn_blocking(move || {
@@ -199,6 +323,31 @@ mod tests {
         assert!(users.verify_blocking(Some(1), "wrong").is_err());
         assert!(users.get(1).unwrap().hash.get().is_none());
         assert_eq!(users.verify_blocking(Some(1), "password1").unwrap(), 1);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_full_queue_answers_busy_at_once_and_never_holds_more() {
+        let limits = LoginLimits { queue: 3, timeout: DEFAULT_TIMEOUT };
+        let users = Arc::new(Users::synthetic(50, PasswordCost::OWASP).with_login(limits));
+        let tries = (1..=40).map(|i| {
+            let users = users.clone();
+            tokio::spawn(async move { users.verify(&format!("user{i}"), &format!("password{i}")).await })
+        });
+        let mut busy = 0;
+        for t in futures::future::join_all(tries).await {
+            match t.unwrap() {
+                Ok(_) => {}
+                Err(Error::Busy { retry_after }) => {
+                    assert_eq!(retry_after, BUSY_RETRY_AFTER);
+                    busy += 1;
+                }
+                Err(e) => panic!("{e}"),
+            }
+        }
+        let q = users.queue();
+        assert!(busy > 0, "40 logins at once never filled a queue of 3");
+        assert!(q.peak <= 3, "{} waited at once", q.peak);
+        assert_eq!(q.waiting, 0);
     }
 
     #[test]

@@ -34,6 +34,7 @@ use std::time::Duration;
 use authbench_servers::JwtAlg;
 use authbench_servers::api::{self, MAX_CREDENTIAL_BYTES};
 use authbench_servers::jwt::{ACCESS_AUDIENCE, Claims, Codec, ISSUER, LEEWAY_SECS, TokenType};
+use authbench_servers::key_file::{self, Purpose};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
@@ -41,11 +42,15 @@ use proptest::prelude::*;
 use proptest::sample::Index;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 
-const SECRET: &[u8; 32] = b"differential-test-secret-32bytes";
+/// The key file's bytes; the HS256 secret is derived from them (`key_file`, HKDF).
+const KEY_FILE: [u8; 32] = [0xd7; 32];
+/// The secret the server signs with: derived from [`KEY_FILE`], as `serve --key-file` does.
+static SECRET: std::sync::LazyLock<[u8; 32]> =
+    std::sync::LazyLock::new(|| key_file::derive(&KEY_FILE, Purpose::JwtHs256).unwrap());
 const OTHER_SECRET: &[u8; 32] = b"another-key-of-exactly-32-bytes!";
 
 fn codec() -> Codec {
-    Codec::from_key_material(JwtAlg::Hs256, SECRET, Duration::from_secs(900), Duration::from_secs(86_400))
+    Codec::from_key_file(JwtAlg::Hs256, &KEY_FILE, Duration::from_secs(900), Duration::from_secs(86_400))
         .unwrap()
 }
 
@@ -61,7 +66,7 @@ fn validation() -> Validation {
 
 /// `jsonwebtoken::decode`'s verdict: the claims it returned, or `None`.
 fn decode(token: &str) -> Option<Claims> {
-    jsonwebtoken::decode::<Claims>(token, &DecodingKey::from_secret(SECRET), &validation())
+    jsonwebtoken::decode::<Claims>(token, &DecodingKey::from_secret(&*SECRET), &validation())
         .ok()
         .map(|d| d.claims)
 }
@@ -263,7 +268,7 @@ fn materialise(codec: &Codec, issued_header: &str, src: &Source) -> String {
             }
             let payload = B64.encode(format!("{{{}}}", fields.join(if f.spaced { ", " } else { "," })));
             let signed = format!("{header}.{payload}");
-            let key: &[u8] = if f.other_key { OTHER_SECRET } else { SECRET };
+            let key: &[u8] = if f.other_key { OTHER_SECRET } else { &*SECRET };
             format!("{signed}.{}", hs256(key, &signed))
         }
     }

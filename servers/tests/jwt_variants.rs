@@ -29,7 +29,7 @@ use http_body_util::BodyExt;
 use tower::ServiceExt;
 
 const STORE_TIMEOUT: Duration = Duration::from_millis(150);
-const KEY: [u8; 32] = [0x5a; 32];
+const KEY: [u8; 32] = [0xa5; 32];
 
 fn redis() -> RedisServer {
     assert!(
@@ -44,7 +44,7 @@ fn users() -> Arc<Users> {
 }
 
 fn codec(key: &[u8]) -> Codec {
-    Codec::from_key_material(JwtAlg::Hs256, key, Duration::from_secs(60), Duration::from_secs(3600)).unwrap()
+    Codec::from_key_file(JwtAlg::Hs256, key, Duration::from_secs(60), Duration::from_secs(3600)).unwrap()
 }
 
 async fn revocable(url: &str, prefix: &str) -> Router {
@@ -269,6 +269,37 @@ async fn a_dropped_subscription_answers_503_and_a_missed_revocation_is_reloaded(
     }
     let (fresh, _) = login(&a, 31).await;
     assert_eq!(me(&b, &fresh).await.0, 200, "B serves again once resubscribed");
+}
+
+/// Issue 22, finding 11: a panic in `jwt-pubsub`'s subscriber task ended the task with the list
+/// still marked ready, so the server kept answering from a denylist nobody updated any more
+/// (a revocation published afterwards was never applied). Now it fails closed: 503.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panicked_subscriber_fails_closed() {
+    let r = redis();
+    let url = r.url();
+    let a = pubsub(&url, "panic:").await;
+    let (access, _) = login(&a, 40).await;
+    assert_eq!(me(&a, &access).await.0, 200);
+    let mut conn = redis::Client::open(url.as_str()).unwrap().get_connection().unwrap();
+    let _: u64 = redis::cmd("PUBLISH")
+        .arg("panic:revocations")
+        .arg(authbench_servers::subscriber::PANIC_MESSAGE)
+        .query(&mut conn)
+        .unwrap();
+    let at = Instant::now();
+    loop {
+        match me(&a, &access).await.0 {
+            503 => break,
+            200 => {
+                assert!(at.elapsed() < Duration::from_secs(2), "still 200 2 s after the subscriber panicked")
+            }
+            s => panic!("unexpected {s}"),
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(me(&a, &access).await.0, 503, "the server serves again without a subscriber");
 }
 
 /// A minimal HTTP/1.1 exchange on a fresh connection: (status, body).

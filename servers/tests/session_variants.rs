@@ -483,3 +483,35 @@ async fn logout_all_ends_a_session_kept_alive_past_the_idle_ttl() {
     assert!(store.admit("sid", &record(10)).is_ok());
     assert!(store.admit("sid", &record(600)).is_err(), "older than the absolute lifetime");
 }
+
+/// Issue 22, finding 6: a `session-cached` miss that read a record from Redis just before a
+/// logout (logout-all, refresh) on the same server deleted it and dropped this server's copy must
+/// not put the copy back when it finishes. Deterministic: the miss's two halves
+/// ([`CachedScheme::read`], `Miss::keep`) with the logout run between them. Without the
+/// generation check the record was served from the cache for up to `--cache-ttl` (60 s here).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cached_miss_racing_a_logout_on_the_same_server_keeps_no_copy() {
+    let r = redis();
+    let url = r.url();
+    let ttl = Duration::from_secs(60);
+    let scheme = CachedScheme::new(session(&url, ttl).await, Duration::from_secs(60), 1000);
+    let router = api::router(scheme.clone());
+    for (uid, action, answer) in [(31, api::LOGOUT, 204), (32, api::LOGOUT_ALL, 204), (33, api::REFRESH, 200)]
+    {
+        let cookie = login(&router, uid).await;
+        let sid = cookie.split_once('=').unwrap().1;
+        let miss = scheme.read(sid).await.expect("the record is in Redis");
+        assert_eq!(
+            post(&router, action, &cookie).await,
+            answer,
+            "{action} between the miss's read and insert"
+        );
+        // The request the miss serves began before the logout: it may still be answered.
+        assert!(miss.keep(&scheme).await.is_ok());
+        assert_eq!(
+            me(&router, &cookie).await.0,
+            401,
+            "{action}: the miss put the ended session back in the cache"
+        );
+    }
+}

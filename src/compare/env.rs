@@ -87,6 +87,8 @@ pub fn describe(ctx: &Ctx, orders: &[Vec<SchemeKind>], redis_version: Option<Str
         cores: Some(super::plan::cores() as u64),
         load_balancer: (plan.replicas > 1).then(|| "haproxy: mode http, round robin, no stickiness".into()),
         store: Some(if ctx.store.is_cluster() { "cluster" } else { "redis" }.into()),
+        redis_persistence: (ctx.store.owned && !ctx.store.is_cluster())
+            .then(|| plan.persistence.as_str().to_owned()),
         store_nodes: Some(
             ctx.store.nodes.iter().map(|n| StoreNode { node: n.name.clone(), primary: n.primary }).collect(),
         ),

@@ -24,7 +24,9 @@ pub struct Keys {
 }
 
 impl Keys {
-    /// Fresh random keys in a private temporary directory (never in the results folder).
+    /// Fresh random keys in a private temporary directory (never in the results folder). The
+    /// preloader's keys are derived from the files' bytes by the servers' own function
+    /// (`from_key_file`: HKDF), so what it issues is what a server given the file accepts.
     pub fn generate() -> Result<Keys> {
         use rand::RngCore;
         let dir = tempfile::Builder::new().prefix("authbench-keys-").tempdir()?;
@@ -38,8 +40,8 @@ impl Keys {
         std::fs::write(&jwt_file, jwt)?;
         let ttl = std::time::Duration::from_secs(900);
         let issue = IssueKeys {
-            cookie: Sealer::from_bytes(&cookie)?,
-            jwt: Codec::from_key_material(authbench_servers::JwtAlg::Hs256, &jwt, ttl, ttl * 96)?,
+            cookie: Sealer::from_key_file(&cookie)?,
+            jwt: Codec::from_key_file(authbench_servers::JwtAlg::Hs256, &jwt, ttl, ttl * 96)?,
         };
         Ok(Keys { cookie_file, jwt_file, issue, _dir: dir })
     }

@@ -75,7 +75,7 @@ pub fn run(args: CompareArgs) -> i32 {
     // The private redis-server or cluster lives for the whole run (every repeat shares it); like
     // every child it is forked by `child::spawn`'s long-lived spawner thread, so it dies with
     // authbench.
-    let owned = match plan.store.start() {
+    let owned = match plan.store.start(plan.persistence) {
         Ok(o) => o,
         Err(e) => return fail(&e.to_string(), e.exit_code()),
     };

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use authbench_loadgen::Ramp;
+use authbench_procs::redis_server::Persistence;
 use authbench_servers::SchemeKind;
 use authbench_util::parse::{parse_count, parse_duration};
 use clap::Args;
@@ -102,6 +103,13 @@ pub struct CompareArgs {
     #[arg(long, env = "AUTHBENCH_REDIS_CLUSTER_URL")]
     pub redis_cluster_url: Option<String>,
 
+    /// Persistence of the private redis-server compare starts: none (in memory only) or aof
+    /// (appendonly yes, appendfsync everysec, in its own directory: a crash of the Redis process
+    /// loses nothing it answered, an OS crash up to the last second). Not with --redis-url or
+    /// --store cluster.
+    #[arg(long, value_enum, default_value = "none")]
+    pub redis_persistence: Persistence,
+
     /// Server processes per scheme: with N > 1 they run behind a private HAProxy (Debian's
     /// `haproxy`: round robin, no stickiness, on a free loopback port, stopped afterwards), each
     /// capped to cores ÷ N worker threads so N × workers ≤ cores: on one machine this measures
@@ -195,6 +203,8 @@ pub struct Plan {
     pub quick: bool,
     /// One Redis or a cluster, private or existing.
     pub store: StorePlan,
+    /// The private redis-server's persistence.
+    pub persistence: Persistence,
     /// Server processes per scheme (behind HAProxy when more than one).
     pub replicas: u32,
     /// Worker threads of each replica when `replicas > 1` (cores ÷ replicas); `None`: the
@@ -263,6 +273,11 @@ pub fn check_memory(top: u64, schemes: &[SchemeKind], available: Option<u64>) ->
 impl Plan {
     pub fn from_args(a: &CompareArgs) -> Result<Plan> {
         let store = StorePlan::new(a.store, a.redis_url.as_deref(), a.redis_cluster_url.as_deref())?;
+        if a.redis_persistence != Persistence::None && store != StorePlan::OwnRedis {
+            bail!(
+                "--redis-persistence applies to the private redis-server compare starts: not with --redis-url or --store cluster"
+            );
+        }
         let on_cluster = |s: &SchemeKind| !s.uses_store() || s.cluster_store();
         let mut schemes = match &a.schemes {
             Some(list) => list.0.clone(),
@@ -342,6 +357,7 @@ impl Plan {
             out,
             quick: a.quick,
             store,
+            persistence: a.redis_persistence,
             replicas: a.replicas,
             workers,
             seed: a.seed.unwrap_or_else(|| {

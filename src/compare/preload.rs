@@ -79,7 +79,7 @@ pub async fn grow(
                 let prefix = format!("{name}=");
                 let mut out = CredentialsBuilder::new();
                 for uid in from + 1..=to {
-                    let c = Claims { uid, iat: now, exp: now + 900 };
+                    let c = Claims { uid, iat: now, exp: now + 900, auth_time: now };
                     out.push_parts(prefix.as_bytes(), sealer.seal(name, &c).as_bytes());
                 }
                 out

@@ -138,7 +138,7 @@ impl Sweep<'_> {
                 authbench_servers::direct::RevocationStore::connect(
                     single_url(self.store)?,
                     self.prefix,
-                    self.keys.jwt.refresh_ttl(),
+                    self.keys.jwt.family_ttl(),
                     // Bulk preloading: one pipeline's reply may take seconds.
                     Duration::from_secs(60),
                 )

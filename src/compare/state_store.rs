@@ -12,6 +12,7 @@ use std::collections::HashMap;
 
 use anyhow::{Context, Result, bail};
 use authbench_procs::redis_cluster::RedisCluster;
+use authbench_procs::redis_server::Persistence;
 use authbench_servers::ServeArgs;
 use authbench_servers::direct::StoreTarget;
 
@@ -64,10 +65,11 @@ impl StorePlan {
         matches!(self, StorePlan::OwnCluster | StorePlan::Cluster(_))
     }
 
-    /// Start what the run owns (a redis-server or a cluster); nothing for an existing store.
-    pub fn start(&self) -> Result<Owned, authbench_procs::Error> {
+    /// Start what the run owns (a redis-server, with `persistence`, or a cluster); nothing for an
+    /// existing store.
+    pub fn start(&self, persistence: Persistence) -> Result<Owned, authbench_procs::Error> {
         Ok(match self {
-            StorePlan::OwnRedis => Owned::Redis(RedisServer::start()?),
+            StorePlan::OwnRedis => Owned::Redis(RedisServer::start_with(persistence)?),
             StorePlan::OwnCluster => Owned::Cluster(RedisCluster::start()?),
             StorePlan::Redis(_) | StorePlan::Cluster(_) => Owned::Nothing,
         })

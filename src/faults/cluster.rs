@@ -177,6 +177,7 @@ pub async fn cluster_failover(work: &Path) -> Result<FaultRow> {
             if inside { "all inside" } else { "NOT all inside" },
             window.map_or("(none: no recovery)".into(), |(a, b)| format!("{a}-{b} s")),
         ),
+        ..FaultRow::default()
     })
 }
 
@@ -255,5 +256,6 @@ pub async fn revoked_after_failover() -> Result<FaultRow> {
             took1.as_secs_f64(),
             took2.as_secs_f64()
         ),
+        ..FaultRow::default()
     })
 }

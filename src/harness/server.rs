@@ -24,11 +24,16 @@ pub struct ServerProcess {
 impl ServerProcess {
     /// Spawn this very binary as `serve` with `args` ([`ServeArgs::to_argv`]) and wait for its
     /// `listening on http://IP:PORT` line (30 s at most: a million users take a few seconds).
+    /// The store's URLs go to the child in its environment (`ServeArgs::to_command`), not its
+    /// command line: they carry the private Redis's password, and any local user can read a
+    /// command line.
     pub fn spawn(args: &ServeArgs) -> Result<ServerProcess> {
         let scheme = args.scheme;
         let exe = std::env::current_exe().context("locate the authbench binary")?;
         let mut command = Command::new(exe);
-        command.args(args.to_argv()).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        let (argv, env) = args.to_command();
+        command.env_remove(authbench_servers::REDIS_URL_ENV).env_remove(authbench_servers::REDIS_CLUSTER_ENV);
+        command.args(argv).envs(env).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
         // SIGTERM (a graceful stop) if this process dies without stopping it.
         let mut child = child::spawn(command, Signal::TERM)
             .with_context(|| format!("spawn `authbench serve {scheme}`"))?;

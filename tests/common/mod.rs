@@ -284,3 +284,28 @@ impl Server {
         (server, captured, vec![stdout, stderr])
     }
 }
+
+/// Issue 22, finding 9: no Redis password in `text` — a private Redis's password is 32 hex
+/// digits, and it travels only inside URLs (`redis://:<password>@…`), so neither an unredacted
+/// URL's credentials nor such a password may appear.
+pub fn assert_no_redis_password(what: &str, text: &[u8]) {
+    let text = String::from_utf8_lossy(text);
+    assert!(!text.contains("redis://:"), "{what}: an unredacted Redis URL");
+    let b = text.as_bytes();
+    for (i, _) in text.match_indices('@') {
+        let hex = b[..i].iter().rev().take_while(|c| c.is_ascii_hexdigit()).count();
+        assert!(hex < 32, "{what}: a password before an @: {}", &text[i.saturating_sub(40)..i + 1]);
+    }
+}
+
+/// [`assert_no_redis_password`] over every file under `dir`.
+pub fn assert_no_redis_password_in(dir: &std::path::Path) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            assert_no_redis_password_in(&path);
+        } else {
+            assert_no_redis_password(&path.display().to_string(), &std::fs::read(&path).unwrap());
+        }
+    }
+}

@@ -6,6 +6,7 @@
 //! - [`sys`]: the two libc calls std lacks (clock ticks, open-file limit).
 //! - [`affinity`]: CPU affinity — pin this process, or spawn a child pinned before its exec.
 //! - [`signal`]: the future that resolves on SIGINT or SIGTERM.
+//! - [`redact`]: credentials out of a URL before it is printed.
 //! - [`process`]: exit codes, the one `authbench: error:` line, the tokio runtime and the Ctrl-C
 //!   that cancels a run, shared by every subcommand.
 //!
@@ -14,5 +15,6 @@
 pub mod affinity;
 pub mod parse;
 pub mod process;
+pub mod redact;
 pub mod signal;
 pub mod sys;

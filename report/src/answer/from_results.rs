@@ -183,7 +183,11 @@ pub fn answer_set(
             (u, answers)
         })
         .collect();
-    let set =
-        super::answer_set::AnswerSet { workload: w.clone(), host: host.to_owned(), source: source.to_owned(), by_users };
+    let set = super::answer_set::AnswerSet {
+        workload: w.clone(),
+        host: host.to_owned(),
+        source: source.to_owned(),
+        by_users,
+    };
     (set, notes)
 }

@@ -10,6 +10,7 @@ use authbench_servers::SameSite;
 use authbench_servers::api;
 use authbench_servers::cookie::{CookieScheme, Sealer};
 use authbench_servers::jwt::{Codec, JwtScheme};
+use authbench_servers::jwt_revocable::RevocationStore;
 use authbench_servers::session::{SessionScheme, SessionStore};
 use authbench_servers::users::{PasswordCost, Users};
 use authbench_servers::{JwtAlg, SchemeKind};
@@ -44,7 +45,8 @@ pub struct State {
     pub issued: HashMap<String, u64>,
     /// Refresh tokens that must refresh now → their user (`jwt`: every one issued).
     pub issued_refresh: HashMap<String, u64>,
-    /// Refresh tokens rotated out of a still-live family → their user (rotating schemes).
+    /// Refresh tokens (session ids) rotated out of a still-live family → their user (rotating
+    /// schemes and the session schemes).
     pub stale_refresh: HashMap<String, u64>,
     /// Credentials revoked here (logged out, rotated session ids, revoked families): replayed by
     /// cases, they must never be accepted again.
@@ -52,6 +54,9 @@ pub struct State {
     pub pool: Vec<Cred>,
     /// Reuses detected and checked (stale refresh token replayed, family then dead).
     pub replays: u32,
+    /// Credentials past the maximum age ([`crate::aged`]), and how many cases replayed one exactly.
+    pub aged: std::collections::HashSet<String>,
+    pub aged_replays: u32,
     /// Every credential issued → its [`Cred::family`].
     pub family: HashMap<String, u64>,
     pub logins: u64,
@@ -91,24 +96,47 @@ impl Harness {
                 rt.block_on(SessionStore::connect(&url, "fuzz:", ttl, timeout)).expect("connect to redis");
             SessionScheme::new(users.clone(), store, SameSite::Lax)
         };
+        // Credentials past the maximum age ([`crate::aged`]), for pool users.
+        let mut aged = Vec::new();
+        let aged_sessions = |store: &SessionStore, aged: &mut Vec<String>| {
+            for uid in 1..=crate::aged::PER_SCHEME {
+                aged.push(rt.block_on(crate::aged::session(store, &url, uid)));
+            }
+        };
+        let aged_families = |store: &RevocationStore, codec: &Codec, aged: &mut Vec<String>| {
+            for uid in 1..=crate::aged::PER_SCHEME {
+                aged.push(rt.block_on(crate::aged::family_refresh_token(store, codec, uid)));
+            }
+        };
         let router = match scheme {
             SchemeKind::Cookie => {
                 api::router(CookieScheme::new(users, Sealer::generate(), ttl, SameSite::Lax))
             }
-            SchemeKind::Jwt => api::router(JwtScheme::new(
-                users,
-                Codec::generate(JwtAlg::Hs256, ttl, Duration::from_secs(86_400)).unwrap(),
-            )),
-            SchemeKind::Session => api::router(session()),
-            SchemeKind::SessionCached => api::router(authbench_servers::session_cached::CachedScheme::new(
-                session(),
-                Duration::from_secs(1),
-                1000,
-            )),
+            SchemeKind::Jwt => {
+                let codec = Codec::generate(JwtAlg::Hs256, ttl, Duration::from_secs(86_400)).unwrap();
+                aged.extend((1..=crate::aged::PER_SCHEME).map(|uid| crate::aged::refresh_token(&codec, uid)));
+                api::router(JwtScheme::new(users, codec))
+            }
+            SchemeKind::Session => {
+                let s = session();
+                aged_sessions(s.store(), &mut aged);
+                api::router(s)
+            }
+            SchemeKind::SessionCached => {
+                let s = session();
+                aged_sessions(s.store(), &mut aged);
+                api::router(authbench_servers::session_cached::CachedScheme::new(
+                    s,
+                    Duration::from_secs(1),
+                    1000,
+                ))
+            }
             SchemeKind::SessionTracked => {
+                let s = session();
+                aged_sessions(s.store(), &mut aged);
                 let tracked = rt
                     .block_on(authbench_servers::session_tracked::TrackedScheme::connect(
-                        session(),
+                        s,
                         &url,
                         ttl,
                         Duration::from_secs(1),
@@ -128,6 +156,7 @@ impl Harness {
                         authbench_servers::session::STORE_TIMEOUT,
                     ))
                     .expect("connect to redis");
+                aged_families(&store, &codec, &mut aged);
                 api::router(authbench_servers::jwt_revocable::RevocableScheme::new(users, codec, store))
             }
             SchemeKind::JwtPubsub => {
@@ -142,10 +171,13 @@ impl Harness {
                         Duration::from_secs(10),
                     ))
                     .expect("subscribe and load the denylist");
+                aged_families(scheme.store(), scheme.codec(), &mut aged);
                 api::router(scheme)
             }
         };
-        let h = Harness { scheme, rt, router, state: RefCell::new(State::default()), _redis: redis };
+        // They join the revoked credentials cases replay: never to be accepted.
+        let state = State { revoked: aged.clone(), aged: aged.into_iter().collect(), ..State::default() };
+        let h = Harness { scheme, rt, router, state: RefCell::new(state), _redis: redis };
         for uid in 1..=POOL {
             for _ in 0..DEVICES {
                 let cred = h.login(uid);
@@ -243,10 +275,20 @@ impl Harness {
     /// Live credentials (and their users) that occur intact, as a whole token, in these header
     /// values.
     pub fn presented(&self, values: &[&[u8]]) -> Vec<(String, u64)> {
+        self.presented_among(values, |st| &st.issued)
+    }
+
+    /// The credentials of one of the [`State`]'s maps (live, stale...) that occur intact, as a
+    /// whole token, in these header values.
+    pub fn presented_among(
+        &self,
+        values: &[&[u8]],
+        map: impl Fn(&State) -> &HashMap<String, u64>,
+    ) -> Vec<(String, u64)> {
         let st = self.state.borrow();
         let mut found = Vec::new();
         for value in values {
-            for (cred, uid) in &st.issued {
+            for (cred, uid) in map(&st) {
                 let c = cred.as_bytes();
                 let mut from = 0;
                 while let Some(pos) = find(&value[from..], c) {
@@ -267,6 +309,7 @@ impl Harness {
                 }
             }
         }
+        found.sort(); // HashMap order is random per run; a case must act the same on replay
         found
     }
 
@@ -319,18 +362,33 @@ impl Harness {
         statuses.sort();
         eprintln!(
             "{} {what}: {} sent, {} mutated, {} positive controls, {} revoked credentials, {} reuses \
-             checked, statuses {statuses:?}, {:.1} s",
+             checked, {} exact replays past the maximum age, statuses {statuses:?}, {:.1} s",
             self.scheme,
             st.sent,
             st.mutated,
             st.controls,
             st.revoked.len(),
             st.replays,
+            st.aged_replays,
             t.elapsed().as_secs_f64()
         );
         assert!(st.sent >= cases, "{} {what}: only {} of {cases} cases sent", self.scheme, st.sent);
         assert!(st.mutated >= cases / 2, "{} {what}: only {} mutated cases", self.scheme, st.mutated);
         assert!(st.controls >= 10, "{} {what}: only {} positive controls", self.scheme, st.controls);
+    }
+
+    /// After a credential property: credentials past the maximum age, where the scheme has any,
+    /// were replayed exactly (and, the oracle saw to it, never accepted).
+    pub fn check_aged_replayed(&self, what: &str) {
+        let st = self.state.borrow();
+        if !st.aged.is_empty() {
+            assert!(
+                st.aged_replays >= 3,
+                "{} {what}: only {} aged credentials replayed",
+                self.scheme,
+                st.aged_replays
+            );
+        }
     }
 }
 

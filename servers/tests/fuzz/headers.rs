@@ -10,7 +10,7 @@ use crate::budget::{AUTHORIZATION_CASES, COOKIE_HEADER_CASES, budget};
 use crate::frame::{auth_frame, cookie_frame, frame_auth, frame_cookie};
 use crate::harness::Harness;
 use crate::mutation::{materialise, source};
-use crate::oracle::{Endpoint, build_request, endpoint, judge_credential_case, sent};
+use crate::oracle::{Endpoint, build_request, endpoint, judge_cookie_case, judge_credential_case, sent};
 
 fn cookie_headers(scheme: SchemeKind) {
     let h = Harness::new(scheme);
@@ -22,8 +22,9 @@ fn cookie_headers(scheme: SchemeKind) {
         let on_wire = sent(&headers);
         let refs: Vec<&[u8]> = on_wire.iter().map(Vec::as_slice).collect();
         h.count(resp.status, intact.is_none(), intact.is_some() && canonical && ep == Endpoint::Me);
-        judge_credential_case(h, ep, &refs, &resp, intact.as_ref(), canonical)
+        judge_cookie_case(h, ep, &value, &refs, &resp, intact.as_ref(), canonical)
     });
+    h.check_aged_replayed("Cookie headers");
 }
 
 #[test]
@@ -77,4 +78,5 @@ fn authorization_headers(scheme: SchemeKind) {
         h.count(resp.status, intact.is_none(), intact.is_some() && canonical && ep == Endpoint::Me);
         judge_credential_case(h, ep, &refs, &resp, intact.as_ref(), canonical)
     });
+    h.check_aged_replayed("Authorization headers");
 }

@@ -6,7 +6,10 @@
 //!   (logout-all is a documented 501), a refresh token stays valid after use.
 //! - `session`, `session-cached`, `session-tracked`: a refresh rotates the session id (the old id
 //!   is dead at once), logout and logout-all end the user's sessions. The caches are this one
-//!   server's, so they must never serve a dead id, not even within their TTL.
+//!   server's, so they must never serve a dead id, not even within their TTL. Reuse detection
+//!   (`session::ROTATE_LUA`): a rotated-away id is *stale*; at `/api/me`, logout and logout-all
+//!   it is just 401, but presented again at `POST /auth/refresh` it is 401 *and* ends the session
+//!   its family (the login it descends from) holds now; the user's other session stands.
 //! - `jwt-revocable`, `jwt-pubsub`: refresh-token rotation with reuse detection (RFC 9700
 //!   §4.14.2). Only a family's current refresh token refreshes, once; the rotated one becomes
 //!   *stale* while the family's access tokens stay valid. Presenting a stale one (exactly) is a
@@ -24,7 +27,7 @@ use axum::body::Body;
 use axum::http::{Request, header};
 use proptest::prelude::*;
 use proptest::sample::Index;
-use proptest::test_runner::TestCaseResult;
+use proptest::test_runner::{TestCaseError, TestCaseResult};
 use std::time::{Duration, Instant};
 
 use crate::harness::{Cred, Harness, Resp, check_401};
@@ -54,6 +57,16 @@ impl Harness {
     /// Refresh-token rotation with reuse detection.
     pub fn rotates(&self) -> bool {
         matches!(self.scheme, SchemeKind::JwtRevocable | SchemeKind::JwtPubsub)
+    }
+
+    /// Session-id rotation with reuse detection (the session schemes).
+    pub fn rotates_sessions(&self) -> bool {
+        matches!(self.scheme, SchemeKind::Session | SchemeKind::SessionCached | SchemeKind::SessionTracked)
+    }
+
+    /// Whether `token` is a rotated-away session id (or refresh token) of a live family.
+    pub fn is_stale(&self, token: &[u8]) -> bool {
+        std::str::from_utf8(token).is_ok_and(|t| self.state.borrow().stale_refresh.contains_key(t))
     }
 
     pub fn family_of(&self, token: &str) -> u64 {
@@ -86,7 +99,8 @@ impl Harness {
                 st.stale_refresh.insert(old.to_owned(), uid);
             }
         } else if st.issued.remove(old).is_some() {
-            st.revoked.push(old.to_owned());
+            // A rotated-away session id: dead, and a replay of it at refresh is a reuse.
+            st.stale_refresh.insert(old.to_owned(), uid);
         }
         for c in st.pool.iter_mut().filter(|c| c.family == family) {
             *c = fresh.clone();
@@ -153,17 +167,19 @@ impl Harness {
         Ok(())
     }
 
-    /// A reuse was detected in `family` (the server answered 401 to its stale refresh token):
-    /// the family's current refresh token and every access token it issued must now be rejected,
-    /// the user's other family must not be.
+    /// A reuse was detected in `family` (the server answered 401 to its stale refresh token or
+    /// session id): the family's current credentials (refresh token, session) and every access
+    /// token it issued must now be rejected, the user's other family must not be.
     pub fn reuse_detected(&self, uid: u64, family: u64) -> TestCaseResult {
-        let refresh: Vec<String> = {
+        let (live, refresh): (bool, Vec<String>) = {
             let st = self.state.borrow();
-            st.issued_refresh.keys().filter(|t| st.family[*t] == family).cloned().collect()
+            let live = st.issued.iter().any(|(t, u)| *u == uid && st.family[t] == family);
+            (live, st.issued_refresh.keys().filter(|t| st.family[*t] == family).cloned().collect())
         };
-        prop_assert!(!refresh.is_empty(), "family {family} of user {uid} is not live");
+        prop_assert!(live, "family {family} of user {uid} is not live");
         // Access tokens first (in `revoke`): the server that detected the reuse must reject them
-        // at once, not once its own pub/sub message comes back (`jwt-pubsub`).
+        // at once, not once its own pub/sub message comes back (`jwt-pubsub`), nor once Redis's
+        // invalidation push comes back (`session-tracked`).
         self.revoke(uid, family, false)?;
         for r in &refresh {
             let body = format!(r#"{{"refresh_token":{}}}"#, serde_json::to_string(r).unwrap());
@@ -176,6 +192,28 @@ impl Harness {
             check_401(&resp)?;
         }
         self.state.borrow_mut().replays += 1;
+        Ok(())
+    }
+
+    /// A session refresh answered 401 to a request whose Cookie headers carry `values`: for each
+    /// stale session id in them (a whole token), find out whether the server took it for a reuse
+    /// — the family's current session is then refused — and if so check that reuse like any
+    /// other. Whether the server read that id out of a dishonest framing is the server's parser's
+    /// business; the callers demand detection for an exact stale id in a canonical framing.
+    pub fn after_refused_session_refresh(&self, values: &[&[u8]]) -> TestCaseResult {
+        for (stale, uid) in self.presented_among(values, |st| &st.stale_refresh) {
+            let family = self.family_of(&stale);
+            let current: Vec<String> = {
+                let st = self.state.borrow();
+                st.issued.keys().filter(|t| st.family[*t] == family).cloned().collect()
+            };
+            let Some(current) = current.first() else { continue };
+            match self.me(current).status.as_u16() {
+                200 => {}
+                401 => self.reuse_detected(uid, family)?,
+                s => return Err(TestCaseError::fail(format!("/api/me answered {s} to a live session"))),
+            }
+        }
         Ok(())
     }
 

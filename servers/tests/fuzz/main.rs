@@ -24,6 +24,9 @@
 //!   exactly or edited, and it must never be accepted again (the caches of `session-cached` and
 //!   `session-tracked` included). Each pool user has two logins: logout and a detected reuse end
 //!   one and must leave the other standing, logout-all ends both.
+//! - Session refresh (rotation with reuse detection): a rotated-away id replayed at refresh is 401
+//!   and ends the session its family holds now — on this server at once, the caches included —
+//!   and leaves the user's other session standing; at `/api/me` it is just 401.
 //! - Refresh for `jwt-revocable`/`jwt-pubsub` (rotation with reuse detection): only the current
 //!   refresh token refreshes, once; a mutated one is 400/401 and leaves its family standing; a
 //!   replay of a rotated one is 401 and revokes the family — its current refresh token and every
@@ -32,14 +35,25 @@
 //! Case counts (per credential kind, summed over schemes, >= 10,000 each; every scheme has a
 //! share) are the `*_CASES` constants; `AUTHBENCH_FUZZ_MULT=<n>` multiplies them for a longer local run.
 //!
-//! Layout: [`budget`] (case counts), [`harness`] (the Router under test and what it issued),
+//! - Past the maximum age ([`aged`]): sessions and refresh tokens of a login older than
+//!   `--max-age`, minted as the server issued them, are replayed with the revoked credentials and
+//!   must never be accepted (at `/api/me` nor at refresh).
+//!
+//! - An oversize login flood ([`flood`]): 503 with `Retry-After` past the hashing queue's bound,
+//!   the queue never longer than it; a login past its timeout: 503 with `Retry-After`.
+//! - Login throttling ([`throttle`]): 429 with `Retry-After` exactly when the oracle's own count
+//!   of failures per account or per source address is over the limit.
+//!
+//! Layout: [`aged`] (credentials past the maximum age), [`budget`] (case counts), [`flood`] (the login flood), [`harness`] (the Router under test and what it issued),
 //! [`mutation`] (where a case's credential comes from; the edits themselves are
 //! `authbench_servers::testing`, shared with the cargo-fuzz targets), [`frame`] (credentials
 //! framed into headers), [`oracle`] (endpoints, requests and the response oracle), [`ledger`]
 //! (which credentials are live, and what a refresh, logout or reuse revokes), then the cases:
-//! [`headers`], [`login`], [`refresh`].
+//! [`headers`], [`login`], [`refresh`], [`throttle`].
 
+mod aged;
 mod budget;
+mod flood;
 mod frame;
 mod harness;
 mod headers;
@@ -48,3 +62,4 @@ mod login;
 mod mutation;
 mod oracle;
 mod refresh;
+mod throttle;

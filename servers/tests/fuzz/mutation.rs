@@ -61,8 +61,8 @@ pub enum Source {
         pick: Index,
         edits: Vec<Edit>,
     },
-    /// A credential revoked earlier in the run, maybe edited; a pool user's live one while
-    /// nothing has been revoked.
+    /// A credential revoked earlier in the run or past the maximum age ([`crate::aged`]), maybe
+    /// edited; a pool user's live one while there is none.
     Revoked {
         who: Index,
         pick: Index,
@@ -115,7 +115,12 @@ pub fn materialise(h: &Harness, src: &Source) -> (Vec<u8>, Option<Cred>) {
             None => materialise(h, &Source::Issued { who: *who, refresh: true, edits: edits.clone() }),
         },
         Source::Revoked { who, pick, edits } => match h.revoked_one(pick) {
-            Some(dead) => (replayed(h, who, dead, edits), None),
+            Some(dead) => {
+                let mut st = h.state.borrow_mut();
+                st.aged_replays += u32::from(edits.is_empty() && st.aged.contains(&dead));
+                drop(st);
+                (replayed(h, who, dead, edits), None)
+            }
             None => materialise(h, &Source::Issued { who: *who, refresh: false, edits: edits.clone() }),
         },
         Source::RandomBytes(b) => (b.clone(), None),

@@ -50,7 +50,12 @@ pub fn judge_credential_case(
     let status = resp.status;
     let presented = h.presented(cred_headers);
     match status.as_u16() {
-        401 => check_401(resp)?,
+        401 => {
+            check_401(resp)?;
+            if ep == Endpoint::Refresh && h.rotates_sessions() {
+                h.after_refused_session_refresh(cred_headers)?;
+            }
+        }
         200 | 204 => {
             if presented.is_empty() {
                 return fail(format!(
@@ -96,6 +101,28 @@ pub fn judge_credential_case(
     }
     if let (Some(_), true, Endpoint::Me) = (intact, canonical, ep) {
         prop_assert_eq!(status, StatusCode::OK, "intact credential, canonical framing, rejected");
+    }
+    Ok(())
+}
+
+/// [`judge_credential_case`] for a cookie scheme's case whose cookie value was `value`: also, a
+/// session id rotated away before and replayed exactly, canonically framed, at refresh must be
+/// refused *and* detected as a reuse (its family's current session ended).
+pub fn judge_cookie_case(
+    h: &Harness,
+    ep: Endpoint,
+    value: &[u8],
+    cred_headers: &[&[u8]],
+    resp: &Resp,
+    intact: Option<&Cred>,
+    canonical: bool,
+) -> TestCaseResult {
+    let replay = canonical && ep == Endpoint::Refresh && h.is_stale(value);
+    let detected = h.state.borrow().replays;
+    judge_credential_case(h, ep, cred_headers, resp, intact, canonical)?;
+    if replay {
+        prop_assert_eq!(resp.status.as_u16(), 401, "a replayed rotated session id was refreshed");
+        prop_assert!(h.state.borrow().replays > detected, "a replayed rotated session id ended no session");
     }
     Ok(())
 }

@@ -3,7 +3,8 @@
 //! out of a live family) must be 401 and revoke the family, anything else (mutated, revoked,
 //! access tokens, invalid bodies) is 400/401 and changes nothing; see [`crate::ledger`]. The cookie
 //! schemes (cookie, session, session-cached, session-tracked) ignore the body and read the cookie,
-//! judged like any credential header.
+//! judged like any credential header; the session schemes' rotated-away ids are replayed too, and
+//! one replayed exactly must be refused and end its family's current session (reuse detection).
 
 use std::fmt;
 
@@ -19,7 +20,7 @@ use crate::frame::{cookie_frame, frame_cookie};
 use crate::harness::{Harness, check_401, fail};
 use crate::ledger::RefreshState;
 use crate::mutation::{Source, materialise, source};
-use crate::oracle::{Endpoint, build_request, content_type, json_str, judge_credential_case, sent};
+use crate::oracle::{Endpoint, build_request, content_type, json_str, judge_cookie_case, sent};
 
 #[derive(Debug, Clone)]
 enum RefreshFrame {
@@ -153,6 +154,7 @@ fn refresh_bodies_bearer_schemes(scheme: SchemeKind) {
         let replays = h.state.borrow().replays;
         assert!(replays >= 3, "{scheme} refresh bodies: only {replays} reuses detected and checked");
     }
+    h.check_aged_replayed("refresh bodies");
 }
 
 #[test]
@@ -190,13 +192,18 @@ fn refresh_bodies_cookie_schemes(scheme: SchemeKind) {
             let on_wire = sent(&headers);
             let refs: Vec<&[u8]> = on_wire.iter().map(Vec::as_slice).collect();
             h.count(resp.status, intact.is_none(), intact.is_some() && canonical);
-            judge_credential_case(h, Endpoint::Refresh, &refs, &resp, intact.as_ref(), canonical)?;
+            judge_cookie_case(h, Endpoint::Refresh, &value, &refs, &resp, intact.as_ref(), canonical)?;
             if intact.is_some() && canonical {
                 prop_assert_eq!(resp.status, StatusCode::OK, "canonical refresh rejected");
             }
             Ok(())
         },
     );
+    if h.rotates_sessions() {
+        let replays = h.state.borrow().replays;
+        assert!(replays >= 3, "{scheme} refresh bodies: only {replays} session reuses detected and checked");
+    }
+    h.check_aged_replayed("refresh bodies");
 }
 
 #[test]
