@@ -241,3 +241,23 @@ fn readme_paths_expand_brace_groups_and_skip_prose() {
     let named: Vec<&str> = named.iter().map(String::as_str).collect();
     assert_eq!(named, ["docs/faults.md", "servers/src/api.rs", "servers/src/kind.rs"]);
 }
+
+/// The README's answer table is the reference's `answer.md`, which `authbench report` writes: no
+/// figure in it can go stale.
+#[test]
+fn the_readme_answer_is_the_references_answer_md() {
+    let readme =
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let start = "<!-- answer: results/reference/answer.md, kept equal to it by tests/layout.rs -->\n";
+    let from = readme.find(start).expect("README has the answer block") + start.len();
+    let to = from + readme[from..].find("<!-- /answer -->").expect("the answer block ends");
+    let answer = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("results/reference/answer.md"),
+    )
+    .unwrap();
+    assert_eq!(
+        &readme[from..to],
+        answer,
+        "README's answer differs from results/reference/answer.md: copy it in"
+    );
+}

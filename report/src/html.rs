@@ -11,7 +11,7 @@ margin:2em auto;padding:0 1em;line-height:1.45;color:#222}\
 table{border-collapse:collapse;margin:1em 0;font-size:0.92em}\
 th,td{border:1px solid #ccc;padding:0.35em 0.6em;vertical-align:top;text-align:left}\
 th{background:#f3f3f3}code,pre{background:#f6f6f6;font-family:'DejaVu Sans Mono',monospace}\
-pre{padding:0.8em;overflow-x:auto}figure{margin:1em 0}figure svg{max-width:100%;height:auto}\
+.wide{overflow-x:auto}pre{padding:0.8em;overflow-x:auto}figure{margin:1em 0}figure svg{max-width:100%;height:auto}\
 figcaption{font-size:0.9em;color:#555}";
 
 /// Write the page; `svgs` maps a plot name to its SVG text (plots without one are linked).
@@ -35,7 +35,8 @@ pub fn write<W: Write>(w: &mut W, doc: &Document, svgs: &BTreeMap<String, String
                 writeln!(w, "</ul>")?;
             }
             Block::Table { header, rows } => {
-                writeln!(w, "<table>\n<thead><tr>")?;
+                // A wide table scrolls inside its own box, never the page.
+                writeln!(w, "<div class=\"wide\"><table>\n<thead><tr>")?;
                 for c in header {
                     write!(w, "<th>{}</th>", inline(c))?;
                 }
@@ -47,7 +48,7 @@ pub fn write<W: Write>(w: &mut W, doc: &Document, svgs: &BTreeMap<String, String
                     }
                     writeln!(w, "</tr>")?;
                 }
-                writeln!(w, "</tbody>\n</table>")?;
+                writeln!(w, "</tbody>\n</table></div>")?;
             }
             Block::Plot { name, title } => {
                 writeln!(w, "<figure id=\"plot-{}\">", slug(name))?;
@@ -96,7 +97,7 @@ fn inline(text: &str) -> String {
             out.push_str(&escape(part));
             out.push_str("</code>");
         } else {
-            for (j, piece) in escape(part).split("**").enumerate() {
+            for (j, piece) in links(&escape(part)).split("**").enumerate() {
                 if j % 2 == 1 {
                     out.push_str("<strong>");
                     out.push_str(piece);
@@ -107,6 +108,26 @@ fn inline(text: &str) -> String {
             }
         }
     }
+    out
+}
+
+/// Markdown links `[text](target)` as `<a>` (in text already escaped).
+fn links(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(open) = rest.find('[') {
+        let after = &rest[open + 1..];
+        let Some(close) = after.find("](") else { break };
+        let Some(end) = after[close + 2..].find(')') else { break };
+        let (label, target) = (&after[..close], &after[close + 2..close + 2 + end]);
+        if target.contains(char::is_whitespace) {
+            break;
+        }
+        out.push_str(&rest[..open]);
+        out.push_str(&format!("<a href=\"{target}\">{label}</a>"));
+        rest = &after[close + 3 + end..];
+    }
+    out.push_str(rest);
     out
 }
 
@@ -124,6 +145,10 @@ mod tests {
     fn inline_spans_and_escaping() {
         assert_eq!(inline("a `<b>` **c** & d"), "a <code>&lt;b&gt;</code> <strong>c</strong> &amp; d");
         assert_eq!(slug("What this means: p50 vs users"), "what-this-means-p50-vs-users");
+        assert_eq!(
+            inline("see [the method](#how-it-works) here"),
+            "see <a href=\"#how-it-works\">the method</a> here"
+        );
     }
 
     #[test]

@@ -63,6 +63,11 @@ pub fn render(dir: &Path) -> Result<RenderedReport, Error> {
     }
     let plots = plot::render_all(&analysis, dir)?;
     let document = content::build(&analysis, &plots);
+    // The answer as files: the README includes answer.md (a test keeps the two equal).
+    if let Some((md, csv)) = content::answer_files(&analysis) {
+        write_file(&dir.join(data::file::ANSWER_MD), |w| std::io::Write::write_all(w, &md))?;
+        write_file(&dir.join(data::file::ANSWER_CSV), |w| std::io::Write::write_all(w, &csv))?;
+    }
 
     let markdown_path = dir.join(data::file::REPORT_MD);
     write_file(&markdown_path, |w| markdown::write(w, &document))?;

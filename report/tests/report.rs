@@ -60,19 +60,26 @@ fn renders_every_plot_and_both_reports() {
     }
 
     let md = read(&dir, "report.md");
-    for section in
-        ["## Comparison table", "## Capacity projection", "## Checks", "### Latency against stored sessions"]
-    {
+    for section in [
+        "## The answer",
+        "## Comparison table",
+        "## How the answer is computed",
+        "## Checks",
+        "### Latency against stored sessions",
+    ] {
         assert!(md.contains(section), "missing {section}");
     }
     for row in [
         "**Security**",
         "**Expiry**",
-        "**Scalability**",
+        "**CPU per /api/me**",
+        "**Max throughput**",
+        "**Redis per user**",
         "**Network traffic**",
         "**Re-authentication**",
-        "**Revocation**",
-        "**Dependencies**",
+        "**Logout**",
+        "**Logout-all**",
+        "**Store**",
     ] {
         assert!(md.contains(row), "comparison table lacks {row}");
     }
@@ -80,17 +87,29 @@ fn renders_every_plot_and_both_reports() {
         assert!(md.contains(&format!("({plot}.png)")), "report.md lacks {plot}");
     }
     assert!(!md.contains("Not measured in this run"), "fixture has every file");
-    assert!(md.contains("`tampered_rejected`: pass"));
+    assert!(md.contains("| **Security** | 2/2 checks pass | 1/1 checks pass |"), "{md}");
     assert!(md.contains("Run date: 2026-11-27T09:00:00Z"));
     // The fixture's session figures barely move with 1M sessions: a change inside the noise is
     // `no verdict`, with the test and the reason stated.
     assert!(md.contains("(claim 4): **no verdict**: every difference's 95% interval includes zero"), "{md}");
     assert!(md.contains("95% CI across 3 repeats"), "{md}");
-    assert!(md.contains("projection, not a measurement"));
-    // Stateless schemes need no Redis shard; the session store does (176 B/session).
-    assert!(md.contains("| 100M | cookie | 10M | 265 | none (slope ≈ 0) | 0 (no store) |"), "{md}");
-    // At 60% utilisation, with the CPU per request measured there (cpu_vs_load.csv).
-    assert!(md.contains("| 100M | session | 10M | 568 |"), "{md}");
+    // The answer first: stateless schemes need no Redis shard; the session store does, sized by
+    // Redis driven directly (3.1 µs per GETEX at 60% busy) and by bytes per user up to 10M.
+    let answer = &md[md.find("## The answer").unwrap()..md.find("## About this run").unwrap()];
+    assert!(answer.contains("| **cookie** | 15.0 min ✗ |"), "{answer}");
+    assert!(answer.contains("| 0 / 0 / 0 |"), "{answer}");
+    assert!(answer.contains("| **session** | 410 µs ✓ |"), "{answer}");
+    assert!(answer.contains("| 1 / 6 / 52 |"), "{answer}");
+    assert!(answer.contains("Cheapest design that revokes within 1.00 s: **session**"), "{answer}");
+    // The README includes answer.md: the table and the verdicts, written beside the report.
+    let written = read(&dir, "answer.md");
+    assert!(
+        written.starts_with("| design | revoked within |")
+            && answer.contains(written.lines().nth(2).unwrap())
+    );
+    assert!(read(&dir, "answer.csv").lines().count() == 1 + 9);
+    // The method: every input with its condition, and the validation run's errors.
+    assert!(md.contains("| session | app_cpu_cores | 0.520 | 0.500 | +4.0% |"), "{md}");
 
     // Saturation and load: the knee table, the shared cores, the ramp described as what it is.
     for text in [
@@ -99,14 +118,15 @@ fn renders_every_plot_and_both_reports() {
         "### CPU per request against load",
         "knee belongs to server, Redis and load generator together",
         "it does not look for the maximum",
-        "max sustainable throughput",
+        "**Max throughput**",
         "## Run time",
     ] {
         assert!(md.contains(text), "report.md lacks {text:?}");
     }
     assert!(!md.contains("Peak throughput"), "the ramp is not a saturation test");
-    assert!(md.contains("at 60% of their maximum throughput"), "{md}");
-    assert!(md.contains("measured at that load"), "{md}");
+    // One definition of CPU per request: at the run's utilisation of each scheme's maximum.
+    assert!(md.contains("| server µs/req at 60% |"), "{md}");
+    assert!(md.contains("### Redis driven directly"), "{md}");
     assert!(md.contains("same arrival rate, 10k req/s"), "{md}");
 
     let html = read(&dir, "report.html");
@@ -176,7 +196,7 @@ fn missing_files_are_not_measured_not_errors() {
     let out = report::render(&dir).unwrap();
     assert_eq!(out.plots.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(), ["credential_bytes"]);
     let md = read(&dir, "report.md");
-    assert!(md.contains("57 B credential in `Cookie`"));
+    assert!(md.contains("57 B `Cookie` of 143 B/request"), "{md}");
     assert!(md.contains("Not measured in this run"));
 }
 

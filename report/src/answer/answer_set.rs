@@ -52,24 +52,27 @@ impl AnswerSet {
         self.by_users.iter().find(|(u, _)| *u == users)?.1.iter().find(|a| a.scheme == scheme)
     }
 
-    /// The Markdown table: one row per scheme, no cell over ~100 characters.
-    pub fn markdown_table(&self, out: &mut impl Write) -> io::Result<()> {
-        let Some((mid, _)) = self.middle() else { return Ok(()) };
+    /// The table's header and rows: one row per scheme, no cell over ~100 characters.
+    pub fn cells(&self) -> (Vec<String>, Vec<Vec<String>>) {
+        let Some((mid, _)) = self.middle() else { return (Vec::new(), Vec::new()) };
         let counts: Vec<String> = self.by_users.iter().map(|(u, _)| units::count(*u as f64)).collect();
         let counts = counts.join(" / ");
         let w = &self.workload;
         let priced = w.price_core_hour.is_some() && w.price_gib_hour.is_some();
         let mid_s = units::count(*mid as f64);
-        write!(
-            out,
-            "| design | revoked within | p99 at {:.0}% | app cores · {counts} | Redis shards · {counts} | Redis memory · {mid_s} | wire · {mid_s} |",
-            w.utilisation * 100.0
-        )?;
+        let mut header = vec![
+            "design".to_owned(),
+            "revoked within".into(),
+            format!("p99 at {:.0}%", w.utilisation * 100.0),
+            format!("app cores · {counts}"),
+            format!("Redis shards · {counts}"),
+            format!("Redis memory · {mid_s}"),
+            format!("wire · {mid_s}"),
+        ];
         if priced {
-            write!(out, " cost a month · {mid_s} |")?;
+            header.push(format!("cost a month · {mid_s}"));
         }
-        writeln!(out)?;
-        writeln!(out, "|---|---|---|---|---|---|---|{}", if priced { "---|" } else { "" })?;
+        let mut rows = Vec::new();
         for scheme in self.schemes() {
             let Some(m) = self.at(*mid, scheme) else { continue };
             let across = |f: &dyn Fn(&SchemeAnswer) -> String| {
@@ -91,18 +94,33 @@ impl AnswerSet {
                 (Some(x), _) => ci(x, units::us),
                 (None, _) => "not measured".into(),
             };
-            write!(
-                out,
-                "| **{scheme}** | {window} | {p99} | {} | {} | {} | {} |",
+            let mut row = vec![
+                format!("**{scheme}**"),
+                window,
+                p99,
                 across(&|a| ci(&a.app_cores, cores)),
                 across(&|a| ci(&a.shards, cores)),
                 opt(m.redis_memory_bytes.as_ref(), units::bytes),
                 opt(m.bytes_s.as_ref(), |b| format!("{}/s", units::bytes(b))),
-            )?;
+            ];
             if priced {
-                write!(out, " {} |", opt(m.cost_month.as_ref(), |c| units::sig(c, 3)))?;
+                row.push(opt(m.cost_month.as_ref(), |c| units::sig(c, 3)));
             }
-            writeln!(out)?;
+            rows.push(row);
+        }
+        (header, rows)
+    }
+
+    /// The Markdown table of [`cells`](Self::cells).
+    pub fn markdown_table(&self, out: &mut impl Write) -> io::Result<()> {
+        let (header, rows) = self.cells();
+        if header.is_empty() {
+            return Ok(());
+        }
+        writeln!(out, "| {} |", header.join(" | "))?;
+        writeln!(out, "|{}", "---|".repeat(header.len()))?;
+        for row in rows {
+            writeln!(out, "| {} |", row.join(" | "))?;
         }
         Ok(())
     }

@@ -2,7 +2,7 @@
 //! revocation cells.
 
 use crate::analysis::Analysis;
-use crate::data::{CheckCategory, SummaryRow};
+use crate::data::SummaryRow;
 use crate::metric::Metric;
 use crate::plot::spread::{Domain, Estimate};
 use crate::stats::MeanCi;
@@ -100,15 +100,6 @@ pub(super) fn differs(x: &MeanCi, y: &MeanCi) -> bool {
         (Some(xl), Some(xh), Some(yl), Some(yh)) => xh < yl || yh < xl,
         _ => x.mean != 0.0 && ((y.mean - x.mean) / x.mean).abs() > 0.10,
     }
-}
-
-pub(super) fn checks_cell(a: &Analysis<'_>, scheme: &str, cat: CheckCategory) -> Vec<String> {
-    a.results
-        .checks
-        .iter()
-        .filter(|c| c.scheme == scheme && c.category() == cat)
-        .map(|c| format!("`{}`: {}", c.check, if c.passed { "pass" } else { "**FAIL**" }))
-        .collect()
 }
 
 pub(super) fn join_or(parts: Vec<String>, empty: &str) -> String {

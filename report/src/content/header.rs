@@ -4,6 +4,7 @@ use crate::analysis::Analysis;
 use crate::doc::Document;
 
 pub(super) fn header(d: &mut Document, a: &Analysis<'_>) {
+    d.h(2, "About this run");
     let r = a.results;
     let mut facts = Vec::new();
     let date = r.environment.date.clone().or_else(|| r.environment.date_utc.clone());

@@ -2,21 +2,23 @@
 //! against the measurements, a "what this means" per plot, the capacity projection and the
 //! appendices. Every sentence that states a result computes it here; nothing is hard-coded.
 //!
-//! One file per section, in the order [`build`] puts them: [`header`], [`table`], [`claims`],
+//! One file per section, in the order [`build`] puts them: [`decision`] (the answer first),
+//! [`header`], [`table`], [`claims`],
 //! [`load`] (saturation and load), [`plots`] (with [`revocation_memory`] beside its chart), [`store`] (one Redis or a cluster, per shard),
 //! [`replicas`] (servers behind HAProxy),
-//! [`projection`], [`runtime`], [`appendix`];
+//! [`method`] (how the answer is computed), [`runtime`], [`appendix`];
 //! [`format`] holds the cell formatting they share; [`cache`] the cached schemes' cache figures
 //! (hit ratio, invalidations per second, cache memory) the variants' claim states.
 
 mod appendix;
 mod cache;
 mod claims;
+mod decision;
 mod format;
 mod header;
 mod load;
+mod method;
 mod plots;
-mod projection;
 mod replicas;
 mod revocation_memory;
 mod runtime;
@@ -28,10 +30,12 @@ use crate::doc::Document;
 use crate::plot::Rendered;
 use appendix::{appendix, checks_section};
 use claims::claims;
+pub use decision::answer_files;
+use decision::decision;
 use header::header;
 use load::load_section;
+use method::method_section;
 use plots::plots_section;
-use projection::capacity_section;
 use replicas::replicas_section;
 use runtime::run_time_section;
 use store::store_section;
@@ -40,6 +44,7 @@ use table::comparison_table;
 /// Build the whole report.
 pub fn build(a: &Analysis<'_>, plots: &[Rendered]) -> Document {
     let mut d = Document::new("authbench: encrypted cookie vs Redis session vs JWT");
+    decision(&mut d, a);
     header(&mut d, a);
     comparison_table(&mut d, a);
     claims(&mut d, a);
@@ -47,7 +52,7 @@ pub fn build(a: &Analysis<'_>, plots: &[Rendered]) -> Document {
     plots_section(&mut d, a, plots);
     store_section(&mut d, a);
     replicas_section(&mut d, a);
-    capacity_section(&mut d, a);
+    method_section(&mut d, a);
     checks_section(&mut d, a);
     run_time_section(&mut d, a);
     appendix(&mut d, a);

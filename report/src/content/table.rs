@@ -1,9 +1,8 @@
 //! The explainer's comparison table, every cell a measured figure or a tested check.
 
 use super::format::NOT_MEASURED;
-use super::format::{checks_cell, join_or, mean_ci_us, metric_text, revocation_text};
+use super::format::{join_or, metric_text};
 use crate::analysis::Analysis;
-use crate::capacity;
 use crate::data::CheckCategory;
 use crate::doc::Document;
 use crate::metric::Metric;
@@ -15,9 +14,9 @@ pub(super) fn comparison_table(d: &mut Document, a: &Analysis<'_>) {
         d.p(NOT_MEASURED);
         return;
     }
-    d.p("The explainer's table, with every cell a figure measured in this run or a check tested before \
-         measuring (named in `code`, listed under Checks below). ± is the 95% confidence interval across repeats.");
-    let inputs = capacity::inputs(a);
+    d.p("The explainer's table, every cell a figure measured in this run or checks tested before measuring \
+         (listed under Checks). CPU per request is read at the run's utilisation of each scheme's maximum \
+         (open model), the one definition the answer uses. ± is the 95% interval across repeats.");
     let mut header = vec!["".to_string()];
     header.extend(a.schemes.iter().map(|s| format!("**{s}**")));
     let row = |name: &str, f: &dyn Fn(&str) -> String| {
@@ -25,103 +24,81 @@ pub(super) fn comparison_table(d: &mut Document, a: &Analysis<'_>) {
         r.extend(a.schemes.iter().map(|s| f(s)));
         r
     };
+    // Each cell short (≤ ~100 characters): the detail is in the sections below.
+    let checks = |s: &str, cat: CheckCategory| {
+        let all: Vec<&crate::data::CheckRow> =
+            a.results.checks.iter().filter(|c| c.scheme == s && c.category() == cat).collect();
+        let failed: Vec<&str> = all.iter().filter(|c| !c.passed).map(|c| c.check.as_str()).collect();
+        match (all.len(), failed.is_empty()) {
+            (0, _) => "no check recorded".to_owned(),
+            (n, true) => format!("{n}/{n} checks pass"),
+            (n, false) => format!("**{} of {n} FAIL**: {}", failed.len(), failed.join(", ")),
+        }
+    };
+    let window = |s: &str, action: &str| -> String {
+        match a.revocation_window(s, action) {
+            Some(w) if w.all_rejected() => format!("refused after {}", w.text()),
+            Some(w) if w.rejected == 0 => format!("valid until expiry ({} left)", w.text()),
+            Some(w) => format!("refused early in {} of {} probes", w.rejected, w.n),
+            None => "not measured".into(),
+        }
+    };
     let rows = vec![
-        row("Security", &|s| {
-            join_or(checks_cell(a, s, CheckCategory::Security), "no security check recorded")
-        }),
+        row("Security", &|s| checks(s, CheckCategory::Security)),
         row("Expiry", &|s| match a.revocation_summary(s, "logout") {
-            Some((r, w)) if !r.rejected => {
-                format!("expiry travels inside the credential: still valid {} after logout", w.text())
-            }
-            Some((_, w)) => {
-                format!("server-side: the session ends at logout (credential rejected after {})", w.text())
-            }
+            Some((r, _)) if !r.rejected => "in the credential: valid to its expiry".into(),
+            Some(_) => "server-side: ends at logout".into(),
             None => "not measured".into(),
         }),
-        row("Scalability", &|s| {
-            let mut parts = Vec::new();
-            if let Some(c) = a.cpu(s) {
-                let total = metric_text(a, s, Metric::MeCpuTotal).unwrap_or_else(|| units::us(c.total_us()));
-                parts.push(format!("{total} CPU per /api/me (server + Redis)"));
+        row("CPU per /api/me", &|s| {
+            let server = metric_text(a, s, Metric::MeCpuServerAtUtilization);
+            let redis = a.metric_mean(s, Metric::MeCpuRedisAtUtilization).filter(|r| *r > 0.05);
+            match (server, redis) {
+                (Some(x), Some(r)) => format!("{x} + Redis {}", units::us(r)),
+                (Some(x), None) => x,
+                _ => "not measured".into(),
             }
-            if let Some((first, last)) = a.sessions_of(s).and_then(|x| Some((x.first()?, x.last()?)))
-                && first.sessions != last.sessions
-            {
-                parts.push(format!(
-                    "p50 {} at {} sessions → {} at {} ({})",
-                    mean_ci_us(&first.p50_us),
-                    units::count(first.sessions as f64),
-                    mean_ci_us(&last.p50_us),
-                    units::count(last.sessions as f64),
-                    units::change(first.p50_us.mean, last.p50_us.mean)
-                ));
-            }
-            if let Some(slope) = a.store_slope(s) {
-                parts.push(format!(
-                    "Redis {}",
-                    units::bytes_per_session(slope.bytes_per_session, slope.ci_half)
-                ));
-            }
-            if let Some(rps) = metric_text(a, s, Metric::MeRpsSustained) {
-                parts.push(format!("max sustainable throughput {rps} (open model, this machine)"));
-            }
-            join_or(parts, "not measured")
+        }),
+        row("Max throughput", &|s| {
+            metric_text(a, s, Metric::MeRpsSustained)
+                .map_or_else(|| "not measured".into(), |x| format!("{x} (open model)"))
+        }),
+        row("Redis per user", &|s| {
+            a.store_slope(s).map_or_else(
+                || "≈ 0 (nothing stored)".into(),
+                |x| units::bytes_per_session(x.bytes_per_session, x.ci_half),
+            )
         }),
         row("Network traffic", &|s| {
             let cred = a.results.credentials.iter().find(|c| c.scheme == s);
             match (cred, a.credential_bytes(s)) {
-                (Some(c), _) => format!(
-                    "{} B credential in `{}`; {} B per /api/me request",
-                    c.credential_bytes, c.header, c.request_bytes
-                ),
-                (None, Some(b)) => format!("{} B credential per request", units::plain(b)),
+                (Some(c), _) => {
+                    format!("{} B `{}` of {} B/request", c.credential_bytes, c.header, c.request_bytes)
+                }
+                (None, Some(b)) => format!("{} B credential", units::plain(b)),
                 _ => "not measured".into(),
             }
         }),
         row("Re-authentication", &|s| {
             let mut parts = Vec::new();
-            if let Some(v) = metric_text(a, s, Metric::RefreshP50) {
-                parts.push(format!("refresh p50 {v}"));
-            }
             if let Some(v) = metric_text(a, s, Metric::LoginP50) {
                 parts.push(format!("login p50 {v}"));
             }
-            join_or(parts, "not measured")
-        }),
-        row("Revocation", &|s| {
-            let mut parts: Vec<String> =
-                ["logout", "logout_all"].iter().filter_map(|act| revocation_text(a, s, act)).collect();
-            parts.extend(checks_cell(a, s, CheckCategory::Revocation));
-            join_or(parts, "not measured")
-        }),
-        row("Dependencies", &|s| {
-            let mut parts = Vec::new();
-            // The figures the capacity projection uses, with their intervals where there are repeats.
-            let redis_cpu = |i: &capacity::SchemeInputs| {
-                metric_text(a, s, Metric::MeCpuRedisAtUtilization)
-                    .unwrap_or_else(|| units::us(i.redis_cpu_us))
-            };
-            let stored = |i: &capacity::SchemeInputs| {
-                i.store_bytes_per_session.map(|b| {
-                    let ci = a.store_slope(s).and_then(|x| x.ci_half);
-                    units::bytes_per_session(b, ci)
-                })
-            };
-            match inputs.iter().find(|i| i.scheme == s) {
-                Some(i) if i.uses_store => parts.push(format!(
-                    "Redis on every request: {} Redis CPU per /api/me{}",
-                    redis_cpu(i),
-                    stored(i).map(|b| format!(", {b} stored")).unwrap_or_default()
-                )),
-                Some(i) => parts.push(format!(
-                    "no store per request (measured Redis CPU {} per /api/me{})",
-                    redis_cpu(i),
-                    stored(i).map(|b| format!(", {b}")).unwrap_or_default()
-                )),
-                None => {}
+            if let Some(v) = metric_text(a, s, Metric::RefreshP50) {
+                parts.push(format!("refresh p50 {v}"));
             }
-            parts.extend(checks_cell(a, s, CheckCategory::Store));
             join_or(parts, "not measured")
+        }),
+        row("Logout", &|s| window(s, "logout")),
+        row("Logout-all", &|s| window(s, "logout_all")),
+        row("Store", &|s| {
+            let per_request = a.uses_store(s);
+            let cell = checks(s, CheckCategory::Store);
+            if per_request {
+                format!("Redis on every request; {cell}")
+            } else {
+                format!("no Redis per request; {cell}")
+            }
         }),
     ];
     d.table(header, rows);
