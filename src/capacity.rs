@@ -72,6 +72,11 @@ pub struct CapacityArgs {
     /// Where to write answer.csv and answer.md (default: DIR/capacity).
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Carry the answer to this machine: measure `/healthz`'s server CPU at the folder's rate and
+    /// Redis's CPU per GETEX at the plan's Redis utilisation here (about 20 s, on loopback, a
+    /// private redis-server), and rescale the folder's CPU figures by here ÷ there. Prints both.
+    #[arg(long)]
+    pub calibrate: bool,
 }
 
 impl CapacityArgs {
@@ -122,7 +127,44 @@ pub fn run(args: CapacityArgs) -> i32 {
         Err(e) => return fail(&e.to_string(), exit::BAD_INPUT),
     };
     let users = if args.users.is_empty() { vec![w.users] } else { args.users.clone() };
-    let (set, notes) = answer_set(&r, &w, &users, &host_of(&r), &args.dir.display().to_string());
+    let (mut set, mut notes) = answer_set(&r, &w, &users, &host_of(&r), &args.dir.display().to_string());
+    if args.calibrate {
+        let runtime = match authbench_util::process::runtime(authbench_util::process::Threads::Multi) {
+            Ok(rt) => rt,
+            Err(code) => return code,
+        };
+        eprintln!("calibrating: /healthz and Redis GETEX on this machine (about 20 s)");
+        let c = match runtime.block_on(crate::calibrate::calibrate(&r, w.redis_utilisation)) {
+            Ok(c) => c,
+            Err(e) => return fail(&format!("calibration: {e:#}"), exit::FAILED),
+        };
+        let scale = c.scale();
+        let mut before = Vec::new();
+        if set.markdown_table(&mut before).is_ok() {
+            println!("As measured on {}:\n\n{}", set.host, String::from_utf8_lossy(&before));
+        }
+        (set, notes) = authbench_report::answer::from_results::answer_set_scaled(
+            &r,
+            &w,
+            &users,
+            "this machine (calibrated)",
+            &args.dir.display().to_string(),
+            scale,
+        );
+        notes.push(format!(
+            "calibrated: /healthz {:.1} µs/req here against {:.1} there at {:.0} req/s (app CPU × {:.2}); Redis GETEX {} (Redis CPU × {:.2})",
+            c.healthz_here_us,
+            c.healthz_there_us,
+            c.healthz_rps,
+            scale.server,
+            match (c.getex_here_us, c.getex_there_us) {
+                (Some(h), Some(t)) => format!("{h:.2} µs here against {t:.2} there"),
+                _ => "not calibrated (the folder has no redis_direct.csv)".into(),
+            },
+            scale.redis
+        ));
+        println!("Carried to this machine:\n");
+    }
     if set.by_users.iter().all(|(_, a)| a.is_empty()) {
         return fail(
             &format!(

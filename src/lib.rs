@@ -6,7 +6,8 @@
 //! - [`faults`]: `faults`, the injected-fault scenarios (its Redis Cluster ones in `faults/cluster.rs`,
 //!   Redis killed mid-load by persistence mode in `faults/crash.rs`, the logout-all races as fault
 //!   rows in `faults/logout_races.rs`).
-//! - [`capacity`]: `capacity`, the design review's answer from a results folder (`report::answer`).
+//! - [`capacity`]: `capacity`, the design review's answer from a results folder (`report::answer`);
+//!   [`calibrate`] carries it to this machine (`--calibrate`).
 //! - [`delay_proxy`]: `delay-proxy`, a TCP proxy holding each direction for half an RTT.
 //! - [`harness`]: server and Redis processes, HTTP probes, login and credentials, for the above.
 //! - [`reliability`]: attack battery, lost-request audit, `reliability.md`.
@@ -16,6 +17,7 @@
 //! Imports go one way, never back up (`tests/layout.rs` checks every crate): `cli` → `compare`,
 //! `faults` → `reliability` → `harness`; `compare`'s own order is in its module list.
 
+pub mod calibrate;
 pub mod capacity;
 pub mod cli;
 pub mod compare;

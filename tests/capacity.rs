@@ -94,7 +94,8 @@ fn the_answer_from_a_synthetic_folder_matches_the_arithmetic_by_hand() {
     assert!((get("session", "window_s") - 0.003).abs() < 1e-9);
     assert_eq!(get("session", "p99_us"), 800.0);
     // jwt: 1e6 × 20 ÷ 0.6, no Redis, the access lifetime + 5 s leeway.
-    assert!((get("jwt", "app_cores") - 1e6 * 20.0 / 1e6 / 0.6).abs() < 1e-6);
+    // A refresh per user per access lifetime (15 min), counted at /api/me's CPU.
+    assert!((get("jwt", "app_cores") - (1e6 * 20.0 + 1e7 / 900.0 * 20.0) / 1e6 / 0.6).abs() < 1e-6);
     assert_eq!(get("jwt", "shards"), 0.0);
     assert_eq!(get("jwt", "window_s"), 905.0);
     assert!(stdout.contains("| **session** |") && stdout.contains("Assumptions"), "{stdout}");
@@ -109,4 +110,58 @@ fn the_answer_from_a_synthetic_folder_matches_the_arithmetic_by_hand() {
     let none = Command::new(BIN).args(["capacity", empty.path().to_str().unwrap()]).output().unwrap();
     assert_eq!(none.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&none.stderr).contains("nothing to answer from"));
+}
+
+/// `--calibrate` measures `/healthz` and Redis's GETEX here and rescales the folder's CPU figures
+/// by here ÷ there: the rescaled app cores are the folder's times the factor it prints.
+#[test]
+fn calibrate_carries_the_answer_to_this_machine() {
+    common::require_redis();
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    write(
+        d,
+        "cpu_vs_load.csv",
+        "scheme,repeat,step,share,offered_rps,achieved_rps,vus,me_p99_us,errors,dropped,server_cpu_us_per_req,\
+         generator_cpu_pct,generator_lag_ms,generator_saturated,limits\n\
+         jwt,1,1,0.6,2000,2000,10,800,0,0,40,10,1,false,ok\njwt,2,1,0.6,2000,2000,10,800,0,0,44,10,1,false,ok\n",
+    );
+    // "There", /healthz cost 20 µs at 2,000 req/s, and GETEX 3 µs at 60% busy.
+    write(
+        d,
+        "healthz_pairs.csv",
+        "scheme,repeat,share,offered_rps,me_server_cpu_us,healthz_server_cpu_us\njwt,1,0.6,2000,40,20\n",
+    );
+    write(
+        d,
+        "redis_direct.csv",
+        "lookup,repeat,keyspace,target_busy,busy,offered_rps,achieved_rps,us_per_lookup,connections\n\
+         GETEX,1,10000,0.6,0.6,200000,200000,3.0,300\n",
+    );
+    let out = d.join("answer");
+    let o = Command::new(BIN)
+        .args([
+            "capacity",
+            d.to_str().unwrap(),
+            "--calibrate",
+            "--users",
+            "1m",
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{}\n{stdout}", String::from_utf8_lossy(&o.stderr));
+    assert!(stdout.contains("As measured on") && stdout.contains("Carried to this machine"), "{stdout}");
+    let note =
+        stdout.lines().find(|l| l.contains("calibrated: /healthz")).expect("the calibration is stated");
+    let factor: f64 = note.split("(app CPU × ").nth(1).unwrap().split(')').next().unwrap().parse().unwrap();
+    assert!(factor > 0.05 && factor < 20.0, "{note}");
+    let csv = std::fs::read_to_string(out.join("answer.csv")).unwrap();
+    let row: Vec<&str> = csv.lines().nth(1).unwrap().split(',').collect();
+    // 1e5 req/s × 42 µs ÷ 0.6 = 7 cores there, times the factor here (a refresh adds 42 µs × N/900).
+    let there = (1e5 * 42.0 + 1e6 / 900.0 * 42.0) / 1e6 / 0.6;
+    let here: f64 = row[4].parse().unwrap();
+    assert!((here / there / factor - 1.0).abs() < 0.02, "{here} vs {there} × {factor}: {csv}");
 }

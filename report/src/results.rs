@@ -117,6 +117,7 @@ impl Results {
         set.extend(self.credentials.iter().map(|r| r.scheme.clone()));
         set.extend(self.checks.iter().map(|r| r.scheme.clone()));
         set.extend(self.saturation.iter().map(|r| r.scheme.clone()));
+        set.extend(self.cpu_vs_load.iter().map(|r| r.scheme.clone()));
         let mut v: Vec<String> = set.into_iter().collect();
         v.sort_by_key(|s| (scheme_rank(s), s.clone()));
         v

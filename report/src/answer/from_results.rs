@@ -23,6 +23,34 @@ use super::workload::Workload;
 use crate::results::Results;
 use crate::stats::{MeanCi, mean_ci};
 
+/// Factors carrying a folder's CPU figures to another host (`authbench capacity --calibrate`):
+/// app-server CPU × `server`, Redis CPU × `redis`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Scale {
+    pub server: f64,
+    pub redis: f64,
+}
+
+impl Default for Scale {
+    fn default() -> Self {
+        Scale { server: 1.0, redis: 1.0 }
+    }
+}
+
+impl Scale {
+    fn apply(&self, i: &mut Inputs) {
+        i.server_us *= self.server;
+        for x in [&mut i.login_us, &mut i.refresh_us, &mut i.logout_us] {
+            *x = x.map(|v| v * self.server);
+        }
+        for x in
+            [&mut i.redis_lookup_us, &mut i.login_redis_us, &mut i.refresh_redis_us, &mut i.logout_redis_us]
+        {
+            *x = x.map(|v| v * self.redis);
+        }
+    }
+}
+
 /// How far a measured condition may be from the workload's and still count as it (relative).
 const SAME_CONDITION: f64 = 0.1;
 
@@ -186,7 +214,22 @@ pub fn answer_set(
     host: &str,
     source: &str,
 ) -> (super::answer_set::AnswerSet, Vec<String>) {
-    let inputs: Vec<SchemeInputs> = r.schemes().iter().filter_map(|s| scheme_inputs(r, s, w)).collect();
+    answer_set_scaled(r, w, users, host, source, Scale::default())
+}
+
+/// [`answer_set`] with every CPU input carried to another host by `scale`.
+pub fn answer_set_scaled(
+    r: &Results,
+    w: &Workload,
+    users: &[u64],
+    host: &str,
+    source: &str,
+    scale: Scale,
+) -> (super::answer_set::AnswerSet, Vec<String>) {
+    let mut inputs: Vec<SchemeInputs> = r.schemes().iter().filter_map(|s| scheme_inputs(r, s, w)).collect();
+    for i in &mut inputs {
+        i.repeats.iter_mut().for_each(|x| scale.apply(x));
+    }
     let notes = inputs.iter().flat_map(|i| i.notes.iter().cloned()).collect();
     let by_users = users
         .iter()
