@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use super::data::{CheckCategory, RevocationRow, SessionsRow, SummaryRow};
 use super::metric::Metric;
 use super::results::Results;
-use super::stats::{LinearFit, MeanCi, linear_fit, mean, mean_ci};
+use super::stats::{LinearFit, MeanCi, geometric_ci, linear_fit, mean, mean_ci};
 
 /// One concurrency level of the ramp: each repeat's figure for the level (percentiles of its
 /// merged histograms, see [`crate::ramp_levels`]), then the mean and 95% CI across repeats.
@@ -33,6 +33,10 @@ pub struct SessionLevel {
     pub sessions: u64,
     pub p50_us: MeanCi,
     pub p99_us: MeanCi,
+    /// The same percentiles as geometric means with their interval on log values: what the
+    /// log-scale latency chart draws.
+    pub p50_geo: MeanCi,
+    pub p99_geo: MeanCi,
     pub p999_us: Option<MeanCi>,
     pub server_rss_bytes: Option<MeanCi>,
     pub redis_used_memory: Option<MeanCi>,
@@ -84,6 +88,11 @@ pub struct CpuPerRequest {
     /// CI half width of the total, when the summary has one.
     pub total_ci_half: Option<f64>,
     pub healthz_us: Option<f64>,
+    /// The share of the maximum the figures were read at (open model, the answer's one
+    /// definition); `None`: an older folder's saturated closed-loop figures.
+    pub share: Option<f64>,
+    /// Repeats behind the figure.
+    pub n: usize,
 }
 
 impl CpuPerRequest {
@@ -179,7 +188,44 @@ impl<'a> Analysis<'a> {
     }
 
     /// From `summary.csv` (server + Redis metrics), else the mean of the ramp's per-second values.
+    /// CPU per `/api/me`: at the run's utilisation of the scheme's maximum (open model) — one
+    /// definition for every table, plot and the answer — with `/healthz` at the same offered rate
+    /// beside it; an older folder without those steps falls back to its steady-run figures,
+    /// labelled as such (`share: None`).
     pub fn cpu(&self, scheme: &str) -> Option<CpuPerRequest> {
+        let pairs: Vec<f64> = self
+            .results
+            .healthz_pairs
+            .iter()
+            .filter(|p| p.scheme == scheme)
+            .map(|p| p.healthz_server_cpu_us)
+            .collect();
+        if let Some(server) = self.metric(scheme, Metric::MeCpuServerAtUtilization) {
+            let redis = self.metric_mean(scheme, Metric::MeCpuRedisAtUtilization).unwrap_or(0.0).max(0.0);
+            // The total's interval from each repeat's own server + Redis at that step.
+            let share = self.results.environment.utilization;
+            let totals: Vec<f64> = self
+                .results
+                .cpu_vs_load
+                .iter()
+                .filter(|r| {
+                    r.scheme == scheme && r.share.zip(share).is_some_and(|(a, b)| (a - b).abs() < 0.01)
+                })
+                .filter_map(|r| {
+                    Some(r.server_cpu_us_per_req? + r.redis_cpu_us_per_req.unwrap_or(0.0).max(0.0))
+                })
+                .collect();
+            let total_ci_half = mean_ci(&totals).and_then(|m| m.half_width()).or_else(|| ci_half(server));
+            return Some(CpuPerRequest {
+                server_us: server.mean,
+                redis_us: redis,
+                proxy_us: 0.0,
+                total_ci_half,
+                healthz_us: mean(&pairs).or_else(|| self.metric_mean(scheme, Metric::HealthzCpu)),
+                share: self.results.environment.utilization,
+                n: server.n,
+            });
+        }
         let healthz_us = self.metric_mean(scheme, Metric::HealthzCpu);
         if let Some(server) = self.metric(scheme, Metric::MeCpuServer) {
             let redis = self.metric_mean(scheme, Metric::MeCpuRedis).unwrap_or(0.0);
@@ -190,6 +236,8 @@ impl<'a> Analysis<'a> {
                 proxy_us: self.metric_mean(scheme, Metric::MeCpuProxy).unwrap_or(0.0),
                 total_ci_half,
                 healthz_us,
+                share: None,
+                n: server.n,
             });
         }
         let rows: Vec<_> = self.results.ramp.iter().filter(|r| r.scheme == scheme).collect();
@@ -202,6 +250,8 @@ impl<'a> Analysis<'a> {
             proxy_us: 0.0,
             total_ci_half: None,
             healthz_us,
+            share: None,
+            n: 1,
         })
     }
 
@@ -314,6 +364,8 @@ fn sessions_of(results: &Results, scheme: &str) -> Option<SchemeSessions> {
                 sessions,
                 p50_us: mean_ci(&rs.iter().map(|r| r.me_p50_us).collect::<Vec<_>>())?,
                 p99_us: mean_ci(&rs.iter().map(|r| r.me_p99_us).collect::<Vec<_>>())?,
+                p50_geo: geometric_ci(&rs.iter().map(|r| r.me_p50_us).collect::<Vec<_>>())?,
+                p99_geo: geometric_ci(&rs.iter().map(|r| r.me_p99_us).collect::<Vec<_>>())?,
                 p999_us: opt(rs.iter().map(|r| r.me_p999_us).collect()),
                 server_rss_bytes: opt(rs.iter().map(|r| r.server_rss_bytes).collect()),
                 redis_used_memory: opt(rs.iter().map(|r| r.redis_used_memory).collect()),

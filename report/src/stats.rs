@@ -38,6 +38,22 @@ pub fn mean_ci(values: &[f64]) -> Option<MeanCi> {
     Some(MeanCi { n, mean, std_dev: Some(sd), ci95_low: Some(mean - half), ci95_high: Some(mean + half) })
 }
 
+/// Geometric mean of positive `values` with the 95% interval of the mean of their logarithms,
+/// taken back: positive, and symmetric on a log axis (what a log-scale chart can draw; an
+/// arithmetic interval of a skewed figure such as a p99 can cross zero there). Non-positive and
+/// non-finite values are ignored.
+pub fn geometric_ci(values: &[f64]) -> Option<MeanCi> {
+    let logs: Vec<f64> = values.iter().filter(|x| x.is_finite() && **x > 0.0).map(|x| x.ln()).collect();
+    let m = mean_ci(&logs)?;
+    Some(MeanCi {
+        n: m.n,
+        mean: m.mean.exp(),
+        std_dev: None,
+        ci95_low: m.ci95_low.map(f64::exp),
+        ci95_high: m.ci95_high.map(f64::exp),
+    })
+}
+
 /// Plain mean (`None` for no finite value).
 pub fn mean(values: &[f64]) -> Option<f64> {
     mean_ci(values).map(|m| m.mean)

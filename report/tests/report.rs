@@ -216,17 +216,17 @@ fn charts_show_the_spread_across_repeats_or_say_there_is_none() {
     // The fixture has 3 repeats: every chart with repeats says what its whiskers/bands are.
     let dir = scratch("spread", true);
     report::render(&dir).unwrap();
-    for plot in [
-        "latency_vs_users",
-        "throughput_vs_users",
-        "latency_vs_sessions",
-        "memory_vs_sessions",
-        "cpu_per_request",
-    ] {
+    for plot in ["latency_vs_users", "throughput_vs_users", "memory_vs_sessions", "cpu_per_request"] {
         let svg = read(&dir, &format!("{plot}.svg"));
         assert!(svg.contains("95% CI of the mean (Student t)"), "{plot} does not say what its spread is");
         assert!(svg.contains("mean of 3 repeats"), "{plot}");
     }
+    // On a log axis the interval is taken on log values (an arithmetic one crossed 0 there).
+    let svg = read(&dir, "latency_vs_sessions.svg");
+    assert!(
+        svg.contains("geometric mean of 3 repeats") && svg.contains("t on log latencies"),
+        "latency_vs_sessions"
+    );
     // ramp.csv alone (no run folders): the levels say they are means of per-second percentiles.
     assert!(read(&dir, "latency_vs_users.svg").contains("mean of per-second percentiles"));
 

@@ -52,16 +52,18 @@ pub trait Chart {
     }
 }
 
-/// Colour of a scheme, stable across charts.
+/// Colour of a scheme, the same in every chart: by name for the seven schemes (an index-based
+/// colour swapped two schemes between charts that list different subsets), by index for others.
 pub fn scheme_color(scheme: &str, index: usize) -> RGBColor {
     match scheme {
         "cookie" => RGBColor(31, 119, 180),
         "session" => RGBColor(214, 39, 40),
         "jwt" => RGBColor(44, 160, 44),
-        _ => {
-            [RGBColor(148, 103, 189), RGBColor(140, 86, 75), RGBColor(227, 119, 194), RGBColor(127, 127, 127)]
-                [index % 4]
-        }
+        "jwt-revocable" => RGBColor(148, 103, 189),
+        "jwt-pubsub" => RGBColor(140, 86, 75),
+        "session-cached" => RGBColor(227, 119, 194),
+        "session-tracked" => RGBColor(255, 127, 14),
+        _ => [RGBColor(127, 127, 127), RGBColor(188, 189, 34), RGBColor(23, 190, 207)][index % 3],
     }
 }
 

@@ -5,7 +5,6 @@ use super::chart::{Chart, DrawResult, PROXY_COLOR, REDIS_COLOR, SERVER_COLOR};
 use super::spread::{Domain, Estimate, draw_whiskers, interval_note};
 use super::style::{category_label, centered, draw_legend, frame, label_font, max_of};
 use crate::analysis::Analysis;
-use crate::metric::Metric;
 use crate::units;
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -16,6 +15,9 @@ pub struct CpuPerRequest {
     bars: Vec<(String, f64, f64, Option<f64>, f64)>,
     /// The total (server + Redis) with its CI across repeats, one per bar.
     totals: Vec<Estimate>,
+    /// The share of the maximum the figures were read at (the answer's one definition), or
+    /// `None` for an older folder's saturated closed-loop figures.
+    share: Option<f64>,
 }
 
 impl CpuPerRequest {
@@ -28,15 +30,27 @@ impl CpuPerRequest {
                     .map(|c| (s.clone(), c.server_us, c.redis_us.max(0.0), c.healthz_us, c.proxy_us.max(0.0)))
             })
             .collect();
-        let totals = bars
+        let cpus: Vec<_> = a.schemes.iter().filter_map(|s| a.cpu(s)).collect();
+        let share = cpus.first().and_then(|c| c.share);
+        let totals = cpus
             .iter()
             .enumerate()
-            .map(|(i, b)| match a.metric(&b.0, Metric::MeCpuTotal) {
-                Some(row) => Estimate::from_summary(i as f64, row, Domain::NonNegative),
-                None => Estimate::single(i as f64, b.1 + b.2 + b.4),
+            .map(|(i, c)| match c.total_ci_half {
+                Some(h) => Estimate::new(
+                    i as f64,
+                    &crate::stats::MeanCi {
+                        n: c.n,
+                        mean: c.total_us(),
+                        std_dev: None,
+                        ci95_low: Some(c.total_us() - h),
+                        ci95_high: Some(c.total_us() + h),
+                    },
+                    Domain::NonNegative,
+                ),
+                None => Estimate::single(i as f64, c.total_us()),
             })
             .collect();
-        (!bars.is_empty()).then_some(CpuPerRequest { bars, totals })
+        (!bars.is_empty()).then_some(CpuPerRequest { bars, totals, share })
     }
 }
 
@@ -45,10 +59,14 @@ impl Chart for CpuPerRequest {
         "cpu_per_request"
     }
     fn title(&self) -> String {
-        if self.bars.iter().any(|b| b.4 > 0.0) {
-            "CPU time per GET /api/me request: auth server replicas + redis-server + haproxy".into()
+        let what = if self.bars.iter().any(|b| b.4 > 0.0) {
+            "server replicas + Redis + haproxy"
         } else {
-            "CPU time per GET /api/me request: auth server + redis-server".into()
+            "auth server + redis-server"
+        };
+        match self.share {
+            Some(s) => format!("CPU per GET /api/me at {:.0}% of each scheme's maximum: {what}", s * 100.0),
+            None => format!("CPU per GET /api/me, steady closed-loop run: {what}"),
         }
     }
     fn note(&self) -> String {
@@ -114,17 +132,8 @@ impl Chart for CpuPerRequest {
         draw_whiskers(&mut chart, &self.totals, RGBColor(30, 30, 30), 0.0)?;
         chart.draw_series(self.bars.iter().enumerate().map(|(i, b)| {
             let total = b.1 + b.2 + b.4;
-            let label = match (b.2 > 0.0, b.4 > 0.0) {
-                (_, true) => format!(
-                    "{} + {} + {} = {}",
-                    units::us(b.1),
-                    units::us(b.2),
-                    units::us(b.4),
-                    units::us(total)
-                ),
-                (true, false) => format!("{} + {} = {}", units::us(b.1), units::us(b.2), units::us(total)),
-                (false, false) => units::us(b.1),
-            };
+            // The total only: the stack shows its parts (three figures per bar ran off the chart).
+            let label = units::us(total);
             // Above the bar and its whisker.
             let top = self.totals.get(i).map_or(total, |e| e.range().1.max(total));
             Text::new(label, (i as f64, top + ymax * 0.015), centered(16))

@@ -2,12 +2,13 @@
 
 use super::chart::{Chart, DrawResult, scheme_color};
 use super::spread::{Domain, Estimate};
-use super::style::{category_label, centered, draw_legend, frame, label_font, max_of};
+use super::style::{centered, draw_legend, frame, label_font, max_of};
 use crate::analysis::Analysis;
 use crate::metric::Metric;
 use crate::units;
 use plotters::coord::Shift;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 /// Bytes of the credential header and of the whole request, per scheme.
 pub struct CredentialBytes {
@@ -67,20 +68,14 @@ impl Chart for CredentialBytes {
         "Bytes sent with every authenticated request".into()
     }
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
-        let names: Vec<String> = self
-            .bars
-            .iter()
-            .map(|b| if b.4.is_empty() { b.0.clone() } else { format!("{} ({})", b.0, b.4) })
-            .collect();
         let n = self.bars.len() as f64;
         let ymax = max_of(self.bars.iter().flat_map(|b| [b.2, b.3.unwrap_or(0.0)])).max(1.0) * 1.2;
-        let mut chart = frame(root, self.title(), 50).build_cartesian_2d(-0.6f64..n - 0.4, 0f64..ymax)?;
+        let mut chart = frame(root, self.title(), 70).build_cartesian_2d(-0.6f64..n - 0.4, 0f64..ymax)?;
         chart
             .configure_mesh()
             .disable_x_mesh()
-            .x_labels(self.bars.len() * 4 + 4)
-            .x_label_formatter(&|x| category_label(&names, *x))
-            .x_desc("scheme (header carrying the credential)")
+            // Scheme and header are drawn below on two lines ("scheme (header)" on one overlapped).
+            .x_label_formatter(&|_| String::new())
             .y_desc("bytes per request")
             .y_label_formatter(&|v| units::axis(*v))
             .axis_desc_style(label_font(18))
@@ -107,6 +102,15 @@ impl Chart for CredentialBytes {
         chart.draw_series(self.bars.iter().enumerate().map(|(i, b)| {
             Text::new(format!("{} B", units::plain(b.2)), (i as f64 - 0.18, b.2 + ymax * 0.012), centered(15))
         }))?;
-        draw_legend(&mut chart, SeriesLabelPosition::UpperLeft)
+        draw_legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
+        let top = |size| label_font(size).pos(Pos::new(HPos::Center, VPos::Top));
+        for (i, b) in self.bars.iter().enumerate() {
+            let (x, y) = chart.backend_coord(&(i as f64, 0.0));
+            root.draw(&Text::new(b.0.clone(), (x, y + 6), top(15)))?;
+            if !b.4.is_empty() {
+                root.draw(&Text::new(format!("({})", b.4), (x, y + 26), top(13)))?;
+            }
+        }
+        Ok(())
     }
 }

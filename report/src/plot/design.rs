@@ -35,21 +35,37 @@ impl DesignSpace {
             .schemes
             .iter()
             .filter_map(|s| {
-                let (_, w) = a.revocation_summary(s, "logout")?;
-                let cpu = match a.metric(s, Metric::MeCpuTotal) {
-                    Some(row) => Estimate::from_summary(0.0, row, Domain::NonNegative),
-                    None => {
-                        let c = a.cpu(s)?;
-                        Estimate::single(0.0, c.server_us + c.redis_us.max(0.0))
-                    }
+                let (row, w) = a.revocation_summary(s, "logout")?;
+                // The one definition of CPU per request ([`Analysis::cpu`]: at the run's utilisation).
+                let c = a.cpu(s)?;
+                let cpu = match c.total_ci_half {
+                    Some(h) => Estimate::new(
+                        0.0,
+                        &crate::stats::MeanCi {
+                            n: c.n,
+                            mean: c.total_us(),
+                            std_dev: None,
+                            ci95_low: Some(c.total_us() - h),
+                            ci95_high: Some(c.total_us() + h),
+                        },
+                        Domain::NonNegative,
+                    ),
+                    None => Estimate::single(0.0, c.total_us()),
+                };
+                // A credential the scheme does not revoke stays valid to its expiry: placed at the
+                // default lifetime (+ leeway), not at the short test TTL the probe ran with.
+                let projected = crate::revocation_window::Makeup::of(&row).and_then(|m| m.projected_s());
+                let (window_s, window_ci) = match projected {
+                    Some(p) => (p, None),
+                    None => (w.mean_s, w.ci),
                 };
                 let store_bytes =
                     if a.uses_store(s) { a.store_slope(s).map(|m| m.bytes_per_session) } else { Some(0.0) };
                 Some(Point {
                     scheme: s.clone(),
                     cpu,
-                    window_s: w.mean_s,
-                    window_ci: w.ci,
+                    window_s,
+                    window_ci,
                     probes: w.n,
                     store_bytes,
                     revoked_token_bytes: a.metric_mean(s, Metric::StoreBytesPerRevokedToken),
@@ -87,7 +103,11 @@ impl Chart for DesignSpace {
         } else {
             "window: one cross-server probe per scheme after logout (not repeated): no interval".to_string()
         };
-        format!("{}; {window}", interval_note("horizontal whiskers (CPU)", &cpus))
+        format!(
+            "x: CPU per request at the run's utilisation of each scheme's maximum; {}; {window}; schemes that \
+             cannot revoke sit at their default lifetime (+ leeway), projected",
+            interval_note("horizontal whiskers (CPU)", &cpus)
+        )
     }
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
         let xmax = max_of(self.points.iter().map(|p| p.cpu.range().1)).max(f64::MIN_POSITIVE) * 1.6;

@@ -1,9 +1,11 @@
 //! Saturation and load (saturation.csv, cpu_vs_load.csv): achieved throughput and p99 against the
 //! offered arrival rate, reaching past each scheme's knee, and CPU per request against load.
 //!
-//! Every repeat is drawn as its own thin line (the search picks different rates in each repeat,
-//! so the spread shows as the lines' scatter); CPU per request has the same shares in every
-//! repeat and is drawn as the mean with 95% CI whiskers.
+//! One line per scheme: the search picks different rates in each repeat, so each repeat's curve
+//! is read (interpolated) on a common grid of offered rates that every repeat reached, and the
+//! line is their mean with a 95% CI band (on log values for the log-scale p99). Twenty-one
+//! per-repeat polylines on one chart could not be told apart. CPU per request has the same
+//! shares in every repeat and is drawn as the mean with 95% CI whiskers.
 
 use super::chart::{Chart, DrawResult, scheme_color};
 use super::style::{draw_legend, frame, label_font, log_bounds, log_ticks, max_of};
@@ -57,29 +59,79 @@ fn runs(a: &Analysis<'_>, value: fn(&LoadStepRow) -> Option<f64>) -> Vec<Runs> {
         .collect()
 }
 
+/// Points of the common grid: offered rates every repeat of the scheme reached.
+const GRID: usize = 24;
+
+/// `pts` (sorted by x) read at `x`, linearly (in `ln y` when `log`); `None` outside its range.
+fn at(pts: &[(f64, f64)], x: f64, log: bool) -> Option<f64> {
+    let f = |y: f64| if log { y.max(1e-9).ln() } else { y };
+    let w = pts.windows(2).find(|w| w[0].0 <= x && x <= w[1].0)?;
+    let (a, b) = (w[0], w[1]);
+    let t = if b.0 > a.0 { (x - a.0) / (b.0 - a.0) } else { 0.0 };
+    Some(f(a.1) + (f(b.1) - f(a.1)) * t)
+}
+
+/// Mean and 95% band (low, high) of the repeats on the common grid: (x, mean, low, high); a
+/// single repeat gives its own curve with no band.
+fn band(repeats: &[Vec<(f64, f64)>], log: bool) -> Vec<(f64, f64, f64, f64)> {
+    if repeats.len() == 1 {
+        return repeats[0].iter().map(|&(x, y)| (x, y, y, y)).collect();
+    }
+    let lo = repeats.iter().filter_map(|r| r.first().map(|p| p.0)).fold(f64::NEG_INFINITY, f64::max);
+    let hi = repeats.iter().filter_map(|r| r.last().map(|p| p.0)).fold(f64::INFINITY, f64::min);
+    if !(lo < hi) {
+        return Vec::new();
+    }
+    let back = |v: f64| if log { v.exp() } else { v };
+    (0..=GRID)
+        .filter_map(|k| {
+            let x = lo + (hi - lo) * k as f64 / GRID as f64;
+            let ys: Vec<f64> = repeats.iter().filter_map(|r| at(r, x, log)).collect();
+            let m = crate::stats::mean_ci(&ys)?;
+            Some((x, back(m.mean), back(m.ci95_low.unwrap_or(m.mean)), back(m.ci95_high.unwrap_or(m.mean))))
+        })
+        .collect()
+}
+
 fn draw_runs<DB: DrawingBackend, Y: Ranged<ValueType = f64>>(
     chart: &mut ChartContext<'_, DB, Cartesian2d<plotters::coord::types::RangedCoordf64, Y>>,
     series: &[Runs],
+    log: bool,
 ) -> DrawResult<DB> {
     for s in series {
         let c = s.color;
-        for (i, pts) in s.repeats.iter().enumerate() {
-            let line =
-                chart.draw_series(LineSeries::new(pts.iter().copied(), c.stroke_width(2)).point_size(4))?;
-            if i == 0 {
-                line.label(s.scheme.clone())
-                    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], c.stroke_width(2)));
-            }
+        let b = band(&s.repeats, log);
+        if b.len() >= 2 && s.repeats.len() > 1 {
+            let outline: Vec<(f64, f64)> =
+                b.iter().map(|p| (p.0, p.3)).chain(b.iter().rev().map(|p| (p.0, p.2))).collect();
+            chart.draw_series(std::iter::once(Polygon::new(outline, c.mix(0.18).filled())))?;
         }
+        chart
+            .draw_series(LineSeries::new(b.iter().map(|p| (p.0, p.1)), c.stroke_width(3)))?
+            .label(s.scheme.clone())
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], c.stroke_width(3)));
         chart.draw_series(s.knees.iter().map(|&p| Cross::new(p, 10, c.stroke_width(3))))?;
     }
     if series.iter().any(|s| !s.knees.is_empty()) {
         chart
             .draw_series(std::iter::empty::<Cross<(f64, f64), i32>>())?
-            .label("knee (first offered rate past it)")
+            .label("knee of each repeat (first offered rate past it)")
             .legend(|(x, y)| Cross::new((x + 12, y), 7, BLACK.stroke_width(3)));
     }
     Ok(())
+}
+
+/// The footnote of the two charts drawn with [`band`].
+fn band_note(series: &[Runs], log: bool) -> String {
+    let n = series.iter().map(|s| s.repeats.len()).max().unwrap_or(0);
+    if n < 2 {
+        return "one repeat: its own curve, no band".into();
+    }
+    format!(
+        "lines: mean of {n} repeats, read at the offered rates every repeat reached (each repeat's curve interpolated); \
+         band: 95% CI (Student t{}); crosses: each repeat's knee",
+        if log { " on log latencies" } else { "" }
+    )
 }
 
 fn repeats_note(series: &[Runs]) -> &'static str {
@@ -105,9 +157,15 @@ impl Chart for ThroughputVsLoad {
     fn title(&self) -> String {
         format!("GET /api/me achieved vs offered rate (open model){}", repeats_note(&self.series))
     }
+    fn note(&self) -> String {
+        band_note(&self.series, false)
+    }
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
-        let pts = || self.series.iter().flat_map(|s| s.repeats.iter().flatten());
-        let xmax = max_of(pts().map(|p| p.0)).max(1.0) * 1.05;
+        let pts = || self.series.iter().flat_map(|s| band(&s.repeats, false)).map(|p| (p.0, p.3));
+        let xmax =
+            max_of(pts().map(|p| p.0).chain(self.series.iter().flat_map(|s| s.knees.iter().map(|k| k.0))))
+                .max(1.0)
+                * 1.05;
         let ymax = max_of(pts().map(|p| p.1)).max(1.0) * 1.15;
         let mut chart = frame(root, self.title(), 55).build_cartesian_2d(0f64..xmax, 0f64..ymax)?;
         chart
@@ -125,7 +183,7 @@ impl Chart for ThroughputVsLoad {
             .draw_series(std::iter::once(DashedPathElement::new(vec![(0.0, 0.0), (top, top)], 8, 5, grey)))?
             .label("achieved = offered")
             .legend(move |(x, y)| DashedPathElement::new(vec![(x, y), (x + 24, y)], 6, 3, grey));
-        draw_runs(&mut chart, &self.series)?;
+        draw_runs(&mut chart, &self.series, false)?;
         draw_legend(&mut chart, SeriesLabelPosition::UpperLeft)
     }
 }
@@ -151,9 +209,16 @@ impl Chart for LatencyVsLoad {
     fn title(&self) -> String {
         format!("GET /api/me p99 (corrected) vs offered rate{}", repeats_note(&self.series))
     }
+    fn note(&self) -> String {
+        band_note(&self.series, true)
+    }
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
-        let pts = || self.series.iter().flat_map(|s| s.repeats.iter().flatten());
-        let xmax = max_of(pts().map(|p| p.0)).max(1.0) * 1.05;
+        let pts =
+            || self.series.iter().flat_map(|s| band(&s.repeats, true)).flat_map(|p| [(p.0, p.2), (p.0, p.3)]);
+        let xmax =
+            max_of(pts().map(|p| p.0).chain(self.series.iter().flat_map(|s| s.knees.iter().map(|k| k.0))))
+                .max(1.0)
+                * 1.05;
         let (ylo, yhi) = log_bounds(pts().map(|p| p.1).chain(self.slo_us)).unwrap_or((1.0, 10.0));
         let mut chart = frame(root, self.title(), 55)
             .build_cartesian_2d(0f64..xmax, (ylo..yhi).log_scale().with_key_points(log_ticks(ylo, yhi)))?;
@@ -179,8 +244,8 @@ impl Chart for LatencyVsLoad {
                     DashedPathElement::new(vec![(x, y), (x + 24, y)], 6, 3, BLACK.stroke_width(2))
                 });
         }
-        draw_runs(&mut chart, &self.series)?;
-        draw_legend(&mut chart, SeriesLabelPosition::UpperLeft)
+        draw_runs(&mut chart, &self.series, true)?;
+        draw_legend(&mut chart, SeriesLabelPosition::LowerRight)
     }
 }
 

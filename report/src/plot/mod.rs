@@ -46,20 +46,43 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::path::Path;
 
-/// Height of the footnote strip under a chart that has one.
-const NOTE_HEIGHT: u32 = 30;
+/// Height of one footnote line, and the most characters of 14 px text that fit one line of the
+/// chart's width (DejaVu Sans averages about 7.6 px a character at 14 px).
+const NOTE_LINE: u32 = 20;
+const NOTE_CHARS: usize = 140;
 
-/// Draw `chart` on `root`, with its footnote (if any) in a strip along the bottom.
+/// `text` broken at spaces into lines of at most `width` characters.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = vec![String::new()];
+    for word in text.split(' ') {
+        let line = lines.last_mut().expect("one line at least");
+        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+            lines.push(word.to_owned());
+        } else {
+            if !line.is_empty() {
+                line.push(' ');
+            }
+            line.push_str(word);
+        }
+    }
+    lines
+}
+
+/// Draw `chart` on `root`, with its footnote (if any), wrapped, in a strip along the bottom.
 fn draw_with_note<C: Chart, DB: DrawingBackend>(chart: &C, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
     let note = chart.note();
     if note.is_empty() {
         return chart.draw(root);
     }
+    let lines = wrap(&note, NOTE_CHARS);
     let (_, h) = root.dim_in_pixel();
-    let (body, foot) = root.split_vertically(h.saturating_sub(NOTE_HEIGHT));
+    let (body, foot) = root.split_vertically(h.saturating_sub(NOTE_LINE * lines.len() as u32 + 10));
     chart.draw(&body)?;
-    let style = style::label_font(15).color(&RGBColor(70, 70, 70));
-    foot.draw(&Text::new(note, (20, 4), style))
+    let style = style::label_font(14).color(&RGBColor(70, 70, 70));
+    for (i, line) in lines.iter().enumerate() {
+        foot.draw(&Text::new(line.clone(), (20, 4 + NOTE_LINE as i32 * i as i32), style.clone()))?;
+    }
+    Ok(())
 }
 
 /// Draw every chart that has data into `dir`; charts without data are skipped.

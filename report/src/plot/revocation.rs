@@ -3,20 +3,23 @@
 //! at the default TTL.
 
 use super::chart::{BAD, Chart, DrawResult, GOOD};
-use super::style::{category_label, centered, draw_legend, frame, label_font, max_of};
+use super::style::{centered, draw_legend, frame, label_font, max_of};
 use crate::analysis::Analysis;
 use crate::data::RevocationRow;
 use crate::revocation_window::{Makeup, Window};
 use crate::units;
 use plotters::coord::Shift;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 /// The verifier's leeway: the part of a window that outlives the credential's own expiry.
 const LEEWAY: RGBColor = RGBColor(240, 160, 60);
 
 /// One bar: "scheme action", the measured window, whether the action revoked it, its parts.
 struct Bar {
-    label: String,
+    scheme: String,
+    /// `logout` or `all` (logout-all), shown under the bar; the scheme's name under its pair.
+    action: &'static str,
     /// Geometric mean over the probes, and its 95% interval (none with one probe).
     window_s: f64,
     ci: Option<(f64, f64)>,
@@ -33,7 +36,8 @@ pub struct Revocation {
 impl Revocation {
     pub fn new(a: &Analysis<'_>) -> Option<Self> {
         let bar = |(r, w): (RevocationRow, Window)| Bar {
-            label: format!("{} {}", r.scheme, r.action.replace('_', "-")),
+            scheme: r.scheme.clone(),
+            action: if r.action == "logout_all" { "all" } else { "logout" },
             window_s: r.window_s.max(0.0),
             ci: w.ci,
             probes: w.n,
@@ -89,7 +93,6 @@ impl Chart for Revocation {
         note
     }
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
-        let names: Vec<String> = self.bars.iter().map(|b| b.label.clone()).collect();
         let n = self.bars.len() as f64;
         let floor = 1e-5;
         let projected = |b: &Bar| b.makeup.and_then(|m| m.projected_s());
@@ -100,14 +103,14 @@ impl Chart for Revocation {
             .into_iter()
             .filter(|t| *t <= ymax)
             .collect();
-        let mut chart = frame(root, self.title(), 50)
+        let mut chart = frame(root, self.title(), 80)
             .build_cartesian_2d(-0.6f64..n - 0.4, (floor..ymax).log_scale().with_key_points(ticks))?;
         chart
             .configure_mesh()
             .disable_x_mesh()
-            .x_labels(self.bars.len() * 4 + 4)
-            .x_label_formatter(&|x| category_label(&names, *x))
-            .x_desc("scheme and action")
+            // The labels are drawn below, on two lines: one scheme name per pair of bars would not
+            // fit under each bar (they overlapped).
+            .x_label_formatter(&|_| String::new())
             .y_desc("window until rejected (log scale)")
             .axis_desc_style(label_font(18))
             .label_style(label_font(15))
@@ -125,14 +128,33 @@ impl Chart for Revocation {
                 }))?
                 .label(format!("at the default TTL ({}): up to TTL + leeway (projected)", units::duration(d)))
                 .legend(|(x, y)| Rectangle::new([(x, y - 6), (x + 18, y + 6)], BAD.stroke_width(2)));
-            chart.draw_series(indexed().filter_map(|(i, b)| {
-                let (m, p) = (b.makeup?, projected(b)?);
-                let label = match m.leeway_s > 0.0 {
-                    true => format!("≤ {} + {}", units::duration(d), units::duration(m.leeway_s)),
-                    false => format!("≤ {}", units::duration(d)),
-                };
-                Some(Text::new(label, (i as f64, p * 1.4), centered(15)))
-            }))?;
+            // One label per scheme over its bars when they say the same (side by side they overlapped).
+            let labels: Vec<Option<(String, f64)>> = self
+                .bars
+                .iter()
+                .map(|b| {
+                    let (m, p) = (b.makeup?, projected(b)?);
+                    let text = match m.leeway_s > 0.0 {
+                        true => format!("≤ {} + {}", units::duration(d), units::duration(m.leeway_s)),
+                        false => format!("≤ {}", units::duration(d)),
+                    };
+                    Some((text, p))
+                })
+                .collect();
+            let mut i = 0;
+            while i < labels.len() {
+                let same = |k: usize| self.bars[k].scheme == self.bars[i].scheme && labels[k] == labels[i];
+                let j = (i..labels.len()).take_while(|k| same(*k)).last().unwrap_or(i);
+                if let Some((text, p)) = &labels[i] {
+                    let x = (i + j) as f64 / 2.0;
+                    chart.draw_series(std::iter::once(Text::new(
+                        text.clone(),
+                        (x, p * 1.4),
+                        centered(15),
+                    )))?;
+                }
+                i = j + 1;
+            }
         }
         if self.bars.iter().any(|b| b.rejected) {
             chart
@@ -182,6 +204,31 @@ impl Chart for Revocation {
             let top = b.ci.map_or(b.window_s, |c| c.1).max(b.window_s);
             Text::new(units::seconds(b.window_s), (i as f64, top.max(floor) * 1.4), centered(15))
         }))?;
-        draw_legend(&mut chart, SeriesLabelPosition::UpperMiddle)
+        draw_legend(&mut chart, SeriesLabelPosition::UpperMiddle)?;
+        let at = |i: usize| chart.backend_coord(&(i as f64, floor));
+        for (i, b) in indexed() {
+            let (x, y) = at(i);
+            root.draw(&Text::new(
+                b.action,
+                (x, y + 6),
+                label_font(13).pos(Pos::new(HPos::Center, VPos::Top)),
+            ))?;
+        }
+        let mut i = 0;
+        while i < self.bars.len() {
+            let j = (i..self.bars.len())
+                .take_while(|k| self.bars[*k].scheme == self.bars[i].scheme)
+                .last()
+                .unwrap_or(i);
+            let ((x0, y), (x1, _)) = (at(i), at(j));
+            let name = Text::new(
+                self.bars[i].scheme.clone(),
+                ((x0 + x1) / 2, y + 26),
+                label_font(15).pos(Pos::new(HPos::Center, VPos::Top)),
+            );
+            root.draw(&name)?;
+            i = j + 1;
+        }
+        Ok(())
     }
 }

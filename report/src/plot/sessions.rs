@@ -10,7 +10,6 @@ use crate::analysis::Analysis;
 use crate::stats::MeanCi;
 use crate::units;
 use plotters::coord::Shift;
-use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 
 /// `/api/me` p50 / p99 at each level of stored sessions (sessions.csv), levels as categories.
@@ -38,8 +37,10 @@ impl LatencyVsSessions {
                 // Schemes side by side at each level, so their whiskers do not hide each other.
                 let x = |n: u64| pos(n) + dodge(i, schemes, 0.06);
                 let at = |n: u64, m: &MeanCi| Estimate::new(x(n), m, Domain::NonNegative);
-                let p50 = s.levels.iter().map(|l| at(l.sessions, &l.p50_us)).collect();
-                let p99 = s.levels.iter().map(|l| at(l.sessions, &l.p99_us)).collect();
+                // Geometric means with intervals on log values: an arithmetic interval of a p99 can
+                // cross 0, which a log axis cannot show (it was cut there).
+                let p50 = s.levels.iter().map(|l| at(l.sessions, &l.p50_geo)).collect();
+                let p99 = s.levels.iter().map(|l| at(l.sessions, &l.p99_geo)).collect();
                 Curves { scheme: s.scheme.clone(), color: scheme_color(&s.scheme, i), p50, p99 }
             })
             .collect();
@@ -55,7 +56,14 @@ impl Chart for LatencyVsSessions {
         "GET /api/me latency vs stored sessions (fixed arrival rate)".into()
     }
     fn note(&self) -> String {
-        interval_note("whiskers", self.series.iter().flat_map(|s| s.estimates()))
+        let n = self.series.iter().flat_map(|s| s.estimates()).map(|e| e.n).max().unwrap_or(0);
+        if n > 1 {
+            format!(
+                "points: geometric mean of {n} repeats; whiskers: its 95% CI (t on log latencies), positive on the log axis"
+            )
+        } else {
+            interval_note("whiskers", self.series.iter().flat_map(|s| s.estimates()))
+        }
     }
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
         let names: Vec<String> = self.levels.iter().map(|&n| units::count(n as f64)).collect();
@@ -64,6 +72,8 @@ impl Chart for LatencyVsSessions {
             self.series.iter().flat_map(|s| s.estimates().flat_map(|e| [e.mean, e.range().0, e.range().1])),
         )
         .unwrap_or((1.0, 10.0));
+        // Headroom above the data for the legend, so it hides no point (it hid the 0 level's).
+        let yhi = yhi * (yhi / ylo).powf(0.6);
         let mut chart = frame(root, self.title(), 55).build_cartesian_2d(
             -0.3f64..n - 0.7,
             (ylo..yhi).log_scale().with_key_points(log_ticks(ylo, yhi)),
@@ -80,7 +90,7 @@ impl Chart for LatencyVsSessions {
             .disable_x_mesh()
             .draw()?;
         draw_curves(&mut chart, &self.series, Spread::Whiskers(0.0))?;
-        draw_legend(&mut chart, SeriesLabelPosition::UpperLeft)
+        draw_legend(&mut chart, SeriesLabelPosition::UpperMiddle)
     }
 }
 
@@ -158,13 +168,14 @@ impl MemoryVsSessions {
             s.points.iter().map(|e| e.range().1).chain(s.fit.iter().flat_map(|f| f.1.map(|p| p.1)))
         }))
         .max(1.0);
+        // Headroom above the data for the legend (one entry per scheme), so it hides no line.
+        let rows = series.len().max(1) as f64;
         let mut chart = ChartBuilder::on(area)
             .caption(title, label_font(20))
             .margin(15)
             .x_label_area_size(55)
             .y_label_area_size(80)
-            // Headroom above the data for the legend (up to six entries).
-            .build_cartesian_2d(0f64..self.xmax * 1.03, 0f64..ymax * 1.6)?;
+            .build_cartesian_2d(0f64..self.xmax * 1.03, 0f64..ymax * (1.15 + 0.13 * rows))?;
         chart
             .configure_mesh()
             .x_desc("stored sessions (idle logged-in users)")
@@ -177,25 +188,47 @@ impl MemoryVsSessions {
         if series.is_empty() {
             area.draw(&Text::new("not measured in this run", (200, 250), label_font(18)))?;
         }
-        for MemorySeries { scheme, color, points, fit } in series {
+        // Schemes that store the same thing draw the same line: wider lines underneath, each
+        // scheme its own marker, so every one stays visible (three lay exactly on one another).
+        let n = series.len();
+        for (k, MemorySeries { scheme, color, points, fit }) in series.iter().enumerate() {
             let c = *color;
+            let width = 2 + 3 * (n - 1 - k) as u32;
             draw_spread(&mut chart, points, c, Spread::Whiskers(0.0))?;
-            chart
-                .draw_series(LineSeries::new(means(points), c.stroke_width(2)).point_size(5))?
-                .label(format!("{scheme} measured"))
-                .legend(move |(x, y)| Circle::new((x + 12, y), 5, c.filled()));
-            if let Some((label, line)) = fit {
-                chart
-                    .draw_series(DashedLineSeries::new(
-                        line.iter().copied(),
-                        6,
-                        4,
-                        c.mix(0.8).stroke_width(1),
-                    ))?
-                    .label(label.clone())
-                    .legend(move |(x, y)| {
-                        DashedPathElement::new(vec![(x, y), (x + 24, y)], 5, 3, c.stroke_width(1))
-                    });
+            let means: Vec<(f64, f64)> = means(points).collect();
+            chart.draw_series(LineSeries::new(means.iter().copied(), c.stroke_width(width)))?;
+            let label = match fit {
+                Some((label, _)) => label.clone(),
+                None => format!("{scheme} measured"),
+            };
+            // Each scheme its own marker shape (circle, triangle, square).
+            match k % 3 {
+                0 => {
+                    chart
+                        .draw_series(means.iter().map(|&p| Circle::new(p, 6, c.filled())))?
+                        .label(label)
+                        .legend(move |(x, y)| Circle::new((x + 12, y), 6, c.filled()));
+                }
+                1 => {
+                    chart
+                        .draw_series(means.iter().map(|&p| TriangleMarker::new(p, 8, c.filled())))?
+                        .label(label)
+                        .legend(move |(x, y)| TriangleMarker::new((x + 12, y), 8, c.filled()));
+                }
+                _ => {
+                    chart
+                        .draw_series(means.iter().map(|&p| Cross::new(p, 6, c.stroke_width(3))))?
+                        .label(label)
+                        .legend(move |(x, y)| Cross::new((x + 12, y), 6, c.stroke_width(3)));
+                }
+            }
+            if let Some((_, line)) = fit {
+                chart.draw_series(DashedLineSeries::new(
+                    line.iter().copied(),
+                    6,
+                    4,
+                    c.mix(0.8).stroke_width(1),
+                ))?;
             }
         }
         draw_legend(&mut chart, SeriesLabelPosition::UpperLeft)
