@@ -79,7 +79,7 @@ fn band(repeats: &[Vec<(f64, f64)>], log: bool) -> Vec<(f64, f64, f64, f64)> {
     }
     let lo = repeats.iter().filter_map(|r| r.first().map(|p| p.0)).fold(f64::NEG_INFINITY, f64::max);
     let hi = repeats.iter().filter_map(|r| r.last().map(|p| p.0)).fold(f64::INFINITY, f64::min);
-    if !(lo < hi) {
+    if lo.is_nan() || hi.is_nan() || lo >= hi {
         return Vec::new();
     }
     let back = |v: f64| if log { v.exp() } else { v };
