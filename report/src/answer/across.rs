@@ -62,6 +62,8 @@ pub struct SchemeAnswer {
     pub cost_month: Option<MeanCi>,
     pub revokes_in_time: Meets,
     pub meets_slo: Meets,
+    /// Server CPU per login at the production hashing cost (µs), for the re-login storm.
+    pub login_us: Option<MeanCi>,
     /// Inputs missing in any repeat (counted as 0 there).
     pub missing: Vec<&'static str>,
     /// Each repeat's answer, in repeat order (for differences paired by repeat).
@@ -122,6 +124,7 @@ pub fn across(
         window_s,
         p99_us,
         cost_month: optional(&answers, |a| a.cost_month),
+        login_us: mean_ci(&repeats.iter().filter_map(|i| i.login_us).collect::<Vec<_>>()),
         missing,
         answers,
     })

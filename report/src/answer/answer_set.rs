@@ -192,6 +192,24 @@ impl AnswerSet {
                 ci(&f.shards, cores)
             ));
         }
+        // A Redis restart without persistence logs every session out: the app cores of the plan
+        // re-admit everyone at the production hashing cost.
+        if let Some(s) = answers
+            .iter()
+            .filter(|a| a.design.is_session() && a.login_us.is_some())
+            .min_by(|a, b| a.app_cores.mean.total_cmp(&b.app_cores.mean))
+            && let Some(login) = &s.login_us
+        {
+            let storm_s = *mid as f64 * login.mean / 1e6 / s.app_cores.mean.max(1e-9);
+            out.push(format!(
+                "A Redis restart without persistence logs all {mid_s} {} users out: its {} app cores, doing nothing else, re-admit them in {} \
+                 at {} CPU per login (AOF keeps them: `--redis-persistence aof`).",
+                s.scheme,
+                cores(s.app_cores.mean),
+                units::seconds(storm_s),
+                units::us(login.mean)
+            ));
+        }
         let slo = units::seconds(w.p99_slo.as_secs_f64());
         let missed: Vec<&str> =
             answers.iter().filter(|a| a.meets_slo == Meets::No).map(|a| a.scheme.as_str()).collect();
