@@ -46,6 +46,7 @@ impl ServeArgs {
             addr,
             redis_url,
             redis_cluster,
+            store_rtt,
             redis_persistence,
             durable_logout,
             redis_prefix,
@@ -80,6 +81,9 @@ impl ServeArgs {
         }
         if let Some(urls) = redis_cluster {
             option("redis-cluster", urls.into());
+        }
+        if let Some(rtt) = store_rtt {
+            option("store-rtt", format!("{}us", rtt.as_micros()).into());
         }
         if let Some(prefix) = redis_prefix {
             option("redis-prefix", prefix.into());

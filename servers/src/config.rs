@@ -57,6 +57,14 @@ pub struct ServeArgs {
     #[arg(long, value_name = "URL[,URL…]", conflicts_with = "redis_url", env = REDIS_CLUSTER_ENV)]
     pub redis_cluster: Option<String>,
 
+    /// Put a network hop between this server and its Redis: a private `authbench delay-proxy`
+    /// child (dying with the server) holds each direction for half this round-trip time, from a
+    /// precise clock (`250us`, `1ms`; `0` goes through the proxy without delay, so its own cost is
+    /// in both arms of a comparison). One Redis only: a Cluster's nodes must announce the
+    /// proxies' ports (`cluster-announce-port`), which `compare --store cluster --store-rtt` does.
+    #[arg(long, value_parser = authbench_util::parse::parse_duration)]
+    pub store_rtt: Option<Duration>,
+
     /// Persistence of the private redis-server `serve` starts without --redis-url: none (in memory
     /// only: a crash or restart loses every session) or aof (appendonly yes, appendfsync
     /// everysec, in its own directory: a crash of the Redis process loses nothing it answered; an
@@ -210,6 +218,7 @@ impl ServeArgs {
             addr: "127.0.0.1:0".parse().expect("literal address"),
             redis_url: None,
             redis_cluster: None,
+            store_rtt: None,
             redis_persistence: authbench_procs::redis_server::Persistence::None,
             durable_logout: false,
             redis_prefix: None,

@@ -178,6 +178,14 @@ pub async fn run(args: ServeArgs) -> Result<()> {
             (Some(_), None) =>
                 format!(", external redis, key prefix {}", built.redis_prefix.as_deref().unwrap_or("")),
             _ => String::new(),
+        } + &match &built.store_proxy {
+            Some(p) => format!(
+                ", store {} µs RTT away through delay-proxy pid {} at {}",
+                p.rtt().as_micros(),
+                p.pid(),
+                p.addr()
+            ),
+            None => String::new(),
         }
     );
     let limits = ServeLimits { header_read_timeout: args.idle_timeout, ..ServeLimits::default() };
