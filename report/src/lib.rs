@@ -8,7 +8,7 @@
 //! # Layout
 //! Imports go one way (`tests/layout.rs` checks it): [`render`] → [`content`] → [`plot`] →
 //! [`answer`] → [`analysis`] → [`results`] → the rows ([`data`], [`saturation`], [`ramp_levels`],
-//! [`revocation_entries`], [`plan_inputs`]) → [`stats`], [`metric`], [`error`]; [`unit_rows`] (compare's writer) and
+//! [`revocation_entries`], [`plan_inputs`], [`store_rtt`]) → [`stats`], [`metric`], [`error`]; [`unit_rows`] (compare's writer) and
 //! [`reliability`] → the rows.
 //!
 //! - [`render`]: `authbench report DIR` ([`render()`]): the files a folder holds → plots and report.
@@ -29,6 +29,8 @@
 //! - [`plan_inputs`]: rows of the capacity answer's own measurements (Redis driven directly, hit
 //!   ratio at the workload's rate, production login, bytes per stored item, `/healthz` pairs,
 //!   the validation run).
+//! - [`store_rtt`]: `/api/me` latency against the store's round-trip time (a delay proxy before
+//!   Redis), the session − jwt gap paired per repeat, and revocation windows with the RTT in place.
 //! - [`revocation_entries`]: the JWT variants' Redis memory against logout rate
 //!   (`revocation_memory.csv`) and its projection for the default lifetimes.
 //! - [`analysis`]: aggregation of the raw rows (per level, per scheme, fits) shared by plots and text.
@@ -68,6 +70,7 @@
 //! | `environment.json` | [`Environment`]: one typed field per key compare writes; unknown keys kept | header, sections and the appendix |
 //! | `attacks.csv` | `scheme,kind,tried,rejected_4xx,accepted,server_errors` | forged credentials per kind thrown at `/api/me` ([`reliability::AttackRow`]); read by `reliability.md` only |
 //! | `lost.csv` | `run,endpoint,measured,in_hlog,errors_summary,errors_timeseries,lost` | each run's counts against its files ([`reliability::LostRow`]); `reliability.md` only |
+//! | `store_rtt.csv`, `store_rtt_revocation.csv` | see [`store_rtt`] | `/api/me` at one rate per scheme × store RTT × repeat (p50, p99, server and delay-proxy CPU); revocation windows probed with the RTT in place |
 //! | `faults.csv` | `scenario,injected,requests,errors,worst_latency_ms?,recovery_s?,exit_code?,files_parse,passed,detail` | one per injected fault, by `authbench faults` ([`reliability::FaultRow`]); `reliability.md` only |
 //!
 //! `summary.csv` metrics read by the report (others are listed in the appendix table as they are):
@@ -121,6 +124,7 @@ pub mod revocation_window;
 pub mod run;
 pub mod saturation;
 pub mod stats;
+pub mod store_rtt;
 pub mod sweep;
 pub mod unit_rows;
 pub mod units;

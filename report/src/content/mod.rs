@@ -3,7 +3,7 @@
 //! appendices. Every sentence that states a result computes it here; nothing is hard-coded.
 //!
 //! One file per section, in the order [`build`] puts them: [`header`], [`table`], [`claims`],
-//! [`load`] (saturation and load), [`plots`] (with [`revocation_memory`] beside its chart), [`store`] (one Redis or a cluster, per shard),
+//! [`load`] (saturation and load), [`plots`] (with [`revocation_memory`] beside its chart), [`store`] (one Redis or a cluster, per shard), [`round_trip`] (latency against the store's RTT),
 //! [`replicas`] (servers behind HAProxy),
 //! [`projection`], [`runtime`], [`appendix`];
 //! [`format`] holds the cell formatting they share; [`cache`] the cached schemes' cache figures
@@ -19,6 +19,7 @@ mod plots;
 mod projection;
 mod replicas;
 mod revocation_memory;
+mod round_trip;
 mod runtime;
 mod store;
 mod table;
@@ -33,6 +34,7 @@ use load::load_section;
 use plots::plots_section;
 use projection::capacity_section;
 use replicas::replicas_section;
+use round_trip::store_rtt_section;
 use runtime::run_time_section;
 use store::store_section;
 use table::comparison_table;
@@ -46,6 +48,7 @@ pub fn build(a: &Analysis<'_>, plots: &[Rendered]) -> Document {
     load_section(&mut d, a, plots);
     plots_section(&mut d, a, plots);
     store_section(&mut d, a);
+    store_rtt_section(&mut d, a);
     replicas_section(&mut d, a);
     capacity_section(&mut d, a);
     checks_section(&mut d, a);
