@@ -66,6 +66,10 @@ mod tests {
         let every = ServeArgs {
             scheme: SchemeKind::SessionTracked,
             addr: "127.0.0.2:4321".parse().unwrap(),
+            tls: true,
+            cert: Some("/tmp/c.pem".into()),
+            key: Some("/tmp/k.pem".into()),
+            cert_out: None,
             redis_url: Some("redis://127.0.0.1:7000/3".into()),
             redis_cluster: None,
             store_rtt: Some(Duration::from_micros(250)),

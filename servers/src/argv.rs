@@ -44,6 +44,10 @@ impl ServeArgs {
         let ServeArgs {
             scheme,
             addr,
+            tls,
+            cert,
+            key,
+            cert_out,
             redis_url,
             redis_cluster,
             store_rtt,
@@ -76,6 +80,11 @@ impl ServeArgs {
             argv.push(value);
         };
         option("addr", addr.to_string().into());
+        for (name, path) in [("cert", cert), ("key", key), ("cert-out", cert_out)] {
+            if let Some(path) = path {
+                option(name, path.into());
+            }
+        }
         if let Some(url) = redis_url {
             option("redis-url", url.into());
         }
@@ -113,7 +122,7 @@ impl ServeArgs {
         if let Some(n) = workers {
             option("workers", n.to_string().into());
         }
-        for (flag, on) in [("durable-logout", durable_logout), ("fast-login", fast_login)] {
+        for (flag, on) in [("tls", tls), ("durable-logout", durable_logout), ("fast-login", fast_login)] {
             if *on {
                 argv.push(format!("--{flag}").into());
             }

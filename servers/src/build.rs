@@ -90,7 +90,9 @@ pub async fn build(args: &ServeArgs) -> Result<Built> {
         (SchemeKind::Cookie, _, Some(sealer), _) => {
             users.throttle_with(Throttle::local(limits));
             let scheme =
-                CookieScheme::new(users, sealer, args.ttl, args.same_site).with_max_age(args.max_age());
+                CookieScheme::new(users, sealer, args.ttl, args.same_site)
+                    .with_max_age(args.max_age())
+                    .over_tls(args.tls);
             crate::api::router(scheme)
         }
         (SchemeKind::Jwt, _, _, Some(codec)) => {
@@ -108,7 +110,7 @@ pub async fn build(args: &ServeArgs) -> Result<Built> {
                 .with_max_age(args.max_age())
                 .with_max_sessions(args.max_sessions);
             users.throttle_with(in_store(store.conn().clone(), &prefix));
-            let session = SessionScheme::new(users, store, args.same_site);
+            let session = SessionScheme::new(users, store, args.same_site).over_tls(args.tls);
             match (args.scheme, &target) {
                 (SchemeKind::SessionCached, _) => {
                     crate::api::router(CachedScheme::new(session, args.cache_ttl, args.cache_capacity))

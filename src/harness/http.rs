@@ -58,14 +58,35 @@ fn plain() -> &'static reqwest::Client {
     PLAIN.get_or_init(|| client(None, TIMEOUT).expect("a plain reqwest client builds"))
 }
 
+/// Which HTTP a client speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protocol {
+    /// HTTP/1.1 in clear text; over TLS what ALPN agrees (h2 first).
+    Auto,
+    /// HTTP/1.1 only.
+    Http1,
+    /// HTTP/2 only: over TLS by ALPN, in clear text with prior knowledge (h2c).
+    Http2,
+}
+
 /// A control-plane client: no proxy, no pooling, `timeout` per call; trusting only `ca` (PEM)
 /// when given (HTTPS, ALPN h2 and http/1.1).
 pub fn client(ca: Option<&[u8]>, timeout: Duration) -> Result<reqwest::Client> {
+    client_speaking(ca, timeout, Protocol::Auto)
+}
+
+/// [`client`] held to one protocol.
+pub fn client_speaking(ca: Option<&[u8]>, timeout: Duration, protocol: Protocol) -> Result<reqwest::Client> {
     let mut b = reqwest::Client::builder()
         .no_proxy()
         .timeout(timeout)
         .connect_timeout(CONNECT_TIMEOUT.min(timeout))
         .pool_max_idle_per_host(0);
+    b = match protocol {
+        Protocol::Auto => b,
+        Protocol::Http1 => b.http1_only(),
+        Protocol::Http2 => b.http2_prior_knowledge(),
+    };
     if let Some(pem) = ca {
         let cert = reqwest::Certificate::from_pem(pem).context("the server's certificate (PEM)")?;
         b = b.tls_certs_only([cert]);
