@@ -144,8 +144,32 @@ fn quick_compare_writes_every_file_and_report_rebuilds_identically() {
         "no store-RTT section"
     );
 
+    // The default transports, h1 and h2-tls, for every scheme: the cookie mode follows TLS, the
+    // h2 crate never indexes a credential (same bytes on requests 2 and 100), TLS costs bytes.
+    let transport = csv_rows(&out.join("transport.csv"));
+    for scheme in ["cookie", "session", "jwt"] {
+        let of = |t: &str| {
+            transport
+                .iter()
+                .find(|r| r["scheme"] == scheme && r["transport"] == t)
+                .unwrap_or_else(|| panic!("transport.csv lacks {scheme} over {t}: {transport:?}"))
+        };
+        let (h1, h2) = (of("h1"), of("h2-tls"));
+        assert_eq!(h1["errors"], "0", "{h1:?}");
+        assert_eq!(h2["errors"], "0", "{h2:?}");
+        assert_eq!(h2["cookie"].starts_with("__Host-"), scheme != "jwt", "{h2:?}");
+        assert_eq!(h2["sent_2"], h2["sent_100"], "{h2:?}");
+        let first: u64 = h2["sent_1"].parse().unwrap();
+        assert!(first > 1000 + h2["sent_2"].parse::<u64>().unwrap(), "a TLS handshake on request 1: {h2:?}");
+        assert!(h2["resumed_share"].parse::<f64>().unwrap() > 0.5, "logins resume: {h2:?}");
+    }
+    assert!(
+        report.contains("## Transport") && report.contains("of which the TLS handshake"),
+        "no transport section"
+    );
+
     let phases = csv_rows(&out.join("phases.csv"));
-    for phase in ["checks", "saturation", "ramp", "sweep", "store rtt", "revocation window"] {
+    for phase in ["checks", "saturation", "ramp", "sweep", "store rtt", "transport", "revocation window"] {
         assert!(phases.iter().any(|p| p["phase"] == phase), "phases.csv lacks {phase}");
     }
 
@@ -251,7 +275,7 @@ fn quick_compare_measures_memory_against_logout_rate() {
     let o = Command::new(BIN)
         .args(["compare", "--quick", "--no-progress", "--seed", "5", "--stages", "2s:20"])
         .args(["--schemes", "jwt-revocable,jwt-pubsub", "--sessions", "0,2k", "--rate", "0.3k"])
-        .args(["--store-rtt", "none"])
+        .args(["--store-rtt", "none", "--transport", "none"])
         .args(["--logout-rates", "100,400", "--out"])
         .arg(&out)
         .output()
@@ -319,7 +343,7 @@ fn quick_compare_on_a_redis_cluster_behind_haproxy() {
     let o = Command::new(BIN)
         .args(["compare", "--quick", "--no-progress", "--seed", "3", "--stages", "2s:20"])
         .args(["--schemes", "session", "--store", "cluster", "--sessions", "0,2k", "--rate", "0.3k"])
-        .args(["--replicas", "2", "--store-rtt", "1ms"])
+        .args(["--replicas", "2", "--store-rtt", "1ms", "--transport", "none"])
         .arg("--out")
         .arg(&out)
         .output()
@@ -397,7 +421,7 @@ fn quick_compare_records_session_trackeds_cache_across_replicas() {
     let o = Command::new(BIN)
         .args(["compare", "--quick", "--no-progress", "--seed", "5", "--stages", "2s:20"])
         .args(["--schemes", "session-tracked", "--replicas", "2", "--sessions", "0,2k", "--rate", "0.3k"])
-        .args(["--store-rtt", "none"])
+        .args(["--store-rtt", "none", "--transport", "none"])
         .arg("--out")
         .arg(&out)
         .output()

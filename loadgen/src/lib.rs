@@ -18,6 +18,8 @@
 //!   and the run's shared HTTP/2 connections.
 //! - [`transport`]: clear text or TLS (rustls), HTTP/1.1 or HTTP/2, `--streams`, resumption,
 //!   `--new-connection-per-login`.
+//! - [`sequence`]: `/api/me` request by request on one connection, each one's bytes at the socket
+//!   (what HPACK leaves of a credential on requests 1, 2, 100), and the encoders' indexing policies.
 //! - [`wire`]: bytes counted at the socket, below TLS, and the IO a connection runs over.
 //! - [`quiet`]: the waker that notes a connection's self-wakes instead of rescheduling.
 //! - [`failure`]: [`failure::ErrorKind`], why a request failed, classified from types.
@@ -57,7 +59,7 @@
 //!
 //! Imports go one way (`tests/layout.rs` checks it): `command` → `load`, `merge` → `collect` →
 //! `output`, `progress` → `sink` → `metrics`, `row` → `text`, `threshold`, `hlog` → `summary` →
-//! `agent`, `record`, `stall`; `load` → `vu` → `pace`, `client` → `wire`, `quiet`, `transport`; `credentials` → `scheme`, `mix`, `ramp`; every module
+//! `agent`, `record`, `stall`; `load` → `vu` → `pace`, `sequence` → `client` → `wire`, `quiet`, `transport`; `credentials` → `scheme`, `mix`, `ramp`; every module
 //! → `error`, `failure`.
 //!
 //! # The face
@@ -101,6 +103,7 @@ mod recorded;
 mod row;
 mod sample;
 mod scheme;
+mod sequence;
 mod sink;
 mod stall;
 mod summary;
@@ -128,6 +131,7 @@ pub use recorded::Recorded;
 pub use row::{EndpointRow, Row};
 pub use sample::{RedisSample, parse_info, read_proc, read_procs};
 pub use scheme::Scheme;
+pub use sequence::{WireBytes, me_sequence};
 pub use stall::Cause;
 pub use summary::{EndpointSummary, Latency, Summary, TlsHandshakes};
 pub use text::write_text_summary;

@@ -27,6 +27,8 @@ pub mod file {
     pub const CREDENTIALS: &str = "credentials.csv";
     /// Row types in [`crate::store_rtt`].
     pub const STORE_RTT: &str = "store_rtt.csv";
+    /// Row type in [`crate::transport`].
+    pub const TRANSPORT: &str = "transport.csv";
     pub const STORE_RTT_REVOCATION: &str = "store_rtt_revocation.csv";
     pub const CHECKS: &str = "checks.csv";
     pub const ENVIRONMENT: &str = "environment.json";

@@ -21,6 +21,7 @@ use crate::revocation_entries::RevocationMemoryRow;
 use crate::saturation::{LoadStepRow, PhaseRow};
 use crate::stats::linear_fit;
 use crate::store_rtt::{StoreRttRevocationRow, StoreRttRow};
+use crate::transport::TransportRow;
 use crate::write::{write_atomic, write_json_atomic};
 
 /// The percentiles `spectrum.csv` lists.
@@ -50,6 +51,8 @@ pub struct UnitRows {
     pub cpu_vs_load: Vec<LoadStepRow>,
     /// `/api/me` at one rate at each store RTT (`store_rtt.csv`).
     pub store_rtt: Vec<StoreRttRow>,
+    /// `/api/me` and a login over each transport (`transport.csv`).
+    pub transport: Vec<TransportRow>,
 }
 
 /// What the final pass found that makes the run fail.
@@ -81,6 +84,7 @@ pub struct Collected {
     saturation: Vec<LoadStepRow>,
     cpu_vs_load: Vec<LoadStepRow>,
     store_rtt: Vec<StoreRttRow>,
+    transport: Vec<TransportRow>,
     store_rtt_revocation: Vec<StoreRttRevocationRow>,
     phases: Vec<PhaseRow>,
 }
@@ -106,6 +110,7 @@ impl Collected {
             saturation: Vec::new(),
             cpu_vs_load: Vec::new(),
             store_rtt: Vec::new(),
+            transport: Vec::new(),
             store_rtt_revocation: Vec::new(),
             phases: Vec::new(),
         }
@@ -132,6 +137,7 @@ impl Collected {
         self.saturation.extend(u.saturation);
         self.cpu_vs_load.extend(u.cpu_vs_load);
         self.store_rtt.extend(u.store_rtt);
+        self.transport.extend(u.transport);
         self.attacks.extend(u.attacks);
         for (metric, value) in u.metrics {
             self.metric(&s, metric, value);
@@ -257,6 +263,7 @@ impl Collected {
         write_atomic(&self.dir, file::CREDENTIALS, &self.credentials.values().cloned().collect::<Vec<_>>())?;
         write_atomic(&self.dir, file::SPECTRUM, &self.spectrum)?;
         write_atomic(&self.dir, file::STORE_RTT, &self.store_rtt)?;
+        write_atomic(&self.dir, file::TRANSPORT, &self.transport)?;
         write_atomic(&self.dir, file::STORE_RTT_REVOCATION, &self.store_rtt_revocation)?;
         write_atomic(&self.dir, file::SUMMARY, &self.summary_rows())?;
         write_atomic(&self.dir, file::ATTACKS, &self.attacks)?;

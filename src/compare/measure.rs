@@ -64,6 +64,9 @@ pub async fn unit(
     if phase::store_rtt::applies(scheme) && !u.stopped() {
         phase::store_rtt::run(&u, &mut r).await?;
     }
+    if !u.stopped() {
+        phase::transport::run(&u, &mut r).await?;
+    }
     server.stop();
     ctx.store.clear_prefix(&prefix).await?;
     Ok(r)

@@ -128,6 +128,14 @@ pub struct CompareArgs {
     #[arg(long, value_parser = parse_rtts)]
     pub store_rtt: Option<RttList>,
 
+    /// Transports each scheme's `/api/me` is measured over, every repeat, on a server of its own:
+    /// h1, h2 (h2c, prior knowledge), h1-tls, h2-tls (`serve --tls`, ALPN); `all` for the four,
+    /// `none` to skip. Each: CPU per request at one offered rate, p50/p99, bytes per request at
+    /// the socket, a login's CPU on a new connection (TLS: its handshake), the credential's
+    /// bytes on requests 1, 2 and 100 of a connection. Default `h1,h2-tls`.
+    #[arg(long, value_parser = parse_transports)]
+    pub transport: Option<TransportList>,
+
     /// Seed of the scheme order (default: from the clock; recorded in environment.json).
     #[arg(long)]
     pub seed: Option<u64>,
@@ -175,6 +183,61 @@ pub const RTT_SCHEMES: [SchemeKind; 5] = [
     SchemeKind::JwtRevocable,
     SchemeKind::Jwt,
 ];
+
+/// One way the generator reaches a server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum TransportKind {
+    H1,
+    H2,
+    H1Tls,
+    H2Tls,
+}
+
+impl TransportKind {
+    pub const ALL: [TransportKind; 4] =
+        [TransportKind::H1, TransportKind::H2, TransportKind::H1Tls, TransportKind::H2Tls];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            TransportKind::H1 => "h1",
+            TransportKind::H2 => "h2",
+            TransportKind::H1Tls => "h1-tls",
+            TransportKind::H2Tls => "h2-tls",
+        }
+    }
+
+    pub fn tls(self) -> bool {
+        matches!(self, TransportKind::H1Tls | TransportKind::H2Tls)
+    }
+
+    pub fn http2(self) -> bool {
+        matches!(self, TransportKind::H2 | TransportKind::H2Tls)
+    }
+}
+
+/// `--transport`: the transports, in the order h1, h2, h1-tls, h2-tls.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TransportList(pub Vec<TransportKind>);
+
+/// `h1,h2-tls`, `all` or `none`.
+pub fn parse_transports(s: &str) -> Result<TransportList, String> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "all" => return Ok(TransportList(TransportKind::ALL.to_vec())),
+        "none" => return Ok(TransportList(Vec::new())),
+        _ => {}
+    }
+    let mut v = s
+        .split(',')
+        .map(|t| {
+            TransportKind::ALL.into_iter().find(|k| k.name().eq_ignore_ascii_case(t.trim())).ok_or_else(
+                || format!("unknown transport `{}` (h1, h2, h1-tls, h2-tls, all or none)", t.trim()),
+            )
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    v.sort_unstable();
+    v.dedup();
+    Ok(TransportList(v))
+}
 
 /// `--store-rtt`: round-trip times, ascending, no repeats; empty for `none`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -270,6 +333,9 @@ pub struct Plan {
     pub store_rtts: Vec<Duration>,
     pub store_rtt_rate: f64,
     pub store_rtt_hold: Duration,
+    /// `--transport`, and how long each transport's fixed-rate run and login run are held.
+    pub transports: Vec<TransportKind>,
+    pub transport_hold: Duration,
     /// Saturation and load: the knee search, CPU against load, the spectrum's fixed-rate run.
     pub saturation: SaturationPlan,
     /// The JWT variants' memory against logout rate.
@@ -435,7 +501,12 @@ impl Plan {
             revocation_ttl: Duration::from_secs(3),
             store_rtts,
             store_rtt_rate: rate,
-            store_rtt_hold: Duration::from_secs(if a.quick { 2 } else { 3 }),
+            store_rtt_hold: Duration::from_secs(2),
+            transports: a
+                .transport
+                .clone()
+                .map_or_else(|| vec![TransportKind::H1, TransportKind::H2Tls], |t| t.0),
+            transport_hold: Duration::from_millis(if a.quick { 1000 } else { 1500 }),
             saturation: SaturationPlan::new(a.quick, a.slo_p99, a.utilization, spectrum_rate),
             logout_memory: LogoutMemoryPlan::new(a.quick, a.logout_rates.clone(), a.logout_hold)?,
         })
@@ -465,6 +536,12 @@ impl Plan {
             + 2.0
     }
 
+    /// Planned seconds of the transport phase per scheme × repeat: per transport a server's start,
+    /// the fixed-rate run, the login run and the byte sequences.
+    pub fn transport_seconds(&self) -> f64 {
+        self.transports.len() as f64 * (2.0 * self.transport_hold.as_secs_f64() + 2.0)
+    }
+
     /// Planned seconds of the revocation phase per scheme.
     pub fn revocation_seconds(&self) -> f64 {
         self.revocation_ttl.as_secs_f64() + authbench_servers::facts::JWT_LEEWAY_SECS as f64 + 1.0
@@ -480,6 +557,7 @@ impl Plan {
                 * self.repeat as f64
                 * self.store_rtts.len() as f64
                 * (self.store_rtt_hold.as_secs_f64() + 1.5)
+            + n * self.repeat as f64 * self.transport_seconds()
             + self.schemes.iter().filter(|&&s| keeps_revocation_entries(s)).count() as f64
                 * self.logout_memory.planned_seconds()
     }

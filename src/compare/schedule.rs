@@ -30,13 +30,14 @@ pub enum Phase {
     Ramp,
     Sweep,
     StoreRtt,
+    Transport,
     RevocationWindow,
     RevocationCost,
     LogoutMemory,
 }
 
 impl Phase {
-    pub const ALL: [Phase; 16] = [
+    pub const ALL: [Phase; 17] = [
         Phase::StartServer,
         Phase::Checks,
         Phase::ReplicaChecks,
@@ -50,6 +51,7 @@ impl Phase {
         Phase::Ramp,
         Phase::Sweep,
         Phase::StoreRtt,
+        Phase::Transport,
         Phase::RevocationWindow,
         Phase::RevocationCost,
         Phase::LogoutMemory,
@@ -71,6 +73,7 @@ impl Phase {
             Phase::Ramp => "ramp",
             Phase::Sweep => "sweep",
             Phase::StoreRtt => "store rtt",
+            Phase::Transport => "transport",
             Phase::RevocationWindow => "revocation window",
             Phase::RevocationCost => "revocation cost",
             Phase::LogoutMemory => "logout memory",
@@ -102,6 +105,7 @@ impl Phase {
             }
             // A server start and a proxy per RTT, then the fixed-rate run.
             Phase::StoreRtt => plan.store_rtts.len() as f64 * (run(plan.store_rtt_hold) + 1.5),
+            Phase::Transport => plan.transport_seconds(),
             Phase::RevocationWindow => plan.revocation_seconds() + 3.0,
             // 500 logouts and 300 refresh rotations against the revocation phase's server.
             Phase::RevocationCost => 5.0,

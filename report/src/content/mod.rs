@@ -3,7 +3,7 @@
 //! appendices. Every sentence that states a result computes it here; nothing is hard-coded.
 //!
 //! One file per section, in the order [`build`] puts them: [`header`], [`table`], [`claims`],
-//! [`load`] (saturation and load), [`plots`] (with [`revocation_memory`] beside its chart), [`store`] (one Redis or a cluster, per shard), [`round_trip`] (latency against the store's RTT),
+//! [`load`] (saturation and load), [`plots`] (with [`revocation_memory`] beside its chart), [`store`] (one Redis or a cluster, per shard), [`over_the_wire`] (the Transport section), [`round_trip`] (latency against the store's RTT),
 //! [`replicas`] (servers behind HAProxy),
 //! [`projection`], [`runtime`], [`appendix`];
 //! [`format`] holds the cell formatting they share; [`cache`] the cached schemes' cache figures
@@ -15,6 +15,7 @@ mod claims;
 mod format;
 mod header;
 mod load;
+mod over_the_wire;
 mod plots;
 mod projection;
 mod replicas;
@@ -31,6 +32,7 @@ use appendix::{appendix, checks_section};
 use claims::claims;
 use header::header;
 use load::load_section;
+use over_the_wire::transport_section;
 use plots::plots_section;
 use projection::capacity_section;
 use replicas::replicas_section;
@@ -49,6 +51,7 @@ pub fn build(a: &Analysis<'_>, plots: &[Rendered]) -> Document {
     plots_section(&mut d, a, plots);
     store_section(&mut d, a);
     store_rtt_section(&mut d, a);
+    transport_section(&mut d, a);
     replicas_section(&mut d, a);
     capacity_section(&mut d, a);
     checks_section(&mut d, a);

@@ -92,6 +92,16 @@ fn ten_million_sessions_are_accepted_only_where_memory_allows() {
 }
 
 #[test]
+fn transports_default_to_h1_and_h2_tls_and_all_is_the_matrix() {
+    use TransportKind::*;
+    assert_eq!(plan("--out x").unwrap().transports, vec![H1, H2Tls]);
+    assert_eq!(plan("--transport all --out x").unwrap().transports, vec![H1, H2, H1Tls, H2Tls]);
+    assert_eq!(plan("--transport h2-tls,h1,h2-tls --out x").unwrap().transports, vec![H1, H2Tls]);
+    assert!(plan("--transport none --out x").unwrap().transports.is_empty());
+    assert!(plan("--transport h3 --out x").is_err());
+}
+
+#[test]
 fn store_rtts_parse_sorted_with_quick_and_full_defaults() {
     let us = Duration::from_micros;
     assert_eq!(plan("--out x").unwrap().store_rtts, vec![us(0), us(250), us(1000)]);
