@@ -31,6 +31,7 @@ pub enum Command {
     /// Answer a design review from a results folder: cores, Redis shards, memory, window, cost.
     Capacity(crate::capacity::CapacityArgs),
     /// A TCP proxy that adds a round-trip time between a server and its Redis.
+    #[command(name = authbench_procs::delay_proxy::DELAY_PROXY_COMMAND)]
     DelayProxy(crate::delay_proxy::DelayProxyArgs),
 }
 
@@ -65,8 +66,13 @@ mod tests {
         let every = ServeArgs {
             scheme: SchemeKind::SessionTracked,
             addr: "127.0.0.2:4321".parse().unwrap(),
+            tls: true,
+            cert: Some("/tmp/c.pem".into()),
+            key: Some("/tmp/k.pem".into()),
+            cert_out: None,
             redis_url: Some("redis://127.0.0.1:7000/3".into()),
             redis_cluster: None,
+            store_rtt: Some(Duration::from_micros(250)),
             redis_persistence: authbench_procs::redis_server::Persistence::Aof,
             durable_logout: true,
             redis_prefix: Some("t:round trip:".into()),
@@ -94,6 +100,7 @@ mod tests {
         let cluster = ServeArgs {
             redis_url: None,
             redis_cluster: Some("redis://127.0.0.1:7001,redis://127.0.0.1:7002".into()),
+            store_rtt: None,
             ..every.clone()
         };
         assert_eq!(parsed(&cluster), cluster);

@@ -119,8 +119,57 @@ fn quick_compare_writes_every_file_and_report_rebuilds_identically() {
         );
         assert!(mine.iter().filter(|s| s["knee"] == "true").count() <= 1, "one knee per repeat");
     }
+    // The store one hop away (`--quick`'s default --store-rtt 0,1ms): session's /api/me crosses
+    // it, jwt's does not; the revocation windows were probed again with the hop in place.
+    let rtt = csv_rows(&out.join("store_rtt.csv"));
+    let p50 = |scheme: &str, rtt_us: &str| -> f64 {
+        let row = rtt.iter().find(|r| r["scheme"] == scheme && r["rtt_us"] == rtt_us);
+        row.unwrap_or_else(|| panic!("store_rtt.csv lacks {scheme} at {rtt_us} µs: {rtt:?}"))["p50_us"]
+            .parse()
+            .unwrap()
+    };
+    assert!(
+        p50("session", "1000.0") >= 1000.0 && p50("session", "1000.0") > p50("session", "0.0"),
+        "{rtt:?}"
+    );
+    assert!(p50("jwt", "1000.0") < 1000.0, "jwt makes no store call: {rtt:?}");
+    assert!(!rtt.iter().any(|r| r["scheme"] == "cookie"), "cookie is not in the store-RTT set");
+    let session_rtt = rtt.iter().find(|r| r["scheme"] == "session" && r["rtt_us"] == "1000.0").unwrap();
+    assert!(session_rtt["proxy_cpu_us_per_req"].parse::<f64>().unwrap() > 0.0, "{session_rtt:?}");
+    let windows = csv_rows(&out.join("store_rtt_revocation.csv"));
+    assert!(windows.iter().any(|w| w["scheme"] == "session" && w["rejected"] == "true"), "{windows:?}");
+    let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(
+        report.contains("## Store round trip") && report.contains("session − jwt"),
+        "no store-RTT section"
+    );
+
+    // The default transports, h1 and h2-tls, for every scheme: the cookie mode follows TLS, the
+    // h2 crate never indexes a credential (same bytes on requests 2 and 100), TLS costs bytes.
+    let transport = csv_rows(&out.join("transport.csv"));
+    for scheme in ["cookie", "session", "jwt"] {
+        let of = |t: &str| {
+            transport
+                .iter()
+                .find(|r| r["scheme"] == scheme && r["transport"] == t)
+                .unwrap_or_else(|| panic!("transport.csv lacks {scheme} over {t}: {transport:?}"))
+        };
+        let (h1, h2) = (of("h1"), of("h2-tls"));
+        assert_eq!(h1["errors"], "0", "{h1:?}");
+        assert_eq!(h2["errors"], "0", "{h2:?}");
+        assert_eq!(h2["cookie"].starts_with("__Host-"), scheme != "jwt", "{h2:?}");
+        assert_eq!(h2["sent_2"], h2["sent_100"], "{h2:?}");
+        let first: u64 = h2["sent_1"].parse().unwrap();
+        assert!(first > 1000 + h2["sent_2"].parse::<u64>().unwrap(), "a TLS handshake on request 1: {h2:?}");
+        assert!(h2["resumed_share"].parse::<f64>().unwrap() > 0.5, "logins resume: {h2:?}");
+    }
+    assert!(
+        report.contains("## Transport") && report.contains("of which the TLS handshake"),
+        "no transport section"
+    );
+
     let phases = csv_rows(&out.join("phases.csv"));
-    for phase in ["checks", "saturation", "ramp", "sweep", "revocation window"] {
+    for phase in ["checks", "saturation", "ramp", "sweep", "store rtt", "transport", "revocation window"] {
         assert!(phases.iter().any(|p| p["phase"] == phase), "phases.csv lacks {phase}");
     }
 
@@ -226,6 +275,7 @@ fn quick_compare_measures_memory_against_logout_rate() {
     let o = Command::new(BIN)
         .args(["compare", "--quick", "--no-progress", "--seed", "5", "--stages", "2s:20"])
         .args(["--schemes", "jwt-revocable,jwt-pubsub", "--sessions", "0,2k", "--rate", "0.3k"])
+        .args(["--store-rtt", "none", "--transport", "none"])
         .args(["--logout-rates", "100,400", "--out"])
         .arg(&out)
         .output()
@@ -293,7 +343,7 @@ fn quick_compare_on_a_redis_cluster_behind_haproxy() {
     let o = Command::new(BIN)
         .args(["compare", "--quick", "--no-progress", "--seed", "3", "--stages", "2s:20"])
         .args(["--schemes", "session", "--store", "cluster", "--sessions", "0,2k", "--rate", "0.3k"])
-        .args(["--replicas", "2"])
+        .args(["--replicas", "2", "--store-rtt", "1ms", "--transport", "none"])
         .arg("--out")
         .arg(&out)
         .output()
@@ -350,6 +400,13 @@ fn quick_compare_on_a_redis_cluster_behind_haproxy() {
     assert!(proxy > 0.5 && proxy < server * 5.0, "HAProxy {proxy} µs vs servers {server} µs");
     assert!((total - (server + redis + proxy)).abs() < 1e-6 * total, "the total includes HAProxy's part");
     assert!(report.contains("## Replicas") && report.contains("HAProxy share"), "no replicas section");
+
+    // Through a delay proxy per node: every node announced its proxy, so the cluster client's
+    // redirections went through them too (else /api/me would not take the RTT).
+    let rtt = csv_rows(&out.join("store_rtt.csv"));
+    let p50: f64 =
+        rtt.iter().find(|r| r["rtt_us"] == "1000.0").expect("a 1 ms row")["p50_us"].parse().unwrap();
+    assert!(p50 >= 1000.0, "session on the cluster at 1 ms RTT: p50 {p50} µs");
 }
 
 /// `session-tracked` as two replicas: compare reads every replica's `/metrics` (directly, not
@@ -364,6 +421,7 @@ fn quick_compare_records_session_trackeds_cache_across_replicas() {
     let o = Command::new(BIN)
         .args(["compare", "--quick", "--no-progress", "--seed", "5", "--stages", "2s:20"])
         .args(["--schemes", "session-tracked", "--replicas", "2", "--sessions", "0,2k", "--rate", "0.3k"])
+        .args(["--store-rtt", "none", "--transport", "none"])
         .arg("--out")
         .arg(&out)
         .output()

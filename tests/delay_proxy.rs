@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use authbench::delay_proxy::{DelayProxyArgs, start};
-use common::{RedisServer, require_redis};
+use common::{RedisServer, ServeArgs, require_redis};
 
 /// Redis's address in its URL (which may carry a password).
 fn upstream(redis: &RedisServer) -> SocketAddr {
@@ -67,4 +67,32 @@ fn a_round_trip_takes_the_rtt_longer_and_bytes_stay_in_order() {
     let _: () = redis::cmd("SET").arg("ab:delay:big").arg(&big).query(&mut conn).unwrap();
     let back: Vec<u8> = redis::cmd("GET").arg("ab:delay:big").query(&mut conn).unwrap();
     assert!(back == big, "the value came back changed");
+}
+
+/// `serve --store-rtt`: every store call of a session server crosses the hop (a `GET /api/me`
+/// takes at least the RTT), through a proxy child that dies with the server.
+#[test]
+fn serve_store_rtt_puts_the_hop_under_every_store_call() {
+    require_redis();
+    let rtt = Duration::from_millis(4);
+    let server = common::Server::spawn(&ServeArgs { store_rtt: Some(rtt), ..common::serve("session") });
+    let proxies: Vec<common::Proc> =
+        common::descendants(server.pid()).into_iter().filter(|p| p.comm == "authbench").collect();
+    assert_eq!(proxies.len(), 1, "one delay-proxy child: {proxies:?}");
+    let cookie = server.login(1).cookie_pair();
+    let mut times: Vec<Duration> = (0..15)
+        .map(|_| {
+            let t = Instant::now();
+            assert_eq!(server.get("/api/me", &[("Cookie", &cookie)]).status, 200);
+            t.elapsed()
+        })
+        .collect();
+    times.sort_unstable();
+    assert!(times[times.len() / 2] >= rtt, "median {:?} below the {rtt:?} RTT", times[times.len() / 2]);
+    drop(server);
+    let gone = (0..100).any(|_| {
+        std::thread::sleep(Duration::from_millis(20));
+        proxies.iter().all(|p| !p.running())
+    });
+    assert!(gone, "the delay proxy outlived its server");
 }

@@ -24,6 +24,7 @@ fn help_installs_and_builds_nothing() {
         ("test.sh", "format, lint"),
         ("cpu-ratio.sh", "scripts/cpu-ratio.sh [OUT_DIR]"),
         ("bench-loadgen.sh", "scripts/bench-loadgen.sh [throughput|vus10k|all]"),
+        ("bench-transport.sh", "scripts/bench-transport.sh"),
     ] {
         for flag in ["--help", "-h"] {
             let out = Command::new("bash")

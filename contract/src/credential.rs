@@ -19,6 +19,12 @@ pub enum CredentialKind {
 pub const SESSION_COOKIE: &str = "ab_sid";
 /// Name of the cookie that carries sealed claims ([`CredentialKind::SealedCookie`]).
 pub const SEALED_COOKIE: &str = "ab_auth";
+/// The prefix of a cookie that a browser accepts only with `Secure`, `Path=/` and no `Domain`,
+/// and so only over HTTPS: the credential cookies' names over TLS carry it.
+pub const HOST_PREFIX: &str = "__Host-";
+/// [`SESSION_COOKIE`] and [`SEALED_COOKIE`] as a server over HTTPS names them (with `Secure`).
+pub const SESSION_COOKIE_TLS: &str = "__Host-ab_sid";
+pub const SEALED_COOKIE_TLS: &str = "__Host-ab_auth";
 /// The `Authorization` scheme of a bearer token: the header is `Bearer <token>`.
 pub const BEARER: &str = "Bearer";
 
@@ -32,6 +38,15 @@ impl CredentialKind {
             CredentialKind::SessionCookie => Some(SESSION_COOKIE),
             CredentialKind::SealedCookie => Some(SEALED_COOKIE),
             CredentialKind::Bearer => None,
+        }
+    }
+
+    /// The cookie's name on a server over HTTPS (`tls`: `__Host-` prefixed) or plain HTTP.
+    pub const fn cookie_name_over(self, tls: bool) -> Option<&'static str> {
+        match (self, tls) {
+            (CredentialKind::SessionCookie, true) => Some(SESSION_COOKIE_TLS),
+            (CredentialKind::SealedCookie, true) => Some(SEALED_COOKIE_TLS),
+            _ => self.cookie_name(),
         }
     }
 
@@ -74,6 +89,10 @@ mod tests {
         assert_eq!(CredentialKind::from_name("cookie"), None);
         assert_ne!(SESSION_COOKIE, SEALED_COOKIE);
         assert_eq!(CredentialKind::Bearer.cookie_name(), None);
+        for k in [CredentialKind::SessionCookie, CredentialKind::SealedCookie] {
+            let (plain, tls) = (k.cookie_name_over(false).unwrap(), k.cookie_name_over(true).unwrap());
+            assert_eq!(tls, format!("{HOST_PREFIX}{plain}"));
+        }
         assert!(!CredentialKind::SessionCookie.has_fixed_lifetime());
         assert!(
             CredentialKind::SealedCookie.has_fixed_lifetime() && CredentialKind::Bearer.has_fixed_lifetime()

@@ -11,9 +11,24 @@ pub fn line(addr: SocketAddr) -> String {
     format!("{PREFIX}http://{addr}")
 }
 
-/// The address in a [`line`]; surrounding whitespace (the newline) is ignored. `None` for any other line.
+/// The line of a server over HTTPS (`tls`) or clear text.
+pub fn line_over(addr: SocketAddr, tls: bool) -> String {
+    if tls { format!("{PREFIX}https://{addr}") } else { line(addr) }
+}
+
+/// The address in a [`line`] or [`line_over`]; surrounding whitespace (the newline) is ignored.
+/// `None` for any other line.
 pub fn parse(line: &str) -> Option<SocketAddr> {
-    line.trim().strip_prefix(PREFIX)?.strip_prefix("http://")?.parse().ok()
+    parse_over(line).map(|(addr, _)| addr)
+}
+
+/// The address and whether it is HTTPS.
+pub fn parse_over(line: &str) -> Option<(SocketAddr, bool)> {
+    let rest = line.trim().strip_prefix(PREFIX)?;
+    match rest.strip_prefix("https://") {
+        Some(addr) => Some((addr.parse().ok()?, true)),
+        None => Some((rest.strip_prefix("http://")?.parse().ok()?, false)),
+    }
 }
 
 #[cfg(test)]
@@ -30,5 +45,8 @@ mod tests {
         assert_eq!(parse("listening on 127.0.0.1:9"), None);
         assert_eq!(parse("listening on http://localhost:9"), None);
         assert_eq!(parse("error: cannot bind"), None);
+        let a: SocketAddr = "127.0.0.1:9".parse().unwrap();
+        assert_eq!(parse_over(&line_over(a, true)), Some((a, true)));
+        assert_eq!(parse_over(&line_over(a, false)), Some((a, false)));
     }
 }

@@ -122,6 +122,31 @@ pub struct LoadArgs {
     #[arg(long, default_value = "10s")]
     pub timeout: String,
 
+    /// HTTP/2: with prior knowledge (h2c) for an http:// target, by ALPN for https://. Virtual
+    /// users share connections, --streams each.
+    #[arg(long)]
+    pub http2: bool,
+
+    /// With --http2: virtual users per connection (each has at most one request in flight, so
+    /// the streams one connection carries at once).
+    #[arg(long, default_value_t = crate::transport::DEFAULT_STREAMS, requires = "http2")]
+    pub streams: u32,
+
+    /// An https:// target's certificate or its CA (PEM): what `serve --tls` wrote to its
+    /// --cert-out. The only certificates trusted.
+    #[arg(long, value_name = "FILE")]
+    pub ca: Option<std::path::PathBuf>,
+
+    /// No TLS session resumption: every connection makes a full handshake. By default one
+    /// in-memory session store (rustls's, 256 sessions, tickets included) serves the whole run.
+    #[arg(long)]
+    pub no_tls_resumption: bool,
+
+    /// Each virtual user's login opens a fresh connection, as a new visit does: over TLS a new
+    /// handshake, so its cost lands on the login. HTTP/2: the login's connection is the user's own.
+    #[arg(long)]
+    pub new_connection_per_login: bool,
+
     /// Virtual user i (0-based) logs in as user{first_user + i}.
     #[arg(long, default_value = "1")]
     pub first_user: String,
@@ -158,9 +183,9 @@ pub fn parse_target_with(s: &str, allow_remote: bool) -> Result<SocketAddr> {
     let bad =
         |why: &str| Error::BadInput(format!("--target `{s}`: {why}; expected e.g. http://127.0.0.1:8080"));
     let rest = match s.trim().split_once("://") {
-        Some(("http", rest)) => rest,
+        Some(("http" | "https", rest)) => rest,
         Some((scheme, _)) => {
-            return Err(bad(&format!("scheme `{scheme}` is not supported (plain http only)")));
+            return Err(bad(&format!("scheme `{scheme}` is not supported (http or https)")));
         }
         None => s.trim(),
     };
@@ -220,6 +245,8 @@ impl LoadArgs {
                 ));
             }
         };
+        let https = self.url.as_deref().or(self.target.as_deref()).is_some_and(is_https);
+        let transport = self.transport(target, https)?;
         let scheme = Scheme::parse(&self.scheme)?;
         let vus = self.vus.as_deref().map(|v| count("--vus", v)).transpose()?;
         if let Some(v) = vus
@@ -338,6 +365,7 @@ sample the server on its own host"
         let agent = self.agent.as_deref().map(Agent::parse).transpose()?;
         let mut config = LoadConfig {
             target,
+            transport,
             scheme,
             model,
             think,
@@ -364,6 +392,44 @@ sample the server on its own host"
             config.slice(agent)?;
         }
         Ok(config)
+    }
+}
+
+/// Whether a target URL is `https://`.
+pub fn is_https(s: &str) -> bool {
+    s.trim().get(..8).is_some_and(|p| p.eq_ignore_ascii_case("https://"))
+}
+
+impl LoadArgs {
+    /// `--http2`, `--streams`, `--ca`, `--no-tls-resumption`, `--new-connection-per-login` for
+    /// `target` (https or not).
+    fn transport(&self, target: SocketAddr, https: bool) -> Result<crate::transport::Transport> {
+        let tls = match (https, &self.ca) {
+            (true, Some(ca)) => Some(crate::transport::Tls {
+                config: crate::transport::tls_config(ca, self.http2, !self.no_tls_resumption)?,
+                name: crate::transport::server_name(target),
+            }),
+            (true, None) => {
+                return Err(Error::BadInput(
+                    "an https:// target needs --ca FILE: the certificate `serve --tls` wrote (--cert-out)"
+                        .into(),
+                ));
+            }
+            (false, Some(_)) => return Err(Error::BadInput("--ca is for an https:// target".into())),
+            (false, None) if self.no_tls_resumption => {
+                return Err(Error::BadInput("--no-tls-resumption is for an https:// target".into()));
+            }
+            (false, None) => None,
+        };
+        if self.streams == 0 {
+            return Err(Error::BadInput("--streams must be at least 1".into()));
+        }
+        Ok(crate::transport::Transport {
+            tls,
+            http2: self.http2,
+            streams: self.streams,
+            new_connection_per_login: self.new_connection_per_login,
+        })
     }
 }
 
@@ -419,9 +485,25 @@ mod tests {
         assert_eq!(parse_target("127.0.0.2:80").unwrap(), "127.0.0.2:80".parse().unwrap());
         assert!(matches!(parse_target("http://10.0.0.1:80"), Err(Error::NotLoopback(_))));
         assert!(matches!(parse_target("http://example.com:80"), Err(Error::NotLoopback(_))));
-        assert!(matches!(parse_target("https://127.0.0.1:443"), Err(Error::BadInput(_))));
+        assert_eq!(parse_target("https://127.0.0.1:8443").unwrap(), "127.0.0.1:8443".parse().unwrap());
+        assert!(matches!(parse_target("ftp://127.0.0.1:21"), Err(Error::BadInput(_))));
         assert!(matches!(parse_target("http://127.0.0.1:8080/api"), Err(Error::BadInput(_))));
         assert!(matches!(parse_target("http://127.0.0.1:99999"), Err(Error::BadInput(_))));
+    }
+
+    #[test]
+    fn https_needs_its_certificate_and_tls_options_need_https() {
+        let e = config("https://127.0.0.1:8443 -c 1").unwrap_err().to_string();
+        assert!(e.contains("--ca"), "{e}");
+        let e = config("http://127.0.0.1:8080 -c 1 --ca /x.pem").unwrap_err().to_string();
+        assert!(e.contains("https://"), "{e}");
+        let e = config("https://127.0.0.1:8443 -c 1 --ca /nonexistent.pem").unwrap_err().to_string();
+        assert!(e.contains("/nonexistent.pem"), "{e}");
+        assert!(config("http://127.0.0.1:8080 -c 1 --no-tls-resumption").is_err());
+        assert!(config("http://127.0.0.1:8080 -c 1 --http2 --streams 0").is_err());
+        let c = config("http://127.0.0.1:8080 -c 1 --http2 --streams 8 --new-connection-per-login").unwrap();
+        assert!(c.transport.http2 && c.transport.streams == 8 && c.transport.new_connection_per_login);
+        assert_eq!(c.transport.name(), "h2");
     }
 
     #[test]

@@ -1,32 +1,34 @@
-//! One virtual user's HTTP/1.1 keep-alive connection, on hyper's client connection directly.
+//! One virtual user's keep-alive connection, on hyper's client connection directly: HTTP/1.1 of
+//! its own, or a share of an HTTP/2 connection; clear text or TLS ([`crate::transport`]).
 //!
 //! The hyper `Connection` future is polled in the virtual user's own task together with the
 //! request (no second task per connection, no cross-task wake-up per request; the wake-ups hyper's
-//! two halves send each other are absorbed within that poll, see `Quiet`), and the
+//! two halves send each other are absorbed within that poll, see [`crate::quiet`]), and the
 //! per-request timeout is one reusable timer that is only re-armed when it fires: no timer
-//! is created or moved per request. Bytes are counted at the socket, so they include headers.
+//! is created or moved per request. HTTP/2's connection is driven by a task of its own, since
+//! several virtual users share it. Bytes are counted at the socket, below TLS ([`crate::wire`]).
 //! A failure is classified here, by phase (connect, head, body) and type: see [`ErrorKind`].
 
-use std::cell::Cell;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
-use futures::task::AtomicWaker;
 use http::{HeaderName, HeaderValue, Method, Request, StatusCode, Uri, header};
 use http_body_util::{BodyExt, Full};
-use hyper::client::conn::http1;
-use hyper_util::rt::TokioIo;
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use hyper::client::conn::{http1, http2};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use tokio::net::TcpStream;
 use tokio::time::{Instant, Sleep};
 
 use crate::failure::ErrorKind;
+use crate::quiet::Quiet;
+use crate::transport::Transport;
+use crate::wire::{CountingIo, Io, IoCounters};
 
 /// Connect timeout (the per-request timeout applies on top, from the request's start).
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
@@ -67,126 +69,39 @@ impl OsLimits {
     }
 }
 
-/// Bytes written and read on a connection; only its own virtual user touches them.
-#[derive(Debug, Default)]
-pub struct IoCounters {
-    pub sent: AtomicU64,
-    pub received: AtomicU64,
-    /// The first bytes read since the last write (up to [`HEAD_BYTES`], packed little-endian, the
-    /// count in the top byte): what a response that does not parse started with.
-    head: AtomicU64,
-}
-
-/// How many leading bytes of each answer are kept to classify one that does not parse.
-const HEAD_BYTES: usize = 5;
-
-impl IoCounters {
-    // One writer (the connection's own task), so a plain load + store: no locked read-modify-write
-    // on every socket call. Atomics only because the task may move between polls in principle.
-    fn add_sent(&self, n: u64) {
-        self.sent.store(self.sent.load(Ordering::Relaxed) + n, Ordering::Relaxed);
-    }
-
-    fn add_received(&self, n: u64) {
-        self.received.store(self.received.load(Ordering::Relaxed) + n, Ordering::Relaxed);
-    }
-
-    /// The first bytes of the latest answer (see `head`).
-    fn head(&self) -> ([u8; 8], usize) {
-        let v = self.head.load(Ordering::Relaxed);
-        (v.to_le_bytes(), ((v >> 56) as usize).min(HEAD_BYTES))
-    }
-}
-
-/// A TcpStream that counts bytes both ways and keeps the first bytes of each answer.
-struct CountingIo {
-    inner: TcpStream,
-    counters: Arc<IoCounters>,
-    /// Bytes of the current answer's head kept so far (`HEAD_BYTES`: done until the next write).
-    head_len: usize,
-    head: u64,
-}
-
-impl CountingIo {
-    /// Off the common path: once per answer, until its first few bytes are in.
-    #[cold]
-    fn keep_head(&mut self, bytes: &[u8]) {
-        for &b in bytes.iter().take(HEAD_BYTES - self.head_len) {
-            self.head |= u64::from(b) << (8 * self.head_len);
-            self.head_len += 1;
-        }
-        self.counters.head.store(self.head | ((self.head_len as u64) << 56), Ordering::Relaxed);
-    }
-
-    fn wrote(&mut self) {
-        self.head_len = 0;
-        self.head = 0;
-    }
-}
-
-impl AsyncRead for CountingIo {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<std::io::Result<()>> {
-        let before = buf.filled().len();
-        let r = Pin::new(&mut self.inner).poll_read(cx, buf);
-        let n = (buf.filled().len() - before) as u64;
-        self.counters.add_received(n);
-        if self.head_len < HEAD_BYTES && n > 0 {
-            self.keep_head(&buf.filled()[before..]);
-        }
-        r
-    }
-}
-
-impl AsyncWrite for CountingIo {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<std::io::Result<usize>> {
-        let r = Pin::new(&mut self.inner).poll_write(cx, buf);
-        if let Poll::Ready(Ok(n)) = r {
-            self.counters.add_sent(n as u64);
-            self.wrote();
-        }
-        r
-    }
-
-    fn poll_write_vectored(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[std::io::IoSlice<'_>],
-    ) -> Poll<std::io::Result<usize>> {
-        let r = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
-        if let Poll::Ready(Ok(n)) = r {
-            self.counters.add_sent(n as u64);
-            self.wrote();
-        }
-        r
-    }
-
-    fn is_write_vectored(&self) -> bool {
-        self.inner.is_write_vectored()
-    }
-
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.inner).poll_flush(cx)
-    }
-
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.inner).poll_shutdown(cx)
-    }
-}
-
 type Body = Full<Bytes>;
+type H1Driver = http1::Connection<TokioIo<Io>, Body>;
 
-struct Conn {
-    sender: http1::SendRequest<Body>,
-    driver: Pin<Box<http1::Connection<TokioIo<CountingIo>, Body>>>,
-    done: bool,
+/// A connection's sending half.
+enum Conn {
+    /// HTTP/1.1, this virtual user's own: its connection future is polled in this task.
+    H1 { sender: http1::SendRequest<Body>, driver: Pin<Box<H1Driver>>, done: bool },
+    /// HTTP/2, driven by a task of its own and shared by up to `--streams` virtual users
+    /// ([`H2Pool`]); its bytes are claimed per request from the connection's counters.
+    H2 { sender: http2::SendRequest<Body>, counters: Arc<IoCounters> },
+}
+
+/// One HTTP/2 connection as the pool keeps it.
+type Shared2 = Option<(http2::SendRequest<Body>, Arc<IoCounters>)>;
+
+/// The HTTP/2 connections of a run: virtual user `i` uses connection `i / streams`, made by
+/// whichever of its users needs it first, and made again when it is found closed.
+#[derive(Default)]
+pub struct H2Pool {
+    slots: std::sync::Mutex<std::collections::HashMap<u64, Arc<tokio::sync::Mutex<Shared2>>>>,
+}
+
+impl H2Pool {
+    fn slot(&self, n: u64) -> Arc<tokio::sync::Mutex<Shared2>> {
+        self.slots.lock().unwrap_or_else(|e| e.into_inner()).entry(n).or_default().clone()
+    }
+}
+
+/// TLS handshakes the generator made, and how many resumed a session.
+#[derive(Debug, Default)]
+pub struct Handshakes {
+    pub full: AtomicU64,
+    pub resumed: AtomicU64,
 }
 
 /// What the flows need from a response.
@@ -209,7 +124,8 @@ pub struct Call {
     pub want_body: bool,
 }
 
-/// A lazily (re)connected HTTP/1.1 connection with a per-request timeout.
+/// A lazily (re)connected connection with a per-request timeout: HTTP/1.1 of its own, or a share
+/// of an HTTP/2 one; in clear text or TLS ([`Transport`]).
 pub struct Client {
     addr: SocketAddr,
     host: HeaderValue,
@@ -217,6 +133,7 @@ pub struct Client {
     conn: Option<Conn>,
     /// Created on first use, so it belongs to the runtime the client runs on.
     timer: Option<Pin<Box<Sleep>>>,
+    /// Bytes of this client's requests (its own connection's, or what it claimed of a shared one).
     counters: Arc<IoCounters>,
     quiet: Quiet,
     /// The last path sent and its parsed form: a loop sends the same path again and again, and
@@ -228,6 +145,10 @@ pub struct Client {
     source: Option<std::net::IpAddr>,
     /// Where connects refused by the process's own limits are counted.
     limits: Option<Arc<OsLimits>>,
+    transport: Arc<Transport>,
+    /// HTTP/2: the run's shared connections and this client's index among the virtual users.
+    pool: Option<(Arc<H2Pool>, u64)>,
+    handshakes: Option<Arc<Handshakes>>,
 }
 
 static JSON: HeaderValue = HeaderValue::from_static("application/json");
@@ -248,6 +169,9 @@ impl Client {
             extra: Arc::from([]),
             source: None,
             limits: None,
+            transport: Arc::new(Transport::default()),
+            pool: None,
+            handshakes: None,
         }
     }
 
@@ -255,6 +179,20 @@ impl Client {
     pub fn with_source(mut self, source: Option<std::net::IpAddr>, limits: Arc<OsLimits>) -> Client {
         self.source = source;
         self.limits = Some(limits);
+        self
+    }
+
+    /// Reach the target over `transport`; HTTP/2 connections come from `pool` as virtual user
+    /// `index`; TLS handshakes are counted in `handshakes`.
+    pub fn with_transport(
+        mut self,
+        transport: Arc<Transport>,
+        pool: Option<(Arc<H2Pool>, u64)>,
+        handshakes: Option<Arc<Handshakes>>,
+    ) -> Client {
+        self.transport = transport;
+        self.pool = pool;
+        self.handshakes = handshakes;
         self
     }
 
@@ -268,18 +206,26 @@ impl Client {
         socket.connect(self.addr).await
     }
 
-    /// Total bytes sent and received on every connection this client opened.
     /// Send `headers` on every request as well (`-H`).
     pub fn with_headers(mut self, headers: Arc<[(HeaderName, HeaderValue)]>) -> Client {
         self.extra = headers;
         self
     }
 
+    /// Total bytes sent and received for this client's requests, counted at the socket.
     pub fn bytes(&self) -> (u64, u64) {
         (self.counters.sent.load(Ordering::Relaxed), self.counters.received.load(Ordering::Relaxed))
     }
 
-    async fn connect(&mut self, deadline: Instant) -> Result<(), ErrorKind> {
+    /// The next call opens a connection of its own (`--new-connection-per-login`): HTTP/1.1
+    /// drops the current one; HTTP/2 leaves the shared one and keeps the new one to itself.
+    pub fn reconnect(&mut self) {
+        self.conn = None;
+        self.pool = None;
+    }
+
+    /// TCP, then TLS when asked, counting at the socket into `counters`.
+    async fn io(&self, deadline: Instant, counters: Arc<IoCounters>) -> Result<Io, ErrorKind> {
         let limit = CONNECT_TIMEOUT.min(deadline.saturating_duration_since(Instant::now()));
         let stream = match tokio::time::timeout(limit, self.open()).await {
             Ok(Ok(s)) => s,
@@ -294,13 +240,64 @@ impl Client {
             Err(_) => return Err(ErrorKind::Connect),
         };
         let _ = stream.set_nodelay(true);
-        let io =
-            TokioIo::new(CountingIo { inner: stream, counters: self.counters.clone(), head_len: 0, head: 0 });
-        // Flatten: a request's head and small body go out in one `write` from one buffer, rather
-        // than a `writev` of a queue of buffers (measured: less user time per request).
-        let (sender, driver) =
-            http1::Builder::new().writev(false).handshake(io).await.map_err(|_| ErrorKind::Closed)?;
-        self.conn = Some(Conn { sender, driver: Box::pin(driver), done: false });
+        let counting = CountingIo::new(stream, counters);
+        let Some(tls) = &self.transport.tls else { return Ok(Io::Plain(counting)) };
+        let connector = tokio_rustls::TlsConnector::from(tls.config.clone());
+        let limit = deadline.saturating_duration_since(Instant::now());
+        let io = match tokio::time::timeout(limit, connector.connect(tls.name.clone(), counting)).await {
+            Ok(Ok(t)) => Io::Tls(Box::new(t)),
+            Ok(Err(_)) => return Err(ErrorKind::Connect),
+            Err(_) => return Err(ErrorKind::Timeout),
+        };
+        if let Some(h) = &self.handshakes {
+            let n = if io.resumed() == Some(true) { &h.resumed } else { &h.full };
+            n.fetch_add(1, Ordering::Relaxed);
+        }
+        Ok(io)
+    }
+
+    /// A new HTTP/2 connection, driven by a task of its own.
+    async fn h2(&self, deadline: Instant) -> Result<(http2::SendRequest<Body>, Arc<IoCounters>), ErrorKind> {
+        let counters = Arc::new(IoCounters::default());
+        let io = self.io(deadline, counters.clone()).await?;
+        let (sender, driver) = http2::Builder::new(TokioExecutor::new())
+            .timer(TokioTimer::new())
+            .handshake(TokioIo::new(io))
+            .await
+            .map_err(|_| ErrorKind::Closed)?;
+        tokio::spawn(driver);
+        Ok((sender, counters))
+    }
+
+    async fn connect(&mut self, deadline: Instant) -> Result<(), ErrorKind> {
+        if !self.transport.http2 {
+            let io = self.io(deadline, self.counters.clone()).await?;
+            // Flatten: a request's head and small body go out in one `write` from one buffer,
+            // rather than a `writev` of a queue of buffers (measured: less user time per request).
+            let (sender, driver) = http1::Builder::new()
+                .writev(false)
+                .handshake(TokioIo::new(io))
+                .await
+                .map_err(|_| ErrorKind::Closed)?;
+            self.conn = Some(Conn::H1 { sender, driver: Box::pin(driver), done: false });
+            return Ok(());
+        }
+        let (sender, counters) = match &self.pool {
+            None => self.h2(deadline).await?,
+            Some((pool, index)) => {
+                let slot = pool.slot(index / u64::from(self.transport.streams.max(1)));
+                let mut shared = slot.lock().await;
+                match shared.as_ref() {
+                    Some((sender, counters)) if !sender.is_closed() => (sender.clone(), counters.clone()),
+                    _ => {
+                        let made = self.h2(deadline).await?;
+                        *shared = Some((made.0.clone(), made.1.clone()));
+                        made
+                    }
+                }
+            }
+        };
+        self.conn = Some(Conn::H2 { sender, counters });
         Ok(())
     }
 
@@ -309,28 +306,55 @@ impl Client {
     pub async fn call(&mut self, call: &Call, start: Instant) -> Result<Reply, ErrorKind> {
         let deadline = start + self.timeout;
         let result = self.exchange(call, deadline).await;
+        if let Some(Conn::H2 { counters, .. }) = &self.conn {
+            let (sent, received) = counters.claim();
+            self.counters.add(sent, received);
+        }
         if result.is_err() {
             self.conn = None;
         }
         result
     }
 
+    /// The request's URI: the path for HTTP/1.1, absolute for HTTP/2 (its `:scheme` and
+    /// `:authority`), parsed once per path.
+    fn uri(&mut self, path: &'static str) -> Uri {
+        match &self.uri {
+            Some((p, uri)) if std::ptr::eq(*p, path) => uri.clone(),
+            _ => {
+                let uri = if self.transport.http2 {
+                    let scheme = if self.transport.tls.is_some() { "https" } else { "http" };
+                    Uri::builder()
+                        .scheme(scheme)
+                        .authority(self.host.to_str().expect("an address"))
+                        .path_and_query(path)
+                        .build()
+                        .expect("a valid URI")
+                } else {
+                    Uri::from_static(path)
+                };
+                self.uri = Some((path, uri.clone()));
+                uri
+            }
+        }
+    }
+
     async fn exchange(&mut self, call: &Call, deadline: Instant) -> Result<Reply, ErrorKind> {
-        if self.conn.as_ref().is_none_or(|c| c.done || c.sender.is_closed()) {
+        let stale = match &self.conn {
+            None => true,
+            Some(Conn::H1 { done, sender, .. }) => *done || sender.is_closed(),
+            Some(Conn::H2 { sender, .. }) => sender.is_closed(),
+        };
+        if stale {
             self.connect(deadline).await?;
         }
         let mut req = Request::new(call.json.clone().map(Full::new).unwrap_or_default());
         *req.method_mut() = call.method.clone();
-        *req.uri_mut() = match &self.uri {
-            Some((path, uri)) if std::ptr::eq(*path, call.path) => uri.clone(),
-            _ => {
-                let uri = Uri::from_static(call.path);
-                self.uri = Some((call.path, uri.clone()));
-                uri
-            }
-        };
+        *req.uri_mut() = self.uri(call.path);
         let h = req.headers_mut();
-        h.insert(header::HOST, self.host.clone());
+        if !self.transport.http2 {
+            h.insert(header::HOST, self.host.clone());
+        }
         if let Some((name, value)) = &call.credential {
             h.insert(name.clone(), value.clone());
         }
@@ -342,11 +366,29 @@ impl Client {
         }
         let Client { conn, timer, quiet, counters, .. } = self;
         let timer = timer.get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
-        let conn = conn.as_mut().expect("connected above");
-        // hyper's `send_request` future owns a channel receiver and does not borrow the sender.
-        // Sending wakes the dispatcher, which `drive` polls next anyway.
-        let sent = std::pin::pin!(quiet.round(|| conn.sender.send_request(req)).0);
-        let response = drive(conn, timer, deadline, quiet, sent).await?.map_err(|e| {
+        let (response, mut driver) = match conn.as_mut().expect("connected above") {
+            Conn::H1 { sender, driver, done } => {
+                let mut driver = Some((driver, done));
+                // hyper's `send_request` future owns a channel receiver and does not borrow the
+                // sender. Sending wakes the dispatcher, which `drive` polls next anyway.
+                let sent = std::pin::pin!(quiet.round(|| sender.send_request(req)).0);
+                (
+                    drive(driver.as_mut().map(|(d, x)| (&mut **d, &mut **x)), timer, deadline, quiet, sent)
+                        .await?,
+                    driver,
+                )
+            }
+            Conn::H2 { sender, .. } => {
+                // A shared connection may have all its streams busy: wait for a free one.
+                {
+                    let ready = std::pin::pin!(sender.ready());
+                    drive(None, timer, deadline, quiet, ready).await?.map_err(|_| ErrorKind::Closed)?;
+                }
+                let sent = std::pin::pin!(sender.send_request(req));
+                (drive(None, timer, deadline, quiet, sent).await?, None)
+            }
+        };
+        let response = response.map_err(|e| {
             let (head, n) = counters.head();
             ErrorKind::of_head_error(&e, &head[..n])
         })?;
@@ -357,7 +399,8 @@ impl Client {
         let mut kept = Vec::new();
         // A Content-Length body reports its end with its last frame: no extra poll for `None`.
         while !hyper::body::Body::is_end_stream(&body) {
-            match drive(conn, timer, deadline, quiet, std::pin::pin!(body.frame())).await? {
+            let d = driver.as_mut().map(|(d, x)| (&mut **d, &mut **x));
+            match drive(d, timer, deadline, quiet, std::pin::pin!(body.frame())).await? {
                 None => break,
                 Some(Err(e)) => return Err(ErrorKind::of_body_error(&e)),
                 Some(Ok(frame)) => {
@@ -373,11 +416,11 @@ impl Client {
     }
 }
 
-/// Poll `fut` and the connection driver together until `fut` is ready, the connection ends, or the
-/// request's deadline passes. The timer is re-armed only when it fires early (it was set for an
-/// earlier request), so the common case costs no timer operation at all.
+/// Poll `fut` (and an HTTP/1.1 connection's driver, when given) together until `fut` is ready,
+/// the connection ends, or the request's deadline passes. The timer is re-armed only when it
+/// fires early (it was set for an earlier request), so the common case costs no timer operation.
 async fn drive<F: Future>(
-    conn: &mut Conn,
+    mut driver: Option<(&mut Pin<Box<H1Driver>>, &mut bool)>,
     timer: &mut Pin<Box<Sleep>>,
     deadline: Instant,
     quiet: &Quiet,
@@ -392,8 +435,11 @@ async fn drive<F: Future>(
                 if let Poll::Ready(v) = fut.as_mut().poll(&mut icx) {
                     return Some(Ok(v));
                 }
-                if !conn.done && conn.driver.as_mut().poll(&mut icx).is_ready() {
-                    conn.done = true;
+                if let Some((d, done)) = driver.as_mut()
+                    && !**done
+                    && d.as_mut().poll(&mut icx).is_ready()
+                {
+                    **done = true;
                     // The dispatcher is gone: the request future resolves now (with an error) or never.
                     return Some(match fut.as_mut().poll(&mut icx) {
                         Poll::Ready(v) => Ok(v),
@@ -427,71 +473,6 @@ async fn drive<F: Future>(
 /// How many times [`drive`] re-polls in place before yielding to the scheduler.
 const QUIET_ROUNDS: usize = 4;
 
-/// The waker [`drive`] polls hyper's futures with. In a closed loop, most wake-ups of a virtual
-/// user's task come from its own polling: hyper's dispatcher and its `SendRequest` talk over
-/// channels, and each hand-over wakes the other side — which is this same task. Through tokio's
-/// waker each such wake-up costs a reschedule and a spurious full poll of the task (measured:
-/// about one per request, ~0.3 µs of user CPU). This waker notes a wake-up raised *on this thread
-/// while this client polls* (it re-polls at once) and forwards every other one (socket readiness,
-/// the timer, any other thread) to the task, so no wake-up is ever lost. Hand-written because no
-/// crate offers "coalesce self-wakes" for futures polled in place.
-struct Quiet {
-    state: Arc<QuietState>,
-    waker: Waker,
-}
-
-#[derive(Default)]
-struct QuietState {
-    task: AtomicWaker,
-}
-
-thread_local! {
-    /// The [`QuietState`] this thread is polling under right now (null: none), and whether it
-    /// was woken meanwhile.
-    static POLLING: Cell<*const QuietState> = const { Cell::new(std::ptr::null()) };
-    static WOKEN: Cell<bool> = const { Cell::new(false) };
-}
-
-impl Wake for QuietState {
-    fn wake(self: Arc<Self>) {
-        self.wake_by_ref();
-    }
-
-    fn wake_by_ref(self: &Arc<Self>) {
-        if POLLING.get() == Arc::as_ptr(self) {
-            WOKEN.set(true);
-        } else {
-            self.task.wake();
-        }
-    }
-}
-
-impl Quiet {
-    fn new() -> Quiet {
-        let state = Arc::new(QuietState::default());
-        Quiet { waker: Waker::from(state.clone()), state }
-    }
-
-    /// Run `f` with this client's self-wakes noted rather than forwarded; returns `f`'s result
-    /// and whether anything woke it meanwhile.
-    fn round<T>(&self, f: impl FnOnce() -> T) -> (T, bool) {
-        // Restores the thread's previous state even if `f` panics (tokio keeps running other
-        // tasks on this thread; a stale pointer here could swallow another client's wake-ups).
-        struct Restore(*const QuietState, bool);
-        impl Drop for Restore {
-            fn drop(&mut self) {
-                POLLING.set(self.0);
-                WOKEN.set(self.1);
-            }
-        }
-        let restore = Restore(POLLING.replace(Arc::as_ptr(&self.state)), WOKEN.replace(false));
-        let out = f();
-        let woken = WOKEN.get();
-        drop(restore);
-        (out, woken)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -519,66 +500,5 @@ mod tests {
             .with_source(source_for(addr, 2), Arc::new(OsLimits::default()));
         let (_stream, (_, peer)) = tokio::join!(client.open(), async { listener.accept().await.unwrap() });
         assert_eq!(peer.ip(), "127.0.0.3".parse::<std::net::IpAddr>().unwrap());
-    }
-
-    /// A task waker that counts its wake-ups.
-    #[derive(Default)]
-    struct Count(AtomicU64);
-
-    impl Wake for Count {
-        fn wake(self: Arc<Self>) {
-            self.0.fetch_add(1, Ordering::SeqCst);
-        }
-    }
-
-    fn quiet_with_task() -> (Quiet, Arc<Count>) {
-        let quiet = Quiet::new();
-        let count = Arc::new(Count::default());
-        quiet.state.task.register(&Waker::from(count.clone()));
-        (quiet, count)
-    }
-
-    #[test]
-    fn a_wake_raised_while_polling_on_this_thread_is_noted_not_forwarded() {
-        let (quiet, task) = quiet_with_task();
-        let ((), woken) = quiet.round(|| quiet.waker.wake_by_ref());
-        assert!(woken);
-        assert_eq!(task.0.load(Ordering::SeqCst), 0);
-        // And the next round starts clean.
-        let ((), woken) = quiet.round(|| ());
-        assert!(!woken);
-    }
-
-    #[test]
-    fn wakes_outside_a_round_or_from_another_thread_reach_the_task() {
-        let (quiet, task) = quiet_with_task();
-        quiet.waker.wake_by_ref();
-        assert_eq!(task.0.load(Ordering::SeqCst), 1);
-
-        quiet.state.task.register(&Waker::from(task.clone()));
-        let waker = quiet.waker.clone();
-        let ((), woken) = quiet.round(|| std::thread::spawn(move || waker.wake()).join().unwrap());
-        assert!(!woken, "another thread's wake is not this round's");
-        assert_eq!(task.0.load(Ordering::SeqCst), 2);
-    }
-
-    #[test]
-    fn another_clients_wake_during_a_round_is_forwarded() {
-        let (a, _) = quiet_with_task();
-        let (b, b_task) = quiet_with_task();
-        let ((), woken) = a.round(|| b.waker.wake_by_ref());
-        assert!(!woken);
-        assert_eq!(b_task.0.load(Ordering::SeqCst), 1);
-    }
-
-    #[test]
-    fn a_panicking_round_leaves_the_thread_clean() {
-        let (quiet, task) = quiet_with_task();
-        let caught =
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| quiet.round(|| panic!("boom"))));
-        assert!(caught.is_err());
-        assert!(POLLING.get().is_null());
-        quiet.waker.wake_by_ref();
-        assert_eq!(task.0.load(Ordering::SeqCst), 1, "wakes are forwarded again after the panic");
     }
 }

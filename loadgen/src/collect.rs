@@ -367,7 +367,11 @@ impl Collector {
         Summary {
             scheme: config.scheme_name().to_owned(),
             model: config.model.name().to_owned(),
-            target: format!("http://{}", config.target),
+            target: format!(
+                "{}://{}",
+                if config.transport.tls.is_some() { "https" } else { "http" },
+                config.target
+            ),
             duration_s,
             started_at: started_wall.duration_since(SystemTime::UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64()),
             vus_max: self.vus_max,
@@ -423,6 +427,8 @@ impl Collector {
             aborted_by_threshold: None,
             agent: None,
             limits: None,
+            transport: Some(config.transport.name().to_owned()),
+            tls: None,
             agents: Vec::new(),
         }
     }

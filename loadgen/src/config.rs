@@ -16,6 +16,8 @@ use crate::threshold::Threshold;
 #[derive(Debug, Clone)]
 pub struct LoadConfig {
     pub target: SocketAddr,
+    /// Clear text or TLS, HTTP/1.1 or HTTP/2, and how connections are used.
+    pub transport: crate::transport::Transport,
     /// None: `GET /healthz` without login.
     pub scheme: Option<Scheme>,
     pub model: LoadModel,
@@ -71,6 +73,7 @@ impl LoadConfig {
     pub fn new(target: SocketAddr, scheme: Option<Scheme>, model: LoadModel) -> LoadConfig {
         LoadConfig {
             target,
+            transport: Default::default(),
             scheme,
             model,
             think: Duration::ZERO,

@@ -14,7 +14,14 @@
 //! - [`vu`]: one virtual user — login, authenticated requests, refresh, logout — on one loop.
 //! - [`pace`]: closed or open pacing, retiring and quitting, an open-model user's arrivals.
 //! - [`workers`]: one single-threaded runtime per core; each user lives on one of them.
-//! - [`client`]: its hyper HTTP/1.1 keep-alive connection, timeout and byte counting.
+//! - [`client`]: its hyper connection (HTTP/1.1 of its own, or a share of an HTTP/2 one), timeout,
+//!   and the run's shared HTTP/2 connections.
+//! - [`transport`]: clear text or TLS (rustls), HTTP/1.1 or HTTP/2, `--streams`, resumption,
+//!   `--new-connection-per-login`.
+//! - [`sequence`]: `/api/me` request by request on one connection, each one's bytes at the socket
+//!   (what HPACK leaves of a credential on requests 1, 2, 100), and the encoders' indexing policies.
+//! - [`wire`]: bytes counted at the socket, below TLS, and the IO a connection runs over.
+//! - [`quiet`]: the waker that notes a connection's self-wakes instead of rescheduling.
 //! - [`failure`]: [`failure::ErrorKind`], why a request failed, classified from types.
 //! - [`inflight`]: each user's request in flight, for the in-flight count and oldest age.
 //! - [`record`]: per-shard HdrHistograms and error counts, drained once a second; unfinished
@@ -52,7 +59,7 @@
 //!
 //! Imports go one way (`tests/layout.rs` checks it): `command` → `load`, `merge` → `collect` →
 //! `output`, `progress` → `sink` → `metrics`, `row` → `text`, `threshold`, `hlog` → `summary` →
-//! `agent`, `record`, `stall`; `load` → `vu` → `pace`, `client`, `credentials` → `scheme`, `mix`, `ramp`; every module
+//! `agent`, `record`, `stall`; `load` → `vu` → `pace`, `sequence` → `client` → `wire`, `quiet`, `transport`; `credentials` → `scheme`, `mix`, `ramp`; every module
 //! → `error`, `failure`.
 //!
 //! # The face
@@ -89,18 +96,22 @@ mod mix;
 mod output;
 mod pace;
 mod progress;
+mod quiet;
 mod ramp;
 mod record;
 mod recorded;
 mod row;
 mod sample;
 mod scheme;
+mod sequence;
 mod sink;
 mod stall;
 mod summary;
 mod text;
 mod threshold;
+mod transport;
 mod vu;
+mod wire;
 mod workers;
 
 pub use agent::Agent;
@@ -120,8 +131,10 @@ pub use recorded::Recorded;
 pub use row::{EndpointRow, Row};
 pub use sample::{RedisSample, parse_info, read_proc, read_procs};
 pub use scheme::Scheme;
+pub use sequence::{WireBytes, me_sequence};
 pub use stall::Cause;
-pub use summary::{EndpointSummary, Latency, Summary};
+pub use summary::{EndpointSummary, Latency, Summary, TlsHandshakes};
 pub use text::write_text_summary;
 pub use threshold::Threshold;
 pub use tokio_util::sync::CancellationToken;
+pub use transport::{Tls, Transport, server_name, tls_config};

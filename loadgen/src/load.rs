@@ -120,6 +120,9 @@ capped there (run more processes with --agent I/N to go beyond)",
         in_flight: InFlight::new(),
         stopped_at: std::sync::OnceLock::new(),
         limits: Arc::default(),
+        transport: Arc::new(config.transport.clone()),
+        h2_pool: Arc::default(),
+        handshakes: Arc::default(),
     });
     let mut collector = Collector {
         endpoints: endpoints.clone(),
@@ -218,6 +221,11 @@ capped there (run more processes with --agent I/N to go beyond)",
     summary.aborted_by_threshold = aborted;
     summary.agent = config.agent.as_ref().map(|a| agent_run(&config, a, load_started));
     summary.limits = capacity::limits_hit(&shared.limits, capacity, summary.vus_max);
+    if config.transport.tls.is_some() {
+        let h = &shared.handshakes;
+        let (full, resumed) = (h.full.load(Ordering::Relaxed), h.resumed.load(Ordering::Relaxed));
+        summary.tls = Some(crate::summary::TlsHandshakes { full, resumed });
+    }
     summary.thresholds = config.thresholds.iter().map(|t| t.check(&summary)).collect();
     for sink in &mut collector.sinks {
         sink.stop(&summary)?;
@@ -319,8 +327,13 @@ fn agent_run(config: &LoadConfig, slice: &AgentSlice, load_started: SystemTime) 
 
 /// Check that the target answers `GET /healthz`, the server pid exists and Redis answers.
 async fn preflight(config: &LoadConfig) -> Result<Option<RedisProbe>> {
-    let target = format!("http://{}", config.target);
-    let mut client = Client::new(config.target, PROBE_TIMEOUT);
+    let scheme = if config.transport.tls.is_some() { "https" } else { "http" };
+    let target = format!("{scheme}://{}", config.target);
+    let mut client = Client::new(config.target, PROBE_TIMEOUT).with_transport(
+        Arc::new(config.transport.clone()),
+        None,
+        None,
+    );
     let call = Call {
         method: http::Method::GET,
         path: authbench_contract::path::HEALTHZ,

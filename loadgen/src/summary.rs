@@ -225,9 +225,23 @@ pub struct Summary {
     /// Connects this generator's own limits refused: which limit stopped it (absent if none did).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limits: Option<LimitHit>,
+    /// How the generator reached the target: `h1`, `h2`, `h1-tls`, `h2-tls` (absent: `h1`, in
+    /// summaries written before there was a choice).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transport: Option<String>,
+    /// TLS handshakes the generator made and how many resumed a session (absent in clear text).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls: Option<TlsHandshakes>,
     /// Written by `authbench merge`: each agent's slice, generator cost and clock (absent otherwise).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub agents: Vec<AgentResult>,
+}
+
+/// The generator's TLS handshakes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TlsHandshakes {
+    pub full: u64,
+    pub resumed: u64,
 }
 
 /// One agent's part of a merged result (`authbench merge`'s summary lists them in agent order).

@@ -14,6 +14,14 @@ pub fn write_text_summary(w: &mut impl Write, s: &Summary) -> io::Result<()> {
         s.duration_s,
         if s.interrupted { " · INTERRUPTED" } else { "" }
     )?;
+    if let Some(t) = s.transport.as_deref().filter(|t| *t != "h1") {
+        let tls = s.tls.map_or(String::new(), |h| {
+            let all = h.full + h.resumed;
+            let pct = if all == 0 { 0.0 } else { h.resumed as f64 / all as f64 * 100.0 };
+            format!(" · {all} TLS handshakes, {} resumed ({pct:.0}%)", h.resumed)
+        });
+        writeln!(w, "transport {t}{tls}")?;
+    }
     if let Some(a) = &s.agent {
         let users = a.users.map(|[f, l]| format!(", users user{f}..user{l}")).unwrap_or_default();
         let late = match a.late_by_s {

@@ -57,6 +57,10 @@ pub struct Shared {
     pub in_flight: InFlight,
     /// Connects refused by the generator's own limits (open files, ports).
     pub limits: Arc<crate::client::OsLimits>,
+    /// How connections are made, the run's shared HTTP/2 connections and its TLS handshakes.
+    pub transport: Arc<crate::transport::Transport>,
+    pub h2_pool: Arc<crate::client::H2Pool>,
+    pub handshakes: Arc<crate::client::Handshakes>,
     /// When the load was stopped: open-model arrivals due by then and never sent are dropped.
     pub stopped_at: std::sync::OnceLock<Instant>,
 }
@@ -152,6 +156,11 @@ impl Vu {
                 .with_source(
                     crate::client::source_for(shared.target, shared.seed_base + index),
                     shared.limits.clone(),
+                )
+                .with_transport(
+                    shared.transport.clone(),
+                    shared.transport.http2.then(|| (shared.h2_pool.clone(), index)),
+                    Some(shared.handshakes.clone()),
                 ),
             session: None,
             rng: Rng::new(shared.seed_base + index + 1),
@@ -317,6 +326,9 @@ impl Vu {
     }
 
     async fn login(&mut self) {
+        if self.shared.transport.new_connection_per_login {
+            self.client.reconnect();
+        }
         let call = Call {
             method: Method::POST,
             path: path::LOGIN,

@@ -25,6 +25,11 @@ pub mod file {
     /// Row type in [`crate::revocation_entries`].
     pub const REVOCATION_MEMORY: &str = "revocation_memory.csv";
     pub const CREDENTIALS: &str = "credentials.csv";
+    /// Row types in [`crate::store_rtt`].
+    pub const STORE_RTT: &str = "store_rtt.csv";
+    /// Row type in [`crate::transport`].
+    pub const TRANSPORT: &str = "transport.csv";
+    pub const STORE_RTT_REVOCATION: &str = "store_rtt_revocation.csv";
     pub const CHECKS: &str = "checks.csv";
     pub const ENVIRONMENT: &str = "environment.json";
     /// Row types in [`crate::saturation`].

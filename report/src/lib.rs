@@ -8,7 +8,7 @@
 //! # Layout
 //! Imports go one way (`tests/layout.rs` checks it): [`render`] → [`content`] → [`plot`] →
 //! [`answer`] → [`analysis`] → [`results`] → the rows ([`data`], [`saturation`], [`ramp_levels`],
-//! [`revocation_entries`], [`plan_inputs`]) → [`stats`], [`metric`], [`error`]; [`unit_rows`] (compare's writer) and
+//! [`revocation_entries`], [`plan_inputs`], [`store_rtt`], [`transport`]) → [`stats`], [`metric`], [`error`]; [`unit_rows`] (compare's writer) and
 //! [`reliability`] → the rows.
 //!
 //! - [`render`]: `authbench report DIR` ([`render()`]): the files a folder holds → plots and report.
@@ -29,6 +29,10 @@
 //! - [`plan_inputs`]: rows of the capacity answer's own measurements (Redis driven directly, hit
 //!   ratio at the workload's rate, production login, bytes per stored item, `/healthz` pairs,
 //!   the validation run).
+//! - [`transport`]: `/api/me` per scheme over h1, h2, h1-tls, h2-tls: CPU, latency, bytes per
+//!   request, login CPU on a new connection, and the credential's bytes on requests 1, 2 and 100.
+//! - [`store_rtt`]: `/api/me` latency against the store's round-trip time (a delay proxy before
+//!   Redis), the session − jwt gap paired per repeat, and revocation windows with the RTT in place.
 //! - [`revocation_entries`]: the JWT variants' Redis memory against logout rate
 //!   (`revocation_memory.csv`) and its projection for the default lifetimes.
 //! - [`analysis`]: aggregation of the raw rows (per level, per scheme, fits) shared by plots and text.
@@ -68,6 +72,8 @@
 //! | `environment.json` | [`Environment`]: one typed field per key compare writes; unknown keys kept | header, sections and the appendix |
 //! | `attacks.csv` | `scheme,kind,tried,rejected_4xx,accepted,server_errors` | forged credentials per kind thrown at `/api/me` ([`reliability::AttackRow`]); read by `reliability.md` only |
 //! | `lost.csv` | `run,endpoint,measured,in_hlog,errors_summary,errors_timeseries,lost` | each run's counts against its files ([`reliability::LostRow`]); `reliability.md` only |
+//! | `transport.csv` | see [`transport`] | one per scheme × transport × repeat |
+//! | `store_rtt.csv`, `store_rtt_revocation.csv` | see [`store_rtt`] | `/api/me` at one rate per scheme × store RTT × repeat (p50, p99, server and delay-proxy CPU); revocation windows probed with the RTT in place |
 //! | `faults.csv` | `scenario,injected,requests,errors,worst_latency_ms?,recovery_s?,exit_code?,files_parse,passed,detail` | one per injected fault, by `authbench faults` ([`reliability::FaultRow`]); `reliability.md` only |
 //!
 //! `summary.csv` metrics read by the report (others are listed in the appendix table as they are):
@@ -121,7 +127,9 @@ pub mod revocation_window;
 pub mod run;
 pub mod saturation;
 pub mod stats;
+pub mod store_rtt;
 pub mod sweep;
+pub mod transport;
 pub mod unit_rows;
 pub mod units;
 pub mod write;

@@ -32,6 +32,10 @@ pub struct Results {
     /// The JWT variants' Redis memory at paced logout rates.
     pub revocation_memory: Vec<revocation_entries::RevocationMemoryRow>,
     pub credentials: Vec<CredentialsRow>,
+    /// Latency against the store's RTT, and revocation windows with it (none before issue 23).
+    pub store_rtt: Vec<crate::store_rtt::StoreRttRow>,
+    pub transport: Vec<crate::transport::TransportRow>,
+    pub store_rtt_revocation: Vec<crate::store_rtt::StoreRttRevocationRow>,
     pub checks: Vec<CheckRow>,
     pub saturation: Vec<saturation::LoadStepRow>,
     pub cpu_vs_load: Vec<saturation::LoadStepRow>,
@@ -63,6 +67,9 @@ impl Results {
             // Written since issue 12's memory against logout rate; older folders lack it.
             revocation_memory: read_optional(dir, file::REVOCATION_MEMORY, &mut Vec::new())?,
             credentials: read_optional(dir, file::CREDENTIALS, &mut missing)?,
+            store_rtt: read_optional(dir, file::STORE_RTT, &mut Vec::new())?,
+            transport: read_optional(dir, file::TRANSPORT, &mut Vec::new())?,
+            store_rtt_revocation: read_optional(dir, file::STORE_RTT_REVOCATION, &mut Vec::new())?,
             checks: read_optional(dir, file::CHECKS, &mut missing)?,
             saturation: read_optional(dir, file::SATURATION, &mut missing)?,
             cpu_vs_load: read_optional(dir, file::CPU_VS_LOAD, &mut missing)?,

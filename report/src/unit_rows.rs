@@ -20,6 +20,8 @@ use crate::reliability::{AttackRow, LostRow};
 use crate::revocation_entries::RevocationMemoryRow;
 use crate::saturation::{LoadStepRow, PhaseRow};
 use crate::stats::linear_fit;
+use crate::store_rtt::{StoreRttRevocationRow, StoreRttRow};
+use crate::transport::TransportRow;
 use crate::write::{write_atomic, write_json_atomic};
 
 /// The percentiles `spectrum.csv` lists.
@@ -47,6 +49,10 @@ pub struct UnitRows {
     /// (`cpu_vs_load.csv`).
     pub saturation: Vec<LoadStepRow>,
     pub cpu_vs_load: Vec<LoadStepRow>,
+    /// `/api/me` at one rate at each store RTT (`store_rtt.csv`).
+    pub store_rtt: Vec<StoreRttRow>,
+    /// `/api/me` and a login over each transport (`transport.csv`).
+    pub transport: Vec<TransportRow>,
 }
 
 /// What the final pass found that makes the run fail.
@@ -77,6 +83,9 @@ pub struct Collected {
     attacks: Vec<AttackRow>,
     saturation: Vec<LoadStepRow>,
     cpu_vs_load: Vec<LoadStepRow>,
+    store_rtt: Vec<StoreRttRow>,
+    transport: Vec<TransportRow>,
+    store_rtt_revocation: Vec<StoreRttRevocationRow>,
     phases: Vec<PhaseRow>,
 }
 
@@ -100,6 +109,9 @@ impl Collected {
             attacks: Vec::new(),
             saturation: Vec::new(),
             cpu_vs_load: Vec::new(),
+            store_rtt: Vec::new(),
+            transport: Vec::new(),
+            store_rtt_revocation: Vec::new(),
             phases: Vec::new(),
         }
     }
@@ -124,6 +136,8 @@ impl Collected {
         self.ramp.extend(u.ramp);
         self.saturation.extend(u.saturation);
         self.cpu_vs_load.extend(u.cpu_vs_load);
+        self.store_rtt.extend(u.store_rtt);
+        self.transport.extend(u.transport);
         self.attacks.extend(u.attacks);
         for (metric, value) in u.metrics {
             self.metric(&s, metric, value);
@@ -172,6 +186,11 @@ impl Collected {
 
     pub fn add_revocation(&mut self, rows: Vec<RevocationRow>) {
         self.revocation.extend(rows);
+    }
+
+    /// Revocation windows probed with a store RTT in place.
+    pub fn add_store_rtt_revocation(&mut self, rows: Vec<StoreRttRevocationRow>) {
+        self.store_rtt_revocation.extend(rows);
     }
 
     /// The JWT variants' Redis memory at paced logout rates, one row per scheme × rate.
@@ -243,6 +262,9 @@ impl Collected {
         write_atomic(&self.dir, file::REVOCATION_MEMORY, &self.revocation_memory)?;
         write_atomic(&self.dir, file::CREDENTIALS, &self.credentials.values().cloned().collect::<Vec<_>>())?;
         write_atomic(&self.dir, file::SPECTRUM, &self.spectrum)?;
+        write_atomic(&self.dir, file::STORE_RTT, &self.store_rtt)?;
+        write_atomic(&self.dir, file::TRANSPORT, &self.transport)?;
+        write_atomic(&self.dir, file::STORE_RTT_REVOCATION, &self.store_rtt_revocation)?;
         write_atomic(&self.dir, file::SUMMARY, &self.summary_rows())?;
         write_atomic(&self.dir, file::ATTACKS, &self.attacks)?;
         write_atomic(&self.dir, file::SATURATION, &self.saturation)?;

@@ -49,6 +49,8 @@ ensure_deps() {
     #   gcc, make      aws-lc-sys (the JWT/crypto backend) compiles C
     local pkgs=(redis-server redis-tools haproxy procps curl python3 time gcc make)
     [ "${AUTHBENCH_NEED_WRK:-0}" = 1 ] && pkgs+=(wrk)
+    # nghttp2-client: h2load, the HTTP/2 peer of scripts/bench-transport.sh
+    [ "${AUTHBENCH_NEED_H2LOAD:-0}" = 1 ] && pkgs+=(nghttp2-client)
     apt_install "${pkgs[@]}"
     if ! command -v cargo >/dev/null 2>&1; then
         log "cargo not found: install Rust with rustup (https://rustup.rs) and re-run"

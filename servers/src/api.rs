@@ -215,8 +215,12 @@ pub fn cookie_attrs(
     same_site: crate::kind::SameSite,
     max_age: Option<std::time::Duration>,
 ) -> cookie::Cookie<'static> {
+    // A `__Host-` name (a server over HTTPS) is only kept by a browser with `Secure`, `Path=/`
+    // and no `Domain`: the name decides, so the two can never disagree.
+    let secure = name.starts_with(authbench_contract::credential::HOST_PREFIX);
     let mut c = cookie::Cookie::build((name, value))
         .path("/")
+        .secure(secure)
         .http_only(true)
         .same_site(match same_site {
             crate::kind::SameSite::Lax => cookie::SameSite::Lax,

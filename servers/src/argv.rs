@@ -44,8 +44,13 @@ impl ServeArgs {
         let ServeArgs {
             scheme,
             addr,
+            tls,
+            cert,
+            key,
+            cert_out,
             redis_url,
             redis_cluster,
+            store_rtt,
             redis_persistence,
             durable_logout,
             redis_prefix,
@@ -75,11 +80,19 @@ impl ServeArgs {
             argv.push(value);
         };
         option("addr", addr.to_string().into());
+        for (name, path) in [("cert", cert), ("key", key), ("cert-out", cert_out)] {
+            if let Some(path) = path {
+                option(name, path.into());
+            }
+        }
         if let Some(url) = redis_url {
             option("redis-url", url.into());
         }
         if let Some(urls) = redis_cluster {
             option("redis-cluster", urls.into());
+        }
+        if let Some(rtt) = store_rtt {
+            option("store-rtt", format!("{}us", rtt.as_micros()).into());
         }
         if let Some(prefix) = redis_prefix {
             option("redis-prefix", prefix.into());
@@ -109,7 +122,7 @@ impl ServeArgs {
         if let Some(n) = workers {
             option("workers", n.to_string().into());
         }
-        for (flag, on) in [("durable-logout", durable_logout), ("fast-login", fast_login)] {
+        for (flag, on) in [("tls", tls), ("durable-logout", durable_logout), ("fast-login", fast_login)] {
             if *on {
                 argv.push(format!("--{flag}").into());
             }

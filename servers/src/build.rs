@@ -12,12 +12,14 @@ use crate::jwt::{Codec, JwtScheme};
 use crate::jwt_pubsub::PubsubScheme;
 use crate::jwt_revocable::{RevocableScheme, RevocationStore};
 use crate::kind::SchemeKind;
+use crate::redis_conn::redact_url;
 use crate::session::{DURABLE_WAIT, SessionScheme, SessionStore};
 use crate::session_cached::CachedScheme;
 use crate::session_tracked::TrackedScheme;
 use crate::store_target::{StoreConn, StoreTarget};
 use crate::throttle::Throttle;
 use crate::users::{PasswordCost, Users};
+use authbench_procs::delay_proxy::{self, DelayProxy};
 use authbench_procs::redis_server::RedisServer;
 
 /// How long `jwt-pubsub` may take to subscribe and load the stored revocations before `serve`
@@ -33,6 +35,8 @@ pub struct Built {
     pub redis_prefix: Option<String>,
     /// Kept alive for the server's lifetime; dropping it stops redis-server.
     pub redis: Option<RedisServer>,
+    /// `--store-rtt`: the delay proxy every store connection goes through (stopped on drop).
+    pub store_proxy: Option<DelayProxy>,
 }
 
 /// Build a scheme's Router from options: users, keys, and for `session` the Redis connection
@@ -73,6 +77,7 @@ pub async fn build(args: &ServeArgs) -> Result<Built> {
         redis_url: None,
         redis_prefix: None,
         redis: None,
+        store_proxy: None,
     };
     let store = match args.scheme.uses_store() {
         true => Some(store_location(args, &mut built)?),
@@ -85,7 +90,9 @@ pub async fn build(args: &ServeArgs) -> Result<Built> {
         (SchemeKind::Cookie, _, Some(sealer), _) => {
             users.throttle_with(Throttle::local(limits));
             let scheme =
-                CookieScheme::new(users, sealer, args.ttl, args.same_site).with_max_age(args.max_age());
+                CookieScheme::new(users, sealer, args.ttl, args.same_site)
+                    .with_max_age(args.max_age())
+                    .over_tls(args.tls);
             crate::api::router(scheme)
         }
         (SchemeKind::Jwt, _, _, Some(codec)) => {
@@ -103,7 +110,7 @@ pub async fn build(args: &ServeArgs) -> Result<Built> {
                 .with_max_age(args.max_age())
                 .with_max_sessions(args.max_sessions);
             users.throttle_with(in_store(store.conn().clone(), &prefix));
-            let session = SessionScheme::new(users, store, args.same_site);
+            let session = SessionScheme::new(users, store, args.same_site).over_tls(args.tls);
             match (args.scheme, &target) {
                 (SchemeKind::SessionCached, _) => {
                     crate::api::router(CachedScheme::new(session, args.cache_ttl, args.cache_capacity))
@@ -147,6 +154,13 @@ fn check(args: &ServeArgs) -> Result<()> {
             args.max_age(),
             args.ttl
         )));
+    }
+    if args.store_rtt.is_some() && args.redis_cluster.is_some() {
+        return Err(Error::Config(
+            "--store-rtt puts one proxy in front of one Redis: a Cluster's nodes must announce their \
+             proxies (`compare --store cluster --store-rtt` does); not with --redis-cluster"
+                .into(),
+        ));
     }
     if args.scheme == SchemeKind::SessionTracked && args.redis_cluster.is_some() {
         return Err(Error::Config(
@@ -207,7 +221,12 @@ fn store_location(args: &ServeArgs, built: &mut Built) -> Result<(StoreTarget, S
         }
     };
     built.redis_url = Some(url.clone());
-    Ok((StoreTarget::Single(url), prefix))
+    let Some(rtt) = args.store_rtt else { return Ok((StoreTarget::Single(url), prefix)) };
+    let bad = || Error::Config(format!("--store-rtt: cannot read host:port in {}", redact_url(&url)));
+    let proxy = DelayProxy::start_here(delay_proxy::url_addr(&url).ok_or_else(bad)?, rtt)?;
+    let via = delay_proxy::via(&url, proxy.addr()).ok_or_else(bad)?;
+    built.store_proxy = Some(proxy);
+    Ok((StoreTarget::Single(via), prefix))
 }
 
 /// `--redis-prefix`, or `authbench:<pid>:`.

@@ -45,6 +45,29 @@ pub struct ServeArgs {
     #[arg(long, default_value = "127.0.0.1:0")]
     pub addr: SocketAddr,
 
+    /// Serve HTTPS (rustls, TLS 1.2/1.3, ALPN h2 and http/1.1) instead of clear text; the first
+    /// line says `listening on https://IP:PORT`. The cookie schemes then name their cookie with
+    /// the `__Host-` prefix and mark it `Secure`. Without --cert/--key a self-signed certificate
+    /// for localhost, 127.0.0.1 and ::1 is generated at start and written (PEM) to --cert-out,
+    /// for the client to trust (`load --ca FILE`). Clear text serves HTTP/1.1 and HTTP/2 with
+    /// prior knowledge (h2c) on the same port either way.
+    #[arg(long)]
+    pub tls: bool,
+
+    /// With --tls: the certificate chain (PEM) to serve, instead of a generated one.
+    #[arg(long, requires_all = ["tls", "key"])]
+    pub cert: Option<PathBuf>,
+
+    /// With --tls: the private key (PEM, PKCS#8 or SEC1 or PKCS#1) of --cert.
+    #[arg(long, requires_all = ["tls", "cert"])]
+    pub key: Option<PathBuf>,
+
+    /// With --tls and no --cert: where the generated certificate is written for clients to trust.
+    /// Default: `$TMPDIR/authbench-serve-<pid>-cert.pem` (said on stderr at start, removed at
+    /// exit).
+    #[arg(long, requires = "tls", conflicts_with = "cert")]
+    pub cert_out: Option<PathBuf>,
+
     /// Redis for the schemes with a store (session, jwt-revocable, jwt-pubsub). Without it, they start their
     /// own redis-server on a free loopback port with persistence off and a generated password,
     /// and stop it on exit. A URL with a password (`redis://:PASS@host:port/`) is better given in
@@ -56,6 +79,14 @@ pub struct ServeArgs {
     /// survive one being down). Same key layout as a single Redis; keys hash-tagged per user.
     #[arg(long, value_name = "URL[,URL…]", conflicts_with = "redis_url", env = REDIS_CLUSTER_ENV)]
     pub redis_cluster: Option<String>,
+
+    /// Put a network hop between this server and its Redis: a private `authbench delay-proxy`
+    /// child (dying with the server) holds each direction for half this round-trip time, from a
+    /// precise clock (`250us`, `1ms`; `0` goes through the proxy without delay, so its own cost is
+    /// in both arms of a comparison). One Redis only: a Cluster's nodes must announce the
+    /// proxies' ports (`cluster-announce-port`), which `compare --store cluster --store-rtt` does.
+    #[arg(long, value_parser = authbench_util::parse::parse_duration)]
+    pub store_rtt: Option<Duration>,
 
     /// Persistence of the private redis-server `serve` starts without --redis-url: none (in memory
     /// only: a crash or restart loses every session) or aof (appendonly yes, appendfsync
@@ -208,8 +239,13 @@ impl ServeArgs {
         ServeArgs {
             scheme,
             addr: "127.0.0.1:0".parse().expect("literal address"),
+            tls: false,
+            cert: None,
+            key: None,
+            cert_out: None,
             redis_url: None,
             redis_cluster: None,
+            store_rtt: None,
             redis_persistence: authbench_procs::redis_server::Persistence::None,
             durable_logout: false,
             redis_prefix: None,

@@ -101,19 +101,28 @@ struct Inner {
     sealer: Sealer,
     ttl: Duration,
     same_site: SameSite,
+    /// [`COOKIE_NAME`], or over HTTPS its `__Host-` form (see [`CookieScheme::over_tls`]).
+    cookie: &'static str,
 }
 
 impl CookieScheme {
     /// The scheme with the default absolute lifetime ([`crate::session::DEFAULT_MAX_AGE`]).
     pub fn new(users: Arc<Users>, sealer: Sealer, ttl: Duration, same_site: SameSite) -> Self {
         let max_age = crate::session::DEFAULT_MAX_AGE.as_secs();
-        CookieScheme { inner: Arc::new(Inner { users, sealer, ttl, same_site }), max_age }
+        CookieScheme { inner: Arc::new(Inner { users, sealer, ttl, same_site, cookie: COOKIE_NAME }), max_age }
     }
 
     /// Set the absolute lifetime (`serve --max-age`): no cookie lives, nor is refreshed, past
     /// login + this.
     pub fn with_max_age(mut self, max_age: Duration) -> Self {
         self.max_age = max_age.as_secs();
+        self
+    }
+
+    /// Served over HTTPS (`serve --tls`): the cookie is `__Host-ab_auth`, with `Secure`.
+    pub fn over_tls(mut self, tls: bool) -> Self {
+        let inner = Arc::get_mut(&mut self.inner).expect("set before the scheme is shared");
+        inner.cookie = authbench_contract::CredentialKind::SealedCookie.cookie_name_over(tls).expect("a cookie kind");
         self
     }
 
@@ -132,9 +141,9 @@ impl CookieScheme {
     /// The `Set-Cookie` value issued for `uid`, logged in at `auth_time`.
     pub fn issue(&self, uid: u64, auth_time: u64) -> Cookie<'static> {
         let claims = self.claims_for(uid, auth_time);
-        let value = self.inner.sealer.seal(COOKIE_NAME, &claims);
+        let value = self.inner.sealer.seal(self.inner.cookie, &claims);
         let lifetime = Duration::from_secs(claims.exp.saturating_sub(claims.iat));
-        api::cookie_attrs(COOKIE_NAME, value, self.inner.same_site, Some(lifetime))
+        api::cookie_attrs(self.inner.cookie, value, self.inner.same_site, Some(lifetime))
     }
 
     fn issued_response(&self, uid: u64, auth_time: u64) -> Response {
@@ -149,8 +158,8 @@ impl FromRequestParts<CookieScheme> for Claims {
     type Rejection = Error;
 
     async fn from_request_parts(parts: &mut Parts, scheme: &CookieScheme) -> Result<Self> {
-        let value = api::single_cookie(&parts.headers, COOKIE_NAME)?;
-        scheme.inner.sealer.open(COOKIE_NAME, value, api::now_secs())
+        let value = api::single_cookie(&parts.headers, scheme.inner.cookie)?;
+        scheme.inner.sealer.open(scheme.inner.cookie, value, api::now_secs())
     }
 }
 
@@ -167,9 +176,9 @@ impl Scheme for CookieScheme {
 
     /// A new cookie for the same login, unless the login is `--max-age` old (401).
     async fn refresh(&self, headers: HeaderMap, _body: Bytes) -> Result<Response> {
-        let value = api::single_cookie(&headers, COOKIE_NAME)?;
+        let value = api::single_cookie(&headers, self.inner.cookie)?;
         let now = api::now_secs();
-        let claims = self.inner.sealer.open(COOKIE_NAME, value, now)?;
+        let claims = self.inner.sealer.open(self.inner.cookie, value, now)?;
         if now >= claims.auth_time.saturating_add(self.max_age) {
             return Err(Error::Expired);
         }
@@ -177,7 +186,7 @@ impl Scheme for CookieScheme {
     }
 
     async fn logout(&self, _who: Claims) -> Result<Response> {
-        let removal = api::removal_cookie(COOKIE_NAME, self.inner.same_site);
+        let removal = api::removal_cookie(self.inner.cookie, self.inner.same_site);
         Ok(api::with_cookie(StatusCode::NO_CONTENT, &removal, None))
     }
 

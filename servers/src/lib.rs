@@ -48,6 +48,8 @@
 //! - [`argv`]: those options back into the command line, for the parents that start `serve`.
 //! - [`build`]: the scheme dispatch — options to the chosen scheme's Router.
 //! - [`serve`]: the hyper accept loop, limits, and `serve`'s start-up.
+//! - [`tls`]: `serve --tls`: rustls (aws-lc-rs), ALPN h2 + http/1.1, the certificate given or
+//!   generated (rcgen), session tickets and the resumption count.
 //! - [`limits`]: body, head and credential size limits; header and body read timeouts.
 //! - [`linger`]: request bodies read within the limit; oversized ones drained (bounded) before 413.
 //! - The processes `serve` starts (its own Redis) are `authbench_procs`'s.
@@ -56,7 +58,7 @@
 //!   the property tests and the cargo-fuzz targets.
 //! - [`facts`], [`direct`]: what a process outside the servers may rely on (below).
 //!
-//! Imports go one way (`tests/layout.rs` checks it): `serve` → `build` → `config`, `argv` → the
+//! Imports go one way (`tests/layout.rs` checks it): `serve` → `tls`, `build` → `config`, `argv` → the
 //! schemes (`jwt_pubsub` → `subscriber` → `jwt_revocable` → `revocation_store` → `jwt`;
 //! `session_cached`, `session_tracked` → `record_cache` → `session` → `session_key`, `store_target`
 //! → `redis_conn`; `cookie`) → `api` → `body` → `linger`, `users`; every module → `kind`, `limits`,
@@ -117,6 +119,7 @@ private_unless_testing!(
     store_io,
     subscriber,
     throttle,
+    tls,
     users,
 );
 pub mod direct;

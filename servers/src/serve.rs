@@ -1,4 +1,4 @@
-//! The HTTP/1.1 accept loop shared by every scheme, and `authbench serve`'s start-up.
+//! The accept loop shared by every scheme (HTTP/1.1 and HTTP/2, clear text or TLS), and `authbench serve`'s start-up.
 //!
 //! hyper's connection builder is used directly (rather than `axum::serve`) for the limits a
 //! benchmark target needs and axum does not expose: a header-size cap (431 above 8 KiB), a header
@@ -9,12 +9,14 @@
 use std::future::Future;
 use std::io::Write;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use authbench_util::signal::shutdown_signal;
 use axum::Router;
 use hyper::body::Incoming;
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
@@ -23,7 +25,8 @@ use crate::body::TimedBody;
 use crate::build::build;
 use crate::config::ServeArgs;
 use crate::error::{Error, Result};
-use crate::limits::{BODY_READ_TIMEOUT, HEADER_READ_TIMEOUT, MAX_HEAD_BYTES};
+use crate::tls::Tls;
+use crate::limits::{MAX_H2_HEADER_LIST_BYTES, BODY_READ_TIMEOUT, HEADER_READ_TIMEOUT, MAX_HEAD_BYTES};
 
 /// Per-connection time limits of [`serve_with`]. `Default` is what [`serve`] and `authbench serve`
 /// use; tests shorten them to watch slow connections being closed without waiting 10 s.
@@ -67,25 +70,49 @@ as the synthetic users and load this machine"
 
 /// Serve `router` on `listener` until `shutdown` resolves, then drain open connections (5 s max).
 pub async fn serve(listener: TcpListener, router: Router, shutdown: impl Future<Output = ()>) -> Result<()> {
-    serve_with(listener, router, shutdown, ServeLimits::default()).await
+    serve_with(listener, router, shutdown, ServeLimits::default(), None).await
 }
 
-/// [`serve`] with explicit time limits.
+/// HTTP/1.1 and HTTP/2 on one port: hyper-util's auto builder reads the connection's first bytes
+/// (HTTP/2's preface, else HTTP/1.1), so clear text serves h2c with prior knowledge beside
+/// HTTP/1.1, and over TLS whichever ALPN chose. HTTP/1.1 keeps its head-size cap and read
+/// timeout; HTTP/2 gets a cap on its header list (see [`MAX_H2_HEADER_LIST_BYTES`]) and a bound on
+/// concurrent streams.
+fn http_builder(limits: ServeLimits) -> auto::Builder<TokioExecutor> {
+    let mut http = auto::Builder::new(TokioExecutor::new());
+    http.http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_read_timeout)
+        .max_buf_size(MAX_HEAD_BYTES)
+        .keep_alive(true);
+    http.http2()
+        .timer(TokioTimer::new())
+        .max_header_list_size(MAX_H2_HEADER_LIST_BYTES)
+        .max_concurrent_streams(MAX_STREAMS)
+        .keep_alive_interval(Some(limits.header_read_timeout))
+        .keep_alive_timeout(limits.header_read_timeout);
+    http
+}
+
+/// Streams one HTTP/2 connection may have open at once (a client beyond it waits).
+pub const MAX_STREAMS: u32 = 256;
+
+/// [`serve`] with explicit time limits, over TLS when `tls` is given.
 pub async fn serve_with(
     listener: TcpListener,
     router: Router,
     shutdown: impl Future<Output = ()>,
     limits: ServeLimits,
+    tls: Option<&Tls>,
 ) -> Result<()> {
     let graceful = GracefulShutdown::new();
-    let mut http = hyper::server::conn::http1::Builder::new();
-    http.timer(TokioTimer::new())
-        .header_read_timeout(limits.header_read_timeout)
-        .max_buf_size(MAX_HEAD_BYTES)
-        .keep_alive(true);
+    // Clear text: the auto builder reads the first bytes to tell h2c from HTTP/1.1. Over TLS,
+    // ALPN has said which already.
+    let auto = http_builder(limits);
+    let http = Arc::new([auto.clone(), auto.clone().http1_only(), auto.http2_only()]);
     tokio::pin!(shutdown);
     // Connections open now, for saying which limit stops the server from accepting more.
-    let open = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let open = Arc::new(std::sync::atomic::AtomicU64::new(0));
     let mut said_limit: Option<std::time::Instant> = None;
     loop {
         tokio::select! {
@@ -120,11 +147,29 @@ pub async fn serve_with(
                         req.map(|body| TimedBody::new(body, body_timeout))
                     },
                 ));
-                let conn = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
-                let open = open.clone();
+                let (http, watcher, open) = (http.clone(), graceful.watcher(), open.clone());
+                let tls = tls.map(|t| (t.acceptor.clone(), t.resumption.clone()));
                 open.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 tokio::spawn(async move {
-                    let _ = conn.await;
+                    // A silent client gets the head's time limit, whichever protocol it would speak:
+                    // the auto builder's first read and the TLS handshake have no limit of their own.
+                    let limit = limits.header_read_timeout;
+                    match tls {
+                        None => {
+                            if let Ok(Ok(1..)) = tokio::time::timeout(limit, stream.peek(&mut [0u8; 1])).await {
+                                let conn = http[0].serve_connection(TokioIo::new(stream), service);
+                                let _ = watcher.watch(conn).await;
+                            }
+                        }
+                        Some((acceptor, resumption)) => {
+                            if let Ok(Ok(stream)) = tokio::time::timeout(limit, acceptor.accept(stream)).await {
+                                resumption.count(stream.get_ref().1);
+                                let h2 = stream.get_ref().1.alpn_protocol() == Some(b"h2");
+                                let conn = http[if h2 { 2 } else { 1 }].serve_connection(TokioIo::new(stream), service);
+                                let _ = watcher.watch(conn).await;
+                            }
+                        }
+                    }
                     open.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
                 });
             }
@@ -159,11 +204,21 @@ pub async fn run(args: ServeArgs) -> Result<()> {
     let nofile = authbench_util::sys::raise_nofile_limit().unwrap_or(0);
     let listener = bind_announced(args.addr).await?;
     let built = build(&args).await?;
+    let tls = match args.tls {
+        true => {
+            let out = args.cert_out.clone().unwrap_or_else(crate::tls::default_cert_out);
+            Some(crate::tls::setup(args.cert.as_deref(), args.key.as_deref(), &out)?)
+        }
+        false => None,
+    };
     let addr = listener.local_addr()?;
     {
         let mut out = std::io::stdout().lock();
-        writeln!(out, "{}", authbench_contract::listening::line(addr))?;
+        writeln!(out, "{}", authbench_contract::listening::line_over(addr, tls.is_some()))?;
         out.flush()?;
+    }
+    if let Some(path) = tls.as_ref().and_then(|t| t.written.as_ref()) {
+        eprintln!("authbench serve: TLS certificate (self-signed, generated) written to {}", path.display());
     }
     eprintln!(
         "authbench serve {}: {} users, login cost {}{}, open-file limit {nofile}, started in {:.0} ms{}",
@@ -178,10 +233,24 @@ pub async fn run(args: ServeArgs) -> Result<()> {
             (Some(_), None) =>
                 format!(", external redis, key prefix {}", built.redis_prefix.as_deref().unwrap_or("")),
             _ => String::new(),
+        } + &match &built.store_proxy {
+            Some(p) => format!(
+                ", store {} µs RTT away through delay-proxy pid {} at {}",
+                p.rtt().as_micros(),
+                p.pid(),
+                p.addr()
+            ),
+            None => String::new(),
         }
     );
     let limits = ServeLimits { header_read_timeout: args.idle_timeout, ..ServeLimits::default() };
-    serve_with(listener, built.router, shutdown_signal(), limits).await?;
+    serve_with(listener, built.router, shutdown_signal(), limits, tls.as_ref()).await?;
+    if let Some(t) = &tls {
+        eprintln!("authbench serve: {}", t.resumption.describe());
+        if let Some(path) = &t.written {
+            let _ = std::fs::remove_file(path);
+        }
+    }
     drop(built.redis);
     Ok(())
 }

@@ -505,11 +505,25 @@ struct Inner {
     users: Arc<Users>,
     store: SessionStore,
     same_site: SameSite,
+    /// [`COOKIE_NAME`], or over HTTPS its `__Host-` form (see [`SessionScheme::over_tls`]).
+    cookie: &'static str,
 }
 
 impl SessionScheme {
     pub fn new(users: Arc<Users>, store: SessionStore, same_site: SameSite) -> Self {
-        SessionScheme { inner: Arc::new(Inner { users, store, same_site }) }
+        SessionScheme { inner: Arc::new(Inner { users, store, same_site, cookie: COOKIE_NAME }) }
+    }
+
+    /// Served over HTTPS (`serve --tls`): the cookie is `__Host-ab_sid`, with `Secure`.
+    pub fn over_tls(mut self, tls: bool) -> Self {
+        let inner = Arc::get_mut(&mut self.inner).expect("set before the scheme is shared");
+        inner.cookie = authbench_contract::CredentialKind::SessionCookie.cookie_name_over(tls).expect("a cookie kind");
+        self
+    }
+
+    /// The name of the session cookie this server issues and reads.
+    pub fn cookie_name(&self) -> &'static str {
+        self.inner.cookie
     }
 
     pub fn store(&self) -> &SessionStore {
@@ -520,7 +534,7 @@ impl SessionScheme {
     /// ended — the presented one, and on a detected reuse the family's current one — so that the
     /// cached variants drop their own copies of them at once.
     pub async fn rotate(&self, headers: &HeaderMap) -> (Result<Response>, Vec<String>) {
-        let sid = match api::single_cookie(headers, COOKIE_NAME) {
+        let sid = match api::single_cookie(headers, self.inner.cookie) {
             Ok(sid) => sid,
             Err(e) => return (Err(e), Vec::new()),
         };
@@ -539,7 +553,7 @@ impl SessionScheme {
 
     fn issued_response(&self, sid: String) -> Response {
         // A browser-session cookie: the server, not the browser, enforces the idle expiry.
-        let cookie = api::cookie_attrs(COOKIE_NAME, sid, self.inner.same_site, None);
+        let cookie = api::cookie_attrs(self.inner.cookie, sid, self.inner.same_site, None);
         let body = CookieIssued { expires_in: self.inner.store.ttl_secs, token_type: "session".into() };
         api::with_cookie(StatusCode::OK, &cookie, Some(body))
     }
@@ -549,7 +563,7 @@ impl FromRequestParts<SessionScheme> for SessionAuth {
     type Rejection = Error;
 
     async fn from_request_parts(parts: &mut Parts, scheme: &SessionScheme) -> Result<Self> {
-        let sid = api::single_cookie(&parts.headers, COOKIE_NAME)?;
+        let sid = api::single_cookie(&parts.headers, scheme.inner.cookie)?;
         let record = scheme.inner.store.lookup(sid).await?;
         scheme.inner.store.admit(sid, &record)
     }
@@ -573,13 +587,13 @@ impl Scheme for SessionScheme {
 
     async fn logout(&self, who: SessionAuth) -> Result<Response> {
         self.inner.store.delete(&who.sid, who.uid).await?;
-        let removal = api::removal_cookie(COOKIE_NAME, self.inner.same_site);
+        let removal = api::removal_cookie(self.inner.cookie, self.inner.same_site);
         Ok(api::with_cookie(StatusCode::NO_CONTENT, &removal, None))
     }
 
     async fn logout_all(&self, who: SessionAuth) -> Result<Response> {
         self.inner.store.delete_all(&who.sid, who.uid).await?;
-        let removal = api::removal_cookie(COOKIE_NAME, self.inner.same_site);
+        let removal = api::removal_cookie(self.inner.cookie, self.inner.same_site);
         Ok(api::with_cookie(StatusCode::NO_CONTENT, &removal, None))
     }
 }

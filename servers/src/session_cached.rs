@@ -28,7 +28,7 @@ use crate::api::{self, Scheme};
 use crate::error::Result;
 use crate::metrics::CacheReading;
 use crate::record_cache::{self, RecordCache};
-use crate::session::{COOKIE_NAME, Record, SessionAuth, SessionScheme};
+use crate::session::{Record, SessionAuth, SessionScheme};
 use crate::session_key::SESSION_ID_LEN;
 use crate::users::Users;
 use axum::body::Bytes;
@@ -117,7 +117,7 @@ impl FromRequestParts<CachedScheme> for SessionAuth {
     type Rejection = crate::error::Error;
 
     async fn from_request_parts(parts: &mut Parts, scheme: &CachedScheme) -> Result<Self> {
-        let sid = api::single_cookie(&parts.headers, COOKIE_NAME)?;
+        let sid = api::single_cookie(&parts.headers, scheme.inner.base.cookie_name())?;
         let inner = &scheme.inner;
         if let Some(record) = inner.cache.get(sid).await {
             inner.stats.hits.fetch_add(1, Ordering::Relaxed);

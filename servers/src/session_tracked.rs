@@ -60,7 +60,7 @@ use crate::api::{self, Scheme};
 use crate::error::{Error, Result};
 use crate::metrics::CacheReading;
 use crate::record_cache::{self, RecordCache};
-use crate::session::{COOKIE_NAME, Record, SessionAuth, SessionScheme};
+use crate::session::{Record, SessionAuth, SessionScheme};
 use crate::session_key::{SESSION_ID_LEN, is_well_formed};
 use crate::redis_conn::redact_url;
 use crate::users::Users;
@@ -307,7 +307,7 @@ impl FromRequestParts<TrackedScheme> for SessionAuth {
     type Rejection = Error;
 
     async fn from_request_parts(parts: &mut Parts, scheme: &TrackedScheme) -> Result<Self> {
-        let sid = api::single_cookie(&parts.headers, COOKIE_NAME)?;
+        let sid = api::single_cookie(&parts.headers, scheme.inner.base.cookie_name())?;
         if !is_well_formed(sid) {
             return Err(Error::InvalidCredential);
         }

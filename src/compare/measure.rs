@@ -60,6 +60,13 @@ pub async fn unit(
         r.interrupted = phase::sweep::run(&u, &mut health, &mut r).await?;
     }
     health.report(&u, &mut r);
+    // Its own servers (the unit's, idle, stays up until the phase ends: the phase borrows it).
+    if phase::store_rtt::applies(scheme) && !u.stopped() {
+        phase::store_rtt::run(&u, &mut r).await?;
+    }
+    if !u.stopped() {
+        phase::transport::run(&u, &mut r).await?;
+    }
     server.stop();
     ctx.store.clear_prefix(&prefix).await?;
     Ok(r)

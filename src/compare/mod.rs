@@ -10,6 +10,8 @@
 //!   uniform lookups, memory at rest (the phase that runs it is `phase::sweep`).
 //! - [`state_store`]: where the schemes keep state (`--store redis|cluster`, private or existing),
 //!   as one typed target.
+//! - [`store_hop`]: `--store-rtt`'s delay proxies before the store (a Cluster's nodes announce
+//!   them), started and stopped around each measurement at an RTT.
 //! - [`store_probe`]: Redis readings around a sweep level (rehashing, commandstats, MEMORY USAGE).
 //! - [`redis_direct`]: Redis driven directly with a scheme's lookup at a paced rate (its CPU per
 //!   lookup at the capacity answer's Redis utilisation).
@@ -26,8 +28,8 @@
 //! - `env`: `environment.json`.
 //!
 //! Imports go one way: this file (the run's order) → `measure` (one unit) → `phase::*` → `ctx` →
-//! `progress` → `schedule` → `plan` → the engines: `session_levels` → `preload`, `store_probe` →
-//! `state_store`, `keys`; `open_model` → `rate_step` → `knee`; `redis_direct` stands alone.
+//! `progress` → `schedule` → `plan` → the engines: `session_levels` → `preload`, `store_probe`,
+//! `store_hop` → `state_store`, `keys`; `open_model` → `rate_step` → `knee`; `redis_direct` stands alone.
 
 pub mod ctx;
 pub mod env;
@@ -44,6 +46,7 @@ pub mod redis_direct;
 pub mod schedule;
 pub mod session_levels;
 pub mod state_store;
+pub mod store_hop;
 pub mod store_probe;
 
 use anyhow::{Context, Result, bail};
@@ -134,6 +137,9 @@ async fn run_async(plan: Plan, owned: &Owned, stop: CancellationToken) -> Result
             let (rows, costs) = phase::revocation::run(&ctx, scheme).await?;
             out.add_revocation(rows.into_iter().map(phase::revocation::Revocation::row).collect());
             out.add_metrics(scheme.as_str(), costs);
+            for &rtt in plan.store_rtts.iter().filter(|r| !r.is_zero()) {
+                out.add_store_rtt_revocation(phase::revocation::with_rtt(&ctx, scheme, rtt).await?);
+            }
             out.write()?;
             if phase::logout_memory::applies(scheme) {
                 // Rates measured before a failure are kept on disk.

@@ -119,6 +119,23 @@ pub struct CompareArgs {
     #[arg(long, default_value = "1")]
     pub replicas: u32,
 
+    /// Round-trip times to put between the servers and the store, each through an `authbench
+    /// delay-proxy` before Redis (before each node of a Cluster compare started, which announces
+    /// its proxy): `/api/me` of session, session-cached, session-tracked, jwt-revocable and jwt is
+    /// run at --rate at each, every repeat, and the revocation windows are probed again at each
+    /// non-zero one. `0` goes through the proxy without delay (its cost is in every arm); `none`
+    /// skips the phase. Default `0,250us,1ms` (`--quick`: `0,1ms`).
+    #[arg(long, value_parser = parse_rtts)]
+    pub store_rtt: Option<RttList>,
+
+    /// Transports each scheme's `/api/me` is measured over, every repeat, on a server of its own:
+    /// h1, h2 (h2c, prior knowledge), h1-tls, h2-tls (`serve --tls`, ALPN); `all` for the four,
+    /// `none` to skip. Each: CPU per request at one offered rate, p50/p99, bytes per request at
+    /// the socket, a login's CPU on a new connection (TLS: its handshake), the credential's
+    /// bytes on requests 1, 2 and 100 of a connection. Default `h1,h2-tls`.
+    #[arg(long, value_parser = parse_transports)]
+    pub transport: Option<TransportList>,
+
     /// Seed of the scheme order (default: from the clock; recorded in environment.json).
     #[arg(long)]
     pub seed: Option<u64>,
@@ -155,6 +172,95 @@ pub struct CompareArgs {
     /// memory reaches its plateau (`--quick`: 2s, still rising).
     #[arg(long, value_parser = parse_duration)]
     pub logout_hold: Option<Duration>,
+}
+
+/// The schemes whose latency the store-RTT phase sets against the store's RTT: the session
+/// family, the JWT with a store lookup, and jwt as the control that makes none.
+pub const RTT_SCHEMES: [SchemeKind; 5] = [
+    SchemeKind::Session,
+    SchemeKind::SessionCached,
+    SchemeKind::SessionTracked,
+    SchemeKind::JwtRevocable,
+    SchemeKind::Jwt,
+];
+
+/// One way the generator reaches a server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum TransportKind {
+    H1,
+    H2,
+    H1Tls,
+    H2Tls,
+}
+
+impl TransportKind {
+    pub const ALL: [TransportKind; 4] =
+        [TransportKind::H1, TransportKind::H2, TransportKind::H1Tls, TransportKind::H2Tls];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            TransportKind::H1 => "h1",
+            TransportKind::H2 => "h2",
+            TransportKind::H1Tls => "h1-tls",
+            TransportKind::H2Tls => "h2-tls",
+        }
+    }
+
+    pub fn tls(self) -> bool {
+        matches!(self, TransportKind::H1Tls | TransportKind::H2Tls)
+    }
+
+    pub fn http2(self) -> bool {
+        matches!(self, TransportKind::H2 | TransportKind::H2Tls)
+    }
+}
+
+/// `--transport`: the transports, in the order h1, h2, h1-tls, h2-tls.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TransportList(pub Vec<TransportKind>);
+
+/// `h1,h2-tls`, `all` or `none`.
+pub fn parse_transports(s: &str) -> Result<TransportList, String> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "all" => return Ok(TransportList(TransportKind::ALL.to_vec())),
+        "none" => return Ok(TransportList(Vec::new())),
+        _ => {}
+    }
+    let mut v = s
+        .split(',')
+        .map(|t| {
+            TransportKind::ALL.into_iter().find(|k| k.name().eq_ignore_ascii_case(t.trim())).ok_or_else(
+                || format!("unknown transport `{}` (h1, h2, h1-tls, h2-tls, all or none)", t.trim()),
+            )
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    v.sort_unstable();
+    v.dedup();
+    Ok(TransportList(v))
+}
+
+/// `--store-rtt`: round-trip times, ascending, no repeats; empty for `none`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RttList(pub Vec<Duration>);
+
+/// `0,250us,1ms` → the durations (at most 10 ms each: a hop, not an outage); `none` → empty.
+pub fn parse_rtts(s: &str) -> Result<RttList, String> {
+    if s.trim().eq_ignore_ascii_case("none") {
+        return Ok(RttList(Vec::new()));
+    }
+    let mut v = s
+        .split(',')
+        .map(|t| match t.trim() {
+            "0" => Ok(Duration::ZERO),
+            t => parse_duration(t),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    if let Some(big) = v.iter().find(|d| **d > Duration::from_millis(10)) {
+        return Err(format!("--store-rtt {big:?}: at most 10ms (a network hop, not an outage)"));
+    }
+    v.sort_unstable();
+    v.dedup();
+    Ok(RttList(v))
 }
 
 /// `60%` or `0.6` → 0.6; must lie in (0, 1].
@@ -222,6 +328,14 @@ pub struct Plan {
     pub sweep: Duration,
     /// TTL of the servers of the revocation phase.
     pub revocation_ttl: Duration,
+    /// `--store-rtt`, ascending (empty: no store-RTT phase), the arrival rate of its runs (the
+    /// sweep's `--rate`) and how long each is held.
+    pub store_rtts: Vec<Duration>,
+    pub store_rtt_rate: f64,
+    pub store_rtt_hold: Duration,
+    /// `--transport`, and how long each transport's fixed-rate run and login run are held.
+    pub transports: Vec<TransportKind>,
+    pub transport_hold: Duration,
     /// Saturation and load: the knee search, CPU against load, the spectrum's fixed-rate run.
     pub saturation: SaturationPlan,
     /// The JWT variants' memory against logout rate.
@@ -339,6 +453,18 @@ impl Plan {
         if !(a.rate_per_user.is_finite() && a.rate_per_user > 0.0) {
             bail!("--rate-per-user must be a positive number");
         }
+        let store_rtts = match &a.store_rtt {
+            Some(list) => list.0.clone(),
+            None if a.quick => vec![Duration::ZERO, Duration::from_millis(1)],
+            None => vec![Duration::ZERO, Duration::from_micros(250), Duration::from_millis(1)],
+        };
+        if !store_rtts.is_empty() && matches!(store, StorePlan::Cluster(_)) {
+            bail!(
+                "--store-rtt with --redis-cluster-url: the nodes would have to announce compare's proxies \
+                 (cluster-announce-port), which is not ours to change on an existing cluster; use \
+                 --store-rtt none, or let compare start its own cluster"
+            );
+        }
         let out = a.out.clone().unwrap_or_else(|| {
             let now = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
             PathBuf::from("results").join(now.trim_end_matches('Z').replace(':', "-"))
@@ -373,6 +499,14 @@ impl Plan {
             steady: Duration::from_secs(if a.quick { 2 } else { 4 }),
             sweep: Duration::from_secs(if a.quick { 3 } else { 4 }),
             revocation_ttl: Duration::from_secs(3),
+            store_rtts,
+            store_rtt_rate: rate,
+            store_rtt_hold: Duration::from_secs(2),
+            transports: a
+                .transport
+                .clone()
+                .map_or_else(|| vec![TransportKind::H1, TransportKind::H2Tls], |t| t.0),
+            transport_hold: Duration::from_millis(if a.quick { 1000 } else { 1500 }),
             saturation: SaturationPlan::new(a.quick, a.slo_p99, a.utilization, spectrum_rate),
             logout_memory: LogoutMemoryPlan::new(a.quick, a.logout_rates.clone(), a.logout_hold)?,
         })
@@ -402,6 +536,12 @@ impl Plan {
             + 2.0
     }
 
+    /// Planned seconds of the transport phase per scheme × repeat: per transport a server's start,
+    /// the fixed-rate run, the login run and the byte sequences.
+    pub fn transport_seconds(&self) -> f64 {
+        self.transports.len() as f64 * (2.0 * self.transport_hold.as_secs_f64() + 2.0)
+    }
+
     /// Planned seconds of the revocation phase per scheme.
     pub fn revocation_seconds(&self) -> f64 {
         self.revocation_ttl.as_secs_f64() + authbench_servers::facts::JWT_LEEWAY_SECS as f64 + 1.0
@@ -413,6 +553,11 @@ impl Plan {
         let unswept = self.schemes.iter().filter(|&&s| skips_sweep(s)).count() as f64;
         n * self.repeat as f64 * self.seconds_per_unit() - unswept * self.repeat as f64 * sweep
             + n * self.revocation_seconds()
+            + self.schemes.iter().filter(|s| RTT_SCHEMES.contains(s)).count() as f64
+                * self.repeat as f64
+                * self.store_rtts.len() as f64
+                * (self.store_rtt_hold.as_secs_f64() + 1.5)
+            + n * self.repeat as f64 * self.transport_seconds()
             + self.schemes.iter().filter(|&&s| keeps_revocation_entries(s)).count() as f64
                 * self.logout_memory.planned_seconds()
     }

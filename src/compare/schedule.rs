@@ -29,13 +29,15 @@ pub enum Phase {
     Spectrum,
     Ramp,
     Sweep,
+    StoreRtt,
+    Transport,
     RevocationWindow,
     RevocationCost,
     LogoutMemory,
 }
 
 impl Phase {
-    pub const ALL: [Phase; 15] = [
+    pub const ALL: [Phase; 17] = [
         Phase::StartServer,
         Phase::Checks,
         Phase::ReplicaChecks,
@@ -48,6 +50,8 @@ impl Phase {
         Phase::Spectrum,
         Phase::Ramp,
         Phase::Sweep,
+        Phase::StoreRtt,
+        Phase::Transport,
         Phase::RevocationWindow,
         Phase::RevocationCost,
         Phase::LogoutMemory,
@@ -68,6 +72,8 @@ impl Phase {
             Phase::Spectrum => "spectrum",
             Phase::Ramp => "ramp",
             Phase::Sweep => "sweep",
+            Phase::StoreRtt => "store rtt",
+            Phase::Transport => "transport",
             Phase::RevocationWindow => "revocation window",
             Phase::RevocationCost => "revocation cost",
             Phase::LogoutMemory => "logout memory",
@@ -97,6 +103,9 @@ impl Phase {
                 plan.levels.len() as f64 * run(plan.sweep)
                     + plan.levels.last().copied().unwrap_or(0) as f64 / 150e3
             }
+            // A server start and a proxy per RTT, then the fixed-rate run.
+            Phase::StoreRtt => plan.store_rtts.len() as f64 * (run(plan.store_rtt_hold) + 1.5),
+            Phase::Transport => plan.transport_seconds(),
             Phase::RevocationWindow => plan.revocation_seconds() + 3.0,
             // 500 logouts and 300 refresh rotations against the revocation phase's server.
             Phase::RevocationCost => 5.0,

@@ -4,7 +4,8 @@
 //! - [`server`]: one `authbench serve <scheme>` child process on port 0 ([`server::ServerProcess`]).
 //! - [`replicas`]: a scheme's server as one process or N replicas behind HAProxy.
 //! - [`redis`]: the private redis-server, Redis INFO readings, deleting a run's keys by prefix.
-//! - [`http`]: one-connection-per-call HTTP/1.1 requests for checks and probes.
+//! - [`http`]: the control plane on reqwest (HTTP and HTTPS, h1 and h2, no proxy, a timeout on
+//!   every call, a connection per call) for checks, probes, logins and `/metrics`.
 //! - [`metrics`]: the servers' `GET /metrics` cache readings, summed over replicas.
 //! - [`credential`]: [`credential::Cred`], the real login, and the `GET /api/me` probe.
 

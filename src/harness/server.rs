@@ -14,21 +14,37 @@ pub fn small(scheme: SchemeKind) -> ServeArgs {
     ServeArgs { fast_login: true, users: 1000, ..ServeArgs::new(scheme) }
 }
 
+/// A fresh path for a server's generated certificate.
+fn scratch_cert() -> std::path::PathBuf {
+    static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    std::env::temp_dir().join(format!("authbench-{}-{n}-cert.pem", std::process::id()))
+}
+
 /// A server child; SIGTERM and reaped on drop.
 pub struct ServerProcess {
     child: Child,
     pub scheme: SchemeKind,
     pub addr: SocketAddr,
+    /// Over HTTPS (`serve --tls`): the certificate (PEM) a client trusts it by. The control plane
+    /// ([`super::http`]) has it registered for `addr`.
+    pub ca: Option<Vec<u8>>,
 }
 
 impl ServerProcess {
     /// Spawn this very binary as `serve` with `args` ([`ServeArgs::to_argv`]) and wait for its
-    /// `listening on http://IP:PORT` line (30 s at most: a million users take a few seconds).
+    /// `listening on http(s)://IP:PORT` line (30 s at most: a million users take a few seconds).
     /// The store's URLs go to the child in its environment (`ServeArgs::to_command`), not its
     /// command line: they carry the private Redis's password, and any local user can read a
     /// command line.
     pub fn spawn(args: &ServeArgs) -> Result<ServerProcess> {
         let scheme = args.scheme;
+        // A generated certificate goes where this process can read it back.
+        let mut args = args.clone();
+        if args.tls && args.cert.is_none() && args.cert_out.is_none() {
+            args.cert_out = Some(scratch_cert());
+        }
+        let args = &args;
         let exe = std::env::current_exe().context("locate the authbench binary")?;
         let mut command = Command::new(exe);
         let (argv, env) = args.to_command();
@@ -51,7 +67,7 @@ impl ServerProcess {
                 bail!("`authbench serve {scheme}` did not report its address within 30 s");
             }
         };
-        let Some(addr) = authbench_contract::listening::parse(&line) else {
+        let Some((addr, tls)) = authbench_contract::listening::parse_over(&line) else {
             let _ = child.kill();
             let status = child.wait().ok();
             let mut err = String::new();
@@ -67,7 +83,15 @@ impl ServerProcess {
                 let _ = std::io::copy(&mut BufReader::new(stderr), &mut std::io::sink());
             });
         }
-        Ok(ServerProcess { child, scheme, addr })
+        let ca = match (tls, args.cert.as_ref().or(args.cert_out.as_ref())) {
+            (true, Some(path)) => {
+                let pem = std::fs::read(path).with_context(|| format!("read {}", path.display()))?;
+                super::http::trust(addr, &pem)?;
+                Some(pem)
+            }
+            _ => None,
+        };
+        Ok(ServerProcess { child, scheme, addr, ca })
     }
 
     pub fn pid(&self) -> u32 {

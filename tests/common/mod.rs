@@ -58,7 +58,8 @@ impl Server {
             .strip_prefix(authbench_contract::listening::PREFIX)
             .unwrap_or_else(|| panic!("first line should be `listening on ...`, got {line:?}"))
             .to_owned();
-        let addr: SocketAddr = base.trim_start_matches("http://").parse().expect("address in listening line");
+        let (addr, _tls) =
+            authbench_contract::listening::parse_over(&line).expect("address in listening line");
         (Server { child, addr, base }, stdout, line)
     }
 

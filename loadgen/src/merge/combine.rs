@@ -347,6 +347,11 @@ pub fn summary(agents: &[AgentFolder], test: &Definition, t0: f64) -> Summary {
         aborted_by_threshold: agents.iter().find_map(|a| a.summary.aborted_by_threshold.clone()),
         agent: None,
         limits: None,
+        transport: agents.first().and_then(|a| a.summary.transport.clone()),
+        tls: agents.iter().filter_map(|a| a.summary.tls).reduce(|x, y| crate::summary::TlsHandshakes {
+            full: x.full + y.full,
+            resumed: x.resumed + y.resumed,
+        }),
         agents: agents
             .iter()
             .map(|a| AgentResult {

@@ -4,7 +4,7 @@
 //!
 //! One file per section, in the order [`build`] puts them: [`decision`] (the answer first),
 //! [`header`], [`table`], [`claims`],
-//! [`load`] (saturation and load), [`plots`] (with [`revocation_memory`] beside its chart), [`store`] (one Redis or a cluster, per shard),
+//! [`load`] (saturation and load), [`plots`] (with [`revocation_memory`] beside its chart), [`store`] (one Redis or a cluster, per shard), [`over_the_wire`] (the Transport section), [`round_trip`] (latency against the store's RTT),
 //! [`replicas`] (servers behind HAProxy),
 //! [`method`] (how the answer is computed), [`runtime`], [`appendix`];
 //! [`format`] holds the cell formatting they share; [`cache`] the cached schemes' cache figures
@@ -18,9 +18,11 @@ mod format;
 mod header;
 mod load;
 mod method;
+mod over_the_wire;
 mod plots;
 mod replicas;
 mod revocation_memory;
+mod round_trip;
 mod runtime;
 mod store;
 mod table;
@@ -35,8 +37,10 @@ use decision::decision;
 use header::header;
 use load::load_section;
 use method::method_section;
+use over_the_wire::transport_section;
 use plots::plots_section;
 use replicas::replicas_section;
+use round_trip::store_rtt_section;
 use runtime::run_time_section;
 use store::store_section;
 use table::comparison_table;
@@ -51,6 +55,8 @@ pub fn build(a: &Analysis<'_>, plots: &[Rendered]) -> Document {
     load_section(&mut d, a, plots);
     plots_section(&mut d, a, plots);
     store_section(&mut d, a);
+    store_rtt_section(&mut d, a);
+    transport_section(&mut d, a);
     replicas_section(&mut d, a);
     method_section(&mut d, a);
     checks_section(&mut d, a);

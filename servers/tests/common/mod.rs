@@ -29,6 +29,7 @@ pub async fn start(args: &ServeArgs, limits: ServeLimits) -> Running {
             let _ = stopped.await;
         },
         limits,
+        None,
     ));
     Running { addr, _stop: stop, _built_redis: built.redis.take() }
 }

@@ -11,7 +11,11 @@
 //!   ([`super::open_model`]).
 //! - [`ramp`]: the closed-model ramp of virtual users with the full mix.
 //! - [`sweep`]: the session-scaling sweep ([`super::session_levels`]) folded into the unit's rows.
-//! - [`revocation`]: the logout / logout-all revocation window.
+//! - [`store_rtt`]: `/api/me` latency at each `--store-rtt`, on servers whose store is one hop
+//!   away ([`super::store_hop`]).
+//! - [`transport`]: `/api/me`, logins and the credential's bytes over each `--transport`, on
+//!   servers of their own (`serve --tls` for TLS).
+//! - [`revocation`]: the logout / logout-all revocation window (and again at each store RTT).
 //! - [`revocation_cost`]: the JWT variants' Redis bytes per revoked token, denylist bytes per
 //!   entry and cost per refresh, on the revocation phase's server A.
 //! - [`logout_memory`]: the JWT variants' Redis memory against paced logout rates, on a server of
@@ -27,7 +31,9 @@ pub mod ramp;
 pub mod revocation;
 pub mod revocation_cost;
 pub mod saturation;
+pub mod store_rtt;
 pub mod sweep;
+pub mod transport;
 pub mod warmup;
 
 use std::path::PathBuf;

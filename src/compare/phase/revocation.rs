@@ -15,10 +15,12 @@ use anyhow::{Result, bail};
 use authbench_contract::path;
 use authbench_report::data::RevocationRow;
 use authbench_report::metric::Metric;
+use authbench_report::store_rtt::StoreRttRevocationRow;
 use authbench_servers::SchemeKind;
 
 use crate::compare::ctx::Ctx;
 use crate::compare::schedule::Phase;
+use crate::compare::store_hop::Hop;
 use crate::harness::credential::{Cred, login, me_status};
 use crate::harness::http;
 use crate::harness::server::ServerProcess;
@@ -79,6 +81,38 @@ pub async fn run(ctx: &Ctx, scheme: SchemeKind) -> Result<(Vec<Revocation>, Vec<
     let (rows, costs) = (rows?, costs?);
     ctx.store.clear_prefix(&prefix).await?;
     Ok((rows, costs))
+}
+
+/// The windows again with the store `rtt` away (a delay proxy before Redis, or before each Cluster
+/// node), for the schemes with a store (a stateless window is the credential's lifetime, which
+/// no RTT changes). The same two servers and probes as [`run`], no costs.
+pub async fn with_rtt(ctx: &Ctx, scheme: SchemeKind, rtt: Duration) -> Result<Vec<StoreRttRevocationRow>> {
+    if !scheme.uses_store() {
+        return Ok(Vec::new());
+    }
+    ctx.progress.enter(scheme, 0, Phase::RevocationWindow, Some(&format!("{} µs RTT", rtt.as_micros())));
+    let ttl = ctx.plan.revocation_ttl;
+    let prefix = format!("{}rtt:", ctx.unit_prefix(scheme, 0));
+    let mut args = ctx.server_args(scheme, &prefix, Some(ttl));
+    let hop = Hop::start(&ctx.store, rtt)?;
+    hop.point(&mut args);
+    let (a, b) = (ServerProcess::spawn(&args)?, ServerProcess::spawn(&args)?);
+    let rows = measure(scheme, a.addr, b.addr, ttl).await;
+    a.stop();
+    b.stop();
+    drop(hop);
+    ctx.store.clear_prefix(&prefix).await?;
+    Ok(rows?
+        .into_iter()
+        .map(|r| StoreRttRevocationRow {
+            scheme: r.scheme.to_string(),
+            rtt_us: rtt.as_micros() as f64,
+            action: r.action.to_owned(),
+            window_s: r.window_s,
+            rejected: r.rejected,
+            note: r.note,
+        })
+        .collect())
 }
 
 const PROBE_EVERY: Duration = Duration::from_millis(25);

@@ -90,3 +90,30 @@ fn ten_million_sessions_are_accepted_only_where_memory_allows() {
     assert!(check_memory(1_000_000, &all, Some(gib / 4)).is_ok());
     assert!(check_memory(2_000_000, &all, None).is_err());
 }
+
+#[test]
+fn transports_default_to_h1_and_h2_tls_and_all_is_the_matrix() {
+    use TransportKind::*;
+    assert_eq!(plan("--out x").unwrap().transports, vec![H1, H2Tls]);
+    assert_eq!(plan("--transport all --out x").unwrap().transports, vec![H1, H2, H1Tls, H2Tls]);
+    assert_eq!(plan("--transport h2-tls,h1,h2-tls --out x").unwrap().transports, vec![H1, H2Tls]);
+    assert!(plan("--transport none --out x").unwrap().transports.is_empty());
+    assert!(plan("--transport h3 --out x").is_err());
+}
+
+#[test]
+fn store_rtts_parse_sorted_with_quick_and_full_defaults() {
+    let us = Duration::from_micros;
+    assert_eq!(plan("--out x").unwrap().store_rtts, vec![us(0), us(250), us(1000)]);
+    assert_eq!(plan("--quick --out x").unwrap().store_rtts, vec![us(0), us(1000)]);
+    assert_eq!(
+        plan("--store-rtt 1ms,0,250us,1ms --out x").unwrap().store_rtts,
+        vec![us(0), us(250), us(1000)]
+    );
+    assert!(plan("--store-rtt none --out x").unwrap().store_rtts.is_empty());
+    assert!(plan("--store-rtt 50ms --out x").is_err(), "an outage, not a hop");
+    assert!(plan("--store-rtt fast --out x").is_err());
+    let existing = "--store cluster --redis-cluster-url redis://127.0.0.1:7000 --out x";
+    assert!(plan(existing).is_err(), "an existing cluster's announced ports are not compare's");
+    assert!(plan(&format!("{existing} --store-rtt none")).is_ok());
+}

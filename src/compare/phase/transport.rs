@@ -1,0 +1,143 @@
+//! The transport phase (`--transport h1,h2-tls`, `all`): per transport, a server of the unit's
+//! scheme of its own (`serve --tls` for the TLS ones) and three measurements with the generator
+//! over that transport:
+//! - `GET /api/me` at the sweep's `--rate` (open model): the server's CPU per request, p50/p99,
+//!   bytes per request at the socket — the same offered work over every transport;
+//! - logins, each on a new connection (a new visit: over TLS a handshake, resumed or not), each
+//!   followed by its logout: the server's CPU per login;
+//! - 100 `/api/me` on one connection with the credential and without: the credential's bytes on
+//!   requests 1, 2 and 100 after HPACK.
+
+use anyhow::{Context, Result};
+use authbench_loadgen::{Endpoint, LoadConfig, LoadModel, Mix, Ramp, Scheme, Summary, Transport};
+use authbench_report::transport::TransportRow;
+
+use super::{Unit, UnitResult, me_only};
+use crate::compare::plan::TransportKind;
+use crate::compare::rate_step::pool_size;
+use crate::compare::schedule::Phase;
+use crate::harness::credential::login;
+use crate::harness::server::ServerProcess;
+
+/// Virtual users of the login run.
+const LOGIN_VUS: f64 = 10.0;
+/// Requests on one connection for the byte sequence.
+const SEQUENCE: usize = 100;
+/// Users of the phase's servers.
+const USERS: u64 = 2_000;
+
+/// The generator's transport towards `server` over `kind` (its certificate written under `dir`).
+fn transport_for(kind: TransportKind, server: &ServerProcess, dir: &std::path::Path) -> Result<Transport> {
+    let tls = match (&server.ca, kind.tls()) {
+        (Some(pem), true) => {
+            let path = dir.join(format!("ca-{}.pem", kind.name()));
+            std::fs::write(&path, pem)?;
+            Some(authbench_loadgen::Tls {
+                config: authbench_loadgen::tls_config(&path, kind.http2(), true)?,
+                name: authbench_loadgen::server_name(server.addr),
+            })
+        }
+        _ => None,
+    };
+    Ok(Transport { tls, http2: kind.http2(), ..Transport::default() })
+}
+
+pub async fn run(u: &Unit<'_>, r: &mut UnitResult) -> Result<()> {
+    let plan = &u.ctx.plan;
+    for &kind in &plan.transports {
+        if u.stopped() {
+            return Ok(());
+        }
+        u.enter_at(Phase::Transport, kind.name());
+        let mut args = u.ctx.server_args(u.scheme, u.prefix, None);
+        (args.users, args.tls) = (USERS, kind.tls());
+        let server = ServerProcess::spawn(&args)?;
+        let dir = u.dir.join(format!("transport-{}", kind.name()));
+        std::fs::create_dir_all(&dir)?;
+        let transport = transport_for(kind, &server, &dir)?;
+        let scheme = Some(Scheme::new(u.scheme.as_str(), u.scheme.credential()));
+        let config = |model: LoadModel, out: &str, transport: Transport| {
+            let mut c = LoadConfig::new(server.addr, scheme.clone(), model);
+            (c.server_pid, c.transport, c.out_dir) = (Some(server.pid()), transport, Some(dir.join(out)));
+            c
+        };
+
+        let rate = plan.rate;
+        let model =
+            LoadModel::Open { rate_stages: Ramp::constant(rate, plan.transport_hold), vus: pool_size(rate) };
+        let mut c = config(model, "me", transport.clone());
+        c.mix = me_only();
+        let me = u.run_load(c, Phase::Transport, None).await?;
+
+        let model = LoadModel::Closed { stages: Ramp::constant(LOGIN_VUS, plan.transport_hold) };
+        let fresh = Transport { new_connection_per_login: true, ..transport.clone() };
+        let mut c = config(model, "login", fresh);
+        c.mix = Mix { me: 0, refresh: 0, logout: 100 };
+        let logins = u.run_load(c, Phase::Transport, None).await?;
+
+        let cred = login(server.addr, 1).await.context("log in for the byte sequence")?;
+        let header = (
+            http::HeaderName::from_static(cred.header),
+            http::HeaderValue::from_str(&cred.value).context("a credential header")?,
+        );
+        let with = authbench_loadgen::me_sequence(server.addr, &transport, Some(header), SEQUENCE).await;
+        let bare = authbench_loadgen::me_sequence(server.addr, &transport, None, SEQUENCE).await;
+        server.stop();
+        let sent = |v: &[authbench_loadgen::WireBytes], n: usize| v.get(n - 1).map_or(0, |b| b.sent);
+        let cookie = match cred.header {
+            "cookie" => cred.value.split('=').next().unwrap_or("").to_owned(),
+            _ => String::new(),
+        };
+        r.rows.transport.push(row(
+            u,
+            kind,
+            &me,
+            &logins,
+            cookie,
+            [&with, &bare].map(|v| [sent(v, 1), sent(v, 2), sent(v, SEQUENCE)]),
+        ));
+    }
+    Ok(())
+}
+
+/// The row from the runs' summaries and the byte sequences ([with, bare] × requests 1, 2, 100).
+fn row(
+    u: &Unit<'_>,
+    kind: TransportKind,
+    me: &Summary,
+    logins: &Summary,
+    cookie: String,
+    seq: [[u64; 3]; 2],
+) -> TransportRow {
+    let e = me.endpoint(Endpoint::Me);
+    let latency = e.and_then(|e| e.latency_us.clone());
+    let login_count = logins.endpoint(Endpoint::Login).map_or(0, |e| e.count.saturating_sub(e.errors));
+    let login_cpu_us = logins
+        .server
+        .cpu_us_per_req
+        .filter(|_| login_count > 0)
+        .map(|per| per * logins.total.count as f64 / login_count as f64);
+    let resumed_share = logins.tls.map(|h| h.resumed as f64 / (h.full + h.resumed).max(1) as f64);
+    TransportRow {
+        scheme: u.scheme.to_string(),
+        repeat: u.repeat,
+        transport: kind.name().to_owned(),
+        cookie,
+        offered_rps: u.ctx.plan.rate,
+        achieved_rps: e.map_or(0.0, |e| e.rps),
+        p50_us: latency.as_ref().map_or(f64::NAN, |l| l.p50 as f64),
+        p99_us: latency.as_ref().map_or(f64::NAN, |l| l.p99 as f64),
+        errors: e.map_or(0, |e| e.errors + e.unfinished),
+        server_cpu_us_per_req: me.server.cpu_us_per_req,
+        bytes_sent_per_req: e.map_or(f64::NAN, |e| e.bytes_sent_per_req),
+        bytes_received_per_req: e.map_or(f64::NAN, |e| e.bytes_received_per_req),
+        login_cpu_us,
+        resumed_share,
+        sent_1: seq[0][0],
+        sent_2: seq[0][1],
+        sent_100: seq[0][2],
+        bare_sent_1: seq[1][0],
+        bare_sent_2: seq[1][1],
+        bare_sent_100: seq[1][2],
+    }
+}
