@@ -6,6 +6,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use authbench_report::answer::workload::Transport;
 use authbench_report::answer::{Workload, answer_set};
 use authbench_report::data::file;
 use authbench_report::results::Results;
@@ -65,6 +66,14 @@ pub struct CapacityArgs {
     pub shard_memory_gib: Option<f64>,
     #[arg(long)]
     pub redis_replicas: Option<u32>,
+    /// The clients' transport: h1, h2, h1-tls or h2-tls. Other than h1, server CPU, a login's
+    /// handshake, bytes and p99 are carried over from the folder's `compare --transport` runs.
+    #[arg(long, value_parser = parse_transport)]
+    pub transport: Option<Transport>,
+    /// Round trip between an app server and Redis (e.g. 250us, 1ms): p99 and the logout window
+    /// from the folder's `compare --store-rtt` runs at that RTT.
+    #[arg(long, value_parser = parse_duration)]
+    pub store_rtt: Option<Duration>,
     #[arg(long)]
     pub price_core_hour: Option<f64>,
     #[arg(long)]
@@ -97,7 +106,7 @@ impl CapacityArgs {
              access_ttl => access_ttl, refresh_ttl => refresh_ttl, max_age => max_age, cache_ttl => cache_ttl,
              revoke_within => revoke_within, p99_slo => p99_slo, utilisation => utilisation,
              redis_utilisation => redis_utilisation, shard_memory_gib => shard_memory_gib,
-             redis_replicas => redis_replicas);
+             redis_replicas => redis_replicas, transport => transport, store_rtt => store_rtt);
         w.price_core_hour = self.price_core_hour.or(w.price_core_hour);
         w.price_gib_hour = self.price_gib_hour.or(w.price_gib_hour);
         if let Some(&u) = self.users.first() {
@@ -105,6 +114,10 @@ impl CapacityArgs {
         }
         w.checked().map_err(|e| e.to_string())
     }
+}
+
+fn parse_transport(s: &str) -> Result<Transport, String> {
+    s.parse().map_err(|e: authbench_report::answer::workload::BadWorkload| e.0)
 }
 
 /// The host a results folder was measured on, as the answer names it.

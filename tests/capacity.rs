@@ -101,6 +101,39 @@ fn the_answer_from_a_synthetic_folder_matches_the_arithmetic_by_hand() {
     assert!(stdout.contains("| **session** |") && stdout.contains("Assumptions"), "{stdout}");
     assert!(std::fs::read_to_string(out.join("answer.md")).unwrap().contains("| **jwt** |"));
 
+    // Over h2-tls: jwt's CPU × (its h2-tls ÷ h1 CPU at one offered rate, per repeat), its bytes as
+    // counted over h2-tls; session was not measured over it, so it gets no answer, and says why.
+    let mut tr = String::from(
+        "scheme,repeat,transport,cookie,offered_rps,achieved_rps,p50_us,p99_us,errors,server_cpu_us_per_req,\
+         bytes_sent_per_req,bytes_received_per_req,login_cpu_us,resumed_share,sent_1,sent_2,sent_100,\
+         bare_sent_1,bare_sent_2,bare_sent_100\n",
+    );
+    for r in 1..=3 {
+        tr.push_str(&format!("jwt,{r},h1,,1000,1000,100,800,0,10,287,188,300,,0,0,0,0,0,0\n"));
+        tr.push_str(&format!("jwt,{r},h2-tls,,1000,1000,100,900,0,15,120,80,500,0.9,0,0,0,0,0,0\n"));
+    }
+    write(d, "transport.csv", &tr);
+    let tls = d.join("tls");
+    let o = Command::new(BIN)
+        .args(["capacity", d.to_str().unwrap(), "--users", "10m", "--logins-per-day", "0"])
+        .args(["--logouts-per-day", "0", "--transport", "h2-tls", "--out", tls.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let printed = String::from_utf8_lossy(&o.stdout);
+    assert!(printed.contains("session: h2-tls not measured"), "{printed}");
+    let text = std::fs::read_to_string(tls.join("answer.csv")).unwrap();
+    let mut rd = csv::Reader::from_reader(text.as_bytes());
+    let h = rd.headers().unwrap().clone();
+    let rows: Vec<csv::StringRecord> = rd.records().map(Result::unwrap).collect();
+    assert!(rows.iter().all(|r| &r[1] != "session"), "{text}");
+    let col = |c: &str| h.iter().position(|x| x == c).unwrap();
+    let jwt = rows.iter().find(|r| &r[1] == "jwt").unwrap();
+    let cores: f64 = jwt[col("app_cores")].parse().unwrap();
+    assert!((cores - (1e6 * 30.0 + 1e7 / 900.0 * 30.0) / 1e6 / 0.6).abs() < 1e-6, "{cores}");
+    assert_eq!(jwt[col("bytes_s")].parse::<f64>().unwrap(), 2e8);
+    assert_eq!(jwt[col("p99_us")].parse::<f64>().unwrap(), 900.0);
+
     // A workload out of range, and a folder with nothing to answer from: exit 2, one clear line.
     let bad =
         Command::new(BIN).args(["capacity", d.to_str().unwrap(), "--utilisation", "1.5"]).output().unwrap();

@@ -15,8 +15,10 @@
 //!   answer's memory interval is the spread between levels. Without the file, the session
 //!   sweep's slope;
 //! - revocation entries: `revocation_memory.csv` (bytes per key, entries per logout);
-//! - revocation window: `revocation.csv`'s logout probes, given as its own interval.
+//! - revocation window: `revocation.csv`'s logout probes, given as its own interval;
+//! - the workload's transport and store round trip: [`super::conditions`].
 
+use super::conditions;
 use super::hit_ratio::hit_ratio;
 use super::model::{Design, Inputs};
 use super::workload::Workload;
@@ -69,7 +71,8 @@ pub fn lookup_of(design: Design) -> Option<&'static str> {
 }
 
 /// One scheme's inputs from `r`, one per repeat that has a CPU step at the workload's
-/// utilisation; and its logout window with its own interval. Notes say which inputs stand in
+/// utilisation (none, with a note, when its transport was not measured); and its logout window
+/// with its own interval. Notes say which inputs stand in
 /// for a measurement (a model, another condition).
 #[derive(Debug, Clone, PartialEq)]
 pub struct SchemeInputs {
@@ -151,6 +154,7 @@ pub fn scheme_inputs(r: &Results, scheme: &str, w: &Workload) -> Option<SchemeIn
     let logins: Vec<_> = r.login_cost.iter().filter(|x| x.scheme == scheme).collect();
 
     let mut repeats = Vec::new();
+    let (mut unmeasured_transport, mut unmeasured_rtt) = (false, false);
     for (i, &rep) in repeat_ids.iter().enumerate() {
         let steps: Vec<_> = r.cpu_vs_load.iter().filter(|s| s.scheme == scheme && s.repeat == rep).collect();
         let Some(at) = steps
@@ -162,7 +166,7 @@ pub fn scheme_inputs(r: &Results, scheme: &str, w: &Workload) -> Option<SchemeIn
         };
         let login = logins.iter().find(|x| x.repeat == rep).or(logins.first());
         let lookup = pick(&lookups, i);
-        repeats.push(Inputs {
+        let mut inputs = Inputs {
             server_us: at,
             // Refresh and logout are not measured on their own: a refresh is counted at an
             // authenticated request's CPU, and a refresh's or a logout's Redis script at one
@@ -183,10 +187,41 @@ pub fn scheme_inputs(r: &Results, scheme: &str, w: &Workload) -> Option<SchemeIn
             refresh_entries: revocation.map_or(1, |x| x.refresh_entries),
             p99_curve: steps.iter().filter_map(|s| Some((s.share?, s.me_p99_us?))).collect(),
             ..Inputs::default()
-        });
+        };
+        if !conditions::transport(r, scheme, rep, w, &mut inputs) {
+            unmeasured_transport = true;
+            continue;
+        }
+        if !conditions::store_rtt(r, scheme, design, rep, w, &mut inputs) {
+            unmeasured_rtt = true;
+        }
+        repeats.push(inputs);
+    }
+    if unmeasured_transport {
+        notes.push(format!(
+            "{scheme}: {} not measured with server CPU beside h1 in {} (`compare --transport`)",
+            w.transport.name(),
+            if repeats.is_empty() {
+                "any repeat: no answer".to_owned()
+            } else {
+                "every repeat: those left out".to_owned()
+            }
+        ));
+    }
+    if unmeasured_rtt {
+        notes.push(format!(
+            "{scheme}: p99 not measured with a {} store round trip (`compare --store-rtt`): no p99",
+            humantime::format_duration(w.store_rtt)
+        ));
     }
     if repeats.is_empty() {
-        return None;
+        // Nothing to answer from; a transport not measured still says so.
+        return unmeasured_transport.then(|| SchemeInputs {
+            scheme: scheme.to_owned(),
+            repeats,
+            window_s: None,
+            notes,
+        });
     }
     if !design.is_session() {
         notes.push(format!("{scheme}: a refresh counted at /api/me's CPU (not measured on its own)"));
@@ -202,7 +237,11 @@ pub fn scheme_inputs(r: &Results, scheme: &str, w: &Workload) -> Option<SchemeIn
         .filter(|x| x.scheme == scheme && x.action == "logout" && x.rejected)
         .map(|x| x.window_s)
         .collect();
-    Some(SchemeInputs { scheme: scheme.to_owned(), repeats, window_s: mean_ci(&windows), notes })
+    let window_s = match conditions::window_at_rtt(r, scheme, w) {
+        None => mean_ci(&windows),
+        Some(at_rtt) => at_rtt,
+    };
+    Some(SchemeInputs { scheme: scheme.to_owned(), repeats, window_s, notes })
 }
 
 /// Every scheme's answer under `w` at each of `users` from the folder `r`, and the notes on

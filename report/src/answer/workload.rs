@@ -12,6 +12,45 @@ const DAY_S: f64 = 86_400.0;
 /// Hours in a month of the price figures (365 × 24 / 12).
 pub const HOURS_PER_MONTH: f64 = 730.0;
 
+/// The transport between clients and the app servers: what a request costs in server CPU and
+/// bytes, and a login in handshakes, depends on it (`compare --transport` measures each).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum Transport {
+    /// HTTP/1.1 in clear text (the figures every other phase measures).
+    #[default]
+    #[serde(rename = "h1")]
+    H1,
+    /// HTTP/2 in clear text (prior knowledge).
+    #[serde(rename = "h2")]
+    H2,
+    #[serde(rename = "h1-tls")]
+    H1Tls,
+    #[serde(rename = "h2-tls")]
+    H2Tls,
+}
+
+impl Transport {
+    /// The name `transport.csv` gives it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Transport::H1 => "h1",
+            Transport::H2 => "h2",
+            Transport::H1Tls => "h1-tls",
+            Transport::H2Tls => "h2-tls",
+        }
+    }
+}
+
+impl std::str::FromStr for Transport {
+    type Err = BadWorkload;
+    fn from_str(s: &str) -> Result<Transport, BadWorkload> {
+        [Transport::H1, Transport::H2, Transport::H1Tls, Transport::H2Tls]
+            .into_iter()
+            .find(|t| t.name() == s)
+            .ok_or_else(|| BadWorkload(format!("transport must be h1, h2, h1-tls or h2-tls, got {s:?}")))
+    }
+}
+
 /// One workload. Durations in TOML are humantime strings (`"15m"`, `"7d"`, `"250ms"`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -50,6 +89,11 @@ pub struct Workload {
     pub shard_memory_gib: f64,
     /// Replicas per Redis shard (memory and cores counted for each).
     pub redis_replicas: u32,
+    /// The clients' transport to the app servers.
+    pub transport: Transport,
+    /// Round trip between an app server and Redis (0: the same host's loopback).
+    #[serde(with = "humantime_serde")]
+    pub store_rtt: Duration,
     /// Optional prices: per core-hour, per GiB-hour of memory.
     pub price_core_hour: Option<f64>,
     pub price_gib_hour: Option<f64>,
@@ -74,6 +118,8 @@ impl Default for Workload {
             redis_utilisation: 0.6,
             shard_memory_gib: 16.0,
             redis_replicas: 1,
+            transport: Transport::H1,
+            store_rtt: Duration::ZERO,
             price_core_hour: None,
             price_gib_hour: None,
         }
@@ -180,6 +226,15 @@ impl Workload {
                 self.shard_memory_gib,
                 self.redis_replicas
             ),
+            format!(
+                "clients over {}, Redis {}",
+                self.transport.name(),
+                if self.store_rtt.is_zero() {
+                    "on loopback".to_owned()
+                } else {
+                    format!("a {} round trip away", d(self.store_rtt))
+                }
+            ),
         ];
         if let (Some(c), Some(g)) = (self.price_core_hour, self.price_gib_hour) {
             out.push(format!("prices: {c} per core-hour, {g} per GiB-hour, {HOURS_PER_MONTH} hours a month"));
@@ -202,6 +257,8 @@ mod tests {
         assert_eq!(w.price_core_hour, Some(0.04));
         assert!((w.requests_s() - 200_000.0).abs() < 1e-9);
         assert!((w.refreshes_s() - 2e6 / 300.0).abs() < 1e-9);
+        let w = Workload::from_toml("transport = \"h2-tls\"\nstore_rtt = \"250us\"").unwrap();
+        assert_eq!((w.transport, w.store_rtt), (Transport::H2Tls, Duration::from_micros(250)));
     }
 
     #[test]

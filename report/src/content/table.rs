@@ -6,6 +6,7 @@ use crate::analysis::Analysis;
 use crate::data::CheckCategory;
 use crate::doc::Document;
 use crate::metric::Metric;
+use crate::transport;
 use crate::units;
 
 pub(super) fn comparison_table(d: &mut Document, a: &Analysis<'_>) {
@@ -71,13 +72,29 @@ pub(super) fn comparison_table(d: &mut Document, a: &Analysis<'_>) {
         }),
         row("Network traffic", &|s| {
             let cred = a.results.credentials.iter().find(|c| c.scheme == s);
-            match (cred, a.credential_bytes(s)) {
+            let h1 = match (cred, a.credential_bytes(s)) {
                 (Some(c), _) => {
                     format!("{} B `{}` of {} B/request", c.credential_bytes, c.header, c.request_bytes)
                 }
                 (None, Some(b)) => format!("{} B credential", units::plain(b)),
                 _ => "not measured".into(),
-            }
+            };
+            // Each other transport measured: the request's bytes at the socket, below TLS.
+            let rows = &a.results.transport;
+            let others: Vec<String> = transport::transports(rows)
+                .iter()
+                .filter(|t| *t != "h1")
+                .filter_map(|t| {
+                    let b = transport::figure(rows, s, t, |r| Some(r.bytes_sent_per_req))?;
+                    let bytes = |x: f64| format!("{} B", units::plain(x));
+                    let text = match b.half_width() {
+                        Some(h) => units::plus_minus(b.mean, h, bytes),
+                        None => bytes(b.mean),
+                    };
+                    Some(format!("{t} {text}"))
+                })
+                .collect();
+            if others.is_empty() { h1 } else { format!("{h1}; sent over {}", others.join(", ")) }
         }),
         row("Re-authentication", &|s| {
             let mut parts = Vec::new();
