@@ -130,6 +130,11 @@ fn quick_compare_writes_every_file_and_report_rebuilds_identically() {
     assert_eq!(env["seed"], 7);
     assert_eq!(env["scheme_order_per_repeat"][0].as_array().unwrap().len(), 3);
     assert!(env["command_line"].as_array().unwrap().iter().any(|a| a == "--quick"));
+    // --pin auto (the default): on 2+ CPUs the generator and the servers run apart, and it says so.
+    let pinning = env["pinning"].as_str().unwrap();
+    if std::thread::available_parallelism().map_or(1, |n| n.get()) >= 2 {
+        assert!(pinning.starts_with("load generator (compare, every thread) on CPU "), "{pinning}");
+    }
     // The build's commit and compiler (build.rs), not the HEAD of the directory it ran in.
     let git = |args: &[&str]| {
         Command::new("git")

@@ -25,8 +25,12 @@ pub struct Environment {
     pub date_utc: Option<String>,
     pub date: Option<String>,
     pub cpu_model: Option<String>,
-    /// Cores the servers had (`compare`'s own count overrides the machine's).
+    /// Cores the servers had (`compare`'s own count overrides the machine's: with `--pin auto`,
+    /// the generator's and the servers' CPUs together).
     pub cores: Option<u64>,
+    /// `compare --pin`: where the load generator and the measured processes ran, in words
+    /// (`off: …` when unpinned); absent before issue 21.
+    pub pinning: Option<String>,
     pub memory_bytes: Option<u64>,
     pub kernel: Option<String>,
     pub os: Option<String>,

@@ -84,7 +84,11 @@ pub fn describe(ctx: &Ctx, orders: &[Vec<SchemeKind>], redis_version: Option<Str
         redis: Some(ctx.store.describe()),
         replicas: Some(plan.replicas),
         workers_per_replica: plan.workers.map(|w| w as u64),
-        cores: Some(super::plan::cores() as u64),
+        cores: Some(plan.cores() as u64),
+        pinning: Some(plan.pin.as_ref().map_or_else(
+            || "off: the scheduler places generator, servers and Redis on any core".to_owned(),
+            |p| p.describe(),
+        )),
         load_balancer: (plan.replicas > 1).then(|| "haproxy: mode http, round robin, no stickiness".into()),
         store: Some(if ctx.store.is_cluster() { "cluster" } else { "redis" }.into()),
         redis_persistence: (ctx.store.owned && !ctx.store.is_cluster())

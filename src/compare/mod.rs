@@ -66,6 +66,12 @@ pub fn run(args: CompareArgs) -> i32 {
     if let Err(e) = plan::prepare_dir(&plan.out) {
         return fail(&format!("{e:#}"), exit::BAD_INPUT);
     }
+    // Before the runtime and any child: every thread and child started later inherits its pin.
+    if let Some(pin) = &plan.pin
+        && let Err(e) = pin.apply()
+    {
+        return fail(&format!("--pin auto: cannot set CPU affinity ({e}); use --pin off"), exit::FAILED);
+    }
     let runtime = match process::runtime(Threads::Multi) {
         Ok(rt) => rt,
         Err(code) => return code,

@@ -8,6 +8,7 @@ use anyhow::{Context, Result, bail};
 use authbench_loadgen::Ramp;
 use authbench_procs::redis_server::Persistence;
 use authbench_servers::SchemeKind;
+use authbench_util::affinity::Cpus;
 use authbench_util::parse::{parse_count, parse_duration};
 use clap::Args;
 
@@ -155,6 +156,62 @@ pub struct CompareArgs {
     /// memory reaches its plateau (`--quick`: 2s, still rising).
     #[arg(long, value_parser = parse_duration)]
     pub logout_hold: Option<Duration>,
+
+    /// CPU pinning: `auto` runs the load generator (this process, every thread of it) on the first
+    /// CPU this process may use and every server, redis-server and HAProxy on the others, each
+    /// pinned before its exec so that every thread it starts inherits it; so generator and server
+    /// stop taking each other's cycles in the middle of a measurement window. On a machine with
+    /// one CPU `auto` pins nothing. `off`: the scheduler places them (the reference runs before
+    /// issue 21). Recorded in environment.json.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub pin: PinMode,
+}
+
+/// `--pin`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PinMode {
+    Auto,
+    Off,
+}
+
+/// Where the generator and the measured processes run (`--pin auto` with 2 or more CPUs).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pinning {
+    /// compare itself: the load generator and every harness probe.
+    pub generator: Cpus,
+    /// Every child: servers, redis-server(s), HAProxy.
+    pub servers: Cpus,
+}
+
+impl Pinning {
+    /// `auto` over the CPUs `available` to this process: the first for the generator, the rest for
+    /// the servers and Redis; `None` for `off` or a single CPU.
+    pub fn plan(mode: PinMode, available: &Cpus) -> Option<Pinning> {
+        let cpus = available.as_slice();
+        match mode {
+            PinMode::Off => None,
+            PinMode::Auto if cpus.len() < 2 => None,
+            PinMode::Auto => Some(Pinning { generator: Cpus::of(&cpus[..1]), servers: Cpus::of(&cpus[1..]) }),
+        }
+    }
+
+    /// Pin this process (every thread: the generator's runtimes start later and inherit it) and
+    /// every child started from now on.
+    pub fn apply(&self) -> std::io::Result<()> {
+        authbench_util::affinity::pin_process(&self.generator)?;
+        authbench_procs::child::pin_children(Some(self.servers.clone()));
+        Ok(())
+    }
+
+    /// For environment.json and the report's method.
+    pub fn describe(&self) -> String {
+        format!(
+            "load generator (compare, every thread) on CPU {}; every server, redis-server and HAProxy on CPU {} \
+             (sched_setaffinity before exec)",
+            self.generator.to_list(),
+            self.servers.to_list()
+        )
+    }
 }
 
 /// `60%` or `0.6` → 0.6; must lie in (0, 1].
@@ -226,6 +283,8 @@ pub struct Plan {
     pub saturation: SaturationPlan,
     /// The JWT variants' memory against logout rate.
     pub logout_memory: LogoutMemoryPlan,
+    /// `--pin`: where the generator and the servers run (`None`: unpinned).
+    pub pin: Option<Pinning>,
 }
 
 /// Memory one stored session needs at the largest level, by where it lives: Redis (session
@@ -313,7 +372,9 @@ impl Plan {
                  one node): leave it out of --schemes, or use --store redis"
             );
         }
-        let workers = replica_workers(a.replicas, cores())?;
+        let pin = Pinning::plan(a.pin, &authbench_util::affinity::get(0).unwrap_or_else(|_| Cpus::of(&[0])));
+        let workers =
+            replica_workers(a.replicas, pin.as_ref().map_or_else(cores, |p| p.servers.as_slice().len()))?;
         if a.replicas > 1 && authbench_procs::haproxy::find_binary().is_none() {
             bail!(
                 "--replicas {} needs haproxy, which is not installed (Debian: `apt-get install haproxy`, \
@@ -375,6 +436,7 @@ impl Plan {
             revocation_ttl: Duration::from_secs(3),
             saturation: SaturationPlan::new(a.quick, a.slo_p99, a.utilization, spectrum_rate),
             logout_memory: LogoutMemoryPlan::new(a.quick, a.logout_rates.clone(), a.logout_hold)?,
+            pin,
         })
     }
 
@@ -430,9 +492,22 @@ pub fn skips_sweep(scheme: SchemeKind) -> bool {
     scheme != scheme.parent() && scheme.credential() == authbench_contract::CredentialKind::Bearer
 }
 
-/// This machine's cores (at least 1).
+/// The cores this process may use (at least 1); once pinned, the generator's.
 pub fn cores() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+impl Plan {
+    /// The cores the servers (and Redis) run on: the pinned servers' CPUs, else every core.
+    pub fn server_cores(&self) -> usize {
+        self.pin.as_ref().map_or_else(cores, |p| p.servers.as_slice().len())
+    }
+
+    /// The cores generator, servers and Redis share between them (once pinned, [`cores`] is the
+    /// generator's alone).
+    pub fn cores(&self) -> usize {
+        self.pin.as_ref().map_or_else(cores, |p| p.generator.as_slice().len() + p.servers.as_slice().len())
+    }
 }
 
 /// Worker threads per replica so that `replicas` × workers ≤ `cores`; `None` for one replica (the
