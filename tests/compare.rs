@@ -68,6 +68,7 @@ fn quick_compare_writes_every_file_and_report_rebuilds_identically() {
         "reliability.md",
         "saturation.csv",
         "phases.csv",
+        "healthz_pairs.csv",
     ] {
         let p = out.join(f);
         assert!(p.is_file() && std::fs::metadata(&p).unwrap().len() > 0, "{f} missing or empty");
@@ -154,12 +155,16 @@ fn quick_compare_writes_every_file_and_report_rebuilds_identically() {
     assert_eq!(env["rustc"].as_str(), Some(String::from_utf8_lossy(&rustc.stdout).trim()));
 
     // Summary numbers come from the per-run files: with one repeat, the mean is that run's value.
+    // CPU per request has one definition: the utilisation's step (60% of the repeat's maximum, open
+    // model), and the /healthz ratio pairs it with /healthz at the same offered rate.
     let summary = csv_rows(&out.join("summary.csv"));
+    let pairs = csv_rows(&out.join("healthz_pairs.csv"));
+    let run_json = |dir: &str| -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(out.join(dir).join("summary.json")).unwrap()).unwrap()
+    };
     for scheme in ["cookie", "session", "jwt"] {
-        let run: serde_json::Value = serde_json::from_slice(
-            &std::fs::read(out.join(format!("runs/{scheme}-r1/me/summary.json"))).unwrap(),
-        )
-        .unwrap();
+        let run = run_json(&format!("runs/{scheme}-r1/load-60pct"));
+        let healthz = run_json(&format!("runs/{scheme}-r1/healthz-60pct"));
         let server_cpu = run["server"]["cpu_us_per_req"].as_f64().unwrap();
         let in_summary = summary_value(&summary, scheme, "me_cpu_us_per_req_server");
         assert!(
@@ -169,6 +174,21 @@ fn quick_compare_writes_every_file_and_report_rebuilds_identically() {
         let rps = run["endpoints"]["me"]["rps"].as_f64().unwrap();
         assert!((rps - summary_value(&summary, scheme, "me_steady_rps")).abs() < 1e-6 * rps);
         assert!(summary_value(&summary, scheme, "credential_bytes") > 10.0);
+        let pair = pairs.iter().find(|p| p["scheme"] == scheme).expect("a /healthz pair per scheme");
+        let h = healthz["server"]["cpu_us_per_req"].as_f64().unwrap();
+        assert_eq!(pair["healthz_server_cpu_us"].parse::<f64>().unwrap(), h, "{pair:?}");
+        // The same offered rate as the scheme's 60% step.
+        let ladder = csv_rows(&out.join("cpu_vs_load.csv"));
+        let step = ladder.iter().find(|l| l["scheme"] == scheme && l["share"] == "0.6").unwrap();
+        assert_eq!(pair["offered_rps"], step["offered_rps"], "{pair:?} {step:?}");
+        let redis = summary_value(&summary, scheme, "me_cpu_us_per_req_redis");
+        let ratio = summary_value(&summary, scheme, "cpu_ratio_me_over_healthz");
+        assert!((ratio - (server_cpu + redis) / h).abs() < 1e-6 * ratio, "{scheme}: ratio {ratio}");
+        // Nothing runs the saturated closed-loop windows any more.
+        assert!(
+            !out.join(format!("runs/{scheme}-r1/me")).exists()
+                && !out.join(format!("runs/{scheme}-r1/healthz")).exists()
+        );
     }
     // Session stores state; the stateless schemes store nothing.
     let sessions = csv_rows(&out.join("sessions.csv"));

@@ -55,7 +55,11 @@ pub struct Environment {
     pub sweep_rate_rps: Option<f64>,
     pub sweep_duration_s: Option<f64>,
     pub steady_vus: Option<u64>,
+    /// The steady closed-loop runs' length (before issue 21; compare no longer runs them).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub steady_duration_s: Option<f64>,
+    /// Length of the utilisation's fixed-rate step and of its `/healthz` pair (issue 21).
+    pub utilisation_step_s: Option<f64>,
     pub users: Option<u64>,
     pub login_cost: Option<String>,
     /// The store in words (`private redis-server, persistence off`).

@@ -16,6 +16,7 @@ use crate::data::{
 use crate::environment::Environment;
 use crate::error::Error;
 use crate::metric::Metric;
+use crate::plan_inputs::HealthzPairRow;
 use crate::reliability::{AttackRow, LostRow};
 use crate::revocation_entries::RevocationMemoryRow;
 use crate::saturation::{LoadStepRow, PhaseRow};
@@ -47,6 +48,8 @@ pub struct UnitRows {
     /// (`cpu_vs_load.csv`).
     pub saturation: Vec<LoadStepRow>,
     pub cpu_vs_load: Vec<LoadStepRow>,
+    /// `/healthz` at the utilisation step's offered rate beside that step (`healthz_pairs.csv`).
+    pub healthz_pairs: Vec<HealthzPairRow>,
 }
 
 /// What the final pass found that makes the run fail.
@@ -78,6 +81,7 @@ pub struct Collected {
     saturation: Vec<LoadStepRow>,
     cpu_vs_load: Vec<LoadStepRow>,
     phases: Vec<PhaseRow>,
+    healthz_pairs: Vec<HealthzPairRow>,
 }
 
 impl Collected {
@@ -101,6 +105,7 @@ impl Collected {
             saturation: Vec::new(),
             cpu_vs_load: Vec::new(),
             phases: Vec::new(),
+            healthz_pairs: Vec::new(),
         }
     }
 
@@ -124,6 +129,7 @@ impl Collected {
         self.ramp.extend(u.ramp);
         self.saturation.extend(u.saturation);
         self.cpu_vs_load.extend(u.cpu_vs_load);
+        self.healthz_pairs.extend(u.healthz_pairs);
         self.attacks.extend(u.attacks);
         for (metric, value) in u.metrics {
             self.metric(&s, metric, value);
@@ -248,6 +254,7 @@ impl Collected {
         write_atomic(&self.dir, file::SATURATION, &self.saturation)?;
         write_atomic(&self.dir, file::CPU_VS_LOAD, &self.cpu_vs_load)?;
         write_atomic(&self.dir, file::PHASES, &self.phases)?;
+        write_atomic(&self.dir, file::HEALTHZ_PAIRS, &self.healthz_pairs)?;
         write_json_atomic(&self.dir, file::ENVIRONMENT, &self.env.to_json())
     }
 

@@ -78,7 +78,7 @@ pub fn describe(ctx: &Ctx, orders: &[Vec<SchemeKind>], redis_version: Option<Str
         sweep_rate_rps: Some(plan.rate),
         sweep_duration_s: Some(plan.sweep.as_secs_f64()),
         steady_vus: Some(plan.steady_vus),
-        steady_duration_s: Some(plan.steady.as_secs_f64()),
+        utilisation_step_s: Some(plan.saturation.utilisation_step.as_secs_f64()),
         users: Some(plan.users),
         login_cost: Some("argon2id m=64 KiB t=1 p=1 (--fast-login)".into()),
         redis: Some(ctx.store.describe()),

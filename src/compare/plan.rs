@@ -161,8 +161,9 @@ pub struct CompareArgs {
     /// CPU this process may use and every server, redis-server and HAProxy on the others, each
     /// pinned before its exec so that every thread it starts inherits it; so generator and server
     /// stop taking each other's cycles in the middle of a measurement window. On a machine with
-    /// one CPU `auto` pins nothing. `off`: the scheduler places them (the reference runs before
-    /// issue 21). Recorded in environment.json.
+    /// one CPU `auto` pins nothing, nor with more --replicas than CPUs left for the servers.
+    /// `off`: the scheduler places them (the reference runs before issue 21). Recorded in
+    /// environment.json.
     #[arg(long, value_enum, default_value = "auto")]
     pub pin: PinMode,
 }
@@ -185,12 +186,14 @@ pub struct Pinning {
 
 impl Pinning {
     /// `auto` over the CPUs `available` to this process: the first for the generator, the rest for
-    /// the servers and Redis; `None` for `off` or a single CPU.
-    pub fn plan(mode: PinMode, available: &Cpus) -> Option<Pinning> {
+    /// the servers and Redis; `None` for `off`, a single CPU, or fewer CPUs left for the servers
+    /// than `replicas` (each replica needs a core of its own: `--replicas` measures replication's
+    /// overhead on every core, as before).
+    pub fn plan(mode: PinMode, available: &Cpus, replicas: u32) -> Option<Pinning> {
         let cpus = available.as_slice();
         match mode {
             PinMode::Off => None,
-            PinMode::Auto if cpus.len() < 2 => None,
+            PinMode::Auto if cpus.len() < 2 || cpus.len() - 1 < replicas as usize => None,
             PinMode::Auto => Some(Pinning { generator: Cpus::of(&cpus[..1]), servers: Cpus::of(&cpus[1..]) }),
         }
     }
@@ -272,10 +275,9 @@ pub struct Plan {
     pub progress: bool,
     /// Users the servers know: the largest sweep level (one session per user), at least the ramp's.
     pub users: u64,
-    /// Connections of the healthz-vs-me CPU phases and the sweep's logged-in pool.
+    /// Connections of the warm-up and the sweep's logged-in pool.
     pub steady_vus: u64,
     pub warmup: Duration,
-    pub steady: Duration,
     pub sweep: Duration,
     /// TTL of the servers of the revocation phase.
     pub revocation_ttl: Duration,
@@ -372,7 +374,8 @@ impl Plan {
                  one node): leave it out of --schemes, or use --store redis"
             );
         }
-        let pin = Pinning::plan(a.pin, &authbench_util::affinity::get(0).unwrap_or_else(|_| Cpus::of(&[0])));
+        let available = authbench_util::affinity::get(0).unwrap_or_else(|_| Cpus::of(&[0]));
+        let pin = Pinning::plan(a.pin, &available, a.replicas);
         let workers =
             replica_workers(a.replicas, pin.as_ref().map_or_else(cores, |p| p.servers.as_slice().len()))?;
         if a.replicas > 1 && authbench_procs::haproxy::find_binary().is_none() {
@@ -431,7 +434,6 @@ impl Plan {
             progress: !a.no_progress,
             steady_vus: 50,
             warmup: Duration::from_secs(1),
-            steady: Duration::from_secs(if a.quick { 2 } else { 4 }),
             sweep: Duration::from_secs(if a.quick { 3 } else { 4 }),
             revocation_ttl: Duration::from_secs(3),
             saturation: SaturationPlan::new(a.quick, a.slo_p99, a.utilization, spectrum_rate),
@@ -457,7 +459,6 @@ impl Plan {
 
     pub fn seconds_per_unit(&self) -> f64 {
         self.warmup.as_secs_f64()
-            + 2.0 * self.steady.as_secs_f64()
             + self.stages.total().as_secs_f64()
             + self.levels.len() as f64 * self.sweep.as_secs_f64()
             + self.saturation.planned_seconds()

@@ -22,10 +22,9 @@ pub enum Phase {
     ReplicaChecks,
     AttackBattery,
     Warmup,
-    HealthzBaseline,
-    MeSteady,
     Saturation,
     CpuVsLoad,
+    HealthzPair,
     Spectrum,
     Ramp,
     Sweep,
@@ -35,16 +34,15 @@ pub enum Phase {
 }
 
 impl Phase {
-    pub const ALL: [Phase; 15] = [
+    pub const ALL: [Phase; 14] = [
         Phase::StartServer,
         Phase::Checks,
         Phase::ReplicaChecks,
         Phase::AttackBattery,
         Phase::Warmup,
-        Phase::HealthzBaseline,
-        Phase::MeSteady,
         Phase::Saturation,
         Phase::CpuVsLoad,
+        Phase::HealthzPair,
         Phase::Spectrum,
         Phase::Ramp,
         Phase::Sweep,
@@ -61,8 +59,7 @@ impl Phase {
             Phase::ReplicaChecks => "replica checks",
             Phase::AttackBattery => "attack battery",
             Phase::Warmup => "warm-up",
-            Phase::HealthzBaseline => "healthz baseline",
-            Phase::MeSteady => "me steady",
+            Phase::HealthzPair => "healthz pair",
             Phase::Saturation => "saturation",
             Phase::CpuVsLoad => "cpu vs load",
             Phase::Spectrum => "spectrum",
@@ -84,12 +81,15 @@ impl Phase {
             Phase::ReplicaChecks => 3.0,
             Phase::AttackBattery => 10.0,
             Phase::Warmup => run(plan.warmup),
-            Phase::HealthzBaseline | Phase::MeSteady => run(plan.steady),
             Phase::Saturation => {
                 let steps = (5 + sat.refinements + sat.past_knee) as usize;
                 steps.min(sat.max_steps) as f64 * run(sat.step)
             }
-            Phase::CpuVsLoad => sat.shares.len() as f64 * run(sat.ladder_step),
+            // The utilisation's step is longer than the others.
+            Phase::CpuVsLoad => {
+                sat.shares.len().saturating_sub(1) as f64 * run(sat.ladder_step) + run(sat.utilisation_step)
+            }
+            Phase::HealthzPair => run(sat.utilisation_step),
             Phase::Spectrum => run(sat.spectrum),
             Phase::Ramp => run(plan.stages.total()) + 1.0,
             // Preloading runs at ~150k sessions/s; each level's lookups last `sweep`.

@@ -1,14 +1,14 @@
 //! The phases of a comparison, each a function of its own, named after what it measures. One
-//! scheme × repeat ([`super::measure::unit`]) runs checks, warm-up, CPU, ramp and sweep against
+//! scheme × repeat ([`super::measure::unit`]) runs checks, warm-up, saturation, ramp and sweep against
 //! one server, in that order; revocation (and for the JWT variants, memory against logout rate)
 //! runs once per scheme after every repeat, on servers with short TTLs.
 //!
 //! - [`checks`]: equivalence and real-work checks, and the attack battery on the first repeat.
 //! - [`cross_replica`]: with `--replicas N`, credentials and revocation across replicas.
 //! - [`warmup`]: primer and warm-up, not recorded.
-//! - [`cpu`]: CPU per request, `GET /healthz` (no auth) against `GET /api/me`, same server.
-//! - [`saturation`]: the open-model knee search, CPU against load, the spectrum's common-rate run
-//!   ([`super::open_model`]).
+//! - [`saturation`]: the open-model knee search, CPU against load (CPU per request at the
+//!   utilisation, and `GET /healthz` at the same offered rate: the cost of authentication itself),
+//!   the spectrum's common-rate run ([`super::open_model`]).
 //! - [`ramp`]: the closed-model ramp of virtual users with the full mix.
 //! - [`sweep`]: the session-scaling sweep ([`super::session_levels`]) folded into the unit's rows.
 //! - [`revocation`]: the logout / logout-all revocation window.
@@ -20,7 +20,6 @@
 //!   [`UnitResult`], what they produce.
 
 pub mod checks;
-pub mod cpu;
 pub mod cross_replica;
 pub mod logout_memory;
 pub mod ramp;
@@ -171,7 +170,7 @@ impl Health {
     }
 }
 
-/// Only `GET /api/me`: the mix of the warm-up and the CPU phase.
+/// Only `GET /api/me`: the mix of the warm-up.
 pub fn me_only() -> Mix {
     Mix { me: 100, refresh: 0, logout: 0 }
 }

@@ -94,12 +94,13 @@ fn ten_million_sessions_are_accepted_only_where_memory_allows() {
 #[test]
 fn pin_auto_puts_the_generator_on_the_first_cpu_and_the_servers_on_the_rest() {
     let two = Cpus::of(&[0, 1]);
-    let p = Pinning::plan(PinMode::Auto, &two).unwrap();
+    let p = Pinning::plan(PinMode::Auto, &two, 1).unwrap();
     assert_eq!((p.generator.to_list(), p.servers.to_list()), ("0".into(), "1".into()));
-    let p = Pinning::plan(PinMode::Auto, &Cpus::of(&[2, 3, 5, 6])).unwrap();
+    let p = Pinning::plan(PinMode::Auto, &Cpus::of(&[2, 3, 5, 6]), 3).unwrap();
     assert_eq!((p.generator.to_list(), p.servers.to_list()), ("2".into(), "3,5-6".into()));
-    assert_eq!(Pinning::plan(PinMode::Auto, &Cpus::of(&[4])), None, "one CPU: nothing to separate");
-    assert_eq!(Pinning::plan(PinMode::Off, &two), None);
+    assert_eq!(Pinning::plan(PinMode::Auto, &Cpus::of(&[4]), 1), None, "one CPU: nothing to separate");
+    assert_eq!(Pinning::plan(PinMode::Auto, &two, 2), None, "two replicas need the two cores");
+    assert_eq!(Pinning::plan(PinMode::Off, &two, 1), None);
     assert_eq!(plan("--pin off --out x").unwrap().pin, None);
     assert!(plan("--pin sometimes --out x").is_err());
 }
