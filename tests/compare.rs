@@ -221,6 +221,21 @@ fn quick_compare_writes_every_file_and_report_rebuilds_identically() {
         }
     }
 
+    // Redis driven directly once per run: session's GETEX at the plan's Redis utilisation over the
+    // sweep's largest key space (one repeat in --quick), and claim 4's control at each stored
+    // level at the sweep's rate (target_busy NaN).
+    let direct = csv_rows(&out.join("redis_direct.csv"));
+    let at_util: Vec<_> = direct.iter().filter(|d| d["target_busy"] == "0.6").collect();
+    assert_eq!(at_util.len(), 1, "{direct:?}");
+    assert_eq!((at_util[0]["lookup"].as_str(), at_util[0]["keyspace"].as_str()), ("GETEX", "10000"));
+    assert!(at_util[0]["busy"].parse::<f64>().unwrap() > 0.1, "{direct:?}");
+    let control: Vec<_> = direct.iter().filter(|d| d["target_busy"] == "NaN").collect();
+    assert_eq!(control.len(), 1, "{direct:?}");
+    assert_eq!((control[0]["keyspace"].as_str(), control[0]["offered_rps"].as_str()), ("2000", "300.0"));
+    assert!(control[0]["usec_per_call"].parse::<f64>().unwrap() > 0.0);
+    assert_eq!(env["redis_shard_utilisation"], 0.6);
+    assert_eq!(env["session_level_order_per_repeat"], serde_json::json!([[0, 2000]]));
+
     // `authbench report` rebuilds the same report from the CSVs alone.
     let copy = tmp.path().join("copy");
     std::fs::create_dir(&copy).unwrap();

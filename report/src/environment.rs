@@ -88,11 +88,17 @@ pub struct Environment {
     /// The run's wall-clock seconds, to 0.1 s (written at the end).
     pub run_seconds: Option<f64>,
 
-    // Set by hand to change the capacity projection; compare does not write them.
+    /// Each repeat's order of the sweep's levels (the hot level 0 first, the others shuffled:
+    /// claim 4's change is not a change in time), also the order of claim 4's control.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub session_level_order_per_repeat: Option<Vec<Vec<u64>>>,
+
+    // Set by hand to change the capacity projection; compare does not write the first.
     /// Memory budget of one Redis shard (default 16 GiB).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub redis_shard_memory_bytes: Option<f64>,
-    /// Share of that budget a shard may fill (default 0.7).
+    /// Share of one core a Redis shard runs at: compare writes the `--redis-utilization` it drove
+    /// Redis to directly (`redis_direct.csv`); without it, the `utilization` (default 0.7).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub redis_shard_utilisation: Option<f64>,
 
@@ -122,6 +128,6 @@ mod tests {
         assert_eq!(back["note"], "hand-written");
         assert_eq!(back["cores"], 2);
         assert!(back["load_balancer"].is_null(), "a field compare writes is written, null when None");
-        assert!(back.get("redis_shard_utilisation").is_none(), "hand-set inputs only when set");
+        assert!(back.get("redis_shard_memory_bytes").is_none(), "hand-set inputs only when set");
     }
 }

@@ -16,7 +16,7 @@ use crate::data::{
 use crate::environment::Environment;
 use crate::error::Error;
 use crate::metric::Metric;
-use crate::plan_inputs::HealthzPairRow;
+use crate::plan_inputs::{HealthzPairRow, RedisDirectRow};
 use crate::reliability::{AttackRow, LostRow};
 use crate::revocation_entries::RevocationMemoryRow;
 use crate::saturation::{LoadStepRow, PhaseRow};
@@ -82,6 +82,7 @@ pub struct Collected {
     cpu_vs_load: Vec<LoadStepRow>,
     phases: Vec<PhaseRow>,
     healthz_pairs: Vec<HealthzPairRow>,
+    redis_direct: Vec<RedisDirectRow>,
 }
 
 impl Collected {
@@ -106,6 +107,7 @@ impl Collected {
             cpu_vs_load: Vec::new(),
             phases: Vec::new(),
             healthz_pairs: Vec::new(),
+            redis_direct: Vec::new(),
         }
     }
 
@@ -174,6 +176,11 @@ impl Collected {
         for (metric, value) in metrics {
             self.metric(scheme, metric, value);
         }
+    }
+
+    /// Redis driven directly (once per run): at the plan's utilisation, and claim 4's control.
+    pub fn add_redis_direct(&mut self, rows: Vec<RedisDirectRow>) {
+        self.redis_direct.extend(rows);
     }
 
     pub fn add_revocation(&mut self, rows: Vec<RevocationRow>) {
@@ -255,6 +262,7 @@ impl Collected {
         write_atomic(&self.dir, file::CPU_VS_LOAD, &self.cpu_vs_load)?;
         write_atomic(&self.dir, file::PHASES, &self.phases)?;
         write_atomic(&self.dir, file::HEALTHZ_PAIRS, &self.healthz_pairs)?;
+        write_atomic(&self.dir, file::REDIS_DIRECT, &self.redis_direct)?;
         write_json_atomic(&self.dir, file::ENVIRONMENT, &self.env.to_json())
     }
 

@@ -99,6 +99,8 @@ pub fn describe(ctx: &Ctx, orders: &[Vec<SchemeKind>], redis_version: Option<Str
         rate_per_user_rps: Some(plan.rate_per_user),
         slo_p99_ms: Some(plan.saturation.slo_p99.as_secs_f64() * 1e3),
         utilization: Some(plan.saturation.utilization),
+        redis_shard_utilisation: Some(plan.redis_utilisation),
+        session_level_order_per_repeat: Some(plan.level_orders()),
         spectrum_rate_rps: Some(plan.saturation.spectrum_rps),
         saturation_step_s: Some(plan.saturation.step.as_secs_f64()),
         cpu_vs_load_shares: Some(plan.saturation.shares.clone()),

@@ -151,6 +151,13 @@ async fn run_async(plan: Plan, owned: &Owned, stop: CancellationToken) -> Result
             }
         }
     }
+    if !stop.is_cancelled() {
+        let mut rows = Vec::new();
+        let measured = phase::direct_redis::run(&ctx, &stop, &mut rows).await;
+        out.add_redis_direct(rows);
+        out.write()?;
+        measured?;
+    }
     ctx.progress.clock.close();
     let timed = ctx.progress.clock.finished();
     ctx.progress.note(&format!("phase timings (wall clock):\n{}", schedule::table(plan, &timed)));

@@ -157,6 +157,13 @@ pub struct CompareArgs {
     #[arg(long, value_parser = parse_duration)]
     pub logout_hold: Option<Duration>,
 
+    /// Share of one core Redis is driven to, directly with each lookup the run's schemes make
+    /// (`GETEX`, `MGET` of three keys, `GET`+`PTTL`) over the sweep's largest key space, to read
+    /// Redis's CPU per lookup at the load a shard runs at (`redis_direct.csv`; the capacity
+    /// answer's Redis utilisation). `60%` or `0.6`.
+    #[arg(long, default_value = "60%", value_parser = parse_share)]
+    pub redis_utilization: f64,
+
     /// CPU pinning: `auto` runs the load generator (this process, every thread of it) on the first
     /// CPU this process may use and every server, redis-server and HAProxy on the others, each
     /// pinned before its exec so that every thread it starts inherits it; so generator and server
@@ -285,9 +292,17 @@ pub struct Plan {
     pub saturation: SaturationPlan,
     /// The JWT variants' memory against logout rate.
     pub logout_memory: LogoutMemoryPlan,
-    /// `--pin`: where the generator and the servers run (`None`: unpinned).
+    /// `--pin`: where the generator and the measured processes run (`None`: unpinned).
     pub pin: Option<Pinning>,
+    /// `--redis-utilization`: the busy share Redis is driven to directly.
+    pub redis_utilisation: f64,
+    /// Each window of Redis driven directly (after a 1 s warm-up).
+    pub direct_window: Duration,
 }
+
+/// Mixed into `--seed` for the sweep's level orders, so they do not repeat the scheme orders'
+/// draws.
+const LEVEL_ORDER_SEED: u64 = 0x5eed_1e7e_1000_0004;
 
 /// Memory one stored session needs at the largest level, by where it lives: Redis (session
 /// scheme only; ~550 B measured with one session per user, rounded up), the server's user table
@@ -439,6 +454,8 @@ impl Plan {
             saturation: SaturationPlan::new(a.quick, a.slo_p99, a.utilization, spectrum_rate),
             logout_memory: LogoutMemoryPlan::new(a.quick, a.logout_rates.clone(), a.logout_hold)?,
             pin,
+            redis_utilisation: a.redis_utilization,
+            direct_window: Duration::from_secs(if a.quick { 2 } else { 3 }),
         })
     }
 
@@ -453,6 +470,24 @@ impl Plan {
                 let mut o = self.schemes.clone();
                 o.shuffle(&mut rng);
                 o
+            })
+            .collect()
+    }
+
+    /// The order of the sweep's levels in each repeat: the level 0 (nothing stored: the pool's
+    /// own few logged-in users, a hot set) first where it is one, then the others in a random
+    /// order of their own per repeat (seeded from `--seed`, recorded in environment.json), so
+    /// that claim 4's change from the smallest stored level to the largest is not also a change
+    /// in time (the machine's drift) every repeat in the same direction.
+    pub fn level_orders(&self) -> Vec<Vec<u64>> {
+        use rand::SeedableRng;
+        use rand::seq::SliceRandom;
+        let mut rng = rand::rngs::StdRng::seed_from_u64(self.seed ^ LEVEL_ORDER_SEED);
+        (0..self.repeat)
+            .map(|_| {
+                let mut stored: Vec<u64> = self.levels.iter().copied().filter(|&n| n > 0).collect();
+                stored.shuffle(&mut rng);
+                self.levels.iter().copied().filter(|&n| n == 0).chain(stored).collect()
             })
             .collect()
     }

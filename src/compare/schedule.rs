@@ -11,6 +11,7 @@ use std::time::Instant;
 use authbench_report::saturation::PhaseRow;
 
 use super::plan::Plan;
+use super::redis_direct;
 
 /// Every phase of a comparison, in the order one scheme meets them: one server's start, checks
 /// and load phases (each repeat), then revocation and memory against logout rate (once per
@@ -31,10 +32,12 @@ pub enum Phase {
     RevocationWindow,
     RevocationCost,
     LogoutMemory,
+    RedisDirect,
+    RedisControl,
 }
 
 impl Phase {
-    pub const ALL: [Phase; 14] = [
+    pub const ALL: [Phase; 16] = [
         Phase::StartServer,
         Phase::Checks,
         Phase::ReplicaChecks,
@@ -49,6 +52,8 @@ impl Phase {
         Phase::RevocationWindow,
         Phase::RevocationCost,
         Phase::LogoutMemory,
+        Phase::RedisDirect,
+        Phase::RedisControl,
     ];
 
     /// The name on the progress line and in `phases.csv`.
@@ -68,6 +73,8 @@ impl Phase {
             Phase::RevocationWindow => "revocation window",
             Phase::RevocationCost => "revocation cost",
             Phase::LogoutMemory => "logout memory",
+            Phase::RedisDirect => "redis direct",
+            Phase::RedisControl => "claim 4 control",
         }
     }
 
@@ -102,6 +109,24 @@ impl Phase {
             Phase::RevocationCost => 5.0,
             // Each paced logout rate held for its level, the server's start and the key counts.
             Phase::LogoutMemory => plan.logout_memory.planned_seconds(),
+            // Once per run: the key space written (~300k keys/s), then per lookup kind a search
+            // for the busy share and one window per later repeat.
+            Phase::RedisDirect => {
+                let w = plan.direct_window;
+                let kinds = redis_direct::lookups(&plan.schemes).len() as f64;
+                redis_direct::keyspace(&plan.levels) as f64 / 300e3
+                    + kinds
+                        * (redis_direct::search_seconds(w)
+                            + plan.repeat.saturating_sub(1) as f64 * (w.as_secs_f64() + 1.5))
+            }
+            // Once per run: each repeat's stored levels, each resized to and driven for a
+            // sweep level's window.
+            Phase::RedisControl => {
+                let stored: Vec<u64> = plan.levels.iter().copied().filter(|&n| n > 0).collect();
+                plan.repeat as f64
+                    * (stored.len() as f64 * (plan.sweep.as_secs_f64() + 1.5)
+                        + 2.0 * stored.iter().max().copied().unwrap_or(0) as f64 / 300e3)
+            }
         }
     }
 }

@@ -16,11 +16,14 @@
 //!   entry and cost per refresh, on the revocation phase's server A.
 //! - [`logout_memory`]: the JWT variants' Redis memory against paced logout rates, on a server of
 //!   its own with the shortest lifetimes, after the revocation phase.
+//! - [`direct_redis`]: once per run, Redis driven directly with each scheme's lookup at the plan's
+//!   Redis utilisation, and claim 4's control ([`super::redis_direct`]).
 //! - here: [`Unit`], what the phases of one scheme × repeat share, and the load runs they make;
 //!   [`UnitResult`], what they produce.
 
 pub mod checks;
 pub mod cross_replica;
+pub mod direct_redis;
 pub mod logout_memory;
 pub mod ramp;
 pub mod revocation;

@@ -104,3 +104,19 @@ fn pin_auto_puts_the_generator_on_the_first_cpu_and_the_servers_on_the_rest() {
     assert_eq!(plan("--pin off --out x").unwrap().pin, None);
     assert!(plan("--pin sometimes --out x").is_err());
 }
+
+#[test]
+fn level_orders_keep_the_hot_level_first_and_shuffle_the_rest_per_repeat() {
+    let p = plan("--sessions 0,10k,100k,1m --repeat 12 --seed 5 --out x").unwrap();
+    let orders = p.level_orders();
+    assert_eq!(orders.len(), 12);
+    for o in &orders {
+        assert_eq!(o[0], 0);
+        let mut sorted = o.clone();
+        sorted.sort_unstable();
+        assert_eq!(sorted, [0, 10_000, 100_000, 1_000_000]);
+    }
+    let distinct: std::collections::HashSet<&Vec<u64>> = orders.iter().collect();
+    assert!(distinct.len() > 1, "12 repeats, one order: {orders:?}");
+    assert_eq!(orders, p.level_orders(), "seeded: the same run, the same orders");
+}
