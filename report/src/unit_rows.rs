@@ -16,7 +16,7 @@ use crate::data::{
 use crate::environment::Environment;
 use crate::error::Error;
 use crate::metric::Metric;
-use crate::plan_inputs::{HealthzPairRow, RedisDirectRow};
+use crate::plan_inputs::{HealthzPairRow, HitRatioRow, RedisDirectRow};
 use crate::reliability::{AttackRow, LostRow};
 use crate::revocation_entries::RevocationMemoryRow;
 use crate::saturation::{LoadStepRow, PhaseRow};
@@ -50,6 +50,8 @@ pub struct UnitRows {
     pub cpu_vs_load: Vec<LoadStepRow>,
     /// `/healthz` at the utilisation step's offered rate beside that step (`healthz_pairs.csv`).
     pub healthz_pairs: Vec<HealthzPairRow>,
+    /// The cached schemes' hit ratio at the workload's per-user rate (`hit_ratio.csv`).
+    pub hit_ratio: Vec<HitRatioRow>,
 }
 
 /// What the final pass found that makes the run fail.
@@ -83,6 +85,7 @@ pub struct Collected {
     phases: Vec<PhaseRow>,
     healthz_pairs: Vec<HealthzPairRow>,
     redis_direct: Vec<RedisDirectRow>,
+    hit_ratio: Vec<HitRatioRow>,
 }
 
 impl Collected {
@@ -108,6 +111,7 @@ impl Collected {
             phases: Vec::new(),
             healthz_pairs: Vec::new(),
             redis_direct: Vec::new(),
+            hit_ratio: Vec::new(),
         }
     }
 
@@ -132,6 +136,7 @@ impl Collected {
         self.saturation.extend(u.saturation);
         self.cpu_vs_load.extend(u.cpu_vs_load);
         self.healthz_pairs.extend(u.healthz_pairs);
+        self.hit_ratio.extend(u.hit_ratio);
         self.attacks.extend(u.attacks);
         for (metric, value) in u.metrics {
             self.metric(&s, metric, value);
@@ -263,6 +268,7 @@ impl Collected {
         write_atomic(&self.dir, file::PHASES, &self.phases)?;
         write_atomic(&self.dir, file::HEALTHZ_PAIRS, &self.healthz_pairs)?;
         write_atomic(&self.dir, file::REDIS_DIRECT, &self.redis_direct)?;
+        write_atomic(&self.dir, file::HIT_RATIO, &self.hit_ratio)?;
         write_json_atomic(&self.dir, file::ENVIRONMENT, &self.env.to_json())
     }
 

@@ -1,6 +1,7 @@
 //! One scheme × one repeat: spawn the server, then run the phases against it in order — checks
 //! (and the attack battery), warm-up, saturation and load (CPU per request at the utilisation, and
-//! `/healthz` at the same rate), the ramp of virtual users, the session-scaling sweep
+//! `/healthz` at the same rate), the ramp of virtual users, the cached schemes' hit ratio, the
+//! session-scaling sweep
 //! ([`super::phase`]) — and collect what they produced.
 
 use anyhow::Result;
@@ -48,6 +49,13 @@ pub async fn unit(
     if u.stopped() {
         r.interrupted = true;
         return Ok(r);
+    }
+    if phase::hit_ratio::applies(scheme) {
+        phase::hit_ratio::run(&u, &mut r).await?;
+        if u.stopped() {
+            r.interrupted = true;
+            return Ok(r);
+        }
     }
     if skips_sweep(scheme) {
         ctx.progress

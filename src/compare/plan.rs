@@ -157,6 +157,12 @@ pub struct CompareArgs {
     #[arg(long, value_parser = parse_duration)]
     pub logout_hold: Option<Duration>,
 
+    /// Users of the cached schemes' hit-ratio phase: each gets a session, and every arrival draws
+    /// one uniformly at a total rate of users × --rate-per-user (20,000 × 0.1 = 2,000 req/s), so
+    /// each user sends about a Poisson stream at the per-user rate (`hit_ratio.csv`).
+    #[arg(long, default_value = "20k", value_parser = parse_count)]
+    pub hit_users: u64,
+
     /// Share of one core Redis is driven to, directly with each lookup the run's schemes make
     /// (`GETEX`, `MGET` of three keys, `GET`+`PTTL`) over the sweep's largest key space, to read
     /// Redis's CPU per lookup at the load a shard runs at (`redis_direct.csv`; the capacity
@@ -294,6 +300,11 @@ pub struct Plan {
     pub logout_memory: LogoutMemoryPlan,
     /// `--pin`: where the generator and the measured processes run (`None`: unpinned).
     pub pin: Option<Pinning>,
+    /// `--hit-users`: users of the hit-ratio phase; its warm-up (at least five cache TTLs, so the
+    /// window starts in the cache's steady state) and its window (at least 10 s).
+    pub hit_users: u64,
+    pub hit_warm: Duration,
+    pub hit_window: Duration,
     /// `--redis-utilization`: the busy share Redis is driven to directly.
     pub redis_utilisation: f64,
     /// Each window of Redis driven directly (after a 1 s warm-up).
@@ -400,6 +411,11 @@ impl Plan {
                 a.replicas
             );
         }
+        let cached =
+            schemes.iter().any(|s| matches!(s, SchemeKind::SessionCached | SchemeKind::SessionTracked));
+        if cached && !(1..=1_000_000).contains(&a.hit_users) {
+            bail!("--hit-users must be between 1 and 1000000");
+        }
         let rate = a.rate.unwrap_or(if a.quick { 1000.0 } else { 2000.0 });
         if !(rate.is_finite() && rate > 0.0 && rate <= 200_000.0) {
             bail!("--rate must be between 0 and 200000 requests/s");
@@ -426,7 +442,8 @@ impl Plan {
             schemes,
             // One session per distinct user: the users are the largest level (and enough for
             // the ramp's virtual users).
-            users: top.max(stages.max() as u64 + 1000),
+            // The hit-ratio phase's users too, where a cached scheme runs.
+            users: top.max(stages.max() as u64 + 1000).max(if cached { a.hit_users } else { 0 }),
             stages,
             stages_text,
             think: a.think,
@@ -454,6 +471,9 @@ impl Plan {
             saturation: SaturationPlan::new(a.quick, a.slo_p99, a.utilization, spectrum_rate),
             logout_memory: LogoutMemoryPlan::new(a.quick, a.logout_rates.clone(), a.logout_hold)?,
             pin,
+            hit_users: a.hit_users,
+            hit_warm: (authbench_servers::facts::DEFAULT_CACHE_TTL * 5).max(Duration::from_secs(5)),
+            hit_window: Duration::from_secs(10),
             redis_utilisation: a.redis_utilization,
             direct_window: Duration::from_secs(if a.quick { 2 } else { 3 }),
         })
@@ -513,6 +533,13 @@ impl Plan {
             + n * self.revocation_seconds()
             + self.schemes.iter().filter(|&&s| keeps_revocation_entries(s)).count() as f64
                 * self.logout_memory.planned_seconds()
+            + self
+                .schemes
+                .iter()
+                .filter(|s| matches!(s, SchemeKind::SessionCached | SchemeKind::SessionTracked))
+                .count() as f64
+                * self.repeat as f64
+                * (self.hit_warm + self.hit_window).as_secs_f64()
     }
 
     /// Whether every scheme is one of the three originals (whose budgets are the tighter ones).

@@ -28,6 +28,7 @@ pub enum Phase {
     HealthzPair,
     Spectrum,
     Ramp,
+    HitRatio,
     Sweep,
     RevocationWindow,
     RevocationCost,
@@ -37,7 +38,7 @@ pub enum Phase {
 }
 
 impl Phase {
-    pub const ALL: [Phase; 16] = [
+    pub const ALL: [Phase; 17] = [
         Phase::StartServer,
         Phase::Checks,
         Phase::ReplicaChecks,
@@ -48,6 +49,7 @@ impl Phase {
         Phase::HealthzPair,
         Phase::Spectrum,
         Phase::Ramp,
+        Phase::HitRatio,
         Phase::Sweep,
         Phase::RevocationWindow,
         Phase::RevocationCost,
@@ -69,6 +71,7 @@ impl Phase {
             Phase::CpuVsLoad => "cpu vs load",
             Phase::Spectrum => "spectrum",
             Phase::Ramp => "ramp",
+            Phase::HitRatio => "hit ratio",
             Phase::Sweep => "sweep",
             Phase::RevocationWindow => "revocation window",
             Phase::RevocationCost => "revocation cost",
@@ -99,6 +102,8 @@ impl Phase {
             Phase::HealthzPair => run(sat.utilisation_step),
             Phase::Spectrum => run(sat.spectrum),
             Phase::Ramp => run(plan.stages.total()) + 1.0,
+            // The users' sessions written (~150k/s), the warm-up, the window.
+            Phase::HitRatio => plan.hit_users as f64 / 150e3 + run(plan.hit_warm + plan.hit_window) + 1.0,
             // Preloading runs at ~150k sessions/s; each level's lookups last `sweep`.
             Phase::Sweep => {
                 plan.levels.len() as f64 * run(plan.sweep)

@@ -10,6 +10,7 @@
 //!   utilisation, and `GET /healthz` at the same offered rate: the cost of authentication itself),
 //!   the spectrum's common-rate run ([`super::open_model`]).
 //! - [`ramp`]: the closed-model ramp of virtual users with the full mix.
+//! - [`hit_ratio`]: the cached schemes' hit ratio with many users, each at the workload's rate.
 //! - [`sweep`]: the session-scaling sweep ([`super::session_levels`]) folded into the unit's rows.
 //! - [`revocation`]: the logout / logout-all revocation window.
 //! - [`revocation_cost`]: the JWT variants' Redis bytes per revoked token, denylist bytes per
@@ -24,6 +25,7 @@
 pub mod checks;
 pub mod cross_replica;
 pub mod direct_redis;
+pub mod hit_ratio;
 pub mod logout_memory;
 pub mod ramp;
 pub mod revocation;
