@@ -38,7 +38,7 @@ fn quick_compare_writes_every_file_and_report_rebuilds_identically() {
         .args(["compare", "--quick", "--seed", "7", "--stages", "2s:20"])
         // The originals: the variants have their own end-to-end tests (CI's time budget).
         .args(["--schemes", "cookie,session,jwt"])
-        .args(["--sessions", "0,2k", "--rate", "0.3k", "--out"])
+        .args(["--sessions", "0,2k", "--rate", "0.3k", "--memory-levels", "20k,40k", "--out"])
         .arg(&out)
         // Outside the checkout: environment.json must still name the commit that built the binary.
         .current_dir(tmp.path())
@@ -176,7 +176,7 @@ fn quick_compare_writes_every_file_and_report_rebuilds_identically() {
         assert!(summary_value(&summary, scheme, "credential_bytes") > 10.0);
         let pair = pairs.iter().find(|p| p["scheme"] == scheme).expect("a /healthz pair per scheme");
         let h = healthz["server"]["cpu_us_per_req"].as_f64().unwrap();
-        assert_eq!(pair["healthz_server_cpu_us"].parse::<f64>().unwrap(), h, "{pair:?}");
+        assert!((pair["healthz_server_cpu_us"].parse::<f64>().unwrap() - h).abs() < 1e-9 * h, "{pair:?}");
         // The same offered rate as the scheme's 60% step.
         let ladder = csv_rows(&out.join("cpu_vs_load.csv"));
         let step = ladder.iter().find(|l| l["scheme"] == scheme && l["share"] == "0.6").unwrap();
@@ -235,6 +235,23 @@ fn quick_compare_writes_every_file_and_report_rebuilds_identically() {
     assert!(control[0]["usec_per_call"].parse::<f64>().unwrap() > 0.0);
     assert_eq!(env["redis_shard_utilisation"], 0.6);
     assert_eq!(env["session_level_order_per_repeat"], serde_json::json!([[0, 2000]]));
+
+    // Redis bytes per stored session at each --memory-levels level, from the previous one, with
+    // the main hash table's buckets (a resize between 20k and 40k keys' worth: 2^15 → 2^16 → 2^17).
+    let bytes = csv_rows(&out.join("store_bytes.csv"));
+    let levels: Vec<_> = bytes.iter().filter(|b| b["item"] == "session").collect();
+    assert_eq!(
+        levels.iter().map(|b| b["items"].as_str()).collect::<Vec<_>>(),
+        ["20000", "40000"],
+        "{bytes:?}"
+    );
+    for b in &levels {
+        assert_eq!(b["scheme"], "session");
+        let per: f64 = b["bytes_per_item"].parse().unwrap();
+        assert!((300.0..1200.0).contains(&per), "{per} B per session: {b:?}");
+        assert!(b["table_buckets"].parse::<u64>().unwrap().is_power_of_two(), "{b:?}");
+    }
+    assert_eq!(env["memory_levels"], serde_json::json!([20_000, 40_000]));
 
     // `authbench report` rebuilds the same report from the CSVs alone.
     let copy = tmp.path().join("copy");
@@ -306,6 +323,19 @@ fn quick_compare_measures_memory_against_logout_rate() {
             num(mine[1], "memory_bytes") > 2.0 * num(mine[0], "memory_bytes"),
             "{scheme}: memory must rise with the logout rate: {mine:?}"
         );
+    }
+    // Redis bytes per stored item: each variant's family key (100k families issued through the
+    // servers' own code on a Redis of its own) and its revocation entries (the rows above).
+    let bytes = csv_rows(&out.join("store_bytes.csv"));
+    for scheme in ["jwt-revocable", "jwt-pubsub"] {
+        let family: Vec<_> =
+            bytes.iter().filter(|b| b["scheme"] == scheme && b["item"] == "family").collect();
+        assert_eq!(family.len(), 1, "{bytes:?}");
+        assert_eq!(family[0]["items"], "100000");
+        let b = num(family[0], "bytes_per_item");
+        assert!((100.0..1000.0).contains(&b), "{b} B per family");
+        let revoked = bytes.iter().filter(|b| b["scheme"] == scheme && b["item"] == "revoked").count();
+        assert_eq!(revoked, 2, "one per logout rate: {bytes:?}");
     }
     let phases = csv_rows(&out.join("phases.csv"));
     let timed: Vec<_> = phases.iter().filter(|p| p["phase"] == "logout memory").collect();

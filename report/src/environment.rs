@@ -87,6 +87,12 @@ pub struct Environment {
     pub run_budget_basis: Option<String>,
     /// The run's wall-clock seconds, to 0.1 s (written at the end).
     pub run_seconds: Option<f64>,
+    /// Session levels of Redis bytes per stored session (`store_bytes.csv`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub memory_levels: Option<Vec<u64>>,
+    /// What a phase of the run did not measure, and why (one line each).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub skipped: Vec<String>,
 
     /// Each repeat's order of the sweep's levels (the hot level 0 first, the others shuffled:
     /// claim 4's change is not a change in time), also the order of claim 4's control.

@@ -16,7 +16,7 @@ use crate::data::{
 use crate::environment::Environment;
 use crate::error::Error;
 use crate::metric::Metric;
-use crate::plan_inputs::{HealthzPairRow, HitRatioRow, RedisDirectRow};
+use crate::plan_inputs::{HealthzPairRow, HitRatioRow, RedisDirectRow, StoreBytesRow};
 use crate::reliability::{AttackRow, LostRow};
 use crate::revocation_entries::RevocationMemoryRow;
 use crate::saturation::{LoadStepRow, PhaseRow};
@@ -86,6 +86,7 @@ pub struct Collected {
     healthz_pairs: Vec<HealthzPairRow>,
     redis_direct: Vec<RedisDirectRow>,
     hit_ratio: Vec<HitRatioRow>,
+    store_bytes: Vec<StoreBytesRow>,
 }
 
 impl Collected {
@@ -112,6 +113,7 @@ impl Collected {
             healthz_pairs: Vec::new(),
             redis_direct: Vec::new(),
             hit_ratio: Vec::new(),
+            store_bytes: Vec::new(),
         }
     }
 
@@ -186,6 +188,17 @@ impl Collected {
     /// Redis driven directly (once per run): at the plan's utilisation, and claim 4's control.
     pub fn add_redis_direct(&mut self, rows: Vec<RedisDirectRow>) {
         self.redis_direct.extend(rows);
+    }
+
+    /// Redis bytes per stored item (once per run).
+    pub fn add_store_bytes(&mut self, rows: Vec<StoreBytesRow>) {
+        self.store_bytes.extend(rows);
+    }
+
+    /// `environment.json` as it will be written next: for what a run learns as it goes (notes on
+    /// what it skipped and why).
+    pub fn environment_mut(&mut self) -> &mut Environment {
+        &mut self.env
     }
 
     pub fn add_revocation(&mut self, rows: Vec<RevocationRow>) {
@@ -269,6 +282,7 @@ impl Collected {
         write_atomic(&self.dir, file::HEALTHZ_PAIRS, &self.healthz_pairs)?;
         write_atomic(&self.dir, file::REDIS_DIRECT, &self.redis_direct)?;
         write_atomic(&self.dir, file::HIT_RATIO, &self.hit_ratio)?;
+        write_atomic(&self.dir, file::STORE_BYTES, &self.store_bytes)?;
         write_json_atomic(&self.dir, file::ENVIRONMENT, &self.env.to_json())
     }
 

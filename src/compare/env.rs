@@ -101,6 +101,7 @@ pub fn describe(ctx: &Ctx, orders: &[Vec<SchemeKind>], redis_version: Option<Str
         utilization: Some(plan.saturation.utilization),
         redis_shard_utilisation: Some(plan.redis_utilisation),
         session_level_order_per_repeat: Some(plan.level_orders()),
+        memory_levels: Some(plan.memory_levels.clone()),
         spectrum_rate_rps: Some(plan.saturation.spectrum_rps),
         saturation_step_s: Some(plan.saturation.step.as_secs_f64()),
         cpu_vs_load_shares: Some(plan.saturation.shares.clone()),

@@ -145,11 +145,22 @@ async fn run_async(plan: Plan, owned: &Owned, stop: CancellationToken) -> Result
                 // Rates measured before a failure are kept on disk.
                 let mut rows = Vec::new();
                 let measured = phase::logout_memory::run(&ctx, scheme, &mut rows).await;
+                out.add_store_bytes(phase::store_bytes::revoked_rows(&rows));
                 out.add_revocation_memory(rows);
                 out.write()?;
                 measured?;
             }
         }
+    }
+    if !stop.is_cancelled() {
+        let mut rows = Vec::new();
+        let measured = phase::store_bytes::run(&ctx, &stop, &mut rows).await;
+        out.add_store_bytes(rows);
+        if let Ok(notes) = &measured {
+            out.environment_mut().skipped.extend(notes.iter().cloned());
+        }
+        out.write()?;
+        measured?;
     }
     if !stop.is_cancelled() {
         let mut rows = Vec::new();

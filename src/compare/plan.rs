@@ -163,6 +163,13 @@ pub struct CompareArgs {
     #[arg(long, default_value = "20k", value_parser = parse_count)]
     pub hit_users: u64,
 
+    /// Session levels at which Redis bytes per stored session are measured, once per run, on a
+    /// private redis-server of its own (`store_bytes.csv`: bytes per session between levels, with
+    /// the main hash table's buckets, so a resize shows). Default `1m,2m,4m,7m,10m` (`--quick`:
+    /// `50k,100k`); skipped, with the reason, where MemAvailable cannot hold the largest.
+    #[arg(long, value_delimiter = ',', value_parser = parse_count)]
+    pub memory_levels: Option<Vec<u64>>,
+
     /// Share of one core Redis is driven to, directly with each lookup the run's schemes make
     /// (`GETEX`, `MGET` of three keys, `GET`+`PTTL`) over the sweep's largest key space, to read
     /// Redis's CPU per lookup at the load a shard runs at (`redis_direct.csv`; the capacity
@@ -305,6 +312,8 @@ pub struct Plan {
     pub hit_users: u64,
     pub hit_warm: Duration,
     pub hit_window: Duration,
+    /// `--memory-levels`: where Redis bytes per stored session are read.
+    pub memory_levels: Vec<u64>,
     /// `--redis-utilization`: the busy share Redis is driven to directly.
     pub redis_utilisation: f64,
     /// Each window of Redis driven directly (after a 1 s warm-up).
@@ -319,7 +328,7 @@ const LEVEL_ORDER_SEED: u64 = 0x5eed_1e7e_1000_0004;
 /// scheme only; ~550 B measured with one session per user, rounded up), the server's user table
 /// (every scheme: the users are the largest level), and the generator's credential pool (the
 /// header value, up to ~230 B for a JWT, plus its offset and bookkeeping).
-const REDIS_BYTES_PER_SESSION: u64 = 700;
+pub const REDIS_BYTES_PER_SESSION: u64 = 700;
 const SERVER_BYTES_PER_USER: u64 = 350;
 const POOL_BYTES_PER_CREDENTIAL: u64 = 300;
 /// Share of the available memory a sweep may plan to use.
@@ -471,6 +480,13 @@ impl Plan {
             saturation: SaturationPlan::new(a.quick, a.slo_p99, a.utilization, spectrum_rate),
             logout_memory: LogoutMemoryPlan::new(a.quick, a.logout_rates.clone(), a.logout_hold)?,
             pin,
+            memory_levels: a.memory_levels.clone().unwrap_or_else(|| {
+                if a.quick {
+                    vec![50_000, 100_000]
+                } else {
+                    vec![1_000_000, 2_000_000, 4_000_000, 7_000_000, 10_000_000]
+                }
+            }),
             hit_users: a.hit_users,
             hit_warm: (authbench_servers::facts::DEFAULT_CACHE_TTL * 5).max(Duration::from_secs(5)),
             hit_window: Duration::from_secs(10),

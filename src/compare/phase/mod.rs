@@ -17,6 +17,8 @@
 //!   entry and cost per refresh, on the revocation phase's server A.
 //! - [`logout_memory`]: the JWT variants' Redis memory against paced logout rates, on a server of
 //!   its own with the shortest lifetimes, after the revocation phase.
+//! - [`store_bytes`]: once per run, Redis bytes per stored session (up to 10M), per JWT family
+//!   and per revocation entry, on a redis-server of its own.
 //! - [`direct_redis`]: once per run, Redis driven directly with each scheme's lookup at the plan's
 //!   Redis utilisation, and claim 4's control ([`super::redis_direct`]).
 //! - here: [`Unit`], what the phases of one scheme × repeat share, and the load runs they make;
@@ -31,6 +33,7 @@ pub mod ramp;
 pub mod revocation;
 pub mod revocation_cost;
 pub mod saturation;
+pub mod store_bytes;
 pub mod sweep;
 pub mod warmup;
 
