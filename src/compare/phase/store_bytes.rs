@@ -228,7 +228,7 @@ mod tests {
         let gib = 1u64 << 30;
         assert_eq!(session_levels_skipped(10_000_000, Some(23 * gib)), None);
         let why = session_levels_skipped(10_000_000, Some(4 * gib)).unwrap();
-        assert!(why.contains("6.5 GiB") && why.contains("4.0 GiB available"), "{why}");
+        assert!(why.contains("6.5 GiB") && why.contains("4.0 GiB is available"), "{why}");
         assert!(session_levels_skipped(1, None).is_some());
     }
 }
