@@ -253,6 +253,28 @@ fn quick_compare_writes_every_file_and_report_rebuilds_identically() {
     }
     assert_eq!(env["memory_levels"], serde_json::json!([20_000, 40_000]));
 
+    // Production login: one row per scheme from a server without --fast-login (the servers'
+    // default argon2id), at a fixed rate below its maximum. An m=19 MiB hash costs milliseconds of
+    // CPU; --fast-login's costs about a hundred microseconds.
+    let logins = csv_rows(&out.join("login_cost.csv"));
+    assert_eq!(logins.len(), 3, "{logins:?}");
+    for scheme in ["cookie", "session", "jwt"] {
+        let l = logins.iter().find(|l| l["scheme"] == scheme).expect("a login_cost row per scheme");
+        assert_eq!(
+            (l["argon2_m_kib"].as_str(), l["argon2_t"].as_str(), l["argon2_p"].as_str()),
+            ("19456", "2", "1")
+        );
+        assert_eq!(l["errors"], "0", "{l:?}");
+        assert!(l["logins"].parse::<u64>().unwrap() > 0 && l["offered_rps"].parse::<f64>().unwrap() > 0.0);
+        let per_login: f64 = l["server_cpu_us_per_login"].parse().unwrap();
+        assert!(per_login > 2_000.0, "{scheme}: {per_login} µs per login is not the production cost");
+        let per_core: f64 = l["logins_per_core_s"].parse().unwrap();
+        assert!((per_core * per_login - 1e6).abs() < 1.0, "{l:?}");
+        assert!(l["p99_ms"].parse::<f64>().unwrap() >= l["p50_ms"].parse::<f64>().unwrap());
+        // Redis CPU per login only where the login writes to the store.
+        assert_eq!(l["redis_cpu_us_per_login"].is_empty(), scheme != "session", "{l:?}");
+    }
+
     // `authbench report` rebuilds the same report from the CSVs alone.
     let copy = tmp.path().join("copy");
     std::fs::create_dir(&copy).unwrap();

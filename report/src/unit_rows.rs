@@ -16,7 +16,7 @@ use crate::data::{
 use crate::environment::Environment;
 use crate::error::Error;
 use crate::metric::Metric;
-use crate::plan_inputs::{HealthzPairRow, HitRatioRow, RedisDirectRow, StoreBytesRow};
+use crate::plan_inputs::{HealthzPairRow, HitRatioRow, LoginCostRow, RedisDirectRow, StoreBytesRow};
 use crate::reliability::{AttackRow, LostRow};
 use crate::revocation_entries::RevocationMemoryRow;
 use crate::saturation::{LoadStepRow, PhaseRow};
@@ -87,6 +87,7 @@ pub struct Collected {
     redis_direct: Vec<RedisDirectRow>,
     hit_ratio: Vec<HitRatioRow>,
     store_bytes: Vec<StoreBytesRow>,
+    login_cost: Vec<LoginCostRow>,
 }
 
 impl Collected {
@@ -114,6 +115,7 @@ impl Collected {
             redis_direct: Vec::new(),
             hit_ratio: Vec::new(),
             store_bytes: Vec::new(),
+            login_cost: Vec::new(),
         }
     }
 
@@ -188,6 +190,11 @@ impl Collected {
     /// Redis driven directly (once per run): at the plan's utilisation, and claim 4's control.
     pub fn add_redis_direct(&mut self, rows: Vec<RedisDirectRow>) {
         self.redis_direct.extend(rows);
+    }
+
+    /// Login at the production password-hashing cost (one row per scheme).
+    pub fn add_login_cost(&mut self, row: LoginCostRow) {
+        self.login_cost.push(row);
     }
 
     /// Redis bytes per stored item (once per run).
@@ -283,6 +290,7 @@ impl Collected {
         write_atomic(&self.dir, file::REDIS_DIRECT, &self.redis_direct)?;
         write_atomic(&self.dir, file::HIT_RATIO, &self.hit_ratio)?;
         write_atomic(&self.dir, file::STORE_BYTES, &self.store_bytes)?;
+        write_atomic(&self.dir, file::LOGIN_COST, &self.login_cost)?;
         write_json_atomic(&self.dir, file::ENVIRONMENT, &self.env.to_json())
     }
 

@@ -80,7 +80,11 @@ pub fn describe(ctx: &Ctx, orders: &[Vec<SchemeKind>], redis_version: Option<Str
         steady_vus: Some(plan.steady_vus),
         utilisation_step_s: Some(plan.saturation.utilisation_step.as_secs_f64()),
         users: Some(plan.users),
-        login_cost: Some("argon2id m=64 KiB t=1 p=1 (--fast-login)".into()),
+        login_cost: Some(
+            "argon2id m=64 KiB t=1 p=1 (--fast-login) in every phase but production login, which runs the \
+             servers' default m=19 MiB t=2 p=1 (login_cost.csv)"
+                .into(),
+        ),
         redis: Some(ctx.store.describe()),
         replicas: Some(plan.replicas),
         workers_per_replica: plan.workers.map(|w| w as u64),

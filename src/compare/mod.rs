@@ -153,6 +153,17 @@ async fn run_async(plan: Plan, owned: &Owned, stop: CancellationToken) -> Result
         }
     }
     if !stop.is_cancelled() {
+        for &scheme in &plan.schemes {
+            if let Some(row) = phase::login_cost::run(&ctx, scheme, &stop).await? {
+                out.add_login_cost(row);
+                out.write()?;
+            }
+            if stop.is_cancelled() {
+                break;
+            }
+        }
+    }
+    if !stop.is_cancelled() {
         let mut rows = Vec::new();
         let measured = phase::store_bytes::run(&ctx, &stop, &mut rows).await;
         out.add_store_bytes(rows);

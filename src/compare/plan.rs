@@ -312,6 +312,8 @@ pub struct Plan {
     pub hit_users: u64,
     pub hit_warm: Duration,
     pub hit_window: Duration,
+    /// The production-login phase's fixed-rate window.
+    pub login_window: Duration,
     /// `--memory-levels`: where Redis bytes per stored session are read.
     pub memory_levels: Vec<u64>,
     /// `--redis-utilization`: the busy share Redis is driven to directly.
@@ -487,6 +489,7 @@ impl Plan {
                     vec![1_000_000, 2_000_000, 4_000_000, 7_000_000, 10_000_000]
                 }
             }),
+            login_window: Duration::from_secs(if a.quick { 2 } else { 5 }),
             hit_users: a.hit_users,
             hit_warm: (authbench_servers::facts::DEFAULT_CACHE_TTL * 5).max(Duration::from_secs(5)),
             hit_window: Duration::from_secs(10),

@@ -33,13 +33,14 @@ pub enum Phase {
     RevocationWindow,
     RevocationCost,
     LogoutMemory,
+    ProductionLogin,
+    StoreBytes,
     RedisDirect,
     RedisControl,
-    StoreBytes,
 }
 
 impl Phase {
-    pub const ALL: [Phase; 18] = [
+    pub const ALL: [Phase; 19] = [
         Phase::StartServer,
         Phase::Checks,
         Phase::ReplicaChecks,
@@ -55,9 +56,10 @@ impl Phase {
         Phase::RevocationWindow,
         Phase::RevocationCost,
         Phase::LogoutMemory,
+        Phase::ProductionLogin,
+        Phase::StoreBytes,
         Phase::RedisDirect,
         Phase::RedisControl,
-        Phase::StoreBytes,
     ];
 
     /// The name on the progress line and in `phases.csv`.
@@ -80,6 +82,7 @@ impl Phase {
             Phase::LogoutMemory => "logout memory",
             Phase::RedisDirect => "redis direct",
             Phase::RedisControl => "claim 4 control",
+            Phase::ProductionLogin => "production login",
             Phase::StoreBytes => "store bytes",
         }
     }
@@ -135,6 +138,8 @@ impl Phase {
                     * (stored.len() as f64 * (plan.sweep.as_secs_f64() + 1.5)
                         + 2.0 * stored.iter().max().copied().unwrap_or(0) as f64 / 300e3)
             }
+            // Per scheme: a server started, a 2 s step for the maximum, the fixed-rate window.
+            Phase::ProductionLogin => 3.0 + 2.0 + run(plan.login_window),
             // Once per run: a Redis started, 100k families, the session levels written (~80k
             // sessions/s in the real layout, measured with 10M on this machine) and each read at
             // rest after its rehashing.

@@ -17,6 +17,7 @@
 //!   entry and cost per refresh, on the revocation phase's server A.
 //! - [`logout_memory`]: the JWT variants' Redis memory against paced logout rates, on a server of
 //!   its own with the shortest lifetimes, after the revocation phase.
+//! - [`login_cost`]: per scheme after the rest, login at the servers' default password hashing.
 //! - [`store_bytes`]: once per run, Redis bytes per stored session (up to 10M), per JWT family
 //!   and per revocation entry, on a redis-server of its own.
 //! - [`direct_redis`]: once per run, Redis driven directly with each scheme's lookup at the plan's
@@ -28,6 +29,7 @@ pub mod checks;
 pub mod cross_replica;
 pub mod direct_redis;
 pub mod hit_ratio;
+pub mod login_cost;
 pub mod logout_memory;
 pub mod ramp;
 pub mod revocation;
