@@ -120,6 +120,27 @@ fn quick_compare_writes_every_file_and_report_rebuilds_identically() {
         );
         assert!(mine.iter().filter(|s| s["knee"] == "true").count() <= 1, "one knee per repeat");
     }
+    // Every written step's server CPU % is its CPU per request times its achieved rate
+    // (µs × req/s ÷ 1e4), within 10%: both come from one CPU span. Steps where the generator
+    // itself was saturated are left out: its sampler and its schedule fall behind the planned
+    // window the achieved rate is divided by (12% apart on one such step on this machine).
+    let mut agreeing = 0;
+    for file in ["saturation.csv", "cpu_vs_load.csv"] {
+        for s in csv_rows(&out.join(file)) {
+            let f = |k: &str| s[k].parse::<f64>().unwrap();
+            if s["generator_saturated"] == "true" || f("achieved_rps") <= 0.0 {
+                continue;
+            }
+            let implied = f("server_cpu_us_per_req") * f("achieved_rps") / 1e4;
+            let pct = f("server_cpu_pct");
+            assert!(
+                (pct - implied).abs() <= 0.1 * pct,
+                "{file}: cpu {pct:.2}% vs µs/req × rps {implied:.2}%: {s:?}"
+            );
+            agreeing += 1;
+        }
+    }
+    assert!(agreeing >= 6, "only {agreeing} unsaturated steps to check");
     let phases = csv_rows(&out.join("phases.csv"));
     for phase in ["checks", "saturation", "ramp", "sweep", "revocation window"] {
         assert!(phases.iter().any(|p| p["phase"] == phase), "phases.csv lacks {phase}");
