@@ -240,6 +240,11 @@ fn quick_compare_writes_every_file_and_report_rebuilds_identically() {
                 r["action"]
             ),
         }
+        // Probed one at a time with server B under load at the utilisation step's rate, each
+        // beside its floor: an always-valid credential's round trip through B just before.
+        assert!(r["note"].contains("under load on server B at "), "{r:?}");
+        let floor: f64 = r["floor_s"].parse().unwrap();
+        assert!(floor > 0.0 && floor < 0.25, "{r:?}");
     }
 
     // Redis driven directly once per run: session's GETEX at the plan's Redis utilisation over the

@@ -108,6 +108,7 @@ async fn run_async(plan: Plan, owned: &Owned, stop: CancellationToken) -> Result
     let mut out = Collected::new(plan.out.clone(), env);
     out.write()?;
 
+    let mut utilisation_rps = std::collections::HashMap::new();
     'repeats: for (i, order) in orders.iter().enumerate() {
         let repeat = i as u32 + 1;
         for &scheme in order {
@@ -115,6 +116,11 @@ async fn run_async(plan: Plan, owned: &Owned, stop: CancellationToken) -> Result
             match unit {
                 Ok(u) => {
                     let interrupted = u.interrupted;
+                    // The revocation phase loads its probed server (one process) at the latest
+                    // repeat's utilisation-step rate, per replica.
+                    if let Some(pair) = u.rows.healthz_pairs.first() {
+                        utilisation_rps.insert(scheme, pair.offered_rps / plan.replicas.max(1) as f64);
+                    }
                     out.add_unit(scheme.as_str(), u.rows);
                     out.write()?;
                     if interrupted {
@@ -137,7 +143,8 @@ async fn run_async(plan: Plan, owned: &Owned, stop: CancellationToken) -> Result
 
     if !stop.is_cancelled() {
         for &scheme in &plan.schemes {
-            let (rows, costs) = phase::revocation::run(&ctx, scheme).await?;
+            let load = utilisation_rps.get(&scheme).copied();
+            let (rows, costs) = phase::revocation::run(&ctx, scheme, load).await?;
             out.add_revocation(rows.into_iter().map(phase::revocation::Revocation::row).collect());
             out.add_metrics(scheme.as_str(), costs);
             out.write()?;

@@ -115,7 +115,9 @@ impl Phase {
                 plan.levels.len() as f64 * run(plan.sweep)
                     + plan.levels.last().copied().unwrap_or(0) as f64 / 150e3
             }
-            Phase::RevocationWindow => plan.revocation_seconds() + 3.0,
+            // The servers' start, the load's 1 s before the first probe, then the probes one at a
+            // time (~0.3 s each polled alone) with the stateless copies' expiry overlapping them.
+            Phase::RevocationWindow => plan.revocation_seconds() + 7.0,
             // 500 logouts and 300 refresh rotations against the revocation phase's server.
             Phase::RevocationCost => 5.0,
             // Each paced logout rate held for its level, the server's start and the key counts.
