@@ -38,7 +38,7 @@ fn quick_compare_writes_every_file_and_report_rebuilds_identically() {
         .args(["compare", "--quick", "--seed", "7", "--stages", "2s:20"])
         // The originals: the variants have their own end-to-end tests (CI's time budget).
         .args(["--schemes", "cookie,session,jwt"])
-        .args(["--sessions", "0,2k", "--rate", "0.3k", "--out"])
+        .args(["--sessions", "0,2k", "--rate", "0.3k", "--memory-levels", "20k,40k", "--out"])
         .arg(&out)
         // Outside the checkout: environment.json must still name the commit that built the binary.
         .current_dir(tmp.path())
@@ -68,6 +68,7 @@ fn quick_compare_writes_every_file_and_report_rebuilds_identically() {
         "reliability.md",
         "saturation.csv",
         "phases.csv",
+        "healthz_pairs.csv",
     ] {
         let p = out.join(f);
         assert!(p.is_file() && std::fs::metadata(&p).unwrap().len() > 0, "{f} missing or empty");
@@ -168,6 +169,27 @@ fn quick_compare_writes_every_file_and_report_rebuilds_identically() {
         "no transport section"
     );
 
+    // Every written step's server CPU % is its CPU per request times its achieved rate
+    // (µs × req/s ÷ 1e4), within 10%: both come from one CPU span. Steps where the generator
+    // itself was saturated are left out: its sampler and its schedule fall behind the planned
+    // window the achieved rate is divided by (12% apart on one such step on this machine).
+    let mut agreeing = 0;
+    for file in ["saturation.csv", "cpu_vs_load.csv"] {
+        for s in csv_rows(&out.join(file)) {
+            let f = |k: &str| s[k].parse::<f64>().unwrap();
+            if s["generator_saturated"] == "true" || f("achieved_rps") <= 0.0 {
+                continue;
+            }
+            let implied = f("server_cpu_us_per_req") * f("achieved_rps") / 1e4;
+            let pct = f("server_cpu_pct");
+            assert!(
+                (pct - implied).abs() <= 0.1 * pct,
+                "{file}: cpu {pct:.2}% vs µs/req × rps {implied:.2}%: {s:?}"
+            );
+            agreeing += 1;
+        }
+    }
+    assert!(agreeing >= 6, "only {agreeing} unsaturated steps to check");
     let phases = csv_rows(&out.join("phases.csv"));
     for phase in ["checks", "saturation", "ramp", "sweep", "store rtt", "transport", "revocation window"] {
         assert!(phases.iter().any(|p| p["phase"] == phase), "phases.csv lacks {phase}");
@@ -179,6 +201,11 @@ fn quick_compare_writes_every_file_and_report_rebuilds_identically() {
     assert_eq!(env["seed"], 7);
     assert_eq!(env["scheme_order_per_repeat"][0].as_array().unwrap().len(), 3);
     assert!(env["command_line"].as_array().unwrap().iter().any(|a| a == "--quick"));
+    // --pin auto (the default): on 2+ CPUs the generator and the servers run apart, and it says so.
+    let pinning = env["pinning"].as_str().unwrap();
+    if std::thread::available_parallelism().map_or(1, |n| n.get()) >= 2 {
+        assert!(pinning.starts_with("load generator (compare, every thread) on CPU "), "{pinning}");
+    }
     // The build's commit and compiler (build.rs), not the HEAD of the directory it ran in.
     let git = |args: &[&str]| {
         Command::new("git")
@@ -198,12 +225,16 @@ fn quick_compare_writes_every_file_and_report_rebuilds_identically() {
     assert_eq!(env["rustc"].as_str(), Some(String::from_utf8_lossy(&rustc.stdout).trim()));
 
     // Summary numbers come from the per-run files: with one repeat, the mean is that run's value.
+    // CPU per request has one definition: the utilisation's step (60% of the repeat's maximum, open
+    // model), and the /healthz ratio pairs it with /healthz at the same offered rate.
     let summary = csv_rows(&out.join("summary.csv"));
+    let pairs = csv_rows(&out.join("healthz_pairs.csv"));
+    let run_json = |dir: &str| -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(out.join(dir).join("summary.json")).unwrap()).unwrap()
+    };
     for scheme in ["cookie", "session", "jwt"] {
-        let run: serde_json::Value = serde_json::from_slice(
-            &std::fs::read(out.join(format!("runs/{scheme}-r1/me/summary.json"))).unwrap(),
-        )
-        .unwrap();
+        let run = run_json(&format!("runs/{scheme}-r1/load-60pct"));
+        let healthz = run_json(&format!("runs/{scheme}-r1/healthz-60pct"));
         let server_cpu = run["server"]["cpu_us_per_req"].as_f64().unwrap();
         let in_summary = summary_value(&summary, scheme, "me_cpu_us_per_req_server");
         assert!(
@@ -213,6 +244,21 @@ fn quick_compare_writes_every_file_and_report_rebuilds_identically() {
         let rps = run["endpoints"]["me"]["rps"].as_f64().unwrap();
         assert!((rps - summary_value(&summary, scheme, "me_steady_rps")).abs() < 1e-6 * rps);
         assert!(summary_value(&summary, scheme, "credential_bytes") > 10.0);
+        let pair = pairs.iter().find(|p| p["scheme"] == scheme).expect("a /healthz pair per scheme");
+        let h = healthz["server"]["cpu_us_per_req"].as_f64().unwrap();
+        assert!((pair["healthz_server_cpu_us"].parse::<f64>().unwrap() - h).abs() < 1e-9 * h, "{pair:?}");
+        // The same offered rate as the scheme's 60% step.
+        let ladder = csv_rows(&out.join("cpu_vs_load.csv"));
+        let step = ladder.iter().find(|l| l["scheme"] == scheme && l["share"] == "0.6").unwrap();
+        assert_eq!(pair["offered_rps"], step["offered_rps"], "{pair:?} {step:?}");
+        let redis = summary_value(&summary, scheme, "me_cpu_us_per_req_redis");
+        let ratio = summary_value(&summary, scheme, "cpu_ratio_me_over_healthz");
+        assert!((ratio - (server_cpu + redis) / h).abs() < 1e-6 * ratio, "{scheme}: ratio {ratio}");
+        // Nothing runs the saturated closed-loop windows any more.
+        assert!(
+            !out.join(format!("runs/{scheme}-r1/me")).exists()
+                && !out.join(format!("runs/{scheme}-r1/healthz")).exists()
+        );
     }
     // Session stores state; the stateless schemes store nothing.
     let sessions = csv_rows(&out.join("sessions.csv"));
@@ -243,6 +289,65 @@ fn quick_compare_writes_every_file_and_report_rebuilds_identically() {
                 r["action"]
             ),
         }
+        // Probed one at a time with server B under load at the utilisation step's rate, each
+        // beside its floor: an always-valid credential's round trip through B just before.
+        assert!(r["note"].contains("under load on server B at "), "{r:?}");
+        let floor: f64 = r["floor_s"].parse().unwrap();
+        assert!(floor > 0.0 && floor < 0.25, "{r:?}");
+    }
+
+    // Redis driven directly once per run: session's GETEX at the plan's Redis utilisation over the
+    // sweep's largest key space (one repeat in --quick), and claim 4's control at each stored
+    // level at the sweep's rate (target_busy NaN).
+    let direct = csv_rows(&out.join("redis_direct.csv"));
+    let at_util: Vec<_> = direct.iter().filter(|d| d["target_busy"] == "0.6").collect();
+    assert_eq!(at_util.len(), 1, "{direct:?}");
+    assert_eq!((at_util[0]["lookup"].as_str(), at_util[0]["keyspace"].as_str()), ("GETEX", "10000"));
+    assert!(at_util[0]["busy"].parse::<f64>().unwrap() > 0.1, "{direct:?}");
+    let control: Vec<_> = direct.iter().filter(|d| d["target_busy"] == "NaN").collect();
+    assert_eq!(control.len(), 1, "{direct:?}");
+    assert_eq!((control[0]["keyspace"].as_str(), control[0]["offered_rps"].as_str()), ("2000", "300.0"));
+    assert!(control[0]["usec_per_call"].parse::<f64>().unwrap() > 0.0);
+    assert_eq!(env["redis_shard_utilisation"], 0.6);
+    assert_eq!(env["session_level_order_per_repeat"], serde_json::json!([[0, 2000]]));
+
+    // Redis bytes per stored session at each --memory-levels level, from the previous one, with
+    // the main hash table's buckets (a resize between 20k and 40k keys' worth: 2^15 → 2^16 → 2^17).
+    let bytes = csv_rows(&out.join("store_bytes.csv"));
+    let levels: Vec<_> = bytes.iter().filter(|b| b["item"] == "session").collect();
+    assert_eq!(
+        levels.iter().map(|b| b["items"].as_str()).collect::<Vec<_>>(),
+        ["20000", "40000"],
+        "{bytes:?}"
+    );
+    for b in &levels {
+        assert_eq!(b["scheme"], "session");
+        let per: f64 = b["bytes_per_item"].parse().unwrap();
+        assert!((300.0..1200.0).contains(&per), "{per} B per session: {b:?}");
+        assert!(b["table_buckets"].parse::<u64>().unwrap().is_power_of_two(), "{b:?}");
+    }
+    assert_eq!(env["memory_levels"], serde_json::json!([20_000, 40_000]));
+
+    // Production login: one row per scheme from a server without --fast-login (the servers'
+    // default argon2id), at a fixed rate below its maximum. An m=19 MiB hash costs milliseconds of
+    // CPU; --fast-login's costs about a hundred microseconds.
+    let logins = csv_rows(&out.join("login_cost.csv"));
+    assert_eq!(logins.len(), 3, "{logins:?}");
+    for scheme in ["cookie", "session", "jwt"] {
+        let l = logins.iter().find(|l| l["scheme"] == scheme).expect("a login_cost row per scheme");
+        assert_eq!(
+            (l["argon2_m_kib"].as_str(), l["argon2_t"].as_str(), l["argon2_p"].as_str()),
+            ("19456", "2", "1")
+        );
+        assert_eq!(l["errors"], "0", "{l:?}");
+        assert!(l["logins"].parse::<u64>().unwrap() > 0 && l["offered_rps"].parse::<f64>().unwrap() > 0.0);
+        let per_login: f64 = l["server_cpu_us_per_login"].parse().unwrap();
+        assert!(per_login > 2_000.0, "{scheme}: {per_login} µs per login is not the production cost");
+        let per_core: f64 = l["logins_per_core_s"].parse().unwrap();
+        assert!((per_core * per_login - 1e6).abs() < 1.0, "{l:?}");
+        assert!(l["p99_ms"].parse::<f64>().unwrap() >= l["p50_ms"].parse::<f64>().unwrap());
+        // Redis CPU per login only where the login writes to the store.
+        assert_eq!(l["redis_cpu_us_per_login"].is_empty(), scheme != "session", "{l:?}");
     }
 
     // `authbench report` rebuilds the same report from the CSVs alone.
@@ -316,6 +421,19 @@ fn quick_compare_measures_memory_against_logout_rate() {
             num(mine[1], "memory_bytes") > 2.0 * num(mine[0], "memory_bytes"),
             "{scheme}: memory must rise with the logout rate: {mine:?}"
         );
+    }
+    // Redis bytes per stored item: each variant's family key (100k families issued through the
+    // servers' own code on a Redis of its own) and its revocation entries (the rows above).
+    let bytes = csv_rows(&out.join("store_bytes.csv"));
+    for scheme in ["jwt-revocable", "jwt-pubsub"] {
+        let family: Vec<_> =
+            bytes.iter().filter(|b| b["scheme"] == scheme && b["item"] == "family").collect();
+        assert_eq!(family.len(), 1, "{bytes:?}");
+        assert_eq!(family[0]["items"], "100000");
+        let b = num(family[0], "bytes_per_item");
+        assert!((100.0..1000.0).contains(&b), "{b} B per family");
+        let revoked = bytes.iter().filter(|b| b["scheme"] == scheme && b["item"] == "revoked").count();
+        assert_eq!(revoked, 2, "one per logout rate: {bytes:?}");
     }
     let phases = csv_rows(&out.join("phases.csv"));
     let timed: Vec<_> = phases.iter().filter(|p| p["phase"] == "logout memory").collect();
@@ -422,6 +540,7 @@ fn quick_compare_records_session_trackeds_cache_across_replicas() {
         .args(["compare", "--quick", "--no-progress", "--seed", "5", "--stages", "2s:20"])
         .args(["--schemes", "session-tracked", "--replicas", "2", "--sessions", "0,2k", "--rate", "0.3k"])
         .args(["--store-rtt", "none", "--transport", "none"])
+        .args(["--hit-users", "2k"])
         .arg("--out")
         .arg(&out)
         .output()
@@ -464,6 +583,21 @@ fn quick_compare_records_session_trackeds_cache_across_replicas() {
         "more cached than looked up: {top:?}"
     );
     assert!(top["redis_tracking_keys"].parse::<f64>().unwrap() <= used + 500.0, "{top:?}");
+
+    // The hit ratio at the workload's per-user rate: 2,000 users drawn uniformly at 0.1 req/s each
+    // (200 req/s), the two replicas' /metrics counters over a 10 s window after a 5 s warm-up;
+    // each replica sees each user at 0.05 req/s, which the model beside it is given.
+    let hits = csv_rows(&out.join("hit_ratio.csv"));
+    assert_eq!(hits.len(), 1, "{hits:?}");
+    let h = &hits[0];
+    let num = |c: &str| -> f64 { h[c].parse().unwrap() };
+    assert_eq!((num("users"), num("total_rps"), num("rate_per_user")), (2000.0, 200.0, 0.1));
+    assert!(num("warm_s") >= 5.0 * num("cache_ttl_s") && num("window_s") >= 10.0, "{h:?}");
+    let lookups = num("hits") + num("misses");
+    assert!((lookups / (200.0 * num("window_s")) - 1.0).abs() < 0.2, "{lookups} cache lookups: {h:?}");
+    assert!((num("measured") - num("hits") / lookups).abs() < 1e-9);
+    assert!((num("model") - 0.05 / 1.05).abs() < 1e-9, "{h:?}");
+    assert!((num("measured") - num("model")).abs() < 0.04, "{h:?}");
 
     let report = std::fs::read_to_string(out.join("report.md")).unwrap();
     assert!(report.contains("**What the session caches cost**"), "no cache bullet");

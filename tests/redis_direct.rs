@@ -6,7 +6,7 @@ mod common;
 
 use std::time::Duration;
 
-use authbench::compare::redis_direct::{Lookup, drive, populate};
+use authbench::compare::redis_direct::{Lookup, drive, populate, resize};
 use common::{RedisServer, require_redis};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -21,7 +21,15 @@ async fn a_paced_window_runs_at_its_rate_and_reads_redis_cost_per_lookup() {
         assert!((r.achieved_rps / 2_000.0 - 1.0).abs() < 0.25, "{r:?}");
         assert!(r.us_per_lookup > 0.0 && r.us_per_lookup < 1_000.0, "{r:?}");
         assert!((r.busy - r.achieved_rps * r.us_per_lookup / 1e6).abs() < 1e-6, "{r:?}");
+        // Redis's own time per command, as the sweep reads it for a scheme: below its whole CPU.
+        let usec = r.usec_per_call.expect("commandstats usec");
+        assert!(usec > 0.0 && usec < r.us_per_lookup, "{r:?}");
     }
+    // A level after a larger one holds exactly its own keys (claim 4's control in random order).
+    resize(&url, "ab:rd:", 10_000, 4_000).await.unwrap();
+    assert_eq!(authbench::harness::redis::count_matching(&url, "ab:rd:*").await.unwrap(), 4_000);
+    resize(&url, "ab:rd:", 4_000, 6_000).await.unwrap();
+    assert_eq!(authbench::harness::redis::count_matching(&url, "ab:rd:*").await.unwrap(), 6_000);
 }
 
 /// Not a test: what `at_utilisation` reaches on this machine (`--ignored --nocapture`).

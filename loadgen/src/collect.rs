@@ -191,8 +191,7 @@ impl Collector {
         if s.pid.is_some() {
             match sample::read_procs(&s.pids) {
                 Ok(p) => {
-                    server_cpu =
-                        s.server_last.and_then(|l| per_request(p.cpu.saturating_sub(l.cpu), attempts));
+                    server_cpu = s.server_last.and_then(|l| per_request(p.cpu_since(&l), attempts));
                     server_rss = Some(p.rss_bytes);
                     s.server_rss_max = s.server_rss_max.max(Some(p.rss_bytes));
                     s.server_last = Some(p);
@@ -321,7 +320,7 @@ impl Collector {
         let s = &self.sampler;
         let wall = s.wall_last.saturating_duration_since(s.wall_first).as_secs_f64().max(1e-6);
         let server_delta = match (s.server_first, s.server_last) {
-            (Some(a), Some(b)) => Some(b.cpu.saturating_sub(a.cpu)),
+            (Some(a), Some(b)) => Some(b.cpu_since(&a)),
             _ => None,
         };
         let redis_delta = match (s.redis_first, s.redis_last) {
@@ -403,7 +402,7 @@ impl Collector {
                 rss_bytes_start: s.server_first.map(|p| p.rss_bytes),
             },
             proxy: s.proxy.map(|(pid, first)| {
-                let d = s.proxy_last.map(|l| l.cpu.saturating_sub(first.cpu));
+                let d = s.proxy_last.map(|l| l.cpu_since(&first));
                 ProxyCost {
                     pid,
                     cpu_us_per_req: d.and_then(|d| per_request(d, attempts)),

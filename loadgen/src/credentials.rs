@@ -74,6 +74,18 @@ impl CredentialsBuilder {
         }
     }
 
+    /// Keep the first `n` values only (a sweep going down to a smaller level).
+    pub fn truncate(&mut self, n: usize) {
+        self.seal();
+        if n >= self.ends.len() {
+            return;
+        }
+        self.ends.truncate(n);
+        let chunks = self.chunk_starts.partition_point(|&s| s < n);
+        self.chunk_starts.truncate(chunks);
+        self.chunks.truncate(chunks);
+    }
+
     pub fn len(&self) -> usize {
         self.ends.len()
     }
@@ -227,6 +239,21 @@ mod tests {
         assert_eq!(values[5], "last");
         assert_eq!(first.take(1), format!("ab_sid={:032x}", 1));
         assert_eq!(all.distinct_used(), 6);
+    }
+
+    #[test]
+    fn truncating_keeps_a_prefix_and_later_values_follow_it() {
+        let mut b = builder(3);
+        b.append(builder(4));
+        b.truncate(5);
+        assert_eq!(b.len(), 5);
+        b.push(b"after");
+        let all = b.pool(http::header::COOKIE, usize::MAX).unwrap();
+        assert_eq!(all.len(), 6);
+        assert_eq!(all.take(4), format!("ab_sid={:032x}", 1));
+        assert_eq!(all.take(5), "after");
+        b.truncate(0);
+        assert!(b.is_empty() && b.pool(http::header::COOKIE, 9).unwrap().is_empty());
     }
 
     #[test]

@@ -75,7 +75,8 @@
 //!   [`read_hlog_intervals`], and the writers they mirror ([`timeseries_header`], [`write_row`],
 //!   [`write_text_summary`]); [`new_histogram`], the histograms' bounds;
 //! - the process and Redis samplers compare reuses between runs: [`read_proc`], [`read_procs`],
-//!   [`parse_info`] and [`RedisSample`].
+//!   [`ProcSample`] (CPU read in ns, checked against ticks: `ProcSample::cpu_since`), [`parse_info`]
+//!   and [`RedisSample`].
 
 mod agent;
 mod args;
@@ -129,7 +130,7 @@ pub use ramp::{LoadModel, Ramp, Stage};
 pub use record::{Endpoint, new_histogram};
 pub use recorded::Recorded;
 pub use row::{EndpointRow, Row};
-pub use sample::{RedisSample, parse_info, read_proc, read_procs};
+pub use sample::{ProcSample, RedisSample, parse_info, read_proc, read_procs};
 pub use scheme::Scheme;
 pub use sequence::{WireBytes, me_sequence};
 pub use stall::Cause;

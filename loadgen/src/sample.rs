@@ -1,6 +1,13 @@
 //! Once-a-second samples of what the requests cost: the server process (CPU time and RSS from
 //! `/proc/PID`), redis-server (`INFO`: CPU, used_memory, keys), and the generator itself (its own
 //! CPU and how late its timers fire — the scheduling lag that betrays a saturated generator).
+//!
+//! A server's CPU time is read two ways and combined per interval ([`ProcSample::cpu_since`]):
+//! `/proc/PID/task/*/schedstat` (each live thread's run time in nanoseconds, summed) and
+//! `/proc/PID/stat` (utime + stime in clock ticks, 10 ms here, which also counts threads that have
+//! exited). The nanosecond sum is the figure, unless a thread exited between the two readings (a
+//! login's argon2 runs on tokio's blocking pool, whose idle threads end): its time then vanishes
+//! from the sum, and the tick count, more than [`EXITED_THREAD_TICKS`] ticks above it, is used.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -12,8 +19,58 @@ use tokio::time::Instant;
 /// A process's cumulative CPU time and current resident set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ProcSample {
+    /// utime + stime from `/proc/PID/stat` (clock-tick resolution; exited threads included).
     pub cpu: Duration,
+    /// Sum of `/proc/PID/task/*/schedstat` run times (ns resolution; live threads only), when
+    /// every task's could be read.
+    pub sched: Option<Duration>,
     pub rss_bytes: u64,
+}
+
+/// How many clock ticks the `/proc/PID/stat` delta may exceed the schedstat delta before the
+/// difference is taken for the time of threads that exited in between (the two clocks are
+/// sampled apart and `stat` rounds to ticks: a tick or two is reading noise).
+pub const EXITED_THREAD_TICKS: u32 = 2;
+
+/// The CPU time between two readings: the schedstat delta (`sched`, ns resolution), unless the
+/// `/proc/PID/stat` delta (`stat`, ticks) exceeds it by more than [`EXITED_THREAD_TICKS`] ticks of
+/// `tick` — threads that exited took their time out of the schedstat sum — or there is none.
+pub fn combine_cpu(stat: Duration, sched: Option<Duration>, tick: Duration) -> Duration {
+    match sched {
+        Some(sched) if stat <= sched + tick * EXITED_THREAD_TICKS => sched,
+        _ => stat,
+    }
+}
+
+impl ProcSample {
+    /// CPU time used since `earlier` ([`combine_cpu`] of the two readings' deltas).
+    pub fn cpu_since(&self, earlier: &ProcSample) -> Duration {
+        let stat = self.cpu.saturating_sub(earlier.cpu);
+        // A schedstat sum that fell (a thread exited) is no delta: the stat delta stands.
+        let sched = match (earlier.sched, self.sched) {
+            (Some(a), Some(b)) if b >= a => Some(b - a),
+            _ => None,
+        };
+        combine_cpu(stat, sched, Duration::from_secs(1) / clock_ticks().max(1) as u32)
+    }
+}
+
+/// Sum of the run times (first field of `/proc/PID/task/TID/schedstat`, ns) of every task of
+/// `pid`; `None` when the kernel has no schedstat or the process is gone.
+pub fn read_schedstat(pid: u32) -> Option<Duration> {
+    let mut ns: u64 = 0;
+    for entry in std::fs::read_dir(format!("/proc/{pid}/task")).ok()? {
+        let path = entry.ok()?.path().join("schedstat");
+        // A thread that exited since the listing: its time is gone from the sum either way.
+        let Ok(text) = std::fs::read_to_string(&path) else { continue };
+        ns += parse_schedstat(&text)?;
+    }
+    Some(Duration::from_nanos(ns))
+}
+
+/// The run time (ns) of one task's `schedstat` text: `run_ns wait_ns timeslices`.
+pub fn parse_schedstat(text: &str) -> Option<u64> {
+    text.split_whitespace().next()?.parse().ok()
 }
 
 /// CPU (user + system) from the text of `/proc/PID/stat`, given the clock tick rate.
@@ -43,6 +100,7 @@ pub fn read_proc(pid: u32) -> std::io::Result<ProcSample> {
     // A zombie has no VmRSS: treat it as gone.
     Ok(ProcSample {
         cpu: parse_stat_cpu(&stat, clock_ticks()).ok_or_else(bad)?,
+        sched: read_schedstat(pid),
         rss_bytes: parse_status_rss(&status).ok_or_else(bad)?,
     })
 }
@@ -50,10 +108,11 @@ pub fn read_proc(pid: u32) -> std::io::Result<ProcSample> {
 /// [`read_proc`] of several processes (a server's replicas), CPU and RSS summed; an error if any
 /// is gone.
 pub fn read_procs(pids: &[u32]) -> std::io::Result<ProcSample> {
-    let mut sum = ProcSample { cpu: Duration::ZERO, rss_bytes: 0 };
+    let mut sum = ProcSample { cpu: Duration::ZERO, sched: Some(Duration::ZERO), rss_bytes: 0 };
     for &pid in pids {
         let p = read_proc(pid)?;
         sum.cpu += p.cpu;
+        sum.sched = sum.sched.zip(p.sched).map(|(a, b)| a + b);
         sum.rss_bytes += p.rss_bytes;
     }
     Ok(sum)
@@ -198,6 +257,51 @@ mod tests {
         let me = read_proc(std::process::id()).unwrap();
         assert!(me.rss_bytes > 1024 * 1024, "{me:?}");
         assert!(read_proc(u32::MAX - 7).is_err());
+    }
+
+    #[test]
+    fn nanosecond_cpu_unless_an_exited_thread_took_its_time_out_of_the_sum() {
+        let tick = Duration::from_millis(10);
+        let ms = Duration::from_millis;
+        // Every thread alive: schedstat's nanoseconds, not the stat's whole ticks.
+        assert_eq!(combine_cpu(ms(120), Some(ms(123)), tick), ms(123));
+        assert_eq!(combine_cpu(ms(130), Some(ms(123)), tick), ms(123), "within a tick: rounding");
+        assert_eq!(combine_cpu(ms(143), Some(ms(123)), tick), ms(123), "2 ticks: still reading noise");
+        // A blocking-pool thread that ran 40 ms exited: the stat delta counts it, the sum lost it.
+        assert_eq!(combine_cpu(ms(163), Some(ms(123)), tick), ms(163));
+        assert_eq!(combine_cpu(ms(50), None, tick), ms(50), "no schedstat: ticks");
+
+        let at = |stat: u64, sched: Option<u64>| ProcSample {
+            cpu: ms(stat),
+            sched: sched.map(Duration::from_micros),
+            rss_bytes: 0,
+        };
+        let tick = Duration::from_secs(1) / clock_ticks() as u32;
+        // The sum fell (threads exited): the stat delta stands.
+        assert_eq!(at(500, Some(100_000)).cpu_since(&at(400, Some(150_000))), ms(100));
+        assert_eq!(at(500, Some(450_123)).cpu_since(&at(400, Some(350_000))), Duration::from_micros(100_123));
+        assert_eq!(
+            at(400 + 3 * tick.as_millis() as u64, Some(350_000)).cpu_since(&at(400, Some(350_000))),
+            3 * tick
+        );
+    }
+
+    #[test]
+    fn schedstat_sums_this_process_threads_in_nanoseconds() {
+        assert_eq!(parse_schedstat("123456789 5000 42\n"), Some(123_456_789));
+        assert_eq!(parse_schedstat(""), None);
+        let before = read_proc(std::process::id()).unwrap();
+        let t = std::time::Instant::now();
+        let mut x = 0u64;
+        while t.elapsed() < Duration::from_millis(50) {
+            x = x.wrapping_add(std::hint::black_box(1));
+        }
+        std::hint::black_box(x);
+        let after = read_proc(std::process::id()).unwrap();
+        let (a, b) = (before.sched.expect("this kernel has schedstat"), after.sched.unwrap());
+        // This thread spun 50 ms of wall time; on a busy machine it may have run a little less.
+        assert!(b - a >= Duration::from_millis(25), "{a:?} → {b:?}");
+        assert!(after.cpu_since(&before) >= Duration::from_millis(25));
     }
 
     #[test]

@@ -8,11 +8,17 @@
 //! forked by one spawner thread that lives as long as the process. After arming the signal the
 //! child checks that its parent is still the process that forked it (it may have died between
 //! fork and prctl) and gives up the exec if not.
+//!
+//! [`pin_children`] pins every child started after it to a set of CPUs, before its exec
+//! (`compare --pin`: the servers, Redis and HAProxy on CPUs of their own, away from the load
+//! generator): the spawner thread forks, so the pin is set in the child itself.
 
 use std::io;
 use std::process::{Child, Command};
-use std::sync::OnceLock;
 use std::sync::mpsc;
+use std::sync::{Mutex, OnceLock};
+
+use authbench_util::affinity::{self, Cpus};
 
 pub use rustix::process::Signal;
 use rustix::process::{Pid, getppid, kill_process, set_parent_process_death_signal};
@@ -37,11 +43,29 @@ fn spawner() -> &'static mpsc::Sender<Job> {
     })
 }
 
+/// The CPUs every child is pinned to before its exec (`None`: the spawner thread's, unpinned).
+static CHILD_CPUS: Mutex<Option<Cpus>> = Mutex::new(None);
+
+/// Pin every child [`spawn`] starts from now on to `cpus` (`None`: stop pinning).
+pub fn pin_children(cpus: Option<Cpus>) {
+    if let Ok(mut c) = CHILD_CPUS.lock() {
+        *c = cpus;
+    }
+}
+
+/// The CPUs children are pinned to now ([`pin_children`]).
+pub fn children_cpus() -> Option<Cpus> {
+    CHILD_CPUS.lock().ok().and_then(|c| c.clone())
+}
+
 /// Spawn `command` as a child that receives `on_parent_death` (SIGTERM lets a server or Redis
 /// shut down; SIGKILL for children with nothing to clean up) when this process dies, however it
 /// dies. Blocks until the child is forked (not until it is ready).
 pub fn spawn(mut command: Command, on_parent_death: Signal) -> io::Result<Child> {
     die_with_parent(&mut command, on_parent_death);
+    if let Some(cpus) = children_cpus() {
+        affinity::pin_command(&mut command, &cpus);
+    }
     let (reply, answer) = mpsc::sync_channel(1);
     spawner().send((command, reply)).map_err(|_| io::Error::other("the child-spawner thread is gone"))?;
     answer.recv().map_err(|_| io::Error::other("the child-spawner thread is gone"))?
@@ -101,6 +125,22 @@ mod tests {
             }
         }
         false
+    }
+
+    #[test]
+    fn children_are_pinned_before_exec_while_pinning_is_on() {
+        let all = affinity::get(0).unwrap();
+        let last = Cpus::of(&all.as_slice()[all.as_slice().len() - 1..]);
+        pin_children(Some(last.clone()));
+        let mut sleeper = Command::new("sleep");
+        sleeper.arg("5").stdin(Stdio::null());
+        let child = spawn(sleeper, Signal::KILL);
+        pin_children(None);
+        let mut child = child.expect("spawn sleep");
+        assert_eq!(affinity::get(child.id() as i32).unwrap(), last);
+        assert_eq!(affinity::get(0).unwrap(), all, "this process keeps its own affinity");
+        let _ = child.kill();
+        let _ = child.wait();
     }
 
     #[test]

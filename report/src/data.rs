@@ -236,6 +236,10 @@ pub struct RevocationRow {
     /// The TTL a server runs with by default, to project the window for a real deployment.
     #[serde(default)]
     pub default_ttl_s: Option<f64>,
+    /// The probe's floor: the median round trip of an always-valid credential through the probed
+    /// server just before the action, under the same load. Absent in results written before it was.
+    #[serde(default)]
+    pub floor_s: Option<f64>,
 }
 
 /// `credentials.csv`: bytes each authenticated request carries.

@@ -25,8 +25,12 @@ pub struct Environment {
     pub date_utc: Option<String>,
     pub date: Option<String>,
     pub cpu_model: Option<String>,
-    /// Cores the servers had (`compare`'s own count overrides the machine's).
+    /// Cores the servers had (`compare`'s own count overrides the machine's: with `--pin auto`,
+    /// the generator's and the servers' CPUs together).
     pub cores: Option<u64>,
+    /// `compare --pin`: where the load generator and the measured processes ran, in words
+    /// (`off: …` when unpinned); absent before issue 21.
+    pub pinning: Option<String>,
     pub memory_bytes: Option<u64>,
     pub kernel: Option<String>,
     pub os: Option<String>,
@@ -51,7 +55,11 @@ pub struct Environment {
     pub sweep_rate_rps: Option<f64>,
     pub sweep_duration_s: Option<f64>,
     pub steady_vus: Option<u64>,
+    /// The steady closed-loop runs' length (before issue 21; compare no longer runs them).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub steady_duration_s: Option<f64>,
+    /// Length of the utilisation's fixed-rate step and of its `/healthz` pair (issue 21).
+    pub utilisation_step_s: Option<f64>,
     pub users: Option<u64>,
     pub login_cost: Option<String>,
     /// The store in words (`private redis-server, persistence off`).
@@ -79,12 +87,24 @@ pub struct Environment {
     pub run_budget_basis: Option<String>,
     /// The run's wall-clock seconds, to 0.1 s (written at the end).
     pub run_seconds: Option<f64>,
+    /// Session levels of Redis bytes per stored session (`store_bytes.csv`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub memory_levels: Option<Vec<u64>>,
+    /// What a phase of the run did not measure, and why (one line each).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub skipped: Vec<String>,
 
-    // Set by hand to change the capacity projection; compare does not write them.
+    /// Each repeat's order of the sweep's levels (the hot level 0 first, the others shuffled:
+    /// claim 4's change is not a change in time), also the order of claim 4's control.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub session_level_order_per_repeat: Option<Vec<Vec<u64>>>,
+
+    // Set by hand to change the capacity projection; compare does not write the first.
     /// Memory budget of one Redis shard (default 16 GiB).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub redis_shard_memory_bytes: Option<f64>,
-    /// Share of that budget a shard may fill (default 0.7).
+    /// Share of one core a Redis shard runs at: compare writes the `--redis-utilization` it drove
+    /// Redis to directly (`redis_direct.csv`); without it, the `utilization` (default 0.7).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub redis_shard_utilisation: Option<f64>,
 
@@ -114,6 +134,6 @@ mod tests {
         assert_eq!(back["note"], "hand-written");
         assert_eq!(back["cores"], 2);
         assert!(back["load_balancer"].is_null(), "a field compare writes is written, null when None");
-        assert!(back.get("redis_shard_utilisation").is_none(), "hand-set inputs only when set");
+        assert!(back.get("redis_shard_memory_bytes").is_none(), "hand-set inputs only when set");
     }
 }

@@ -90,9 +90,10 @@
 //!
 //! `environment.json` is [`Environment`], the one type compare writes and the report reads: every
 //! key is optional (an older folder lacks some), unknown keys are kept in `other` and listed in
-//! the appendix with the rest. `redis_shard_memory_bytes` (default 16 GiB) and
-//! `redis_shard_utilisation` (default 0.7) are not written by compare; set by hand, they change
-//! the capacity projection.
+//! the appendix with the rest. `redis_shard_memory_bytes` (default 16 GiB) is not written by
+//! compare; set by hand, it changes the capacity projection. `redis_shard_utilisation` is the
+//! `--redis-utilization` compare drove Redis to directly (`redis_direct.csv`; before issue 21 it
+//! was hand-set only, default 0.7).
 //!
 //! # Outputs (written into the same directory)
 //! [`render`]: `report.md`, `report.html`, and for each plot with data `<name>.png` and `<name>.svg`:

@@ -51,9 +51,11 @@ impl fmt::Display for Unit {
 /// One figure per scheme × repeat; `summary.csv` holds its mean and 95% CI across repeats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Metric {
-    /// Server CPU per `GET /healthz` (no auth), µs.
+    /// Server CPU per `GET /healthz` (no auth), µs, at the utilisation step's offered rate
+    /// (`healthz_pairs.csv`; before issue 21: a steady closed-loop run).
     HealthzCpu,
-    /// Server CPU per `GET /api/me`, µs.
+    /// Server CPU per `GET /api/me`, µs, at the utilisation step (`--utilization` of the repeat's
+    /// maximum, open model; before issue 21: a steady closed-loop run near saturation).
     MeCpuServer,
     /// redis-server CPU per `GET /api/me` (0 for the stateless schemes), µs.
     MeCpuRedis,
@@ -64,11 +66,11 @@ pub enum Metric {
     /// (Server + redis-server CPU per `/api/me`) ÷ `HealthzCpu`, same server, same run (with
     /// replicas HAProxy's part is left out: `/healthz` passes it too).
     CpuRatio,
-    /// `/api/me` p50 of the steady (fixed users) run, µs.
+    /// `/api/me` p50 of the utilisation step (before issue 21: the steady closed-loop run), µs.
     MeSteadyP50,
-    /// `/api/me` p99 of the steady run, µs.
+    /// `/api/me` p99 of the utilisation step, µs.
     MeSteadyP99,
-    /// `/api/me` requests per second of the steady run.
+    /// `/api/me` requests per second of the utilisation step.
     MeSteadyRps,
     /// Bytes of the credential header value per request.
     CredentialBytes,

@@ -16,6 +16,9 @@ pub struct RedisDirectRow {
     /// Keys in the key space the lookups were drawn from.
     pub keyspace: u64,
     /// The busy share of one core asked for (the plan's Redis utilisation), and what Redis ran at.
+    /// `NaN` (written `NaN`) for a window at a fixed rate rather than a busy share: claim 4's
+    /// control, `GETEX` over each sweep level's key space at the sweep's rate, whose `repeat`
+    /// pairs it with that repeat of the sweep.
     pub target_busy: f64,
     pub busy: f64,
     pub offered_rps: f64,
@@ -24,6 +27,18 @@ pub struct RedisDirectRow {
     pub us_per_lookup: f64,
     /// Connections the lookups were spread over (one command per write on each).
     pub connections: u32,
+    /// Redis's own time per executed command (`INFO commandstats` Δusec ÷ Δcalls), µs: the figure
+    /// the sweep reads for a scheme (`sessions.csv` `redis_usec_per_call`), so claim 4's control
+    /// compares like with like.
+    #[serde(default)]
+    pub usec_per_call: Option<f64>,
+}
+
+impl RedisDirectRow {
+    /// A window at a fixed rate (claim 4's control), not at a busy share.
+    pub fn is_fixed_rate(&self) -> bool {
+        self.target_busy.is_nan()
+    }
 }
 
 /// `hit_ratio.csv`: a cached scheme under many users, each at the workload's per-user rate.

@@ -163,6 +163,7 @@ mod tests {
             ttl_s: Some(3.0),
             leeway_s: leeway,
             default_ttl_s: Some(900.0),
+            floor_s: None,
         }
     }
 

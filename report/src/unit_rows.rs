@@ -16,6 +16,7 @@ use crate::data::{
 use crate::environment::Environment;
 use crate::error::Error;
 use crate::metric::Metric;
+use crate::plan_inputs::{HealthzPairRow, HitRatioRow, LoginCostRow, RedisDirectRow, StoreBytesRow};
 use crate::reliability::{AttackRow, LostRow};
 use crate::revocation_entries::RevocationMemoryRow;
 use crate::saturation::{LoadStepRow, PhaseRow};
@@ -53,6 +54,10 @@ pub struct UnitRows {
     pub store_rtt: Vec<StoreRttRow>,
     /// `/api/me` and a login over each transport (`transport.csv`).
     pub transport: Vec<TransportRow>,
+    /// `/healthz` at the utilisation step's offered rate beside that step (`healthz_pairs.csv`).
+    pub healthz_pairs: Vec<HealthzPairRow>,
+    /// The cached schemes' hit ratio at the workload's per-user rate (`hit_ratio.csv`).
+    pub hit_ratio: Vec<HitRatioRow>,
 }
 
 /// What the final pass found that makes the run fail.
@@ -87,6 +92,11 @@ pub struct Collected {
     transport: Vec<TransportRow>,
     store_rtt_revocation: Vec<StoreRttRevocationRow>,
     phases: Vec<PhaseRow>,
+    healthz_pairs: Vec<HealthzPairRow>,
+    redis_direct: Vec<RedisDirectRow>,
+    hit_ratio: Vec<HitRatioRow>,
+    store_bytes: Vec<StoreBytesRow>,
+    login_cost: Vec<LoginCostRow>,
 }
 
 impl Collected {
@@ -113,6 +123,11 @@ impl Collected {
             transport: Vec::new(),
             store_rtt_revocation: Vec::new(),
             phases: Vec::new(),
+            healthz_pairs: Vec::new(),
+            redis_direct: Vec::new(),
+            hit_ratio: Vec::new(),
+            store_bytes: Vec::new(),
+            login_cost: Vec::new(),
         }
     }
 
@@ -138,6 +153,8 @@ impl Collected {
         self.cpu_vs_load.extend(u.cpu_vs_load);
         self.store_rtt.extend(u.store_rtt);
         self.transport.extend(u.transport);
+        self.healthz_pairs.extend(u.healthz_pairs);
+        self.hit_ratio.extend(u.hit_ratio);
         self.attacks.extend(u.attacks);
         for (metric, value) in u.metrics {
             self.metric(&s, metric, value);
@@ -182,6 +199,27 @@ impl Collected {
         for (metric, value) in metrics {
             self.metric(scheme, metric, value);
         }
+    }
+
+    /// Redis driven directly (once per run): at the plan's utilisation, and claim 4's control.
+    pub fn add_redis_direct(&mut self, rows: Vec<RedisDirectRow>) {
+        self.redis_direct.extend(rows);
+    }
+
+    /// Login at the production password-hashing cost (one row per scheme).
+    pub fn add_login_cost(&mut self, row: LoginCostRow) {
+        self.login_cost.push(row);
+    }
+
+    /// Redis bytes per stored item (once per run).
+    pub fn add_store_bytes(&mut self, rows: Vec<StoreBytesRow>) {
+        self.store_bytes.extend(rows);
+    }
+
+    /// `environment.json` as it will be written next: for what a run learns as it goes (notes on
+    /// what it skipped and why).
+    pub fn environment_mut(&mut self) -> &mut Environment {
+        &mut self.env
     }
 
     pub fn add_revocation(&mut self, rows: Vec<RevocationRow>) {
@@ -270,6 +308,11 @@ impl Collected {
         write_atomic(&self.dir, file::SATURATION, &self.saturation)?;
         write_atomic(&self.dir, file::CPU_VS_LOAD, &self.cpu_vs_load)?;
         write_atomic(&self.dir, file::PHASES, &self.phases)?;
+        write_atomic(&self.dir, file::HEALTHZ_PAIRS, &self.healthz_pairs)?;
+        write_atomic(&self.dir, file::REDIS_DIRECT, &self.redis_direct)?;
+        write_atomic(&self.dir, file::HIT_RATIO, &self.hit_ratio)?;
+        write_atomic(&self.dir, file::STORE_BYTES, &self.store_bytes)?;
+        write_atomic(&self.dir, file::LOGIN_COST, &self.login_cost)?;
         write_json_atomic(&self.dir, file::ENVIRONMENT, &self.env.to_json())
     }
 

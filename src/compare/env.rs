@@ -78,13 +78,21 @@ pub fn describe(ctx: &Ctx, orders: &[Vec<SchemeKind>], redis_version: Option<Str
         sweep_rate_rps: Some(plan.rate),
         sweep_duration_s: Some(plan.sweep.as_secs_f64()),
         steady_vus: Some(plan.steady_vus),
-        steady_duration_s: Some(plan.steady.as_secs_f64()),
+        utilisation_step_s: Some(plan.saturation.utilisation_step.as_secs_f64()),
         users: Some(plan.users),
-        login_cost: Some("argon2id m=64 KiB t=1 p=1 (--fast-login)".into()),
+        login_cost: Some(
+            "argon2id m=64 KiB t=1 p=1 (--fast-login) in every phase but production login, which runs the \
+             servers' default m=19 MiB t=2 p=1 (login_cost.csv)"
+                .into(),
+        ),
         redis: Some(ctx.store.describe()),
         replicas: Some(plan.replicas),
         workers_per_replica: plan.workers.map(|w| w as u64),
-        cores: Some(super::plan::cores() as u64),
+        cores: Some(plan.cores() as u64),
+        pinning: Some(plan.pin.as_ref().map_or_else(
+            || "off: the scheduler places generator, servers and Redis on any core".to_owned(),
+            |p| p.describe(),
+        )),
         load_balancer: (plan.replicas > 1).then(|| "haproxy: mode http, round robin, no stickiness".into()),
         store: Some(if ctx.store.is_cluster() { "cluster" } else { "redis" }.into()),
         redis_persistence: (ctx.store.owned && !ctx.store.is_cluster())
@@ -95,6 +103,9 @@ pub fn describe(ctx: &Ctx, orders: &[Vec<SchemeKind>], redis_version: Option<Str
         rate_per_user_rps: Some(plan.rate_per_user),
         slo_p99_ms: Some(plan.saturation.slo_p99.as_secs_f64() * 1e3),
         utilization: Some(plan.saturation.utilization),
+        redis_shard_utilisation: Some(plan.redis_utilisation),
+        session_level_order_per_repeat: Some(plan.level_orders()),
+        memory_levels: Some(plan.memory_levels.clone()),
         spectrum_rate_rps: Some(plan.saturation.spectrum_rps),
         saturation_step_s: Some(plan.saturation.step.as_secs_f64()),
         cpu_vs_load_shares: Some(plan.saturation.shares.clone()),

@@ -1,6 +1,8 @@
 //! One scheme × one repeat: spawn the server, then run the phases against it in order — checks
-//! (and the attack battery), warm-up, healthz vs me CPU, saturation and load, the ramp of virtual users, the
-//! session-scaling sweep ([`super::phase`]) — and collect what they produced.
+//! (and the attack battery), warm-up, saturation and load (CPU per request at the utilisation, and
+//! `/healthz` at the same rate), the ramp of virtual users, the cached schemes' hit ratio, the
+//! session-scaling sweep
+//! ([`super::phase`]) — and collect what they produced.
 
 use anyhow::Result;
 use authbench_report::data::file;
@@ -38,12 +40,7 @@ pub async fn unit(
         return Ok(r);
     }
     let mut health = Health::default();
-    phase::cpu::run(&u, presented, &mut health, &mut r).await?;
-    if u.stopped() {
-        r.interrupted = true;
-        return Ok(r);
-    }
-    phase::saturation::run(&u, &mut r).await?;
+    phase::saturation::run(&u, presented, &mut r).await?;
     if u.stopped() {
         r.interrupted = true;
         return Ok(r);
@@ -52,6 +49,13 @@ pub async fn unit(
     if u.stopped() {
         r.interrupted = true;
         return Ok(r);
+    }
+    if phase::hit_ratio::applies(scheme) {
+        phase::hit_ratio::run(&u, &mut r).await?;
+        if u.stopped() {
+            r.interrupted = true;
+            return Ok(r);
+        }
     }
     if skips_sweep(scheme) {
         ctx.progress

@@ -69,6 +69,12 @@ pub fn run(args: CompareArgs) -> i32 {
     if let Err(e) = plan::prepare_dir(&plan.out) {
         return fail(&format!("{e:#}"), exit::BAD_INPUT);
     }
+    // Before the runtime and any child: every thread and child started later inherits its pin.
+    if let Some(pin) = &plan.pin
+        && let Err(e) = pin.apply()
+    {
+        return fail(&format!("--pin auto: cannot set CPU affinity ({e}); use --pin off"), exit::FAILED);
+    }
     let runtime = match process::runtime(Threads::Multi) {
         Ok(rt) => rt,
         Err(code) => return code,
@@ -105,6 +111,7 @@ async fn run_async(plan: Plan, owned: &Owned, stop: CancellationToken) -> Result
     let mut out = Collected::new(plan.out.clone(), env);
     out.write()?;
 
+    let mut utilisation_rps = std::collections::HashMap::new();
     'repeats: for (i, order) in orders.iter().enumerate() {
         let repeat = i as u32 + 1;
         for &scheme in order {
@@ -112,6 +119,11 @@ async fn run_async(plan: Plan, owned: &Owned, stop: CancellationToken) -> Result
             match unit {
                 Ok(u) => {
                     let interrupted = u.interrupted;
+                    // The revocation phase loads its probed server (one process) at the latest
+                    // repeat's utilisation-step rate, per replica.
+                    if let Some(pair) = u.rows.healthz_pairs.first() {
+                        utilisation_rps.insert(scheme, pair.offered_rps / plan.replicas.max(1) as f64);
+                    }
                     out.add_unit(scheme.as_str(), u.rows);
                     out.write()?;
                     if interrupted {
@@ -134,7 +146,8 @@ async fn run_async(plan: Plan, owned: &Owned, stop: CancellationToken) -> Result
 
     if !stop.is_cancelled() {
         for &scheme in &plan.schemes {
-            let (rows, costs) = phase::revocation::run(&ctx, scheme).await?;
+            let load = utilisation_rps.get(&scheme).copied();
+            let (rows, costs) = phase::revocation::run(&ctx, scheme, load).await?;
             out.add_revocation(rows.into_iter().map(phase::revocation::Revocation::row).collect());
             out.add_metrics(scheme.as_str(), costs);
             for &rtt in plan.store_rtts.iter().filter(|r| !r.is_zero()) {
@@ -145,11 +158,40 @@ async fn run_async(plan: Plan, owned: &Owned, stop: CancellationToken) -> Result
                 // Rates measured before a failure are kept on disk.
                 let mut rows = Vec::new();
                 let measured = phase::logout_memory::run(&ctx, scheme, &mut rows).await;
+                out.add_store_bytes(phase::store_bytes::revoked_rows(&rows));
                 out.add_revocation_memory(rows);
                 out.write()?;
                 measured?;
             }
         }
+    }
+    if !stop.is_cancelled() {
+        for &scheme in &plan.schemes {
+            if let Some(row) = phase::login_cost::run(&ctx, scheme, &stop).await? {
+                out.add_login_cost(row);
+                out.write()?;
+            }
+            if stop.is_cancelled() {
+                break;
+            }
+        }
+    }
+    if !stop.is_cancelled() {
+        let mut rows = Vec::new();
+        let measured = phase::store_bytes::run(&ctx, &stop, &mut rows).await;
+        out.add_store_bytes(rows);
+        if let Ok(notes) = &measured {
+            out.environment_mut().skipped.extend(notes.iter().cloned());
+        }
+        out.write()?;
+        measured?;
+    }
+    if !stop.is_cancelled() {
+        let mut rows = Vec::new();
+        let measured = phase::direct_redis::run(&ctx, &stop, &mut rows).await;
+        out.add_redis_direct(rows);
+        out.write()?;
+        measured?;
     }
     ctx.progress.clock.close();
     let timed = ctx.progress.clock.finished();

@@ -19,6 +19,7 @@ use anyhow::Result;
 use authbench_loadgen::Endpoint;
 use authbench_loadgen::LoadConfig;
 use authbench_report::Metric;
+use authbench_report::plan_inputs::HealthzPairRow;
 use authbench_report::saturation::LoadStepRow;
 use authbench_servers::SchemeKind;
 use hdrhistogram::Histogram;
@@ -100,32 +101,69 @@ pub struct LadderSettings {
     pub shares: Vec<f64>,
     /// Length of each run.
     pub step: Duration,
+    /// The share the capacity answer reads CPU per request at (`--utilization`): its run lasts
+    /// `utilisation_step`, and `/healthz` follows it at the same offered rate on the same server
+    /// for as long (the pair the CPU ratio is read from).
+    pub utilisation: f64,
+    pub utilisation_step: Duration,
     pub slo_p99_us: f64,
 }
 
+impl LadderSettings {
+    /// Whether `share` is the utilisation's step.
+    pub fn is_utilisation(&self, share: f64) -> bool {
+        (share - self.utilisation).abs() < 0.005
+    }
+}
+
+/// What a [`ladder`] ran: (share, run) low to high, and `/healthz` at the utilisation step's
+/// offered rate.
+#[derive(Debug, Clone, Default)]
+pub struct Ladder {
+    pub steps: Vec<(f64, RateStep)>,
+    pub healthz: Option<(f64, RateStep)>,
+}
+
 /// Fixed-rate runs at each share of `max_rps`, low to high; each result is paired with its share.
-/// The run at share `s` writes to `dir/load-<percent>pct` when `dir` is given.
+/// Right after the utilisation's step, `/healthz` (no credential) at the same offered rate and
+/// for as long. The run at share `s` writes to `dir/load-<percent>pct`, its `/healthz` pair to
+/// `dir/healthz-<percent>pct`, when `dir` is given. `on_step(healthz, rate)` is told each run.
 pub async fn ladder(
     base: &LoadConfig,
     max_rps: f64,
     settings: &LadderSettings,
     dir: Option<&Path>,
     stop: &CancellationToken,
-    mut on_step: impl FnMut(f64),
-) -> Result<Vec<(f64, RateStep)>> {
+    mut on_step: impl FnMut(bool, f64),
+) -> Result<Ladder> {
     let mut shares = settings.shares.clone();
     shares.sort_by(f64::total_cmp);
     shares.dedup();
-    let mut out = Vec::new();
+    let mut out = Ladder::default();
     for share in shares {
         let rate = (max_rps * share).max(1.0);
-        on_step(rate);
-        let path = dir.map(|d| d.join(format!("load-{:02.0}pct", share * 100.0)));
-        let step = run_rate(base, rate, settings.step, path, settings.slo_p99_us, stop).await?;
+        on_step(false, rate);
+        let pct = share * 100.0;
+        let path = dir.map(|d| d.join(format!("load-{pct:02.0}pct")));
+        let paired = settings.is_utilisation(share);
+        let length = if paired { settings.utilisation_step } else { settings.step };
+        let step = run_rate(base, rate, length, path, settings.slo_p99_us, stop).await?;
         if stop.is_cancelled() {
             break;
         }
-        out.push((share, step));
+        out.steps.push((share, step));
+        if paired {
+            on_step(true, rate);
+            let mut healthz = base.clone();
+            healthz.scheme = None;
+            healthz.credentials = None;
+            let path = dir.map(|d| d.join(format!("healthz-{pct:02.0}pct")));
+            let step = run_rate(&healthz, rate, length, path, settings.slo_p99_us, stop).await?;
+            if stop.is_cancelled() {
+                break;
+            }
+            out.healthz = Some((share, step));
+        }
     }
     Ok(out)
 }
@@ -149,10 +187,16 @@ pub struct SaturationPlan {
     pub max_rps: f64,
     pub step: Duration,
     pub ladder_step: Duration,
+    /// The utilisation's step and its `/healthz` pair: longer than the other steps, since every
+    /// CPU figure a headline or the capacity answer reads comes from it.
+    pub utilisation_step: Duration,
     /// Shares of the maximum for CPU per request against load (the utilisation among them).
     pub shares: Vec<f64>,
     pub spectrum: Duration,
 }
+
+/// Length of the utilisation's step and of its `/healthz` pair: `--quick`, default.
+pub const UTILISATION_STEP: [Duration; 2] = [Duration::from_secs(2), Duration::from_secs(6)];
 
 /// Below the previous repeat's knee by this factor is where a later repeat starts its search.
 const PRIOR_START: f64 = 0.6;
@@ -180,6 +224,7 @@ impl SaturationPlan {
             max_rps: 1_000_000.0,
             step: Duration::from_secs(if quick { 1 } else { 2 }),
             ladder_step: Duration::from_secs(if quick { 1 } else { 2 }),
+            utilisation_step: UTILISATION_STEP[usize::from(!quick)],
             shares,
             spectrum: Duration::from_secs(if quick { 2 } else { 4 }),
         }
@@ -207,15 +252,25 @@ impl SaturationPlan {
         LadderSettings {
             shares: self.shares.clone(),
             step: self.ladder_step,
+            utilisation: self.utilization,
+            utilisation_step: self.utilisation_step,
             slo_p99_us: self.slo_p99.as_secs_f64() * 1e6,
         }
+    }
+
+    /// Planned seconds of the ladder: every share's step, the utilisation's longer, and its
+    /// `/healthz` pair.
+    pub fn ladder_seconds(&self) -> f64 {
+        let others = self.shares.len().saturating_sub(1) as f64;
+        others * (self.ladder_step.as_secs_f64() + RUN_OVERHEAD_S)
+            + 2.0 * (self.utilisation_step.as_secs_f64() + RUN_OVERHEAD_S)
     }
 
     /// Planned seconds per scheme × repeat (typical search length, for the progress bar).
     pub fn planned_seconds(&self) -> f64 {
         let steps = 4.0 + self.refinements as f64 + self.past_knee as f64;
         steps * (self.step.as_secs_f64() + RUN_OVERHEAD_S)
-            + self.shares.len() as f64 * (self.ladder_step.as_secs_f64() + RUN_OVERHEAD_S)
+            + self.ladder_seconds()
             + self.spectrum.as_secs_f64()
             + RUN_OVERHEAD_S
     }
@@ -243,6 +298,8 @@ impl Knees {
 pub enum RunKind {
     Search,
     Ladder,
+    /// `/healthz` at the utilisation step's offered rate.
+    HealthzPair,
     Spectrum,
 }
 
@@ -250,8 +307,9 @@ pub enum RunKind {
 #[derive(Debug, Clone, Default)]
 pub struct Outcome {
     pub searched: Searched,
-    /// (share of the maximum, run), low to high.
+    /// (share of the maximum, run), low to high, and `/healthz` at the utilisation's rate.
     pub ladder: Vec<(f64, RateStep)>,
+    pub healthz_pair: Option<(f64, RateStep)>,
     /// The run at the spectrum rate (the same for every scheme) and its corrected `/api/me`
     /// latency over the whole run (what its `me.hlog` adds up to), for the spectrum.
     pub fixed: Option<RateStep>,
@@ -309,9 +367,11 @@ pub async fn measure(
         return Ok(out);
     }
     if let Some(max) = max {
-        out.ladder =
-            ladder(base, max, &plan.ladder(), Some(dir), stop, |rate| progress(RunKind::Ladder, rate))
-                .await?;
+        let kind = |healthz: bool| if healthz { RunKind::HealthzPair } else { RunKind::Ladder };
+        let ran =
+            ladder(base, max, &plan.ladder(), Some(dir), stop, |h, rate| progress(kind(h), rate)).await?;
+        out.ladder = ran.steps;
+        out.healthz_pair = ran.healthz;
     }
     if stop.is_cancelled() {
         out.interrupted = true;
@@ -351,6 +411,31 @@ impl Outcome {
             .map(|(i, (share, step))| step.row(scheme, repeat, i + 1, Some(*share)))
             .collect();
         (steps, load)
+    }
+
+    /// The utilisation's step and its `/healthz` pair, when both ran.
+    pub fn at_utilisation(&self, utilization: f64) -> Option<(&RateStep, &RateStep)> {
+        let (share, healthz) = self.healthz_pair.as_ref()?;
+        let (_, me) = self.ladder.iter().find(|(s, _)| (s - share).abs() < 1e-9)?;
+        ((share - utilization).abs() < 0.005).then_some((me, healthz))
+    }
+
+    /// The `healthz_pairs.csv` row of this repeat.
+    pub fn healthz_pair_row(
+        &self,
+        scheme: SchemeKind,
+        repeat: u32,
+        utilization: f64,
+    ) -> Option<HealthzPairRow> {
+        let (me, healthz) = self.at_utilisation(utilization)?;
+        Some(HealthzPairRow {
+            scheme: scheme.to_string(),
+            repeat,
+            share: utilization,
+            offered_rps: me.offered_rps,
+            me_server_cpu_us: me.summary.server.cpu_us_per_req?,
+            healthz_server_cpu_us: healthz.summary.server.cpu_us_per_req?,
+        })
     }
 
     /// summary.csv metrics of this repeat.

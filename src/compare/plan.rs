@@ -8,6 +8,7 @@ use anyhow::{Context, Result, bail};
 use authbench_loadgen::Ramp;
 use authbench_procs::redis_server::Persistence;
 use authbench_servers::SchemeKind;
+use authbench_util::affinity::Cpus;
 use authbench_util::parse::{parse_count, parse_duration};
 use clap::Args;
 
@@ -172,6 +173,85 @@ pub struct CompareArgs {
     /// memory reaches its plateau (`--quick`: 2s, still rising).
     #[arg(long, value_parser = parse_duration)]
     pub logout_hold: Option<Duration>,
+
+    /// Users of the cached schemes' hit-ratio phase: each gets a session, and every arrival draws
+    /// one uniformly at a total rate of users × --rate-per-user (20,000 × 0.1 = 2,000 req/s), so
+    /// each user sends about a Poisson stream at the per-user rate (`hit_ratio.csv`).
+    #[arg(long, default_value = "20k", value_parser = parse_count)]
+    pub hit_users: u64,
+
+    /// Session levels at which Redis bytes per stored session are measured, once per run, on a
+    /// private redis-server of its own (`store_bytes.csv`: bytes per session between levels, with
+    /// the main hash table's buckets, so a resize shows). Default `1m,2m,4m,7m,10m` (`--quick`:
+    /// `50k,100k`); skipped, with the reason, where MemAvailable cannot hold the largest.
+    #[arg(long, value_delimiter = ',', value_parser = parse_count)]
+    pub memory_levels: Option<Vec<u64>>,
+
+    /// Share of one core Redis is driven to, directly with each lookup the run's schemes make
+    /// (`GETEX`, `MGET` of three keys, `GET`+`PTTL`) over the sweep's largest key space, to read
+    /// Redis's CPU per lookup at the load a shard runs at (`redis_direct.csv`; the capacity
+    /// answer's Redis utilisation). `60%` or `0.6`.
+    #[arg(long, default_value = "60%", value_parser = parse_share)]
+    pub redis_utilization: f64,
+
+    /// CPU pinning: `auto` runs the load generator (this process, every thread of it) on the first
+    /// CPU this process may use and every server, redis-server and HAProxy on the others, each
+    /// pinned before its exec so that every thread it starts inherits it; so generator and server
+    /// stop taking each other's cycles in the middle of a measurement window. On a machine with
+    /// one CPU `auto` pins nothing, nor with more --replicas than CPUs left for the servers.
+    /// `off`: the scheduler places them (the reference runs before issue 21). Recorded in
+    /// environment.json.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub pin: PinMode,
+}
+
+/// `--pin`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PinMode {
+    Auto,
+    Off,
+}
+
+/// Where the generator and the measured processes run (`--pin auto` with 2 or more CPUs).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pinning {
+    /// compare itself: the load generator and every harness probe.
+    pub generator: Cpus,
+    /// Every child: servers, redis-server(s), HAProxy.
+    pub servers: Cpus,
+}
+
+impl Pinning {
+    /// `auto` over the CPUs `available` to this process: the first for the generator, the rest for
+    /// the servers and Redis; `None` for `off`, a single CPU, or fewer CPUs left for the servers
+    /// than `replicas` (each replica needs a core of its own: `--replicas` measures replication's
+    /// overhead on every core, as before).
+    pub fn plan(mode: PinMode, available: &Cpus, replicas: u32) -> Option<Pinning> {
+        let cpus = available.as_slice();
+        match mode {
+            PinMode::Off => None,
+            PinMode::Auto if cpus.len() < 2 || cpus.len() - 1 < replicas as usize => None,
+            PinMode::Auto => Some(Pinning { generator: Cpus::of(&cpus[..1]), servers: Cpus::of(&cpus[1..]) }),
+        }
+    }
+
+    /// Pin this process (every thread: the generator's runtimes start later and inherit it) and
+    /// every child started from now on.
+    pub fn apply(&self) -> std::io::Result<()> {
+        authbench_util::affinity::pin_process(&self.generator)?;
+        authbench_procs::child::pin_children(Some(self.servers.clone()));
+        Ok(())
+    }
+
+    /// For environment.json and the report's method.
+    pub fn describe(&self) -> String {
+        format!(
+            "load generator (compare, every thread) on CPU {}; every server, redis-server and HAProxy on CPU {} \
+             (sched_setaffinity before exec)",
+            self.generator.to_list(),
+            self.servers.to_list()
+        )
+    }
 }
 
 /// The schemes whose latency the store-RTT phase sets against the store's RTT: the session
@@ -321,10 +401,9 @@ pub struct Plan {
     pub progress: bool,
     /// Users the servers know: the largest sweep level (one session per user), at least the ramp's.
     pub users: u64,
-    /// Connections of the healthz-vs-me CPU phases and the sweep's logged-in pool.
+    /// Connections of the warm-up and the sweep's logged-in pool.
     pub steady_vus: u64,
     pub warmup: Duration,
-    pub steady: Duration,
     pub sweep: Duration,
     /// TTL of the servers of the revocation phase.
     pub revocation_ttl: Duration,
@@ -340,13 +419,32 @@ pub struct Plan {
     pub saturation: SaturationPlan,
     /// The JWT variants' memory against logout rate.
     pub logout_memory: LogoutMemoryPlan,
+    /// `--pin`: where the generator and the measured processes run (`None`: unpinned).
+    pub pin: Option<Pinning>,
+    /// `--hit-users`: users of the hit-ratio phase; its warm-up (at least five cache TTLs, so the
+    /// window starts in the cache's steady state) and its window (at least 10 s).
+    pub hit_users: u64,
+    pub hit_warm: Duration,
+    pub hit_window: Duration,
+    /// The production-login phase's fixed-rate window.
+    pub login_window: Duration,
+    /// `--memory-levels`: where Redis bytes per stored session are read.
+    pub memory_levels: Vec<u64>,
+    /// `--redis-utilization`: the busy share Redis is driven to directly.
+    pub redis_utilisation: f64,
+    /// Each window of Redis driven directly (after a 1 s warm-up).
+    pub direct_window: Duration,
 }
+
+/// Mixed into `--seed` for the sweep's level orders, so they do not repeat the scheme orders'
+/// draws.
+const LEVEL_ORDER_SEED: u64 = 0x5eed_1e7e_1000_0004;
 
 /// Memory one stored session needs at the largest level, by where it lives: Redis (session
 /// scheme only; ~550 B measured with one session per user, rounded up), the server's user table
 /// (every scheme: the users are the largest level), and the generator's credential pool (the
 /// header value, up to ~230 B for a JWT, plus its offset and bookkeeping).
-const REDIS_BYTES_PER_SESSION: u64 = 700;
+pub const REDIS_BYTES_PER_SESSION: u64 = 700;
 const SERVER_BYTES_PER_USER: u64 = 350;
 const POOL_BYTES_PER_CREDENTIAL: u64 = 300;
 /// Share of the available memory a sweep may plan to use.
@@ -427,13 +525,21 @@ impl Plan {
                  one node): leave it out of --schemes, or use --store redis"
             );
         }
-        let workers = replica_workers(a.replicas, cores())?;
+        let available = authbench_util::affinity::get(0).unwrap_or_else(|_| Cpus::of(&[0]));
+        let pin = Pinning::plan(a.pin, &available, a.replicas);
+        let workers =
+            replica_workers(a.replicas, pin.as_ref().map_or_else(cores, |p| p.servers.as_slice().len()))?;
         if a.replicas > 1 && authbench_procs::haproxy::find_binary().is_none() {
             bail!(
                 "--replicas {} needs haproxy, which is not installed (Debian: `apt-get install haproxy`, \
                  or set AUTHBENCH_HAPROXY to its path)",
                 a.replicas
             );
+        }
+        let cached =
+            schemes.iter().any(|s| matches!(s, SchemeKind::SessionCached | SchemeKind::SessionTracked));
+        if cached && !(1..=1_000_000).contains(&a.hit_users) {
+            bail!("--hit-users must be between 1 and 1000000");
         }
         let rate = a.rate.unwrap_or(if a.quick { 1000.0 } else { 2000.0 });
         if !(rate.is_finite() && rate > 0.0 && rate <= 200_000.0) {
@@ -473,7 +579,8 @@ impl Plan {
             schemes,
             // One session per distinct user: the users are the largest level (and enough for
             // the ramp's virtual users).
-            users: top.max(stages.max() as u64 + 1000),
+            // The hit-ratio phase's users too, where a cached scheme runs.
+            users: top.max(stages.max() as u64 + 1000).max(if cached { a.hit_users } else { 0 }),
             stages,
             stages_text,
             think: a.think,
@@ -496,7 +603,6 @@ impl Plan {
             progress: !a.no_progress,
             steady_vus: 50,
             warmup: Duration::from_secs(1),
-            steady: Duration::from_secs(if a.quick { 2 } else { 4 }),
             sweep: Duration::from_secs(if a.quick { 3 } else { 4 }),
             revocation_ttl: Duration::from_secs(3),
             store_rtts,
@@ -509,6 +615,20 @@ impl Plan {
             transport_hold: Duration::from_millis(if a.quick { 1000 } else { 1500 }),
             saturation: SaturationPlan::new(a.quick, a.slo_p99, a.utilization, spectrum_rate),
             logout_memory: LogoutMemoryPlan::new(a.quick, a.logout_rates.clone(), a.logout_hold)?,
+            pin,
+            memory_levels: a.memory_levels.clone().unwrap_or_else(|| {
+                if a.quick {
+                    vec![50_000, 100_000]
+                } else {
+                    vec![1_000_000, 2_000_000, 4_000_000, 7_000_000, 10_000_000]
+                }
+            }),
+            login_window: Duration::from_secs(if a.quick { 2 } else { 5 }),
+            hit_users: a.hit_users,
+            hit_warm: (authbench_servers::facts::DEFAULT_CACHE_TTL * 5).max(Duration::from_secs(5)),
+            hit_window: Duration::from_secs(10),
+            redis_utilisation: a.redis_utilization,
+            direct_window: Duration::from_secs(if a.quick { 2 } else { 3 }),
         })
     }
 
@@ -527,9 +647,26 @@ impl Plan {
             .collect()
     }
 
+    /// The order of the sweep's levels in each repeat: the level 0 (nothing stored: the pool's
+    /// own few logged-in users, a hot set) first where it is one, then the others in a random
+    /// order of their own per repeat (seeded from `--seed`, recorded in environment.json), so
+    /// that claim 4's change from the smallest stored level to the largest is not also a change
+    /// in time (the machine's drift) every repeat in the same direction.
+    pub fn level_orders(&self) -> Vec<Vec<u64>> {
+        use rand::SeedableRng;
+        use rand::seq::SliceRandom;
+        let mut rng = rand::rngs::StdRng::seed_from_u64(self.seed ^ LEVEL_ORDER_SEED);
+        (0..self.repeat)
+            .map(|_| {
+                let mut stored: Vec<u64> = self.levels.iter().copied().filter(|&n| n > 0).collect();
+                stored.shuffle(&mut rng);
+                self.levels.iter().copied().filter(|&n| n == 0).chain(stored).collect()
+            })
+            .collect()
+    }
+
     pub fn seconds_per_unit(&self) -> f64 {
         self.warmup.as_secs_f64()
-            + 2.0 * self.steady.as_secs_f64()
             + self.stages.total().as_secs_f64()
             + self.levels.len() as f64 * self.sweep.as_secs_f64()
             + self.saturation.planned_seconds()
@@ -560,6 +697,13 @@ impl Plan {
             + n * self.repeat as f64 * self.transport_seconds()
             + self.schemes.iter().filter(|&&s| keeps_revocation_entries(s)).count() as f64
                 * self.logout_memory.planned_seconds()
+            + self
+                .schemes
+                .iter()
+                .filter(|s| matches!(s, SchemeKind::SessionCached | SchemeKind::SessionTracked))
+                .count() as f64
+                * self.repeat as f64
+                * (self.hit_warm + self.hit_window).as_secs_f64()
     }
 
     /// Whether every scheme is one of the three originals (whose budgets are the tighter ones).
@@ -575,9 +719,22 @@ pub fn skips_sweep(scheme: SchemeKind) -> bool {
     scheme != scheme.parent() && scheme.credential() == authbench_contract::CredentialKind::Bearer
 }
 
-/// This machine's cores (at least 1).
+/// The cores this process may use (at least 1); once pinned, the generator's.
 pub fn cores() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+impl Plan {
+    /// The cores the servers (and Redis) run on: the pinned servers' CPUs, else every core.
+    pub fn server_cores(&self) -> usize {
+        self.pin.as_ref().map_or_else(cores, |p| p.servers.as_slice().len())
+    }
+
+    /// The cores generator, servers and Redis share between them (once pinned, [`cores`] is the
+    /// generator's alone).
+    pub fn cores(&self) -> usize {
+        self.pin.as_ref().map_or_else(cores, |p| p.generator.as_slice().len() + p.servers.as_slice().len())
+    }
 }
 
 /// Worker threads per replica so that `replicas` × workers ≤ `cores`; `None` for one replica (the

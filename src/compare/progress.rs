@@ -48,7 +48,13 @@ impl Progress {
     /// Enter `phase` of `scheme`'s `repeat` (0: after the repeats); `detail` names the step within
     /// it (`16000 req/s`, `100000 sessions`). The bar's position follows elapsed time.
     pub fn enter(&self, scheme: SchemeKind, repeat: u32, phase: Phase, detail: Option<&str>) {
-        self.clock.enter(scheme.as_str(), repeat, phase);
+        self.enter_as(scheme.as_str(), repeat, phase, detail);
+    }
+
+    /// [`Self::enter`] for a phase that belongs to no one scheme (Redis driven directly, the
+    /// validation run): `who` names it on the line and in `phases.csv` (`run`, `redis`).
+    pub fn enter_as(&self, scheme: &str, repeat: u32, phase: Phase, detail: Option<&str>) {
+        self.clock.enter(scheme, repeat, phase);
         let what = match detail {
             Some(d) => format!("{} {d}", phase.label()),
             None => phase.label().to_owned(),

@@ -155,10 +155,26 @@ fn machine_cpu() -> Option<(u64, u64)> {
     parse_proc_stat(&std::fs::read_to_string("/proc/stat").ok()?)
 }
 
+/// The machine's online CPUs: the `cpuN` lines of `/proc/stat` (not this process's affinity,
+/// which `--pin` narrows to the generator's CPU).
+fn machine_cores() -> usize {
+    std::fs::read_to_string("/proc/stat")
+        .ok()
+        .map(|t| {
+            t.lines()
+                .filter(|l| {
+                    l.strip_prefix("cpu").is_some_and(|r| r.starts_with(|c: char| c.is_ascii_digit()))
+                })
+                .count()
+        })
+        .filter(|&n| n > 0)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
 /// Busy share between two `/proc/stat` readings, in % of one core.
 fn machine_busy_pct(a: (u64, u64), b: (u64, u64)) -> Option<f64> {
     let (busy, total) = (b.0.checked_sub(a.0)?, b.1.checked_sub(a.1)?);
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+    let cores = machine_cores() as f64;
     (total > 0).then(|| busy as f64 / total as f64 * cores * 100.0)
 }
 
@@ -171,7 +187,7 @@ mod tests {
         let stat = "cpu  100 5 50 800 40 3 2 10 0 0\ncpu0 1 2 3 4\n";
         assert_eq!(parse_proc_stat(stat), Some((170, 1010)));
         assert_eq!(parse_proc_stat("intr 1 2"), None);
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+        let cores = machine_cores() as f64;
         let pct = machine_busy_pct((170, 1010), (270, 1210)).unwrap();
         assert!((pct - 50.0 * cores).abs() < 1e-9);
         assert_eq!(machine_busy_pct((170, 1010), (160, 1000)), None);

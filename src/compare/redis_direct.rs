@@ -18,7 +18,16 @@ use anyhow::{Context, Result, bail};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::time::Instant;
 
+use authbench_servers::SchemeKind;
+
 use crate::harness::redis::{RedisInfo, probe_connection};
+
+/// Connections the lookups are spread over when driving Redis to a busy share (with 400 this
+/// machine's client reached ~60% busy with Redis pinned apart).
+pub const CONNECTIONS: usize = 400;
+/// Connections of claim 4's control at the sweep's rate (the sweep's pool is 50 connections to
+/// the server, whose store connection multiplexes them: Redis reads a few commands per read).
+pub const CONTROL_CONNECTIONS: usize = 8;
 
 /// A scheme's per-request Redis work.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,6 +59,42 @@ impl Lookup {
     }
 }
 
+/// The lookup a scheme makes per request (or per cache miss), if any.
+pub fn lookup_of(scheme: SchemeKind) -> Option<Lookup> {
+    match scheme {
+        SchemeKind::Session | SchemeKind::SessionCached => Some(Lookup::Getex),
+        SchemeKind::SessionTracked => Some(Lookup::GetPttl),
+        SchemeKind::JwtRevocable => Some(Lookup::Mget3),
+        SchemeKind::Cookie | SchemeKind::Jwt | SchemeKind::JwtPubsub => None,
+    }
+}
+
+/// The lookup kinds `schemes` make, each once, in a fixed order.
+pub fn lookups(schemes: &[SchemeKind]) -> Vec<Lookup> {
+    [Lookup::Getex, Lookup::Mget3, Lookup::GetPttl]
+        .into_iter()
+        .filter(|l| schemes.iter().any(|&s| lookup_of(s) == Some(*l)))
+        .collect()
+}
+
+/// Whether a run of `schemes` over `levels` has claim 4 to control: `session` (whose sweep claim
+/// 4 judges) and at least one stored level.
+pub fn has_control(schemes: &[SchemeKind], levels: &[u64]) -> bool {
+    schemes.contains(&SchemeKind::Session) && levels.iter().any(|&n| n > 0)
+}
+
+/// The key space the lookups at the utilisation are drawn from: the sweep's largest level (at
+/// least 10,000 keys, when the sweep stores none).
+pub fn keyspace(levels: &[u64]) -> u64 {
+    levels.iter().copied().max().unwrap_or(0).max(10_000)
+}
+
+/// Seconds one [`at_utilisation`] takes: a 1 s probe and two windows, each after a 1 s warm-up,
+/// plus connecting.
+pub fn search_seconds(window: Duration) -> f64 {
+    2.0 + 2.0 * (1.0 + window.as_secs_f64()) + 1.0
+}
+
 /// What one paced window measured.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Reading {
@@ -62,6 +107,30 @@ pub struct Reading {
     pub busy: f64,
     /// Redis CPU per lookup (µs).
     pub us_per_lookup: f64,
+    /// Redis's own time executing the lookup's commands (`INFO commandstats` Δusec ÷ Δcalls, per
+    /// command): what the sweep's `redis_usec_per_call` reads for a scheme.
+    pub usec_per_call: Option<f64>,
+    /// Connections the lookups were spread over.
+    pub connections: usize,
+}
+
+impl Reading {
+    /// The `redis_direct.csv` row of this reading, for `repeat`; `target_busy` is NaN for a
+    /// window at a fixed rate (claim 4's control) rather than at a busy share.
+    pub fn row(&self, repeat: u32, target_busy: f64) -> authbench_report::plan_inputs::RedisDirectRow {
+        authbench_report::plan_inputs::RedisDirectRow {
+            lookup: self.lookup.as_str().to_owned(),
+            repeat,
+            keyspace: self.keyspace,
+            target_busy,
+            busy: self.busy,
+            offered_rps: self.offered_rps,
+            achieved_rps: self.achieved_rps,
+            us_per_lookup: self.us_per_lookup,
+            connections: self.connections as u32,
+            usec_per_call: self.usec_per_call,
+        }
+    }
 }
 
 /// Keys of lookup number `i` under `prefix` (session-shaped: a 16-hex tag and a 32-hex id).
@@ -74,15 +143,27 @@ fn keys(prefix: &str, i: u64) -> [String; 3] {
 /// Write `keyspace` keys the lookups will find: session records (a record of the session
 /// scheme's size, idle TTL 15 min) which double as `jwt-revocable`'s family keys.
 pub async fn populate(url: &str, prefix: &str, keyspace: u64) -> Result<()> {
+    resize(url, prefix, 0, keyspace).await
+}
+
+/// Bring the key space under `prefix` from `from` keys to `to`: write keys `from..to`, or delete
+/// keys `to..from` (so that a level after a larger one holds exactly its own keys).
+pub async fn resize(url: &str, prefix: &str, from: u64, to: u64) -> Result<()> {
     let mut conn = probe_connection(url).await?;
     let record = r#"{"uid":1234567,"iat":1796000000}"#;
-    let mut i = 0;
-    while i < keyspace {
+    let (lo, hi) = (from.min(to), from.max(to));
+    let mut i = lo;
+    while i < hi {
         let mut pipe = redis::pipe();
-        for k in i..(i + 10_000).min(keyspace) {
-            pipe.cmd("SET").arg(&keys(prefix, k)[0]).arg(record).arg("EX").arg(900).ignore();
+        let batch: Vec<String> = (i..(i + 10_000).min(hi)).map(|k| keys(prefix, k)[0].clone()).collect();
+        if to > from {
+            for k in &batch {
+                pipe.cmd("SET").arg(k).arg(record).arg("EX").arg(900).ignore();
+            }
+        } else {
+            pipe.cmd("UNLINK").arg(&batch).ignore();
         }
-        pipe.query_async::<()>(&mut conn).await.context("populate the key space")?;
+        pipe.query_async::<()>(&mut conn).await.context("resize the key space")?;
         i += 10_000;
     }
     Ok(())
@@ -147,18 +228,16 @@ pub async fn drive(
     let readings = async {
         tokio::time::sleep_until(start + warm).await;
         let t0 = Instant::now();
-        let first = (info.sample().await?, info.commandstats().await?);
+        let first = (info.sample().await?, info.command_time(names).await?);
         tokio::time::sleep_until(t0 + window).await;
-        let last = (info.sample().await?, info.commandstats().await?);
+        let last = (info.sample().await?, info.command_time(names).await?);
         anyhow::Ok((t0.elapsed(), first, last))
     };
     let (sent, readings) = tokio::join!(pacer, readings);
     sent?;
-    let (elapsed, (cpu_a, stats_a), (cpu_b, stats_b)) = readings?;
-    let calls = |s: &std::collections::HashMap<String, u64>| {
-        names.iter().map(|n| s.get(*n).copied().unwrap_or(0)).sum::<u64>()
-    };
-    let lookups = calls(&stats_b).saturating_sub(calls(&stats_a)) / per_lookup;
+    let (elapsed, (cpu_a, (calls_a, usec_a)), (cpu_b, (calls_b, usec_b))) = readings?;
+    let calls = calls_b.saturating_sub(calls_a);
+    let lookups = calls / per_lookup;
     let secs = elapsed.as_secs_f64();
     let cpu_s = cpu_b.cpu.saturating_sub(cpu_a.cpu).as_secs_f64();
     if lookups == 0 {
@@ -171,6 +250,8 @@ pub async fn drive(
         achieved_rps: lookups as f64 / secs,
         busy: cpu_s / secs,
         us_per_lookup: cpu_s * 1e6 / lookups as f64,
+        usec_per_call: Some(usec_b.saturating_sub(usec_a) as f64 / calls as f64),
+        connections: conns,
     })
 }
 
@@ -272,4 +353,18 @@ pub async fn at_utilisation(
         rate *= target / r.busy.max(1e-3);
     }
     Ok(best)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_lookup_kind_once_for_the_schemes_that_make_it() {
+        assert_eq!(lookups(&SchemeKind::ALL), [Lookup::Getex, Lookup::Mget3, Lookup::GetPttl]);
+        assert_eq!(lookups(&[SchemeKind::SessionCached, SchemeKind::Session]), [Lookup::Getex]);
+        assert!(lookups(&[SchemeKind::Cookie, SchemeKind::Jwt, SchemeKind::JwtPubsub]).is_empty());
+        assert!(has_control(&SchemeKind::ALL, &[0, 10_000]) && !has_control(&SchemeKind::ALL, &[0]));
+        assert!(!has_control(&[SchemeKind::SessionCached], &[10_000]), "claim 4 judges session");
+    }
 }

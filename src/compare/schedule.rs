@@ -11,6 +11,7 @@ use std::time::Instant;
 use authbench_report::saturation::PhaseRow;
 
 use super::plan::Plan;
+use super::redis_direct;
 
 /// Every phase of a comparison, in the order one scheme meets them: one server's start, checks
 /// and load phases (each repeat), then revocation and memory against logout rate (once per
@@ -22,39 +23,47 @@ pub enum Phase {
     ReplicaChecks,
     AttackBattery,
     Warmup,
-    HealthzBaseline,
-    MeSteady,
     Saturation,
     CpuVsLoad,
+    HealthzPair,
     Spectrum,
     Ramp,
+    HitRatio,
     Sweep,
     StoreRtt,
     Transport,
     RevocationWindow,
     RevocationCost,
     LogoutMemory,
+    ProductionLogin,
+    StoreBytes,
+    RedisDirect,
+    RedisControl,
 }
 
 impl Phase {
-    pub const ALL: [Phase; 17] = [
+    pub const ALL: [Phase; 21] = [
         Phase::StartServer,
         Phase::Checks,
         Phase::ReplicaChecks,
         Phase::AttackBattery,
         Phase::Warmup,
-        Phase::HealthzBaseline,
-        Phase::MeSteady,
         Phase::Saturation,
         Phase::CpuVsLoad,
+        Phase::HealthzPair,
         Phase::Spectrum,
         Phase::Ramp,
+        Phase::HitRatio,
         Phase::Sweep,
         Phase::StoreRtt,
         Phase::Transport,
         Phase::RevocationWindow,
         Phase::RevocationCost,
         Phase::LogoutMemory,
+        Phase::ProductionLogin,
+        Phase::StoreBytes,
+        Phase::RedisDirect,
+        Phase::RedisControl,
     ];
 
     /// The name on the progress line and in `phases.csv`.
@@ -65,18 +74,22 @@ impl Phase {
             Phase::ReplicaChecks => "replica checks",
             Phase::AttackBattery => "attack battery",
             Phase::Warmup => "warm-up",
-            Phase::HealthzBaseline => "healthz baseline",
-            Phase::MeSteady => "me steady",
+            Phase::HealthzPair => "healthz pair",
             Phase::Saturation => "saturation",
             Phase::CpuVsLoad => "cpu vs load",
             Phase::Spectrum => "spectrum",
             Phase::Ramp => "ramp",
+            Phase::HitRatio => "hit ratio",
             Phase::Sweep => "sweep",
             Phase::StoreRtt => "store rtt",
             Phase::Transport => "transport",
             Phase::RevocationWindow => "revocation window",
             Phase::RevocationCost => "revocation cost",
             Phase::LogoutMemory => "logout memory",
+            Phase::RedisDirect => "redis direct",
+            Phase::RedisControl => "claim 4 control",
+            Phase::ProductionLogin => "production login",
+            Phase::StoreBytes => "store bytes",
         }
     }
 
@@ -90,14 +103,19 @@ impl Phase {
             Phase::ReplicaChecks => 3.0,
             Phase::AttackBattery => 10.0,
             Phase::Warmup => run(plan.warmup),
-            Phase::HealthzBaseline | Phase::MeSteady => run(plan.steady),
             Phase::Saturation => {
                 let steps = (5 + sat.refinements + sat.past_knee) as usize;
                 steps.min(sat.max_steps) as f64 * run(sat.step)
             }
-            Phase::CpuVsLoad => sat.shares.len() as f64 * run(sat.ladder_step),
+            // The utilisation's step is longer than the others.
+            Phase::CpuVsLoad => {
+                sat.shares.len().saturating_sub(1) as f64 * run(sat.ladder_step) + run(sat.utilisation_step)
+            }
+            Phase::HealthzPair => run(sat.utilisation_step),
             Phase::Spectrum => run(sat.spectrum),
             Phase::Ramp => run(plan.stages.total()) + 1.0,
+            // The users' sessions written (~150k/s), the warm-up, the window.
+            Phase::HitRatio => plan.hit_users as f64 / 150e3 + run(plan.hit_warm + plan.hit_window) + 1.0,
             // Preloading runs at ~150k sessions/s; each level's lookups last `sweep`.
             Phase::Sweep => {
                 plan.levels.len() as f64 * run(plan.sweep)
@@ -106,11 +124,40 @@ impl Phase {
             // A server start and a proxy per RTT, then the fixed-rate run.
             Phase::StoreRtt => plan.store_rtts.len() as f64 * (run(plan.store_rtt_hold) + 1.5),
             Phase::Transport => plan.transport_seconds(),
-            Phase::RevocationWindow => plan.revocation_seconds() + 3.0,
+                        // The servers' start, the load's 1 s before the first probe, then the probes one at a
+            // time (~0.3 s each polled alone) with the stateless copies' expiry overlapping them.
+            Phase::RevocationWindow => plan.revocation_seconds() + 7.0,
             // 500 logouts and 300 refresh rotations against the revocation phase's server.
             Phase::RevocationCost => 5.0,
             // Each paced logout rate held for its level, the server's start and the key counts.
             Phase::LogoutMemory => plan.logout_memory.planned_seconds(),
+            // Once per run: the key space written (~300k keys/s), then per lookup kind a search
+            // for the busy share and one window per later repeat.
+            Phase::RedisDirect => {
+                let w = plan.direct_window;
+                let kinds = redis_direct::lookups(&plan.schemes).len() as f64;
+                redis_direct::keyspace(&plan.levels) as f64 / 300e3
+                    + kinds
+                        * (redis_direct::search_seconds(w)
+                            + plan.repeat.saturating_sub(1) as f64 * (w.as_secs_f64() + 1.5))
+            }
+            // Once per run: each repeat's stored levels, each resized to and driven for a
+            // sweep level's window.
+            Phase::RedisControl => {
+                let stored: Vec<u64> = plan.levels.iter().copied().filter(|&n| n > 0).collect();
+                plan.repeat as f64
+                    * (stored.len() as f64 * (plan.sweep.as_secs_f64() + 1.5)
+                        + 2.0 * stored.iter().max().copied().unwrap_or(0) as f64 / 300e3)
+            }
+            // Per scheme: a server started, a 2 s step for the maximum, the fixed-rate window.
+            Phase::ProductionLogin => 3.0 + 2.0 + run(plan.login_window),
+            // Once per run: a Redis started, 100k families, the session levels written (~80k
+            // sessions/s in the real layout, measured with 10M on this machine) and each read at
+            // rest after its rehashing.
+            Phase::StoreBytes => {
+                let top = plan.memory_levels.iter().copied().max().unwrap_or(0);
+                5.0 + top as f64 / 80e3 + plan.memory_levels.len() as f64 * 8.0
+            }
         }
     }
 }

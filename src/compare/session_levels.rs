@@ -3,9 +3,12 @@
 //!
 //! Design, and why:
 //! - **One session per distinct user.** Level N holds exactly one session (or one issued
-//!   credential, for the stateless schemes) for each of users 1..=N; levels grow incrementally
-//!   (users N₁+1..=N₂ are added for the next level). Several sessions per user would share one
-//!   per-user index and understate the memory a logged-in user costs.
+//!   credential, for the stateless schemes) for each of users 1..=N; a larger level grows from
+//!   the one before (users N₁+1..=N₂ are added), a smaller one starts again from nothing. Several
+//!   sessions per user would share one per-user index and understate the memory a logged-in user
+//!   costs.
+//! - **Levels in a random order per repeat** (the hot level 0 first), so that the change from the
+//!   smallest stored level to the largest (claim 4) is not always a change in time too.
 //! - **Uniform lookups over the whole key space.** What the preload issued is kept as the
 //!   generator's credential pool; each open-model arrival draws one uniformly (loadgen
 //!   `credentials`). A level reports how many distinct sessions it touched. Level 0 has nothing
@@ -82,7 +85,8 @@ pub struct Sweep<'a> {
     /// This unit's key prefix: everything under it is this server's (cleared before the sweep).
     pub prefix: &'a str,
     pub keys: &'a IssueKeys,
-    /// Ascending stored-session levels.
+    /// Stored-session levels in the order to run them (the repeat's
+    /// [`super::plan::Plan::level_orders`]): a level below the one before it starts from nothing.
     pub levels: &'a [u64],
     pub rate: f64,
     pub duration: Duration,
@@ -154,7 +158,23 @@ impl Sweep<'_> {
         let mut levels = Vec::new();
         for &n in self.levels {
             on_level(n);
-            let took = preload::grow(
+            let mut took = Duration::ZERO;
+            if n < stored {
+                // Down to a smaller level: a store-backed scheme starts again from nothing (one
+                // SCAN + UNLINK pass, about what deleting the extra users one by one costs, and it
+                // works on a cluster too); a stateless one just forgets the extra credentials.
+                let started = std::time::Instant::now();
+                if self.scheme.uses_store() {
+                    self.store.clear_prefix(self.prefix).await?;
+                    issued.truncate(0);
+                    stored = 0;
+                } else {
+                    issued.truncate(n as usize);
+                    stored = n;
+                }
+                took += started.elapsed();
+            }
+            took += preload::grow(
                 self.scheme,
                 stored,
                 n,

@@ -219,7 +219,7 @@ const CLUSTER_MEMORY_JITTER: u64 = 16 * 1024;
 
 /// [`StoreProbe::wait_at_rest`] on one node; `within`: bytes `used_memory` may move and count as
 /// stable.
-async fn node_at_rest(
+pub async fn node_at_rest(
     conn: &MultiplexedConnection,
     limit: Duration,
     within: u64,
@@ -253,6 +253,19 @@ async fn node_at_rest(
     }
 }
 
+/// The main dictionary's size in buckets (`table size` of `DEBUG HTSTATS 0`'s first table: the
+/// one being rehashed away from while a resize is under way), `None` when `DEBUG` gave no table.
+pub fn table_buckets(htstats: &str) -> Option<u64> {
+    let main = htstats.split("[Expires HT]").next()?;
+    main.lines().find_map(|l| l.trim().strip_prefix("table size:")).and_then(|v| v.trim().parse().ok())
+}
+
+/// `DEBUG HTSTATS 0` of one node, if `DEBUG` is allowed.
+pub async fn htstats(conn: &MultiplexedConnection) -> Option<String> {
+    let mut conn = conn.clone();
+    redis::cmd("DEBUG").arg("HTSTATS").arg(0).query_async(&mut conn).await.ok()
+}
+
 /// Whether `DEBUG HTSTATS` output shows a dictionary being rehashed.
 fn rehashing(htstats: &str) -> bool {
     htstats.contains("rehashing target")
@@ -276,6 +289,14 @@ fn parse_command_stat(text: &str, command: &str) -> CommandStat {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_main_tables_bucket_count_from_htstats() {
+        let text = "[Dictionary HT]\nHash table 0 stats (main hash table):\n table size: 16777216\n number of elements: 9999\n\
+                    [Expires HT]\nHash table 0 stats (main hash table):\n table size: 8388608\n";
+        assert_eq!(table_buckets(text), Some(16_777_216));
+        assert_eq!(table_buckets("[Dictionary HT]\nNo stats available for empty dictionaries\n"), None);
+    }
 
     #[test]
     fn command_stat_deltas() {

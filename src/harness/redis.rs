@@ -47,6 +47,13 @@ impl RedisInfo {
         Ok(parse_commandstats(&text))
     }
 
+    /// Cumulative (`calls`, `usec`) of `commands` (lower-case names), summed, from
+    /// `INFO commandstats`: Redis's own time executing them.
+    pub async fn command_time(&self, commands: &[&str]) -> Result<(u64, u64)> {
+        let text = self.section("commandstats").await?;
+        Ok(parse_command_time(&text, commands))
+    }
+
     /// CPU, `used_memory` and key count, parsed as the load generator's sampler does.
     pub async fn sample(&self) -> Result<authbench_loadgen::RedisSample> {
         let mut conn = self.conn.clone();
@@ -62,6 +69,25 @@ impl RedisInfo {
             .map(|v| v.trim().to_owned())
             .context("no redis_version in INFO server")
     }
+}
+
+/// (`calls`, `usec`) of `commands` in the text of `INFO commandstats`, summed.
+pub fn parse_command_time(text: &str, commands: &[&str]) -> (u64, u64) {
+    let (mut calls, mut usec) = (0, 0);
+    for line in text.lines() {
+        let Some((name, rest)) = line.trim().strip_prefix("cmdstat_").and_then(|l| l.split_once(':')) else {
+            continue;
+        };
+        if !commands.iter().any(|c| c.eq_ignore_ascii_case(name)) {
+            continue;
+        }
+        let field = |f: &str| -> u64 {
+            rest.split(',').find_map(|kv| kv.strip_prefix(f)).and_then(|v| v.parse().ok()).unwrap_or(0)
+        };
+        calls += field("calls=");
+        usec += field("usec=");
+    }
+    (calls, usec)
 }
 
 /// Delete the keys under `prefix` (SCAN + UNLINK: never FLUSH, even on our own Redis).
@@ -149,5 +175,13 @@ mod tests {
         let m = parse_commandstats(text);
         assert_eq!(m["getex"], 200);
         assert_eq!(m["info"], 2);
+    }
+
+    #[test]
+    fn command_time_sums_the_named_commands() {
+        let text = "# Commandstats\r\ncmdstat_get:calls=10,usec=25,usec_per_call=2.50\r\n\
+                    cmdstat_pttl:calls=10,usec=5,usec_per_call=0.50\r\ncmdstat_info:calls=3,usec=90\r\n";
+        assert_eq!(parse_command_time(text, &["get", "pttl"]), (20, 30));
+        assert_eq!(parse_command_time(text, &["getex"]), (0, 0));
     }
 }

@@ -1,11 +1,14 @@
 //! CPU affinity: the load generator on some cores, the measured server and its Redis on others,
 //! so they stop taking each other's cycles (and caches) in the middle of a measurement window.
-//! A child inherits the affinity of the thread that spawns it, so a child is pinned *before* its
-//! exec by spawning it from a thread pinned for the moment ([`with_affinity`]): every thread it
-//! starts, and every process it starts in turn (redis-server under `serve`), inherits it.
+//! A child is pinned *before* its exec, so every thread it starts, and every process it starts in
+//! turn (redis-server under `serve`), inherits the pin: either by spawning it from a thread pinned
+//! for the moment ([`with_affinity`]: a child inherits the affinity of the thread that forks it),
+//! or, where another thread does the fork (`authbench_procs::child`'s spawner thread), by setting
+//! the affinity in the forked child itself ([`pin_command`]).
 #![allow(unsafe_code)]
 
 use std::io;
+use std::process::Command;
 
 /// A set of CPUs, by index, as `taskset --cpu-list` writes it: `1`, `0-1`, `0,2-3`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -120,6 +123,24 @@ pub fn pin_process(cpus: &Cpus) -> io::Result<()> {
     Ok(())
 }
 
+/// Pin the child `command` will start to `cpus` between its fork and its exec, whichever thread
+/// forks it: one `sched_setaffinity` system call in the child (async-signal-safe, no allocation).
+pub fn pin_command(command: &mut Command, cpus: &Cpus) {
+    use std::os::unix::process::CommandExt;
+    let set = set_of(cpus);
+    // SAFETY: the closure makes one raw system call on a `cpu_set_t` copied into it before the fork
+    // and builds an `io::Error` from a raw errno, which does not allocate; it touches no memory
+    // shared with the parent.
+    unsafe {
+        command.pre_exec(move || {
+            if libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) != 0 {
+                return Err(io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+}
+
 /// CPUs this process may run on now.
 pub fn online() -> usize {
     get(0).map_or(1, |c| c.0.len().max(1))
@@ -149,6 +170,21 @@ mod tests {
         .unwrap();
         assert_eq!(get(child.id() as i32).unwrap(), one);
         assert_eq!(get(0).unwrap(), before);
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+
+    #[test]
+    fn a_command_pinned_before_exec_runs_pinned_whoever_forks_it() {
+        let before = get(0).unwrap();
+        let last = Cpus::of(&before.as_slice()[before.as_slice().len() - 1..]);
+        let mut command = Command::new("sleep");
+        command.arg("2");
+        pin_command(&mut command, &last);
+        // Forked by another thread, as `authbench_procs::child`'s spawner thread does.
+        let mut child = std::thread::spawn(move || command.spawn().expect("spawn sleep")).join().unwrap();
+        assert_eq!(get(child.id() as i32).unwrap(), last);
+        assert_eq!(get(0).unwrap(), before, "the parent's own affinity is untouched");
         let _ = child.kill();
         let _ = child.wait();
     }

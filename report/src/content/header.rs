@@ -22,6 +22,9 @@ pub(super) fn header(d: &mut Document, a: &Analysis<'_>) {
     if !machine.is_empty() {
         facts.push(format!("machine: {}", machine.join(", ")));
     }
+    if let Some(p) = r.environment.pinning.clone() {
+        facts.push(format!("CPU pinning: {p}"));
+    }
     if let Some(c) = r.environment.git_commit.clone() {
         facts.push(format!("git commit `{c}`"));
     }

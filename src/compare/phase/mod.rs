@@ -1,15 +1,16 @@
 //! The phases of a comparison, each a function of its own, named after what it measures. One
-//! scheme × repeat ([`super::measure::unit`]) runs checks, warm-up, CPU, ramp and sweep against
+//! scheme × repeat ([`super::measure::unit`]) runs checks, warm-up, saturation, ramp and sweep against
 //! one server, in that order; revocation (and for the JWT variants, memory against logout rate)
 //! runs once per scheme after every repeat, on servers with short TTLs.
 //!
 //! - [`checks`]: equivalence and real-work checks, and the attack battery on the first repeat.
 //! - [`cross_replica`]: with `--replicas N`, credentials and revocation across replicas.
 //! - [`warmup`]: primer and warm-up, not recorded.
-//! - [`cpu`]: CPU per request, `GET /healthz` (no auth) against `GET /api/me`, same server.
-//! - [`saturation`]: the open-model knee search, CPU against load, the spectrum's common-rate run
-//!   ([`super::open_model`]).
+//! - [`saturation`]: the open-model knee search, CPU against load (CPU per request at the
+//!   utilisation, and `GET /healthz` at the same offered rate: the cost of authentication itself),
+//!   the spectrum's common-rate run ([`super::open_model`]).
 //! - [`ramp`]: the closed-model ramp of virtual users with the full mix.
+//! - [`hit_ratio`]: the cached schemes' hit ratio with many users, each at the workload's rate.
 //! - [`sweep`]: the session-scaling sweep ([`super::session_levels`]) folded into the unit's rows.
 //! - [`store_rtt`]: `/api/me` latency at each `--store-rtt`, on servers whose store is one hop
 //!   away ([`super::store_hop`]).
@@ -20,17 +21,25 @@
 //!   entry and cost per refresh, on the revocation phase's server A.
 //! - [`logout_memory`]: the JWT variants' Redis memory against paced logout rates, on a server of
 //!   its own with the shortest lifetimes, after the revocation phase.
+//! - [`login_cost`]: per scheme after the rest, login at the servers' default password hashing.
+//! - [`store_bytes`]: once per run, Redis bytes per stored session (up to 10M), per JWT family
+//!   and per revocation entry, on a redis-server of its own.
+//! - [`direct_redis`]: once per run, Redis driven directly with each scheme's lookup at the plan's
+//!   Redis utilisation, and claim 4's control ([`super::redis_direct`]).
 //! - here: [`Unit`], what the phases of one scheme × repeat share, and the load runs they make;
 //!   [`UnitResult`], what they produce.
 
 pub mod checks;
-pub mod cpu;
 pub mod cross_replica;
+pub mod direct_redis;
+pub mod hit_ratio;
+pub mod login_cost;
 pub mod logout_memory;
 pub mod ramp;
 pub mod revocation;
 pub mod revocation_cost;
 pub mod saturation;
+pub mod store_bytes;
 pub mod store_rtt;
 pub mod sweep;
 pub mod transport;
@@ -177,7 +186,7 @@ impl Health {
     }
 }
 
-/// Only `GET /api/me`: the mix of the warm-up and the CPU phase.
+/// Only `GET /api/me`: the mix of the warm-up.
 pub fn me_only() -> Mix {
     Mix { me: 100, refresh: 0, logout: 0 }
 }

@@ -96,12 +96,12 @@ pub async fn measure(
     let n = REFRESHES as f64;
     out.push((Metric::RefreshRedisCommands, commands as f64 / n));
     out.push((Metric::RefreshCpuRedis, (redis1 - redis0).as_secs_f64() * 1e6 / n));
-    out.push((Metric::RefreshCpuServer, (server1 - server0).as_secs_f64() * 1e6 / n));
+    out.push((Metric::RefreshCpuServer, server1.cpu_since(&server0).as_secs_f64() * 1e6 / n));
     Ok(out)
 }
 
-fn cpu(pid: u32) -> Result<std::time::Duration> {
-    Ok(authbench_loadgen::read_proc(pid).context("read the server's CPU from /proc")?.cpu)
+fn cpu(pid: u32) -> Result<authbench_loadgen::ProcSample> {
+    authbench_loadgen::read_proc(pid).context("read the server's CPU from /proc")
 }
 
 /// A string claim of a JWT's payload (no verification: our own server's token).

@@ -1,16 +1,23 @@
 //! Saturation and load against the unit's server ([`crate::compare::open_model`]): the stepped
-//! search for the knee, CPU per request at shares of the maximum found, and the percentile
-//! spectrum's run at the same arrival rate for every scheme (its histogram replaces the steady
-//! closed-loop one as the spectrum's source).
+//! search for the knee, CPU per request at shares of the maximum found, `/healthz` at the
+//! utilisation step's offered rate on the same server, and the percentile spectrum's run at the
+//! same arrival rate for every scheme.
+//!
+//! CPU per request has one definition (issue 21): the utilisation's step (`--utilization`, 60%
+//! of this repeat's maximum, open model). Its run gives `summary.csv`'s CPU figures, the `/healthz`
+//! ratio (the pair, same offered rate: `healthz_pairs.csv`), latency and rate at that load, and the
+//! credential, request and response bytes (`credentials.csv`). No saturated closed-loop run feeds
+//! anything.
 
 use anyhow::Result;
 use authbench_loadgen::{LoadModel, Ramp};
 
+use super::checks::Presented;
 use super::{Unit, UnitResult};
 use crate::compare::open_model::{self, RunKind};
 use crate::compare::schedule::Phase;
 
-pub async fn run(u: &Unit<'_>, r: &mut UnitResult) -> Result<()> {
+pub async fn run(u: &Unit<'_>, presented: Presented, r: &mut UnitResult) -> Result<()> {
     let ctx = u.ctx;
     let plan = &ctx.plan.saturation;
     // The model is replaced by each run's fixed rate.
@@ -20,6 +27,7 @@ pub async fn run(u: &Unit<'_>, r: &mut UnitResult) -> Result<()> {
         let phase = match kind {
             RunKind::Search => Phase::Saturation,
             RunKind::Ladder => Phase::CpuVsLoad,
+            RunKind::HealthzPair => Phase::HealthzPair,
             RunKind::Spectrum => Phase::Spectrum,
         };
         u.enter_at(phase, &format!("{rate:.0} req/s"))
@@ -30,6 +38,18 @@ pub async fn run(u: &Unit<'_>, r: &mut UnitResult) -> Result<()> {
     }
     ctx.progress.note(&format!("{} r{}: {}", u.scheme, u.repeat, sat.describe()));
     r.rows.metrics.extend(sat.metrics(u.scheme, plan.utilization));
+    if let Some((me, healthz)) = sat.at_utilisation(plan.utilization) {
+        let (metrics, credential) = authbench_report::run::steady_metrics(
+            u.scheme.as_str(),
+            u.scheme.uses_store(),
+            &healthz.summary,
+            &me.summary,
+            presented,
+        );
+        r.rows.metrics.extend(metrics);
+        r.rows.credential = credential;
+    }
+    r.rows.healthz_pairs.extend(sat.healthz_pair_row(u.scheme, u.repeat, plan.utilization));
     (r.rows.saturation, r.rows.cpu_vs_load) = sat.rows(u.scheme, u.repeat);
     if let Some(h) = sat.fixed_latency {
         r.rows.me_latency = Some(h);

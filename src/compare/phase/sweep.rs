@@ -1,6 +1,6 @@
 //! The sweep phase: the session-scaling sweep ([`crate::compare::session_levels`]: one session per user,
-//! lookups drawn uniformly, memory read at rest) against the unit's server, each level a row of
-//! `sessions.csv`.
+//! lookups drawn uniformly, memory read at rest, the levels in this repeat's order) against the
+//! unit's server, each level a row of `sessions.csv`.
 
 use anyhow::Result;
 use authbench_loadgen::Endpoint;
@@ -15,6 +15,8 @@ use crate::compare::session_levels::{Level, Sweep};
 pub async fn run(u: &Unit<'_>, health: &mut Health, r: &mut UnitResult) -> Result<bool> {
     let (ctx, scheme, repeat) = (u.ctx, u.scheme, u.repeat);
     let plan = &ctx.plan;
+    // This repeat's level order (recorded in environment.json).
+    let order = plan.level_orders().get(repeat as usize - 1).cloned().unwrap_or_else(|| plan.levels.clone());
     let sweep = Sweep {
         scheme,
         server_addr: u.server.addr,
@@ -25,7 +27,7 @@ pub async fn run(u: &Unit<'_>, health: &mut Health, r: &mut UnitResult) -> Resul
         store: &ctx.store,
         prefix: u.prefix,
         keys: &ctx.keys.issue,
-        levels: &plan.levels,
+        levels: &order,
         rate: plan.rate,
         duration: plan.sweep,
         vus: plan.steady_vus,

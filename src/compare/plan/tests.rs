@@ -117,3 +117,33 @@ fn store_rtts_parse_sorted_with_quick_and_full_defaults() {
     assert!(plan(existing).is_err(), "an existing cluster's announced ports are not compare's");
     assert!(plan(&format!("{existing} --store-rtt none")).is_ok());
 }
+
+#[test]
+fn pin_auto_puts_the_generator_on_the_first_cpu_and_the_servers_on_the_rest() {
+    let two = Cpus::of(&[0, 1]);
+    let p = Pinning::plan(PinMode::Auto, &two, 1).unwrap();
+    assert_eq!((p.generator.to_list(), p.servers.to_list()), ("0".into(), "1".into()));
+    let p = Pinning::plan(PinMode::Auto, &Cpus::of(&[2, 3, 5, 6]), 3).unwrap();
+    assert_eq!((p.generator.to_list(), p.servers.to_list()), ("2".into(), "3,5-6".into()));
+    assert_eq!(Pinning::plan(PinMode::Auto, &Cpus::of(&[4]), 1), None, "one CPU: nothing to separate");
+    assert_eq!(Pinning::plan(PinMode::Auto, &two, 2), None, "two replicas need the two cores");
+    assert_eq!(Pinning::plan(PinMode::Off, &two, 1), None);
+    assert_eq!(plan("--pin off --out x").unwrap().pin, None);
+    assert!(plan("--pin sometimes --out x").is_err());
+}
+
+#[test]
+fn level_orders_keep_the_hot_level_first_and_shuffle_the_rest_per_repeat() {
+    let p = plan("--sessions 0,10k,100k,1m --repeat 12 --seed 5 --out x").unwrap();
+    let orders = p.level_orders();
+    assert_eq!(orders.len(), 12);
+    for o in &orders {
+        assert_eq!(o[0], 0);
+        let mut sorted = o.clone();
+        sorted.sort_unstable();
+        assert_eq!(sorted, [0, 10_000, 100_000, 1_000_000]);
+    }
+    let distinct: std::collections::HashSet<&Vec<u64>> = orders.iter().collect();
+    assert!(distinct.len() > 1, "12 repeats, one order: {orders:?}");
+    assert_eq!(orders, p.level_orders(), "seeded: the same run, the same orders");
+}
