@@ -98,6 +98,10 @@ pub struct Window {
     pub ci: Option<(f64, f64)>,
     /// Probes in which the action revoked the copy (the server rejected it long before expiry).
     pub rejected: usize,
+    /// The median, over probes, of an always-valid credential's round trip through the probed
+    /// server just before the action (`floor_s`): a window near it is immediate. `None` in results
+    /// written before the floor was measured.
+    pub floor_s: Option<f64>,
 }
 
 impl Window {
@@ -111,6 +115,7 @@ impl Window {
             mean_s: m.mean.exp(),
             ci,
             rejected: rows.iter().filter(|r| r.rejected).count(),
+            floor_s: median(rows.iter().filter_map(|r| r.floor_s).collect()),
         })
     }
 
@@ -119,9 +124,13 @@ impl Window {
         self.rejected == self.n
     }
 
-    /// "1.02 ms [0.81 ms, 1.30 ms] (5 probes)", "8.78 s (1 probe)".
+    /// "1.02 ms [0.81 ms, 1.30 ms] (5 probes; a valid request's round trip 0.40 ms)",
+    /// "8.78 s (1 probe)".
     pub fn text(&self) -> String {
-        let probes = if self.n == 1 { "1 probe".to_string() } else { format!("{} probes", self.n) };
+        let mut probes = if self.n == 1 { "1 probe".to_string() } else { format!("{} probes", self.n) };
+        if let Some(f) = self.floor_s {
+            probes.push_str(&format!("; a valid request's round trip {}", units::seconds(f)));
+        }
         match self.ci {
             Some((lo, hi)) => format!(
                 "{} [{}, {}] ({probes})",
@@ -131,6 +140,17 @@ impl Window {
             ),
             None => format!("{} ({probes})", units::seconds(self.mean_s)),
         }
+    }
+}
+
+fn median(mut v: Vec<f64>) -> Option<f64> {
+    v.retain(|x| x.is_finite());
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    match n {
+        0 => None,
+        _ if n % 2 == 1 => Some(v[n / 2]),
+        _ => Some((v[n / 2 - 1] + v[n / 2]) / 2.0),
     }
 }
 
@@ -150,6 +170,14 @@ mod tests {
         assert!(w.all_rejected());
         let one = Window::of(&[&rows[0]]).unwrap();
         assert_eq!((one.ci, one.text()), (None, "1.00 ms (1 probe)".to_string()));
+        // Beside each probe its floor, a valid credential's round trip: their median is shown.
+        let floored: Vec<RevocationRow> = [0.0004, 0.0002, 0.0009]
+            .iter()
+            .map(|f| RevocationRow { floor_s: Some(*f), ..row("session", 0.001, true, Some(0.0)) })
+            .collect();
+        let w = Window::of(&floored.iter().collect::<Vec<_>>()).unwrap();
+        assert_eq!(w.floor_s, Some(0.0004));
+        assert!(w.text().ends_with("(3 probes; a valid request's round trip 400 µs)"), "{}", w.text());
     }
 
     fn row(scheme: &str, window_s: f64, rejected: bool, leeway: Option<f64>) -> RevocationRow {

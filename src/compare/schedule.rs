@@ -124,7 +124,7 @@ impl Phase {
             // A server start and a proxy per RTT, then the fixed-rate run.
             Phase::StoreRtt => plan.store_rtts.len() as f64 * (run(plan.store_rtt_hold) + 1.5),
             Phase::Transport => plan.transport_seconds(),
-                        // The servers' start, the load's 1 s before the first probe, then the probes one at a
+            // The servers' start, the load's 1 s before the first probe, then the probes one at a
             // time (~0.3 s each polled alone) with the stateless copies' expiry overlapping them.
             Phase::RevocationWindow => plan.revocation_seconds() + 7.0,
             // 500 logouts and 300 refresh rotations against the revocation phase's server.
