@@ -60,6 +60,15 @@ mod tests {
         }
     }
 
+    /// The generator's built-in flows cover the servers' schemes, each by the kind it issues.
+    #[test]
+    fn every_scheme_has_its_built_in_flow() {
+        let flows: Vec<(&str, authbench_contract::CredentialKind)> =
+            authbench_loadgen::BUILTIN_SCHEMES.to_vec();
+        let servers: Vec<_> = SchemeKind::ALL.iter().map(|s| (s.as_str(), s.credential())).collect();
+        assert_eq!(flows, servers);
+    }
+
     #[test]
     fn serve_args_round_trip_through_the_parser() {
         // Every field away from its default (a struct literal: a new field must be added here).

@@ -429,6 +429,7 @@ impl LoadArgs {
             http2: self.http2,
             streams: self.streams,
             new_connection_per_login: self.new_connection_per_login,
+            authority: None,
         })
     }
 }

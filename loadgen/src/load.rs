@@ -57,6 +57,15 @@ pub async fn run(config: LoadConfig, stop: CancellationToken) -> Result<Summary>
 /// endpoint's whole-run latency histogram ([`Recorded`]), so a caller need not read them back
 /// from the files.
 pub async fn run_recorded(config: LoadConfig, stop: CancellationToken) -> Result<Recorded> {
+    let mix = match &config.scheme {
+        None => config.mix,
+        Some(s) => config.mix.fit(s.flow.refresh.is_some(), s.flow.logout.is_some()).ok_or_else(|| {
+            Error::BadInput(format!(
+                "--mix: flow `{}` has no refresh or logout to draw; give the authenticated requests a weight (me=…)",
+                s.name
+            ))
+        })?,
+    };
     let redis = preflight(&config).await?;
     let nofile = authbench_util::sys::raise_nofile_limit().unwrap_or(0);
     // Only a test that asks for more users than the process can connect is capped.
@@ -107,8 +116,8 @@ capped there (run more processes with --agent I/N to go beyond)",
         Workers::start(cores).map_err(|source| Error::Os { what: "start the worker threads", source })?;
     let shared = Arc::new(Shared {
         target: config.target,
-        scheme: config.scheme.as_ref().map(|s| s.credential),
-        mix: config.mix,
+        flow: config.scheme.as_ref().map(|s| s.flow),
+        mix,
         think: config.think,
         timeout: config.timeout,
         headers: config.headers.clone().into(),
@@ -334,13 +343,7 @@ async fn preflight(config: &LoadConfig) -> Result<Option<RedisProbe>> {
         None,
         None,
     );
-    let call = Call {
-        method: http::Method::GET,
-        path: authbench_contract::path::HEALTHZ,
-        credential: None,
-        json: None,
-        want_body: false,
-    };
+    let call = Call::get(authbench_contract::path::HEALTHZ);
     match client.call(&call, Instant::now()).await {
         Ok(r) if r.status.is_success() => {}
         Ok(r) => {
@@ -429,7 +432,7 @@ async fn log_in_pool(shared: &Arc<Shared>, workers: &Workers, size: u64) -> Vec<
             async move {
                 let mut vu = Vu::new(i, worker, shared.clone());
                 // With a credential pool the users send drawn credentials: nobody logs in.
-                if shared.scheme.is_some() && shared.credentials.is_none() {
+                if shared.flow.is_some() && shared.credentials.is_none() {
                     let _permit = gate.acquire().await;
                     vu.login_now().await;
                 }

@@ -49,11 +49,20 @@ pub struct Transport {
     pub streams: u32,
     /// Each login opens a fresh connection (a new visit: with TLS, a new handshake).
     pub new_connection_per_login: bool,
+    /// The `Host` (HTTP/2: `:authority`) sent when the target was named by a host name, not an
+    /// address (`None`: the address itself, `IP:PORT`).
+    pub authority: Option<http::HeaderValue>,
 }
 
 impl Default for Transport {
     fn default() -> Self {
-        Transport { tls: None, http2: false, streams: DEFAULT_STREAMS, new_connection_per_login: false }
+        Transport {
+            tls: None,
+            http2: false,
+            streams: DEFAULT_STREAMS,
+            new_connection_per_login: false,
+            authority: None,
+        }
     }
 }
 
