@@ -53,6 +53,10 @@ pub struct LoadConfig {
     pub agent: Option<AgentSlice>,
     /// `--start-at`: the load's clock starts at this wall-clock instant.
     pub start_at: Option<std::time::SystemTime>,
+    /// Before the run, log one user in through the flow, use and end its credential, and stop
+    /// with the answer (secrets redacted) if that does not work (`authbench load`); a library
+    /// caller that has checked its server (compare) leaves it off.
+    pub preflight_login: bool,
 }
 
 /// An agent's slice of a test (see [`crate::agent`]).
@@ -95,6 +99,7 @@ impl LoadConfig {
             metrics_addr: None,
             agent: None,
             start_at: None,
+            preflight_login: false,
         }
     }
 

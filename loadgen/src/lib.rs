@@ -5,6 +5,8 @@
 //! - [`agent`]: `--agent I/N` — one of N disjoint slices of a test — and `--start-at`.
 //! - [`args`]: `authbench load`'s command line ([`LoadArgs`]): target, URL and header parsers, and
 //!   the validation of every option into a typed [`LoadConfig`].
+//! - [`target`]: the URL or `--target` (loopback unless `--allow-remote`), the host name it is
+//!   known by (`Host`, SNI; `--host`), `-H` headers.
 //! - [`config`]: the validated [`LoadConfig`] a run uses, and an agent's slice of a test.
 //! - [`scheme`]: the [`Scheme`] under load — a name and the [`Flow`] its users run.
 //! - [`flow`]: a service's auth API as a flow: login, credential extraction (cookies or a JSON
@@ -31,7 +33,9 @@
 //! - [`record`]: per-shard HdrHistograms and error counts, drained once a second; unfinished
 //!   requests and dropped arrivals.
 //! - [`sample`]: `/proc/PID` (server CPU, RSS), Redis `INFO`, the generator's own CPU and lag.
-//! - [`load`]: one run — pre-flight, the model's driver, the collector's clock; [`run`].
+//! - [`preflight`]: before a run: the target, `--server-pid`, Redis, and a flow's login (its
+//!   answer shown, secrets redacted, when it does not yield the credential).
+//! - [`load`]: one run — the model's driver, the collector's clock; [`run`].
 //! - [`capacity`]: how many connections this process can hold and which limit says so.
 //! - [`collect`]: the per-second collector: rows, cost samples, the stall watch, the summary; it
 //!   hands each second to the sinks.
@@ -64,7 +68,7 @@
 //!
 //! Imports go one way (`tests/layout.rs` checks it): `command` → `load`, `merge` → `collect` →
 //! `output`, `progress` → `sink` → `metrics`, `row` → `text`, `threshold`, `hlog` → `summary` →
-//! `agent`, `record`, `stall`; `load` → `vu` → `pace`, `sequence` → `client` → `wire`, `quiet`, `transport`; `credentials` → `scheme` → `flow`,
+//! `agent`, `record`, `stall`; `load` → `preflight`, `vu` → `pace`, `sequence` → `client` → `wire`, `quiet`, `transport`; `credentials` → `scheme` → `flow`,
 //! `mix`, `ramp`; every module → `error`, `failure`.
 //!
 //! # The face
@@ -104,6 +108,7 @@ mod metrics;
 mod mix;
 mod output;
 mod pace;
+mod preflight;
 mod progress;
 mod quiet;
 mod ramp;
@@ -116,6 +121,7 @@ mod sequence;
 mod sink;
 mod stall;
 mod summary;
+mod target;
 mod text;
 mod threshold;
 mod transport;

@@ -17,7 +17,6 @@ use tokio_util::sync::CancellationToken;
 
 use crate::agent::{AgentRun, epoch_s};
 use crate::capacity;
-use crate::client::{Call, Client};
 use crate::collect::{Collector, Sampler};
 use crate::config::{AgentSlice, LoadConfig};
 use crate::error::{Error, Result};
@@ -26,9 +25,9 @@ use crate::metrics::Metrics;
 use crate::output::Outputs;
 use crate::progress::Progress;
 use crate::ramp::{LoadModel, Ramp};
-use crate::record::{Endpoint, ErrorKind, Recorder, Stats};
+use crate::record::{Endpoint, Recorder, Stats};
 use crate::recorded::Recorded;
-use crate::sample::{self, LagProbe, RedisProbe};
+use crate::sample::LagProbe;
 use crate::sink::{MetricsSink, Sink};
 use crate::stall::{StallWatch, WATCH_PERIOD};
 use crate::summary::Summary;
@@ -41,8 +40,6 @@ pub const CONTROL_PERIOD: Duration = Duration::from_millis(20);
 pub const FINISH_GRACE: Duration = Duration::from_secs(1);
 /// Open model: logins in flight at once while the pool logs in.
 const SETUP_CONCURRENCY: usize = 256;
-/// Time limit on each pre-flight check.
-const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Run one load test to its planned end, or until `stop` is cancelled (then `interrupted` is set).
 ///
@@ -66,7 +63,7 @@ pub async fn run_recorded(config: LoadConfig, stop: CancellationToken) -> Result
             ))
         })?,
     };
-    let redis = preflight(&config).await?;
+    let redis = crate::preflight::check(&config).await?;
     let nofile = authbench_util::sys::raise_nofile_limit().unwrap_or(0);
     // Only a test that asks for more users than the process can connect is capped.
     let capacity = capacity::connection_capacity(nofile, config.target)
@@ -331,44 +328,6 @@ fn agent_run(config: &LoadConfig, slice: &AgentSlice, load_started: SystemTime) 
             .then(|| [first, first + alive - 1]),
         load_started_at: epoch_s(load_started),
         late_by_s: config.start_at.map(|at| load_started.duration_since(at).map_or(0.0, |d| d.as_secs_f64())),
-    }
-}
-
-/// Check that the target answers `GET /healthz`, the server pid exists and Redis answers.
-async fn preflight(config: &LoadConfig) -> Result<Option<RedisProbe>> {
-    let scheme = if config.transport.tls.is_some() { "https" } else { "http" };
-    let target = format!("{scheme}://{}", config.target);
-    let mut client = Client::new(config.target, PROBE_TIMEOUT).with_transport(
-        Arc::new(config.transport.clone()),
-        None,
-        None,
-    );
-    let call = Call::get(authbench_contract::path::HEALTHZ);
-    match client.call(&call, Instant::now()).await {
-        Ok(r) if r.status.is_success() => {}
-        Ok(r) => {
-            return Err(Error::Unreachable { target, reason: format!("GET /healthz answered {}", r.status) });
-        }
-        Err(kind) => {
-            let reason = match kind {
-                ErrorKind::Connect => "connection refused or timed out".to_owned(),
-                ErrorKind::Timeout => format!("no answer to GET /healthz within {PROBE_TIMEOUT:?}"),
-                other => format!("GET /healthz failed ({})", other.as_str()),
-            };
-            return Err(Error::Unreachable { target, reason });
-        }
-    }
-    if let Some(pid) = config.server_pid {
-        sample::read_proc(pid).map_err(|e| Error::NoSuchProcess { pid, reason: e.to_string() })?;
-    }
-    match &config.redis_url {
-        Some(url) => RedisProbe::connect(url, PROBE_TIMEOUT).await.map(Some).map_err(|reason| {
-            Error::RedisUnreachable {
-                url: authbench_util::redact::redact_url(url),
-                reason: authbench_util::redact::redact_url(&reason),
-            }
-        }),
-        None => Ok(None),
     }
 }
 

@@ -95,6 +95,20 @@ pub fn tls_config(ca: &Path, http2: bool, resumption: bool) -> Result<Arc<Client
     config(roots, http2, resumption)
 }
 
+/// The client config for a target named by a host name: the system's CA certificates
+/// (rustls-native-certs: the OS store, e.g. /etc/ssl/certs).
+pub fn system_tls_config(http2: bool, resumption: bool) -> Result<Arc<ClientConfig>> {
+    let found = rustls_native_certs::load_native_certs();
+    let mut roots = rustls::RootCertStore::empty();
+    let (added, _) = roots.add_parsable_certificates(found.certs);
+    if added == 0 {
+        return Err(Error::BadInput(
+            "https://: no CA certificate found in the system's store: give --ca FILE".into(),
+        ));
+    }
+    config(roots, http2, resumption)
+}
+
 /// The config from trust anchors (ALPN `h2` or `http/1.1`; resumption on or off).
 pub fn config(roots: rustls::RootCertStore, http2: bool, resumption: bool) -> Result<Arc<ClientConfig>> {
     let provider = Arc::new(aws_lc_rs::default_provider());
