@@ -1,0 +1,118 @@
+//! authbench against a service it did not write: tests/foreign/app.py, a Flask app on Flask's
+//! stock signed-cookie session (form login, CSRF cookie echoed in a header) and a PyJWT token API
+//! (rotating refresh token), run by Debian's python3 with python3-flask and python3-jwt
+//! (scripts/lib/deps.sh installs them). The flows are tests/foreign/{web,api}.toml, the same as
+//! docs/flows.md's worked examples.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+
+/// Every user's password: it must appear in no output.
+const PASSWORD: &str = "flask-Secret-4242";
+/// Debian's interpreter, where python3-flask and python3-jwt are installed.
+const PYTHON: &str = "/usr/bin/python3";
+
+/// The Flask app on a free loopback port, killed on drop.
+struct App {
+    child: Child,
+    base: String,
+}
+
+impl App {
+    fn spawn() -> App {
+        let ok = Command::new(PYTHON).args(["-c", "import flask, jwt"]).status().is_ok_and(|s| s.success());
+        assert!(
+            ok,
+            "{PYTHON} with flask and jwt is required (scripts/test.sh installs python3-flask python3-jwt)"
+        );
+        let mut child = Command::new(PYTHON)
+            .arg(dir().join("app.py"))
+            .env("APP_PASSWORD", PASSWORD)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start the Flask app");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        let base = line.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("{line:?}")).to_owned();
+        App { child, base }
+    }
+}
+
+impl Drop for App {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/foreign")
+}
+
+fn authbench(args: &[&str]) -> Output {
+    Command::new(common::BIN).args(args).env("APP_PASSWORD", PASSWORD).output().expect("run authbench")
+}
+
+fn summary(out: &Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap()
+}
+
+/// No file under `dir` holds the password.
+fn assert_no_password_in(dir: &Path) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            assert_no_password_in(&path);
+        } else {
+            let text = String::from_utf8_lossy(&std::fs::read(&path).unwrap()).into_owned();
+            assert!(!text.contains(PASSWORD), "{} holds the password", path.display());
+        }
+    }
+}
+
+fn load(flow: &str, app: &App, out: &Path) -> serde_json::Value {
+    let flow = dir().join(flow);
+    let o = authbench(&[
+        "load",
+        "--flow",
+        flow.to_str().unwrap(),
+        &app.base,
+        "-c",
+        "2",
+        "-d",
+        "4s",
+        "--no-progress",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains(PASSWORD) && !String::from_utf8_lossy(&o.stdout).contains(PASSWORD));
+    assert_no_password_in(out);
+    summary(out)
+}
+
+#[test]
+fn load_a_flask_cookie_session_with_csrf_and_a_jwt_api_with_refresh() {
+    let app = App::spawn();
+    let tmp = tempfile::tempdir().unwrap();
+
+    let s = load("web.toml", &app, &tmp.path().join("web"));
+    assert_eq!(s["scheme"], "flask-web");
+    let me = &s["endpoints"]["me"];
+    assert!(me["count"].as_u64().unwrap() > 20, "{s}");
+    assert_eq!(me["errors"], 0, "home and the CSRF-checked note both accepted: {s}");
+
+    let s = load("api.toml", &app, &tmp.path().join("api"));
+    assert_eq!(s["scheme"], "flask-api");
+    assert!(s["endpoints"]["me"]["count"].as_u64().unwrap() > 20, "{s}");
+    assert_eq!(s["endpoints"]["me"]["errors"], 0, "{s}");
+    // 2 s tokens renewed at 90 %: each user refreshes in a 4 s run, each rotated pair accepted.
+    let refresh = &s["endpoints"]["refresh"];
+    assert!(refresh["count"].as_u64().unwrap() >= 2, "{s}");
+    assert_eq!(refresh["errors"], 0, "{s}");
+}
