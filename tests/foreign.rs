@@ -116,3 +116,32 @@ fn load_a_flask_cookie_session_with_csrf_and_a_jwt_api_with_refresh() {
     assert!(refresh["count"].as_u64().unwrap() >= 2, "{s}");
     assert_eq!(refresh["errors"], 0, "{s}");
 }
+
+#[test]
+fn the_revocation_probe_finds_flasks_stock_session_still_accepted_after_logout() {
+    let app = App::spawn();
+    let probe = |flow: &str, extra: &[&str]| {
+        let flow = dir().join(flow);
+        let mut args = vec!["probe", "revocation", "--flow", flow.to_str().unwrap(), &app.base];
+        args.extend_from_slice(&["--probe-url", &app.base, "--repeats", "2", "--bound", "1s"]);
+        args.extend_from_slice(extra);
+        let o = authbench(&args);
+        let stdout = String::from_utf8_lossy(&o.stdout).into_owned();
+        assert!(!stdout.contains(PASSWORD) && !String::from_utf8_lossy(&o.stderr).contains(PASSWORD));
+        (o.status.code(), stdout, String::from_utf8_lossy(&o.stderr).into_owned())
+    };
+    // The signed cookie carries the session itself: logout clears the browser's copy, not a
+    // copied one — a true finding, and --require-within fails the CI step.
+    let (code, out, err) = probe("web.toml", &["--require-within", "1s"]);
+    assert_eq!(code, Some(1), "{out}{err}");
+    assert!(out.contains("STILL ACCEPTED after logout in 2 of 2 probes"), "{out}");
+
+    // The token API cuts a user's tokens at logout-all, and refuses a rotated refresh token.
+    let (code, out, err) = probe("api.toml", &["--require-within", "1s", "--json"]);
+    assert_eq!(code, Some(0), "{out}{err}");
+    let found: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let windows = found["windows_s"].as_array().unwrap();
+    assert!(windows.len() == 2 && windows.iter().all(|w| w.as_f64().is_some_and(|s| s < 1.0)), "{found}");
+    assert!(found["logout_all_s"].as_f64().is_some(), "reaches the other device: {found}");
+    assert_eq!(found["replayed_refresh_refused"], true, "{found}");
+}

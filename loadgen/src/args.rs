@@ -16,7 +16,9 @@ use crate::error::{Error, Result};
 use crate::mix::Mix;
 use crate::ramp::{LoadModel, Ramp};
 use crate::scheme::Scheme;
-use crate::target::{host_name, is_https, parse_header, parse_target_with, parse_url_with, url_host_name};
+use crate::target::{
+    host_name, is_https, parse_header, parse_target_with, parse_url_with, tls_and_authority, url_host_name,
+};
 use crate::threshold::Threshold;
 
 /// Options of `authbench load`. Kept as text so every mistake gets the same one-line error.
@@ -382,48 +384,11 @@ impl LoadArgs {
         https: bool,
         name: Option<&str>,
     ) -> Result<crate::transport::Transport> {
-        let server_name = || match name {
-            Some(n) => rustls::pki_types::ServerName::try_from(n.to_owned())
-                .map_err(|_| Error::BadInput(format!("--host `{n}`: not a DNS name"))),
-            None => Ok(crate::transport::server_name(target)),
-        };
-        let tls = match (https, &self.ca) {
-            (true, Some(ca)) => Some(crate::transport::Tls {
-                config: crate::transport::tls_config(ca, self.http2, !self.no_tls_resumption)?,
-                name: server_name()?,
-            }),
-            (true, None) if name.is_some() => Some(crate::transport::Tls {
-                config: crate::transport::system_tls_config(self.http2, !self.no_tls_resumption)?,
-                name: server_name()?,
-            }),
-            (true, None) => {
-                return Err(Error::BadInput(
-                    "an https:// target needs --ca FILE: the certificate `serve --tls` wrote (--cert-out), \
-or a host name (in the URL, or --host) checked against the system's CA certificates"
-                        .into(),
-                ));
-            }
-            (false, Some(_)) => return Err(Error::BadInput("--ca is for an https:// target".into())),
-            (false, None) if self.no_tls_resumption => {
-                return Err(Error::BadInput("--no-tls-resumption is for an https:// target".into()));
-            }
-            (false, None) => None,
-        };
-        let default_port = if https { 443 } else { 80 };
-        let authority = match name {
-            None => None,
-            Some(n) => {
-                let text = if target.port() == default_port {
-                    n.to_owned()
-                } else {
-                    format!("{n}:{}", target.port())
-                };
-                Some(
-                    http::HeaderValue::from_str(&text)
-                        .map_err(|_| Error::BadInput(format!("--host `{n}`")))?,
-                )
-            }
-        };
+        if !https && self.no_tls_resumption {
+            return Err(Error::BadInput("--no-tls-resumption is for an https:// target".into()));
+        }
+        let (tls, authority) =
+            tls_and_authority(target, https, name, self.ca.as_deref(), self.http2, !self.no_tls_resumption)?;
         if self.streams == 0 {
             return Err(Error::BadInput("--streams must be at least 1".into()));
         }

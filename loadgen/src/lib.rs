@@ -35,6 +35,8 @@
 //! - [`sample`]: `/proc/PID` (server CPU, RSS), Redis `INFO`, the generator's own CPU and lag.
 //! - [`preflight`]: before a run: the target, `--server-pid`, Redis, and a flow's login (its
 //!   answer shown, secrets redacted, when it does not yield the credential).
+//! - [`revocation`]: `authbench probe revocation`: a copied credential polled after logout, on a
+//!   flow's service; logout-all and a replayed refresh credential.
 //! - [`load`]: one run — the model's driver, the collector's clock; [`run`].
 //! - [`capacity`]: how many connections this process can hold and which limit says so.
 //! - [`collect`]: the per-second collector: rows, cost samples, the stall watch, the summary; it
@@ -68,7 +70,7 @@
 //!
 //! Imports go one way (`tests/layout.rs` checks it): `command` → `load`, `merge` → `collect` →
 //! `output`, `progress` → `sink` → `metrics`, `row` → `text`, `threshold`, `hlog` → `summary` →
-//! `agent`, `record`, `stall`; `load` → `preflight`, `vu` → `pace`, `sequence` → `client` → `wire`, `quiet`, `transport`; `credentials` → `scheme` → `flow`,
+//! `agent`, `record`, `stall`; `revocation`, `load` → `preflight`, `vu` → `pace`, `sequence` → `client` → `wire`, `quiet`, `transport`; `credentials` → `scheme` → `flow`,
 //! `mix`, `ramp`; every module → `error`, `failure`.
 //!
 //! # The face
@@ -114,6 +116,7 @@ mod quiet;
 mod ramp;
 mod record;
 mod recorded;
+mod revocation;
 mod row;
 mod sample;
 mod scheme;
@@ -147,6 +150,7 @@ pub use output::{read_hlog, read_hlog_intervals, read_timeseries, timeseries_hea
 pub use ramp::{LoadModel, Ramp, Stage};
 pub use record::{Endpoint, new_histogram};
 pub use recorded::Recorded;
+pub use revocation::{ProbeArgs, run_probe_command};
 pub use row::{EndpointRow, Row};
 pub use sample::{RedisSample, parse_info, read_proc, read_procs};
 pub use scheme::Scheme;

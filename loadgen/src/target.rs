@@ -4,6 +4,7 @@
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use crate::error::{Error, Result};
+use crate::transport::{self, Tls};
 
 /// Parse `http://127.0.0.1:8080[/]`, `localhost:8080` or `[::1]:8080`; refuse anything off loopback.
 #[cfg(test)]
@@ -101,6 +102,50 @@ pub fn url_host_name(url: &str) -> Option<String> {
         return None;
     }
     host_name(host).ok()
+}
+
+/// TLS towards `target` (`--ca`, else the system's CA store when it is known by a host `name`)
+/// and the `Host` it is sent when named.
+pub fn tls_and_authority(
+    target: SocketAddr,
+    https: bool,
+    name: Option<&str>,
+    ca: Option<&std::path::Path>,
+    http2: bool,
+    resumption: bool,
+) -> Result<(Option<Tls>, Option<http::HeaderValue>)> {
+    let server_name = || match name {
+        Some(n) => rustls::pki_types::ServerName::try_from(n.to_owned())
+            .map_err(|_| Error::BadInput(format!("--host `{n}`: not a DNS name"))),
+        None => Ok(transport::server_name(target)),
+    };
+    let tls = match (https, ca) {
+        (true, Some(ca)) => {
+            Some(Tls { config: transport::tls_config(ca, http2, resumption)?, name: server_name()? })
+        }
+        (true, None) if name.is_some() => {
+            Some(Tls { config: transport::system_tls_config(http2, resumption)?, name: server_name()? })
+        }
+        (true, None) => {
+            return Err(Error::BadInput(
+                "an https:// target needs --ca FILE: the certificate `serve --tls` wrote (--cert-out), \
+or a host name (in the URL, or --host) checked against the system's CA certificates"
+                    .into(),
+            ));
+        }
+        (false, Some(_)) => return Err(Error::BadInput("--ca is for an https:// target".into())),
+        (false, None) => None,
+    };
+    let default_port = if https { 443 } else { 80 };
+    let authority = match name {
+        None => None,
+        Some(n) => {
+            let text =
+                if target.port() == default_port { n.to_owned() } else { format!("{n}:{}", target.port()) };
+            Some(http::HeaderValue::from_str(&text).map_err(|_| Error::BadInput(format!("--host `{n}`")))?)
+        }
+    };
+    Ok((tls, authority))
 }
 
 /// `-H 'Name: value'` into a header; the headers authbench sets itself are refused.
