@@ -74,9 +74,9 @@ fn assert_no_password_in(dir: &Path) {
     }
 }
 
-fn load(flow: &str, app: &App, out: &Path) -> serde_json::Value {
+fn load(flow: &str, app: &App, out: &Path, extra: &[&str]) -> serde_json::Value {
     let flow = dir().join(flow);
-    let o = authbench(&[
+    let mut args = vec![
         "load",
         "--flow",
         flow.to_str().unwrap(),
@@ -88,7 +88,9 @@ fn load(flow: &str, app: &App, out: &Path) -> serde_json::Value {
         "--no-progress",
         "--out",
         out.to_str().unwrap(),
-    ]);
+    ];
+    args.extend_from_slice(extra);
+    let o = authbench(&args);
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(0), "{stderr}");
     assert!(!stderr.contains(PASSWORD) && !String::from_utf8_lossy(&o.stdout).contains(PASSWORD));
@@ -101,17 +103,19 @@ fn load_a_flask_cookie_session_with_csrf_and_a_jwt_api_with_refresh() {
     let app = App::spawn();
     let tmp = tempfile::tempdir().unwrap();
 
-    let s = load("web.toml", &app, &tmp.path().join("web"));
+    let s = load("web.toml", &app, &tmp.path().join("web"), &[]);
     assert_eq!(s["scheme"], "flask-web");
     let me = &s["endpoints"]["me"];
     assert!(me["count"].as_u64().unwrap() > 20, "{s}");
     assert_eq!(me["errors"], 0, "home and the CSRF-checked note both accepted: {s}");
 
-    let s = load("api.toml", &app, &tmp.path().join("api"));
+    let s = load("api.toml", &app, &tmp.path().join("api"), &["--mix", "me=100"]);
     assert_eq!(s["scheme"], "flask-api");
     assert!(s["endpoints"]["me"]["count"].as_u64().unwrap() > 20, "{s}");
     assert_eq!(s["endpoints"]["me"]["errors"], 0, "{s}");
-    // 2 s tokens renewed at 90 %: each user refreshes in a 4 s run, each rotated pair accepted.
+    // 2 s tokens renewed at 90 % (only then: --mix me=100): each user refreshes in a 4 s run,
+    // each rotated pair accepted, nobody logs in again.
+    assert_eq!(s["endpoints"]["login"]["count"], 2, "{s}");
     let refresh = &s["endpoints"]["refresh"];
     assert!(refresh["count"].as_u64().unwrap() >= 2, "{s}");
     assert_eq!(refresh["errors"], 0, "{s}");

@@ -36,7 +36,8 @@ pub async fn check(config: &LoadConfig) -> Result<Option<RedisProbe>> {
     if !from_file {
         healthz(&mut client, &target).await?;
     }
-    if let Some(f) = flow.filter(|_| config.preflight_login) {
+    // authbench's own schemes keep their pre-flight as it was (GET /healthz): no extra login.
+    if let Some(f) = flow.filter(|_| config.preflight_login && from_file) {
         let n = config.first_user + config.agent.as_ref().map_or(0, |a| a.user_offset);
         let mut client = Client::new(config.target, LOGIN_TIMEOUT)
             .with_headers(config.headers.clone().into())

@@ -6,6 +6,7 @@ PyJWT token API (short-lived access token, rotating refresh token, logout-all by
 
 Every user's password is $APP_PASSWORD. Debian's python3-flask and python3-jwt (scripts/lib/deps.sh).
 """
+import math
 import os
 import secrets
 import sys
@@ -69,10 +70,11 @@ def logout():
 
 # The token API.
 def issue(user):
-    # PyJWT compares iat with whole seconds: iat whole, `at` (the logout-all cut-off's) exact.
+    # PyJWT truncates iat and exp to whole seconds: exp rounded up so a token lives at least
+    # ACCESS_S; `at` (what the logout-all cut-off compares) exact.
     now = time.time()
     base = {"sub": user, "iat": int(now), "at": now}
-    access = jwt.encode({**base, "exp": now + ACCESS_S, "typ": "access"}, KEY, "HS256")
+    access = jwt.encode({**base, "exp": math.ceil(now + ACCESS_S), "typ": "access"}, KEY, "HS256")
     refresh = jwt.encode({**base, "jti": secrets.token_hex(8), "typ": "refresh"}, KEY, "HS256")
     return jsonify(access_token=access, refresh_token=refresh, token_type="Bearer", expires_in=ACCESS_S)
 
