@@ -267,10 +267,12 @@ impl Vu {
             return;
         }
         let action = action.unwrap_or_else(|| self.shared.mix.pick(self.rng.next_u64()));
+        // A flow without a refresh or logout sends its authenticated request in their place, so
+        // the mix's share of them does not silently drop a session (authbench's flows have both).
         match action {
-            Action::Me => self.request(flow, intended).await,
-            Action::Refresh => self.refresh(flow).await,
-            Action::Logout => self.logout(flow).await,
+            Action::Refresh if flow.refresh.is_some() => self.refresh(flow).await,
+            Action::Logout if flow.logout.is_some() => self.logout(flow).await,
+            Action::Me | Action::Refresh | Action::Logout => self.request(flow, intended).await,
         }
     }
 
