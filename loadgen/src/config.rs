@@ -103,6 +103,23 @@ impl LoadConfig {
         }
     }
 
+    /// A run against a service's base `url` (loopback unless `allow_remote`, as `load`'s URL):
+    /// `https://` by host name against the system's CA store, `Host` the URL's name.
+    pub fn at_url(
+        url: &str,
+        allow_remote: bool,
+        scheme: Option<Scheme>,
+        model: LoadModel,
+    ) -> Result<LoadConfig> {
+        use crate::target::{is_https, parse_url_with, tls_and_authority, url_host_name};
+        let target = parse_url_with(url, allow_remote)?;
+        let name = url_host_name(url);
+        let (tls, authority) = tls_and_authority(target, is_https(url), name.as_deref(), None, false, true)?;
+        let mut c = LoadConfig::new(target, scheme, model);
+        c.transport = crate::transport::Transport { tls, authority, ..Default::default() };
+        Ok(c)
+    }
+
     /// Make this run agent `agent`'s slice of the test it describes (see [`crate::agent`]):
     /// cut the model, place the users, and stop sampling the server and Redis unless agent 1.
     pub fn slice(&mut self, agent: Agent) -> Result<()> {

@@ -83,6 +83,8 @@
 //! - a flow for a client of its own (the revocation probe): [`Prepared`] requests, the [`Held`]
 //!   credential a [`Step`]'s answer gives (or what it was [`Missing`]), [`shown_answer`] (an answer
 //!   with its secrets redacted), [`BUILTIN_SCHEMES`];
+//! - the revocation probe as a library call (`compare --target`): [`probe_revocation`] with
+//!   [`ProbeArgs`], what it [`RevocationFound`];
 //! - what it returns: [`Summary`] (with [`EndpointSummary`], [`Latency`], [`Cause`]), keyed by
 //!   [`Endpoint`], and [`Recorded`] (its per-second [`Row`]s and whole-run histograms);
 //! - the output readers: [`run_file`] (the file names), [`read_timeseries`], [`read_hlog`],
@@ -150,7 +152,7 @@ pub use output::{read_hlog, read_hlog_intervals, read_timeseries, timeseries_hea
 pub use ramp::{LoadModel, Ramp, Stage};
 pub use record::{Endpoint, new_histogram};
 pub use recorded::Recorded;
-pub use revocation::{ProbeArgs, run_probe_command};
+pub use revocation::{Found as RevocationFound, ProbeArgs, probe as probe_revocation, run_probe_command};
 pub use row::{EndpointRow, Row};
 pub use sample::{RedisSample, parse_info, read_proc, read_procs};
 pub use scheme::Scheme;

@@ -118,6 +118,16 @@ impl Flow {
         Box::leak(Box::new(self))
     }
 
+    /// The header its credential travels in (`Cookie`, `Authorization`, or the flow's own).
+    pub fn credential_header(&self) -> String {
+        use extract::{Carry, Source};
+        match &self.extraction.source {
+            Source::Cookies(_) | Source::Json { carry: Carry::Cookie(_), .. } => "Cookie".into(),
+            Source::Json { carry: Carry::Bearer, .. } => "Authorization".into(),
+            Source::Json { carry: Carry::Header { name, .. }, .. } => name.as_str().to_owned(),
+        }
+    }
+
     /// The same flow under another name (a built-in flow serves several schemes).
     pub fn named(&self, name: &str) -> Flow {
         Flow { name: name.to_owned(), ..self.clone() }
