@@ -150,3 +150,56 @@ fn the_revocation_probe_finds_flasks_stock_session_still_accepted_after_logout()
     assert!(found["logout_all_s"].as_f64().is_some(), "reaches the other device: {found}");
     assert_eq!(found["replayed_refresh_refused"], true, "{found}");
 }
+
+#[test]
+fn compare_puts_flask_targets_beside_no_built_in_scheme() {
+    let app = App::spawn();
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("compare");
+    let target = |name: &str, flow: &str| format!("{name}={},flow={}", app.base, dir().join(flow).display());
+    let (web, api) = (target("flask", "web.toml"), target("flaskapi", "api.toml"));
+    let args = ["compare", "--quick", "--schemes", "none", "--no-progress", "--spectrum-rate", "100"];
+    let mut args: Vec<&str> = args.to_vec();
+    args.extend_from_slice(&["--target", &web, "--target", &api, "--out", out.to_str().unwrap()]);
+    let o = authbench(&args);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains(PASSWORD) && !String::from_utf8_lossy(&o.stdout).contains(PASSWORD));
+    assert_no_password_in(&out);
+
+    let read = |file: &str| std::fs::read_to_string(out.join(file)).unwrap();
+    let rows = |file: &str, scheme: &str| {
+        read(file).lines().filter(|l| l.starts_with(&format!("{scheme},"))).count()
+    };
+    for scheme in ["flask", "flaskapi"] {
+        assert_eq!(rows("credentials.csv", scheme), 1, "{}", read("credentials.csv"));
+        assert_eq!(rows("cpu_vs_load.csv", scheme), 1, "{}", read("cpu_vs_load.csv"));
+        assert!(rows("spectrum.csv", scheme) > 5, "{}", read("spectrum.csv"));
+    }
+    // Flask's signed cookie outlives logout when copied; the token API cuts it, on every device.
+    let revocation = read("revocation.csv");
+    assert!(
+        revocation.lines().any(|l| l.starts_with("flask,logout,") && l.contains(",false,")),
+        "{revocation}"
+    );
+    assert!(
+        revocation.lines().any(|l| l.starts_with("flaskapi,logout_all,") && l.contains(",true,")),
+        "{revocation}"
+    );
+    assert!(read("credentials.csv").contains("flaskapi,Authorization,"));
+
+    let env: serde_json::Value = serde_json::from_str(&read("environment.json")).unwrap();
+    let targets = env["targets"].as_array().unwrap();
+    assert_eq!(targets.len(), 2, "{env}");
+    assert_eq!(targets[0]["server_cpu"], "not measured (no pid=)");
+    let not_run = targets[0]["not_run"].as_array().unwrap();
+    assert!(
+        not_run
+            .iter()
+            .any(|p| p["phase"] == "session-scaling sweep" && !p["reason"].as_str().unwrap().is_empty())
+    );
+    let report = read("report.md");
+    assert!(report.contains("Your services (--target)"), "{report}");
+    assert!(report.contains("**flask** (") && report.contains("**flaskapi** ("), "{report}");
+    assert!(report.contains("Not run: checks and attack battery ("), "{report}");
+}
