@@ -33,8 +33,9 @@ pub fn parse_schemes(s: &str) -> Result<SchemeList, String> {
     let names = SchemeKind::ALL.map(|k| k.as_str()).join(", ");
     s.split(',')
         .map(|name| {
-            SchemeKind::from_str(name.trim(), false)
-                .map_err(|_| format!("unknown scheme `{}` (expected {names}, all, or none with --target)", name.trim()))
+            SchemeKind::from_str(name.trim(), false).map_err(|_| {
+                format!("unknown scheme `{}` (expected {names}, all, or none with --target)", name.trim())
+            })
         })
         .collect::<Result<Vec<_>, _>>()
         .map(SchemeList)
