@@ -24,6 +24,11 @@ pub enum Command {
     Compare(crate::compare::CompareArgs),
     /// Inject faults (Redis outage, target death, Ctrl-C) and record recovery in reliability.md.
     Faults(crate::faults::FaultsArgs),
+    /// Probe a service through a flow file: `probe revocation` (how long a copy outlives logout).
+    Probe {
+        #[command(subcommand)]
+        what: Probe,
+    },
     /// Merge the results folders of `load --agent I/N` runs into one load folder.
     Merge(authbench_loadgen::MergeArgs),
     /// Rebuild plots, report.md and report.html of a results folder from its CSV files.
@@ -33,6 +38,14 @@ pub enum Command {
     /// A TCP proxy that adds a round-trip time between a server and its Redis.
     #[command(name = authbench_procs::delay_proxy::DELAY_PROXY_COMMAND)]
     DelayProxy(crate::delay_proxy::DelayProxyArgs),
+}
+
+/// What `authbench probe` measures.
+#[derive(Debug, clap::Subcommand)]
+pub enum Probe {
+    /// How long a copied credential stays usable after logout (and logout-all), on any service a
+    /// flow file describes; whether a replayed rotated refresh credential is refused.
+    Revocation(authbench_loadgen::ProbeArgs),
 }
 
 /// Options of `authbench report`.
@@ -58,6 +71,15 @@ mod tests {
             Command::Serve(back) => back,
             other => panic!("not serve: {other:?}"),
         }
+    }
+
+    /// The generator's built-in flows cover the servers' schemes, each by the kind it issues.
+    #[test]
+    fn every_scheme_has_its_built_in_flow() {
+        let flows: Vec<(&str, authbench_contract::CredentialKind)> =
+            authbench_loadgen::BUILTIN_SCHEMES.to_vec();
+        let servers: Vec<_> = SchemeKind::ALL.iter().map(|s| (s.as_str(), s.credential())).collect();
+        assert_eq!(flows, servers);
     }
 
     #[test]

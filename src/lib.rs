@@ -33,6 +33,7 @@ use cli::{Cli, Command};
 pub fn run(cli: Cli) -> i32 {
     match cli.command {
         Command::Load(args) => authbench_loadgen::run_command(args),
+        Command::Probe { what: cli::Probe::Revocation(args) } => authbench_loadgen::run_probe_command(args),
         Command::Merge(args) => authbench_loadgen::run_merge_command(args),
         Command::Serve(args) => {
             let runtime = match authbench_servers::runtime(args.workers) {

@@ -3,7 +3,7 @@
 //! before anything is started or written; a bad value is one [`Error::BadInput`] line naming
 //! the option.
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -16,6 +16,9 @@ use crate::error::{Error, Result};
 use crate::mix::Mix;
 use crate::ramp::{LoadModel, Ramp};
 use crate::scheme::Scheme;
+use crate::target::{
+    host_name, is_https, parse_header, parse_target_with, parse_url_with, tls_and_authority, url_host_name,
+};
 use crate::threshold::Threshold;
 
 /// Options of `authbench load`. Kept as text so every mistake gets the same one-line error.
@@ -40,10 +43,24 @@ pub struct LoadArgs {
     #[arg(long)]
     pub target: Option<String>,
 
-    /// none (GET /healthz, no login: the baseline), cookie, session or jwt (or the credential
-    /// kind of another server: sealed-cookie, session-cookie, bearer).
-    #[arg(long, default_value = "none")]
-    pub scheme: String,
+    /// none (GET /healthz, no login: the baseline; the default), or one of authbench's schemes
+    /// (cookie, session, jwt, jwt-revocable, jwt-pubsub, session-cached, session-tracked), or the
+    /// credential kind of another server keeping authbench's API (sealed-cookie, session-cookie,
+    /// bearer). Any other service: --flow.
+    #[arg(long, conflicts_with = "flow")]
+    pub scheme: Option<String>,
+
+    /// A flow file (TOML, docs/flows.md): how to log in to your service, carry and renew its
+    /// credential, and which authenticated requests to send. Its login is tried once before the
+    /// run (pre-flight); a login that does not yield the described credential stops here.
+    #[arg(long, value_name = "FILE")]
+    pub flow: Option<PathBuf>,
+
+    /// The `Host` header and TLS server name (SNI) to send, when the URL names an address (a
+    /// replica, a load balancer's IP) of a service known by this name. Default: the URL's host
+    /// name, or the address itself.
+    #[arg(long, value_name = "NAME")]
+    pub host: Option<String>,
 
     /// Closed model: this many virtual users (connections) for --duration. Open model: the pool of
     /// logged-in users sharing the arrivals (default: max rate / 100, at least 10); the pool logs
@@ -133,7 +150,8 @@ pub struct LoadArgs {
     pub streams: u32,
 
     /// An https:// target's certificate or its CA (PEM): what `serve --tls` wrote to its
-    /// --cert-out. The only certificates trusted.
+    /// --cert-out. The only certificates trusted. Without it a target named by a host name (or
+    /// --host) is checked against the system's CA certificates.
     #[arg(long, value_name = "FILE")]
     pub ca: Option<std::path::PathBuf>,
 
@@ -172,56 +190,6 @@ pub struct LoadArgs {
     pub start_at: Option<String>,
 }
 
-/// Parse `http://127.0.0.1:8080[/]`, `localhost:8080` or `[::1]:8080`; refuse anything off loopback.
-#[cfg(test)]
-fn parse_target(s: &str) -> Result<SocketAddr> {
-    parse_target_with(s, false)
-}
-
-/// [`parse_target`]; with `allow_remote` any address, or a host name resolved once here.
-pub fn parse_target_with(s: &str, allow_remote: bool) -> Result<SocketAddr> {
-    let bad =
-        |why: &str| Error::BadInput(format!("--target `{s}`: {why}; expected e.g. http://127.0.0.1:8080"));
-    let rest = match s.trim().split_once("://") {
-        Some(("http" | "https", rest)) => rest,
-        Some((scheme, _)) => {
-            return Err(bad(&format!("scheme `{scheme}` is not supported (http or https)")));
-        }
-        None => s.trim(),
-    };
-    let authority = match rest.split_once('/') {
-        Some((a, "")) => a,
-        Some((_, _)) => return Err(bad("give the server's base URL without a path")),
-        None => rest,
-    };
-    let (host, port) = match authority.rsplit_once(':') {
-        Some((h, p)) if !p.contains(']') => (h, p.parse::<u16>().map_err(|_| bad("bad port"))?),
-        _ => (authority, 80),
-    };
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    if port == 0 {
-        return Err(bad("port 0"));
-    }
-    let ip: IpAddr = if host.eq_ignore_ascii_case("localhost") {
-        IpAddr::V4(Ipv4Addr::LOCALHOST)
-    } else if host.is_empty() {
-        return Err(bad("no host"));
-    } else if let Ok(ip) = host.parse() {
-        ip
-    } else if allow_remote {
-        use std::net::ToSocketAddrs;
-        let mut found =
-            (host, port).to_socket_addrs().map_err(|e| bad(&format!("cannot resolve `{host}` ({e})")))?;
-        found.next().ok_or_else(|| bad(&format!("`{host}` resolves to no address")))?.ip()
-    } else {
-        return Err(Error::NotLoopback(s.to_owned()));
-    };
-    if !ip.is_loopback() && !allow_remote {
-        return Err(Error::NotLoopback(s.to_owned()));
-    }
-    Ok(SocketAddr::new(ip, port))
-}
-
 fn duration(opt: &str, s: &str) -> Result<Duration> {
     parse_duration(s).map_err(|e| Error::BadInput(format!("{opt}: {e}")))
 }
@@ -245,9 +213,20 @@ impl LoadArgs {
                 ));
             }
         };
-        let https = self.url.as_deref().or(self.target.as_deref()).is_some_and(is_https);
-        let transport = self.transport(target, https)?;
-        let scheme = Scheme::parse(&self.scheme)?;
+        let url = self.url.as_deref().or(self.target.as_deref()).unwrap_or_default();
+        let https = is_https(url);
+        let name = match &self.host {
+            Some(h) => Some(host_name(h)?),
+            None => url_host_name(url),
+        };
+        let transport = self.transport(target, https, name.as_deref())?;
+        let scheme = match (&self.flow, &self.scheme) {
+            (Some(file), _) => {
+                Some(Scheme::from_flow(crate::flow::Flow::load(file).map_err(Error::BadInput)?))
+            }
+            (None, Some(s)) => Scheme::parse(s)?,
+            (None, None) => None,
+        };
         let vus = self.vus.as_deref().map(|v| count("--vus", v)).transpose()?;
         if let Some(v) = vus
             && !(1..=MAX_VUS).contains(&v)
@@ -387,6 +366,7 @@ sample the server on its own host"
             metrics_addr: self.metrics_addr,
             agent: None,
             start_at,
+            preflight_login: true,
         };
         if let Some(agent) = agent {
             config.slice(agent)?;
@@ -395,32 +375,20 @@ sample the server on its own host"
     }
 }
 
-/// Whether a target URL is `https://`.
-pub fn is_https(s: &str) -> bool {
-    s.trim().get(..8).is_some_and(|p| p.eq_ignore_ascii_case("https://"))
-}
-
 impl LoadArgs {
     /// `--http2`, `--streams`, `--ca`, `--no-tls-resumption`, `--new-connection-per-login` for
-    /// `target` (https or not).
-    fn transport(&self, target: SocketAddr, https: bool) -> Result<crate::transport::Transport> {
-        let tls = match (https, &self.ca) {
-            (true, Some(ca)) => Some(crate::transport::Tls {
-                config: crate::transport::tls_config(ca, self.http2, !self.no_tls_resumption)?,
-                name: crate::transport::server_name(target),
-            }),
-            (true, None) => {
-                return Err(Error::BadInput(
-                    "an https:// target needs --ca FILE: the certificate `serve --tls` wrote (--cert-out)"
-                        .into(),
-                ));
-            }
-            (false, Some(_)) => return Err(Error::BadInput("--ca is for an https:// target".into())),
-            (false, None) if self.no_tls_resumption => {
-                return Err(Error::BadInput("--no-tls-resumption is for an https:// target".into()));
-            }
-            (false, None) => None,
-        };
+    /// `target` (https or not), known as `name` when it was named (`Host`, SNI).
+    fn transport(
+        &self,
+        target: SocketAddr,
+        https: bool,
+        name: Option<&str>,
+    ) -> Result<crate::transport::Transport> {
+        if !https && self.no_tls_resumption {
+            return Err(Error::BadInput("--no-tls-resumption is for an https:// target".into()));
+        }
+        let (tls, authority) =
+            tls_and_authority(target, https, name, self.ca.as_deref(), self.http2, !self.no_tls_resumption)?;
         if self.streams == 0 {
             return Err(Error::BadInput("--streams must be at least 1".into()));
         }
@@ -429,167 +397,10 @@ impl LoadArgs {
             http2: self.http2,
             streams: self.streams,
             new_connection_per_login: self.new_connection_per_login,
+            authority,
         })
     }
 }
 
-/// The positional target, as wrk and oha take it: a base URL, or the `/healthz` URL of the
-/// no-auth baseline (authbench sends its own API paths, so no other path is accepted); off
-/// loopback too with `allow_remote`.
-pub fn parse_url_with(s: &str, allow_remote: bool) -> Result<SocketAddr> {
-    let t = s.trim();
-    let base = ["/healthz", "/healthz/"].iter().find_map(|p| t.strip_suffix(p)).unwrap_or(t);
-    parse_target_with(base, allow_remote).map_err(|e| match e {
-        Error::BadInput(m) => Error::BadInput(format!(
-            "{}; the path may only be /healthz (authbench sends its own API paths)",
-            m.replacen("--target", "URL", 1)
-        )),
-        other => other,
-    })
-}
-
-/// `-H 'Name: value'` into a header; the headers authbench sets itself are refused.
-pub fn parse_header(s: &str) -> Result<(http::HeaderName, http::HeaderValue)> {
-    let bad = |why: &str| Error::BadInput(format!("-H `{s}`: {why}; expected e.g. -H 'X-Trace: 1'"));
-    let (name, value) = s.split_once(':').ok_or_else(|| bad("no `:`"))?;
-    let name = http::HeaderName::from_bytes(name.trim().as_bytes()).map_err(|_| bad("not a header name"))?;
-    let value = http::HeaderValue::from_str(value.trim()).map_err(|_| bad("not a header value"))?;
-    use http::header::{AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, COOKIE, HOST, TRANSFER_ENCODING};
-    if [HOST, CONTENT_LENGTH, TRANSFER_ENCODING, CONTENT_TYPE, COOKIE, AUTHORIZATION].contains(&name) {
-        return Err(bad("authbench sets this header itself"));
-    }
-    Ok((name, value))
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use clap::Parser;
-
-    #[derive(Parser)]
-    struct Cli {
-        #[command(flatten)]
-        args: LoadArgs,
-    }
-
-    fn config(line: &str) -> Result<LoadConfig> {
-        let argv = std::iter::once("load").chain(line.split_whitespace());
-        Cli::try_parse_from(argv).expect("clap accepts").args.into_config()
-    }
-
-    #[test]
-    fn targets_must_be_loopback_http() {
-        assert_eq!(parse_target("http://127.0.0.1:8080").unwrap(), "127.0.0.1:8080".parse().unwrap());
-        assert_eq!(parse_target("http://localhost:9/").unwrap(), "127.0.0.1:9".parse().unwrap());
-        assert_eq!(parse_target("[::1]:7").unwrap(), "[::1]:7".parse().unwrap());
-        assert_eq!(parse_target("127.0.0.2:80").unwrap(), "127.0.0.2:80".parse().unwrap());
-        assert!(matches!(parse_target("http://10.0.0.1:80"), Err(Error::NotLoopback(_))));
-        assert!(matches!(parse_target("http://example.com:80"), Err(Error::NotLoopback(_))));
-        assert_eq!(parse_target("https://127.0.0.1:8443").unwrap(), "127.0.0.1:8443".parse().unwrap());
-        assert!(matches!(parse_target("ftp://127.0.0.1:21"), Err(Error::BadInput(_))));
-        assert!(matches!(parse_target("http://127.0.0.1:8080/api"), Err(Error::BadInput(_))));
-        assert!(matches!(parse_target("http://127.0.0.1:99999"), Err(Error::BadInput(_))));
-    }
-
-    #[test]
-    fn https_needs_its_certificate_and_tls_options_need_https() {
-        let e = config("https://127.0.0.1:8443 -c 1").unwrap_err().to_string();
-        assert!(e.contains("--ca"), "{e}");
-        let e = config("http://127.0.0.1:8080 -c 1 --ca /x.pem").unwrap_err().to_string();
-        assert!(e.contains("https://"), "{e}");
-        let e = config("https://127.0.0.1:8443 -c 1 --ca /nonexistent.pem").unwrap_err().to_string();
-        assert!(e.contains("/nonexistent.pem"), "{e}");
-        assert!(config("http://127.0.0.1:8080 -c 1 --no-tls-resumption").is_err());
-        assert!(config("http://127.0.0.1:8080 -c 1 --http2 --streams 0").is_err());
-        let c = config("http://127.0.0.1:8080 -c 1 --http2 --streams 8 --new-connection-per-login").unwrap();
-        assert!(c.transport.http2 && c.transport.streams == 8 && c.transport.new_connection_per_login);
-        assert_eq!(c.transport.name(), "h2");
-    }
-
-    #[test]
-    fn remote_targets_need_allow_remote_and_no_server_pid() {
-        let e = config("http://10.1.2.3:80 -c 1").unwrap_err();
-        assert_eq!(e.exit_code(), 2);
-        assert!(e.to_string().contains("--allow-remote"), "{e}");
-        let c = config("http://10.1.2.3:80 -c 1 --allow-remote").unwrap();
-        assert_eq!(c.target, "10.1.2.3:80".parse().unwrap());
-        let c = config("--target [2001:db8::1]:8080 -c 1 --allow-remote").unwrap();
-        assert_eq!(c.target, "[2001:db8::1]:8080".parse().unwrap());
-        assert!(config("http://localhost:80/healthz -c 1 --allow-remote").unwrap().target.ip().is_loopback());
-        let e = config("http://10.1.2.3:80 -c 1 --allow-remote --server-pid 1").unwrap_err();
-        assert!(e.to_string().contains("--server-pid") && e.to_string().contains("remote"), "{e}");
-        // A loopback target keeps --server-pid.
-        assert_eq!(config("127.0.0.1:80 -c 1 --allow-remote --server-pid 1").unwrap().server_pid, Some(1));
-    }
-
-    #[test]
-    fn builds_each_load_model() {
-        let c = config("--target 127.0.0.1:1 --scheme jwt --vus 5 --duration 2s").unwrap();
-        assert_eq!(c.model, LoadModel::Closed { stages: Ramp::constant(5.0, Duration::from_secs(2)) });
-        assert_eq!(c.scheme, Some(Scheme::new("jwt", authbench_contract::CredentialKind::Bearer)));
-        let c = config("--target 127.0.0.1:1 --scheme none --stages 1s:10,1s:0").unwrap();
-        assert!(matches!(c.model, LoadModel::Closed { .. }));
-        assert_eq!(c.scheme, None);
-        let c = config("--target 127.0.0.1:1 --scheme cookie --rate 5k --duration 3s").unwrap();
-        assert_eq!(
-            c.model,
-            LoadModel::Open { rate_stages: Ramp::constant(5000.0, Duration::from_secs(3)), vus: 50 }
-        );
-        let c = config("--target 127.0.0.1:1 --scheme cookie --rate-stages 1s:100 --vus 3").unwrap();
-        assert!(matches!(c.model, LoadModel::Open { vus: 3, .. }));
-    }
-
-    #[test]
-    fn takes_wrk_and_oha_habits() {
-        let c = config("http://127.0.0.1:8080/healthz -c 50 -d 30s").unwrap();
-        assert_eq!(c.target, "127.0.0.1:8080".parse().unwrap());
-        assert_eq!(c.scheme, None);
-        assert_eq!(c.model, LoadModel::Closed { stages: Ramp::constant(50.0, Duration::from_secs(30)) });
-        let c = config("http://127.0.0.1:8080 --scheme jwt -R 2k -d 5s -H X-Trace:1 -H x-b:two").unwrap();
-        assert!(matches!(c.model, LoadModel::Open { ref rate_stages, .. } if rate_stages.max() == 2000.0));
-        let names: Vec<_> = c.headers.iter().map(|(n, v)| format!("{n}={}", v.to_str().unwrap())).collect();
-        assert_eq!(names, ["x-trace=1", "x-b=two"]);
-        // The long forms stay.
-        let c =
-            config("--target 127.0.0.1:8080 --connections 3 --duration 1s --json --abort-on-fail").unwrap();
-        assert_eq!(c.model, LoadModel::Closed { stages: Ramp::constant(3.0, Duration::from_secs(1)) });
-        assert!(c.json && c.abort_on_fail);
-        let c = config("localhost:9 -c 1 --metrics-addr 127.0.0.1:0 --summary-export s.json").unwrap();
-        assert_eq!(c.metrics_addr, Some("127.0.0.1:0".parse().unwrap()));
-        assert_eq!(c.summary_export, Some(PathBuf::from("s.json")));
-    }
-
-    #[test]
-    fn rejects_bad_input_naming_the_option() {
-        for (line, needle) in [
-            ("--target 127.0.0.1:1 --scheme foo --vus 1", "--scheme"),
-            ("--target 127.0.0.1:1 --scheme jwt", "load model"),
-            ("--target 127.0.0.1:1 --scheme jwt --stages 10x:5", "--stages"),
-            ("--target 127.0.0.1:1 --scheme jwt --rate-stages 1s", "--rate-stages"),
-            ("--target 127.0.0.1:1 --scheme jwt --vus 1 --duration soon", "--duration"),
-            ("--target 127.0.0.1:1 --scheme jwt --vus 1 --think x", "--think"),
-            ("--target 127.0.0.1:1 --scheme jwt --vus 1 --timeout 0s", "--timeout"),
-            ("--target 127.0.0.1:1 --scheme jwt --vus 1 --mix me=x", "--mix"),
-            ("--target 127.0.0.1:1 --scheme jwt --vus 1 --threshold me.p99~3", "--threshold"),
-            ("--target 127.0.0.1:1 --scheme jwt --vus 1 --server-pid abc", "--server-pid"),
-            ("--target 127.0.0.1:1 --scheme jwt --vus 1 --redis-url nope", "--redis-url"),
-            ("--target 127.0.0.1:1 --scheme jwt --stages 1s:1 --rate 5", "one load model"),
-            ("--target 127.0.0.1:1 --scheme jwt --stages 1s:1 --vus 5", "--stages"),
-            ("--target 127.0.0.1:1 --scheme jwt --vus 0", "--vus"),
-            ("--target 8.8.8.8:53 --scheme jwt --vus 1", "loopback"),
-            ("http://127.0.0.1:1/api/me -c 1", "/healthz"),
-            ("http://127.0.0.1:1 --target 127.0.0.1:1 -c 1", "once"),
-            ("-c 1", "no target"),
-            ("127.0.0.1:1 -c 1 -H nocolon", "-H"),
-            ("127.0.0.1:1 -c 1 -H Host:x", "-H"),
-            ("127.0.0.1:1 -c 1 --summary-export /nonexistent-dir/s.json", "--summary-export"),
-            ("127.0.0.1:1 -c 1 --metrics-addr 0.0.0.0:9", "--metrics-addr"),
-        ] {
-            let e = config(line).unwrap_err();
-            assert_eq!(e.exit_code(), 2, "{line}");
-            let text = e.to_string();
-            assert!(text.contains(needle), "{line}: {text}");
-            assert!(!text.contains('\n'), "one line: {text}");
-        }
-    }
-}
+mod tests;

@@ -108,20 +108,29 @@ pub struct Handshakes {
 #[derive(Debug)]
 pub struct Reply {
     pub status: StatusCode,
-    /// First `Set-Cookie` value, if any (looked up only when the call wants the body).
-    pub set_cookie: Option<HeaderValue>,
+    /// Its headers (moved out of the response, not copied).
+    pub headers: http::HeaderMap,
     /// The body, when asked for; empty otherwise (it is still read to keep the connection).
     pub body: Bytes,
 }
 
-/// A request as the flows describe it: static path, at most one credential header, optional body.
+/// One request of a flow: a static path (the flow lives for the process), the credential and
+/// CSRF headers borrowed from what the user holds, an optional body and its content type.
 #[derive(Debug, Clone)]
-pub struct Call {
+pub struct Call<'a> {
     pub method: Method,
     pub path: &'static str,
-    pub credential: Option<(HeaderName, HeaderValue)>,
-    pub json: Option<Bytes>,
+    pub credential: Option<&'a (HeaderName, HeaderValue)>,
+    pub csrf: Option<&'a (HeaderName, HeaderValue)>,
+    pub body: Option<(Bytes, &'a HeaderValue)>,
     pub want_body: bool,
+}
+
+impl Call<'_> {
+    /// `GET path` without credential or body.
+    pub fn get(path: &'static str) -> Call<'static> {
+        Call { method: Method::GET, path, credential: None, csrf: None, body: None, want_body: false }
+    }
 }
 
 /// A lazily (re)connected connection with a per-request timeout: HTTP/1.1 of its own, or a share
@@ -150,8 +159,6 @@ pub struct Client {
     pool: Option<(Arc<H2Pool>, u64)>,
     handshakes: Option<Arc<Handshakes>>,
 }
-
-static JSON: HeaderValue = HeaderValue::from_static("application/json");
 
 impl Client {
     pub fn new(addr: SocketAddr, timeout: Duration) -> Client {
@@ -190,6 +197,9 @@ impl Client {
         pool: Option<(Arc<H2Pool>, u64)>,
         handshakes: Option<Arc<Handshakes>>,
     ) -> Client {
+        if let Some(host) = &transport.authority {
+            self.host = host.clone();
+        }
         self.transport = transport;
         self.pool = pool;
         self.handshakes = handshakes;
@@ -303,7 +313,7 @@ impl Client {
 
     /// Send one request and read its whole response; the timeout counts from `start` (the caller's
     /// clock reading, so the hot path reads the clock once per end). Any failure closes the connection.
-    pub async fn call(&mut self, call: &Call, start: Instant) -> Result<Reply, ErrorKind> {
+    pub async fn call(&mut self, call: &Call<'_>, start: Instant) -> Result<Reply, ErrorKind> {
         let deadline = start + self.timeout;
         let result = self.exchange(call, deadline).await;
         if let Some(Conn::H2 { counters, .. }) = &self.conn {
@@ -339,7 +349,7 @@ impl Client {
         }
     }
 
-    async fn exchange(&mut self, call: &Call, deadline: Instant) -> Result<Reply, ErrorKind> {
+    async fn exchange(&mut self, call: &Call<'_>, deadline: Instant) -> Result<Reply, ErrorKind> {
         let stale = match &self.conn {
             None => true,
             Some(Conn::H1 { done, sender, .. }) => *done || sender.is_closed(),
@@ -348,18 +358,21 @@ impl Client {
         if stale {
             self.connect(deadline).await?;
         }
-        let mut req = Request::new(call.json.clone().map(Full::new).unwrap_or_default());
+        let mut req = Request::new(call.body.as_ref().map(|(b, _)| Full::new(b.clone())).unwrap_or_default());
         *req.method_mut() = call.method.clone();
         *req.uri_mut() = self.uri(call.path);
         let h = req.headers_mut();
         if !self.transport.http2 {
             h.insert(header::HOST, self.host.clone());
         }
-        if let Some((name, value)) = &call.credential {
+        if let Some((name, value)) = call.credential {
             h.insert(name.clone(), value.clone());
         }
-        if call.json.is_some() {
-            h.insert(header::CONTENT_TYPE, JSON.clone());
+        if let Some((name, value)) = call.csrf {
+            h.insert(name.clone(), value.clone());
+        }
+        if let Some((_, content_type)) = &call.body {
+            h.insert(header::CONTENT_TYPE, (*content_type).clone());
         }
         for (name, value) in self.extra.iter() {
             h.append(name.clone(), value.clone());
@@ -392,10 +405,7 @@ impl Client {
             let (head, n) = counters.head();
             ErrorKind::of_head_error(&e, &head[..n])
         })?;
-        let status = response.status();
-        let set_cookie =
-            if call.want_body { response.headers().get(header::SET_COOKIE).cloned() } else { None };
-        let mut body = response.into_body();
+        let (head, mut body) = response.into_parts();
         let mut kept = Vec::new();
         // A Content-Length body reports its end with its last frame: no extra poll for `None`.
         while !hyper::body::Body::is_end_stream(&body) {
@@ -412,7 +422,7 @@ impl Client {
                 }
             }
         }
-        Ok(Reply { status, set_cookie, body: Bytes::from(kept) })
+        Ok(Reply { status: head.status, headers: head.headers, body: Bytes::from(kept) })
     }
 }
 

@@ -53,6 +53,10 @@ pub struct LoadConfig {
     pub agent: Option<AgentSlice>,
     /// `--start-at`: the load's clock starts at this wall-clock instant.
     pub start_at: Option<std::time::SystemTime>,
+    /// Before the run, log one user in through the flow, use and end its credential, and stop
+    /// with the answer (secrets redacted) if that does not work (`authbench load`); a library
+    /// caller that has checked its server (compare) leaves it off.
+    pub preflight_login: bool,
 }
 
 /// An agent's slice of a test (see [`crate::agent`]).
@@ -95,7 +99,25 @@ impl LoadConfig {
             metrics_addr: None,
             agent: None,
             start_at: None,
+            preflight_login: false,
         }
+    }
+
+    /// A run against a service's base `url` (loopback unless `allow_remote`, as `load`'s URL):
+    /// `https://` by host name against the system's CA store, `Host` the URL's name.
+    pub fn at_url(
+        url: &str,
+        allow_remote: bool,
+        scheme: Option<Scheme>,
+        model: LoadModel,
+    ) -> Result<LoadConfig> {
+        use crate::target::{is_https, parse_url_with, tls_and_authority, url_host_name};
+        let target = parse_url_with(url, allow_remote)?;
+        let name = url_host_name(url);
+        let (tls, authority) = tls_and_authority(target, is_https(url), name.as_deref(), None, false, true)?;
+        let mut c = LoadConfig::new(target, scheme, model);
+        c.transport = crate::transport::Transport { tls, authority, ..Default::default() };
+        Ok(c)
     }
 
     /// Make this run agent `agent`'s slice of the test it describes (see [`crate::agent`]):

@@ -22,6 +22,10 @@ pub enum Error {
     /// The pre-flight `GET /healthz` failed.
     #[error("target {target} is unreachable: {reason}")]
     Unreachable { target: String, reason: String },
+    /// A flow's login did not yield the credential it describes, or the credential was refused:
+    /// what was tried, and the answer (secrets redacted).
+    #[error("flow `{flow}` failed its pre-flight: {what}\n{answer}")]
+    Preflight { flow: String, what: String, answer: String },
     /// `--redis-url` did not answer PING.
     #[error("redis at {url} is unreachable: {reason}")]
     RedisUnreachable { url: String, reason: String },
@@ -43,6 +47,7 @@ impl Error {
             Error::BadInput(_)
             | Error::NotLoopback(_)
             | Error::Unreachable { .. }
+            | Error::Preflight { .. }
             | Error::RedisUnreachable { .. }
             | Error::NoSuchProcess { .. } => exit::BAD_INPUT,
             Error::Output { .. } | Error::Os { .. } => exit::FAILED,

@@ -17,7 +17,6 @@ use tokio_util::sync::CancellationToken;
 
 use crate::agent::{AgentRun, epoch_s};
 use crate::capacity;
-use crate::client::{Call, Client};
 use crate::collect::{Collector, Sampler};
 use crate::config::{AgentSlice, LoadConfig};
 use crate::error::{Error, Result};
@@ -26,9 +25,9 @@ use crate::metrics::Metrics;
 use crate::output::Outputs;
 use crate::progress::Progress;
 use crate::ramp::{LoadModel, Ramp};
-use crate::record::{Endpoint, ErrorKind, Recorder, Stats};
+use crate::record::{Endpoint, Recorder, Stats};
 use crate::recorded::Recorded;
-use crate::sample::{self, LagProbe, RedisProbe};
+use crate::sample::LagProbe;
 use crate::sink::{MetricsSink, Sink};
 use crate::stall::{StallWatch, WATCH_PERIOD};
 use crate::summary::Summary;
@@ -41,8 +40,6 @@ pub const CONTROL_PERIOD: Duration = Duration::from_millis(20);
 pub const FINISH_GRACE: Duration = Duration::from_secs(1);
 /// Open model: logins in flight at once while the pool logs in.
 const SETUP_CONCURRENCY: usize = 256;
-/// Time limit on each pre-flight check.
-const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Run one load test to its planned end, or until `stop` is cancelled (then `interrupted` is set).
 ///
@@ -57,7 +54,16 @@ pub async fn run(config: LoadConfig, stop: CancellationToken) -> Result<Summary>
 /// endpoint's whole-run latency histogram ([`Recorded`]), so a caller need not read them back
 /// from the files.
 pub async fn run_recorded(config: LoadConfig, stop: CancellationToken) -> Result<Recorded> {
-    let redis = preflight(&config).await?;
+    let mix = match &config.scheme {
+        None => config.mix,
+        Some(s) => config.mix.fit(s.flow.refresh.is_some(), s.flow.logout.is_some()).ok_or_else(|| {
+            Error::BadInput(format!(
+                "--mix: flow `{}` has no refresh or logout to draw; give the authenticated requests a weight (me=…)",
+                s.name
+            ))
+        })?,
+    };
+    let redis = crate::preflight::check(&config).await?;
     let nofile = authbench_util::sys::raise_nofile_limit().unwrap_or(0);
     // Only a test that asks for more users than the process can connect is capped.
     let capacity = capacity::connection_capacity(nofile, config.target)
@@ -107,8 +113,8 @@ capped there (run more processes with --agent I/N to go beyond)",
         Workers::start(cores).map_err(|source| Error::Os { what: "start the worker threads", source })?;
     let shared = Arc::new(Shared {
         target: config.target,
-        scheme: config.scheme.as_ref().map(|s| s.credential),
-        mix: config.mix,
+        flow: config.scheme.as_ref().map(|s| s.flow),
+        mix,
         think: config.think,
         timeout: config.timeout,
         headers: config.headers.clone().into(),
@@ -325,50 +331,6 @@ fn agent_run(config: &LoadConfig, slice: &AgentSlice, load_started: SystemTime) 
     }
 }
 
-/// Check that the target answers `GET /healthz`, the server pid exists and Redis answers.
-async fn preflight(config: &LoadConfig) -> Result<Option<RedisProbe>> {
-    let scheme = if config.transport.tls.is_some() { "https" } else { "http" };
-    let target = format!("{scheme}://{}", config.target);
-    let mut client = Client::new(config.target, PROBE_TIMEOUT).with_transport(
-        Arc::new(config.transport.clone()),
-        None,
-        None,
-    );
-    let call = Call {
-        method: http::Method::GET,
-        path: authbench_contract::path::HEALTHZ,
-        credential: None,
-        json: None,
-        want_body: false,
-    };
-    match client.call(&call, Instant::now()).await {
-        Ok(r) if r.status.is_success() => {}
-        Ok(r) => {
-            return Err(Error::Unreachable { target, reason: format!("GET /healthz answered {}", r.status) });
-        }
-        Err(kind) => {
-            let reason = match kind {
-                ErrorKind::Connect => "connection refused or timed out".to_owned(),
-                ErrorKind::Timeout => format!("no answer to GET /healthz within {PROBE_TIMEOUT:?}"),
-                other => format!("GET /healthz failed ({})", other.as_str()),
-            };
-            return Err(Error::Unreachable { target, reason });
-        }
-    }
-    if let Some(pid) = config.server_pid {
-        sample::read_proc(pid).map_err(|e| Error::NoSuchProcess { pid, reason: e.to_string() })?;
-    }
-    match &config.redis_url {
-        Some(url) => RedisProbe::connect(url, PROBE_TIMEOUT).await.map(Some).map_err(|reason| {
-            Error::RedisUnreachable {
-                url: authbench_util::redact::redact_url(url),
-                reason: authbench_util::redact::redact_url(&reason),
-            }
-        }),
-        None => Ok(None),
-    }
-}
-
 /// Closed model: keep the number of live virtual users on the ramp. Retired users log out;
 /// their user numbers are reused lowest-first by the next ones started.
 async fn closed_controller(
@@ -429,7 +391,7 @@ async fn log_in_pool(shared: &Arc<Shared>, workers: &Workers, size: u64) -> Vec<
             async move {
                 let mut vu = Vu::new(i, worker, shared.clone());
                 // With a credential pool the users send drawn credentials: nobody logs in.
-                if shared.scheme.is_some() && shared.credentials.is_none() {
+                if shared.flow.is_some() && shared.credentials.is_none() {
                     let _permit = gate.acquire().await;
                     vu.login_now().await;
                 }

@@ -47,6 +47,17 @@ impl Mix {
         Ok(mix)
     }
 
+    /// The mix a flow can run: no refresh where it has none, no logout where it has none. `None`
+    /// when nothing is left to draw.
+    pub fn fit(self, has_refresh: bool, has_logout: bool) -> Option<Mix> {
+        let mix = Mix {
+            me: self.me,
+            refresh: if has_refresh { self.refresh } else { 0 },
+            logout: if has_logout { self.logout } else { 0 },
+        };
+        (mix.total() > 0).then_some(mix)
+    }
+
     fn total(&self) -> u64 {
         u64::from(self.me) + u64::from(self.refresh) + u64::from(self.logout)
     }
@@ -92,6 +103,13 @@ mod tests {
         for bad in ["me", "me=x", "me=0", "login=5", "me=-1"] {
             assert!(Mix::parse(bad).unwrap_err().to_string().starts_with("--mix"), "{bad}");
         }
+    }
+
+    #[test]
+    fn fits_a_flow_without_refresh_or_logout() {
+        assert_eq!(Mix::default().fit(true, true), Some(Mix::default()));
+        assert_eq!(Mix::default().fit(false, false), Some(Mix { me: 98, refresh: 0, logout: 0 }));
+        assert_eq!(Mix { me: 0, refresh: 1, logout: 0 }.fit(false, true), None);
     }
 
     #[test]

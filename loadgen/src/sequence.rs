@@ -10,7 +10,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use http::{HeaderName, HeaderValue, Method};
+use http::{HeaderName, HeaderValue};
 use tokio::time::Instant;
 
 use crate::client::{Call, Client};
@@ -33,13 +33,7 @@ pub async fn me_sequence(
 ) -> Vec<WireBytes> {
     let transport = Arc::new(Transport { new_connection_per_login: false, ..transport.clone() });
     let mut client = Client::new(target, Duration::from_secs(10)).with_transport(transport, None, None);
-    let call = Call {
-        method: Method::GET,
-        path: authbench_contract::path::ME,
-        credential,
-        json: None,
-        want_body: false,
-    };
+    let call = Call { credential: credential.as_ref(), ..Call::get(authbench_contract::path::ME) };
     let mut out = Vec::with_capacity(n);
     let mut last = (0, 0);
     for _ in 0..n {

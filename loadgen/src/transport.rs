@@ -49,11 +49,20 @@ pub struct Transport {
     pub streams: u32,
     /// Each login opens a fresh connection (a new visit: with TLS, a new handshake).
     pub new_connection_per_login: bool,
+    /// The `Host` (HTTP/2: `:authority`) sent when the target was named by a host name, not an
+    /// address (`None`: the address itself, `IP:PORT`).
+    pub authority: Option<http::HeaderValue>,
 }
 
 impl Default for Transport {
     fn default() -> Self {
-        Transport { tls: None, http2: false, streams: DEFAULT_STREAMS, new_connection_per_login: false }
+        Transport {
+            tls: None,
+            http2: false,
+            streams: DEFAULT_STREAMS,
+            new_connection_per_login: false,
+            authority: None,
+        }
     }
 }
 
@@ -82,6 +91,20 @@ pub fn tls_config(ca: &Path, http2: bool, resumption: bool) -> Result<Arc<Client
     }
     if roots.is_empty() {
         return Err(bad("no certificate in it".into()));
+    }
+    config(roots, http2, resumption)
+}
+
+/// The client config for a target named by a host name: the system's CA certificates
+/// (rustls-native-certs: the OS store, e.g. /etc/ssl/certs).
+pub fn system_tls_config(http2: bool, resumption: bool) -> Result<Arc<ClientConfig>> {
+    let found = rustls_native_certs::load_native_certs();
+    let mut roots = rustls::RootCertStore::empty();
+    let (added, _) = roots.add_parsable_certificates(found.certs);
+    if added == 0 {
+        return Err(Error::BadInput(
+            "https://: no CA certificate found in the system's store: give --ca FILE".into(),
+        ));
     }
     config(roots, http2, resumption)
 }

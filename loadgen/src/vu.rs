@@ -1,24 +1,28 @@
-//! A virtual user: one synthetic user (`user{i}` / `password{i}`) with its own keep-alive
-//! connection and credential state. One loop serves both load models; only the pacing differs:
-//! closed = "after the answer, think, then go", open = "go at the scheduled instant".
+//! A virtual user: user n of its flow (`user{i}` / `password{i}` for authbench's own schemes)
+//! with its own keep-alive connection and credential state. One loop serves both load models;
+//! only the pacing differs: closed = "after the answer, think, then go", open = "go at the
+//! scheduled instant". One flow path serves every scheme, built-in or from a file: the flow's
+//! requests are in [`steps`].
 //!
 //! A step is exactly one request: log in if there is no credential, renew it if it is about to
-//! expire (cookie and JWT have a fixed lifetime), else what the mix (closed) or the schedule
-//! (open: always `/api/me`) says. A 401 drops the credential, so the next step logs in again.
+//! expire (a fixed lifetime the login answer stated), else what the mix (closed) or the schedule
+//! (open: an authenticated request) says. An answer the flow calls refused drops the credential,
+//! so the next step logs in again.
+
+mod steps;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use authbench_contract::credential::BEARER;
-use authbench_contract::{CookieIssued, CredentialKind, LoginRequest, RefreshRequest, TokenPair, path};
-use bytes::Bytes;
-use http::{HeaderValue, Method, header};
 use tokio::time::Instant;
 
 use crate::client::{Call, Client, Reply};
 use crate::credentials::CredentialPool;
+use crate::flow::Flow;
+use crate::flow::extract::Held;
+use crate::flow::status::{Refused, StatusSet};
 use crate::inflight::{InFlight, Slot};
 use crate::mix::{Action, Mix, Rng};
 use crate::pace::Arrivals;
@@ -33,12 +37,14 @@ pub const TIMER_RESOLUTION: Duration = Duration::from_millis(1);
 pub const CONNECT_BACKOFF: Duration = Duration::from_millis(10);
 /// Renew a fixed-lifetime credential once this fraction of its lifetime has passed.
 const RENEW_AT: f64 = 0.9;
+/// The statuses `/healthz` answers with.
+static HEALTHY: std::sync::LazyLock<StatusSet> = std::sync::LazyLock::new(|| StatusSet::class(2));
 
 /// What every virtual user of a run shares (read-only, plus the recorder and the gauge).
 pub struct Shared {
     pub target: SocketAddr,
-    /// The credential the server issues; None: `GET /healthz` without login.
-    pub scheme: Option<CredentialKind>,
+    /// The flow every user runs; None: `GET /healthz` without login.
+    pub flow: Option<&'static Flow>,
     pub mix: Mix,
     pub think: Duration,
     pub timeout: Duration,
@@ -65,29 +71,19 @@ pub struct Shared {
     pub stopped_at: std::sync::OnceLock<Instant>,
 }
 
-enum Credential {
-    /// `name=value`, sent as the Cookie header.
-    Cookie(HeaderValue),
-    /// `Bearer <access>` and the JSON body that refreshes it.
-    Bearer { authorization: HeaderValue, refresh_body: Bytes, refresh_len: u64 },
-}
-
+/// What a logged-in user holds, and when to renew it.
 struct Session {
-    credential: Credential,
+    held: Held,
     /// When to renew a fixed-lifetime credential; None for sliding ones (server sessions).
     renew_at: Option<Instant>,
 }
 
-impl Session {
-    /// A bodiless request that carries this session's credential, and the credential's length.
-    fn call(&self, method: Method, path: &'static str) -> (Call, u64) {
-        let credential = match &self.credential {
-            Credential::Cookie(v) => (header::COOKIE, v.clone()),
-            Credential::Bearer { authorization, .. } => (header::AUTHORIZATION, authorization.clone()),
-        };
-        let len = credential.1.len() as u64;
-        (Call { method, path, credential: Some(credential), json: None, want_body: false }, len)
-    }
+/// Why an exchange did not succeed: the kind it is counted as, and whether the flow calls the
+/// answer a refusal of the credential (which then is dropped).
+#[derive(Debug, Clone, Copy)]
+struct Failure {
+    kind: ErrorKind,
+    refused: bool,
 }
 
 /// Decrements the active gauge however the task ends (finished, retired or aborted).
@@ -107,7 +103,8 @@ pub struct Vu {
     client: Client,
     session: Option<Session>,
     rng: Rng,
-    login_body: Bytes,
+    /// This user's login body, rendered once.
+    login_body: Option<bytes::Bytes>,
     /// This user's request in flight (for the collector) ...
     slot: Arc<Slot>,
     /// ... and, for the user itself, its endpoint.
@@ -142,13 +139,12 @@ impl Drop for Vu {
 }
 
 impl Vu {
-    /// Virtual user `index` (0-based) logs in as `user{first_user + seed_base + index}`; it must run on
-    /// worker `worker` (its histogram shard).
+    /// Virtual user `index` (0-based) logs in as user `first_user + seed_base + index` of its flow;
+    /// it must run on worker `worker` (its histogram shard).
     pub fn new(index: u64, worker: usize, shared: Arc<Shared>) -> Vu {
         shared.active.fetch_add(1, Ordering::Relaxed);
         let user = shared.first_user + shared.seed_base + index;
-        let login = LoginRequest { username: format!("user{user}"), password: format!("password{user}") };
-        let login_body = Bytes::from(serde_json::to_vec(&login).expect("a login request serializes"));
+        let login_body = shared.flow.and_then(|f| f.login_body(user));
         Vu {
             worker,
             client: Client::new(shared.target, shared.timeout)
@@ -191,8 +187,11 @@ impl Vu {
                         }
                     }
                 }
-                if self.session.is_some() && !retire.quitting() {
-                    self.logout().await;
+                if let Some(flow) = self.shared.flow
+                    && self.session.is_some()
+                    && !retire.quitting()
+                {
+                    self.logout(flow).await;
                 }
             }
             Pace::Open { rate, t0, first, stride, stop } => {
@@ -234,59 +233,59 @@ impl Vu {
 
     /// Log in (used by the open model before its clock starts). True if it worked.
     pub async fn login_now(&mut self) -> bool {
-        self.login().await;
+        if let Some(flow) = self.shared.flow {
+            self.login(flow).await;
+        }
         self.session.is_some()
     }
 
     /// One request: healthz (scheme none), else login / renew / the mix's action.
     async fn step(&mut self, intended: Option<Instant>, action: Option<Action>) {
-        if self.shared.scheme.is_none() {
-            let call = Call {
-                method: Method::GET,
-                path: path::HEALTHZ,
-                credential: None,
-                json: None,
-                want_body: false,
-            };
-            let _ = self.exchange(Endpoint::Healthz, &call, intended, None).await;
+        let Some(flow) = self.shared.flow else {
+            let call = Call::get(authbench_contract::path::HEALTHZ);
+            let _ = self.exchange(Endpoint::Healthz, &call, (&HEALTHY, None), intended, None).await;
             return;
-        }
+        };
         if intended.is_some()
             && let Some(pool) = self.shared.credentials.clone()
         {
-            return self.me_drawn(&pool, intended).await;
+            return self.request_drawn(flow, &pool, intended).await;
         }
         let Some(session) = &self.session else {
-            self.login().await;
+            self.login(flow).await;
             // Open model: the scheduled request still goes out, late, timed from its slot.
             if intended.is_some() && self.session.is_some() {
-                self.me(intended).await;
+                self.request(flow, intended).await;
             }
             return;
         };
         if session.renew_at.is_some_and(|at| Instant::now() >= at) {
-            self.refresh().await;
+            self.renew(flow).await;
             if intended.is_some() && self.session.is_some() {
-                self.me(intended).await;
+                self.request(flow, intended).await;
             }
             return;
         }
         let action = action.unwrap_or_else(|| self.shared.mix.pick(self.rng.next_u64()));
+        // A flow without a refresh or logout sends its authenticated request in their place, so
+        // the mix's share of them does not silently drop a session (authbench's flows have both).
         match action {
-            Action::Me => self.me(intended).await,
-            Action::Refresh => self.refresh().await,
-            Action::Logout => self.logout().await,
+            Action::Refresh if flow.refresh.is_some() => self.refresh(flow).await,
+            Action::Logout if flow.logout.is_some() => self.logout(flow).await,
+            Action::Me | Action::Refresh | Action::Logout => self.request(flow, intended).await,
         }
     }
 
-    /// Time one call and record it. Non-2xx is an error of its kind; the reply is returned only on 2xx.
+    /// Time one call and record it. An answer outside `expect` is an error of its kind (a refusal,
+    /// as `refused` describes it, counts as `status_4xx`); the reply is returned only on success.
     async fn exchange(
         &mut self,
         endpoint: Endpoint,
-        call: &Call,
+        call: &Call<'_>,
+        (expect, refused): (&StatusSet, Option<&Refused>),
         intended: Option<Instant>,
         credential_bytes: Option<u64>,
-    ) -> Result<Reply, ErrorKind> {
+    ) -> Result<Reply, Failure> {
         let (sent0, recv0) = self.client.bytes();
         let start = Instant::now();
         self.pending = endpoint;
@@ -297,12 +296,21 @@ impl Vu {
         let (sent1, recv1) = self.client.bytes();
         let mut status = 0;
         let result = match result {
-            Ok(reply) if reply.status.is_success() => Ok(reply),
             Ok(reply) => {
-                status = reply.status.as_u16();
-                Err(ErrorKind::from_status(status))
+                let expected = expect.contains(reply.status);
+                // The common case (expected, no body to look at) costs one bit test.
+                let refused = refused.is_some_and(|r| {
+                    (!expected || r.needs_body()) && r.by(reply.status, &reply.headers, &reply.body)
+                });
+                if expected && !refused {
+                    Ok(reply)
+                } else {
+                    status = reply.status.as_u16();
+                    let kind = if refused { ErrorKind::Status4xx } else { ErrorKind::from_status(status) };
+                    Err(Failure { kind, refused })
+                }
             }
-            Err(kind) => Err(kind),
+            Err(kind) => Err(Failure { kind, refused: false }),
         };
         let actual_us = micros(end - start);
         let sample = Sample {
@@ -310,7 +318,7 @@ impl Vu {
             outcome: result
                 .as_ref()
                 .map(|_| intended.map_or(actual_us, |i| micros(end.saturating_duration_since(i))))
-                .map_err(|k| *k),
+                .map_err(|f| f.kind),
             status,
             end,
             uncorrected_us: intended.map(|_| actual_us),
@@ -319,92 +327,10 @@ impl Vu {
             credential_bytes,
         };
         self.shared.recorder.record(self.worker, &sample);
-        if matches!(result, Err(ErrorKind::Connect | ErrorKind::ConnectRefused)) {
+        if matches!(result, Err(Failure { kind: ErrorKind::Connect | ErrorKind::ConnectRefused, .. })) {
             tokio::time::sleep(CONNECT_BACKOFF).await;
         }
         result
-    }
-
-    async fn login(&mut self) {
-        if self.shared.transport.new_connection_per_login {
-            self.client.reconnect();
-        }
-        let call = Call {
-            method: Method::POST,
-            path: path::LOGIN,
-            credential: None,
-            json: Some(self.login_body.clone()),
-            want_body: true,
-        };
-        let Ok(reply) = self.exchange(Endpoint::Login, &call, None, None).await else { return };
-        self.session = self.session_from(&reply);
-        if self.session.is_none() {
-            self.record_bad_response(Endpoint::Login);
-        }
-    }
-
-    async fn me(&mut self, intended: Option<Instant>) {
-        let Some(session) = &self.session else { return };
-        let (call, len) = session.call(Method::GET, path::ME);
-        if let Err(ErrorKind::Status4xx) = self.exchange(Endpoint::Me, &call, intended, Some(len)).await {
-            self.session = None;
-        }
-    }
-
-    /// `/api/me` with a credential drawn uniformly from the run's pool (open model).
-    async fn me_drawn(&mut self, pool: &CredentialPool, intended: Option<Instant>) {
-        let Some(value) = pool.draw(self.rng.next_u64()) else { return };
-        let len = value.len() as u64;
-        let call = Call {
-            method: Method::GET,
-            path: path::ME,
-            credential: Some((pool.header().clone(), value)),
-            json: None,
-            want_body: false,
-        };
-        let _ = self.exchange(Endpoint::Me, &call, intended, Some(len)).await;
-    }
-
-    async fn refresh(&mut self) {
-        let Some(session) = &self.session else { return };
-        let (call, len) = match &session.credential {
-            Credential::Cookie(v) => (
-                Call {
-                    method: Method::POST,
-                    path: path::REFRESH,
-                    credential: Some((header::COOKIE, v.clone())),
-                    json: None,
-                    want_body: true,
-                },
-                v.len() as u64,
-            ),
-            Credential::Bearer { refresh_body, refresh_len, .. } => (
-                Call {
-                    method: Method::POST,
-                    path: path::REFRESH,
-                    credential: None,
-                    json: Some(refresh_body.clone()),
-                    want_body: true,
-                },
-                *refresh_len,
-            ),
-        };
-        match self.exchange(Endpoint::Refresh, &call, None, Some(len)).await {
-            Ok(reply) => {
-                self.session = self.session_from(&reply);
-                if self.session.is_none() {
-                    self.record_bad_response(Endpoint::Refresh);
-                }
-            }
-            Err(ErrorKind::Status4xx) => self.session = None,
-            Err(_) => {}
-        }
-    }
-
-    async fn logout(&mut self) {
-        let Some(session) = self.session.take() else { return };
-        let (call, len) = session.call(Method::POST, path::LOGOUT);
-        let _ = self.exchange(Endpoint::Logout, &call, None, Some(len)).await;
     }
 
     /// A 2xx that did not carry what the flow needs: counted once as `bad_response` (the latency
@@ -421,41 +347,6 @@ impl Vu {
             credential_bytes: None,
         };
         self.shared.recorder.record(self.worker, &sample);
-    }
-
-    /// The credential a login or refresh answer carries, per credential kind.
-    fn session_from(&self, reply: &Reply) -> Option<Session> {
-        let now = Instant::now();
-        let renew = |secs: u64| now + Duration::from_secs_f64(secs as f64 * RENEW_AT);
-        let kind = self.shared.scheme?;
-        match kind {
-            CredentialKind::SealedCookie | CredentialKind::SessionCookie => {
-                let set = reply.set_cookie.as_ref()?.as_bytes();
-                let pair = set.split(|b| *b == b';').next()?;
-                if !pair.contains(&b'=') {
-                    return None;
-                }
-                let value = HeaderValue::from_bytes(pair).ok()?;
-                // A sealed cookie's expiry is fixed at issue; a server session's slides with use.
-                let renew_at = if kind.has_fixed_lifetime() {
-                    serde_json::from_slice::<CookieIssued>(&reply.body).ok().map(|l| renew(l.expires_in))
-                } else {
-                    None
-                };
-                Some(Session { credential: Credential::Cookie(value), renew_at })
-            }
-            CredentialKind::Bearer => {
-                let pair: TokenPair = serde_json::from_slice(&reply.body).ok()?;
-                let authorization = HeaderValue::from_str(&format!("{BEARER} {}", pair.access_token)).ok()?;
-                let refresh = RefreshRequest { refresh_token: pair.refresh_token };
-                let refresh_len = refresh.refresh_token.len() as u64;
-                let refresh_body = Bytes::from(serde_json::to_vec(&refresh).ok()?);
-                Some(Session {
-                    credential: Credential::Bearer { authorization, refresh_len, refresh_body },
-                    renew_at: Some(renew(pair.expires_in)),
-                })
-            }
-        }
     }
 }
 

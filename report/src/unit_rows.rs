@@ -222,6 +222,16 @@ impl Collected {
         &mut self.env
     }
 
+    /// A `--target`'s store memory (`used_memory` before and after its run, with `redis=`), into
+    /// its entry of `environment.json`'s `targets`.
+    pub fn note_target_memory(&mut self, name: &str, before: u64, after: u64) {
+        if let Some(serde_json::Value::Array(ts)) = self.env.other.get_mut("targets") {
+            for t in ts.iter_mut().filter(|t| t["name"] == name) {
+                t["store_used_memory_bytes"] = serde_json::json!({ "before": before, "after": after });
+            }
+        }
+    }
+
     pub fn add_revocation(&mut self, rows: Vec<RevocationRow>) {
         self.revocation.extend(rows);
     }

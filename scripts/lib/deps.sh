@@ -47,7 +47,9 @@ ensure_deps() {
     #   python3, time  the wrk comparisons tabulate with python3 and time each tool with GNU time;
     #                  scripts/bench-summary.sh reads criterion's JSON with python3
     #   gcc, make      aws-lc-sys (the JWT/crypto backend) compiles C
-    local pkgs=(redis-server redis-tools haproxy procps curl python3 time gcc make)
+    #   python3-flask, python3-jwt   tests/foreign/app.py: a service authbench did not write, that
+    #                  the flow tests load and probe (run by /usr/bin/python3, where these install)
+    local pkgs=(redis-server redis-tools haproxy procps curl python3 time gcc make python3-flask python3-jwt)
     [ "${AUTHBENCH_NEED_WRK:-0}" = 1 ] && pkgs+=(wrk)
     # nghttp2-client: h2load, the HTTP/2 peer of scripts/bench-transport.sh
     [ "${AUTHBENCH_NEED_H2LOAD:-0}" = 1 ] && pkgs+=(nghttp2-client)

@@ -26,13 +26,16 @@
 //! - [`progress`]: one progress bar over the whole experiment, or a line per phase when stderr is
 //!   not a terminal.
 //! - `env`: `environment.json`.
+//! - [`foreign`]: `--target`s, a user's services run through their flow files after the built-in
+//!   schemes: the phases that can run against them, and the list of those that cannot.
 //!
-//! Imports go one way: this file (the run's order) → `measure` (one unit) → `phase::*` → `ctx` →
+//! Imports go one way: this file (the run's order) → `foreign` → `open_model`; → `measure` (one unit) → `phase::*` → `ctx` →
 //! `progress` → `schedule` → `plan` → the engines: `session_levels` → `preload`, `store_probe`,
 //! `store_hop` → `state_store`, `keys`; `open_model` → `rate_step` → `knee`; `redis_direct` stands alone.
 
 pub mod ctx;
 pub mod env;
+pub mod foreign;
 pub mod keys;
 pub mod knee;
 pub mod measure;
@@ -107,7 +110,10 @@ async fn run_async(plan: Plan, owned: &Owned, stop: CancellationToken) -> Result
     let (ctx, redis_version) = Ctx::start(plan, owned).await?;
     let plan = &ctx.plan;
     let orders = plan.scheme_orders();
-    let env = env::describe(&ctx, &orders, redis_version);
+    let mut env = env::describe(&ctx, &orders, redis_version);
+    if !plan.targets.is_empty() {
+        env.other.insert("targets".into(), foreign::describe(&plan.targets));
+    }
     let mut out = Collected::new(plan.out.clone(), env);
     out.write()?;
 
@@ -192,6 +198,27 @@ async fn run_async(plan: Plan, owned: &Owned, stop: CancellationToken) -> Result
         out.add_redis_direct(rows);
         out.write()?;
         measured?;
+    }
+    if !stop.is_cancelled() {
+        let settings = foreign::Settings {
+            out: &plan.out,
+            saturation: &plan.saturation,
+            quick: plan.quick,
+            allow_remote: plan.allow_remote,
+        };
+        for t in &plan.targets {
+            ctx.progress
+                .note(&format!("target {}: fixed-rate run, credential bytes, revocation probe", t.name));
+            let m = foreign::measure(&settings, t, &stop)
+                .await
+                .with_context(|| format!("--target {}", t.name))?;
+            out.add_unit(&t.name, m.rows);
+            out.add_revocation(m.revocation);
+            if let Some((before, after)) = m.store_memory {
+                out.note_target_memory(&t.name, before, after);
+            }
+            out.write()?;
+        }
     }
     ctx.progress.clock.close();
     let timed = ctx.progress.clock.finished();

@@ -22,17 +22,21 @@ pub mod logout;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SchemeList(pub Vec<SchemeKind>);
 
-/// A comma list of scheme names, or `all` for [`SchemeKind::ALL`].
+/// A comma list of scheme names, `all` for [`SchemeKind::ALL`], or `none` (only `--target`s).
 pub fn parse_schemes(s: &str) -> Result<SchemeList, String> {
     use clap::ValueEnum;
     if s.trim().eq_ignore_ascii_case("all") {
         return Ok(SchemeList(SchemeKind::ALL.to_vec()));
     }
+    if s.trim().eq_ignore_ascii_case("none") {
+        return Ok(SchemeList(Vec::new()));
+    }
     let names = SchemeKind::ALL.map(|k| k.as_str()).join(", ");
     s.split(',')
         .map(|name| {
-            SchemeKind::from_str(name.trim(), false)
-                .map_err(|_| format!("unknown scheme `{}` (expected {names}, or all)", name.trim()))
+            SchemeKind::from_str(name.trim(), false).map_err(|_| {
+                format!("unknown scheme `{}` (expected {names}, all, or none with --target)", name.trim())
+            })
         })
         .collect::<Result<Vec<_>, _>>()
         .map(SchemeList)
@@ -42,16 +46,31 @@ pub fn parse_schemes(s: &str) -> Result<SchemeList, String> {
 #[derive(Debug, Clone, Args)]
 #[command(
     about = "The whole experiment: every scheme, ramps, session-scaling sweep, revocation; CSV, plots, report",
-    after_help = "Examples:\n  authbench compare --quick                      # < 4 min smoke run of every scheme\n  authbench compare --quick --schemes cookie,session,jwt   # < 2 min: the three originals\n  authbench compare                              # full run, every scheme, 3 repeats, < 30 min; each phase timed (phases.csv)\n  authbench compare --schemes session,jwt --sessions 0,100k,1m --repeat 5\n  authbench report results/2026-11-27T10-00-00   # rebuild plots and report from the CSVs"
+    after_help = "Examples:\n  authbench compare --quick                      # < 4 min smoke run of every scheme\n  authbench compare --quick --schemes cookie,session,jwt   # < 2 min: the three originals\n  authbench compare                              # full run, every scheme, 3 repeats, < 30 min; each phase timed (phases.csv)\n  authbench compare --schemes session,jwt --sessions 0,100k,1m --repeat 5\n  authbench compare --quick --schemes jwt --target mine=http://127.0.0.1:8000,flow=mine.toml,pid=4242\n  authbench compare --quick --schemes none --target web=http://127.0.0.1:5000,flow=web.toml   # your service alone\n  authbench report results/2026-11-27T10-00-00   # rebuild plots and report from the CSVs"
 )]
 pub struct CompareArgs {
     /// Schemes to compare, run in a random (seeded, recorded) order each repeat: a comma list of
     /// scheme names (`authbench serve --help` lists them), or `all` for every one of them (the
     /// default; with `--store cluster`, every scheme that can keep its state on a cluster). JWT
     /// variants skip the session-scaling sweep: they keep no per-user state, so it could not
-    /// differ from jwt's (the report says so).
+    /// differ from jwt's (the report says so). `none`: only the `--target`s.
     #[arg(long, value_parser = parse_schemes)]
     pub schemes: Option<SchemeList>,
+
+    /// A service of yours beside (or, with `--schemes none`, instead of) the built-in schemes:
+    /// `NAME=URL,flow=FILE[,pid=PID][,redis=URL]`, repeatable; FILE is a flow (docs/flows.md).
+    /// Run against it, its rows named NAME: a fixed-rate run of the flow's first request at
+    /// --spectrum-rate (percentile spectrum, cpu_vs_load.csv, credentials.csv) and the
+    /// revocation probe (revocation.csv). The phases that need authbench's own server or Redis
+    /// are not run; environment.json (`targets`) and the report list them with the reason.
+    /// Server CPU is measured only with pid= (a local process), store memory only with redis=
+    /// (read with INFO, never written or flushed); otherwise "not measured".
+    #[arg(long = "target", value_name = "NAME=URL,flow=FILE", value_parser = super::foreign::parse_target)]
+    pub targets: Vec<super::foreign::Target>,
+
+    /// Allow a --target URL off loopback (as `authbench load --allow-remote`).
+    #[arg(long)]
+    pub allow_remote: bool,
 
     /// Ramp of concurrent virtual users, `DURATION:TARGET,...` linear between targets (k6 style).
     /// Default `8s:400,3s:400` (`--quick`: `5s:200`).
@@ -379,6 +398,9 @@ pub fn parse_rate(s: &str) -> Result<f64, String> {
 #[derive(Debug, Clone)]
 pub struct Plan {
     pub schemes: Vec<SchemeKind>,
+    /// `--target`s, checked (flow loads, URL allowed) before anything starts.
+    pub targets: Vec<super::foreign::Target>,
+    pub allow_remote: bool,
     pub stages: Ramp,
     pub stages_text: String,
     pub think: Duration,
@@ -496,9 +518,10 @@ impl Plan {
             None if store.is_cluster() => SchemeKind::ALL.into_iter().filter(on_cluster).collect(),
             None => SchemeKind::ALL.to_vec(),
         };
-        if schemes.is_empty() {
+        super::foreign::validate(&a.targets, a.allow_remote)?;
+        if schemes.is_empty() && a.targets.is_empty() {
             let names = SchemeKind::ALL.map(|k| k.as_str()).join(", ");
-            bail!("--schemes needs at least one of {names}");
+            bail!("--schemes needs at least one of {names} (`none` only with --target)");
         }
         let mut seen = std::collections::HashSet::new();
         schemes.retain(|s| seen.insert(*s));
@@ -577,6 +600,8 @@ impl Plan {
         });
         Ok(Plan {
             schemes,
+            targets: a.targets.clone(),
+            allow_remote: a.allow_remote,
             // One session per distinct user: the users are the largest level (and enough for
             // the ramp's virtual users).
             // The hit-ratio phase's users too, where a cached scheme runs.

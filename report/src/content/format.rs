@@ -106,11 +106,22 @@ pub(super) fn join_or(parts: Vec<String>, empty: &str) -> String {
     if parts.is_empty() { empty.to_string() } else { parts.join("; ") }
 }
 
+/// Whether `scheme` is a `compare --target` (named in environment.json's `targets`).
+pub(super) fn is_target(a: &Analysis<'_>, scheme: &str) -> bool {
+    match a.results.environment.other.get("targets") {
+        Some(serde_json::Value::Array(ts)) => ts.iter().any(|t| t["name"] == scheme),
+        _ => false,
+    }
+}
+
 pub(super) fn revocation_text(a: &Analysis<'_>, scheme: &str, action: &str) -> Option<String> {
     let w = a.revocation_window(scheme, action)?;
     let label = action.replace('_', "-");
     Some(if w.all_rejected() {
         format!("{label}: old credential rejected after {}", w.text())
+    } else if w.rejected == 0 && is_target(a, scheme) {
+        // A `compare --target`: its lifetime is unknown, the probe polled up to its bound.
+        format!("{label}: old credential still accepted when polling stopped ({} after logout)", w.text())
     } else if w.rejected == 0 {
         format!("{label}: old credential still accepted until it expires ({} left)", w.text())
     } else {

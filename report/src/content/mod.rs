@@ -5,7 +5,7 @@
 //! One file per section, in the order [`build`] puts them: [`decision`] (the answer first),
 //! [`header`], [`table`], [`claims`],
 //! [`load`] (saturation and load), [`plots`] (with [`revocation_memory`] beside its chart), [`store`] (one Redis or a cluster, per shard), [`over_the_wire`] (the Transport section), [`round_trip`] (latency against the store's RTT),
-//! [`replicas`] (servers behind HAProxy),
+//! [`replicas`] (servers behind HAProxy), [`targets`] (`compare --target`'s services: what ran, what did not),
 //! [`method`] (how the answer is computed), [`runtime`], [`appendix`];
 //! [`format`] holds the cell formatting they share; [`cache`] the cached schemes' cache figures
 //! (hit ratio, invalidations per second, cache memory) the variants' claim states.
@@ -26,6 +26,7 @@ mod round_trip;
 mod runtime;
 mod store;
 mod table;
+mod targets;
 
 use crate::analysis::Analysis;
 use crate::doc::Document;
@@ -44,6 +45,7 @@ use round_trip::store_rtt_section;
 use runtime::run_time_section;
 use store::store_section;
 use table::comparison_table;
+use targets::targets_section;
 
 /// Build the whole report.
 pub fn build(a: &Analysis<'_>, plots: &[Rendered]) -> Document {
@@ -58,6 +60,7 @@ pub fn build(a: &Analysis<'_>, plots: &[Rendered]) -> Document {
     store_rtt_section(&mut d, a);
     transport_section(&mut d, a);
     replicas_section(&mut d, a);
+    targets_section(&mut d, a);
     method_section(&mut d, a);
     checks_section(&mut d, a);
     run_time_section(&mut d, a);

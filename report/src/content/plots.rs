@@ -106,7 +106,11 @@ fn revocation_table(d: &mut Document, a: &Analysis<'_>) {
                 r.action.replace('_', "-"),
                 w.text(),
                 format!("{} of {}", w.rejected, w.n),
-                revocation_window::made_of(&r),
+                if !r.rejected && super::format::is_target(a, s) {
+                    "unknown: polled up to the probe's bound, still accepted".into()
+                } else {
+                    revocation_window::made_of(&r)
+                },
                 revocation_window::at_default_ttl(&r),
                 r.note.clone(),
             ]);
