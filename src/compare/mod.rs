@@ -160,7 +160,8 @@ async fn run_async(plan: Plan, owned: &Owned, stop: CancellationToken) -> Result
         }
     }
     if !stop.is_cancelled() {
-        for &scheme in &plan.schemes {
+        out.environment_mut().skipped.extend(phase::login_cost::skipped_note(plan));
+        for &scheme in plan.schemes.iter().filter(|&&s| phase::login_cost::applies(plan, s)) {
             if let Some(row) = phase::login_cost::run(&ctx, scheme, &stop).await? {
                 out.add_login_cost(row);
                 out.write()?;

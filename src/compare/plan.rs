@@ -54,7 +54,7 @@ pub struct CompareArgs {
     pub schemes: Option<SchemeList>,
 
     /// Ramp of concurrent virtual users, `DURATION:TARGET,...` linear between targets (k6 style).
-    /// Default `8s:400,3s:400` (`--quick`: `5s:200`).
+    /// Default `8s:400,3s:400` (`--quick`: `2s:200`).
     #[arg(long)]
     pub stages: Option<String>,
 
@@ -308,12 +308,14 @@ pub struct Plan {
     /// `--pin`: where the generator and the measured processes run (`None`: unpinned).
     pub pin: Option<Pinning>,
     /// `--hit-users`: users of the hit-ratio phase; its warm-up (at least five cache TTLs, so the
-    /// window starts in the cache's steady state) and its window (at least 10 s).
+    /// window starts in the cache's steady state) and its window (at least 10 s); `--quick`: three
+    /// TTLs and 4 s.
     pub hit_users: u64,
     pub hit_warm: Duration,
     pub hit_window: Duration,
-    /// The production-login phase's fixed-rate window.
+    /// The production-login phase's fixed-rate window, and its step for the maximum before it.
     pub login_window: Duration,
+    pub login_step: Duration,
     /// `--memory-levels`: where Redis bytes per stored session are read.
     pub memory_levels: Vec<u64>,
     /// `--redis-utilization`: the busy share Redis is driven to directly.
@@ -389,7 +391,7 @@ impl Plan {
         let mut seen = std::collections::HashSet::new();
         schemes.retain(|s| seen.insert(*s));
         let stages_text =
-            a.stages.clone().unwrap_or_else(|| if a.quick { "5s:200" } else { "8s:400,3s:400" }.into());
+            a.stages.clone().unwrap_or_else(|| if a.quick { "2s:200" } else { "8s:400,3s:400" }.into());
         let stages = Ramp::parse(&stages_text, "--stages").map_err(|e| anyhow::anyhow!("{e}"))?;
         let mut levels = a
             .sessions
@@ -477,7 +479,7 @@ impl Plan {
             progress: !a.no_progress,
             steady_vus: 50,
             warmup: Duration::from_secs(1),
-            sweep: Duration::from_secs(if a.quick { 3 } else { 4 }),
+            sweep: Duration::from_secs(if a.quick { 2 } else { 4 }),
             revocation_ttl: Duration::from_secs(3),
             saturation: SaturationPlan::new(a.quick, a.slo_p99, a.utilization, spectrum_rate),
             logout_memory: LogoutMemoryPlan::new(a.quick, a.logout_rates.clone(), a.logout_hold)?,
@@ -489,12 +491,19 @@ impl Plan {
                     vec![1_000_000, 2_000_000, 4_000_000, 7_000_000, 10_000_000]
                 }
             }),
-            login_window: Duration::from_secs(if a.quick { 2 } else { 5 }),
+            login_window: Duration::from_secs(if a.quick { 1 } else { 5 }),
+            login_step: Duration::from_secs(if a.quick { 1 } else { 2 }),
             hit_users: a.hit_users,
-            hit_warm: (authbench_servers::facts::DEFAULT_CACHE_TTL * 5).max(Duration::from_secs(5)),
-            hit_window: Duration::from_secs(10),
+            // --quick: three TTLs of warm-up (a cache entry lives one TTL, so the cache has turned
+            // over three times) and a 4 s window — a smoke run's figure, not the default's.
+            hit_warm: if a.quick {
+                authbench_servers::facts::DEFAULT_CACHE_TTL * 3
+            } else {
+                (authbench_servers::facts::DEFAULT_CACHE_TTL * 5).max(Duration::from_secs(5))
+            },
+            hit_window: Duration::from_secs(if a.quick { 4 } else { 10 }),
             redis_utilisation: a.redis_utilization,
-            direct_window: Duration::from_secs(if a.quick { 2 } else { 3 }),
+            direct_window: Duration::from_secs(if a.quick { 1 } else { 3 }),
         })
     }
 

@@ -140,8 +140,9 @@ impl Phase {
                     * (stored.len() as f64 * (plan.sweep.as_secs_f64() + 1.5)
                         + 2.0 * stored.iter().max().copied().unwrap_or(0) as f64 / 300e3)
             }
-            // Per scheme: a server started, a 2 s step for the maximum, the fixed-rate window.
-            Phase::ProductionLogin => 3.0 + 2.0 + run(plan.login_window),
+            // Per scheme (`--quick`: cookie, session and jwt only): a server started, the step for
+            // the maximum, the fixed-rate window.
+            Phase::ProductionLogin => 3.0 + plan.login_step.as_secs_f64() + run(plan.login_window),
             // Once per run: a Redis started, 100k families, the session levels written (~80k
             // sessions/s in the real layout, measured with 10M on this machine) and each read at
             // rest after its rehashing.
