@@ -1,5 +1,5 @@
 //! `authbench compare` options and the resolved plan (defaults differ for `--quick`); [`logout`]
-//! the plan of memory against logout rate.
+//! the plan of memory against logout rate; [`validate`] the validation phase's workload.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -15,8 +15,10 @@ use clap::Args;
 use super::open_model::SaturationPlan;
 use super::state_store::{StoreKind, StorePlan};
 use logout::{LogoutMemoryPlan, keeps_revocation_entries};
+use validate::{ValidateFlags, ValidateMode, ValidationPlan};
 
 pub mod logout;
+pub mod validate;
 
 /// `--schemes`: the schemes named, in order.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -186,6 +188,30 @@ pub struct CompareArgs {
     /// environment.json.
     #[arg(long, value_enum, default_value = "auto")]
     pub pin: PinMode,
+
+    /// The validation phase, the run's last: the capacity answer computed from this run's own
+    /// rows for a workload this machine holds, then that workload run against a fresh server per
+    /// scheme (session, jwt, session-cached, session-tracked), predicted against measured
+    /// (`validation.csv`). `on` (the default run) or `none`; under `--quick` it runs only with
+    /// `on` or a --validate-* workload flag.
+    #[arg(long, value_enum)]
+    pub validate: Option<ValidateMode>,
+
+    /// Validation: stored sessions (users), preloaded in the real key layout. Default 100k.
+    #[arg(long, value_parser = parse_count)]
+    pub validate_users: Option<u64>,
+
+    /// Validation: active users among them, each drawn uniformly by the open model. Default 10k.
+    #[arg(long, value_parser = parse_count)]
+    pub validate_active: Option<u64>,
+
+    /// Validation: requests/s per active user. Default 0.1 (10k × 0.1 = 1,000 req/s).
+    #[arg(long)]
+    pub validate_rate: Option<f64>,
+
+    /// Validation: the measured window, after a warm-up of five cache TTLs. Default 20s.
+    #[arg(long, value_parser = parse_duration)]
+    pub validate_window: Option<Duration>,
 }
 
 /// `--pin`.
@@ -322,6 +348,8 @@ pub struct Plan {
     pub redis_utilisation: f64,
     /// Each window of Redis driven directly (after a 1 s warm-up).
     pub direct_window: Duration,
+    /// The validation phase's workload, or why it is skipped.
+    pub validation: Result<ValidationPlan, String>,
 }
 
 /// Mixed into `--seed` for the sweep's level orders, so they do not repeat the scheme orders'
@@ -447,6 +475,14 @@ impl Plan {
         if !(a.rate_per_user.is_finite() && a.rate_per_user > 0.0) {
             bail!("--rate-per-user must be a positive number");
         }
+        let flags = ValidateFlags {
+            mode: a.validate,
+            users: a.validate_users,
+            active: a.validate_active,
+            rate: a.validate_rate,
+            window: a.validate_window,
+        };
+        let validation = ValidationPlan::new(a.quick, &flags, &schemes)?;
         let out = a.out.clone().unwrap_or_else(|| {
             let now = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
             PathBuf::from("results").join(now.trim_end_matches('Z').replace(':', "-"))
@@ -456,7 +492,10 @@ impl Plan {
             // One session per distinct user: the users are the largest level (and enough for
             // the ramp's virtual users).
             // The hit-ratio phase's users too, where a cached scheme runs.
-            users: top.max(stages.max() as u64 + 1000).max(if cached { a.hit_users } else { 0 }),
+            users: top
+                .max(stages.max() as u64 + 1000)
+                .max(if cached { a.hit_users } else { 0 })
+                .max(validation.as_ref().map_or(0, |v| v.users)),
             stages,
             stages_text,
             think: a.think,
@@ -504,6 +543,7 @@ impl Plan {
             hit_window: Duration::from_secs(if a.quick { 4 } else { 10 }),
             redis_utilisation: a.redis_utilization,
             direct_window: Duration::from_secs(if a.quick { 1 } else { 3 }),
+            validation,
         })
     }
 

@@ -31,12 +31,14 @@ pub mod direct_redis;
 pub mod hit_ratio;
 pub mod login_cost;
 pub mod logout_memory;
+pub mod prediction;
 pub mod ramp;
 pub mod revocation;
 pub mod revocation_cost;
 pub mod saturation;
 pub mod store_bytes;
 pub mod sweep;
+pub mod validation;
 pub mod warmup;
 
 use std::path::PathBuf;
