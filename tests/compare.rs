@@ -38,7 +38,10 @@ fn quick_compare_writes_every_file_and_report_rebuilds_identically() {
         .args(["compare", "--quick", "--seed", "7", "--stages", "2s:20"])
         // The originals: the variants have their own end-to-end tests (CI's time budget).
         .args(["--schemes", "cookie,session,jwt"])
-        .args(["--sessions", "0,2k", "--rate", "0.3k", "--memory-levels", "20k,40k", "--out"])
+        .args(["--sessions", "0,2k", "--rate", "0.3k", "--memory-levels", "20k,40k"])
+        // A tiny validation workload (2,000 stored sessions, 200 active at 1 req/s).
+        .args(["--validate-users", "2k", "--validate-active", "200", "--validate-rate", "1"])
+        .args(["--validate-window", "3s", "--out"])
         .arg(&out)
         // Outside the checkout: environment.json must still name the commit that built the binary.
         .current_dir(tmp.path())
@@ -350,6 +353,29 @@ fn quick_compare_writes_every_file_and_report_rebuilds_identically() {
         assert_eq!(l["redis_cpu_us_per_login"].is_empty(), scheme != "session", "{l:?}");
     }
 
+    // Validation, the last phase: this run's rows predict the tiny workload for session and jwt
+    // (the validated schemes of the run), which is then run and measured. Each figure has a
+    // finite prediction and measurement and its error; no bound on the error.
+    let val = csv_rows(&out.join("validation.csv"));
+    for (scheme, figures) in [
+        ("session", &["app_cpu_cores", "redis_cpu_cores", "redis_memory_bytes", "p99_us"][..]),
+        ("jwt", &["app_cpu_cores", "p99_us"][..]),
+    ] {
+        for figure in figures {
+            let v = val
+                .iter()
+                .find(|v| v["scheme"] == scheme && v["figure"] == *figure)
+                .unwrap_or_else(|| panic!("no {scheme} {figure} row: {val:?}"));
+            let num = |c: &str| -> f64 { v[c].parse().unwrap() };
+            assert!(num("predicted").is_finite() && num("measured").is_finite(), "{v:?}");
+            let error = (num("predicted") - num("measured")) / num("measured") * 100.0;
+            assert!((num("error_pct") - error).abs() < 1e-6 * error.abs().max(1.0), "{v:?}");
+            assert_eq!(v["note"].is_empty(), num("error_pct").abs() <= 15.0, "{v:?}");
+        }
+    }
+    assert!(val.iter().all(|v| v["scheme"] != "cookie"), "{val:?}");
+    assert!(stderr.contains("session: validation app_cpu_cores: predicted"), "the errors are not printed");
+
     // `authbench report` rebuilds the same report from the CSVs alone.
     let copy = tmp.path().join("copy");
     std::fs::create_dir(&copy).unwrap();
@@ -585,14 +611,15 @@ fn quick_compare_records_session_trackeds_cache_across_replicas() {
     assert!(top["redis_tracking_keys"].parse::<f64>().unwrap() <= used + 500.0, "{top:?}");
 
     // The hit ratio at the workload's per-user rate: 2,000 users drawn uniformly at 0.1 req/s each
-    // (200 req/s), the two replicas' /metrics counters over a 10 s window after a 5 s warm-up;
+    // (200 req/s), the two replicas' /metrics counters over a 4 s window after three cache TTLs of
+    // warm-up (--quick's shorter phase);
     // each replica sees each user at 0.05 req/s, which the model beside it is given.
     let hits = csv_rows(&out.join("hit_ratio.csv"));
     assert_eq!(hits.len(), 1, "{hits:?}");
     let h = &hits[0];
     let num = |c: &str| -> f64 { h[c].parse().unwrap() };
     assert_eq!((num("users"), num("total_rps"), num("rate_per_user")), (2000.0, 200.0, 0.1));
-    assert!(num("warm_s") >= 5.0 * num("cache_ttl_s") && num("window_s") >= 10.0, "{h:?}");
+    assert!(num("warm_s") >= 3.0 * num("cache_ttl_s") && num("window_s") >= 4.0, "{h:?}");
     let lookups = num("hits") + num("misses");
     assert!((lookups / (200.0 * num("window_s")) - 1.0).abs() < 0.2, "{lookups} cache lookups: {h:?}");
     assert!((num("measured") - num("hits") / lookups).abs() < 1e-9);

@@ -16,7 +16,9 @@ use crate::data::{
 use crate::environment::Environment;
 use crate::error::Error;
 use crate::metric::Metric;
-use crate::plan_inputs::{HealthzPairRow, HitRatioRow, LoginCostRow, RedisDirectRow, StoreBytesRow};
+use crate::plan_inputs::{
+    HealthzPairRow, HitRatioRow, LoginCostRow, RedisDirectRow, StoreBytesRow, ValidationRow,
+};
 use crate::reliability::{AttackRow, LostRow};
 use crate::revocation_entries::RevocationMemoryRow;
 use crate::saturation::{LoadStepRow, PhaseRow};
@@ -97,6 +99,7 @@ pub struct Collected {
     hit_ratio: Vec<HitRatioRow>,
     store_bytes: Vec<StoreBytesRow>,
     login_cost: Vec<LoginCostRow>,
+    validation: Vec<ValidationRow>,
 }
 
 impl Collected {
@@ -128,6 +131,7 @@ impl Collected {
             hit_ratio: Vec::new(),
             store_bytes: Vec::new(),
             login_cost: Vec::new(),
+            validation: Vec::new(),
         }
     }
 
@@ -209,6 +213,10 @@ impl Collected {
     /// Login at the production password-hashing cost (one row per scheme).
     pub fn add_login_cost(&mut self, row: LoginCostRow) {
         self.login_cost.push(row);
+    }
+
+    pub fn add_validation(&mut self, rows: Vec<ValidationRow>) {
+        self.validation.extend(rows);
     }
 
     /// Redis bytes per stored item (once per run).
@@ -323,6 +331,7 @@ impl Collected {
         write_atomic(&self.dir, file::HIT_RATIO, &self.hit_ratio)?;
         write_atomic(&self.dir, file::STORE_BYTES, &self.store_bytes)?;
         write_atomic(&self.dir, file::LOGIN_COST, &self.login_cost)?;
+        write_atomic(&self.dir, file::VALIDATION, &self.validation)?;
         write_json_atomic(&self.dir, file::ENVIRONMENT, &self.env.to_json())
     }
 

@@ -5,7 +5,8 @@
 //! - [`measure`]: one scheme × one repeat: one server through its phases, what they produced.
 //! - [`phase`]: the phases, one function each — checks (and the attack battery), warm-up, CPU
 //!   (healthz vs me), ramp, session sweep; revocation once per scheme after the repeats (and the
-//!   JWT variants' memory against logout rate).
+//!   JWT variants' memory against logout rate); last, validation: this run's own rows predict a
+//!   workload the machine holds, which is then run and measured (`phase::validation`).
 //! - [`session_levels`]: the session-scaling sweep's engine — one session per user at each level,
 //!   uniform lookups, memory at rest (the phase that runs it is `phase::sweep`).
 //! - [`state_store`]: where the schemes keep state (`--store redis|cluster`, private or existing),
@@ -172,7 +173,8 @@ async fn run_async(plan: Plan, owned: &Owned, stop: CancellationToken) -> Result
         }
     }
     if !stop.is_cancelled() {
-        for &scheme in &plan.schemes {
+        out.environment_mut().skipped.extend(phase::login_cost::skipped_note(plan));
+        for &scheme in plan.schemes.iter().filter(|&&s| phase::login_cost::applies(plan, s)) {
             if let Some(row) = phase::login_cost::run(&ctx, scheme, &stop).await? {
                 out.add_login_cost(row);
                 out.write()?;
@@ -218,6 +220,21 @@ async fn run_async(plan: Plan, owned: &Owned, stop: CancellationToken) -> Result
                 out.note_target_memory(&t.name, before, after);
             }
             out.write()?;
+        }
+    }
+    // Last: the prediction reads every file the phases above wrote.
+    match &plan.validation {
+        Ok(v) if !stop.is_cancelled() => {
+            let mut rows = Vec::new();
+            let measured = phase::validation::run(&ctx, v, &stop, &mut rows).await;
+            out.add_validation(rows);
+            out.write()?;
+            measured?;
+        }
+        Ok(_) => {}
+        Err(why) => {
+            ctx.progress.note(why);
+            out.environment_mut().skipped.push(why.clone());
         }
     }
     ctx.progress.clock.close();

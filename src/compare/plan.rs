@@ -1,5 +1,5 @@
 //! `authbench compare` options and the resolved plan (defaults differ for `--quick`); [`logout`]
-//! the plan of memory against logout rate.
+//! the plan of memory against logout rate; [`validate`] the validation phase's workload.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -15,8 +15,10 @@ use clap::Args;
 use super::open_model::SaturationPlan;
 use super::state_store::{StoreKind, StorePlan};
 use logout::{LogoutMemoryPlan, keeps_revocation_entries};
+use validate::{ValidateFlags, ValidateMode, ValidationPlan};
 
 pub mod logout;
+pub mod validate;
 
 /// `--schemes`: the schemes named, in order.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,7 +75,7 @@ pub struct CompareArgs {
     pub allow_remote: bool,
 
     /// Ramp of concurrent virtual users, `DURATION:TARGET,...` linear between targets (k6 style).
-    /// Default `8s:400,3s:400` (`--quick`: `5s:200`).
+    /// Default `8s:400,3s:400` (`--quick`: `2s:200`).
     #[arg(long)]
     pub stages: Option<String>,
 
@@ -222,6 +224,32 @@ pub struct CompareArgs {
     /// environment.json.
     #[arg(long, value_enum, default_value = "auto")]
     pub pin: PinMode,
+
+    /// The validation phase, the run's last: the capacity answer computed from this run's own
+    /// rows for a workload this machine holds, then that workload run against a fresh server per
+    /// scheme (session, jwt, session-cached, session-tracked), predicted against measured
+    /// (`validation.csv`). `on` (the default run) or `none`; under `--quick` it runs only with
+    /// `on` or a --validate-* workload flag.
+    #[arg(long, value_enum)]
+    pub validate: Option<ValidateMode>,
+
+    /// Validation: stored sessions (users), preloaded in the real key layout. Default 200k.
+    #[arg(long, value_parser = parse_count)]
+    pub validate_users: Option<u64>,
+
+    /// Validation: active users among them, each drawn uniformly by the open model. Default: as
+    /// many at --validate-rate as put each scheme at --utilization of its maximum in this run
+    /// (where the answer's inputs were measured); given, with --validate-rate, it fixes the load.
+    #[arg(long, value_parser = parse_count)]
+    pub validate_active: Option<u64>,
+
+    /// Validation: requests/s per active user. Default 0.1 (the answer's default workload).
+    #[arg(long)]
+    pub validate_rate: Option<f64>,
+
+    /// Validation: the measured window, after a warm-up of five cache TTLs. Default 20s.
+    #[arg(long, value_parser = parse_duration)]
+    pub validate_window: Option<Duration>,
 }
 
 /// `--pin`.
@@ -444,18 +472,22 @@ pub struct Plan {
     /// `--pin`: where the generator and the measured processes run (`None`: unpinned).
     pub pin: Option<Pinning>,
     /// `--hit-users`: users of the hit-ratio phase; its warm-up (at least five cache TTLs, so the
-    /// window starts in the cache's steady state) and its window (at least 10 s).
+    /// window starts in the cache's steady state) and its window (at least 10 s); `--quick`: three
+    /// TTLs and 4 s.
     pub hit_users: u64,
     pub hit_warm: Duration,
     pub hit_window: Duration,
-    /// The production-login phase's fixed-rate window.
+    /// The production-login phase's fixed-rate window, and its step for the maximum before it.
     pub login_window: Duration,
+    pub login_step: Duration,
     /// `--memory-levels`: where Redis bytes per stored session are read.
     pub memory_levels: Vec<u64>,
     /// `--redis-utilization`: the busy share Redis is driven to directly.
     pub redis_utilisation: f64,
     /// Each window of Redis driven directly (after a 1 s warm-up).
     pub direct_window: Duration,
+    /// The validation phase's workload, or why it is skipped.
+    pub validation: Result<ValidationPlan, String>,
 }
 
 /// Mixed into `--seed` for the sweep's level orders, so they do not repeat the scheme orders'
@@ -526,7 +558,7 @@ impl Plan {
         let mut seen = std::collections::HashSet::new();
         schemes.retain(|s| seen.insert(*s));
         let stages_text =
-            a.stages.clone().unwrap_or_else(|| if a.quick { "5s:200" } else { "8s:400,3s:400" }.into());
+            a.stages.clone().unwrap_or_else(|| if a.quick { "2s:200" } else { "8s:400,3s:400" }.into());
         let stages = Ramp::parse(&stages_text, "--stages").map_err(|e| anyhow::anyhow!("{e}"))?;
         let mut levels = a
             .sessions
@@ -594,6 +626,14 @@ impl Plan {
                  --store-rtt none, or let compare start its own cluster"
             );
         }
+        let flags = ValidateFlags {
+            mode: a.validate,
+            users: a.validate_users,
+            active: a.validate_active,
+            rate: a.validate_rate,
+            window: a.validate_window,
+        };
+        let validation = ValidationPlan::new(a.quick, &flags, &schemes)?;
         let out = a.out.clone().unwrap_or_else(|| {
             let now = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
             PathBuf::from("results").join(now.trim_end_matches('Z').replace(':', "-"))
@@ -605,7 +645,10 @@ impl Plan {
             // One session per distinct user: the users are the largest level (and enough for
             // the ramp's virtual users).
             // The hit-ratio phase's users too, where a cached scheme runs.
-            users: top.max(stages.max() as u64 + 1000).max(if cached { a.hit_users } else { 0 }),
+            users: top
+                .max(stages.max() as u64 + 1000)
+                .max(if cached { a.hit_users } else { 0 })
+                .max(validation.as_ref().map_or(0, |v| v.users)),
             stages,
             stages_text,
             think: a.think,
@@ -628,7 +671,7 @@ impl Plan {
             progress: !a.no_progress,
             steady_vus: 50,
             warmup: Duration::from_secs(1),
-            sweep: Duration::from_secs(if a.quick { 3 } else { 4 }),
+            sweep: Duration::from_secs(if a.quick { 2 } else { 4 }),
             revocation_ttl: Duration::from_secs(3),
             store_rtts,
             store_rtt_rate: rate,
@@ -648,12 +691,20 @@ impl Plan {
                     vec![1_000_000, 2_000_000, 4_000_000, 7_000_000, 10_000_000]
                 }
             }),
-            login_window: Duration::from_secs(if a.quick { 2 } else { 5 }),
+            login_window: Duration::from_secs(if a.quick { 1 } else { 5 }),
+            login_step: Duration::from_secs(if a.quick { 1 } else { 2 }),
             hit_users: a.hit_users,
-            hit_warm: (authbench_servers::facts::DEFAULT_CACHE_TTL * 5).max(Duration::from_secs(5)),
-            hit_window: Duration::from_secs(10),
+            // --quick: three TTLs of warm-up (a cache entry lives one TTL, so the cache has turned
+            // over three times) and a 4 s window — a smoke run's figure, not the default's.
+            hit_warm: if a.quick {
+                authbench_servers::facts::DEFAULT_CACHE_TTL * 3
+            } else {
+                (authbench_servers::facts::DEFAULT_CACHE_TTL * 5).max(Duration::from_secs(5))
+            },
+            hit_window: Duration::from_secs(if a.quick { 4 } else { 10 }),
             redis_utilisation: a.redis_utilization,
-            direct_window: Duration::from_secs(if a.quick { 2 } else { 3 }),
+            direct_window: Duration::from_secs(if a.quick { 1 } else { 3 }),
+            validation,
         })
     }
 

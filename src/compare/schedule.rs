@@ -39,10 +39,11 @@ pub enum Phase {
     StoreBytes,
     RedisDirect,
     RedisControl,
+    Validation,
 }
 
 impl Phase {
-    pub const ALL: [Phase; 21] = [
+    pub const ALL: [Phase; 22] = [
         Phase::StartServer,
         Phase::Checks,
         Phase::ReplicaChecks,
@@ -64,6 +65,7 @@ impl Phase {
         Phase::StoreBytes,
         Phase::RedisDirect,
         Phase::RedisControl,
+        Phase::Validation,
     ];
 
     /// The name on the progress line and in `phases.csv`.
@@ -90,6 +92,7 @@ impl Phase {
             Phase::RedisControl => "claim 4 control",
             Phase::ProductionLogin => "production login",
             Phase::StoreBytes => "store bytes",
+            Phase::Validation => "validation",
         }
     }
 
@@ -149,8 +152,13 @@ impl Phase {
                     * (stored.len() as f64 * (plan.sweep.as_secs_f64() + 1.5)
                         + 2.0 * stored.iter().max().copied().unwrap_or(0) as f64 / 300e3)
             }
-            // Per scheme: a server started, a 2 s step for the maximum, the fixed-rate window.
-            Phase::ProductionLogin => 3.0 + 2.0 + run(plan.login_window),
+            // Per validated scheme: a private Redis and a server started, the stored sessions
+            // written, the warm-up and the window (the default 100k, 1,000 req/s, 5 s + 20 s:
+            // ~30 s of the ≤ 40 s a scheme may take).
+            Phase::Validation => plan.validation.as_ref().map_or(0.0, |v| v.seconds_per_scheme()),
+            // Per scheme (`--quick`: cookie, session and jwt only): a server started, the step for
+            // the maximum, the fixed-rate window.
+            Phase::ProductionLogin => 3.0 + plan.login_step.as_secs_f64() + run(plan.login_window),
             // Once per run: a Redis started, 100k families, the session levels written (~80k
             // sessions/s in the real layout, measured with 10M on this machine) and each read at
             // rest after its rehashing.

@@ -3,7 +3,8 @@
 //! m=19 MiB, t=2, p=1), with the same store and keys as the other phases.
 //!
 //! 1. **Its login maximum**, a short closed-loop step: [`CONCURRENCY`] logins in flight (the
-//!    server runs one argon2 per core and queues the rest), each user once, for [`MAX_STEP`].
+//!    server runs one argon2 per core and queues the rest), each user once, for the plan's step
+//!    (2 s; `--quick` 1 s).
 //! 2. **Logins at a fixed rate** below it ([`SHARE`] of the maximum) for the plan's window, one
 //!    connection per login (a login is a new client), paced from a schedule: latency from the
 //!    intended send (p50, p99), server CPU per login (`/proc`, ns) and Redis CPU per login
@@ -26,18 +27,37 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::compare::ctx::Ctx;
+use crate::compare::plan::Plan;
 use crate::compare::schedule::Phase;
 use crate::harness::http;
 use crate::harness::server::ServerProcess;
 
 /// Logins in flight during the search for the maximum.
 pub const CONCURRENCY: usize = 8;
-/// Length of the search step.
-pub const MAX_STEP: Duration = Duration::from_secs(2);
 /// The fixed rate, as a share of the maximum found.
 pub const SHARE: f64 = 0.7;
 /// Users the phase logs in (each once): the search and the window together stay far below.
 pub const USERS: u64 = 5_000;
+
+/// Whether the phase logs in to `scheme` in this run: always, except under `--quick`, where one
+/// scheme per credential design stands for its variants (the password hash, the cost that
+/// dominates a login, is the same argon2id in every scheme): cookie, session and jwt, or a variant
+/// whose parent is not in the run.
+pub fn applies(plan: &Plan, scheme: SchemeKind) -> bool {
+    !plan.quick || scheme.parent() == scheme || !plan.schemes.contains(&scheme.parent())
+}
+
+/// The `environment.json` note of the variants [`applies`] leaves out, if any.
+pub fn skipped_note(plan: &Plan) -> Option<String> {
+    let left: Vec<&str> = plan.schemes.iter().filter(|s| !applies(plan, **s)).map(|s| s.as_str()).collect();
+    (!left.is_empty()).then(|| {
+        format!(
+            "production login: --quick measures one scheme per credential design; their parents stand for \
+             {} (the same argon2id hash)",
+            left.join(", ")
+        )
+    })
+}
 
 /// One login of `user{uid}`: its status.
 async fn login(addr: SocketAddr, uid: u64) -> Result<u16> {
@@ -67,13 +87,14 @@ async fn measure(
     stop: &CancellationToken,
 ) -> Result<Option<LoginCostRow>> {
     let next = Arc::new(AtomicU64::new(1));
-    // The maximum: CONCURRENCY logins in flight for MAX_STEP.
+    // The maximum: CONCURRENCY logins in flight for the plan's step.
+    let step = ctx.plan.login_step;
     let started = Instant::now();
     let workers = (0..CONCURRENCY).map(|_| {
         let next = next.clone();
         async move {
             let mut ok = 0u64;
-            while started.elapsed() < MAX_STEP {
+            while started.elapsed() < step {
                 let uid = next.fetch_add(1, Ordering::Relaxed);
                 if uid > USERS || login(addr, uid).await? != 200 {
                     bail!("a login failed while searching for the maximum");

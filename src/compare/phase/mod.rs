@@ -35,6 +35,7 @@ pub mod direct_redis;
 pub mod hit_ratio;
 pub mod login_cost;
 pub mod logout_memory;
+pub mod prediction;
 pub mod ramp;
 pub mod revocation;
 pub mod revocation_cost;
@@ -43,6 +44,7 @@ pub mod store_bytes;
 pub mod store_rtt;
 pub mod sweep;
 pub mod transport;
+pub mod validation;
 pub mod warmup;
 
 use std::path::PathBuf;
