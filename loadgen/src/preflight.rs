@@ -15,7 +15,7 @@ use crate::client::{Call, Client, Reply};
 use crate::config::LoadConfig;
 use crate::error::{Error, Result};
 use crate::flow::shown::answer;
-use crate::flow::{Body, Flow, Origin, Step};
+use crate::flow::{Flow, Origin};
 use crate::record::ErrorKind;
 use crate::sample::{self, RedisProbe};
 
@@ -89,13 +89,6 @@ async fn send(client: &mut Client, target: &str, c: &Call<'_>) -> Result<Reply> 
         .map_err(|kind| Error::Unreachable { target: target.into(), reason: failed(kind, &what) })
 }
 
-fn fixed(step: &Step) -> Option<(bytes::Bytes, &http::HeaderValue)> {
-    match &step.body {
-        Some((Body::Fixed(b), ct)) => Some((b.clone(), ct)),
-        _ => None,
-    }
-}
-
 /// User `n` logs in, uses the credential on the first request and logs out, as a virtual user
 /// would; anything the flow does not expect stops the run before it starts.
 async fn login(client: &mut Client, target: &str, flow: &'static Flow, n: u64) -> Result<()> {
@@ -127,14 +120,7 @@ async fn login(client: &mut Client, target: &str, flow: &'static Flow, n: u64) -
         stop(format!("{head} answered {} without the credential the flow describes: {m}", r.status), &r)
     })?;
     let req = &flow.requests[0].step;
-    let call = Call {
-        method: req.method.clone(),
-        path: &req.path,
-        credential: Some(&held.credential),
-        csrf: if req.csrf { held.csrf.as_ref() } else { None },
-        body: fixed(req),
-        want_body: true,
-    };
+    let call = req.call(&held, true);
     let r = send(client, target, &call).await?;
     let refused = flow.refused.by(r.status, &r.headers, &r.body);
     if refused || !req.expect.contains(r.status) {
@@ -149,14 +135,7 @@ async fn login(client: &mut Client, target: &str, flow: &'static Flow, n: u64) -
         return Err(stop(what, &r));
     }
     if let Some(out) = &flow.logout {
-        let call = Call {
-            method: out.method.clone(),
-            path: &out.path,
-            credential: Some(&held.credential),
-            csrf: if out.csrf { held.csrf.as_ref() } else { None },
-            body: fixed(out),
-            want_body: false,
-        };
+        let call = out.call(&held, false);
         send(client, target, &call).await?;
     }
     Ok(())

@@ -187,13 +187,6 @@ struct Prober {
     interval: Duration,
 }
 
-fn fixed(step: &Step) -> Option<(bytes::Bytes, &http::HeaderValue)> {
-    match &step.body {
-        Some((crate::flow::Body::Fixed(b), ct)) => Some((b.clone(), ct)),
-        _ => None,
-    }
-}
-
 impl Prober {
     async fn send(&self, at: &Endpoint, call: &Call<'_>) -> Result<Reply> {
         at.client().call(call, Instant::now()).await.map_err(|kind| Error::Unreachable {
@@ -234,14 +227,7 @@ impl Prober {
     /// The first request with `held`, on `at`: whether the flow counts the answer refused.
     async fn refused(&self, at: &Endpoint, held: &Held) -> Result<bool> {
         let req = &self.flow.requests[0].step;
-        let call = Call {
-            method: req.method.clone(),
-            path: &req.path,
-            credential: Some(&held.credential),
-            csrf: if req.csrf { held.csrf.as_ref() } else { None },
-            body: fixed(req),
-            want_body: true,
-        };
+        let call = req.call(held, true);
         let r = self.send(at, &call).await?;
         if self.flow.refused.by(r.status, &r.headers, &r.body) {
             return Ok(true);
@@ -262,14 +248,7 @@ impl Prober {
                 "the copy was refused before logout: check --probe-url and the flow".into(),
             ));
         }
-        let call = Call {
-            method: end.method.clone(),
-            path: &end.path,
-            credential: Some(&by.credential),
-            csrf: if end.csrf { by.csrf.as_ref() } else { None },
-            body: fixed(end),
-            want_body: true,
-        };
+        let call = end.call(by, true);
         let r = self.send(&self.main, &call).await?;
         if !end.expect.contains(r.status) {
             return Err(self.stop(format!("{} {} (logout) answered {}", end.method, end.path, r.status), &r));

@@ -35,6 +35,8 @@ use bytes::Bytes;
 use http::{HeaderName, HeaderValue, Method};
 
 use extract::{Extraction, Held, Missing};
+
+use crate::client::Call;
 use status::{Refused, StatusSet};
 use template::{Template, Values};
 use users::Users;
@@ -65,6 +67,29 @@ pub struct Step {
     pub expect: StatusSet,
     /// Whether it carries the CSRF token (the flow has one and the method is not GET or HEAD).
     pub csrf: bool,
+}
+
+impl Step {
+    /// The body when it names no variable (fixed when the flow was read), with its content type.
+    pub fn fixed_body(&self) -> Option<(Bytes, &HeaderValue)> {
+        match &self.body {
+            Some((Body::Fixed(b), ct)) => Some((b.clone(), ct)),
+            _ => None,
+        }
+    }
+
+    /// This step sent with `held`'s credential, its CSRF token where the step carries one, and
+    /// its fixed body if it has one.
+    pub fn call<'a>(&'static self, held: &'a Held, want_body: bool) -> Call<'a> {
+        Call {
+            method: self.method.clone(),
+            path: &self.path,
+            credential: Some(&held.credential),
+            csrf: if self.csrf { held.csrf.as_ref() } else { None },
+            body: self.fixed_body(),
+            want_body,
+        }
+    }
 }
 
 /// An authenticated request of the mix.

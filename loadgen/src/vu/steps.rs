@@ -14,16 +14,8 @@ use super::{Failure, RENEW_AT, Session, Vu};
 use crate::client::Call;
 use crate::credentials::CredentialPool;
 use crate::flow::extract::{Held, Missing};
-use crate::flow::{Body, Flow, Request, Step};
+use crate::flow::{Flow, Request};
 use crate::record::Endpoint;
-
-/// A step's fixed body (a request's body names no variable: fixed when the flow was read).
-fn fixed_body(step: &Step) -> Option<(bytes::Bytes, &http::HeaderValue)> {
-    match &step.body {
-        Some((Body::Fixed(b), ct)) => Some((b.clone(), ct)),
-        _ => None,
-    }
-}
 
 impl Vu {
     pub(super) async fn login(&mut self, flow: &'static Flow) {
@@ -62,14 +54,7 @@ impl Vu {
         let Some(session) = self.session.take() else { return };
         let req = self.pick(flow);
         let held = &session.held;
-        let call = Call {
-            method: req.step.method.clone(),
-            path: &req.step.path,
-            credential: Some(&held.credential),
-            csrf: if req.step.csrf { held.csrf.as_ref() } else { None },
-            body: fixed_body(&req.step),
-            want_body: flow.refused.needs_body(),
-        };
+        let call = req.step.call(held, flow.refused.needs_body());
         let len = held.credential.1.len() as u64;
         let judge = (&req.step.expect, Some(&flow.refused));
         let result = self.exchange(Endpoint::Me, &call, judge, intended, Some(len)).await;
@@ -94,7 +79,7 @@ impl Vu {
             path: &req.step.path,
             credential: Some(&credential),
             csrf: None,
-            body: fixed_body(&req.step),
+            body: req.step.fixed_body(),
             want_body: flow.refused.needs_body(),
         };
         let judge = (&req.step.expect, Some(&flow.refused));
@@ -141,14 +126,7 @@ impl Vu {
         let Some(session) = self.session.take() else { return };
         let Some(step) = &flow.logout else { return };
         let held = &session.held;
-        let call = Call {
-            method: step.method.clone(),
-            path: &step.path,
-            credential: Some(&held.credential),
-            csrf: if step.csrf { held.csrf.as_ref() } else { None },
-            body: fixed_body(step),
-            want_body: false,
-        };
+        let call = step.call(held, false);
         let len = held.credential.1.len() as u64;
         let _ = self.exchange(Endpoint::Logout, &call, (&step.expect, None), None, Some(len)).await;
     }
