@@ -10,6 +10,24 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 /// CPU µs per `/api/me`, stacked server + redis-server, with the `/healthz` baseline.
+/// Server + Redis CPU per request at `x`, with its interval where it has one.
+pub(super) fn total(x: f64, c: &crate::analysis::CpuPerRequest) -> Estimate {
+    match c.total_ci_half {
+        Some(h) => Estimate::new(
+            x,
+            &crate::stats::MeanCi {
+                n: c.n,
+                mean: c.total_us(),
+                std_dev: None,
+                ci95_low: Some(c.total_us() - h),
+                ci95_high: Some(c.total_us() + h),
+            },
+            Domain::NonNegative,
+        ),
+        None => Estimate::single(x, c.total_us()),
+    }
+}
+
 pub struct CpuPerRequest {
     /// (scheme, server, Redis, `/healthz` baseline, HAProxy) µs per request.
     bars: Vec<(String, f64, f64, Option<f64>, f64)>,
@@ -32,24 +50,7 @@ impl CpuPerRequest {
             .collect();
         let cpus: Vec<_> = a.schemes.iter().filter_map(|s| a.cpu(s)).collect();
         let share = cpus.first().and_then(|c| c.share);
-        let totals = cpus
-            .iter()
-            .enumerate()
-            .map(|(i, c)| match c.total_ci_half {
-                Some(h) => Estimate::new(
-                    i as f64,
-                    &crate::stats::MeanCi {
-                        n: c.n,
-                        mean: c.total_us(),
-                        std_dev: None,
-                        ci95_low: Some(c.total_us() - h),
-                        ci95_high: Some(c.total_us() + h),
-                    },
-                    Domain::NonNegative,
-                ),
-                None => Estimate::single(i as f64, c.total_us()),
-            })
-            .collect();
+        let totals = cpus.iter().enumerate().map(|(i, c)| total(i as f64, c)).collect();
         (!bars.is_empty()).then_some(CpuPerRequest { bars, totals, share })
     }
 }

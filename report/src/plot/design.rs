@@ -3,7 +3,7 @@
 //! the store bytes per logged-in user. Which design buys which property, at what cost.
 
 use super::chart::{Chart, DrawResult, scheme_color};
-use super::spread::{Domain, Estimate, interval_note};
+use super::spread::{Estimate, interval_note};
 use super::style::{frame, label_font, max_of};
 use crate::analysis::Analysis;
 use crate::metric::Metric;
@@ -38,20 +38,7 @@ impl DesignSpace {
                 let (row, w) = a.revocation_summary(s, "logout")?;
                 // The one definition of CPU per request ([`Analysis::cpu`]: at the run's utilisation).
                 let c = a.cpu(s)?;
-                let cpu = match c.total_ci_half {
-                    Some(h) => Estimate::new(
-                        0.0,
-                        &crate::stats::MeanCi {
-                            n: c.n,
-                            mean: c.total_us(),
-                            std_dev: None,
-                            ci95_low: Some(c.total_us() - h),
-                            ci95_high: Some(c.total_us() + h),
-                        },
-                        Domain::NonNegative,
-                    ),
-                    None => Estimate::single(0.0, c.total_us()),
-                };
+                let cpu = super::cpu::total(0.0, &c);
                 // A credential the scheme does not revoke stays valid to its expiry: placed at the
                 // default lifetime (+ leeway), not at the short test TTL the probe ran with.
                 let projected = crate::revocation_window::Makeup::of(&row).and_then(|m| m.projected_s());
