@@ -112,6 +112,7 @@ mod tests {
             key_file: Some("/tmp/some dir/key".into()),
             same_site: authbench_servers::SameSite::Strict,
             workers: Some(3),
+            max_in_flight: Some(77),
             login_queue: 17,
             login_timeout: Duration::from_millis(2500),
             login_failures: 4,

@@ -20,8 +20,9 @@ fn session_server_holds_10k_users_with_bounded_redis_connections() {
         redis_url: Some(redis.url()),
         // The default store bound (400 ms): it once failed here with 958 requests answered 503 at
         // the 10k-user burst, Redis answering in microseconds but its replies read late, queued
-        // behind the burst's request tasks on the server's runtime; the store's I/O now has a
-        // thread of its own (servers/src/store_io.rs, servers/tests/store_io.rs).
+        // behind the burst's request tasks on the server's runtime; a call whose bound runs out
+        // now yields behind the queued reader and looks again (servers/src/store_bound.rs,
+        // servers/tests/store_bound.rs).
         ..common::serve("session")
     };
     let (argv, env) = args.to_command();

@@ -68,6 +68,7 @@ impl ServeArgs {
             key_file,
             same_site,
             workers,
+            max_in_flight,
             login_queue,
             login_timeout,
             login_failures,
@@ -121,6 +122,9 @@ impl ServeArgs {
         option("login-window", format_duration(*login_window).into());
         if let Some(n) = workers {
             option("workers", n.to_string().into());
+        }
+        if let Some(n) = max_in_flight {
+            option("max-in-flight", n.to_string().into());
         }
         for (flag, on) in [("tls", tls), ("durable-logout", durable_logout), ("fast-login", fast_login)] {
             if *on {

@@ -208,6 +208,12 @@ pub struct ServeArgs {
     /// Tokio worker threads (default: one per core). Same for every scheme.
     #[arg(long)]
     pub workers: Option<usize>,
+
+    /// Requests (logins aside) in progress at once; past it a request waits for one to finish
+    /// before its handler runs, so a burst cannot queue Redis's replies behind thousands of
+    /// handlers past --store-timeout. Default: 256 per worker thread.
+    #[arg(long, value_parser = parse_count)]
+    pub max_in_flight: Option<u64>,
 }
 
 impl ServeArgs {
@@ -218,6 +224,16 @@ impl ServeArgs {
             SchemeKind::Jwt => self.refresh_ttl,
             _ => crate::session::DEFAULT_MAX_AGE,
         })
+    }
+
+    /// `--max-in-flight`, or its default for `--workers` (one per core when unset).
+    pub fn max_in_flight(&self) -> usize {
+        match self.max_in_flight {
+            Some(n) => n as usize,
+            None => crate::in_flight::default_limit(
+                self.workers.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
+            ),
+        }
     }
 
     /// `--login-queue`, `--login-timeout`.
@@ -268,6 +284,7 @@ impl ServeArgs {
             key_file: None,
             same_site: SameSite::Lax,
             workers: None,
+            max_in_flight: None,
         }
     }
 }

@@ -33,9 +33,11 @@
 //! - [`metrics`]: `GET /metrics`, the OpenMetrics exposition of a scheme's cache counters and
 //!   gauges (empty for schemes without a cache), and its parser for `compare`.
 //! - [`redis_conn`]: the bounded, reconnecting Redis connection `jwt_revocable` and `jwt_pubsub`
-//!   use (its I/O on the store's own thread), and the redaction of a store URL.
-//! - [`store_io`]: the thread every store connection's I/O runs on, apart from the request
-//!   workers, so a burst of requests cannot delay Redis's replies past the store bound.
+//!   use, and the redaction of a store URL.
+//! - [`in_flight`]: the bound on requests in progress (`--max-in-flight`), so a burst cannot queue
+//!   Redis's replies behind thousands of handlers.
+//! - [`store_bound`]: the store bound (`--store-timeout`), which measures Redis, not a burst
+//!   queued on the server's own runtime.
 //! - [`id`]: random 128-bit ids (session ids, refresh-token ids).
 //! - [`key_file`]: `--key-file` checked (32 bytes at least, not a passphrase) and the symmetric
 //!   keys derived from it with HKDF, one function for the servers and the credential issuers.
@@ -99,6 +101,7 @@ private_unless_testing!(
     denylist,
     error,
     id,
+    in_flight,
     jwt,
     jwt_pubsub,
     jwt_revocable,
@@ -116,7 +119,7 @@ private_unless_testing!(
     session_tracked,
     redis_conn,
     store_target,
-    store_io,
+    store_bound,
     subscriber,
     throttle,
     tls,

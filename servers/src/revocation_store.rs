@@ -10,7 +10,7 @@ use crate::denylist::{Entry, message};
 use crate::error::{Error, Result};
 use crate::id::new_sid;
 use crate::jwt::{ACCESS_AUDIENCE, Claims, Codec, ISSUER, LEEWAY_SECS, REFRESH_AUDIENCE, TokenType};
-use crate::redis_conn::bounded;
+use crate::store_bound::bounded;
 use crate::store_target::StoreConn;
 
 /// The value of `f:<fid>` once the family is revoked.

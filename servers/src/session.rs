@@ -301,13 +301,7 @@ impl SessionStore {
     /// Run one store call under the timeout; any failure is "store unavailable", never a 500.
     /// A failure also tells the connection (a Cluster one is rebuilt: see [`StoreConn::failed`]).
     async fn bounded<T>(&self, fut: impl Future<Output = redis::RedisResult<T>>) -> Result<T> {
-        match tokio::time::timeout(self.timeout, fut).await {
-            Ok(Ok(v)) => Ok(v),
-            Ok(Err(_)) | Err(_) => {
-                self.conn.failed();
-                Err(Error::StoreUnavailable)
-            }
-        }
+        crate::store_bound::bounded(self.timeout, fut).await.inspect_err(|_| self.conn.failed())
     }
 
     fn record(uid: u64) -> String {

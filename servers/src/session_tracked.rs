@@ -198,14 +198,9 @@ impl Inner {
         };
         let config = AsyncConnectionConfig::new()
             .set_connection_timeout(Some(Duration::from_millis(300)))
-            .set_response_timeout(Some(self.timeout))
+            .set_response_timeout(Some(crate::store_bound::client_timeout(self.timeout)))
             .set_push_sender(sender);
-        // Made on the store's I/O thread, where its driver reads replies and pushes.
-        let client = self.client.clone();
-        let mut conn = crate::store_io::spawn(async move {
-            client.get_multiplexed_async_connection_with_config(&config).await
-        })
-        .await?;
+        let mut conn = self.client.get_multiplexed_async_connection_with_config(&config).await?;
         redis::cmd("CLIENT").arg("TRACKING").arg("ON").exec_async(&mut conn).await?;
         self.flush();
         self.set(Some((conn, up)));
@@ -256,14 +251,14 @@ impl Inner {
         let mut pipe = redis::pipe();
         pipe.cmd("GET").arg(&key).cmd("PTTL").arg(&key);
         let (raw, pttl): (Option<String>, i64) =
-            crate::redis_conn::bounded(self.timeout, pipe.query_async(&mut conn)).await?;
+            crate::store_bound::bounded(self.timeout, pipe.query_async(&mut conn)).await?;
         let record: Record = serde_json::from_str(&raw.ok_or(Error::InvalidCredential)?)
             .map_err(|_| Error::InvalidCredential)?;
         let ttl_ms = self.ttl_secs as i64 * 1000;
         if pttl >= 0 && pttl < ttl_ms / 2 {
             // A write: Redis invalidates every copy of the key, this server's too. Not cached now.
             let cmd = redis::cmd("EXPIRE").arg(&key).arg(self.ttl_secs).clone();
-            crate::redis_conn::bounded(self.timeout, cmd.query_async::<i64>(&mut conn)).await?;
+            crate::store_bound::bounded(self.timeout, cmd.query_async::<i64>(&mut conn)).await?;
             return Ok(record);
         }
         self.cache.insert(key.clone(), record).await;

@@ -4,8 +4,8 @@
 //! A single Redis goes through redis-rs's reconnecting `ConnectionManager`; a Cluster through
 //! `cluster-async`'s `ClusterConnection`, which routes each command (and each pipeline, by its
 //! first key) to the primary serving the slot, follows `MOVED`/`ASK`, and refreshes its slot map
-//! after a failover by itself. Both are multiplexed and cheap to clone, and both do their I/O on
-//! the store's own thread ([`crate::store_io`]).
+//! after a failover by itself. Both are multiplexed and cheap to clone; every call on either is
+//! bounded by the store bound ([`crate::store_bound`]).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
@@ -18,7 +18,6 @@ use redis::{Cmd, Pipeline, RedisFuture, Value};
 
 use crate::error::{Error, Result};
 use crate::redis_conn::redact_url;
-use crate::store_io::OnIo;
 
 /// The session store's Redis: one server, or the seed nodes of a Cluster.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -95,16 +94,13 @@ impl StoreConn {
                 // during a failover the client refreshes its slot map on the errors it gets.
                 let client = ClusterClient::builder(urls.iter().map(String::as_str))
                     .connection_timeout(Duration::from_millis(300))
-                    .response_timeout(response_timeout)
+                    .response_timeout(crate::store_bound::client_timeout(response_timeout))
                     .retries(3)
                     .min_retry_wait(10)
                     .max_retry_wait(100)
                     .build()
                     .map_err(failed)?;
-                let connecting = client.clone();
-                let conn = crate::store_io::spawn(async move { connecting.get_async_connection().await })
-                    .await
-                    .map_err(failed)?;
+                let conn = client.get_async_connection().await.map_err(failed)?;
                 Ok(StoreConn::Cluster(Arc::new(ClusterHandle {
                     client,
                     conn: RwLock::new(conn),
@@ -130,8 +126,7 @@ impl StoreConn {
         }
         let handle = handle.clone();
         tokio::spawn(async move {
-            let connecting = handle.client.clone();
-            let fresh = crate::store_io::spawn(async move { connecting.get_async_connection().await });
+            let fresh = handle.client.get_async_connection();
             if let Ok(Ok(fresh)) = tokio::time::timeout(Duration::from_secs(5), fresh).await {
                 *handle.conn.write().unwrap_or_else(|e| e.into_inner()) = fresh;
             }
@@ -141,13 +136,12 @@ impl StoreConn {
 }
 
 impl ConnectionLike for StoreConn {
-    // Every call polled on the store's I/O runtime: a reconnection it starts runs there.
     fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
         match self {
-            StoreConn::Single(c) => Box::pin(OnIo(c.req_packed_command(cmd))),
+            StoreConn::Single(c) => c.req_packed_command(cmd),
             StoreConn::Cluster(h) => {
                 let mut conn = h.current();
-                Box::pin(OnIo(Box::pin(async move { conn.req_packed_command(cmd).await })))
+                Box::pin(async move { conn.req_packed_command(cmd).await })
             }
         }
     }
@@ -159,12 +153,10 @@ impl ConnectionLike for StoreConn {
         count: usize,
     ) -> RedisFuture<'a, Vec<Value>> {
         match self {
-            StoreConn::Single(c) => Box::pin(OnIo(c.req_packed_commands(pipeline, offset, count))),
+            StoreConn::Single(c) => c.req_packed_commands(pipeline, offset, count),
             StoreConn::Cluster(h) => {
                 let mut conn = h.current();
-                Box::pin(OnIo(Box::pin(
-                    async move { conn.req_packed_commands(pipeline, offset, count).await },
-                )))
+                Box::pin(async move { conn.req_packed_commands(pipeline, offset, count).await })
             }
         }
     }

@@ -188,7 +188,7 @@ impl Throttle {
                     call.key(format!("{}{key}", r.prefix)).arg(*limit);
                 }
                 let mut conn = r.conn.clone();
-                crate::redis_conn::bounded(r.timeout, call.invoke_async::<u64>(&mut conn)).await?
+                crate::store_bound::bounded(r.timeout, call.invoke_async::<u64>(&mut conn)).await?
             }
         };
         match wait_ms {
@@ -221,7 +221,7 @@ impl Throttle {
                 }
                 call.arg(r.limits.window.as_millis() as u64);
                 let mut conn = r.conn.clone();
-                let _ = crate::redis_conn::bounded(r.timeout, call.invoke_async::<i64>(&mut conn)).await;
+                let _ = crate::store_bound::bounded(r.timeout, call.invoke_async::<i64>(&mut conn)).await;
             }
         }
     }

@@ -2,13 +2,13 @@
 //! 10k-login burst flake: 958 requests answered 503 "store unavailable" while Redis itself
 //! answered in microseconds).
 //!
-//! A runtime whose worker is busy — here 100 tasks burning 5 ms of CPU between yields, a full
-//! turn of the run queue about half a second, as a burst of thousands of requests makes it — must
-//! not turn Redis's prompt replies into store timeouts. Before the fix the connection's driver
-//! task (which reads Redis's replies off the socket) queued behind those tasks, so a reply sent in
-//! well under a millisecond was read only after the bound had passed: the store call answered
-//! 503. Now the connections' I/O runs on a thread of its own (`store_io`): the reply is there when
-//! the request's task next runs, and only a Redis that does not answer in time gives 503.
+//! A runtime whose worker is busy — here 100 tasks burning 20 ms of CPU between yields, a full
+//! turn of the run queue about two seconds, as a burst of thousands of requests makes it — must
+//! not turn Redis's prompt replies into store timeouts. At 934d605 the connection's driver task
+//! (which reads Redis's replies off the socket) queued behind those tasks, so a reply sent in well
+//! under a millisecond was read only after the bound had passed: the store call answered 503. Now
+//! a call whose bound runs out yields its turn behind the queued driver and looks again
+//! (`servers/src/store_bound.rs`), so only a Redis that does not answer in time gives 503.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
