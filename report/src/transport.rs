@@ -1,6 +1,6 @@
 //! The transport comparison (`transport.csv`): `compare --transport h1,h2-tls` (or `all`: h1, h2,
-//! h1-tls, h2-tls) runs each scheme's `/api/me` at one offered rate over each transport, every
-//! repeat, on a server of its own (`serve --tls` for the TLS ones); measures a login's CPU on a new
+//! h1-tls, h2-tls) runs each scheme's `/api/me` over each transport at the same utilisation (the
+//! server as busy as over h1 at `--utilization` of the scheme's maximum), every repeat, on a server of its own (`serve --tls` for the TLS ones); measures a login's CPU on a new
 //! connection each time (a new visit: over TLS, a full or resumed handshake); and sends 100
 //! `/api/me` on one connection, with and without the credential, to see what HPACK leaves of the
 //! credential on requests 1, 2 and 100. Here: the row and its aggregation per scheme × transport.
@@ -22,8 +22,22 @@ pub struct TransportRow {
     /// The cookie's name as this server issued it (`__Host-…` over TLS); empty for bearer tokens.
     #[serde(default)]
     pub cookie: String,
+    /// The measured window's offered rate: the one that puts this transport's server as busy as
+    /// h1's at `--utilization` of the scheme's maximum (`target_server_busy`), or `--rate`.
     pub offered_rps: f64,
     pub achieved_rps: f64,
+    /// The busy share (cores of the server process) aimed at: the h1 CPU ladder's step at the
+    /// utilisation. Empty: the window ran at `--rate` (no ladder in the run).
+    #[serde(default)]
+    pub target_server_busy: Option<f64>,
+    /// The busy share the window reached.
+    #[serde(default)]
+    pub server_busy: Option<f64>,
+    /// The calibration run (at half the h1 step's rate): achieved rate and busy share.
+    #[serde(default)]
+    pub calibration_rps: Option<f64>,
+    #[serde(default)]
+    pub calibration_server_busy: Option<f64>,
     pub p50_us: f64,
     pub p99_us: f64,
     pub errors: u64,
@@ -95,6 +109,10 @@ mod tests {
             cookie: String::new(),
             offered_rps: 1.0,
             achieved_rps: 1.0,
+            target_server_busy: None,
+            server_busy: None,
+            calibration_rps: None,
+            calibration_server_busy: None,
             p50_us: 1.0,
             p99_us: 1.0,
             errors: 0,

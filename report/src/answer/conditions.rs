@@ -1,10 +1,11 @@
 //! The workload's transport and store round trip, carried into one repeat's inputs from the runs
 //! made under them. Every other input is measured over HTTP/1.1 with Redis on loopback; these
-//! phases measured the same repeat's server over another transport (`transport.csv`, one offered
-//! rate, each transport on a server of its own) and behind a delay proxy (`store_rtt.csv`). Each
-//! adjustment is paired within the repeat and stated:
+//! phases measured the same repeat's server over another transport (`transport.csv`, at the same
+//! utilisation — the server as busy as over h1 at the run's utilisation — each transport on a
+//! server of its own) and behind a delay proxy (`store_rtt.csv`). Each adjustment is paired
+//! within the repeat and stated:
 //!
-//! - transport: server CPU per request × (that transport's ÷ h1's, at the same offered rate); a
+//! - transport: server CPU per request × (that transport's ÷ h1's, at the same utilisation); a
 //!   login's CPU + (its handshake: login CPU on a new connection over it − over h1); bytes per
 //!   request as counted at the socket over it, below TLS; p99 + (its p99 − h1's);
 //! - store RTT: p99 + (p99 at that RTT − at RTT 0, both through the proxy); the logout window as
@@ -115,6 +116,10 @@ mod tests {
             cookie: String::new(),
             offered_rps: 1000.0,
             achieved_rps: 1000.0,
+            target_server_busy: None,
+            server_busy: None,
+            calibration_rps: None,
+            calibration_server_busy: None,
             p50_us: 100.0,
             p99_us: p99,
             errors: 0,

@@ -52,7 +52,7 @@ pub(super) fn method_section(d: &mut Document, a: &Analysis<'_>) {
     d.p("The answer above is for clients over HTTP/1.1 and Redis on loopback, where every input is \
          measured. `authbench capacity DIR --transport h2-tls --store-rtt 1ms` carries it, repeat by \
          repeat, to another transport and store round trip from this run's Transport and store-RTT \
-         phases (server CPU scaled by that transport's ÷ h1's at one offered rate, a login's handshake \
+         phases (server CPU scaled by that transport's ÷ h1's at the same utilisation, a login's handshake \
          added, bytes as counted at the socket, p99 shifted, the logout window as probed at that RTT); \
          a condition the run did not measure gives no answer rather than the loopback one.");
     inputs_table(d, a);

@@ -1,8 +1,14 @@
 //! The transport phase (`--transport h1,h2-tls`, `all`): per transport, a server of the unit's
 //! scheme of its own (`serve --tls` for the TLS ones) and three measurements with the generator
 //! over that transport:
-//! - `GET /api/me` at the sweep's `--rate` (open model): the server's CPU per request, p50/p99,
-//!   bytes per request at the socket — the same offered work over every transport;
+//! - `GET /api/me` (open model) at the same utilisation over every transport: the server as busy
+//!   as it was over h1 at `--utilization` of the scheme's maximum (the CPU ladder's step), so a
+//!   transport's CPU per request is read where a fleet would run it, not at one offered rate (CPU
+//!   per request falls as a server gets busier). A short calibration at half the h1 step's rate
+//!   gives the transport's server CPU per second per request/s; the window runs at the rate that
+//!   puts it at the h1 step's busy share, and records the busy share it reached. Without a ladder
+//!   step (a run with no CPU ladder) both runs are at `--rate`. Server CPU per request, p50/p99,
+//!   bytes per request at the socket;
 //! - logins, each on a new connection (a new visit: over TLS a handshake, resumed or not), each
 //!   followed by its logout: the server's CPU per login;
 //! - 100 `/api/me` on one connection with the credential and without: the credential's bytes on
@@ -25,6 +31,40 @@ const LOGIN_VUS: f64 = 10.0;
 const SEQUENCE: usize = 100;
 /// Users of the phase's servers.
 const USERS: u64 = 2_000;
+/// The calibration run's rate, as a share of the h1 step's: at most ~80% busy for a transport
+/// that costs 1.6× h1's per request, so the calibration itself does not queue.
+const CALIBRATION_SHARE: f64 = 0.5;
+/// How long the calibration runs.
+const CALIBRATION_HOLD: std::time::Duration = std::time::Duration::from_millis(800);
+
+/// Where the transport's measured window runs: the h1 CPU ladder's step at `--utilization` of
+/// this unit (its achieved rate and the server's busy share, in cores), if it ran.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Operating {
+    rps: f64,
+    server_busy: f64,
+}
+
+fn operating_point(r: &UnitResult, utilisation: f64) -> Option<Operating> {
+    r.rows.saturation.iter().find_map(|row| {
+        let at = row.share.is_some_and(|s| (s - utilisation).abs() < 1e-9);
+        let busy = row.server_cpu_us_per_req? * row.achieved_rps * 1e-6;
+        (at && busy > 0.0 && row.achieved_rps > 0.0)
+            .then_some(Operating { rps: row.achieved_rps, server_busy: busy })
+    })
+}
+
+/// The rate that puts a server whose calibration run at `rps` was `busy` cores busy at
+/// `target` cores (CPU per request taken as constant between the two rates).
+fn rate_for(target: f64, rps: f64, busy: f64) -> Option<f64> {
+    (busy > 0.0 && rps > 0.0 && target > 0.0).then(|| rps * target / busy)
+}
+
+/// A summary's server busy share, in cores, and its achieved `/api/me` rate.
+fn busy(s: &Summary) -> Option<(f64, f64)> {
+    let rps = s.endpoint(Endpoint::Me)?.rps;
+    Some((s.server.cpu_us_per_req? * rps * 1e-6, rps))
+}
 
 /// The generator's transport towards `server` over `kind` (its certificate written under `dir`).
 fn transport_for(kind: TransportKind, server: &ServerProcess, dir: &std::path::Path) -> Result<Transport> {
@@ -44,6 +84,7 @@ fn transport_for(kind: TransportKind, server: &ServerProcess, dir: &std::path::P
 
 pub async fn run(u: &Unit<'_>, r: &mut UnitResult) -> Result<()> {
     let plan = &u.ctx.plan;
+    let operating = operating_point(r, plan.saturation.utilization);
     for &kind in &plan.transports {
         if u.stopped() {
             return Ok(());
@@ -62,12 +103,24 @@ pub async fn run(u: &Unit<'_>, r: &mut UnitResult) -> Result<()> {
             c
         };
 
-        let rate = plan.rate;
-        let model =
-            LoadModel::Open { rate_stages: Ramp::constant(rate, plan.transport_hold), vus: pool_size(rate) };
-        let mut c = config(model, "me", transport.clone());
-        c.mix = me_only();
-        let me = u.run_load(c, Phase::Transport, None).await?;
+        let me_at = |rate: f64, hold, out: &str| {
+            let model = LoadModel::Open { rate_stages: Ramp::constant(rate, hold), vus: pool_size(rate) };
+            let mut c = config(model, out, transport.clone());
+            c.mix = me_only();
+            c
+        };
+        let (rate, calibration) = match operating {
+            Some(op) => {
+                let cal_rate = op.rps * CALIBRATION_SHARE;
+                let cal = u
+                    .run_load(me_at(cal_rate, CALIBRATION_HOLD, "calibration"), Phase::Transport, None)
+                    .await?;
+                let rate = busy(&cal).and_then(|(b, rps)| rate_for(op.server_busy, rps, b)).unwrap_or(op.rps);
+                (rate, busy(&cal).map(|(b, rps)| (rps, b)))
+            }
+            None => (plan.rate, None),
+        };
+        let me = u.run_load(me_at(rate, plan.transport_hold, "me"), Phase::Transport, None).await?;
 
         let model = LoadModel::Closed { stages: Ramp::constant(LOGIN_VUS, plan.transport_hold) };
         let fresh = Transport { new_connection_per_login: true, ..transport.clone() };
@@ -91,6 +144,7 @@ pub async fn run(u: &Unit<'_>, r: &mut UnitResult) -> Result<()> {
         r.rows.transport.push(row(
             u,
             kind,
+            Window { rate, target_busy: operating.map(|o| o.server_busy), calibration },
             &me,
             &logins,
             cookie,
@@ -100,10 +154,20 @@ pub async fn run(u: &Unit<'_>, r: &mut UnitResult) -> Result<()> {
     Ok(())
 }
 
+/// Where the measured window ran and how its rate was chosen.
+struct Window {
+    rate: f64,
+    /// The h1 ladder step's server busy share (cores) the window aims at; `None`: at `--rate`.
+    target_busy: Option<f64>,
+    /// The calibration run: its achieved rate and the server's busy share (cores).
+    calibration: Option<(f64, f64)>,
+}
+
 /// The row from the runs' summaries and the byte sequences ([with, bare] × requests 1, 2, 100).
 fn row(
     u: &Unit<'_>,
     kind: TransportKind,
+    w: Window,
     me: &Summary,
     logins: &Summary,
     cookie: String,
@@ -123,7 +187,11 @@ fn row(
         repeat: u.repeat,
         transport: kind.name().to_owned(),
         cookie,
-        offered_rps: u.ctx.plan.rate,
+        offered_rps: w.rate,
+        target_server_busy: w.target_busy,
+        server_busy: busy(me).map(|(b, _)| b),
+        calibration_rps: w.calibration.map(|c| c.0),
+        calibration_server_busy: w.calibration.map(|c| c.1),
         achieved_rps: e.map_or(0.0, |e| e.rps),
         p50_us: latency.as_ref().map_or(f64::NAN, |l| l.p50 as f64),
         p99_us: latency.as_ref().map_or(f64::NAN, |l| l.p99 as f64),
@@ -139,5 +207,19 @@ fn row(
         bare_sent_1: seq[1][0],
         bare_sent_2: seq[1][1],
         bare_sent_100: seq[1][2],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_window_rate_scales_the_calibration_to_the_target_busy_share() {
+        // Calibrated at 10k req/s with the server 0.3 cores busy; the h1 step was 0.6 busy.
+        assert_eq!(rate_for(0.6, 10_000.0, 0.3), Some(20_000.0));
+        // A transport twice as costly per request gets half the rate for the same busy share.
+        assert_eq!(rate_for(0.6, 10_000.0, 0.6), Some(10_000.0));
+        assert_eq!(rate_for(0.6, 10_000.0, 0.0), None);
     }
 }
