@@ -166,9 +166,21 @@ fn quick_compare_writes_every_file_and_report_rebuilds_identically() {
         let first: u64 = h2["sent_1"].parse().unwrap();
         assert!(first > 1000 + h2["sent_2"].parse::<u64>().unwrap(), "a TLS handshake on request 1: {h2:?}");
         assert!(h2["resumed_share"].parse::<f64>().unwrap() > 0.5, "logins resume: {h2:?}");
+        // Both at the same utilisation: aimed at the h1 ladder step's busy share, and reached it
+        // (loosely: a shared CI machine).
+        for r in [h1, h2] {
+            let target: f64 = r["target_server_busy"].parse().unwrap_or_else(|_| {
+                let ladder = std::fs::read_to_string(out.join("cpu_vs_load.csv")).unwrap_or_default();
+                panic!("no target: {r:?}; cpu_vs_load.csv:\n{ladder}")
+            });
+            let reached: f64 = r["server_busy"].parse().unwrap();
+            assert!(target > 0.0 && reached > target / 3.0 && reached < target * 3.0, "{r:?}");
+        }
     }
     assert!(
-        report.contains("## Transport") && report.contains("of which the TLS handshake"),
+        report.contains("## Transport")
+            && report.contains("of which the TLS handshake")
+            && report.contains("at the same utilisation over every transport"),
         "no transport section"
     );
 

@@ -46,7 +46,7 @@ struct Operating {
 }
 
 fn operating_point(r: &UnitResult, utilisation: f64) -> Option<Operating> {
-    r.rows.saturation.iter().find_map(|row| {
+    r.rows.cpu_vs_load.iter().find_map(|row| {
         let at = row.share.is_some_and(|s| (s - utilisation).abs() < 1e-9);
         let busy = row.server_cpu_us_per_req? * row.achieved_rps * 1e-6;
         (at && busy > 0.0 && row.achieved_rps > 0.0)
