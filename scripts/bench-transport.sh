@@ -12,7 +12,9 @@
 #           h2load (-c C -m S)
 # Reported per tool: req/s and the generator's CPU µs per request (user + system, GNU time), their
 # medians over the rounds, and authbench's ratio to the best peer (the issue's goal: within 10%).
-# Installs what it uses: Debian's wrk and nghttp2-client (h2load), and oha with
+# Then the credential's bytes after HPACK with nghttp2's encoder (`nghttp -v`: bearer, sealed cookie,
+# session cookie, on requests 1, 2 and 100 of one connection).
+# Installs what it uses: Debian's wrk and nghttp2-client (h2load, nghttp), and oha with
 # `cargo install oha --locked`.
 # Environment: C (default 50), S (default 10), D (default 10), R (default 3), OUT (the folder,
 # default results/transport), SKIP_BUILD=1 (use the existing release binary), CARGO_TARGET_DIR.
@@ -86,6 +88,37 @@ for round in $(seq "$R"); do
     run h2load h2-tls h2load -c "$C" -m "$S" -t "$(nproc)" -D "$D" "$URL/healthz"
 done
 
+# The credential after HPACK with nghttp2's encoder (h2load's and curl's; nghttp2-client's `nghttp`
+# prints each HEADERS frame it sends): 100 `GET /api/me?N` on one HTTP/2 connection, with a real
+# bearer token (from this jwt server), a real sealed cookie (from a `serve cookie` started here),
+# a session-id cookie of the session schemes' exact shape (32 hex digits; its value is random,
+# its server would need Redis), and bare. The same paths in each run, so with − bare is the
+# credential's share of requests 1, 2 and 100.
+log "HPACK: the credential's bytes with nghttp2's encoder (nghttp -v)"
+"$BIN" serve cookie --fast-login --users 10 --tls --cert-out "$WORK/cookie-cert.pem" >"$WORK/cookie.out" 2>/dev/null &
+COOKIE_PID=$!
+for _ in $(seq 100); do grep -qs '^listening on ' "$WORK/cookie.out" && break; sleep 0.1; done
+COOKIE_URL=$(sed -n 's/^listening on //p' "$WORK/cookie.out")
+login='{"username":"user1","password":"password1"}'
+TOKEN=$(curl -sk -X POST "$URL/auth/login" -H 'content-type: application/json' -d "$login" |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["access_token"])')
+SEALED=$(curl -sk -D - -o /dev/null -X POST "$COOKIE_URL/auth/login" -H 'content-type: application/json' -d "$login" |
+    sed -n 's/^set-cookie: \([^;]*\).*/\1/Ip' | head -1)
+kill "$COOKIE_PID" 2>/dev/null || true
+SID="__Host-ab_sid=$(python3 -c 'import secrets; print(secrets.token_hex(16))')"
+PATHS=$(for i in $(seq 100); do printf '%s/api/me?%d ' "$URL" "$i"; done)
+frames() { # header line or empty → the HEADERS frame lengths of requests 1, 2 and 100
+    # shellcheck disable=SC2086
+    if [ -n "$1" ]; then nghttp -v -n -H "$1" $PATHS; else nghttp -v -n $PATHS; fi 2>&1 |
+        sed -n 's/.*send HEADERS frame <length=\([0-9]*\).*/\1/p' | sed -n '1p;2p;100p' | tr '\n' ' '
+}
+{
+    echo "bare $(frames '')"
+    echo "bearer(${#TOKEN}B) $(frames "authorization: Bearer $TOKEN")"
+    echo "sealed-cookie(${#SEALED}B) $(frames "cookie: $SEALED")"
+    echo "session-cookie(${#SID}B) $(frames "cookie: $SID")"
+} >"$WORK/hpack"
+
 python3 - "$WORK/rows" "$C" "$S" "$D" "$R" >"$OUT/$STAMP.md" <<'PY'
 import statistics, sys
 from collections import defaultdict
@@ -107,6 +140,24 @@ for mode in ("h1-tls", "h2-tls"):
         if tool == "authbench" and best:
             ratio = f"{rps / best[1][0]:.2f} of {best[0]}'s req/s; {cpu / best[1][1]:.2f} × its CPU"
         print(f"| {mode} | {tool} | {rps:.0f} | {cpu:.1f} | {ratio} |")
+PY
+python3 - "$WORK/hpack" >>"$OUT/$STAMP.md" <<'PY'
+import sys
+rows = [line.split() for line in open(sys.argv[1])]
+bare = list(map(int, rows[0][1:]))
+print("\n## The credential after HPACK, nghttp2's encoder (h2load, curl)\n")
+print("HEADERS frame bytes of `GET /api/me?N` on one HTTP/2 connection (`nghttp -v`), minus the same "
+      "request without a credential: what the credential costs on requests 1, 2 and 100. nghttp2 "
+      "never indexes `authorization`; it indexes a `cookie` of 20 bytes or more. The session cookie "
+      "has the session schemes' exact shape with a random value.\n")
+print("| credential | request 1 | request 2 | request 100 |")
+print("|---|---:|---:|---:|")
+for name, *lens in rows[1:]:
+    if len(lens) != 3 or len(bare) != 3:
+        print(f"| {name} | — | — | — |")
+        continue
+    d = [int(x) - b for x, b in zip(lens, bare)]
+    print(f"| {name} | {d[0]} B | {d[1]} B | {d[2]} B |")
 PY
 log "written: $OUT/$STAMP.md"
 cat "$OUT/$STAMP.md"
