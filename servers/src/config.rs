@@ -211,7 +211,7 @@ pub struct ServeArgs {
 
     /// Requests (logins aside) in progress at once; past it a request waits for one to finish
     /// before its handler runs, so a burst cannot queue Redis's replies behind thousands of
-    /// handlers past --store-timeout. Default: 256 per worker thread.
+    /// handlers past --store-timeout. Default: 64 per worker thread.
     #[arg(long, value_parser = parse_count)]
     pub max_in_flight: Option<u64>,
 }

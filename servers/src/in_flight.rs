@@ -7,15 +7,17 @@
 //! requests in progress at once, that task queued behind all of them, so replies that came in
 //! time sat in the socket while the store bound ran out. A request waiting here is parked, not
 //! runnable: the run queue holds at most this many handlers, and a turn of it stays far inside the
-//! store bound (256 per worker × ~20 µs of CPU each ≈ 5 ms in release; ~50 ms in a debug build).
-//! The wait shows where it belongs: as the request's latency.
+//! store bound (64 per worker × ~15 µs of CPU each ≈ 1 ms in release; ~10-20 ms in a debug build,
+//! a few times that on a machine busy with other work). The wait shows where it belongs: as the
+//! request's latency. 256 per worker was not enough: tests/scale.rs, a debug build beside two
+//! other builds, still saw 39-637 503s on /api/me in 4 of 4 runs.
 //!
 //! Logins are not counted: they wait for a password-hashing slot in their own bounded queue
 //! (`--login-queue`), and would otherwise hold every slot while they wait.
 //!
-//! 256 per worker is past what a CPU-bound server needs to stay busy (a few requests per core,
-//! more while each waits ~1 ms for a store a network hop away), so the bound does not cap
-//! throughput; `compare`'s pools stay under it.
+//! 64 per worker is past what a CPU-bound server needs to stay busy: a few requests per core, or
+//! ~70 per core while each waits 1 ms for a store a network hop away at ~15 µs of CPU each; so
+//! the bound does not cap throughput here. A deployment with a slower store raises it.
 
 use std::sync::Arc;
 
@@ -26,7 +28,7 @@ use axum::response::Response;
 use tokio::sync::Semaphore;
 
 /// Requests in progress per worker thread by default.
-pub const PER_WORKER: usize = 256;
+pub const PER_WORKER: usize = 64;
 
 /// The default bound for `workers` worker threads.
 pub fn default_limit(workers: usize) -> usize {

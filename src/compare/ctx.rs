@@ -56,6 +56,9 @@ impl Ctx {
     /// Server options shared by every run of a scheme; `ttl` in whole seconds (at least 1).
     pub fn server_args(&self, scheme: SchemeKind, prefix: &str, ttl: Option<Duration>) -> ServeArgs {
         let mut args = ServeArgs { fast_login: true, users: self.plan.users, ..ServeArgs::new(scheme) };
+        // The generator's own logins (a ramp's users log in at once) must not trip the hashing
+        // queue's bound, which is a defence against a login flood: every user may wait.
+        args.login_queue = args.login_queue.max(self.plan.users);
         args.key_file = match scheme.parent() {
             SchemeKind::Cookie => Some(self.keys.cookie_file.clone()),
             SchemeKind::Jwt => Some(self.keys.jwt_file.clone()),
