@@ -25,7 +25,9 @@ pub struct RedisDirectRow {
     pub achieved_rps: f64,
     /// Redis CPU per lookup, µs.
     pub us_per_lookup: f64,
-    /// Connections the lookups were spread over (one command per write on each).
+    /// Connections the lookups were spread over: one per app-server process, each writing the
+    /// lookups due in each millisecond as one pipelined write (before issue 21's fix: hundreds of
+    /// connections, one command per write).
     pub connections: u32,
     /// Redis's own time per executed command (`INFO commandstats` Δusec ÷ Δcalls), µs: the figure
     /// the sweep reads for a scheme (`sessions.csv` `redis_usec_per_call`), so claim 4's control

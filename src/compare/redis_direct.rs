@@ -5,12 +5,22 @@
 //! gets busier (more commands per event-loop pass: 12.0 µs at ~15% busy, 5.6 at saturation in
 //! the last reference), so a shard's size read off the schemes' runs was too large.
 //!
-//! Many connections (as many app servers' multiplexed connections would be), each sending its
-//! share of the rate as single commands on redis-rs's multiplexed connection, the way the
-//! servers send theirs; Redis's CPU (`INFO`, µs resolution) and its command count
-//! (`INFO commandstats`) are read around a fixed window. Redis's own key reads and writes are the
-//! same as the schemes' (same key shapes, value sizes and TTLs), so the figure also serves as
-//! claim 4's control: the same command with no scheme around it, at each key-space size.
+//! Driven the way the servers drive it (issue 21): a few connections — one per app-server
+//! process the deployment has (`--replicas`, at least the validation's one server), as each
+//! server keeps one multiplexed redis-rs connection — each carrying many commands in flight.
+//! Every connection writes, once per [`TICK`] (1 ms), every lookup that fell due since its last
+//! write, as one pipelined write: at 100k lookups/s on one connection, ~100 commands a write,
+//! as a multiplexed connection coalesces the commands of the requests that arrived meanwhile.
+//! The rate is paced to the target busy share. Earlier this drove Redis with 400 connections, one
+//! command per write, which made Redis pay a read, a write and an event-loop pass per command:
+//! 5.2 µs per GETEX at 53% busy, against ~3.2 µs inside the application's pipeline, so the
+//! answer's Redis CPU came out +66% over the validation's measurement.
+//!
+//! Redis's CPU (`INFO`, µs resolution) and its command count (`INFO commandstats`) are read
+//! around a fixed window. Redis's own key reads and writes are the same as the schemes' (same key
+//! shapes, value sizes and TTLs), so the figure also serves as claim 4's control: the same
+//! command with no scheme around it, at each key-space size, over as many connections as the
+//! sweep's servers hold (one per process), in the same pattern.
 
 use std::time::Duration;
 
@@ -22,12 +32,20 @@ use authbench_servers::SchemeKind;
 
 use crate::harness::redis::{RedisInfo, probe_connection};
 
-/// Connections the lookups are spread over when driving Redis to a busy share (with 400 this
-/// machine's client reached ~60% busy with Redis pinned apart).
-pub const CONNECTIONS: usize = 400;
-/// Connections of claim 4's control at the sweep's rate (the sweep's pool is 50 connections to
-/// the server, whose store connection multiplexes them: Redis reads a few commands per read).
-pub const CONTROL_CONNECTIONS: usize = 8;
+/// How often each connection writes the lookups that fell due (tokio's timer resolution).
+pub const TICK: Duration = Duration::from_millis(1);
+
+/// Connections Redis is driven over: one per app-server process (each server holds one
+/// multiplexed connection per Redis), at least one.
+pub fn connections(server_processes: u32) -> usize {
+    server_processes.max(1) as usize
+}
+
+/// Lookups due on one connection carrying `rate_per_connection` lookups/s, `elapsed` after its
+/// start: the pacing's schedule (each write sends what this adds since the last).
+pub fn due(rate_per_connection: f64, elapsed: Duration) -> u64 {
+    (rate_per_connection * elapsed.as_secs_f64()).floor().max(0.0) as u64
+}
 
 /// A scheme's per-request Redis work.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -170,7 +188,8 @@ pub async fn resize(url: &str, prefix: &str, from: u64, to: u64) -> Result<()> {
 }
 
 /// Drive `lookup` over `keyspace` keys at `rate` lookups/s for `window` (after a 1 s warm-up),
-/// spread over `connections` connections, and read Redis's cost.
+/// spread over `connections` connections, each writing its due lookups once per [`TICK`] as one
+/// pipelined write, and read Redis's cost.
 pub async fn drive(
     url: &str,
     prefix: &str,
@@ -190,10 +209,10 @@ pub async fn drive(
     let end = start + warm + window;
     let (names, per_lookup) = lookup.commands();
     let target = Target::of(url)?;
-    // Each connection paces its own share, phase-shifted so the connections interleave: at most
-    // one lookup per connection per millisecond when `connections` ≥ rate ÷ 1000, each written
-    // on its own, so Redis reads one command per read, as from many app servers' connections.
-    let period = Duration::from_secs_f64(conns as f64 / rate);
+    // Each connection paces its share: every TICK (phase-shifted so the connections interleave)
+    // it writes every lookup due since its last write as one pipelined write, the way a server's
+    // multiplexed connection sends the commands of the requests that arrived meanwhile.
+    let per_connection = rate / conns as f64;
     let senders = (0..conns).map(|c| {
         let (prefix, target) = (prefix.to_owned(), target.clone());
         async move {
@@ -204,16 +223,26 @@ pub async fn drive(
                 while matches!(rd.read(&mut buf).await, Ok(n) if n > 0) {}
             };
             let send = async {
-                let mut at = start + period.mul_f64(c as f64 / conns as f64);
-                let mut n = c as u64;
-                let mut out = Vec::with_capacity(256);
-                while at < end {
-                    tokio::time::sleep_until(at).await;
-                    n = n.wrapping_add(7_919 * conns as u64);
+                let first = start + TICK.mul_f64(c as f64 / conns as f64);
+                let mut ticks = tokio::time::interval_at(first, TICK);
+                ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                let (mut sent, mut n) = (0u64, c as u64);
+                let mut out = Vec::with_capacity(64 * 1024);
+                loop {
+                    let now = ticks.tick().await;
+                    if now >= end {
+                        break;
+                    }
+                    let wanted = due(per_connection, now.saturating_duration_since(first) + TICK);
                     out.clear();
-                    encode(lookup, &keys(&prefix, n % keyspace), &mut out);
-                    wr.write_all(&out).await?;
-                    at += period;
+                    while sent < wanted {
+                        n = n.wrapping_add(7_919 * conns as u64);
+                        encode(lookup, &keys(&prefix, n % keyspace), &mut out);
+                        sent += 1;
+                    }
+                    if !out.is_empty() {
+                        wr.write_all(&out).await?;
+                    }
                 }
                 wr.shutdown().await
             };
@@ -281,11 +310,11 @@ fn resp(args: &[&[u8]], out: &mut Vec<u8>) {
 
 /// Where the lookups go, and the password to send first (a private Redis has one).
 ///
-/// Hand-written RESP on a plain socket, not redis-rs, on purpose: pacing single commands through
-/// redis-rs's multiplexed connection cost this machine's client core so much that Redis could be
-/// driven only to ~20% busy (63k GETEX/s, 3.1 µs each, 400 connections, 2026-12-07); the plan's
-/// 60% needs a client that spends about one write per command. Replies are drained, not parsed:
-/// Redis's own counters (`INFO commandstats`) say what it executed.
+/// Hand-written RESP on a plain socket, not redis-rs: the same bytes a multiplexed connection
+/// writes for a batch of commands, without its per-command channel and reply bookkeeping (which
+/// cost this machine's client core so much that Redis could be driven only to ~20% busy,
+/// 2026-12-07). Replies are drained, not parsed: Redis's own counters (`INFO commandstats`) say
+/// what it executed.
 #[derive(Clone)]
 struct Target {
     addr: String,
@@ -366,5 +395,18 @@ mod tests {
         assert!(lookups(&[SchemeKind::Cookie, SchemeKind::Jwt, SchemeKind::JwtPubsub]).is_empty());
         assert!(has_control(&SchemeKind::ALL, &[0, 10_000]) && !has_control(&SchemeKind::ALL, &[0]));
         assert!(!has_control(&[SchemeKind::SessionCached], &[10_000]), "claim 4 judges session");
+    }
+
+    #[test]
+    fn pacing_sends_the_rate_in_one_write_per_tick() {
+        // 100k lookups/s on one connection: 100 due per 1 ms tick, 300,000 over a 3 s window.
+        assert_eq!(due(100_000.0, TICK), 100);
+        assert_eq!(due(100_000.0, Duration::from_secs(3)), 300_000);
+        // 2,000/s (claim 4's control): 2 a tick; a fraction waits for the next tick.
+        assert_eq!(due(2_000.0, TICK), 2);
+        assert_eq!(due(1_500.0, TICK), 1);
+        assert_eq!(due(1_500.0, TICK * 2), 3);
+        // One connection per server process, at least one.
+        assert_eq!((connections(0), connections(1), connections(3)), (1, 1, 3));
     }
 }

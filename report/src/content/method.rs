@@ -120,12 +120,23 @@ fn redis_direct(d: &mut Document, a: &Analysis<'_>) {
     kinds.dedup();
     kinds.sort_unstable();
     kinds.dedup();
-    d.p(
+    let conns = rows.iter().filter(|r| r.target_busy.is_finite()).map(|r| r.connections).max().unwrap_or(1);
+    // Folders before issue 21's fix drove Redis with hundreds of connections, one command a write.
+    let pattern = if conns > 16 {
+        format!("one command per write on {conns} connections")
+    } else {
+        format!(
+            "the way the servers send them: {conns} connection(s), one per app-server process (each server \
+             holds one multiplexed connection), each writing the lookups due in each millisecond as one \
+             pipelined write"
+        )
+    };
+    d.p(format!(
         "The schemes drive Redis to a few percent of its core at their knee; a shard in the plan runs far \
          busier, and Redis's cost per command changes with how busy it is. So each scheme's lookup is sent \
-         straight to Redis, one command per write on many connections, at the rate that makes Redis as busy as \
-         the plan's shards, over a key space of the sweep's top level.",
-    );
+         straight to Redis, {pattern}, at the rate that makes Redis as busy as the plan's shards, over a key \
+         space of the sweep's top level."
+    ));
     let table: Vec<Vec<String>> = kinds
         .iter()
         .map(|k| {

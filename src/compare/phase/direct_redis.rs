@@ -11,6 +11,10 @@
 //!   what the key space's size alone does to a lookup, without a scheme. Its rows carry
 //!   `target_busy = NaN`.
 //!
+//! Both drive Redis the way the servers do: one connection per server process (`--replicas`, at
+//! least one), each writing the lookups due in each millisecond as one pipelined write
+//! ([`redis_direct::TICK`]).
+//!
 //! Only on a private single Redis: driving someone else's Redis (`--redis-url`) to 60% busy would
 //! disturb it, and a Cluster has no one Redis to drive. Every key is deleted afterwards.
 
@@ -87,7 +91,7 @@ async fn measure(
                         top,
                         target,
                         plan.direct_window,
-                        redis_direct::CONNECTIONS,
+                        redis_direct::connections(plan.replicas),
                     )
                     .await?
                 }
@@ -99,7 +103,7 @@ async fn measure(
                         top,
                         rate,
                         plan.direct_window,
-                        redis_direct::CONNECTIONS,
+                        redis_direct::connections(plan.replicas),
                     )
                     .await?
                 }
@@ -148,7 +152,7 @@ async fn control(
                 level,
                 plan.rate,
                 plan.sweep.max(Duration::from_secs(1)),
-                redis_direct::CONTROL_CONNECTIONS,
+                redis_direct::connections(plan.replicas),
             )
             .await?;
             rows.push(reading.row(repeat, f64::NAN));
