@@ -93,6 +93,7 @@ pub async fn calibrate(r: &Results, redis_utilisation: f64) -> Result<Calibratio
                 keys,
                 redis_utilisation,
                 Duration::from_secs(3),
+                None,
                 crate::compare::redis_direct::connections(1),
             )
             .await?;

@@ -47,6 +47,7 @@ async fn probe_at_sixty_percent() {
             100_000,
             0.6,
             Duration::from_secs(3),
+            Some(40_000.0),
             1,
         )
         .await

@@ -6,12 +6,16 @@
 //! the last reference), so a shard's size read off the schemes' runs was too large.
 //!
 //! Driven the way the servers drive it (issue 21): a few connections — one per app-server
-//! process the deployment has (`--replicas`, at least the validation's one server), as each
-//! server keeps one multiplexed redis-rs connection — each carrying many commands in flight.
-//! Every connection writes, once per [`TICK`] (1 ms), every lookup that fell due since its last
-//! write, as one pipelined write: at 100k lookups/s on one connection, ~100 commands a write,
-//! as a multiplexed connection coalesces the commands of the requests that arrived meanwhile.
-//! The rate is paced to the target busy share. Earlier this drove Redis with 400 connections, one
+//! process the plan's deployment would put on the shard, as each server keeps one multiplexed
+//! redis-rs connection — each carrying many commands in flight. A shard at the target busy share
+//! serves `rate` lookups/s; one server process at the plan's utilisation sends `per_server`
+//! lookups/s (its scheme's utilisation step in this run, × its miss share for a cached variant),
+//! so `rate ÷ per_server` processes feed it ([`connections_for`]; at least `--replicas`, at least
+//! the validation's one server; one when no per-server rate is known). Every connection writes,
+//! once per [`TICK`] (1 ms), every lookup that fell due since its last write, as one pipelined
+//! write (one server's requests of that millisecond, ~40 at 40k req/s), as a multiplexed
+//! connection coalesces the commands of the requests that arrived meanwhile. The rate is paced
+//! to the target busy share. Earlier this drove Redis with 400 connections, one
 //! command per write, which made Redis pay a read, a write and an event-loop pass per command:
 //! 5.2 µs per GETEX at 53% busy, against ~3.2 µs inside the application's pipeline, so the
 //! answer's Redis CPU came out +66% over the validation's measurement.
@@ -39,6 +43,21 @@ pub const TICK: Duration = Duration::from_millis(1);
 /// multiplexed connection per Redis), at least one.
 pub fn connections(server_processes: u32) -> usize {
     server_processes.max(1) as usize
+}
+
+/// Most connections one drive opens (a shard fed by more processes than this is not this
+/// machine's plan).
+pub const MAX_CONNECTIONS: usize = 64;
+
+/// Connections for `rate` lookups/s when one app-server process sends `per_server_rps` of them:
+/// the processes the shard serves, rounded up, at least `min`, at most [`MAX_CONNECTIONS`];
+/// `min` when no per-server rate is known.
+pub fn connections_for(rate: f64, per_server_rps: Option<f64>, min: usize) -> usize {
+    let min = min.clamp(1, MAX_CONNECTIONS);
+    match per_server_rps.filter(|p| p.is_finite() && *p > 0.0).map(|p| (rate / p).ceil()) {
+        Some(n) if n.is_finite() && n >= 1.0 => (n as usize).clamp(min, MAX_CONNECTIONS),
+        _ => min,
+    }
 }
 
 /// Lookups due on one connection carrying `rate_per_connection` lookups/s, `elapsed` after its
@@ -361,7 +380,9 @@ impl Target {
 
 /// The reading nearest `target` busy (a share of one core): a short probe at a low rate gives
 /// the cost per lookup, the rate that cost predicts for `target` is driven, and once more
-/// corrected by what that run found (the cost falls as Redis gets busier).
+/// corrected by what that run found (the cost falls as Redis gets busier). Each drive spreads its
+/// rate over [`connections_for`] its rate, `per_server_rps` and `min_connections`.
+#[allow(clippy::too_many_arguments)]
 pub async fn at_utilisation(
     url: &str,
     prefix: &str,
@@ -369,13 +390,15 @@ pub async fn at_utilisation(
     keyspace: u64,
     target: f64,
     window: Duration,
-    connections: usize,
+    per_server_rps: Option<f64>,
+    min_connections: usize,
 ) -> Result<Reading> {
-    let probe = drive(url, prefix, lookup, keyspace, 5_000.0, Duration::from_secs(1), connections).await?;
+    let conns = |rate: f64| connections_for(rate, per_server_rps, min_connections);
+    let probe = drive(url, prefix, lookup, keyspace, 5_000.0, Duration::from_secs(1), conns(5_000.0)).await?;
     let mut rate = target * 1e6 / probe.us_per_lookup.max(0.1);
     let mut best = probe;
     for _ in 0..2 {
-        let r = drive(url, prefix, lookup, keyspace, rate, window, connections).await?;
+        let r = drive(url, prefix, lookup, keyspace, rate, window, conns(rate)).await?;
         if (r.busy - target).abs() < (best.busy - target).abs() {
             best = r;
         }
@@ -408,5 +431,13 @@ mod tests {
         assert_eq!(due(1_500.0, TICK * 2), 3);
         // One connection per server process, at least one.
         assert_eq!((connections(0), connections(1), connections(3)), (1, 1, 3));
+        // 200k lookups/s from servers sending 40k each: 5 processes, so 5 connections (40 a
+        // write); at least --replicas; one without a per-server rate; never above the cap.
+        assert_eq!(connections_for(200_000.0, Some(40_000.0), 1), 5);
+        assert_eq!(connections_for(201_000.0, Some(40_000.0), 1), 6);
+        assert_eq!(connections_for(20_000.0, Some(40_000.0), 2), 2);
+        assert_eq!(connections_for(200_000.0, None, 1), 1);
+        assert_eq!(connections_for(200_000.0, Some(0.0), 1), 1);
+        assert_eq!(connections_for(1e9, Some(1.0), 1), MAX_CONNECTIONS);
     }
 }

@@ -126,9 +126,9 @@ fn redis_direct(d: &mut Document, a: &Analysis<'_>) {
         format!("one command per write on {conns} connections")
     } else {
         format!(
-            "the way the servers send them: {conns} connection(s), one per app-server process (each server \
-             holds one multiplexed connection), each writing the lookups due in each millisecond as one \
-             pipelined write"
+            "the way the servers send them: up to {conns} connection(s), one per app-server process the plan \
+             puts on a shard (its rate ÷ what one server sent at the utilisation step; each server holds one \
+             multiplexed connection), each writing the lookups due in each millisecond as one pipelined write"
         )
     };
     d.p(format!(
