@@ -10,7 +10,7 @@
 //! from as many active users at 0.1 req/s as that takes (`--validate-active` × `--validate-rate`
 //! fix it instead), the credential pool drawing the active users uniformly (jwt: the
 //! pool's own logins — a token holds no server state, so who is active changes nothing). After a
-//! warm-up of five cache TTLs a second run of the same load is the window (20 s): server CPU
+//! warm-up of three cache TTLs a second run of the same load is the window (15 s): server CPU
 //! (`/proc`, ns) and Redis CPU (`INFO`) read around it, in cores; the caches' hits and misses
 //! from `/metrics`; the window's p99. Where |error| > 15% the note names the input that is off.
 
