@@ -24,6 +24,8 @@ async fn a_paced_window_runs_at_its_rate_and_reads_redis_cost_per_lookup() {
         // Redis's own time per command, as the sweep reads it for a scheme: below its whole CPU.
         let usec = r.usec_per_call.expect("commandstats usec");
         assert!(usec > 0.0 && usec < r.us_per_lookup, "{r:?}");
+        // Redis's own count of commands per socket read: at least one (the drive's batching).
+        assert!(r.commands_per_read.is_some_and(|c| c >= 1.0), "{r:?}");
     }
     // A level after a larger one holds exactly its own keys (claim 4's control in random order).
     resize(&url, "ab:rd:", 10_000, 4_000).await.unwrap();

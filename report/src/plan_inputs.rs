@@ -34,6 +34,11 @@ pub struct RedisDirectRow {
     /// compares like with like.
     #[serde(default)]
     pub usec_per_call: Option<f64>,
+    /// Commands Redis found per read of a socket over the window (`INFO stats`
+    /// Δ`total_commands_processed` ÷ Δ`total_reads_processed`): the batching the drive gave it,
+    /// to set beside what the application's own traffic gives (validation).
+    #[serde(default)]
+    pub commands_per_read: Option<f64>,
 }
 
 impl RedisDirectRow {

@@ -34,7 +34,7 @@ use tokio::time::Instant;
 
 use authbench_servers::SchemeKind;
 
-use crate::harness::redis::{RedisInfo, probe_connection};
+use crate::harness::redis::{RedisInfo, commands_per_read, probe_connection};
 
 /// How often each connection writes the lookups that fell due (tokio's timer resolution).
 pub const TICK: Duration = Duration::from_millis(1);
@@ -149,6 +149,8 @@ pub struct Reading {
     pub usec_per_call: Option<f64>,
     /// Connections the lookups were spread over.
     pub connections: usize,
+    /// Commands Redis found per read over the window (the batching this drive gave it).
+    pub commands_per_read: Option<f64>,
 }
 
 impl Reading {
@@ -165,6 +167,7 @@ impl Reading {
             achieved_rps: self.achieved_rps,
             us_per_lookup: self.us_per_lookup,
             connections: self.connections as u32,
+            commands_per_read: self.commands_per_read,
             usec_per_call: self.usec_per_call,
         }
     }
@@ -277,13 +280,16 @@ pub async fn drive(
         tokio::time::sleep_until(start + warm).await;
         let t0 = Instant::now();
         let first = (info.sample().await?, info.command_time(names).await?);
+        let io_a = info.io().await.ok();
         tokio::time::sleep_until(t0 + window).await;
+        let io_b = info.io().await.ok();
         let last = (info.sample().await?, info.command_time(names).await?);
-        anyhow::Ok((t0.elapsed(), first, last))
+        let per_read = io_a.zip(io_b).and_then(|(a, b)| commands_per_read(a, b));
+        anyhow::Ok((t0.elapsed(), first, last, per_read))
     };
     let (sent, readings) = tokio::join!(pacer, readings);
     sent?;
-    let (elapsed, (cpu_a, (calls_a, usec_a)), (cpu_b, (calls_b, usec_b))) = readings?;
+    let (elapsed, (cpu_a, (calls_a, usec_a)), (cpu_b, (calls_b, usec_b)), per_read) = readings?;
     let calls = calls_b.saturating_sub(calls_a);
     let lookups = calls / per_lookup;
     let secs = elapsed.as_secs_f64();
@@ -300,6 +306,7 @@ pub async fn drive(
         us_per_lookup: cpu_s * 1e6 / lookups as f64,
         usec_per_call: Some(usec_b.saturating_sub(usec_a) as f64 / calls as f64),
         connections: conns,
+        commands_per_read: per_read,
     })
 }
 
