@@ -93,7 +93,8 @@ pub async fn calibrate(r: &Results, redis_utilisation: f64) -> Result<Calibratio
                 keys,
                 redis_utilisation,
                 Duration::from_secs(3),
-                400,
+                None,
+                crate::compare::redis_direct::connections(1),
             )
             .await?;
             Some(reading.us_per_lookup)

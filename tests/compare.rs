@@ -122,6 +122,8 @@ fn quick_compare_writes_every_file_and_report_rebuilds_identically() {
             mine.iter().all(|s| !s["limits"].is_empty() && s["offered_rps"].parse::<f64>().unwrap() > 0.0)
         );
         assert!(mine.iter().filter(|s| s["knee"] == "true").count() <= 1, "one knee per repeat");
+        // No cache: the open model's own pool, no population, no hit ratio.
+        assert!(mine.iter().all(|s| s["users"].is_empty() && s["hit_ratio"].is_empty()), "{mine:?}");
     }
     // The store one hop away (`--quick`'s default --store-rtt 0,1ms): session's /api/me crosses
     // it, jwt's does not; the revocation windows were probed again with the hop in place.
@@ -638,7 +640,22 @@ fn quick_compare_records_session_trackeds_cache_across_replicas() {
     assert!((num("model") - 0.05 / 1.05).abs() < 1e-9, "{h:?}");
     assert!((num("measured") - num("model")).abs() < 0.04, "{h:?}");
 
+    // The search and the ladder drew from the preloaded population: about offered ÷ 0.1 users (at
+    // most --quick's 50,000), each step with the hit ratio the two replicas counted.
+    for file in ["saturation.csv", "cpu_vs_load.csv"] {
+        let rows = csv_rows(&out.join(file));
+        assert!(!rows.is_empty(), "{file} is empty");
+        for s in rows {
+            let users: f64 = s["users"].parse().unwrap_or_else(|_| panic!("{file}: no users: {s:?}"));
+            let offered: f64 = s["offered_rps"].parse().unwrap();
+            assert_eq!(users, (offered / 0.1).ceil().min(50_000.0), "{file}: {s:?}");
+            let h: f64 = s["hit_ratio"].parse().unwrap_or_else(|_| panic!("{file}: no hit ratio: {s:?}"));
+            assert!((0.0..=1.0).contains(&h), "{file}: {s:?}");
+        }
+    }
+
     let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(report.contains("drew each step's credentials uniformly"), "no population in the method");
     assert!(report.contains("**What the session caches cost**"), "no cache bullet");
     assert!(report.contains("invalidations pushed by Redis during the ramp"), "no invalidations/s");
     assert!(report.contains("per cached record") && report.contains("tracking table"), "no cache memory");

@@ -79,7 +79,8 @@ async fn the_search_finds_the_knee_of_a_server_throttled_to_a_known_rate() {
         slo_p99_us: 1_000_000.0,
     };
     let mut offered = Vec::new();
-    let found = search(&base, &settings, None, &CancellationToken::new(), |r| offered.push(r)).await.unwrap();
+    let found =
+        search(&base, &settings, None, None, &CancellationToken::new(), |r| offered.push(r)).await.unwrap();
     let table: Vec<String> = found
         .steps
         .iter()

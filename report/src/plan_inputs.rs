@@ -25,13 +25,20 @@ pub struct RedisDirectRow {
     pub achieved_rps: f64,
     /// Redis CPU per lookup, µs.
     pub us_per_lookup: f64,
-    /// Connections the lookups were spread over (one command per write on each).
+    /// Connections the lookups were spread over: one per app-server process, each writing the
+    /// lookups due in each millisecond as one pipelined write (before issue 21's fix: hundreds of
+    /// connections, one command per write).
     pub connections: u32,
     /// Redis's own time per executed command (`INFO commandstats` Δusec ÷ Δcalls), µs: the figure
     /// the sweep reads for a scheme (`sessions.csv` `redis_usec_per_call`), so claim 4's control
     /// compares like with like.
     #[serde(default)]
     pub usec_per_call: Option<f64>,
+    /// Commands Redis found per read of a socket over the window (`INFO stats`
+    /// Δ`total_commands_processed` ÷ Δ`total_reads_processed`): the batching the drive gave it,
+    /// to set beside what the application's own traffic gives (validation).
+    #[serde(default)]
+    pub commands_per_read: Option<f64>,
 }
 
 impl RedisDirectRow {

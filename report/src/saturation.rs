@@ -4,7 +4,7 @@
 //!
 //! | file | columns | rows |
 //! |---|---|---|
-//! | `saturation.csv` | [`LoadStepRow`]: `scheme,repeat,step,share?,offered_rps,achieved_rps,vus,me_p50_us?,me_p90_us?,me_p99_us?,me_p999_us?,me_p99_uncorrected_us?,errors,dropped,server_cpu_us_per_req?,redis_cpu_us_per_req?,server_cpu_pct?,redis_cpu_pct?,generator_cpu_pct,generator_lag_ms,generator_saturated,limits,knee,sustained,machine_cpu_pct?` | one per search step per repeat, in the order run |
+//! | `saturation.csv` | [`LoadStepRow`]: `scheme,repeat,step,share?,offered_rps,achieved_rps,vus,me_p50_us?,me_p90_us?,me_p99_us?,me_p999_us?,me_p99_uncorrected_us?,errors,dropped,server_cpu_us_per_req?,redis_cpu_us_per_req?,server_cpu_pct?,redis_cpu_pct?,generator_cpu_pct,generator_lag_ms,generator_saturated,limits,knee,sustained,machine_cpu_pct?,users?,hit_ratio?` | one per search step per repeat, in the order run |
 //! | `cpu_vs_load.csv` | the same columns; `share` = offered ÷ the repeat's maximum sustainable throughput | one per share per repeat |
 //! | `phases.csv` | [`PhaseRow`]: `scheme,repeat,phase,seconds,budget_s?` | one per phase of the run, in order |
 
@@ -68,6 +68,14 @@ pub struct LoadStepRow {
     /// Redis and generator leave of it went to other processes.
     #[serde(default)]
     pub machine_cpu_pct: Option<f64>,
+    /// The population the step drew its credentials from: preloaded users, each drawn uniformly
+    /// (session-cached and session-tracked: about offered ÷ `--rate-per-user`, capped); empty for
+    /// the open model's own logged-in pool (every other scheme, and older folders).
+    #[serde(default)]
+    pub users: Option<u64>,
+    /// The servers' cache hit ratio over the step (`/metrics` hits ÷ lookups), where a cache ran.
+    #[serde(default)]
+    pub hit_ratio: Option<f64>,
 }
 
 /// `phases.csv`: the wall-clock time of one phase.
@@ -185,6 +193,8 @@ mod tests {
             knee,
             sustained: false,
             machine_cpu_pct: Some(190.0),
+            users: None,
+            hit_ratio: None,
         }
     }
 

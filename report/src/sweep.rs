@@ -414,6 +414,7 @@ mod tests {
             us_per_lookup: 20.0,
             connections: 8,
             usec_per_call: Some(usec),
+            commands_per_read: None,
         }
     }
 

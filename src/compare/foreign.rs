@@ -171,6 +171,8 @@ pub async fn measure(plan: &Settings<'_>, t: &Target, stop: &CancellationToken) 
         planned: step.planned,
         limits: step.limits.label(),
         machine_cpu_pct: step.machine_cpu_pct,
+        users: None,
+        hit_ratio: None,
     };
     rows.cpu_vs_load.push(LoadStepRow::from_run(at, &step.summary));
     if let Some(e) = step.summary.endpoint(Endpoint::Me) {

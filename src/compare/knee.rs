@@ -8,8 +8,8 @@
 //!
 //! [`Search`] chooses the offered rates: geometric steps up from a start rate until one is past
 //! the knee (or down, if the very first one already is), then bisection (geometric midpoint)
-//! between the last good and the first bad rate, then a step or two beyond the first bad one so
-//! that plots show the plateau past the knee.
+//! between the last good and the first bad rate, then (when [`SearchPlan::past_knee`] asks; compare's
+//! default does not) a step or two beyond the first bad one so that plots show the plateau.
 
 /// Below this share of the offered rate, a step did not sustain its load.
 pub const MIN_ACHIEVED_SHARE: f64 = 0.95;

@@ -1,7 +1,7 @@
 //! One scheme × one repeat: spawn the server, then run the phases against it in order — checks
 //! (and the attack battery), warm-up, saturation and load (CPU per request at the utilisation, and
-//! `/healthz` at the same rate), the ramp of virtual users, the cached schemes' hit ratio, the
-//! session-scaling sweep
+//! `/healthz` at the same rate), the ramp of virtual users (first repeat only), the cached schemes'
+//! hit ratio, the session-scaling sweep
 //! ([`super::phase`]) — and collect what they produced.
 
 use anyhow::Result;
@@ -14,6 +14,11 @@ use super::phase::{self, Health, Unit, UnitResult};
 use super::plan::skips_sweep;
 use super::schedule::Phase;
 use crate::harness::replicas::Replicated;
+
+/// Whether repeat `repeat` runs the ramp of virtual users: the first only.
+pub fn ramps(repeat: u32) -> bool {
+    repeat == 1
+}
 
 /// Measure one scheme once: one server through the phases in order. Stops early (with what it
 /// has) when `stop` fires.
@@ -45,10 +50,14 @@ pub async fn unit(
         r.interrupted = true;
         return Ok(r);
     }
-    phase::ramp::run(&u, &mut health, &mut r).await?;
-    if u.stopped() {
-        r.interrupted = true;
-        return Ok(r);
+    // The ramp (latency and throughput against virtual users) feeds plots only, no headline
+    // and no answer figure: run in the first repeat only (~150 s of the default run).
+    if ramps(repeat) {
+        phase::ramp::run(&u, &mut health, &mut r).await?;
+        if u.stopped() {
+            r.interrupted = true;
+            return Ok(r);
+        }
     }
     if phase::hit_ratio::applies(scheme) {
         phase::hit_ratio::run(&u, &mut r).await?;

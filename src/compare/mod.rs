@@ -22,6 +22,8 @@
 //! - [`rate_step`]: one open-model run at a fixed arrival rate and what it measured ([`rate_step::RateStep`]).
 //! - [`open_model`]: the fixed-rate open-model runs of one unit: the knee search, the CPU ladder and
 //!   the percentile spectrum's run at one rate for every scheme.
+//! - [`population`]: the cached variants' preloaded users, about rate ÷ `--rate-per-user` of them
+//!   drawn by each step of their search and ladder (the workload's hit ratio, not a hot cache).
 //! - [`schedule`]: the phases ([`schedule::Phase`]: label and budget) and their wall-clock time
 //!   against the budget (rows of `phases.csv`, printed).
 //! - [`progress`]: one progress bar over the whole experiment, or a line per phase when stderr is
@@ -32,7 +34,7 @@
 //!
 //! Imports go one way: this file (the run's order) → `foreign` → `open_model`; → `measure` (one unit) → `phase::*` → `ctx` →
 //! `progress` → `schedule` → `plan` → the engines: `session_levels` → `preload`, `store_probe`,
-//! `store_hop` → `state_store`, `keys`; `open_model` → `rate_step` → `knee`; `redis_direct` stands alone.
+//! `store_hop` → `state_store`, `keys`; `open_model` → `rate_step` → `population`, `knee`; `redis_direct` stands alone.
 
 pub mod ctx;
 pub mod env;
@@ -43,6 +45,7 @@ pub mod measure;
 pub mod open_model;
 pub mod phase;
 pub mod plan;
+pub mod population;
 pub mod preload;
 pub mod progress;
 pub mod rate_step;

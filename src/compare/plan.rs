@@ -48,14 +48,14 @@ pub fn parse_schemes(s: &str) -> Result<SchemeList, String> {
 #[derive(Debug, Clone, Args)]
 #[command(
     about = "The whole experiment: every scheme, ramps, session-scaling sweep, revocation; CSV, plots, report",
-    after_help = "Examples:\n  authbench compare --quick                      # < 4 min smoke run of every scheme\n  authbench compare --quick --schemes cookie,session,jwt   # < 2 min: the three originals\n  authbench compare                              # full run, every scheme, 3 repeats, < 35 min; each phase timed (phases.csv)\n  authbench compare --schemes session,jwt --sessions 0,100k,1m --repeat 5\n  authbench compare --quick --schemes jwt --target mine=http://127.0.0.1:8000,flow=mine.toml,pid=4242\n  authbench compare --quick --schemes none --target web=http://127.0.0.1:5000,flow=web.toml   # your service alone\n  authbench report results/2026-11-27T10-00-00   # rebuild plots and report from the CSVs"
+    after_help = "Examples:\n  authbench compare --quick                      # < 4 min smoke run of every scheme\n  authbench compare --quick --schemes cookie,session,jwt   # < 2 min: the three originals\n  authbench compare                              # full run, every scheme, 3 repeats, < 33 min; each phase timed (phases.csv)\n  authbench compare --schemes session,jwt --sessions 0,100k,1m --repeat 5\n  authbench compare --quick --schemes jwt --target mine=http://127.0.0.1:8000,flow=mine.toml,pid=4242\n  authbench compare --quick --schemes none --target web=http://127.0.0.1:5000,flow=web.toml   # your service alone\n  authbench report results/2026-11-27T10-00-00   # rebuild plots and report from the CSVs"
 )]
 pub struct CompareArgs {
     /// Schemes to compare, run in a random (seeded, recorded) order each repeat: a comma list of
     /// scheme names (`authbench serve --help` lists them), or `all` for every one of them (the
-    /// default; with `--store cluster`, every scheme that can keep its state on a cluster). JWT
-    /// variants skip the session-scaling sweep: they keep no per-user state, so it could not
-    /// differ from jwt's (the report says so). `none`: only the `--target`s.
+    /// default; with `--store cluster`, every scheme that can keep its state on a cluster). Cookie
+    /// and the JWT variants skip the session-scaling sweep: they keep no per-user state, so it
+    /// could not differ from jwt's (the report says so). `none`: only the `--target`s.
     #[arg(long, value_parser = parse_schemes)]
     pub schemes: Option<SchemeList>,
 
@@ -247,7 +247,7 @@ pub struct CompareArgs {
     #[arg(long)]
     pub validate_rate: Option<f64>,
 
-    /// Validation: the measured window, after a warm-up of five cache TTLs. Default 20s.
+    /// Validation: the measured window, after a warm-up of three cache TTLs. Default 15s.
     #[arg(long, value_parser = parse_duration)]
     pub validate_window: Option<Duration>,
 }
@@ -471,11 +471,13 @@ pub struct Plan {
     pub logout_memory: LogoutMemoryPlan,
     /// `--pin`: where the generator and the measured processes run (`None`: unpinned).
     pub pin: Option<Pinning>,
-    /// `--hit-users`: users of the hit-ratio phase; its warm-up (at least five cache TTLs, so the
-    /// window starts in the cache's steady state) and its window (at least 10 s); `--quick`: three
-    /// TTLs and 4 s.
+    /// `--hit-users`: users of the hit-ratio phase; its warm-up (three cache TTLs, at least 3 s, so
+    /// the window starts in the cache's steady state) and its window (6 s; `--quick`: 4 s).
     pub hit_users: u64,
     pub hit_warm: Duration,
+    /// Sessions preloaded for session-cached and session-tracked before their search and ladder,
+    /// each step drawing about rate ÷ `rate_per_user` of them ([`super::population::CAP`]).
+    pub population_cap: u64,
     pub hit_window: Duration,
     /// The production-login phase's fixed-rate window, and its step for the maximum before it.
     pub login_window: Duration,
@@ -647,7 +649,7 @@ impl Plan {
             // The hit-ratio phase's users too, where a cached scheme runs.
             users: top
                 .max(stages.max() as u64 + 1000)
-                .max(if cached { a.hit_users } else { 0 })
+                .max(if cached { a.hit_users.max(super::population::CAP[usize::from(!a.quick)]) } else { 0 })
                 .max(validation.as_ref().map_or(0, |v| v.users)),
             stages,
             stages_text,
@@ -694,14 +696,12 @@ impl Plan {
             login_window: Duration::from_secs(if a.quick { 1 } else { 5 }),
             login_step: Duration::from_secs(if a.quick { 1 } else { 2 }),
             hit_users: a.hit_users,
-            // --quick: three TTLs of warm-up (a cache entry lives one TTL, so the cache has turned
-            // over three times) and a 4 s window — a smoke run's figure, not the default's.
-            hit_warm: if a.quick {
-                authbench_servers::facts::DEFAULT_CACHE_TTL * 3
-            } else {
-                (authbench_servers::facts::DEFAULT_CACHE_TTL * 5).max(Duration::from_secs(5))
-            },
-            hit_window: Duration::from_secs(if a.quick { 4 } else { 10 }),
+            population_cap: super::population::CAP[usize::from(!a.quick)],
+            // Three TTLs of warm-up (a cache entry lives one TTL, so the cache has turned over three
+            // times: its steady state) and a 6 s window (~12,000 lookups at 2,000 req/s: the
+            // ratio's standard error ~0.003); --quick a 4 s window, a smoke run's figure.
+            hit_warm: (authbench_servers::facts::DEFAULT_CACHE_TTL * 3).max(Duration::from_secs(3)),
+            hit_window: Duration::from_secs(if a.quick { 4 } else { 6 }),
             redis_utilisation: a.redis_utilization,
             direct_window: Duration::from_secs(if a.quick { 1 } else { 3 }),
             validation,
@@ -764,7 +764,9 @@ impl Plan {
         let n = self.schemes.len() as f64;
         let sweep = self.levels.len() as f64 * self.sweep.as_secs_f64();
         let unswept = self.schemes.iter().filter(|&&s| skips_sweep(s)).count() as f64;
-        n * self.repeat as f64 * self.seconds_per_unit() - unswept * self.repeat as f64 * sweep
+        // The ramp runs in the first repeat only (`measure::ramps`).
+        let unramped = n * self.repeat.saturating_sub(1) as f64 * self.stages.total().as_secs_f64();
+        n * self.repeat as f64 * self.seconds_per_unit() - unswept * self.repeat as f64 * sweep - unramped
             + n * self.revocation_seconds()
             + self.schemes.iter().filter(|s| RTT_SCHEMES.contains(s)).count() as f64
                 * self.repeat as f64
@@ -779,7 +781,7 @@ impl Plan {
                 .filter(|s| matches!(s, SchemeKind::SessionCached | SchemeKind::SessionTracked))
                 .count() as f64
                 * self.repeat as f64
-                * (self.hit_warm + self.hit_window).as_secs_f64()
+                * ((self.hit_warm + self.hit_window).as_secs_f64() + self.population_cap as f64 / 60e3)
     }
 
     /// Whether every scheme is one of the three originals (whose budgets are the tighter ones).
@@ -788,11 +790,14 @@ impl Plan {
     }
 }
 
-/// Whether `scheme` skips the session-scaling sweep: a JWT variant keeps no per-user state, so
-/// the number of stored sessions cannot change what it does; its parent's sweep (jwt, the
-/// stateless control) stands for it.
+/// Whether `scheme` skips the session-scaling sweep: cookie and the JWT variants keep no per-user
+/// state, so the number of stored sessions cannot change what they do; jwt's sweep (the one
+/// stateless control claim 4's drift correction needs) stands for them. Skipping cookie's saves
+/// ~50 s of the default run; its flat line fed no headline and no answer figure.
 pub fn skips_sweep(scheme: SchemeKind) -> bool {
-    scheme != scheme.parent() && scheme.credential() == authbench_contract::CredentialKind::Bearer
+    let jwt_variant =
+        scheme != scheme.parent() && scheme.credential() == authbench_contract::CredentialKind::Bearer;
+    jwt_variant || scheme == SchemeKind::Cookie
 }
 
 /// The cores this process may use (at least 1); once pinned, the generator's.

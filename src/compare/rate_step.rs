@@ -17,6 +17,7 @@ use authbench_servers::SchemeKind;
 use tokio_util::sync::CancellationToken;
 
 use super::knee::{Limits, Observed};
+use super::population::{self, Population};
 /// Pause between two runs, so the previous run's connections are closed before the next opens.
 const BETWEEN_RUNS: Duration = Duration::from_millis(200);
 
@@ -45,6 +46,11 @@ pub struct RateStep {
     /// Every process on the machine together (`/proc/stat`), % of one core: what server, Redis
     /// and generator leave of it is other processes' (or the hypervisor's: steal).
     pub machine_cpu_pct: Option<f64>,
+    /// The preloaded users the credentials were drawn from ([`Population`]); `None`: the pool's
+    /// own logged-in connections.
+    pub users: Option<u64>,
+    /// The servers' cache hit ratio over the run (`/metrics`), where a population was drawn.
+    pub hit_ratio: Option<f64>,
 }
 
 impl RateStep {
@@ -57,7 +63,16 @@ impl RateStep {
             errors: summary.failed(),
         };
         let limits = Limits::judge(&observed, slo_p99_us);
-        RateStep { offered_rps, vus, planned, summary, limits, machine_cpu_pct: None }
+        RateStep {
+            offered_rps,
+            vus,
+            planned,
+            summary,
+            limits,
+            machine_cpu_pct: None,
+            users: None,
+            hit_ratio: None,
+        }
     }
 
     /// Successful requests of the main endpoint (`/api/me`, `/healthz` without a scheme) per second.
@@ -94,6 +109,8 @@ impl RateStep {
             planned: self.planned,
             limits: self.limits.label(),
             machine_cpu_pct: self.machine_cpu_pct,
+            users: self.users,
+            hit_ratio: self.hit_ratio,
         };
         LoadStepRow::from_run(at, &self.summary)
     }
@@ -110,6 +127,31 @@ pub async fn run_rate(
     stop: &CancellationToken,
 ) -> Result<RateStep> {
     Ok(run_rate_recorded(base, rate_rps, duration, out, slo_p99_us, stop).await?.0)
+}
+
+/// [`run_rate`] drawing its credentials from `population` when given (a cached variant: about
+/// rate ÷ per-user-rate preloaded users, the servers' hit ratio read around the run).
+pub async fn run_rate_from(
+    base: &LoadConfig,
+    rate_rps: f64,
+    duration: Duration,
+    out: Option<PathBuf>,
+    slo_p99_us: f64,
+    population: Option<&Population>,
+    stop: &CancellationToken,
+) -> Result<RateStep> {
+    let Some(p) = population else {
+        return run_rate(base, rate_rps, duration, out, slo_p99_us, stop).await;
+    };
+    let (pool, users) = p.pool(rate_rps)?;
+    let mut drawn = base.clone();
+    drawn.credentials = Some(pool);
+    let before = p.cache().await?;
+    let mut step = run_rate(&drawn, rate_rps, duration, out, slo_p99_us, stop).await?;
+    let after = p.cache().await?;
+    step.users = Some(users);
+    step.hit_ratio = before.zip(after).and_then(|(a, b)| population::hit_ratio(&a, &b));
+    Ok(step)
 }
 
 /// [`run_rate`], also handing back what the run recorded in memory (its per-second rows and

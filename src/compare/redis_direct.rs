@@ -5,12 +5,26 @@
 //! gets busier (more commands per event-loop pass: 12.0 µs at ~15% busy, 5.6 at saturation in
 //! the last reference), so a shard's size read off the schemes' runs was too large.
 //!
-//! Many connections (as many app servers' multiplexed connections would be), each sending its
-//! share of the rate as single commands on redis-rs's multiplexed connection, the way the
-//! servers send theirs; Redis's CPU (`INFO`, µs resolution) and its command count
-//! (`INFO commandstats`) are read around a fixed window. Redis's own key reads and writes are the
-//! same as the schemes' (same key shapes, value sizes and TTLs), so the figure also serves as
-//! claim 4's control: the same command with no scheme around it, at each key-space size.
+//! Driven the way the servers drive it (issue 21): a few connections — one per app-server
+//! process the plan's deployment would put on the shard, as each server keeps one multiplexed
+//! redis-rs connection — each carrying many commands in flight. A shard at the target busy share
+//! serves `rate` lookups/s; one server process at the plan's utilisation sends `per_server`
+//! lookups/s (its scheme's utilisation step in this run, × its miss share for a cached variant),
+//! so `rate ÷ per_server` processes feed it ([`connections_for`]; at least `--replicas`, at least
+//! the validation's one server; one when no per-server rate is known). Every connection writes,
+//! once per [`TICK`] (1 ms), every lookup that fell due since its last write, as one pipelined
+//! write (one server's requests of that millisecond, ~40 at 40k req/s), as a multiplexed
+//! connection coalesces the commands of the requests that arrived meanwhile. The rate is paced
+//! to the target busy share. Earlier this drove Redis with 400 connections, one
+//! command per write, which made Redis pay a read, a write and an event-loop pass per command:
+//! 5.2 µs per GETEX at 53% busy, against ~3.2 µs inside the application's pipeline, so the
+//! answer's Redis CPU came out +66% over the validation's measurement.
+//!
+//! Redis's CPU (`INFO`, µs resolution) and its command count (`INFO commandstats`) are read
+//! around a fixed window. Redis's own key reads and writes are the same as the schemes' (same key
+//! shapes, value sizes and TTLs), so the figure also serves as claim 4's control: the same
+//! command with no scheme around it, at each key-space size, over as many connections as the
+//! sweep's servers hold (one per process), in the same pattern.
 
 use std::time::Duration;
 
@@ -20,14 +34,37 @@ use tokio::time::Instant;
 
 use authbench_servers::SchemeKind;
 
-use crate::harness::redis::{RedisInfo, probe_connection};
+use crate::harness::redis::{RedisInfo, commands_per_read, probe_connection};
 
-/// Connections the lookups are spread over when driving Redis to a busy share (with 400 this
-/// machine's client reached ~60% busy with Redis pinned apart).
-pub const CONNECTIONS: usize = 400;
-/// Connections of claim 4's control at the sweep's rate (the sweep's pool is 50 connections to
-/// the server, whose store connection multiplexes them: Redis reads a few commands per read).
-pub const CONTROL_CONNECTIONS: usize = 8;
+/// How often each connection writes the lookups that fell due (tokio's timer resolution).
+pub const TICK: Duration = Duration::from_millis(1);
+
+/// Connections Redis is driven over: one per app-server process (each server holds one
+/// multiplexed connection per Redis), at least one.
+pub fn connections(server_processes: u32) -> usize {
+    server_processes.max(1) as usize
+}
+
+/// Most connections one drive opens (a shard fed by more processes than this is not this
+/// machine's plan).
+pub const MAX_CONNECTIONS: usize = 64;
+
+/// Connections for `rate` lookups/s when one app-server process sends `per_server_rps` of them:
+/// the processes the shard serves, rounded up, at least `min`, at most [`MAX_CONNECTIONS`];
+/// `min` when no per-server rate is known.
+pub fn connections_for(rate: f64, per_server_rps: Option<f64>, min: usize) -> usize {
+    let min = min.clamp(1, MAX_CONNECTIONS);
+    match per_server_rps.filter(|p| p.is_finite() && *p > 0.0).map(|p| (rate / p).ceil()) {
+        Some(n) if n.is_finite() && n >= 1.0 => (n as usize).clamp(min, MAX_CONNECTIONS),
+        _ => min,
+    }
+}
+
+/// Lookups due on one connection carrying `rate_per_connection` lookups/s, `elapsed` after its
+/// start: the pacing's schedule (each write sends what this adds since the last).
+pub fn due(rate_per_connection: f64, elapsed: Duration) -> u64 {
+    (rate_per_connection * elapsed.as_secs_f64()).floor().max(0.0) as u64
+}
 
 /// A scheme's per-request Redis work.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -112,6 +149,8 @@ pub struct Reading {
     pub usec_per_call: Option<f64>,
     /// Connections the lookups were spread over.
     pub connections: usize,
+    /// Commands Redis found per read over the window (the batching this drive gave it).
+    pub commands_per_read: Option<f64>,
 }
 
 impl Reading {
@@ -128,6 +167,7 @@ impl Reading {
             achieved_rps: self.achieved_rps,
             us_per_lookup: self.us_per_lookup,
             connections: self.connections as u32,
+            commands_per_read: self.commands_per_read,
             usec_per_call: self.usec_per_call,
         }
     }
@@ -170,7 +210,8 @@ pub async fn resize(url: &str, prefix: &str, from: u64, to: u64) -> Result<()> {
 }
 
 /// Drive `lookup` over `keyspace` keys at `rate` lookups/s for `window` (after a 1 s warm-up),
-/// spread over `connections` connections, and read Redis's cost.
+/// spread over `connections` connections, each writing its due lookups once per [`TICK`] as one
+/// pipelined write, and read Redis's cost.
 pub async fn drive(
     url: &str,
     prefix: &str,
@@ -190,10 +231,10 @@ pub async fn drive(
     let end = start + warm + window;
     let (names, per_lookup) = lookup.commands();
     let target = Target::of(url)?;
-    // Each connection paces its own share, phase-shifted so the connections interleave: at most
-    // one lookup per connection per millisecond when `connections` ≥ rate ÷ 1000, each written
-    // on its own, so Redis reads one command per read, as from many app servers' connections.
-    let period = Duration::from_secs_f64(conns as f64 / rate);
+    // Each connection paces its share: every TICK (phase-shifted so the connections interleave)
+    // it writes every lookup due since its last write as one pipelined write, the way a server's
+    // multiplexed connection sends the commands of the requests that arrived meanwhile.
+    let per_connection = rate / conns as f64;
     let senders = (0..conns).map(|c| {
         let (prefix, target) = (prefix.to_owned(), target.clone());
         async move {
@@ -204,16 +245,26 @@ pub async fn drive(
                 while matches!(rd.read(&mut buf).await, Ok(n) if n > 0) {}
             };
             let send = async {
-                let mut at = start + period.mul_f64(c as f64 / conns as f64);
-                let mut n = c as u64;
-                let mut out = Vec::with_capacity(256);
-                while at < end {
-                    tokio::time::sleep_until(at).await;
-                    n = n.wrapping_add(7_919 * conns as u64);
+                let first = start + TICK.mul_f64(c as f64 / conns as f64);
+                let mut ticks = tokio::time::interval_at(first, TICK);
+                ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                let (mut sent, mut n) = (0u64, c as u64);
+                let mut out = Vec::with_capacity(64 * 1024);
+                loop {
+                    let now = ticks.tick().await;
+                    if now >= end {
+                        break;
+                    }
+                    let wanted = due(per_connection, now.saturating_duration_since(first) + TICK);
                     out.clear();
-                    encode(lookup, &keys(&prefix, n % keyspace), &mut out);
-                    wr.write_all(&out).await?;
-                    at += period;
+                    while sent < wanted {
+                        n = n.wrapping_add(7_919 * conns as u64);
+                        encode(lookup, &keys(&prefix, n % keyspace), &mut out);
+                        sent += 1;
+                    }
+                    if !out.is_empty() {
+                        wr.write_all(&out).await?;
+                    }
                 }
                 wr.shutdown().await
             };
@@ -229,13 +280,16 @@ pub async fn drive(
         tokio::time::sleep_until(start + warm).await;
         let t0 = Instant::now();
         let first = (info.sample().await?, info.command_time(names).await?);
+        let io_a = info.io().await.ok();
         tokio::time::sleep_until(t0 + window).await;
+        let io_b = info.io().await.ok();
         let last = (info.sample().await?, info.command_time(names).await?);
-        anyhow::Ok((t0.elapsed(), first, last))
+        let per_read = io_a.zip(io_b).and_then(|(a, b)| commands_per_read(a, b));
+        anyhow::Ok((t0.elapsed(), first, last, per_read))
     };
     let (sent, readings) = tokio::join!(pacer, readings);
     sent?;
-    let (elapsed, (cpu_a, (calls_a, usec_a)), (cpu_b, (calls_b, usec_b))) = readings?;
+    let (elapsed, (cpu_a, (calls_a, usec_a)), (cpu_b, (calls_b, usec_b)), per_read) = readings?;
     let calls = calls_b.saturating_sub(calls_a);
     let lookups = calls / per_lookup;
     let secs = elapsed.as_secs_f64();
@@ -252,6 +306,7 @@ pub async fn drive(
         us_per_lookup: cpu_s * 1e6 / lookups as f64,
         usec_per_call: Some(usec_b.saturating_sub(usec_a) as f64 / calls as f64),
         connections: conns,
+        commands_per_read: per_read,
     })
 }
 
@@ -281,11 +336,11 @@ fn resp(args: &[&[u8]], out: &mut Vec<u8>) {
 
 /// Where the lookups go, and the password to send first (a private Redis has one).
 ///
-/// Hand-written RESP on a plain socket, not redis-rs, on purpose: pacing single commands through
-/// redis-rs's multiplexed connection cost this machine's client core so much that Redis could be
-/// driven only to ~20% busy (63k GETEX/s, 3.1 µs each, 400 connections, 2026-12-07); the plan's
-/// 60% needs a client that spends about one write per command. Replies are drained, not parsed:
-/// Redis's own counters (`INFO commandstats`) say what it executed.
+/// Hand-written RESP on a plain socket, not redis-rs: the same bytes a multiplexed connection
+/// writes for a batch of commands, without its per-command channel and reply bookkeeping (which
+/// cost this machine's client core so much that Redis could be driven only to ~20% busy,
+/// 2026-12-07). Replies are drained, not parsed: Redis's own counters (`INFO commandstats`) say
+/// what it executed.
 #[derive(Clone)]
 struct Target {
     addr: String,
@@ -332,7 +387,9 @@ impl Target {
 
 /// The reading nearest `target` busy (a share of one core): a short probe at a low rate gives
 /// the cost per lookup, the rate that cost predicts for `target` is driven, and once more
-/// corrected by what that run found (the cost falls as Redis gets busier).
+/// corrected by what that run found (the cost falls as Redis gets busier). Each drive spreads its
+/// rate over [`connections_for`] its rate, `per_server_rps` and `min_connections`.
+#[allow(clippy::too_many_arguments)]
 pub async fn at_utilisation(
     url: &str,
     prefix: &str,
@@ -340,13 +397,15 @@ pub async fn at_utilisation(
     keyspace: u64,
     target: f64,
     window: Duration,
-    connections: usize,
+    per_server_rps: Option<f64>,
+    min_connections: usize,
 ) -> Result<Reading> {
-    let probe = drive(url, prefix, lookup, keyspace, 5_000.0, Duration::from_secs(1), connections).await?;
+    let conns = |rate: f64| connections_for(rate, per_server_rps, min_connections);
+    let probe = drive(url, prefix, lookup, keyspace, 5_000.0, Duration::from_secs(1), conns(5_000.0)).await?;
     let mut rate = target * 1e6 / probe.us_per_lookup.max(0.1);
     let mut best = probe;
     for _ in 0..2 {
-        let r = drive(url, prefix, lookup, keyspace, rate, window, connections).await?;
+        let r = drive(url, prefix, lookup, keyspace, rate, window, conns(rate)).await?;
         if (r.busy - target).abs() < (best.busy - target).abs() {
             best = r;
         }
@@ -366,5 +425,26 @@ mod tests {
         assert!(lookups(&[SchemeKind::Cookie, SchemeKind::Jwt, SchemeKind::JwtPubsub]).is_empty());
         assert!(has_control(&SchemeKind::ALL, &[0, 10_000]) && !has_control(&SchemeKind::ALL, &[0]));
         assert!(!has_control(&[SchemeKind::SessionCached], &[10_000]), "claim 4 judges session");
+    }
+
+    #[test]
+    fn pacing_sends_the_rate_in_one_write_per_tick() {
+        // 100k lookups/s on one connection: 100 due per 1 ms tick, 300,000 over a 3 s window.
+        assert_eq!(due(100_000.0, TICK), 100);
+        assert_eq!(due(100_000.0, Duration::from_secs(3)), 300_000);
+        // 2,000/s (claim 4's control): 2 a tick; a fraction waits for the next tick.
+        assert_eq!(due(2_000.0, TICK), 2);
+        assert_eq!(due(1_500.0, TICK), 1);
+        assert_eq!(due(1_500.0, TICK * 2), 3);
+        // One connection per server process, at least one.
+        assert_eq!((connections(0), connections(1), connections(3)), (1, 1, 3));
+        // 200k lookups/s from servers sending 40k each: 5 processes, so 5 connections (40 a
+        // write); at least --replicas; one without a per-server rate; never above the cap.
+        assert_eq!(connections_for(200_000.0, Some(40_000.0), 1), 5);
+        assert_eq!(connections_for(201_000.0, Some(40_000.0), 1), 6);
+        assert_eq!(connections_for(20_000.0, Some(40_000.0), 2), 2);
+        assert_eq!(connections_for(200_000.0, None, 1), 1);
+        assert_eq!(connections_for(200_000.0, Some(0.0), 1), 1);
+        assert_eq!(connections_for(1e9, Some(1.0), 1), MAX_CONNECTIONS);
     }
 }

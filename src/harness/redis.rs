@@ -61,6 +61,13 @@ impl RedisInfo {
         authbench_loadgen::parse_info(&text).context("INFO lacks used_memory or CPU")
     }
 
+    /// (`total_commands_processed`, `total_reads_processed`) from `INFO stats`: their change over a
+    /// window is how many commands Redis found per read of a socket (the client's batching).
+    pub async fn io(&self) -> Result<(u64, u64)> {
+        let text = self.section("stats").await?;
+        parse_io(&text).context("INFO stats lacks total_commands_processed or total_reads_processed")
+    }
+
     /// `redis_version`.
     pub async fn version(&self) -> Result<String> {
         let text = self.section("server").await?;
@@ -69,6 +76,18 @@ impl RedisInfo {
             .map(|v| v.trim().to_owned())
             .context("no redis_version in INFO server")
     }
+}
+
+/// (`total_commands_processed`, `total_reads_processed`) in the text of `INFO stats`.
+pub fn parse_io(text: &str) -> Option<(u64, u64)> {
+    let field = |f: &str| text.lines().find_map(|l| l.trim().strip_prefix(f)?.parse::<u64>().ok());
+    Some((field("total_commands_processed:")?, field("total_reads_processed:")?))
+}
+
+/// Commands per read between two [`RedisInfo::io`] readings; `None` without a read.
+pub fn commands_per_read(before: (u64, u64), after: (u64, u64)) -> Option<f64> {
+    let reads = after.1.checked_sub(before.1).filter(|&r| r > 0)?;
+    Some(after.0.saturating_sub(before.0) as f64 / reads as f64)
 }
 
 /// (`calls`, `usec`) of `commands` in the text of `INFO commandstats`, summed.
@@ -168,6 +187,15 @@ pub async fn clear_prefix_on(url: &str, prefix: &str, node: Node) -> Result<()> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn commands_per_read_from_info_stats() {
+        let text = "# Stats\r\ntotal_connections_received:3\r\ntotal_commands_processed:1200\r\ntotal_reads_processed:300\r\n";
+        assert_eq!(parse_io(text), Some((1200, 300)));
+        assert_eq!(parse_io("# Stats\r\ntotal_commands_processed:5\r\n"), None);
+        assert_eq!(commands_per_read((1200, 300), (5200, 500)), Some(20.0));
+        assert_eq!(commands_per_read((1200, 300), (1300, 300)), None);
+    }
 
     #[test]
     fn parses_commandstats() {

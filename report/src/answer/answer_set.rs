@@ -34,6 +34,11 @@ fn cores(x: f64) -> String {
     if x.fract() == 0.0 { units::plain(x) } else { units::sig(x, 2) }
 }
 
+/// A signed difference in words: its size and `more` or `fewer` (a negative "more" reads "fewer").
+fn more_or_fewer(x: f64) -> (f64, &'static str) {
+    if x < 0.0 { (-x, "fewer") } else { (x, "more") }
+}
+
 fn opt(m: Option<&MeanCi>, f: impl Fn(f64) -> String) -> String {
     m.map_or_else(|| "not measured".to_owned(), |m| ci(m, f))
 }
@@ -165,11 +170,15 @@ impl AnswerSet {
             let per = 1e6 / jwt.requests_s.max(1.0);
             let a: Vec<f64> = session.answers.iter().map(|x| x.app_cores * per).collect();
             let b: Vec<f64> = jwt.answers.iter().map(|x| x.app_cores * per).collect();
-            if let Some(d) = difference_ci(&b, &a, None) {
+            // session − jwt, paired by repeat; turned round when jwt is the dearer.
+            let d = difference_ci(&b, &a, None)
+                .and_then(|d| if d.mean < 0.0 { difference_ci(&a, &b, None) } else { Some(d) });
+            if let Some(d) = d {
                 let window =
                     jwt.window_s.as_ref().map_or_else(|| "its lifetime".into(), |x| units::seconds(x.mean));
+                let word = if a.iter().sum::<f64>() < b.iter().sum::<f64>() { "more" } else { "fewer" };
                 out.push(format!(
-                    "jwt needs {} fewer app cores than session per 1M req/s (paired by repeat), but a logged-out JWT stays valid {window}.",
+                    "jwt needs {} {word} app cores than session per 1M req/s (paired by repeat), but a logged-out JWT stays valid {window}.",
                     ci(&d, cores)
                 ));
             }
@@ -184,11 +193,12 @@ impl AnswerSet {
         if let (Some(f), Some(jwt)) = (fast, find("jwt"))
             && let Some(win) = &f.window_s
         {
+            let (extra, word) = more_or_fewer(f.app_cores.mean - jwt.app_cores.mean);
             out.push(format!(
-                "{} revokes in {} for {} more app cores and {} Redis shard(s) than jwt at {mid_s} users.",
+                "{} revokes in {} for {} {word} app cores and {} Redis shard(s) than jwt at {mid_s} users.",
                 f.scheme,
                 ci(win, units::seconds),
-                cores(f.app_cores.mean - jwt.app_cores.mean),
+                cores(extra),
                 ci(&f.shards, cores)
             ));
         }
@@ -364,6 +374,23 @@ mod tests {
         assert!(!v.is_empty() && v.len() <= 6, "{v:?}");
         assert!(v[0].contains("**session-tracked**"), "{v:?}");
         assert!(v.iter().any(|l| l.starts_with("jwt needs") && l.contains("fewer app cores")), "{v:?}");
+    }
+
+    #[test]
+    fn a_negative_difference_reads_fewer_not_minus_more() {
+        assert_eq!(more_or_fewer(-0.29), (0.29, "fewer"));
+        assert_eq!(more_or_fewer(1.5), (1.5, "more"));
+        // Every revoker 0.29 app cores cheaper than jwt.
+        let mut s = set();
+        for (_, answers) in &mut s.by_users {
+            let jwt = answers.iter().find(|a| a.scheme == "jwt").unwrap().app_cores.mean;
+            for a in answers.iter_mut().filter(|a| a.scheme != "jwt") {
+                a.app_cores.mean = jwt - 0.29;
+            }
+        }
+        let v = s.verdicts();
+        let line = v.iter().find(|l| l.contains(" revokes in ")).expect("the fastest revoker's line");
+        assert!(line.contains("for 0.29 fewer app cores") && !line.contains("-0."), "{line}");
     }
 
     #[test]

@@ -28,10 +28,13 @@ pub(super) fn load_section(d: &mut Document, a: &Analysis<'_>, plots: &[Rendered
         "**Maximum sustainable throughput**, found by a stepped search in the open model: `/api/me` is sent at \
          a fixed arrival rate for {step} (latency timed from each request's intended send, so a \
          backlog shows), the rate doubling until a step is past the knee, then bisected between the last good \
-         and the first bad rate, then one step beyond. A step is past the knee when the achieved rate falls \
+         and the first bad rate. A step is past the knee when the achieved rate falls \
          below 95% of the offered one, the corrected p99 exceeds {slo}, or any request fails. The knee is the \
          lowest offered rate past it; the maximum is the achieved rate of the highest good step below it."
     ));
+    if let Some(text) = population_text(a) {
+        d.p(text);
+    }
     d.table(
         [
             "scheme",
@@ -278,4 +281,35 @@ fn cpu_table(d: &mut Document, loads: &[SchemeLoad<'_>]) {
             .to_vec(),
         rows,
     );
+}
+
+/// How the cached variants' steps drew their users, when they did (`users` in the step rows).
+fn population_text(a: &Analysis<'_>) -> Option<String> {
+    let r = a.results;
+    let drawn: Vec<_> = r.saturation.iter().chain(&r.cpu_vs_load).filter(|x| x.users.is_some()).collect();
+    let most = drawn.iter().filter_map(|x| x.users).max()?;
+    let mut schemes: Vec<&str> = drawn.iter().map(|x| x.scheme.as_str()).collect();
+    schemes.sort_unstable();
+    schemes.dedup();
+    let hits: Vec<f64> = r
+        .cpu_vs_load
+        .iter()
+        .filter(|x| {
+            x.users.is_some()
+                && x.share.zip(r.environment.utilization).is_some_and(|(s, u)| (s - u).abs() < 0.01)
+        })
+        .filter_map(|x| x.hit_ratio)
+        .collect();
+    let at = crate::stats::mean_ci(&hits).map_or_else(String::new, |m| {
+        format!(" At the utilisation's step the servers counted a hit ratio of {:.2}.", m.mean)
+    });
+    Some(format!(
+        "{} drew each step's credentials uniformly from about offered rate ÷ the workload's per-user rate \
+         preloaded sessions (at most {}; above that every one of them, each a little faster), so their \
+         maximum and CPU per request are measured at the workload's cache hit ratio, not with the few hot \
+         users of the other schemes' pool (whose cost does not depend on who is active); each step's users \
+         and hit ratio are in `saturation.csv` and `cpu_vs_load.csv`.{at}",
+        schemes.join(" and "),
+        units::count(most as f64)
+    ))
 }

@@ -77,13 +77,15 @@ fn sessions_table(d: &mut Document, a: &Analysis<'_>) {
             ]);
         }
     }
-    let unswept =
-        a.schemes.iter().filter(|s| s.starts_with("jwt-") && !a.sessions.iter().any(|x| &x.scheme == *s));
+    let unswept = a
+        .schemes
+        .iter()
+        .filter(|s| (s.starts_with("jwt-") || *s == "cookie") && !a.sessions.iter().any(|x| &x.scheme == *s));
     let unswept: Vec<&str> = unswept.map(String::as_str).collect();
     if !unswept.is_empty() {
         d.p(format!(
-            "Not swept: {}. A JWT variant keeps no per-user state, so the number of stored sessions \
-             cannot change its work; jwt's sweep (the stateless control) stands for it.",
+            "Not swept: {}. A scheme with no per-user state (cookie, a JWT variant) cannot have its work \
+             changed by the number of stored sessions; jwt's sweep (the stateless control) stands for it.",
             unswept.join(", ")
         ));
     }

@@ -48,6 +48,10 @@ pub struct StepRun<'a> {
     /// `ok`, or the limits broken (`throughput+p99`).
     pub limits: String,
     pub machine_cpu_pct: Option<f64>,
+    /// Preloaded users the credentials were drawn from (`None`: the pool's own logins).
+    pub users: Option<u64>,
+    /// The servers' cache hit ratio over the run, where a cache ran.
+    pub hit_ratio: Option<f64>,
 }
 
 impl LoadStepRow {
@@ -82,6 +86,8 @@ impl LoadStepRow {
             knee: false,
             sustained: false,
             machine_cpu_pct: at.machine_cpu_pct,
+            users: at.users,
+            hit_ratio: at.hit_ratio,
         }
     }
 }

@@ -11,6 +11,13 @@
 //!   what the key space's size alone does to a lookup, without a scheme. Its rows carry
 //!   `target_busy = NaN`.
 //!
+//! Both drive Redis the way the servers do: one connection per server process, each writing the
+//! lookups due in each millisecond as one pipelined write ([`redis_direct::TICK`]). At the busy
+//! share, the processes are as many as the plan's deployment puts on the shard: its rate ÷ what
+//! one server process sent at the utilisation step in this run (the lookup's scheme: session for
+//! `GETEX`, × the miss share the step counted for a cached variant; ÷ `--replicas`), at least
+//! `--replicas`. The control runs at the sweep's rate from the sweep's servers (`--replicas`).
+//!
 //! Only on a private single Redis: driving someone else's Redis (`--redis-url`) to 60% busy would
 //! disturb it, and a Cluster has no one Redis to drive. Every key is deleted afterwards.
 
@@ -21,6 +28,9 @@ use authbench_report::plan_inputs::RedisDirectRow;
 use authbench_servers::direct::StoreTarget;
 use tokio_util::sync::CancellationToken;
 
+use authbench_report::results::Results;
+
+use super::hit_ratio;
 use crate::compare::ctx::Ctx;
 use crate::compare::redis_direct::{self, Lookup};
 use crate::compare::schedule::Phase;
@@ -70,7 +80,10 @@ async fn measure(
     let target = plan.redis_utilisation;
     ctx.progress.enter_as(WHO, 0, Phase::RedisDirect, Some(&format!("{top} keys")));
     redis_direct::populate(url, prefix, top).await?;
+    let folder = Results::read_dir(&plan.out).ok();
+    let min = redis_direct::connections(plan.replicas);
     for &lookup in kinds {
+        let per_server = folder.as_ref().and_then(|r| per_server_rps(ctx, r, lookup));
         let mut found: Option<f64> = None;
         for repeat in 1..=plan.repeat {
             if stop.is_cancelled() {
@@ -87,7 +100,8 @@ async fn measure(
                         top,
                         target,
                         plan.direct_window,
-                        redis_direct::CONNECTIONS,
+                        per_server,
+                        min,
                     )
                     .await?
                 }
@@ -99,17 +113,18 @@ async fn measure(
                         top,
                         rate,
                         plan.direct_window,
-                        redis_direct::CONNECTIONS,
+                        redis_direct::connections_for(rate, per_server, min),
                     )
                     .await?
                 }
             };
             found = Some(reading.offered_rps);
             ctx.progress.note(&format!(
-                "redis r{repeat}: {} over {top} keys at {:.0}% busy ({:.0}/s): {:.2} µs of Redis CPU per lookup",
+                "redis r{repeat}: {} over {top} keys at {:.0}% busy ({:.0}/s on {} connection(s)): {:.2} µs of Redis CPU per lookup",
                 lookup.as_str(),
                 reading.busy * 100.0,
                 reading.achieved_rps,
+                reading.connections,
                 reading.us_per_lookup
             ));
             rows.push(reading.row(repeat, target));
@@ -119,6 +134,26 @@ async fn measure(
         control(ctx, url, prefix, top, stop, rows).await?;
     }
     Ok(())
+}
+
+/// Lookups/s one server process sent at the utilisation step in this run's folder `r`: the first
+/// scheme of the run making `lookup` (an uncached one first), its step's offered rate (mean over
+/// repeats, ÷ `--replicas`) × the miss share its servers counted there (a cached variant).
+fn per_server_rps(ctx: &Ctx, r: &Results, lookup: Lookup) -> Option<f64> {
+    let plan = &ctx.plan;
+    let scheme = plan
+        .schemes
+        .iter()
+        .filter(|&&s| redis_direct::lookup_of(s) == Some(lookup))
+        .min_by_key(|&&s| hit_ratio::applies(s))?;
+    let share = plan.saturation.utilization;
+    let rates: Vec<f64> = r
+        .cpu_vs_load
+        .iter()
+        .filter(|x| x.scheme == scheme.as_str() && x.share.is_some_and(|s| (s - share).abs() < 0.005))
+        .map(|x| x.offered_rps * (1.0 - x.hit_ratio.unwrap_or(0.0)) / plan.replicas.max(1) as f64)
+        .collect();
+    (!rates.is_empty()).then(|| rates.iter().sum::<f64>() / rates.len() as f64)
 }
 
 /// Claim 4's control: `GETEX` at the sweep's rate over each stored level's key space, in each
@@ -148,7 +183,7 @@ async fn control(
                 level,
                 plan.rate,
                 plan.sweep.max(Duration::from_secs(1)),
-                redis_direct::CONTROL_CONNECTIONS,
+                redis_direct::connections(plan.replicas),
             )
             .await?;
             rows.push(reading.row(repeat, f64::NAN));

@@ -5,9 +5,9 @@
 //! get one session each, written through the real key layout (`SessionStore::create_many`), and
 //! the open model's credential pool draws a user uniformly for every arrival at a total rate of
 //! N × `--rate-per-user`, so each user's own stream is about Poisson at the per-user rate
-//! (0.1 req/s: 2,000 req/s in all). After a warm-up of at least five cache TTLs (the cache in its
+//! (0.1 req/s: 2,000 req/s in all). After a warm-up of three cache TTLs, at least 3 s (the cache in its
 //! steady state), the servers' own `/metrics` counters (hits, misses; summed over replicas) are
-//! read at the start and the end of a window of at least 10 s, while the load runs on. The
+//! read at the start and the end of a 6 s window, while the load runs on. The
 //! closed-form model (`authbench_report::answer::hit_ratio`) at the same per-user rate, TTL and
 //! capacity is written beside it; with `--replicas R` behind round-robin HAProxy each replica
 //! sees each user at a rate ÷ R with its own cache, which the model is given.

@@ -52,11 +52,13 @@ fn schemes_take_all_and_every_variant() {
     assert!(originals.originals_only() && !plan("--out x").unwrap().originals_only());
     assert_eq!(schedule::total_budget(&plan("--quick --out x").unwrap()), 240.0);
     assert_eq!(schedule::total_budget(&plan("--quick --schemes jwt,cookie --out x").unwrap()), 120.0);
-    assert_eq!(schedule::total_budget(&plan("--out x").unwrap()), 2100.0);
-    // JWT variants skip the sweep; the originals and the session variants do not.
+    assert_eq!(schedule::total_budget(&plan("--out x").unwrap()), 1980.0);
+    // Cookie and the JWT variants skip the sweep; jwt (the stateless control), session and the
+    // session variants do not.
     let swept: Vec<SchemeKind> = SchemeKind::ALL.into_iter().filter(|&s| !skips_sweep(s)).collect();
     assert!(swept.contains(&SchemeKind::Jwt) && swept.contains(&SchemeKind::SessionCached));
-    assert!(!swept.contains(&SchemeKind::JwtRevocable));
+    assert!(swept.contains(&SchemeKind::Session) && swept.contains(&SchemeKind::SessionTracked));
+    assert!(!swept.contains(&SchemeKind::JwtRevocable) && !swept.contains(&SchemeKind::Cookie));
     let p = plan("--schemes jwt-revocable,jwt,jwt-revocable --out x").unwrap();
     assert_eq!(p.schemes, vec![SchemeKind::JwtRevocable, SchemeKind::Jwt]);
     assert!(parse_schemes("cookie,kerberos").unwrap_err().contains("kerberos"));
