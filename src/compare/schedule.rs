@@ -109,7 +109,8 @@ impl Phase {
             // The cached variants first preload their population (~100k sessions/s in the real
             // layout, with the warm-up's sessions deleted before).
             Phase::Saturation => {
-                let steps = (5 + sat.refinements + sat.past_knee) as usize;
+                // + 1: a step past the SLO on p99 alone runs once more (about one per search).
+                let steps = (6 + sat.refinements + sat.past_knee) as usize;
                 steps.min(sat.max_steps) as f64 * run(sat.step) + plan.population_cap as f64 / 100e3
             }
             // The utilisation's step is longer than the others.

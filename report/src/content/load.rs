@@ -29,8 +29,10 @@ pub(super) fn load_section(d: &mut Document, a: &Analysis<'_>, plots: &[Rendered
          a fixed arrival rate for {step} (latency timed from each request's intended send, so a \
          backlog shows), the rate doubling until a step is past the knee, then bisected between the last good \
          and the first bad rate. A step is past the knee when the achieved rate falls \
-         below 95% of the offered one, the corrected p99 exceeds {slo}, or any request fails. The knee is the \
-         lowest offered rate past it; the maximum is the achieved rate of the highest good step below it."
+         below 95% of the offered one, the corrected p99 exceeds {slo}, or any request fails; a step past it on \
+         p99 alone runs once more and the second run counts (one stall of a shared machine is not a knee). \
+         The knee is the lowest offered rate past it; the maximum is the achieved rate of the highest good \
+         step below it."
     ));
     if let Some(text) = population_text(a) {
         d.p(text);
