@@ -27,7 +27,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::knee::{Search, SearchPlan};
 
-pub use super::rate_step::{RateStep, parse_proc_stat, pool_size, run_rate, run_rate_recorded};
+pub use super::rate_step::{RateStep, Subject, parse_proc_stat, pool_size, run_rate, run_rate_recorded};
 
 /// The steps of a search, in the order run, and which of them matter.
 #[derive(Debug, Clone, Default)]
@@ -107,6 +107,8 @@ pub struct LadderSettings {
     pub utilisation: f64,
     pub utilisation_step: Duration,
     pub slo_p99_us: f64,
+    /// Whether `/healthz` follows the utilisation's step (a `--target` has no `/healthz`).
+    pub healthz_pair: bool,
 }
 
 impl LadderSettings {
@@ -152,7 +154,7 @@ pub async fn ladder(
             break;
         }
         out.steps.push((share, step));
-        if paired {
+        if paired && settings.healthz_pair {
             on_step(true, rate);
             let mut healthz = base.clone();
             healthz.scheme = None;
@@ -193,6 +195,8 @@ pub struct SaturationPlan {
     /// Shares of the maximum for CPU per request against load (the utilisation among them).
     pub shares: Vec<f64>,
     pub spectrum: Duration,
+    /// `/healthz` beside the utilisation's step: authbench's own servers (not a `--target`).
+    pub healthz_pair: bool,
 }
 
 /// Length of the utilisation's step and of its `/healthz` pair: `--quick`, default.
@@ -229,6 +233,7 @@ impl SaturationPlan {
             utilisation_step: UTILISATION_STEP[usize::from(!quick)],
             shares,
             spectrum: Duration::from_secs(if quick { 1 } else { 4 }),
+            healthz_pair: true,
         }
     }
 
@@ -257,6 +262,7 @@ impl SaturationPlan {
             utilisation: self.utilization,
             utilisation_step: self.utilisation_step,
             slo_p99_us: self.slo_p99.as_secs_f64() * 1e6,
+            healthz_pair: self.healthz_pair,
         }
     }
 
@@ -393,7 +399,8 @@ pub async fn measure(
 impl Outcome {
     /// Rows of `saturation.csv` (the search, knee and sustained steps marked) and of
     /// `cpu_vs_load.csv` (the ladder). The spectrum's run shows in `spectrum.csv` and summary.csv.
-    pub fn rows(&self, scheme: SchemeKind, repeat: u32) -> (Vec<LoadStepRow>, Vec<LoadStepRow>) {
+    /// `scheme` is a built-in scheme or a `--target`.
+    pub fn rows(&self, scheme: Subject<'_>, repeat: u32) -> (Vec<LoadStepRow>, Vec<LoadStepRow>) {
         let s = &self.searched;
         let steps = s
             .steps
@@ -441,7 +448,7 @@ impl Outcome {
     }
 
     /// summary.csv metrics of this repeat.
-    pub fn metrics(&self, scheme: SchemeKind, utilization: f64) -> Vec<(Metric, f64)> {
+    pub fn metrics(&self, scheme: Subject<'_>, utilization: f64) -> Vec<(Metric, f64)> {
         let mut m = Vec::new();
         if let Some(s) = self.searched.sustained_step() {
             m.push((Metric::MeRpsSustained, s.achieved_rps()));
@@ -453,7 +460,7 @@ impl Outcome {
             if let Some(server) = at.summary.server.cpu_us_per_req {
                 m.push((Metric::MeCpuServerAtUtilization, server));
             }
-            let redis = if scheme.uses_store() { at.summary.redis.cpu_us_per_req } else { Some(0.0) };
+            let redis = if scheme.uses_store { at.summary.redis.cpu_us_per_req } else { Some(0.0) };
             if let Some(redis) = redis {
                 m.push((Metric::MeCpuRedisAtUtilization, redis));
             }

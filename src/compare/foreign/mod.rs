@@ -1,147 +1,56 @@
-//! `compare --target NAME=URL,flow=FILE[,pid=PID][,redis=URL]`: a user's own service, described
-//! by a flow file (docs/flows.md), measured in the same results folder as the built-in schemes,
-//! its rows carrying NAME as their scheme. What runs against it: the fixed-rate `/api/me`-like run
-//! at the spectrum's rate (its percentile spectrum, a `cpu_vs_load.csv` row, the credential's
-//! bytes), then the revocation probe (`authbench probe revocation`'s code). Every phase that needs
-//! authbench's own server or Redis layout is listed as not run, with the reason
-//! ([`NOT_RUN`], in `environment.json` under `targets` and in the report).
+//! `compare --target NAME=URL,flow=FILE[,pid=][,redis=][,host=][,ca=]`: a user's own service,
+//! described by a flow file (docs/flows.md), measured in the same results folder as the built-in
+//! schemes, its rows carrying NAME as their scheme. What runs against it is what the built-in
+//! schemes get, through the same code with the flow as the scheme: the ramp of virtual users
+//! ([`crate::compare::phase::ramp`]); the open-model search for the knee, CPU against load at
+//! shares of the maximum it found, and the percentile spectrum's run at the common rate
+//! ([`crate::compare::open_model::measure`], without the `/healthz` pair a target has no
+//! endpoint for); the credential's bytes; the revocation probe (`authbench probe revocation`'s
+//! code). Every phase that needs authbench's own server or Redis layout is listed as not run,
+//! with the reason ([`not_run`], in `environment.json` under `targets` and in the report).
+//!
+//! - [`target`]: `--target`'s parts parsed and checked, and the load configuration they give.
+//! - [`not_run`]: what runs and what does not, for `environment.json`.
 
-use std::path::PathBuf;
+pub mod not_run;
+pub mod target;
 
 use anyhow::{Context, Result, bail};
-use authbench_loadgen::{Endpoint, Flow, LoadConfig, LoadModel, Mix, ProbeArgs, Ramp, Scheme};
+use authbench_loadgen::{Endpoint, Mix, ProbeArgs};
 use authbench_report::UnitRows;
-use authbench_report::data::{CredentialsRow, RevocationRow};
-use authbench_report::run::StepRun;
-use authbench_report::saturation::LoadStepRow;
-use serde_json::json;
+use authbench_report::data::{CredentialsRow, RevocationRow, file};
 use tokio_util::sync::CancellationToken;
 
-use super::open_model::SaturationPlan;
-use super::rate_step::run_rate_recorded;
+use super::open_model::{self, RunKind, SaturationPlan, Subject};
+use super::phase::ramp;
+use super::plan::Plan;
 use crate::harness::redis::RedisInfo;
 
-/// One `--target`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Target {
-    pub name: String,
-    pub url: String,
-    pub flow: PathBuf,
-    pub pid: Option<u32>,
-    /// Read only (`INFO`): never flushed or written.
-    pub redis: Option<String>,
-}
-
-/// Parse `NAME=URL,flow=FILE[,pid=PID][,redis=URL]`.
-pub fn parse_target(s: &str) -> Result<Target, String> {
-    let mut parts = s.split(',');
-    let first = parts.next().unwrap_or_default();
-    let Some((name, url)) = first.split_once('=') else {
-        return Err(format!("--target `{s}`: expected NAME=URL,flow=FILE[,pid=PID][,redis=URL]"));
-    };
-    let name = name.trim();
-    let ok_name = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
-    if !ok_name || authbench_servers::SchemeKind::ALL.iter().any(|k| k.as_str() == name) {
-        return Err(format!(
-            "--target `{name}`: the name must be letters, digits, - _ . and not a built-in scheme's"
-        ));
-    }
-    let mut t = Target {
-        name: name.to_owned(),
-        url: url.trim().to_owned(),
-        flow: PathBuf::new(),
-        pid: None,
-        redis: None,
-    };
-    for part in parts {
-        match part.split_once('=') {
-            Some(("flow", f)) => t.flow = PathBuf::from(f),
-            Some(("pid", p)) => t.pid = Some(p.parse().map_err(|_| format!("--target {name}: pid=`{p}`"))?),
-            Some(("redis", r)) => t.redis = Some(r.to_owned()),
-            _ => return Err(format!("--target {name}: unknown part `{part}` (flow=, pid=, redis=)")),
-        }
-    }
-    if t.flow.as_os_str().is_empty() {
-        return Err(format!("--target {name}: flow=FILE is required"));
-    }
-    Ok(t)
-}
-
-/// Phases that need authbench's own code, and why each is not run against a target.
-pub const NOT_RUN: [(&str, &str); 10] = [
-    ("checks and attack battery", "they forge and tamper with authbench's own credential formats"),
-    ("healthz baseline (CPU ratio)", "needs an unauthenticated endpoint the flow does not describe"),
-    ("ramp and knee search", "not implemented for targets yet (authbench load --flow --stages does a ramp)"),
-    ("session-scaling sweep", "its preload writes sessions through authbench's own credential-issuing code"),
-    ("store bytes and hit ratio", "they read authbench's own Redis keys and cache counters"),
-    ("Redis-direct", "drives Redis with authbench's own lookup command"),
-    ("login cost", "measures authbench's own argon2id login"),
-    ("store RTT", "puts a delay proxy between authbench's server and its Redis"),
-    ("transport", "starts authbench's own server over h2 and TLS"),
-    ("revocation memory and faults", "drive authbench's own Redis and kill the processes it started"),
-];
-
-/// The `targets` entry of `environment.json`: each target, what was measured and what was not.
-pub fn describe(targets: &[Target]) -> serde_json::Value {
-    let not_run: Vec<_> = NOT_RUN.iter().map(|(p, why)| json!({ "phase": p, "reason": why })).collect();
-    targets
-        .iter()
-        .map(|t| {
-            json!({
-                "name": t.name,
-                "url": t.url,
-                "flow": t.flow.display().to_string(),
-                "run": ["fixed-rate spectrum", "credential bytes", "revocation probe"],
-                "server_cpu": if t.pid.is_some() { "measured (pid=)" } else { "not measured (no pid=)" },
-                "store_memory": if t.redis.is_some() { "measured (redis=, INFO only)" } else { "not measured (no redis=)" },
-                "not_run": not_run,
-            })
-        })
-        .collect()
-}
-
-/// Check every target before anything runs: its flow loads, its URL is allowed.
-pub fn validate(targets: &[Target], allow_remote: bool) -> Result<()> {
-    for t in targets {
-        Flow::load(&t.flow).map_err(|e| anyhow::anyhow!("--target {}: {e}", t.name))?;
-        LoadConfig::at_url(
-            &t.url,
-            allow_remote,
-            None,
-            LoadModel::Closed { stages: Ramp::constant(1.0, Default::default()) },
-        )
-        .with_context(|| format!("--target {}", t.name))?;
-    }
-    Ok(())
-}
-
-/// What the plan says the targets' phases run with.
-pub struct Settings<'a> {
-    pub out: &'a std::path::Path,
-    pub saturation: &'a SaturationPlan,
-    pub quick: bool,
-    pub allow_remote: bool,
-}
+pub use not_run::describe;
+pub use target::Target;
 
 /// What one target gave.
 pub struct Measured {
     pub rows: UnitRows,
     pub revocation: Vec<RevocationRow>,
-    /// `used_memory` before and after the fixed-rate run (with `redis=`).
+    /// `used_memory` before the ramp and after the spectrum's run (with `redis=`).
     pub store_memory: Option<(u64, u64)>,
 }
 
-/// Every phase that runs against `t`.
-pub async fn measure(plan: &Settings<'_>, t: &Target, stop: &CancellationToken) -> Result<Measured> {
-    let flow = Flow::load(&t.flow).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let scheme = Scheme { name: t.name.clone(), flow };
-    let sat = plan.saturation;
-    let model = LoadModel::Closed { stages: Ramp::constant(1.0, sat.spectrum) };
-    let mut base = LoadConfig::at_url(&t.url, plan.allow_remote, Some(scheme), model)?;
-    base.server_pid = t.pid;
-    base.redis_url = t.redis.clone();
+/// Every phase that runs against `t`, in order; `progress` is told each (a line for the console).
+pub async fn measure(
+    plan: &Plan,
+    t: &Target,
+    stop: &CancellationToken,
+    mut progress: impl FnMut(&str),
+) -> Result<Measured> {
+    let flow = t.load_flow()?;
+    let header = flow.credential_header();
+    let has_logout = flow.logout.is_some() || flow.logout_all.is_some();
+    let mut base = t.config(plan.allow_remote, Some(flow))?;
     base.preflight_login = true;
-    base.mix = Mix { me: 1, refresh: 0, logout: 0 };
+    let dir = plan.out.join(file::RUNS).join(file::unit_runs(&t.name, 1));
+    std::fs::create_dir_all(&dir)?;
     let redis = match &t.redis {
         Some(url) => Some(RedisInfo::connect(url).await?),
         None => None,
@@ -150,45 +59,70 @@ pub async fn measure(plan: &Settings<'_>, t: &Target, stop: &CancellationToken) 
         Some(r) => Some(r.sample().await?.used_memory),
         None => None,
     };
-    let out =
-        plan.out.join(authbench_report::data::file::RUNS).join(format!("{}-r1", t.name)).join("spectrum");
-    let slo_us = sat.slo_p99.as_secs_f64() * 1e6;
-    let (step, recorded) =
-        run_rate_recorded(&base, sat.spectrum_rps, sat.spectrum, Some(out), slo_us, stop).await?;
-    let after = match &redis {
-        Some(r) => Some(r.sample().await?.used_memory),
-        None => None,
-    };
-    let mut rows = UnitRows { me_latency: recorded.latency(Endpoint::Me).cloned(), ..UnitRows::default() };
-    let at = StepRun {
-        scheme: &t.name,
-        repeat: 1,
-        step: 1,
-        share: None,
-        uses_store: t.redis.is_some(),
-        offered_rps: step.offered_rps,
-        vus: step.vus,
-        planned: step.planned,
-        limits: step.limits.label(),
-        machine_cpu_pct: step.machine_cpu_pct,
-    };
-    rows.cpu_vs_load.push(LoadStepRow::from_run(at, &step.summary));
-    if let Some(e) = step.summary.endpoint(Endpoint::Me) {
+    let who = Subject { name: &t.name, uses_store: t.redis.is_some() };
+    let mut rows = UnitRows::default();
+
+    // The ramp, as the built-in schemes run it: the flow's whole mix, closed model.
+    progress(&format!("target {}: ramp {}", t.name, plan.stages_text));
+    let mut c = base.clone();
+    ramp::configure(&mut c, plan);
+    c.out_dir = Some(dir.join(file::RAMP_RUN));
+    let ramp_run = authbench_loadgen::run_recorded(c, stop.clone()).await.context("ramp")?;
+    if ramp_run.summary.target_lost {
+        bail!("the service stopped answering during the ramp");
+    }
+    let (ramp_rows, ramp_metrics) = ramp::rows(&t.name, 1, &ramp_run);
+    // Where the search starts: the ramp's peak rate (authenticated requests answered per
+    // second), as a built-in scheme's later repeat starts near its earlier knee.
+    let peak = ramp_rows.iter().map(|r| r.me_rps).filter(|r| *r > 0.0).reduce(f64::max);
+    rows.ramp = ramp_rows;
+    rows.metrics.extend(ramp_metrics);
+    if stop.is_cancelled() {
+        return Ok(Measured { rows, revocation: Vec::new(), store_memory: None });
+    }
+
+    // The knee search, CPU against load and the spectrum's run, as the built-in schemes get them.
+    base.mix = Mix { me: 1, refresh: 0, logout: 0 };
+    let sat = SaturationPlan { healthz_pair: false, ..plan.saturation.clone() };
+    let name = &t.name;
+    let outcome = open_model::measure(&sat, peak, &base, &dir, stop, |kind, rate| {
+        let what = match kind {
+            RunKind::Search => "knee search",
+            RunKind::Ladder => "CPU against load",
+            RunKind::HealthzPair => "healthz",
+            RunKind::Spectrum => "fixed-rate spectrum",
+        };
+        progress(&format!("target {name}: {what} at {rate:.0} req/s"));
+    })
+    .await?;
+    progress(&format!("target {name}: {}", outcome.describe()));
+    rows.metrics.extend(outcome.metrics(who, sat.utilization));
+    (rows.saturation, rows.cpu_vs_load) = outcome.rows(who, 1);
+    rows.me_latency = outcome.fixed_latency.clone();
+    if let Some(e) = outcome.fixed.as_ref().and_then(|f| f.summary.endpoint(Endpoint::Me)) {
         rows.credential = Some(CredentialsRow {
             scheme: t.name.clone(),
-            header: flow.credential_header(),
+            header,
             credential_bytes: e.credential_bytes_per_req.unwrap_or(0.0).round() as u64,
             request_bytes: e.bytes_sent_per_req.round() as u64,
             response_bytes: Some(e.bytes_received_per_req.round() as u64),
         });
     }
-    let revocation =
-        if flow.logout.is_some() || flow.logout_all.is_some() { probe(plan, t).await? } else { Vec::new() };
-    Ok(Measured { rows, revocation, store_memory: before.zip(after) })
+    let after = match &redis {
+        Some(r) => Some(r.sample().await?.used_memory),
+        None => None,
+    };
+    let store_memory = before.zip(after);
+    if outcome.interrupted || stop.is_cancelled() {
+        return Ok(Measured { rows, revocation: Vec::new(), store_memory });
+    }
+    progress(&format!("target {name}: revocation probe"));
+    let revocation = if has_logout { probe(plan, t).await? } else { Vec::new() };
+    Ok(Measured { rows, revocation, store_memory })
 }
 
 /// The revocation probe's windows as `revocation.csv` rows (`action` logout, logout_all).
-async fn probe(plan: &Settings<'_>, t: &Target) -> Result<Vec<RevocationRow>> {
+async fn probe(plan: &Plan, t: &Target) -> Result<Vec<RevocationRow>> {
     let args = ProbeArgs {
         flow: t.flow.clone(),
         url: t.url.clone(),
@@ -200,8 +134,8 @@ async fn probe(plan: &Settings<'_>, t: &Target) -> Result<Vec<RevocationRow>> {
         // Past the spectrum's users, so the probe's logins are fresh.
         first_user: 1_000_000,
         allow_remote: plan.allow_remote,
-        host: None,
-        ca: None,
+        host: t.host.clone(),
+        ca: t.ca.clone(),
         json: false,
     };
     let found = authbench_loadgen::probe_revocation(&args)
@@ -232,30 +166,4 @@ async fn probe(plan: &Settings<'_>, t: &Target) -> Result<Vec<RevocationRow>> {
         bail!("{}: the revocation probe found nothing", t.name);
     }
     Ok(rows)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_target_is_name_url_and_its_parts() {
-        let t = parse_target("web=http://127.0.0.1:5000,flow=web.toml,pid=42,redis=redis://127.0.0.1:6379")
-            .unwrap();
-        assert_eq!((t.name.as_str(), t.url.as_str()), ("web", "http://127.0.0.1:5000"));
-        assert_eq!(
-            (t.flow, t.pid, t.redis.as_deref()),
-            (PathBuf::from("web.toml"), Some(42), Some("redis://127.0.0.1:6379"))
-        );
-        for bad in [
-            "web",
-            "web=http://x,pid=1",
-            "jwt=http://x,flow=f",
-            "a b=http://x,flow=f",
-            "w=http://x,flow=f,pid=x",
-            "w=u,flow=f,user=1",
-        ] {
-            assert!(parse_target(bad).is_err(), "{bad}");
-        }
-    }
 }
