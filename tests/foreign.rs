@@ -134,6 +134,12 @@ fn load_a_flask_cookie_session_with_csrf_and_a_jwt_api_with_refresh() {
     let (home, note) =
         (named(&s, "home")["count"].as_u64().unwrap(), named(&s, "note")["count"].as_u64().unwrap());
     assert!(home > note, "weights 4:1 — home {home}, note {note}");
+    // The per-run report shows them under `me`.
+    let run = tmp.path().join("web-open");
+    let o = authbench(&["report", run.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let report = std::fs::read_to_string(run.join("report.md")).unwrap();
+    assert!(report.contains("| me: home |") && report.contains("| me: note |"), "{report}");
 
     let s = load("api.toml", &app, &tmp.path().join("api"), &[]);
     assert!(s.get("requests").is_none(), "one request: `me` alone, as a built-in scheme: {s}");
