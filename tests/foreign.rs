@@ -109,7 +109,40 @@ fn load_a_flask_cookie_session_with_csrf_and_a_jwt_api_with_refresh() {
     assert!(me["count"].as_u64().unwrap() > 20, "{s}");
     assert_eq!(me["errors"], 0, "home and the CSRF-checked note both accepted: {s}");
 
+    // Each request by its name too, adding up to `me`.
+    let named = |s: &serde_json::Value, name: &str| {
+        let r = s["requests"].as_array().unwrap().iter().find(|r| r["name"] == name).cloned();
+        r.unwrap_or_else(|| panic!("no request {name}: {s}"))
+    };
+    let (home, note) = (named(&s, "home"), named(&s, "note"));
+    assert!(home["count"].as_u64().unwrap() > 0 && note["count"].as_u64().unwrap() > 0, "{s}");
+    assert_eq!(
+        home["count"].as_u64().unwrap() + note["count"].as_u64().unwrap(),
+        me["count"].as_u64().unwrap(),
+        "{s}"
+    );
+
+    // The open model: each arrival draws home or note by weight, and note carries the CSRF token.
+    let s = load("web.toml", &app, &tmp.path().join("web-open"), &["-R", "100"]);
+    assert_eq!(s["model"], "open", "{s}");
+    assert_eq!(s["endpoints"]["me"]["errors"], 0, "no CSRF refusal (403): {s}");
+    for name in ["home", "note"] {
+        let r = named(&s, name);
+        assert!(r["count"].as_u64().unwrap() > 0, "{name}: {s}");
+        assert_eq!(r["errors"], 0, "{name}: {s}");
+    }
+    let (home, note) =
+        (named(&s, "home")["count"].as_u64().unwrap(), named(&s, "note")["count"].as_u64().unwrap());
+    assert!(home > note, "weights 4:1 — home {home}, note {note}");
+    // The per-run report shows them under `me`.
+    let run = tmp.path().join("web-open");
+    let o = authbench(&["report", run.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let report = std::fs::read_to_string(run.join("report.md")).unwrap();
+    assert!(report.contains("| me: home |") && report.contains("| me: note |"), "{report}");
+
     let s = load("api.toml", &app, &tmp.path().join("api"), &[]);
+    assert!(s.get("requests").is_none(), "one request: `me` alone, as a built-in scheme: {s}");
     assert_eq!(s["scheme"], "flask-api");
     assert!(s["endpoints"]["me"]["count"].as_u64().unwrap() > 20, "{s}");
     assert_eq!(s["endpoints"]["me"]["errors"], 0, "{s}");
@@ -157,9 +190,13 @@ fn compare_puts_flask_targets_beside_no_built_in_scheme() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("compare");
     let target = |name: &str, flow: &str| format!("{name}={},flow={}", app.base, dir().join(flow).display());
-    let (web, api) = (target("flask", "web.toml"), target("flaskapi", "api.toml"));
+    // The web app's server CPU is read from its process (pid=); the token API's is not.
+    let web = format!("{},pid={}", target("flask", "web.toml"), app.child.id());
+    let api = target("flaskapi", "api.toml");
+    // Short and gentle: a 2 s ramp of 20 users, an SLO a Python server on a shared machine keeps.
     let args = ["compare", "--quick", "--schemes", "none", "--no-progress", "--spectrum-rate", "100"];
     let mut args: Vec<&str> = args.to_vec();
+    args.extend_from_slice(&["--stages", "2s:20", "--slo-p99", "250ms"]);
     args.extend_from_slice(&["--target", &web, "--target", &api, "--out", out.to_str().unwrap()]);
     let o = authbench(&args);
     let stderr = String::from_utf8_lossy(&o.stderr);
@@ -168,14 +205,32 @@ fn compare_puts_flask_targets_beside_no_built_in_scheme() {
     assert_no_password_in(&out);
 
     let read = |file: &str| std::fs::read_to_string(out.join(file)).unwrap();
-    let rows = |file: &str, scheme: &str| {
-        read(file).lines().filter(|l| l.starts_with(&format!("{scheme},"))).count()
+    let csv = |file: &str, scheme: &str| -> Vec<std::collections::HashMap<String, String>> {
+        let text = read(file);
+        let mut lines = text.lines();
+        let header: Vec<String> = lines.next().unwrap().split(',').map(str::to_owned).collect();
+        lines
+            .filter(|l| l.starts_with(&format!("{scheme},")))
+            .map(|l| header.iter().cloned().zip(l.split(',').map(str::to_owned)).collect())
+            .collect()
     };
     for scheme in ["flask", "flaskapi"] {
-        assert_eq!(rows("credentials.csv", scheme), 1, "{}", read("credentials.csv"));
-        assert_eq!(rows("cpu_vs_load.csv", scheme), 1, "{}", read("cpu_vs_load.csv"));
-        assert!(rows("spectrum.csv", scheme) > 5, "{}", read("spectrum.csv"));
+        assert_eq!(csv("credentials.csv", scheme).len(), 1, "{}", read("credentials.csv"));
+        assert!(csv("spectrum.csv", scheme).len() > 5, "{}", read("spectrum.csv"));
+        // The ramp, the knee search (a maximum found) and CPU against load, as the built-ins get.
+        assert!(csv("ramp.csv", scheme).len() >= 2, "{}", read("ramp.csv"));
+        let steps = csv("saturation.csv", scheme);
+        assert!(steps.len() >= 2, "{}", read("saturation.csv"));
+        assert!(steps.iter().any(|r| r["sustained"] == "true"), "a maximum: {}", read("saturation.csv"));
+        assert!(!csv("cpu_vs_load.csv", scheme).is_empty(), "{}", read("cpu_vs_load.csv"));
     }
+    let cpu = |scheme: &str| -> Vec<Option<f64>> {
+        csv("cpu_vs_load.csv", scheme).iter().map(|r| r["server_cpu_us_per_req"].parse().ok()).collect()
+    };
+    assert!(cpu("flask").iter().all(|c| c.is_some_and(|c| c > 0.0)), "pid=: {}", read("cpu_vs_load.csv"));
+    assert!(cpu("flaskapi").iter().all(Option::is_none), "no pid=: {}", read("cpu_vs_load.csv"));
+    assert!(out.join("runs/flask-r1/ramp/summary.json").exists());
+
     // Flask's signed cookie outlives logout when copied; the token API cuts it, on every device.
     let revocation = read("revocation.csv");
     assert!(
@@ -191,13 +246,20 @@ fn compare_puts_flask_targets_beside_no_built_in_scheme() {
     let env: serde_json::Value = serde_json::from_str(&read("environment.json")).unwrap();
     let targets = env["targets"].as_array().unwrap();
     assert_eq!(targets.len(), 2, "{env}");
-    assert_eq!(targets[0]["server_cpu"], "not measured (no pid=)");
+    assert_eq!(targets[0]["server_cpu"], "measured (pid=)");
+    assert_eq!(targets[1]["server_cpu"], "not measured (no pid=)");
+    let run: Vec<&str> = targets[0]["run"].as_array().unwrap().iter().filter_map(|p| p.as_str()).collect();
+    assert!(
+        run.contains(&"ramp") && run.contains(&"knee search") && run.contains(&"CPU against load"),
+        "{env}"
+    );
     let not_run = targets[0]["not_run"].as_array().unwrap();
     assert!(
         not_run
             .iter()
             .any(|p| p["phase"] == "session-scaling sweep" && !p["reason"].as_str().unwrap().is_empty())
     );
+    assert!(!not_run.iter().any(|p| p["phase"].as_str().unwrap().contains("ramp")), "{env}");
     let report = read("report.md");
     assert!(report.contains("Your services (--target)"), "{report}");
     assert!(report.contains("**flask** (") && report.contains("**flaskapi** ("), "{report}");

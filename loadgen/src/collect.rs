@@ -17,8 +17,8 @@ use crate::sample::{self, LagProbe, ProcSample, RedisProbe, RedisSample};
 use crate::sink::{Second, Sink};
 use crate::stall::{Cause, StallWatch, StoppedAnswering};
 use crate::summary::{
-    EndpointSummary, GeneratorCost, Latency, OpenStarts, ProxyCost, RedisCost, ServerCost, Summary, Total,
-    error_rate,
+    EndpointSummary, GeneratorCost, Latency, NamedSummary, OpenStarts, ProxyCost, RedisCost, ServerCost,
+    Summary, Total, error_rate,
 };
 use crate::threshold::Threshold;
 use crate::vu::Shared;
@@ -381,6 +381,16 @@ impl Collector {
             endpoints: endpoints
                 .iter()
                 .map(|&e| (e, EndpointSummary::of(t.endpoint(e), duration_s, self.open_model)))
+                .collect(),
+            requests: config
+                .scheme
+                .iter()
+                .flat_map(|s| &s.flow.requests)
+                .zip(&t.named)
+                .map(|(r, stats)| NamedSummary {
+                    name: r.name.clone(),
+                    stats: EndpointSummary::of(stats, duration_s, self.open_model),
+                })
                 .collect(),
             total: Total {
                 count: t.count(),

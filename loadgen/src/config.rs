@@ -104,17 +104,22 @@ impl LoadConfig {
     }
 
     /// A run against a service's base `url` (loopback unless `allow_remote`, as `load`'s URL):
-    /// `https://` by host name against the system's CA store, `Host` the URL's name.
+    /// `https://` by host name against the system's CA store, or only `ca` when given (`--ca`);
+    /// `Host` and SNI the URL's name, or `host` when given (`--host`).
     pub fn at_url(
         url: &str,
         allow_remote: bool,
+        (host, ca): (Option<&str>, Option<&std::path::Path>),
         scheme: Option<Scheme>,
         model: LoadModel,
     ) -> Result<LoadConfig> {
-        use crate::target::{is_https, parse_url_with, tls_and_authority, url_host_name};
+        use crate::target::{host_name, is_https, parse_url_with, tls_and_authority, url_host_name};
         let target = parse_url_with(url, allow_remote)?;
-        let name = url_host_name(url);
-        let (tls, authority) = tls_and_authority(target, is_https(url), name.as_deref(), None, false, true)?;
+        let name = match host {
+            Some(h) => Some(host_name(h)?),
+            None => url_host_name(url),
+        };
+        let (tls, authority) = tls_and_authority(target, is_https(url), name.as_deref(), ca, false, true)?;
         let mut c = LoadConfig::new(target, scheme, model);
         c.transport = crate::transport::Transport { tls, authority, ..Default::default() };
         Ok(c)

@@ -159,7 +159,7 @@ pub use sample::{ProcSample, RedisSample, parse_info, read_proc, read_procs};
 pub use scheme::Scheme;
 pub use sequence::{WireBytes, me_sequence};
 pub use stall::Cause;
-pub use summary::{EndpointSummary, Latency, Summary, TlsHandshakes};
+pub use summary::{EndpointSummary, Latency, NamedSummary, Summary, TlsHandshakes};
 pub use text::write_text_summary;
 pub use threshold::Threshold;
 pub use tokio_util::sync::CancellationToken;

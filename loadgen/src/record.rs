@@ -139,6 +139,33 @@ impl EndpointStats {
         self.count() + kinds.map(|k| self.errors[*k as usize]).sum::<u64>()
     }
 
+    /// Count one finished request; whether the target answered it.
+    fn record(&mut self, s: &Sample) -> bool {
+        let answered = match s.outcome {
+            Ok(us) => {
+                self.latency.saturating_record(us.max(1));
+                if let Some(u) = s.uncorrected_us {
+                    self.uncorrected.saturating_record(u.max(1));
+                }
+                true
+            }
+            Err(kind) => {
+                self.errors[kind as usize] += 1;
+                if STATUS_CODES.contains(&s.status) {
+                    self.statuses[usize::from(s.status - 100)] += 1;
+                }
+                kind.target_answered()
+            }
+        };
+        self.bytes_sent += s.bytes_sent;
+        self.bytes_received += s.bytes_received;
+        if let Some(c) = s.credential_bytes {
+            self.credential_bytes += c;
+            self.credentialed += 1;
+        }
+        answered
+    }
+
     fn add(&mut self, o: &EndpointStats) {
         self.latency.add(&o.latency).expect("same bounds");
         self.uncorrected.add(&o.uncorrected).expect("same bounds");
@@ -174,6 +201,9 @@ impl EndpointStats {
 #[derive(Debug, Clone, Copy)]
 pub struct Sample {
     pub endpoint: Endpoint,
+    /// Which of the flow's authenticated requests it was (index into its `[[request]]`s; 0 for
+    /// every other endpoint and for a flow with one).
+    pub request: u8,
     /// Ok(latency µs) or the kind of failure.
     pub outcome: Result<u64, ErrorKind>,
     /// The status code of a non-2xx answer (0: none).
@@ -192,6 +222,9 @@ pub struct Sample {
 #[derive(Debug, Clone)]
 pub struct Stats {
     pub endpoints: [EndpointStats; 5],
+    /// A flow with several authenticated requests: each one's own stats, by its index (what
+    /// `me` adds up); empty otherwise, so a built-in scheme records nothing more.
+    pub named: Vec<EndpointStats>,
     /// Open model: scheduled starts actually sent.
     pub starts: u64,
     /// Open model: starts sent more than [`crate::vu::LATE_AFTER`] after their intended time.
@@ -210,6 +243,7 @@ impl Default for Stats {
     fn default() -> Self {
         Stats {
             endpoints: std::array::from_fn(|_| EndpointStats::new()),
+            named: Vec::new(),
             starts: 0,
             late_starts: 0,
             dropped: 0,
@@ -225,29 +259,18 @@ impl Stats {
         &self.endpoints[e as usize]
     }
 
+    /// Stats with room for `named` authenticated requests by name (0 or 1: none kept apart).
+    pub fn with_named(named: usize) -> Stats {
+        let named = if named > 1 { (0..named).map(|_| EndpointStats::new()).collect() } else { Vec::new() };
+        Stats { named, ..Stats::default() }
+    }
+
     pub fn record(&mut self, s: &Sample) {
-        let ep = &mut self.endpoints[s.endpoint as usize];
-        let answered = match s.outcome {
-            Ok(us) => {
-                ep.latency.saturating_record(us.max(1));
-                if let Some(u) = s.uncorrected_us {
-                    ep.uncorrected.saturating_record(u.max(1));
-                }
-                true
-            }
-            Err(kind) => {
-                ep.errors[kind as usize] += 1;
-                if STATUS_CODES.contains(&s.status) {
-                    ep.statuses[usize::from(s.status - 100)] += 1;
-                }
-                kind.target_answered()
-            }
-        };
-        ep.bytes_sent += s.bytes_sent;
-        ep.bytes_received += s.bytes_received;
-        if let Some(c) = s.credential_bytes {
-            ep.credential_bytes += c;
-            ep.credentialed += 1;
+        let answered = self.endpoints[s.endpoint as usize].record(s);
+        if s.endpoint == Endpoint::Me
+            && let Some(named) = self.named.get_mut(usize::from(s.request))
+        {
+            named.record(s);
         }
         if answered {
             self.last_answer = self.last_answer.max(Some(s.end));
@@ -258,6 +281,12 @@ impl Stats {
 
     pub fn add(&mut self, o: &Stats) {
         for (a, b) in self.endpoints.iter_mut().zip(&o.endpoints) {
+            a.add(b);
+        }
+        if self.named.len() < o.named.len() {
+            self.named.resize_with(o.named.len(), EndpointStats::new);
+        }
+        for (a, b) in self.named.iter_mut().zip(&o.named) {
             a.add(b);
         }
         self.starts += o.starts;
@@ -271,6 +300,7 @@ impl Stats {
     /// Zero the counts of an interval; the `last_*` gauges stay.
     pub fn reset(&mut self) {
         self.endpoints.iter_mut().for_each(EndpointStats::reset);
+        self.named.iter_mut().for_each(EndpointStats::reset);
         self.starts = 0;
         self.late_starts = 0;
         self.dropped = 0;
@@ -324,9 +354,10 @@ pub struct Recorder {
 }
 
 impl Recorder {
-    /// `shards` mutex-protected [`Stats`]; a few per core keeps them uncontended.
-    pub fn new(shards: usize) -> Recorder {
-        Recorder { shards: (0..shards.max(1)).map(|_| Mutex::new(Stats::default())).collect() }
+    /// `shards` mutex-protected [`Stats`] (a few per core keeps them uncontended), each keeping
+    /// `named` authenticated requests apart (see [`Stats::named`]).
+    pub fn with_named(shards: usize, named: usize) -> Recorder {
+        Recorder { shards: (0..shards.max(1)).map(|_| Mutex::new(Stats::with_named(named))).collect() }
     }
 
     fn shard(&self, shard: usize) -> std::sync::MutexGuard<'_, Stats> {
@@ -384,84 +415,4 @@ fn lock(m: &Mutex<Stats>) -> std::sync::MutexGuard<'_, Stats> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn ok(endpoint: Endpoint, us: u64) -> Sample {
-        Sample {
-            endpoint,
-            outcome: Ok(us),
-            status: 0,
-            end: Instant::now(),
-            uncorrected_us: None,
-            bytes_sent: 100,
-            bytes_received: 200,
-            credential_bytes: Some(40),
-        }
-    }
-
-    #[test]
-    fn shards_merge_into_totals_and_reset() {
-        let r = Recorder::new(4);
-        assert_eq!(r.last_seen(), (None, None));
-        for i in 0..1000u64 {
-            r.record(i as usize, &ok(Endpoint::Me, 100 + i));
-        }
-        r.record(
-            1,
-            &Sample { outcome: Err(ErrorKind::Timeout), credential_bytes: None, ..ok(Endpoint::Login, 0) },
-        );
-        let mut interval = Stats::default();
-        r.drain_into(&mut interval);
-        let me = interval.endpoint(Endpoint::Me);
-        assert_eq!(me.count(), 1000);
-        assert_eq!(me.bytes_sent, 100_000);
-        assert_eq!(me.credential_bytes, 40_000);
-        assert_eq!(me.latency.max(), 1099);
-        assert_eq!(interval.endpoint(Endpoint::Login).errors[ErrorKind::Timeout as usize], 1);
-        assert_eq!(interval.error_count(), 1);
-        let mut again = Stats::default();
-        r.drain_into(&mut again);
-        assert_eq!(again.count(), 0, "a drain resets the shards");
-        let (answer, unanswered) = r.last_seen();
-        assert!(answer.is_some() && unanswered.is_some(), "the last-seen gauges survive a drain");
-        assert_eq!(again.last_answer, answer);
-    }
-
-    #[test]
-    fn statuses_unfinished_and_dropped_are_counted() {
-        let r = Recorder::new(2);
-        let fail = |status: u16| Sample {
-            outcome: Err(ErrorKind::from_status(status)),
-            status,
-            credential_bytes: None,
-            ..ok(Endpoint::Me, 0)
-        };
-        r.record(0, &fail(503));
-        r.record(1, &fail(503));
-        r.record(1, &fail(401));
-        r.record(0, &ok(Endpoint::Me, 10));
-        r.record(0, &Sample { outcome: Err(ErrorKind::Timeout), ..ok(Endpoint::Me, 0) });
-        r.unfinished(0, Endpoint::Me, 1500);
-        r.unfinished(1, Endpoint::Me, 900);
-        r.dropped(1, 7, 2_000_000);
-        let mut s = Stats::default();
-        r.drain_into(&mut s);
-        let me = s.endpoint(Endpoint::Me);
-        assert_eq!(me.statuses().collect::<Vec<_>>(), vec![(401, 1), (503, 2)]);
-        assert_eq!((me.unfinished, me.unfinished_max_age_us), (2, 1500));
-        assert_eq!((s.dropped, s.dropped_oldest_age_us), (7, 2_000_000));
-        assert_eq!(s.answered(), 4, "three statuses and one success; the timeout is no answer");
-        assert_eq!(s.unanswered(), 1);
-        assert_eq!(me.attempts(), 5, "unfinished requests are not attempts that finished");
-    }
-
-    #[test]
-    fn huge_latencies_saturate_instead_of_panicking() {
-        let mut s = Stats::default();
-        s.record(&ok(Endpoint::Me, u64::MAX));
-        s.record(&ok(Endpoint::Me, 0));
-        assert_eq!(s.endpoint(Endpoint::Me).count(), 2);
-        assert!(s.endpoint(Endpoint::Me).latency.max() >= MAX_LATENCY_US);
-    }
-}
+mod tests;

@@ -96,6 +96,14 @@ impl EndpointSummary {
     }
 }
 
+/// One of a flow's authenticated requests over the whole run, by its `name`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NamedSummary {
+    pub name: String,
+    #[serde(flatten)]
+    pub stats: EndpointSummary,
+}
+
 /// Failures over everything sent: (errors + unfinished) / (count + errors + unfinished).
 pub fn error_rate(count: u64, errors: u64, unfinished: u64) -> f64 {
     let sent = count + errors + unfinished;
@@ -206,6 +214,11 @@ pub struct Summary {
     pub stalls: Vec<Stall>,
     /// Keyed by endpoint; in JSON by its name (`"me"`), in name order.
     pub endpoints: BTreeMap<Endpoint, EndpointSummary>,
+    /// A flow with several authenticated requests (`[[request]]`): each one by its name, in the
+    /// flow's order; `me` adds them up. Absent for a flow with one (authbench's own schemes), and
+    /// in a merged summary (`authbench merge` keeps `me`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub requests: Vec<NamedSummary>,
     pub total: Total,
     pub open: Option<OpenStarts>,
     /// With replicas: `server` sums every replica's CPU and RSS.

@@ -82,10 +82,20 @@ pub fn write_text_summary(w: &mut impl Write, s: &Summary) -> io::Result<()> {
     let percentiles = |l: &Latency| [l.p50, l.p90, l.p95, l.p99, l.p999, l.max].map(ms);
     // All endpoints together (what a bare threshold such as `p(95)<500` judges), after them.
     let all = [("all", s.total.count, s.total.errors, s.total.rps, s.total.latency_us.as_ref(), None)];
+    // A flow's named requests (when it has several) right after `me`, which adds them up.
+    let named: Vec<String> = s.requests.iter().map(|r| format!("  {}", r.name)).collect();
     let rows = s
         .endpoints
         .iter()
-        .map(|(name, e)| (name.as_str(), e.count, e.errors, e.rps, e.latency_us.as_ref(), Some(e)))
+        .flat_map(|(name, e)| {
+            let this = (name.as_str(), e.count, e.errors, e.rps, e.latency_us.as_ref(), Some(e));
+            let parts = (*name == crate::record::Endpoint::Me).then_some(&s.requests).into_iter().flatten();
+            let parts = parts.zip(&named).map(|(r, n)| {
+                let e = &r.stats;
+                (n.as_str(), e.count, e.errors, e.rps, e.latency_us.as_ref(), Some(e))
+            });
+            std::iter::once(this).chain(parts)
+        })
         .chain(if s.endpoints.len() > 1 { all.into_iter().next() } else { None });
     for (name, count, errors, rps, l, e) in rows {
         let [p50, p90, p95, p99, p999, max] = l.map(percentiles).unwrap_or_default();

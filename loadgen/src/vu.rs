@@ -243,7 +243,7 @@ impl Vu {
     async fn step(&mut self, intended: Option<Instant>, action: Option<Action>) {
         let Some(flow) = self.shared.flow else {
             let call = Call::get(authbench_contract::path::HEALTHZ);
-            let _ = self.exchange(Endpoint::Healthz, &call, (&HEALTHY, None), intended, None).await;
+            let _ = self.exchange((Endpoint::Healthz, 0), &call, (&HEALTHY, None), intended, None).await;
             return;
         };
         if intended.is_some()
@@ -276,11 +276,12 @@ impl Vu {
         }
     }
 
-    /// Time one call and record it. An answer outside `expect` is an error of its kind (a refusal,
+    /// Time one call and record it (as `endpoint`, and for `me` as the flow's request number
+    /// `request`). An answer outside `expect` is an error of its kind (a refusal,
     /// as `refused` describes it, counts as `status_4xx`); the reply is returned only on success.
     async fn exchange(
         &mut self,
-        endpoint: Endpoint,
+        (endpoint, request): (Endpoint, u8),
         call: &Call<'_>,
         (expect, refused): (&StatusSet, Option<&Refused>),
         intended: Option<Instant>,
@@ -315,6 +316,7 @@ impl Vu {
         let actual_us = micros(end - start);
         let sample = Sample {
             endpoint,
+            request,
             outcome: result
                 .as_ref()
                 .map(|_| intended.map_or(actual_us, |i| micros(end.saturating_duration_since(i))))
@@ -338,6 +340,7 @@ impl Vu {
     fn record_bad_response(&self, endpoint: Endpoint) {
         let sample = Sample {
             endpoint,
+            request: 0,
             outcome: Err(ErrorKind::BadResponse),
             status: 0,
             end: Instant::now(),

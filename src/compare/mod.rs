@@ -30,9 +30,10 @@
 //!   not a terminal.
 //! - `env`: `environment.json`.
 //! - [`foreign`]: `--target`s, a user's services run through their flow files after the built-in
-//!   schemes: the phases that can run against them, and the list of those that cannot.
+//!   schemes: the ramp, knee search, CPU against load, spectrum, credential bytes and revocation
+//!   probe through the built-ins' own phase code, and the list of the phases that cannot run.
 //!
-//! Imports go one way: this file (the run's order) → `foreign` → `open_model`; → `measure` (one unit) → `phase::*` → `ctx` →
+//! Imports go one way: this file (the run's order) → `foreign` → `open_model`, `phase::ramp`; → `measure` (one unit) → `phase::*` → `ctx` →
 //! `progress` → `schedule` → `plan` → the engines: `session_levels` → `preload`, `store_probe`,
 //! `store_hop` → `state_store`, `keys`; `open_model` → `rate_step` → `population`, `knee`; `redis_direct` stands alone.
 
@@ -205,16 +206,8 @@ async fn run_async(plan: Plan, owned: &Owned, stop: CancellationToken) -> Result
         measured?;
     }
     if !stop.is_cancelled() {
-        let settings = foreign::Settings {
-            out: &plan.out,
-            saturation: &plan.saturation,
-            quick: plan.quick,
-            allow_remote: plan.allow_remote,
-        };
         for t in &plan.targets {
-            ctx.progress
-                .note(&format!("target {}: fixed-rate run, credential bytes, revocation probe", t.name));
-            let m = foreign::measure(&settings, t, &stop)
+            let m = foreign::measure(plan, t, &stop, |line| ctx.progress.note(line))
                 .await
                 .with_context(|| format!("--target {}", t.name))?;
             out.add_unit(&t.name, m.rows);
@@ -223,6 +216,9 @@ async fn run_async(plan: Plan, owned: &Owned, stop: CancellationToken) -> Result
                 out.note_target_memory(&t.name, before, after);
             }
             out.write()?;
+            if stop.is_cancelled() {
+                break;
+            }
         }
     }
     // Last: the prediction reads every file the phases above wrote.

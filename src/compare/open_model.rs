@@ -29,7 +29,7 @@ use super::knee::{Limits, Search, SearchPlan};
 use super::population::Population;
 
 pub use super::rate_step::{
-    RateStep, parse_proc_stat, pool_size, run_rate, run_rate_from, run_rate_recorded,
+    RateStep, Subject, parse_proc_stat, pool_size, run_rate, run_rate_from, run_rate_recorded,
 };
 
 /// The steps of a search, in the order run, and which of them matter.
@@ -92,7 +92,8 @@ pub async fn search(
         on_step(rate);
         let out = dir.map(|d| d.join(format!("saturation-{:02}", steps.len() + 1)));
         let mut step =
-            run_rate_from(base, rate, settings.step, out.clone(), settings.slo_p99_us, population, stop).await?;
+            run_rate_from(base, rate, settings.step, out.clone(), settings.slo_p99_us, population, stop)
+                .await?;
         // A step past the SLO on p99 alone (the rate held, nothing failed) is often one stall of
         // the shared machine, not the knee: in the last reference 30 of 151 steps failed so, and
         // the maxima of one scheme moved 10-30% between repeats (cookie 98.6k-142k req/s), which
@@ -100,7 +101,8 @@ pub async fn search(
         // once more and the second run counts.
         if latency_alone(step.limits) && !stop.is_cancelled() {
             on_step(rate);
-            step = run_rate_from(base, rate, settings.step, out, settings.slo_p99_us, population, stop).await?;
+            step =
+                run_rate_from(base, rate, settings.step, out, settings.slo_p99_us, population, stop).await?;
         }
         if stop.is_cancelled() {
             interrupted = true;
@@ -127,6 +129,8 @@ pub struct LadderSettings {
     pub utilisation: f64,
     pub utilisation_step: Duration,
     pub slo_p99_us: f64,
+    /// Whether `/healthz` follows the utilisation's step (a `--target` has no `/healthz`).
+    pub healthz_pair: bool,
 }
 
 impl LadderSettings {
@@ -174,7 +178,7 @@ pub async fn ladder(
             break;
         }
         out.steps.push((share, step));
-        if paired {
+        if paired && settings.healthz_pair {
             on_step(true, rate);
             let mut healthz = base.clone();
             healthz.scheme = None;
@@ -215,6 +219,8 @@ pub struct SaturationPlan {
     /// Shares of the maximum for CPU per request against load (the utilisation among them).
     pub shares: Vec<f64>,
     pub spectrum: Duration,
+    /// `/healthz` beside the utilisation's step: authbench's own servers (not a `--target`).
+    pub healthz_pair: bool,
 }
 
 /// Length of the utilisation's step and of its `/healthz` pair: `--quick`, default.
@@ -254,6 +260,7 @@ impl SaturationPlan {
             shares,
             // 2 s at 10k req/s: 20,000 requests, enough for p99.9 (was 4 s).
             spectrum: Duration::from_secs(if quick { 1 } else { 2 }),
+            healthz_pair: true,
         }
     }
 
@@ -282,6 +289,7 @@ impl SaturationPlan {
             utilisation: self.utilization,
             utilisation_step: self.utilisation_step,
             slo_p99_us: self.slo_p99.as_secs_f64() * 1e6,
+            healthz_pair: self.healthz_pair,
         }
     }
 
@@ -423,7 +431,8 @@ pub async fn measure(
 impl Outcome {
     /// Rows of `saturation.csv` (the search, knee and sustained steps marked) and of
     /// `cpu_vs_load.csv` (the ladder). The spectrum's run shows in `spectrum.csv` and summary.csv.
-    pub fn rows(&self, scheme: SchemeKind, repeat: u32) -> (Vec<LoadStepRow>, Vec<LoadStepRow>) {
+    /// `scheme` is a built-in scheme or a `--target`.
+    pub fn rows(&self, scheme: Subject<'_>, repeat: u32) -> (Vec<LoadStepRow>, Vec<LoadStepRow>) {
         let s = &self.searched;
         let steps = s
             .steps
@@ -471,7 +480,7 @@ impl Outcome {
     }
 
     /// summary.csv metrics of this repeat.
-    pub fn metrics(&self, scheme: SchemeKind, utilization: f64) -> Vec<(Metric, f64)> {
+    pub fn metrics(&self, scheme: Subject<'_>, utilization: f64) -> Vec<(Metric, f64)> {
         let mut m = Vec::new();
         if let Some(s) = self.searched.sustained_step() {
             m.push((Metric::MeRpsSustained, s.achieved_rps()));
@@ -483,7 +492,7 @@ impl Outcome {
             if let Some(server) = at.summary.server.cpu_us_per_req {
                 m.push((Metric::MeCpuServerAtUtilization, server));
             }
-            let redis = if scheme.uses_store() { at.summary.redis.cpu_us_per_req } else { Some(0.0) };
+            let redis = if scheme.uses_store { at.summary.redis.cpu_us_per_req } else { Some(0.0) };
             if let Some(redis) = redis {
                 m.push((Metric::MeCpuRedisAtUtilization, redis));
             }

@@ -60,15 +60,19 @@ pub struct CompareArgs {
     pub schemes: Option<SchemeList>,
 
     /// A service of yours beside (or, with `--schemes none`, instead of) the built-in schemes:
-    /// `NAME=URL,flow=FILE[,pid=PID][,redis=URL]`, repeatable; FILE is a flow (docs/flows.md).
-    /// Run against it, its rows named NAME: a fixed-rate run of the flow's first request at
-    /// --spectrum-rate (percentile spectrum, cpu_vs_load.csv, credentials.csv) and the
+    /// `NAME=URL,flow=FILE[,pid=PID][,redis=URL][,host=NAME][,ca=FILE]`, repeatable; FILE is a
+    /// flow (docs/flows.md). Run against it, its rows named NAME, after the built-in schemes: the
+    /// ramp (--stages, the flow's mix; ramp.csv), the knee search starting near the ramp's peak
+    /// (saturation.csv), CPU against load at shares of its maximum (cpu_vs_load.csv), the
+    /// fixed-rate run at --spectrum-rate (percentile spectrum, credentials.csv) and the
     /// revocation probe (revocation.csv). The phases that need authbench's own server or Redis
     /// are not run; environment.json (`targets`) and the report list them with the reason.
     /// Server CPU is measured only with pid= (a local process), store memory only with redis=
-    /// (read with INFO, never written or flushed); otherwise "not measured".
-    #[arg(long = "target", value_name = "NAME=URL,flow=FILE", value_parser = super::foreign::parse_target)]
-    pub targets: Vec<super::foreign::Target>,
+    /// (read with INFO, never written or flushed); otherwise "not measured". host= is the name
+    /// the service is known by (Host, SNI; as `load --host`), ca= the CA to trust for https://
+    /// (as `load --ca`).
+    #[arg(long = "target", value_name = "NAME=URL,flow=FILE,...", value_parser = super::foreign::target::parse_target)]
+    pub targets: Vec<super::foreign::target::Target>,
 
     /// Allow a --target URL off loopback (as `authbench load --allow-remote`).
     #[arg(long)]
@@ -427,7 +431,7 @@ pub fn parse_rate(s: &str) -> Result<f64, String> {
 pub struct Plan {
     pub schemes: Vec<SchemeKind>,
     /// `--target`s, checked (flow loads, URL allowed) before anything starts.
-    pub targets: Vec<super::foreign::Target>,
+    pub targets: Vec<super::foreign::target::Target>,
     pub allow_remote: bool,
     pub stages: Ramp,
     pub stages_text: String,
@@ -552,7 +556,7 @@ impl Plan {
             None if store.is_cluster() => SchemeKind::ALL.into_iter().filter(on_cluster).collect(),
             None => SchemeKind::ALL.to_vec(),
         };
-        super::foreign::validate(&a.targets, a.allow_remote)?;
+        super::foreign::target::validate(&a.targets, a.allow_remote)?;
         if schemes.is_empty() && a.targets.is_empty() {
             let names = SchemeKind::ALL.map(|k| k.as_str()).join(", ");
             bail!("--schemes needs at least one of {names} (`none` only with --target)");

@@ -32,6 +32,20 @@ pub fn pool_size(rate_rps: f64) -> u64 {
     ((rate_rps * PER_CONNECTION_BUDGET.as_secs_f64()).ceil() as u64).clamp(MIN_POOL, MAX_POOL)
 }
 
+/// Whose rows a run's are: a built-in scheme or a `compare --target` (any name), and whether it
+/// keeps state in a store (its Redis CPU counts).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Subject<'a> {
+    pub name: &'a str,
+    pub uses_store: bool,
+}
+
+impl From<SchemeKind> for Subject<'static> {
+    fn from(s: SchemeKind) -> Self {
+        Subject { name: s.as_str(), uses_store: s.uses_store() }
+    }
+}
+
 /// One fixed-rate run: what it was asked, the generator's [`Summary`] of it (every figure is
 /// read from there, through `authbench_report::run`), and how the knee search judged it.
 #[derive(Debug, Clone, PartialEq)]
@@ -97,13 +111,13 @@ impl RateStep {
     }
 
     /// The `saturation.csv` / `cpu_vs_load.csv` row of this run.
-    pub fn row(&self, scheme: SchemeKind, repeat: u32, step: usize, share: Option<f64>) -> LoadStepRow {
+    pub fn row(&self, scheme: Subject<'_>, repeat: u32, step: usize, share: Option<f64>) -> LoadStepRow {
         let at = StepRun {
-            scheme: scheme.as_str(),
+            scheme: scheme.name,
             repeat,
             step: step as u32,
             share,
-            uses_store: scheme.uses_store(),
+            uses_store: scheme.uses_store,
             offered_rps: self.offered_rps,
             vus: self.vus,
             planned: self.planned,

@@ -160,17 +160,22 @@ impl Flow {
 
     /// The authenticated request a uniform random `r` picks by weight.
     pub fn pick(&self, r: u64) -> &Request {
+        &self.requests[self.pick_index(r)]
+    }
+
+    /// The number (index) of the authenticated request a uniform random `r` picks by weight.
+    pub fn pick_index(&self, r: u64) -> usize {
         if self.requests.len() == 1 {
-            return &self.requests[0];
+            return 0;
         }
         let mut x = r % self.weights;
-        for req in &self.requests {
+        for (i, req) in self.requests.iter().enumerate() {
             if x < u64::from(req.weight) {
-                return req;
+                return i;
             }
             x -= u64::from(req.weight);
         }
-        &self.requests[0]
+        0
     }
 
     /// User `n`'s login body (rendered once per virtual user).

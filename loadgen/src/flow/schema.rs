@@ -31,6 +31,9 @@ struct FlowFile {
     csrf: Option<CsrfFile>,
 }
 
+/// Most `[[request]]`s a flow may have: each is recorded apart by its number (a byte).
+pub const MAX_REQUESTS: usize = 64;
+
 /// Every request's keys; `name`, `weight` for `[[request]]`, `header`, `send_credential` for
 /// `[refresh]` (checked where they do not belong).
 #[derive(Debug, Deserialize)]
@@ -107,6 +110,12 @@ pub fn parse(text: &str, folder: &Path, stem: &str, origin: Origin) -> Result<Fl
     refuse_extra(&f.login, "login")?;
     if f.requests.is_empty() {
         return Err("at least one [[request]] is needed: the authenticated request(s) the load sends".into());
+    }
+    if f.requests.len() > MAX_REQUESTS {
+        return Err(format!(
+            "{} [[request]]s: at most {MAX_REQUESTS} (each is counted apart in the summary)",
+            f.requests.len()
+        ));
     }
     let requests = f
         .requests

@@ -323,6 +323,7 @@ pub fn summary(agents: &[AgentFolder], test: &Definition, t0: f64) -> Summary {
         stopped_answering,
         stalls,
         endpoints,
+        requests: Vec::new(),
         total: Total {
             count,
             errors,

@@ -34,7 +34,8 @@ impl Vu {
             },
             want_body: true,
         };
-        let Ok(reply) = self.exchange(Endpoint::Login, &call, (&login.expect, None), None, None).await else {
+        let Ok(reply) = self.exchange((Endpoint::Login, 0), &call, (&login.expect, None), None, None).await
+        else {
             return;
         };
         self.session = self.session_from(flow.read(&reply.headers, &reply.body, None));
@@ -43,27 +44,34 @@ impl Vu {
         }
     }
 
-    /// The request the mix asks for: one draw only when the flow has more than one (a built-in
-    /// flow's users draw exactly what they always drew).
-    fn pick(&mut self, flow: &'static Flow) -> &'static Request {
-        if flow.requests.len() == 1 { &flow.requests[0] } else { flow.pick(self.rng.next_u64()) }
+    /// The request the mix asks for, and its number: one draw only when the flow has more than
+    /// one (a built-in flow's users draw exactly what they always drew).
+    fn pick(&mut self, flow: &'static Flow) -> (u8, &'static Request) {
+        if flow.requests.len() == 1 {
+            (0, &flow.requests[0])
+        } else {
+            let i = flow.pick_index(self.rng.next_u64());
+            (i as u8, &flow.requests[i])
+        }
     }
 
     /// An authenticated request; a refusal drops the credential.
     pub(super) async fn request(&mut self, flow: &'static Flow, intended: Option<Instant>) {
         let Some(session) = self.session.take() else { return };
-        let req = self.pick(flow);
+        let (n, req) = self.pick(flow);
         let held = &session.held;
         let call = req.step.call(held, flow.refused.needs_body());
         let len = held.credential.1.len() as u64;
         let judge = (&req.step.expect, Some(&flow.refused));
-        let result = self.exchange(Endpoint::Me, &call, judge, intended, Some(len)).await;
+        let result = self.exchange((Endpoint::Me, n), &call, judge, intended, Some(len)).await;
         if !matches!(result, Err(Failure { refused: true, .. })) {
             self.session = Some(session);
         }
     }
 
-    /// An authenticated request with a credential drawn uniformly from the run's pool (open model).
+    /// An authenticated request with a credential drawn uniformly from the run's pool (open
+    /// model), the request drawn from the flow's mix by weight as [`Self::request`] draws it. A
+    /// pool holds credentials only (issued by whoever built it), so no CSRF token goes with it.
     pub(super) async fn request_drawn(
         &mut self,
         flow: &'static Flow,
@@ -72,7 +80,7 @@ impl Vu {
     ) {
         let Some(value) = pool.draw(self.rng.next_u64()) else { return };
         let len = value.len() as u64;
-        let req = &flow.requests[0];
+        let (n, req) = self.pick(flow);
         let credential = (pool.header().clone(), value);
         let call = Call {
             method: req.step.method.clone(),
@@ -83,7 +91,7 @@ impl Vu {
             want_body: flow.refused.needs_body(),
         };
         let judge = (&req.step.expect, Some(&flow.refused));
-        let _ = self.exchange(Endpoint::Me, &call, judge, intended, Some(len)).await;
+        let _ = self.exchange((Endpoint::Me, n), &call, judge, intended, Some(len)).await;
     }
 
     /// A credential about to expire: refreshed, or a new login where the flow has no refresh.
@@ -110,7 +118,7 @@ impl Vu {
             want_body: true,
         };
         let judge = (&r.step.expect, Some(&flow.refused));
-        match self.exchange(Endpoint::Refresh, &call, judge, None, Some(len)).await {
+        match self.exchange((Endpoint::Refresh, 0), &call, judge, None, Some(len)).await {
             Ok(reply) => {
                 self.session = self.session_from(flow.read(&reply.headers, &reply.body, Some(held)));
                 if self.session.is_none() {
@@ -128,7 +136,7 @@ impl Vu {
         let held = &session.held;
         let call = step.call(held, false);
         let len = held.credential.1.len() as u64;
-        let _ = self.exchange(Endpoint::Logout, &call, (&step.expect, None), None, Some(len)).await;
+        let _ = self.exchange((Endpoint::Logout, 0), &call, (&step.expect, None), None, Some(len)).await;
     }
 
     /// What a login or refresh answer gave, with its renewal time (at 90% of a stated lifetime).

@@ -190,11 +190,22 @@ pub fn document(summary: &Value, ts: &Timeseries, plots: &[Rendered]) -> Documen
     d.bullets(facts);
     d.h(2, "Summary");
     let mut rows = Vec::new();
+    // A flow's named requests (when it has several) right after `me`, which adds them up.
+    let named = summary["requests"].as_array().cloned().unwrap_or_default();
     if let Some(endpoints) = summary["endpoints"].as_object() {
-        for (name, e) in endpoints {
+        let parts = |name: &String| {
+            let mine = name == "me";
+            named
+                .iter()
+                .filter(move |_| mine)
+                .map(|r| (format!("me: {}", r["name"].as_str().unwrap_or("?")), r))
+        };
+        let all =
+            endpoints.iter().flat_map(|(name, e)| std::iter::once((name.clone(), e)).chain(parts(name)));
+        for (name, e) in all {
             let l = &e["latency_us"];
             rows.push(vec![
-                name.clone(),
+                name,
                 e["count"].to_string(),
                 e["errors"].to_string(),
                 num(&e["rps"], 1),

@@ -65,7 +65,7 @@ pub async fn run(u: &Unit<'_>, presented: Presented, r: &mut UnitResult) -> Resu
         ctx.knees.set(u.scheme, k.offered_rps);
     }
     ctx.progress.note(&format!("{} r{}: {}", u.scheme, u.repeat, sat.describe()));
-    r.rows.metrics.extend(sat.metrics(u.scheme, plan.utilization));
+    r.rows.metrics.extend(sat.metrics(u.scheme.into(), plan.utilization));
     if let Some((me, healthz)) = sat.at_utilisation(plan.utilization) {
         let (metrics, credential) = authbench_report::run::steady_metrics(
             u.scheme.as_str(),
@@ -78,7 +78,7 @@ pub async fn run(u: &Unit<'_>, presented: Presented, r: &mut UnitResult) -> Resu
         r.rows.credential = credential;
     }
     r.rows.healthz_pairs.extend(sat.healthz_pair_row(u.scheme, u.repeat, plan.utilization));
-    (r.rows.saturation, r.rows.cpu_vs_load) = sat.rows(u.scheme, u.repeat);
+    (r.rows.saturation, r.rows.cpu_vs_load) = sat.rows(u.scheme.into(), u.repeat);
     if let Some(h) = sat.fixed_latency {
         r.rows.me_latency = Some(h);
     }
