@@ -143,7 +143,6 @@ pub async fn build(args: &ServeArgs) -> Result<Built> {
         }
         _ => unreachable!("the scheme's parts are built above, and check() refused the rest"),
     };
-    built.router = crate::in_flight::limit(std::mem::take(&mut built.router), args.max_in_flight());
     Ok(built)
 }
 

@@ -36,6 +36,8 @@ pub struct ServeLimits {
     /// on keep-alive connections, from the end of the previous response (so it is also the idle
     /// timeout).
     pub header_read_timeout: Duration,
+    /// Requests (logins aside) in progress at once, over every connection ([`crate::in_flight`]).
+    pub max_in_flight: usize,
     /// Time allowed for a request body to arrive in full, counted from when the handler first
     /// waits for it (at once, for login and refresh).
     pub body_read_timeout: Duration,
@@ -43,7 +45,13 @@ pub struct ServeLimits {
 
 impl Default for ServeLimits {
     fn default() -> Self {
-        ServeLimits { header_read_timeout: HEADER_READ_TIMEOUT, body_read_timeout: BODY_READ_TIMEOUT }
+        ServeLimits {
+            header_read_timeout: HEADER_READ_TIMEOUT,
+            body_read_timeout: BODY_READ_TIMEOUT,
+            max_in_flight: crate::in_flight::default_limit(
+                std::thread::available_parallelism().map_or(1, |n| n.get()),
+            ),
+        }
     }
 }
 
@@ -114,6 +122,7 @@ pub async fn serve_with(
     // Connections open now, for saying which limit stops the server from accepting more.
     let open = Arc::new(std::sync::atomic::AtomicU64::new(0));
     let mut said_limit: Option<std::time::Instant> = None;
+    let slots = crate::in_flight::Slots::new(limits.max_in_flight);
     loop {
         tokio::select! {
             accepted = listener.accept() => {
@@ -140,7 +149,7 @@ pub async fn serve_with(
                 let _ = stream.set_nodelay(true);
                 let body_timeout = limits.body_read_timeout;
                 let service = TowerToHyperService::new(tower::ServiceExt::map_request(
-                    router.clone(),
+                    slots.around(router.clone()),
                     move |mut req: http::Request<Incoming>| {
                         // The client's address, for the login throttle's per-source count.
                         req.extensions_mut().insert(axum::extract::ConnectInfo(peer));
@@ -243,7 +252,11 @@ pub async fn run(args: ServeArgs) -> Result<()> {
             None => String::new(),
         }
     );
-    let limits = ServeLimits { header_read_timeout: args.idle_timeout, ..ServeLimits::default() };
+    let limits = ServeLimits {
+        header_read_timeout: args.idle_timeout,
+        max_in_flight: args.max_in_flight(),
+        ..ServeLimits::default()
+    };
     serve_with(listener, built.router, shutdown_signal(), limits, tls.as_ref()).await?;
     if let Some(t) = &tls {
         eprintln!("authbench serve: {}", t.resumption.describe());

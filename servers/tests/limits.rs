@@ -334,6 +334,7 @@ async fn silent_slow_header_and_slow_body_connections_are_closed() {
     let limits = ServeLimits {
         header_read_timeout: Duration::from_millis(400),
         body_read_timeout: Duration::from_millis(400),
+        ..ServeLimits::default()
     };
     let server = start(SchemeKind::Jwt, limits).await;
     let n = connection_budget(300);
@@ -394,6 +395,7 @@ async fn slow_body_regression_login_gets_408_after_body_timeout() {
     let limits = ServeLimits {
         header_read_timeout: Duration::from_secs(10),
         body_read_timeout: Duration::from_millis(300),
+        ..ServeLimits::default()
     };
     let server = start(SchemeKind::Cookie, limits).await;
     let mut s = TcpStream::connect(server.addr).await.unwrap();
