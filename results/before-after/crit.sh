@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
-# Paired criterion run (issue 22: the per-request benchmarks within 5% of before): the bench binary
+# Paired criterion runs (issue 22: the per-request benchmarks within 5% of before): the bench binary
 # built at 934d605 (before issue 22's changes; `cargo bench --bench micro --no-run` in a worktree of
-# that commit) saves a baseline, then main's compares against it, one after the other, in the same
-# working directory. Usage: crit.sh BEFORE_BENCH_BINARY AFTER_BENCH_BINARY
-# Writes crit_before.txt and crit_after.txt beside this script; parse_crit.py turns the second
-# into criterion_change.csv.
+# that commit) and main's, alternating before, after, before, after (ROUNDS pairs, default 2) in
+# one sitting and one working directory, each saved as a criterion baseline (before1, after1, …).
+# parse_crit.py then reads each baseline's estimates and writes criterion_change.csv.
+# Usage: crit.sh BEFORE_BENCH_BINARY AFTER_BENCH_BINARY
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 F='^(end_to_end|session_check|revocation)/'
-"$1" --bench --save-baseline before "$F" >results/before-after/crit_before.txt 2>&1
-"$2" --bench --baseline before "$F" >results/before-after/crit_after.txt 2>&1
+for r in $(seq 1 "${ROUNDS:-2}"); do
+    echo "round $r: before" >&2
+    "$1" --bench --save-baseline "before$r" "$F" >/dev/null 2>&1
+    echo "round $r: after" >&2
+    "$2" --bench --save-baseline "after$r" "$F" >/dev/null 2>&1
+done

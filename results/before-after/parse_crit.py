@@ -1,30 +1,43 @@
 #!/usr/bin/env python3
-"""criterion's text output (crit_after.txt, run with --baseline before) → criterion_change.csv:
-benchmark, the change interval's low, estimate and high (after vs before), and the time after."""
+"""The baselines crit.sh saved (target/criterion/<group>/<bench>/<before|after><round>/estimates.json)
+→ criterion_change.csv: per benchmark, each round's after ÷ before of the mean estimate, and the
+mean of those ratios with its range over the rounds, as a change in %."""
 import csv
-import re
+import json
 import sys
 from pathlib import Path
 
-here = Path(__file__).parent
-text = (here / "crit_after.txt").read_text()
-rows, name, after = [], None, None
-for line in text.splitlines():
-    s = line.strip()
-    if re.match(r"^[A-Za-z_][\w\-/.]*$", s) and "/" in s:
-        name = s
-    m = re.match(r"^(\S+/\S+)?\s*time:\s+\[(.+?)\]", s)
-    if m and name is None and m.group(1):
-        name = m.group(1)
-    if m:
-        v = m.group(2).split()
-        after = f"{v[2]} {v[3]}" if len(v) == 6 else m.group(2)
-    m = re.match(r"^change:\s+\[(\S+) (\S+) (\S+)\]", s)
-    if m and name:
-        rows.append((name, *m.groups(), after))
-        name = None
-with open(here / "criterion_change.csv", "w", newline="") as f:
+root = Path(__file__).resolve().parents[2] / "target" / "criterion"
+rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 2
+rows = []
+for est in sorted(root.glob("**/before1/estimates.json")):
+    bench = est.parent.parent
+    name = str(bench.relative_to(root))
+    ratios, before_ns, after_ns = [], [], []
+    for r in range(1, rounds + 1):
+        b, a = bench / f"before{r}" / "estimates.json", bench / f"after{r}" / "estimates.json"
+        if not (b.exists() and a.exists()):
+            break
+        mb = json.loads(b.read_text())["mean"]["point_estimate"]
+        ma = json.loads(a.read_text())["mean"]["point_estimate"]
+        before_ns.append(mb)
+        after_ns.append(ma)
+        ratios.append(ma / mb)
+    if len(ratios) < rounds:
+        continue
+    mean = sum(ratios) / len(ratios)
+    rows.append([
+        name,
+        f"{sum(before_ns) / len(before_ns):.1f}",
+        f"{sum(after_ns) / len(after_ns):.1f}",
+        *[f"{(x - 1) * 100:+.1f}" for x in ratios],
+        f"{(mean - 1) * 100:+.1f}",
+        f"{(min(ratios) - 1) * 100:+.1f}..{(max(ratios) - 1) * 100:+.1f}",
+    ])
+out = Path(__file__).parent / "criterion_change.csv"
+with open(out, "w", newline="") as f:
     w = csv.writer(f)
-    w.writerow(["benchmark", "change_low", "change_estimate", "change_high", "time_after_median"])
+    w.writerow(["benchmark", "before_ns", "after_ns", *[f"change_round{r}_pct" for r in range(1, rounds + 1)],
+                "change_mean_pct", "change_range_pct"])
     w.writerows(rows)
-print(f"{len(rows)} benchmarks", file=sys.stderr)
+print(f"{len(rows)} benchmarks → {out}", file=sys.stderr)
