@@ -114,10 +114,14 @@ impl RevocationStore {
                  redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2]) {ISSUED_AT}"
             )),
             // KEYS: user epoch. ARGV: epoch TTL[, channel, access TTL + leeway, uid]. The epoch is
-            // Redis's clock now, never below a stored later one; returns it.
+            // Redis's clock now, and past a stored one: a login in the stored epoch's millisecond
+            // got `e + 1` (ISSUED_AT), which this logout-all must cover. (With `max(now, e)` a
+            // second logout-all in the same millisecond left `e` as it was, and a login between the
+            // two survived it: found by the fuzz oracle.) Returns it.
             logout_all: redis::Script::new(&format!(
                 "{REDIS_NOW_MS} \
-                 local e = math.max(now, tonumber(redis.call('GET', KEYS[1]) or '0')) \
+                 local stored = redis.call('GET', KEYS[1]) \
+                 local e = now if stored then e = math.max(now, tonumber(stored) + 1) end \
                  redis.call('SET', KEYS[1], string.format('%d', e), 'EX', ARGV[1]) \
                  if ARGV[2] then redis.call('PUBLISH', ARGV[2], 'e:' .. ARGV[4] .. ':' .. \
                    string.format('%d', e) .. ':' .. string.format('%d', math.ceil(e / 1000) + tonumber(ARGV[3]))) end \

@@ -362,3 +362,34 @@ async fn in_process_servers_on_port_0_answer_like_the_jwt_scheme() {
     }
     assert!(bodies.windows(2).all(|w| w[0] == w[1]), "byte-identical /api/me bodies: {bodies:?}");
 }
+
+/// A logout-all covers a login made in its user's epoch millisecond (issued `epoch + 1`), however
+/// soon after the previous logout-all it runs. The epoch is set a minute ahead, so the login, the
+/// logout-all and the check all fall "in" its millisecond whatever the machine's speed; at 934d605
+/// and until this test the second logout-all kept the epoch and the token stayed valid.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_logout_all_covers_a_login_in_the_previous_epochs_millisecond() {
+    let redis = redis();
+    for (name, prefix) in [("jwt-revocable", "ms-r:"), ("jwt-pubsub", "ms-p:")] {
+        let router = if name == "jwt-revocable" {
+            revocable(&redis.url(), prefix).await
+        } else {
+            pubsub(&redis.url(), prefix).await
+        };
+        let key =
+            RevocationStore::connect(&redis.url(), prefix, 3600, STORE_TIMEOUT).await.unwrap().epoch_key(4);
+        let ahead = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis()
+            as u64
+            + 60_000;
+        let mut conn = redis::Client::open(redis.url()).unwrap().get_connection().unwrap();
+        let _: () = redis::cmd("SET").arg(&key).arg(ahead).arg("EX").arg(600).query(&mut conn).unwrap();
+        let (access, _) = login(&router, 4).await;
+        assert_eq!(me(&router, &access).await.0, 200, "{name}: the fresh login works");
+        assert_eq!(post(&router, api::LOGOUT_ALL, &access).await, 204, "{name}: logout-all");
+        let until = Instant::now() + Duration::from_secs(2);
+        while me(&router, &access).await.0 == 200 && Instant::now() < until {
+            tokio::time::sleep(Duration::from_millis(20)).await; // jwt-pubsub: the announcement
+        }
+        assert_eq!(me(&router, &access).await.0, 401, "{name}: the token survived logout-all");
+    }
+}
