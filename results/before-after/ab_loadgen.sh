@@ -19,6 +19,6 @@ for r in $(seq "$ROUNDS"); do
   for arm in before after; do
     bin=$BEFORE; [ "$arm" = after ] && bin=$AFTER
     j=$($bin load "$ADDR" --scheme jwt -c "$C" --duration "$D" --server-pid "$SRV" --json 2>/dev/null)
-    echo "$j" | python3 /tmp/parse_gen.py "$r" "$arm"
+    echo "$j" | python3 "$(dirname "$0")/parse_gen.py" "$r" "$arm"
   done
 done
