@@ -13,7 +13,7 @@
 //! store bound (64 per worker × ~15 µs of CPU each ≈ 1 ms in release; ~10-20 ms in a debug build,
 //! a few times that on a machine busy with other work). The wait shows where it belongs: as the
 //! request's latency. 256 per worker was not enough: tests/scale.rs, a debug build beside two
-//! other builds, still saw 39-637 503s on /api/me in 4 of 4 runs.
+//! other builds, still saw 39-637 503s on /api/me in 4 of its first 7 runs.
 //!
 //! Logins are not counted: they wait for a password-hashing slot in their own bounded queue
 //! (`--login-queue`), and would otherwise hold every slot while they wait.
