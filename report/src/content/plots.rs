@@ -168,6 +168,12 @@ fn meaning_latency_users(a: &Analysis<'_>) -> Option<String> {
     if !errors.is_empty() {
         t.push_str(&format!(" Errors during the ramp: {}.", errors.join(", ")));
     }
+    if at_max.iter().all(|x| x.2.n < 2) {
+        t.push_str(
+            " The ramp runs in the first repeat only (no headline or answer figure reads it): one run, \
+             no interval.",
+        );
+    }
     Some(t)
 }
 
