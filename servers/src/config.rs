@@ -230,9 +230,7 @@ impl ServeArgs {
     pub fn max_in_flight(&self) -> usize {
         match self.max_in_flight {
             Some(n) => n as usize,
-            None => crate::in_flight::default_limit(
-                self.workers.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
-            ),
+            None => crate::in_flight::default_limit(self.workers),
         }
     }
 

@@ -32,8 +32,9 @@ use tokio::sync::Semaphore;
 /// Requests in progress per worker thread by default.
 pub const PER_WORKER: usize = 64;
 
-/// The default bound for `workers` worker threads.
-pub fn default_limit(workers: usize) -> usize {
+/// The default bound for `workers` worker threads (`None`: the runtime's default, one per core).
+pub fn default_limit(workers: Option<usize>) -> usize {
+    let workers = workers.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     PER_WORKER * workers.max(1)
 }
 

@@ -48,9 +48,7 @@ impl Default for ServeLimits {
         ServeLimits {
             header_read_timeout: HEADER_READ_TIMEOUT,
             body_read_timeout: BODY_READ_TIMEOUT,
-            max_in_flight: crate::in_flight::default_limit(
-                std::thread::available_parallelism().map_or(1, |n| n.get()),
-            ),
+            max_in_flight: crate::in_flight::default_limit(None),
         }
     }
 }

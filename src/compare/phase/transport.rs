@@ -115,8 +115,9 @@ pub async fn run(u: &Unit<'_>, r: &mut UnitResult) -> Result<()> {
                 let cal = u
                     .run_load(me_at(cal_rate, CALIBRATION_HOLD, "calibration"), Phase::Transport, None)
                     .await?;
-                let rate = busy(&cal).and_then(|(b, rps)| rate_for(op.server_busy, rps, b)).unwrap_or(op.rps);
-                (rate, busy(&cal).map(|(b, rps)| (rps, b)))
+                let cal = busy(&cal);
+                let rate = cal.and_then(|(b, rps)| rate_for(op.server_busy, rps, b)).unwrap_or(op.rps);
+                (rate, cal.map(|(b, rps)| (rps, b)))
             }
             None => (plan.rate, None),
         };
